@@ -1,0 +1,170 @@
+"""Typed records that flow between the stages, and their validation.
+
+``Page`` is what a source or the fetcher yields (raw bytes plus what is known
+about them); ``Transcript`` is the validated record that gets indexed; ``Failure``
+is what any stage yields instead when one input cannot go on, so the run keeps
+going and the reason is kept (dead-letter store, run report).
+
+The JSON shape of ``Transcript`` is a public contract (README, "Record format").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    computed_field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+from .errors import RecordRejected
+
+# Moscow has kept UTC+03:00 all year since 2014; the site states times in it.
+MOSCOW = timezone(timedelta(hours=3), "MSK")
+
+Role = Literal["statement", "question", "answer"]
+Stage = Literal["source", "fetch", "extract", "validate", "index", "config"]
+
+
+class Page(BaseModel):
+    """One raw input: a fetched response, a file of a dump folder, a WARC record."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="where it came from: a path, a URL, a WARC file#offset")
+    content: bytes
+    url: str | None = None
+    content_type: str | None = None
+    fetched_at: datetime | None = None
+    # What a listing page said about the article (title, date, section, language).
+    hints: dict[str, str] = Field(default_factory=dict)
+
+
+class Turn(BaseModel):
+    speaker: str
+    role: Role
+    text: str
+
+
+class Transcript(BaseModel):
+    """A validated transcript, ready to index."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    title: str = Field(min_length=1)
+    published_at: AwareDatetime
+    location: str | None = None
+    language: str = Field(min_length=2, max_length=8)
+    languages: list[str] = Field(default_factory=list)
+    doc_number: str | None = None
+    section: str | None = None
+    url: str | None = None
+    body: str = Field(min_length=1)
+    turns: list[Turn] = Field(default_factory=list)
+    speakers: list[str] = Field(default_factory=list)
+    source: str | None = None
+
+    @field_validator("published_at")
+    @classmethod
+    def _to_moscow(cls, value: datetime) -> datetime:
+        return value.astimezone(MOSCOW)
+
+    @field_serializer("published_at")
+    def _iso(self, value: datetime) -> str:
+        return value.isoformat()
+
+    @model_validator(mode="after")
+    def _body_has_words(self) -> "Transcript":
+        if not any(ch.isalnum() for ch in self.body):
+            raise ValueError("body has no words")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def word_count(self) -> int:
+        return len(self.body.split())
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.body)
+
+    @property
+    def doc_id(self) -> str:
+        return document_id(self)
+
+
+class Failure(BaseModel):
+    """An input that could not go on, with the stage and the reason."""
+
+    source: str
+    stage: Stage
+    reason: str
+    url: str | None = None
+    raw: bytes | None = None
+    at: AwareDatetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def one_line(self) -> str:
+        return f"{self.source}: {self.stage}: {self.reason}"
+
+
+def normalise_text(text: str) -> str:
+    """The form a body is hashed in: NFC, single spaces, no blank-line noise."""
+    text = unicodedata.normalize("NFC", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def content_hash(body: str) -> str:
+    return hashlib.sha256(normalise_text(body).encode("utf-8")).hexdigest()
+
+
+_KEPT_QUERY_KEYS = {"lang"}
+
+
+def canonical_url(url: str) -> str:
+    """Scheme and host lower-cased, www dropped, no fragment, only meaningful query keys."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    host = host[4:] if host.startswith("www.") else host
+    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if k in _KEPT_QUERY_KEYS))
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit(("https" if parts.scheme in ("http", "https") else parts.scheme, netloc, path, query, ""))
+
+
+def document_id(record: Transcript) -> str:
+    """A stable id: the canonical URL when known, else language, date and title.
+
+    Re-crawling or replaying the same page gives the same id, so Elasticsearch
+    updates the document instead of adding a second one.
+    """
+    if record.url:
+        key = "url:" + canonical_url(record.url)
+    else:
+        title = normalise_text(record.title).casefold()
+        key = f"doc:{record.language}:{record.published_at.date().isoformat()}:{title}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def validate_record(fields: dict, *, source: str | None = None) -> Transcript:
+    """Build a Transcript or raise RecordRejected with a reason a person can read."""
+    try:
+        return Transcript.model_validate({**fields, "source": source or fields.get("source")})
+    except ValidationError as exc:
+        reasons = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "record"
+            reasons.append(f"{where}: {err['msg']}")
+        raise RecordRejected("; ".join(reasons)) from None
