@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from re import Pattern
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,10 +28,84 @@ class SiteInfo(_Strict):
     default_language: str = "en"
 
 
+class LanguageRules(_Strict):
+    """What the site prints in one language: months, sections, labels, boilerplate."""
+
+    # Every form a month name takes (nominative, genitive, short), lower-case -> 1..12.
+    months: dict[str, int] = Field(default_factory=dict)
+    # Words that may follow a date and belong to it ("года", "г.").
+    date_suffixes: list[str] = Field(default_factory=list)
+    sections: list[str] = Field(default_factory=list)
+    # Whole lines that are never speech: search-form remnants, album captions, headers.
+    boilerplate_lines: list[str] = Field(default_factory=list)
+    boilerplate_patterns: list[Pattern[str]] = Field(default_factory=list)
+    # Lines that open a listing (embassy contacts, country tags): everything up to the
+    # next line that reads like prose is dropped.
+    listing_starts: list[str] = Field(default_factory=list)
+    # Field labels of a contact listing ("Adresse :", "Phone:"); also open a listing.
+    contact_labels: list[str] = Field(default_factory=list)
+    question_labels: list[str] = Field(default_factory=list)
+    main_speakers: list[str] = Field(default_factory=list)
+    # Frequent short words, to tell the languages written in Latin script apart.
+    stopwords: list[str] = Field(default_factory=list)
+
+
+class TextPatterns(_Strict):
+    """Regular expressions for the metadata lines of a page (full-line matches)."""
+
+    # "1 December 202019:32", "18 ноября 2019 года, 19:46", "18.06.2021 15:45"
+    date_time: Pattern[str]
+    time_only: Pattern[str]
+    doc_number: Pattern[str]
+    # "  • de-DE1 en-GB1 ru-RU1"; language_code picks the 2-letter codes out of it.
+    languages_line: Pattern[str]
+    language_code: Pattern[str]
+    # Dates inside a title or a date element: day-month-year and month-day-year.
+    date_dmy: Pattern[str]
+    date_mdy: Pattern[str]
+    date_numeric: Pattern[str]
+    # ", Place, <date>" at the end of a title.
+    title_tail: Pattern[str]
+    # "Sergey Lavrov (speaking after Vladimir Makei): text" -> label, note, rest.
+    speaker_label: Pattern[str]
+    speaker_name: Pattern[str]
+
+
+class HtmlLayout(_Strict):
+    """CSS selectors of one page layout; the first selector that matches wins."""
+
+    name: str
+    # The layout applies when one of these matches.
+    detect: list[str]
+    title: list[str]
+    date: list[str] = Field(default_factory=list)
+    doc_number: list[str] = Field(default_factory=list)
+    section: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    text: list[str]
+    # Blocks removed from the page before the text is read.
+    drop: list[str] = Field(default_factory=list)
+
+
 class ExtractionRules(_Strict):
     """Selectors and phrase lists used by extract.py, clean.py and parse.py."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    # Larger inputs are refused before parsing: no transcript is that long.
+    max_bytes: int = 10_000_000
+    # Below this many characters of text the container is taken as missing.
+    min_text_chars: int = 40
+    # Prose: a listing ends at a line with at least this many words ending a sentence.
+    prose_min_words: int = 6
+    patterns: TextPatterns
+    languages: dict[str, LanguageRules]
+    layouts: list[HtmlLayout] = Field(default_factory=list)
+    # Tags never holding text (scripts, forms...), removed in every layout.
+    drop_always: list[str] = Field(default_factory=list)
+    # URL path prefixes / query keys that name the language of a page.
+    url_language: Pattern[str] | None = None
+
+    def all_languages(self) -> list[LanguageRules]:
+        return list(self.languages.values())
 
 
 class CrawlRules(_Strict):
@@ -41,7 +116,7 @@ class CrawlRules(_Strict):
 
 class SiteProfile(_Strict):
     site: SiteInfo
-    extraction: ExtractionRules = Field(default_factory=ExtractionRules)
+    extraction: ExtractionRules
     crawl: CrawlRules = Field(default_factory=CrawlRules)
 
 
