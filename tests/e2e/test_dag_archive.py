@@ -8,7 +8,11 @@ def test_dagbag_loads_every_dag_without_import_errors(dagbag):
     assert "mfa_archive_ingest" in dagbag.dag_ids
 
 
-def test_archive_dag_indexes_the_sample_into_a_fresh_index(dagbag, es, index_alias):
+def test_archive_dag_indexes_the_sample_into_a_fresh_index(dagbag, es, es_url, index_alias, monkeypatch):
+    # Inside Airflow the node comes from the elasticsearch_default connection: point
+    # MFA_ES_URL nowhere, so the run can only succeed through the connection.
+    monkeypatch.setenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", es_url)
+    monkeypatch.setenv("MFA_ES_URL", "http://127.0.0.1:9")
     dag = dagbag.get_dag("mfa_archive_ingest")
     run = dag.test(run_conf={"path": str(SAMPLE_DUMPS)})
     assert run.state == "success"

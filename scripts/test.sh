@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh or warm machine: Python env, Elasticsearch and
+# Airflow set up as needed, then pytest (extra arguments go to pytest).
+# A node this script had to start is stopped again at the end; one that was
+# already running is left alone.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$MFA_REPO"
+
+"$MFA_REPO/scripts/bootstrap.sh"
+started_es=0
+if ! curl -fsS -m 2 "$MFA_ES_URL/_cluster/health" >/dev/null 2>&1; then
+  "$MFA_REPO/scripts/es.sh" start
+  started_es=1
+fi
+cleanup() { if [ "$started_es" = 1 ] && [ -z "${MFA_KEEP_ES:-}" ]; then "$MFA_REPO/scripts/es.sh" stop || true; fi; }
+trap cleanup EXIT
+"$MFA_REPO/scripts/airflow.sh" init
+
+set +e
+python -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" = 5 ]; then
+  mfa_die "pytest collected no tests: that is a failure, not a pass"
+fi
+exit "$rc"

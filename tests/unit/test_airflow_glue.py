@@ -1,0 +1,34 @@
+"""mfa_airflow: the Elasticsearch URL and credentials from an Airflow connection."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from mfa_airflow import es_url_from_connection, resolve_input_path
+
+
+def conn(**kw):
+    base = dict(conn_type="http", host="127.0.0.1", port=9200, schema="", login=None, password=None, extra_dejson={})
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+@pytest.mark.parametrize(
+    "connection, url",
+    [
+        (conn(), "http://127.0.0.1:9200"),
+        (conn(conn_type="https", host="es.example.org", port=None), "https://es.example.org"),
+        (conn(conn_type="elasticsearch", extra_dejson={"scheme": "https"}, port=9243), "https://127.0.0.1:9243"),
+        (conn(conn_type="generic", host="http://es:9200/", port=None), "http://es:9200"),
+        (conn(schema="prefix"), "http://127.0.0.1:9200/prefix"),
+    ],
+)
+def test_es_url_from_connection(connection, url):
+    assert es_url_from_connection(connection) == url
+
+
+def test_relative_dag_paths_resolve_against_the_project(monkeypatch, tmp_path):
+    monkeypatch.setenv("MFA_REPO", str(tmp_path))
+    assert resolve_input_path("sample/dumps") == tmp_path / "sample" / "dumps"
+    assert resolve_input_path("/abs/x") == Path("/abs/x")
