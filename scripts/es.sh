@@ -47,13 +47,19 @@ find_java_home() {
 
 install() {
   if [ -x "$ES_HOME/bin/elasticsearch" ]; then return; fi
+  "$MFA_REPO/scripts/bootstrap.sh"
   command -v mvn >/dev/null || mfa_die "Maven (mvn) is needed to download Elasticsearch"
   mkdir -p "$ES_BASE/dist"
   mfa_say "downloading Elasticsearch $MFA_ES_VERSION ($ES_ARTIFACT)"
   mvn -q -B dependency:copy -Dartifact="$ES_ARTIFACT" -DoutputDirectory="$ES_BASE/dist" -Dmdep.overWriteIfNewer=true \
     || mfa_die "could not fetch $ES_ARTIFACT with Maven"
   rm -rf "$ES_HOME.tmp" && mkdir -p "$ES_HOME.tmp"
-  (cd "$ES_HOME.tmp" && unzip -q "$ES_BASE/dist/elasticsearch-$MFA_ES_VERSION.zip")
+  if command -v unzip >/dev/null; then
+    (cd "$ES_HOME.tmp" && unzip -q "$ES_BASE/dist/elasticsearch-$MFA_ES_VERSION.zip")
+  else  # Python's zipfile drops the executable bits: put them back on the launchers
+    "$MFA_VENV/bin/python" -m zipfile -e "$ES_BASE/dist/elasticsearch-$MFA_ES_VERSION.zip" "$ES_HOME.tmp"
+    chmod +x "$ES_HOME.tmp/elasticsearch-$MFA_ES_VERSION/bin/"*
+  fi
   mv "$ES_HOME.tmp/elasticsearch-$MFA_ES_VERSION" "$ES_HOME" && rm -rf "$ES_HOME.tmp"
   rm -f "$ES_BASE/dist/elasticsearch-$MFA_ES_VERSION.zip"
   mfa_say "installed Elasticsearch in $ES_HOME"
