@@ -1,0 +1,234 @@
+"""Blue/green rebuild of the transcripts index: build ``<alias>-vN+1``, check it, swap the alias.
+
+Reads either the current index (every stored document is re-validated with the
+current ``Transcript`` model) or archive inputs (pages from text-dump folders or
+WARC files, run through the current extraction), and writes a new concrete index
+created from the current template. The alias moves in one atomic
+``_aliases`` call only when the check passes; the old index is kept so
+``rollback`` can move the alias back.
+
+Run it while no crawl writes to the alias: documents written to the old index
+after the rebuild started are not in the new one (the nightly DAG and the
+reindex DAG share a pool of one for that reason).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from elasticsearch import Elasticsearch, helpers
+
+from . import index as es_index
+from .errors import ConfigError, PipelineError
+from .records import Failure, Page, Transcript, validate_record
+from .report import RunReport
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Fields the indexer adds or the model computes: not inputs of a Transcript.
+DERIVED_FIELDS = ("word_count", "content_hash", "doc_version", "indexed_at")
+
+
+@dataclass
+class ReindexResult:
+    alias: str
+    old_index: str | None
+    new_index: str
+    old_count: int
+    new_count: int
+    swapped: bool
+    check: str
+    report: RunReport = field(repr=False, default_factory=lambda: RunReport(name="reindex"))
+
+    def as_dict(self) -> dict:
+        return {
+            "alias": self.alias, "old_index": self.old_index, "new_index": self.new_index,
+            "old_count": self.old_count, "new_count": self.new_count, "swapped": self.swapped,
+            "check": self.check, "report": self.report.as_dict(),
+        }
+
+
+def versions(es: Elasticsearch, alias: str) -> list[tuple[int, str]]:
+    """Existing concrete indices ``<alias>-vN``, oldest first."""
+    pattern = re.compile(rf"^{re.escape(alias)}-v(\d+)$")
+    names = es.indices.get(index=f"{alias}-v*", expand_wildcards="open,closed", ignore_unavailable=True).body
+    found = [(int(m.group(1)), name) for name in names if (m := pattern.match(name))]
+    return sorted(found)
+
+
+def next_index_name(es: Elasticsearch, alias: str, settings: Settings) -> str:
+    existing = versions(es, alias)
+    declared = int(es_index.load_template(settings).get("version", 1))
+    number = existing[-1][0] + 1 if existing else declared
+    return es_index.versioned_name(alias, number)
+
+
+def create_next_index(es: Elasticsearch, settings: Settings, alias: str) -> str:
+    """Put the current template and create the next versioned index, not yet behind the alias."""
+    es_index.put_template(es, settings, alias)
+    name = next_index_name(es, alias, settings)
+    es.indices.create(index=name)
+    return name
+
+
+def stored_records(es: Elasticsearch, index: str) -> Iterator[Transcript | Failure]:
+    """Every document of ``index`` as a Transcript re-validated by the current model, or a Failure."""
+    for hit in helpers.scan(es, index=index, query={"query": {"match_all": {}}}, size=500, preserve_order=False):
+        source = {k: v for k, v in hit["_source"].items() if k not in DERIVED_FIELDS}
+        try:
+            yield validate_record(source, source=source.get("source"))
+        except PipelineError as exc:
+            yield Failure(source=source.get("source") or f"{index}/{hit['_id']}", stage=exc.stage,
+                          reason=exc.reason, url=source.get("url"))
+
+
+def swap_alias(es: Elasticsearch, alias: str, *, old: str | None, new: str) -> None:
+    """Point the alias (read and write) at ``new`` in one atomic call."""
+    actions: list[dict] = []
+    if old is not None:
+        actions.append({"remove": {"index": old, "alias": alias}})
+    actions.append({"add": {"index": new, "alias": alias, "is_write_index": True}})
+    es.indices.update_aliases(actions=actions)
+
+
+def check_counts(old_count: int, new_count: int, *, min_ratio: float) -> str | None:
+    """None when the new index may take over; else why not."""
+    if new_count == 0 and old_count > 0:
+        return f"new index is empty (old has {old_count})"
+    if new_count < old_count * min_ratio:
+        return f"new index has {new_count} documents, fewer than {min_ratio:.0%} of the old {old_count}"
+    return None
+
+
+def _count(es: Elasticsearch, index: str | None) -> int:
+    if index is None:
+        return 0
+    es.indices.refresh(index=index)
+    return int(es.count(index=index)["count"])
+
+
+def _fill(es: Elasticsearch, settings: Settings, target: str, items: Iterable[Transcript | Failure],
+          report: RunReport) -> None:
+    from .run import FailureSink, divert_failures
+
+    sink = FailureSink(report, settings, es=es)
+    for outcome in es_index.index_records(es, divert_failures(items, sink), index=target, settings=settings):
+        if outcome.status == "failed":
+            sink(Failure(source=outcome.source or outcome.doc_id, stage="index", reason=outcome.reason or "refused"))
+        elif outcome.status == "created":
+            report.new += 1
+        elif outcome.status == "updated":
+            report.updated += 1
+        else:
+            report.unchanged += 1
+
+
+def rebuild(
+    es: Elasticsearch,
+    settings: Settings,
+    *,
+    pages: Iterable[Page | Failure] | None = None,
+    alias: str | None = None,
+    min_ratio: float = 1.0,
+    swap: bool = True,
+) -> ReindexResult:
+    """Build the next index from ``pages`` (archive) or from the current index; swap when the check passes.
+
+    ``min_ratio``: the new index must hold at least this share of the old
+    index's documents (1.0: no fewer). A failed check leaves the alias where it
+    was and keeps the new index for inspection.
+    """
+    from .profile import get_profile
+    from .run import transform
+
+    alias = alias or settings.index_alias
+    es_index.ensure_index(es, settings, alias=alias)
+    old = es_index.write_index(es, alias)
+    report = RunReport(name="reindex")
+    new = create_next_index(es, settings, alias)
+    if pages is None:
+        report.extra["from"] = old or ""
+        items: Iterable[Transcript | Failure] = stored_records(es, old) if old else []
+    else:
+        report.extra["from"] = "archive"
+        items = transform(pages, get_profile(settings.site_profile_path), report)
+    _fill(es, settings, new, items, report)
+    report.finish()
+    old_count, new_count = _count(es, old), _count(es, new)
+    problem = check_counts(old_count, new_count, min_ratio=min_ratio)
+    swapped = False
+    if problem is None and swap:
+        swap_alias(es, alias, old=old, new=new)
+        swapped = True
+        log.info("alias %s: %s -> %s (%d documents)", alias, old, new, new_count)
+    elif problem is not None:
+        log.error("alias %s stays on %s: %s", alias, old, problem)
+    return ReindexResult(alias=alias, old_index=old, new_index=new, old_count=old_count, new_count=new_count,
+                         swapped=swapped, check=problem or "ok", report=report)
+
+
+def rollback(es: Elasticsearch, settings: Settings, *, alias: str | None = None, to: str | None = None) -> tuple[str, str]:
+    """Move the alias back to the previous kept version (or to ``to``); return (from, to)."""
+    alias = alias or settings.index_alias
+    current = es_index.write_index(es, alias)
+    if current is None:
+        raise ConfigError(f"alias {alias!r} points nowhere")
+    if to is None:
+        older = [name for number, name in versions(es, alias) if name != current
+                 and number < _version_of(alias, current)]
+        if not older:
+            raise ConfigError(f"no version of {alias!r} older than {current} is kept")
+        to = older[-1]
+    elif not es.indices.exists(index=to):
+        raise ConfigError(f"index {to!r} does not exist")
+    swap_alias(es, alias, old=current, new=to)
+    return current, to
+
+
+def _warc_pages(path: Path) -> Iterator[Page | Failure]:
+    """Pages of a WARC file: the crawler's reader when present, else the response records read with warcio."""
+    try:
+        from .sources import warc as warc_source  # the crawler's reader (issue 4)
+        reader = getattr(warc_source, "iter_warc", None) or getattr(warc_source, "iter_warc_files", None)
+    except ImportError:
+        reader = None
+    if reader is not None:
+        yield from reader([path])
+        return
+    from warcio.archiveiterator import ArchiveIterator
+
+    try:
+        with open(path, "rb") as fh:
+            records = ArchiveIterator(fh)
+            for record in records:
+                if record.rec_type != "response":
+                    continue
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
+                body = record.content_stream().read()
+                yield Page(source=f"{path}#{records.get_record_offset()}", url=url, content=body,
+                           content_type=content_type)
+    except (OSError, ValueError) as exc:
+        yield Failure(source=str(path), stage="source", reason=f"cannot read WARC: {exc}")
+
+
+def archive_pages(paths: Iterable[Path | str]) -> Iterator[Page | Failure]:
+    """Pages of archive inputs: text-dump folders (or files) and WARC files, in the order given."""
+    from .sources import iter_dump_folder
+
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file() and (path.name.endswith(".warc") or path.name.endswith(".warc.gz")):
+            yield from _warc_pages(path)
+        else:
+            yield from iter_dump_folder(path)
+
+
+def _version_of(alias: str, name: str) -> int:
+    m = re.match(rf"^{re.escape(alias)}-v(\d+)$", name)
+    return int(m.group(1)) if m else 0
