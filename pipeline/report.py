@@ -66,9 +66,10 @@ class RunReport(BaseModel):
 
     def summary_lines(self) -> list[str]:
         dur = self.extra.get("duration_s", "?")
+        crawl = (f"listed {self.listed}, fetched {self.fetched}, not modified {self.not_modified}, "
+                 if self.listed or self.fetched else "")
         lines = [
-            f"{self.name}: listed {self.listed}, fetched {self.fetched}, not modified {self.not_modified}, "
-            f"read {self.read}, extracted {self.extracted}",
+            f"{self.name}: {crawl}read {self.read}, extracted {self.extracted}",
             f"indexed: new {self.new}, updated {self.updated}, unchanged {self.unchanged}; "
             f"failed {self.failed} {dict(self.failures_by_stage) or ''}".rstrip(),
             f"retries {self.retries}, bytes {self.bytes}, duration {dur}s",
