@@ -19,7 +19,10 @@ if ! airflow dags test mfa_archive_ingest --conf "{\"path\": \"$MFA_REPO/sample/
 fi
 grep -E "state=|DagRun Finished|Marking run" "$log" | tail -n 2 || true
 
-mfa_say "what is in the index"
+mfa_say "what is in the index: mfa-ingest stats"
 mfa-ingest stats
-mfa_say "example query: mfa-ingest search NATO --limit 5"
-mfa-ingest search NATO --limit 5
+mfa_say "latest transcripts: mfa-ingest search --size 5"
+mfa-ingest search --size 5
+mfa_say "example query, answers by Sergey Lavrov that mention NATO:"
+mfa_say "  mfa-ingest search NATO --speaker 'Sergey Lavrov' --role answer"
+mfa-ingest search NATO --speaker "Sergey Lavrov" --role answer --size 3
