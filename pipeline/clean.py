@@ -24,7 +24,7 @@ from .profile import ExtractionRules
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "\u00a0": " "})
 _BULLETS = "•·*–—-\u2022 \t"
 _SENTENCE_END = (".", "!", "?", "…", "»", "\"", "”", ":")
-_LISTING_NAME_MAX_WORDS = 8
+_LISTING_NAME_MAX_WORDS = 14
 _LISTING_BACKTRACK = 3
 
 
@@ -126,9 +126,10 @@ def _head_kind(line: str, cr: CompiledRules) -> tuple[str, object] | None:
     return None
 
 
-def read_head(lines: list[str], rules: ExtractionRules, *, title_known: str | None = None) -> tuple[Head, list[str]]:
+def read_head(lines: list[str], rules: ExtractionRules, *, title_known: str | None = None,
+              title_in_text: bool = True) -> tuple[Head, list[str]]:
     """Take the metadata lines off the top; the first other line is the title
-    (unless the title is already known), the next one starts the body."""
+    (in a text dump, unless it is already known), the next one starts the body."""
     cr = compiled(rules)
     head = Head(title=title_known)
     known = normalise_phrase(title_known) if title_known else None
@@ -140,7 +141,7 @@ def read_head(lines: list[str], rules: ExtractionRules, *, title_known: str | No
             if known is not None and normalise_phrase(line) == known:
                 index += 1  # the title repeated inside the text container
                 continue
-            if head.title is None:
+            if head.title is None and title_in_text:
                 head.title = line
                 index += 1
                 continue
@@ -206,8 +207,9 @@ def clean_lines(lines: list[str], rules: ExtractionRules) -> list[str]:
             if not in_listing:
                 # a listing without its heading: its name lines came just before
                 for _ in range(min(since_prose, _LISTING_BACKTRACK)):
-                    if kept and _is_listing_name(kept[-1]):
-                        kept.pop()
+                    if not (kept and _is_listing_name(kept[-1])):
+                        break
+                    kept.pop()
                 in_listing = True
             continue
         if in_listing:

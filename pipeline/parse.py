@@ -28,11 +28,12 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 
 def _strip_suffixes(text: str, cr: CompiledRules) -> str:
-    text = text.strip().rstrip(".,").strip()
+    text = text.strip()
     for suffix in cr.date_suffixes:
         if text.endswith(suffix):
-            return text[: -len(suffix)].strip().rstrip(",").strip()
-    return text
+            text = text[: -len(suffix)]
+            break
+    return text.strip().rstrip(".,").strip()
 
 
 def _make_date(year: str, month: int | None, day: str) -> date | None:

@@ -79,6 +79,8 @@ class HtmlLayout(_Strict):
     detect: list[str]
     title: list[str]
     date: list[str] = Field(default_factory=list)
+    # Where the page shows the time apart from the date.
+    time: list[str] = Field(default_factory=list)
     doc_number: list[str] = Field(default_factory=list)
     section: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
@@ -101,6 +103,8 @@ class ExtractionRules(_Strict):
     layouts: list[HtmlLayout] = Field(default_factory=list)
     # Tags never holding text (scripts, forms...), removed in every layout.
     drop_always: list[str] = Field(default_factory=list)
+    # The site name a <title> ends with (" - Ministry of Foreign Affairs...").
+    title_suffix: Pattern[str] | None = None
     # URL path prefixes / query keys that name the language of a page.
     url_language: Pattern[str] | None = None
 

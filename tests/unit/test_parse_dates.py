@@ -1,0 +1,80 @@
+"""Dates, times, places and speaker labels as the site writes them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pipeline.clean import compiled, split_date_time
+from pipeline.parse import parse_date, parse_datetime_loose, speaker_of, title_tail
+from pipeline.profile import get_profile
+
+
+@pytest.fixture(scope="module")
+def cr():
+    return compiled(get_profile().extraction)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1 December 2020", date(2020, 12, 1)),
+    ("December 1, 2020", date(2020, 12, 1)),
+    ("18 ноября 2019", date(2019, 11, 18)),
+    ("18 ноября 2019 года", date(2019, 11, 18)),
+    ("18 ноября 2019 г.", date(2019, 11, 18)),
+    ("18.06.2021", date(2021, 6, 18)),
+    ("2 décembre 2021", date(2021, 12, 2)),
+    ("2. Dezember 2021", None),  # not a form the site uses: refused rather than guessed
+])
+def test_site_date_forms(cr, text, expected):
+    assert parse_date(text, cr, whole=True) == expected
+
+
+@pytest.mark.parametrize("text", ["5 + 2", "2021-2025", "Colleagues,", "1 Foo 2020", "31 February 2020"])
+def test_things_that_are_not_dates(cr, text):
+    assert parse_date(text, cr, whole=True) is None
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("1 December 202019:32", ("1 December 2020", "19:32")),
+    ("18 November 201919:46", ("18 November 2019", "19:46")),
+    ("18 ноября 2019 года, 19:46", ("18 ноября 2019", "19:46")),
+    ("18 ноября 201919:46", ("18 ноября 2019", "19:46")),
+    ("18.11.2019 19:46", ("18.11.2019", "19:46")),
+    ("In 2020 we met at 19:32", None),
+])
+def test_glued_date_and_time(cr, line, expected):
+    assert split_date_time(line, cr) == expected
+
+
+def test_loose_forms_keep_the_time_in_moscow(cr):
+    assert parse_datetime_loose("2022-06-09T14:05:00+03:00", cr).isoformat() == "2022-06-09T14:05:00+03:00"
+    assert parse_datetime_loose("9 June 2022 14:05", cr).isoformat() == "2022-06-09T14:05:00+03:00"
+    assert parse_datetime_loose("2022-06-09T11:05:00Z", cr).utcoffset().total_seconds() == 0
+    assert parse_datetime_loose("no date here", cr) is None
+
+
+@pytest.mark.parametrize("title, place, day", [
+    ("Remarks by Sergey Lavrov, Moscow, December 1, 2020", "Moscow", date(2020, 12, 1)),
+    ("Remarks at the OSCE Ministerial Council, Stockholm, December 2, 2021", "Stockholm", date(2021, 12, 2)),
+    ("Remarks, New York, 25 September 2019", "New York", date(2019, 9, 25)),
+    ("Выступление С.В.Лаврова, Москва, 18 ноября 2019 года", "Москва", date(2019, 11, 18)),
+    ("A title without a place or a date", None, None),
+])
+def test_title_tail(cr, title, place, day):
+    assert title_tail(title, cr) == (place, day)
+
+
+@pytest.mark.parametrize("paragraph, expected", [
+    ("Question: Have you discussed it?", ("Question", True, "Have you discussed it?")),
+    ("Question (retranslated from English): Today, you said", ("Question", True, "Today, you said")),
+    ("Sergey Lavrov (speaking after Vladimir Makei): I fully support", ("Sergey Lavrov", False, "I fully support")),
+    ("Sergey Lavrov:\u00a0 The calls", ("Sergey Lavrov", False, "The calls")),
+    ("С.В.Лавров: Ожидаем результатов.", ("С.В.Лавров", False, "Ожидаем результатов.")),
+    ("Вопрос (перевод с английского): Будут ли?", ("Вопрос", True, "Будут ли?")),
+    ("The conclusion from this is simple: we must create our own mechanisms.", None),
+    ("Colleagues,", None),
+    ("As for military-political cooperation: we will submit a plan.", None),
+])
+def test_speaker_labels(cr, paragraph, expected):
+    assert speaker_of(paragraph, cr) == expected
