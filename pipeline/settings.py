@@ -32,6 +32,36 @@ class Settings(BaseSettings):
     state_index: str = "mfa-crawl-state"
     bulk_chunk_size: int = 200
 
+    # --- crawling (pipeline/fetch.py, pipeline/crawl.py); defaults are for the live site ---
+    crawl_user_agent: str = Field(
+        "mfa-ingest/0.1 (archive of published MFA transcripts; polite crawler, honours robots.txt)",
+        description="descriptive User-Agent sent with every request",
+    )
+    crawl_base_url: str | None = Field(None, description="override of the profile's site.base_url (e.g. a replica)")
+    crawl_archive_url: str | None = Field(None, description="override of the profile's crawl.archive_base_url")
+    crawl_rate_per_host: float = Field(1.0, gt=0, description="requests per second per host, retries included")
+    crawl_concurrency: int = Field(2, ge=1, description="article fetches in flight at once")
+    crawl_connect_timeout: float = 10.0
+    crawl_read_timeout: float = 30.0
+    crawl_max_bytes: int = 10 * 1024 * 1024
+    crawl_max_retries: int = 5
+    crawl_backoff_factor: float = 1.0
+    crawl_backoff_max: float = 120.0
+    crawl_backoff_jitter: float = 0.5
+    crawl_retry_after_max: float = 300.0
+    crawl_max_redirects: int = 5
+    crawl_respect_robots: bool = True
+    crawl_robots_ttl: float = 24 * 3600.0
+    crawl_allowed_private_hosts: list[str] = Field(
+        default_factory=list, description="hosts that may resolve to private/loopback addresses (the replica)")
+    crawl_max_listing_pages: int = Field(2000, description="safety cap on listing pages walked per section")
+    crawl_known_streak: int = Field(20, description="nightly crawl stops a listing after this many known documents in a row")
+    crawl_batch_size: int = Field(50, description="pages indexed between two state checkpoints")
+    crawl_rss: bool = True
+    crawl_progress: bool | None = Field(None, description="progress bar; default: only when stderr is a terminal")
+    warc_max_bytes: int = Field(256 * 1024 * 1024, description="rotate the crawl WARC file after this size")
+    warc_enabled: bool = True
+
     config_dir: Path = REPO_ROOT / "config"
     state_dir: Path = REPO_ROOT / ".state"
     site_profile: Path | None = None

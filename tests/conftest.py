@@ -35,6 +35,9 @@ def _load_project_env() -> None:
 
 _load_project_env()
 
+# The site replica's fixtures (replica, replica_settings): tests/replica/plugin.py
+pytest_plugins = ["tests.replica.plugin"]
+
 
 def pytest_collection_modifyitems(config, items):
     for item in items:

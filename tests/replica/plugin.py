@@ -1,0 +1,44 @@
+"""pytest fixtures for the site replica (registered in tests/conftest.py).
+
+``replica``: a fresh replica (both sites) per test, stopped afterwards.
+``replica_settings``: Settings pointing the crawler at it with fast politeness
+numbers (20 req/s, short backoff) and a temporary state folder; no Elasticsearch.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .server import Replica
+
+
+@pytest.fixture
+def replica():
+    server = Replica().start()
+    yield server
+    server.stop()
+
+
+def replica_overrides(replica: Replica) -> dict:
+    """Settings fields that point a crawl at the replica, tuned for fast tests."""
+    return dict(
+        crawl_base_url=replica.base_url,
+        crawl_archive_url=replica.archive_url,
+        crawl_allowed_private_hosts=["127.0.0.1"],
+        crawl_rate_per_host=20.0,
+        crawl_backoff_factor=0.05,
+        crawl_backoff_jitter=0.05,
+        crawl_backoff_max=0.5,
+        crawl_retry_after_max=2.0,
+        crawl_connect_timeout=2.0,
+        crawl_read_timeout=1.0,
+        crawl_max_retries=4,
+        crawl_progress=False,
+    )
+
+
+@pytest.fixture
+def replica_settings(replica, tmp_path):
+    from pipeline.settings import Settings
+
+    return Settings(state_dir=tmp_path / "state", **replica_overrides(replica))

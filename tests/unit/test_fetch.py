@@ -1,0 +1,157 @@
+"""The fetcher against the local replica: politeness, retries, refusals, conditional GETs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from pipeline.errors import FetchError
+from pipeline.fetch import Fetcher, HttpStatusError, RateLimiter, RefusedURL, RobotsDisallowed, allowed_hosts_for
+from tests.replica.content import CURRENT_EN
+
+ARTICLE = CURRENT_EN + "1785001/"
+
+
+def make_fetcher(settings, **kw):
+    hosts = allowed_hosts_for([settings.crawl_base_url, settings.crawl_archive_url], ["mid.ru"])
+    return Fetcher(settings, hosts, **kw)
+
+
+def test_plain_get_sends_user_agent_and_returns_body(replica, replica_settings):
+    with make_fetcher(replica_settings) as fetcher:
+        result = fetcher.get(replica.base_url + ARTICLE)
+    assert result.status == 200
+    assert b"photo-content__title" in result.content
+    assert result.etag and result.last_modified
+    hit = replica.hits(contains=ARTICLE)[-1]
+    assert hit.headers["user-agent"] == replica_settings.crawl_user_agent
+    assert replica.hits(contains="/robots.txt"), "robots.txt is read before the first page"
+
+
+def test_conditional_get_answers_304_and_edit_gives_200(replica, replica_settings):
+    with make_fetcher(replica_settings) as fetcher:
+        first = fetcher.get(replica.base_url + ARTICLE)
+        again = fetcher.get(replica.base_url + ARTICLE, etag=first.etag, last_modified=first.last_modified)
+        assert again.not_modified and again.content == b""
+        only_date = fetcher.get(replica.base_url + ARTICLE, last_modified=first.last_modified)
+        assert only_date.status == 304
+        replica.edit_article()
+        edited = fetcher.get(replica.base_url + ARTICLE, etag=first.etag, last_modified=first.last_modified)
+    assert edited.status == 200 and edited.etag != first.etag
+    assert replica.hits(contains=ARTICLE)[1].headers["if-none-match"] == first.etag
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_5xx_burst_is_retried_and_counted(replica, replica_settings, status):
+    replica.add_fault("status", ARTICLE, count=3, arg=status)
+    with make_fetcher(replica_settings) as fetcher:
+        result = fetcher.get(replica.base_url + ARTICLE)
+        assert result.status == 200
+        assert fetcher.retries == 3
+    assert [h.status for h in replica.hits(contains=ARTICLE)] == [status] * 3 + [200]
+
+
+def test_endless_5xx_gives_up_with_a_reason(replica, replica_settings):
+    replica.add_fault("status", ARTICLE, count=100, arg=503)
+    with make_fetcher(replica_settings) as fetcher:
+        with pytest.raises(HttpStatusError) as err:
+            fetcher.get(replica.base_url + ARTICLE)
+    assert err.value.status == 503
+    assert len(replica.hits(contains=ARTICLE)) == replica_settings.crawl_max_retries + 1
+
+
+def test_429_waits_for_retry_after(replica, replica_settings):
+    replica.add_fault("retry_after", ARTICLE, count=1, arg=1)
+    with make_fetcher(replica_settings) as fetcher:
+        result = fetcher.get(replica.base_url + ARTICLE)
+        assert fetcher.retries == 1
+    assert result.status == 200
+    first, second = replica.hits(contains=ARTICLE)
+    assert first.status == 429 and second.at - first.at >= 0.95
+
+
+def test_slow_response_times_out_and_is_retried(replica, replica_settings):
+    replica.add_fault("slow", ARTICLE, count=1, arg=2.5)
+    with make_fetcher(replica_settings) as fetcher:
+        result = fetcher.get(replica.base_url + ARTICLE)
+        assert fetcher.retries == 1
+    assert result.status == 200
+
+
+def test_truncated_body_is_retried(replica, replica_settings):
+    replica.add_fault("truncate", ARTICLE, count=2)
+    with make_fetcher(replica_settings) as fetcher:
+        result = fetcher.get(replica.base_url + ARTICLE)
+        assert fetcher.retries == 2
+    assert result.content.rstrip().endswith(b"</html>")
+
+
+def test_offsite_redirect_is_refused(replica, replica_settings):
+    with make_fetcher(replica_settings) as fetcher:
+        with pytest.raises(RefusedURL, match="offsite.invalid"):
+            fetcher.get(replica.base_url + "/test/redirect-offsite")
+
+
+def test_redirect_inside_allowed_host_is_followed(replica, replica_settings):
+    seen = []
+    with make_fetcher(replica_settings, recorder=seen.append) as fetcher:
+        result = fetcher.get(replica.base_url + "/test/redirect-inside")
+    assert result.status == 200 and result.url.endswith(ARTICLE)
+    assert [r.status for r in seen if "robots" not in r.url] == [301, 200]
+
+
+def test_loopback_is_refused_unless_configured(replica, replica_settings):
+    # "localhost" is an allowed host name here but not an allowed private host.
+    settings = replica_settings.model_copy(update={"crawl_allowed_private_hosts": []})
+    hosts = allowed_hosts_for([settings.crawl_base_url], ["localhost"])
+    with Fetcher(settings, hosts) as fetcher:
+        with pytest.raises(RefusedURL, match="private, loopback or link-local"):
+            fetcher.get(replica.base_url + ARTICLE)
+    with make_fetcher(replica_settings) as fetcher:
+        with pytest.raises(RefusedURL, match="localhost"):
+            fetcher.get(replica.base_url + "/test/redirect-localhost")
+    with Fetcher(replica_settings, {"mid.ru"}) as fetcher:
+        with pytest.raises(RefusedURL, match="169.254.169.254"):
+            fetcher.get("http://169.254.169.254/latest/meta-data/")
+
+
+def test_robots_txt_is_honoured_and_cached(replica, replica_settings):
+    with make_fetcher(replica_settings) as fetcher:
+        with pytest.raises(RobotsDisallowed):
+            fetcher.get(replica.base_url + "/private/page")
+        fetcher.get(replica.base_url + ARTICLE)
+    assert len(replica.hits(contains="/robots.txt")) == 1
+    assert not replica.hits(contains="/private/")
+
+
+def test_size_cap_and_content_type(replica, replica_settings):
+    settings = replica_settings.model_copy(update={"crawl_max_bytes": 100_000})
+    with make_fetcher(settings) as fetcher:
+        with pytest.raises(FetchError, match="limit"):
+            fetcher.get(replica.base_url + "/test/big")
+        with pytest.raises(FetchError, match="content type application/pdf"):
+            fetcher.get(replica.base_url + "/test/pdf")
+
+
+def test_rate_limit_holds_under_concurrency(replica, replica_settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = replica_settings.model_copy(update={"crawl_rate_per_host": 4.0, "crawl_concurrency": 4})
+    with make_fetcher(settings) as fetcher:
+        fetcher.get(replica.base_url + "/robots.txt", accept=("text/plain",))
+        replica.clear_log()
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: fetcher.get(replica.base_url + ARTICLE), range(6)))
+    times = sorted(h.at for h in replica.hits())
+    assert len(times) == 6
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.25 - 0.02, gaps
+
+
+def test_rate_limiter_spaces_slots():
+    limiter = RateLimiter(50.0)
+    start = time.monotonic()
+    for _ in range(6):
+        limiter.wait("mid.ru")
+    assert time.monotonic() - start >= 5 * 0.02 - 0.005
