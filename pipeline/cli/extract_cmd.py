@@ -1,3 +1,114 @@
-"""Commands of this group register here (see pipeline/cli/__init__.py)."""
+"""Commands ``extract`` (files or stdin -> one JSON record per line) and ``eval``.
 
-from ._app import app  # noqa: F401
+The JSON shape printed by ``extract`` is the public record contract, described
+in docs/extraction.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import typer
+
+from ..errors import PipelineError, SourceError
+from ..extract import extract_record
+from ..profile import SiteProfile, get_profile
+from ..records import Page
+from ._app import app
+
+
+def _read_bounded(stream: BinaryIO, limit: int) -> bytes:
+    """At most limit + 1 bytes: enough for extract to refuse an oversized input
+    without holding all of it in memory."""
+    return stream.read(limit + 1)
+
+
+def _read_input(path: str, limit: int) -> bytes:
+    if path == "-":
+        return _read_bounded(sys.stdin.buffer, limit)
+    try:
+        with open(path, "rb") as handle:
+            return _read_bounded(handle, limit)
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+
+
+def extract_one(path: str, profile: SiteProfile, url: str | None = None) -> dict[str, Any]:
+    """The record of one input as a JSON-ready dict, or an error object; never raises."""
+    source = "<stdin>" if path == "-" else path
+    try:
+        content = _read_input(path, profile.extraction.max_bytes)
+        record = extract_record(Page(source=source, content=content, url=url), profile)
+        return record.model_dump(mode="json")
+    except PipelineError as exc:
+        return {"error": exc.reason, "stage": exc.stage, "path": source}
+    except Exception as exc:  # one bad input must not stop the others; say what happened
+        return {"error": f"unexpected {type(exc).__name__}: {exc}", "stage": "extract", "path": source}
+
+
+@app.command()
+def extract(
+    paths: list[str] = typer.Argument(..., help="Files to extract (HTML or text dumps); '-' reads stdin."),
+    url: str | None = typer.Option(None, "--url", help="Source URL of the input (sets `url`, helps the language)."),
+    pretty: bool = typer.Option(False, "--pretty", help="Indented JSON instead of one object per line."),
+    profile_path: Path | None = typer.Option(None, "--profile", help="Site profile (default: config/site.yaml)."),
+) -> None:
+    """Print one JSON record per input; a JSON error object for an input that gives none."""
+    profile = get_profile(profile_path)
+    failed = 0
+    for path in paths:
+        result = extract_one(path, profile, url)
+        failed += "error" in result
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2 if pretty else None))
+    if failed:
+        typer.echo(f"{failed} of {len(paths)} inputs gave no record", err=True)
+        raise typer.Exit(code=1)
+
+
+def _cell(score, *, fields: bool = True) -> list[str]:
+    if score is None:
+        return ["", "", "", ""]
+    kept = f"{score.paragraphs_kept}/{score.paragraphs_total}"
+    if score.error:
+        kept += f" ({score.error})"
+    right = f"{score.fields_right}/{score.fields_total}" if fields else ""
+    if score.wrong_fields:
+        right += " ✗" + ",".join(score.wrong_fields)
+    return [kept, str(score.boilerplate_left), str(score.other_lines), right]
+
+
+@app.command(name="eval")
+def eval_command(
+    cases: list[Path] = typer.Option(None, "--cases", help="Folders of *.expected.json (default: tests/fixtures)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    profile_path: Path | None = typer.Option(None, "--profile", help="Site profile (default: config/site.yaml)."),
+) -> None:
+    """Measure extraction on the labelled set, with trafilatura's output on the HTML cases beside ours."""
+    from dataclasses import asdict
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..evaluate import DEFAULT_CASE_DIRS, evaluate, totals
+
+    results = evaluate(get_profile(profile_path), tuple(cases) if cases else DEFAULT_CASE_DIRS)
+    ours, ours_html, theirs = totals(results)
+    if as_json:
+        typer.echo(json.dumps({"cases": [asdict(r) for r in results],
+                               "total": {"ours": asdict(ours), "ours_html": asdict(ours_html),
+                                         "trafilatura_html": asdict(theirs)}}, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Extraction on the labelled set (paragraphs kept / boilerplate lines left / "
+                        "other non-speech lines / metadata fields right)")
+    for column in ("case", "kind", "ours kept", "ours boiler", "ours other", "ours fields",
+                   "traf kept", "traf boiler", "traf other", "traf fields"):
+        table.add_column(column)
+    for result in results:
+        table.add_row(result.name, result.kind, *_cell(result.ours), *_cell(result.trafilatura))
+    table.add_section()
+    table.add_row("TOTAL all cases", "", *_cell(ours), "", "", "", "")
+    table.add_row("TOTAL html cases", "html", *_cell(ours_html), *_cell(theirs))
+    Console(width=200).print(table)
