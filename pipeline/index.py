@@ -224,7 +224,9 @@ def _retrying(call: Callable[[], Any], what: str, retry_for: float) -> Any:
     while True:
         try:
             return call()
-        except TransportError as exc:  # connection refused/reset, timeout: the node is away
+        except (TransportError, ApiError) as exc:  # the node is away, starting, or recovering its shards
+            if isinstance(exc, ApiError) and exc.status_code not in RETRY_STATUSES:
+                raise
             if time.monotonic() + delay > deadline:
                 raise IndexingError(f"{what}: Elasticsearch did not answer for {retry_for:.0f}s: {exc}") from exc
             log.warning("%s: %s; retrying in %.1fs", what, exc, delay)
@@ -255,7 +257,12 @@ def _reason(info: dict) -> str:
 def _bulk_chunk(
     es: Elasticsearch, actions: dict[str, dict], sources: dict[str, str | None], *, max_retries: int, retry_for: float,
 ) -> Iterator[IndexOutcome]:
-    """Send one chunk; yield an outcome per document as Elasticsearch answers for it."""
+    """Send one chunk; yield an outcome per document as Elasticsearch answers for it.
+
+    streaming_bulk retries items refused with 429/5xx ``max_retries`` times with
+    backoff; items still refused that way, and whole requests that got no
+    answer, are sent again until ``retry_for`` seconds have passed.
+    """
     pending = dict(actions)
     deadline = time.monotonic() + retry_for
     delay = 0.5
@@ -270,18 +277,24 @@ def _bulk_chunk(
                 doc_id = info.get("_id")
                 if doc_id not in pending:
                     continue
-                del pending[doc_id]
                 if ok:
+                    del pending[doc_id]
                     status: Status = "created" if info.get("result") == "created" else "updated"
                     yield IndexOutcome(doc_id, sources.get(doc_id), status)
+                elif info.get("status") in RETRY_STATUSES and time.monotonic() + delay <= deadline:
+                    continue  # still busy: stays pending for the next round
                 else:
+                    del pending[doc_id]
                     yield IndexOutcome(doc_id, sources.get(doc_id), "failed", _reason(info))
+            problem = f"{len(pending)} documents still refused as busy"
         except TransportError as exc:  # the request never got an answer: nothing was acknowledged
+            problem = str(exc)
             if time.monotonic() + delay > deadline:
                 raise IndexingError(
                     f"bulk of {len(pending)} documents: Elasticsearch did not answer for {retry_for:.0f}s: {exc}"
                 ) from exc
-            log.warning("bulk: %s; retrying %d documents in %.1fs", exc, len(pending), delay)
+        if pending:
+            log.warning("bulk: %s; retrying %d documents in %.1fs", problem, len(pending), delay)
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
 

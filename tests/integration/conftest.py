@@ -1,0 +1,79 @@
+"""Fixtures of the indexing tests: a second, private Elasticsearch node that a test may stop.
+
+The shared node on 9200 is never stopped. ``private_node`` copies the installed
+distribution into a temporary state folder and runs scripts/es.sh there with
+its own MFA_ES_URL / MFA_STATE_DIR, on a free port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ..conftest import REPO
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port_pair() -> int:
+    """An HTTP port whose transport port (+100, as es.sh sets it) is free too."""
+    for port in range(9250, 9300):
+        if _free(port) and _free(port + 100):
+            return port
+    raise RuntimeError("no free port pair in 9250-9299")
+
+
+@dataclass
+class PrivateNode:
+    url: str
+    env: dict
+
+    def _es_sh(self, command: str) -> None:
+        subprocess.run([str(REPO / "scripts" / "es.sh"), command], env=self.env, check=True,
+                       stdout=subprocess.DEVNULL, timeout=300)
+
+    def start(self) -> None:
+        self._es_sh("start")
+
+    def stop(self) -> None:
+        self._es_sh("stop")
+
+
+@pytest.fixture(scope="session")
+def private_node():
+    """A node of our own (started, stopped and deleted by the tests that use it)."""
+    shared_state = Path(os.environ.get("MFA_STATE_DIR", REPO / ".state"))
+    version = os.environ.get("MFA_ES_VERSION", "9.2.0")
+    dist = (shared_state / "es" / f"elasticsearch-{version}").resolve()
+    if not (dist / "bin" / "elasticsearch").exists():
+        pytest.fail(f"no installed Elasticsearch at {dist}: run scripts/es.sh install")
+    # Under /tmp and world-readable, so the unprivileged node user reaches it without es.sh relocating it.
+    base = Path(tempfile.mkdtemp(prefix="mfa-es-private-"))
+    base.chmod(0o755)
+    shutil.copytree(dist, base / "es" / dist.name, symlinks=True)  # a copy: es.sh rewrites its config
+    port = _free_port_pair()
+    env = {**os.environ, "MFA_ES_URL": f"http://127.0.0.1:{port}", "MFA_STATE_DIR": str(base),
+           "MFA_ES_HEAP": "384m"}
+    node = PrivateNode(url=env["MFA_ES_URL"], env=env)
+    node.start()
+    try:
+        yield node
+    finally:
+        try:
+            node.stop()
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
