@@ -26,6 +26,7 @@ _BULLETS = "•·*–—-\u2022 \t"
 _SENTENCE_END = (".", "!", "?", "…", "»", "\"", "”", ":")
 _LISTING_NAME_MAX_WORDS = 14
 _LISTING_BACKTRACK = 3
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def normalise_phrase(text: str) -> str:
@@ -173,7 +174,7 @@ def is_prose(line: str, rules: ExtractionRules) -> bool:
         return False
     if len(line.split()) < rules.prose_min_words:
         return False
-    digits = sum(ch.isdigit() for ch in line)
+    digits = len(line) - len(line.translate(_NO_DIGITS))
     return digits <= len(line) * 0.2
 
 
@@ -212,13 +213,13 @@ def clean_lines(lines: list[str], rules: ExtractionRules) -> list[str]:
                     kept.pop()
                 in_listing = True
             continue
+        prose = is_prose(line, rules)
         if in_listing:
-            if is_prose(line, rules):
-                in_listing = False
-            else:
+            if not prose:
                 continue
-        if is_boilerplate_line(line, cr):
+            in_listing = False
+        if not prose and is_boilerplate_line(line, cr):
             continue
         kept.append(line)
-        since_prose = 0 if is_prose(line, rules) else since_prose + 1
+        since_prose = 0 if prose else since_prose + 1
     return kept
