@@ -206,6 +206,9 @@ def refresh(es: Elasticsearch, index: str) -> None:
 
 def to_document(record: Transcript, *, doc_version: int, indexed_at: datetime | None = None) -> dict:
     doc = record.model_dump(mode="json")
+    # Kibana counts documents, not nested turns: keep per-document turn counts to sum.
+    doc["turn_count"] = len(record.turns)
+    doc["question_count"] = sum(1 for turn in record.turns if turn.role == "question")
     doc["doc_version"] = doc_version
     doc["indexed_at"] = (indexed_at or datetime.now(timezone.utc)).isoformat()
     return doc

@@ -31,7 +31,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 # Fields the indexer adds or the model computes: not inputs of a Transcript.
-DERIVED_FIELDS = ("word_count", "content_hash", "doc_version", "indexed_at")
+DERIVED_FIELDS = ("word_count", "content_hash", "doc_version", "indexed_at", "turn_count", "question_count")
 
 
 @dataclass

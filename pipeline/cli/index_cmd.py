@@ -109,3 +109,28 @@ def stats(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     for key in ("by_section", "by_language", "by_month"):
         typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
     typer.echo(f"dead letters: {data['deadletters']} " + json.dumps(data["deadletters_by_stage"]))
+
+
+@app.command("kibana-import")
+def kibana_import(
+    url: Annotated[str, typer.Option(envvar="MFA_KIBANA_URL", help="Kibana base URL")] = "http://127.0.0.1:5601",
+    export: Annotated[Optional[Path], typer.Option(help="NDJSON export (default: config/kibana/mfa-transcripts.ndjson)")] = None,
+    space: Annotated[Optional[str], typer.Option(help="Kibana space id")] = None,
+    username: Annotated[Optional[str], typer.Option(envvar="MFA_KIBANA_USERNAME")] = None,
+    password: Annotated[Optional[str], typer.Option(envvar="MFA_KIBANA_PASSWORD", hidden=True)] = None,
+    api_key: Annotated[Optional[str], typer.Option(envvar="MFA_KIBANA_API_KEY", hidden=True)] = None,
+) -> None:
+    """Import the data view, saved search and dashboard into Kibana (overwriting earlier imports)."""
+    from ..errors import ConfigError
+    from ..kibana import default_export, import_saved_objects, load_saved_objects, with_alias
+    from ..settings import get_settings
+
+    settings = get_settings()
+    objects = with_alias(load_saved_objects(export or default_export(settings.config_dir)), settings.index_alias)
+    try:
+        answer = import_saved_objects(url, objects, space=space, api_key=api_key,
+                                      auth=(username, password or "") if username else None)
+    except (ConfigError, OSError) as exc:
+        typer.echo(f"error: {getattr(exc, 'reason', exc)}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"imported {answer.get('successCount', 0)} saved objects into {url} (data view on {settings.index_alias})")

@@ -1,0 +1,151 @@
+"""config/kibana/*.ndjson: it parses, its references resolve, every field it names is in the mapping;
+and kibana-import sends it the way Kibana's saved-objects API expects (to a local HTTP server)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from email.parser import BytesParser
+from email.policy import default as email_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from pipeline import index as es_index
+from pipeline import kibana
+from pipeline.errors import ConfigError
+from pipeline.settings import Settings
+
+from ..conftest import REPO
+
+EXPORTS = sorted((REPO / "config" / "kibana").glob("*.ndjson"))
+AGGREGATABLE = {"keyword", "date", "integer", "long", "float", "double", "boolean"}
+
+
+def field_mapping(mappings: dict, dotted: str) -> dict | None:
+    """The mapping of a dotted field name, following objects, nested objects and multi-fields."""
+    node: dict = mappings
+    parts = dotted.split(".")
+    i = 0
+    while i < len(parts):
+        props = node.get("properties", {})
+        if parts[i] in props:
+            node = props[parts[i]]
+        elif parts[i] in node.get("fields", {}):
+            node = node["fields"][parts[i]]
+        else:
+            return None
+        i += 1
+    return node
+
+
+@pytest.fixture(scope="module")
+def objects():
+    assert EXPORTS, "config/kibana holds the NDJSON export"
+    return [obj for path in EXPORTS for obj in kibana.load_saved_objects(path)]
+
+
+def test_export_has_the_data_view_search_and_dashboard(objects):
+    by_type = {}
+    for obj in objects:
+        by_type.setdefault(obj["type"], []).append(obj)
+    (view,) = by_type["index-pattern"]
+    assert view["attributes"]["title"] == Settings().index_alias
+    assert view["attributes"]["timeFieldName"] == "published_at"
+    assert len(by_type["search"]) == 1
+    (dashboard,) = by_type["dashboard"]
+    panels = json.loads(dashboard["attributes"]["panelsJSON"])
+    titles = {o["attributes"]["title"] for o in objects}
+    assert {"Transcripts over time", "Top places", "Top speakers", "Questions per month"} <= titles
+    assert len(panels) == len(dashboard["references"]) == 5
+
+
+def test_ids_are_unique_and_every_reference_resolves(objects):
+    ids = [(o["type"], o["id"]) for o in objects]
+    assert len(ids) == len(set(ids))
+    for obj in objects:
+        for ref in obj.get("references", []):
+            assert (ref["type"], ref["id"]) in ids, f"{obj['id']} refers to a missing {ref}"
+    dashboard = next(o for o in objects if o["type"] == "dashboard")
+    ref_names = {r["name"] for r in dashboard["references"]}
+    for panel in json.loads(dashboard["attributes"]["panelsJSON"]):
+        assert f"{panel['panelIndex']}:{panel['panelRefName']}" in ref_names
+
+
+@pytest.mark.parametrize("with_languages", [False, True])
+def test_every_field_the_objects_use_exists_in_the_mapping_with_a_fitting_type(objects, with_languages):
+    mappings = es_index.declared_mappings(Settings(), with_languages=with_languages)
+    used = list(kibana.referenced_fields(objects))
+    assert len(used) >= 10
+    for obj_id, field, usage in used:
+        mapped = field_mapping(mappings, field)
+        assert mapped is not None, f"{obj_id} uses {field!r}, which the mapping lacks"
+        if usage in ("time", "date_histogram"):
+            assert mapped["type"] == "date", (obj_id, field)
+        elif usage in ("terms", "sum", "sort"):
+            assert mapped["type"] in AGGREGATABLE, (obj_id, field, mapped["type"])
+
+
+def test_field_lookup_refuses_unknown_fields():
+    mappings = es_index.declared_mappings(Settings(), with_languages=False)
+    assert field_mapping(mappings, "turns.speaker.lower")["normalizer"] == "lowercase_normalizer"
+    assert field_mapping(mappings, "title.keyword")["type"] == "keyword"
+    assert field_mapping(mappings, "speaker") is None
+    assert field_mapping(mappings, "body.en") is None
+
+
+class FakeKibanaHandler(BaseHTTPRequestHandler):
+    """A local HTTP endpoint that records the import request and answers like Kibana does."""
+
+    received: list = []
+    answer: tuple[int, dict] = (200, {"success": True, "successCount": 0})
+
+    def do_POST(self):  # noqa: N802
+        length = int(self.headers["Content-Length"])
+        body = self.rfile.read(length)
+        head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
+        message = BytesParser(policy=email_policy).parsebytes(head + body)
+        parts = {p.get_param("name", header="content-disposition"): p for p in message.iter_parts()}
+        self.received.append({"path": self.path, "xsrf": self.headers.get("kbn-xsrf"),
+                              "file": parts["file"].get_payload(decode=True).decode("utf-8"),
+                              "filename": parts["file"].get_filename()})
+        status, payload = self.answer
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def kibana_server():
+    FakeKibanaHandler.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeKibanaHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", FakeKibanaHandler
+    server.shutdown()
+
+
+def test_import_posts_the_ndjson_with_the_alias_rewritten(objects, kibana_server):
+    url, handler = kibana_server
+    handler.answer = (200, {"success": True, "successCount": len(objects)})
+    answer = kibana.import_saved_objects(url, kibana.with_alias(objects, "analysts-alias"), space="research")
+    assert answer["successCount"] == len(objects)
+    (req,) = handler.received
+    assert req["path"] == "/s/research/api/saved_objects/_import?overwrite=true"
+    assert req["xsrf"]
+    sent = [json.loads(line) for line in req["file"].splitlines()]
+    assert [o["id"] for o in sent] == [o["id"] for o in objects]
+    assert next(o for o in sent if o["type"] == "index-pattern")["attributes"]["title"] == "analysts-alias"
+
+
+def test_a_refused_import_raises_with_kibanas_reason(objects, kibana_server):
+    url, handler = kibana_server
+    handler.answer = (200, {"success": False, "errors": [{"id": "mfa-transcripts", "error": {"type": "conflict"}}]})
+    with pytest.raises(ConfigError, match="conflict"):
+        kibana.import_saved_objects(url, objects)
