@@ -112,10 +112,56 @@ class ExtractionRules(_Strict):
         return list(self.languages.values())
 
 
-class CrawlRules(_Strict):
-    """Sections, listing selectors and URL patterns used by sources and fetch."""
+class ListingLayout(_Strict):
+    """How one site layout shows a listing page: CSS selectors and the date formats."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    site: str = Field(description="'current' (site.base_url) or 'archive' (crawl.archive_base_url)")
+    item: str = Field(description="one entry of the listing")
+    link: str = Field(description="the entry's link to the article (href)")
+    title: str | None = None
+    date: str | None = None
+    date_formats: list[str] = Field(default_factory=list, description="strptime formats, tried before dateparser")
+    page_param: str | None = Field(None, description="query parameter of the page number (default for sections)")
+    first_page: int = 1
+
+
+class ListingPath(_Strict):
+    """A section's listing in one language: its path and its page parameters."""
+
+    path: str
+    page_param: str | None = None  # overrides the layout's (portal parameters carry an instance id)
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class CrawlSection(_Strict):
+    name: str
+    layout: str = Field(description="a key of crawl.layouts")
+    listings: dict[str, ListingPath] = Field(description="listing per language code")
+    article_pattern: str = Field(description="regex an article URL path matches; group 'id' is the article id")
+    frozen: bool = Field(False, description="no longer edited (the archive): known pages are not re-checked")
+    nightly: bool = Field(True, description="walked by the nightly crawl when no sections are named")
+
+
+class CrawlFeed(_Strict):
+    name: str
+    language: str
+    path: str
+
+
+class CrawlRules(_Strict):
+    """Sections, listing selectors and URL patterns used by sources/listings.py and crawl.py."""
+
+    archive_base_url: str = "https://archive.mid.ru"
+    languages: list[str] = Field(default_factory=lambda: ["en", "ru"])
+    layouts: dict[str, ListingLayout] = Field(default_factory=dict)
+    sections: list[CrawlSection] = Field(default_factory=list)
+    feeds: list[CrawlFeed] = Field(default_factory=list)
+
+    def section(self, name: str) -> CrawlSection:
+        for section in self.sections:
+            if section.name == name:
+                return section
+        raise ConfigError(f"unknown crawl section {name!r}; known: {[s.name for s in self.sections]}")
 
 
 class SiteProfile(_Strict):

@@ -1,0 +1,117 @@
+"""Source: WARC files -> Pages, to run the rest of the pipeline without crawling again.
+
+Reads WARC/1.0 and 1.1, gzipped or not, from our crawler (pipeline/warcstore.py)
+or from other tools (``wget --warc-file``, heritrix...): every ``response`` record
+with HTTP status 200 and an HTML or text body becomes a Page whose bytes are the
+payload with transfer and content encodings undone (warcio). With a site profile,
+only URLs that match an article pattern of a crawl section are kept, so listing
+pages, feeds and robots.txt are left out. Hints written by our crawler (the
+``MFA-Hints`` header) come back as ``Page.hints``. A file that cannot be read, or
+a record that breaks off, is a Failure and the next record or file goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Iterator
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from ..profile import SiteProfile
+from ..records import Failure, Page
+from .dumps import DEFAULT_MAX_BYTES
+
+HINTS_HEADER = "MFA-Hints"
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+
+
+def article_matcher(profile: SiteProfile | None):
+    """A predicate on URLs: True for article pages of the profile's crawl sections (all URLs without one)."""
+    if profile is None or not profile.crawl.sections:
+        return lambda url: True
+    patterns = [re.compile(s.article_pattern) for s in profile.crawl.sections]
+    return lambda url: any(p.search(urlsplit(url).path) for p in patterns)
+
+
+def _target_uri(record) -> str:
+    # Some writers (older wget) put the URI in angle brackets.
+    return (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
+
+
+def _warc_date(record) -> datetime | None:
+    value = record.rec_headers.get_header("WARC-Date")
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _hints(record) -> dict[str, str]:
+    raw = record.rec_headers.get_header(HINTS_HEADER)
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def iter_warc(paths: Path | str | Iterable[Path | str], *, profile: SiteProfile | None = None,
+              max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Page | Failure]:
+    """Yield one Page per archived 200 HTML/text response (article pages only, given a profile)."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    wanted = article_matcher(profile)
+    for raw_path in paths:
+        path = Path(raw_path)
+        if not path.is_file():
+            yield Failure(source=str(path), stage="source", reason="WARC file does not exist")
+            continue
+        yield from _iter_file(path, wanted, max_bytes)
+
+
+def _iter_file(path: Path, wanted, max_bytes: int) -> Iterator[Page | Failure]:
+    try:
+        with path.open("rb") as fh:
+            records = ArchiveIterator(fh)
+            for record in records:
+                if record.format != "warc":
+                    # warcio would read garbage as an old ARC record; we only take WARC.
+                    yield Failure(source=str(path), stage="source", reason="not a WARC file (no WARC record header)")
+                    return
+                item = _page_of(record, str(path), wanted, max_bytes)
+                if item is not None:
+                    # The offset is only known once the record has been read through.
+                    source = f"{path}#{records.get_record_offset()}"
+                    yield item.model_copy(update={"source": source})
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
+        yield Failure(source=str(path), stage="source", reason=f"cannot read WARC: {type(exc).__name__}: {exc}")
+
+
+def _page_of(record, source: str, wanted, max_bytes: int) -> Page | Failure | None:
+    if record.rec_type != "response" or record.http_headers is None:
+        return None
+    url = _target_uri(record)
+    if not url or not wanted(url):
+        return None
+    if record.http_headers.get_statuscode() != "200":
+        return None
+    ctype = record.http_headers.get_header("Content-Type") or ""
+    if ctype and ctype.split(";")[0].strip().lower() not in PAGE_TYPES:
+        return None
+    try:
+        body = record.content_stream().read(max_bytes + 1)
+    except Exception as exc:  # warcio raises assorted errors on broken gzip/chunked payloads
+        return Failure(source=source, url=url, stage="source", reason=f"broken WARC record: {type(exc).__name__}")
+    if len(body) > max_bytes:
+        return Failure(source=source, url=url, stage="source", reason=f"record over the {max_bytes}-byte limit")
+    return Page(source=source, content=body, url=url, content_type=ctype or None,
+                fetched_at=_warc_date(record), hints=_hints(record))

@@ -1,0 +1,100 @@
+"""Listing pages (current layout and old portal), RSS and the date range, against the replica."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pipeline.fetch import Fetcher, allowed_hosts_for
+from pipeline.profile import get_profile
+from pipeline.settings import Settings
+from pipeline.sources.listings import (iter_feeds, iter_listing, listing_page_url, parse_listing_date)
+
+
+def fetcher_for(settings, profile):
+    return Fetcher(settings, allowed_hosts_for([settings.crawl_base_url, settings.crawl_archive_url],
+                                               profile.site.hosts))
+
+
+def walk(settings, section_name, language, **kw):
+    profile = get_profile()
+    section = profile.crawl.section(section_name)
+    with fetcher_for(settings, profile) as fetcher:
+        return list(iter_listing(fetcher, profile, settings, section, language, **kw))
+
+
+def test_live_defaults_build_the_real_listing_urls():
+    profile, settings = get_profile(), Settings()
+    crawl = profile.crawl
+    speeches, archive = crawl.section("minister_speeches"), crawl.section("archive_minister_speeches")
+    assert listing_page_url("https://mid.ru", speeches, crawl.layouts["current"], "en", 1) == \
+        "https://mid.ru/en/press_service/minister_speeches/"
+    assert listing_page_url("https://mid.ru", speeches, crawl.layouts["current"], "ru", 3) == \
+        "https://mid.ru/ru/press_service/minister_speeches/?PAGEN_1=3"
+    assert listing_page_url("https://archive.mid.ru", archive, crawl.layouts["archive"], "en", 2) == (
+        "https://archive.mid.ru/en/press_service/minister_speeches?p_p_id=101_INSTANCE_7OvQR5KJWVmR"
+        "&_101_INSTANCE_7OvQR5KJWVmR_cur=2")
+    assert settings.crawl_base_url is None and profile.site.base_url == "https://mid.ru"
+    assert crawl.archive_base_url == "https://archive.mid.ru"
+
+
+def test_current_listing_walks_every_page_with_hints(replica, replica_settings):
+    batches = walk(replica_settings, "minister_speeches", "en")
+    assert [b.page for b in batches] == [1, 2]
+    entries = [e for b in batches for e in b.entries]
+    expected = [a for a in replica.live_articles() if a.site == "current" and a.language == "en"]
+    assert [e.url for e in entries] == [replica.article_url(a) for a in expected]
+    first = entries[0]
+    assert first.title == expected[0].title
+    assert first.published == expected[0].published
+    assert first.article_id == "1785001"
+    assert first.hints()["section"] == "minister_speeches" and first.hints()["language"] == "en"
+    assert replica.hits(contains="PAGEN_1=2")
+
+
+def test_old_portal_listing_uses_its_page_parameter(replica, replica_settings):
+    replica.page_size = 1
+    batches = walk(replica_settings, "archive_minister_speeches", "en")
+    assert [len(b.entries) for b in batches] == [1, 1]
+    assert [h.path for h in replica.hits(site="archive", contains="_cur=2")] == [
+        "/en/press_service/minister_speeches?p_p_id=101_INSTANCE_7OvQR5KJWVmR&_101_INSTANCE_7OvQR5KJWVmR_cur=2"]
+    assert batches[0].entries[0].article_id == "4141810"
+    ru = walk(replica_settings, "archive_minister_speeches", "ru")
+    assert ru[0].entries[0].title.startswith("Выступление")
+
+
+def test_date_range_filters_and_stops_early(replica, replica_settings):
+    batches = walk(replica_settings, "minister_speeches", "en", since=date(2021, 7, 1))
+    kept = [e for b in batches for e in b.entries]
+    assert [e.published.date() for e in kept] == [date(2021, 12, 2)]
+    assert sum(b.skipped_out_of_range for b in batches) == 2
+    replica.page_size = 1
+    replica.clear_log()
+    batches = walk(replica_settings, "minister_speeches", "en", since=date(2021, 7, 1), until=date(2021, 12, 31))
+    # page 2 holds only an older entry: the walk stops there and never asks for page 3
+    assert [b.page for b in batches] == [1, 2]
+    assert not replica.hits(contains="PAGEN_1=3")
+    until = walk(replica_settings, "minister_speeches", "en", until=date(2021, 6, 30))
+    assert [e.article_id for b in until for e in b.entries] == ["1785002", "1785003"]
+
+
+def test_listing_failure_ends_the_walk_with_a_reason(replica, replica_settings):
+    replica.add_fault("status", "PAGEN_1=2", count=50, arg=500)
+    batches = walk(replica_settings, "minister_speeches", "en")
+    assert batches[-1].failure is not None and "500" in batches[-1].failure.reason
+    assert len(batches[0].entries) == 2
+
+
+def test_rss_feed_gives_article_entries(replica, replica_settings):
+    profile = get_profile()
+    sections = [profile.crawl.section("minister_speeches")]
+    with fetcher_for(replica_settings, profile) as fetcher:
+        (batch,) = list(iter_feeds(fetcher, profile, replica_settings, sections, ["en"]))
+    assert [e.article_id for e in batch.entries] == ["1785001", "1785002", "1785003"]
+    assert batch.entries[0].published == datetime(2021, 12, 2, 23, 28)
+
+
+def test_listing_dates_in_russian_and_numeric():
+    layout = get_profile().crawl.layouts["current"]
+    assert parse_listing_date("01.12.2020 19:32", layout, "en") == datetime(2020, 12, 1, 19, 32)
+    assert parse_listing_date("1 декабря 2020", layout, "ru").date() == date(2020, 12, 1)
+    assert parse_listing_date("  ", layout, "en") is None
