@@ -1,9 +1,9 @@
 """Stage extract, step 1: raw bytes of a Page -> text, and whether it is HTML.
 
 Reads ``Page.content`` (and ``Page.content_type`` when a server sent one). The
-charset is taken, in order, from a byte-order mark, the HTTP header, a
-``<meta charset>`` / ``http-equiv`` declaration, strict UTF-8, and finally
-charset-normalizer's guess (which is how windows-1251 pages without a
+charset is taken, in order, from a byte-order mark, strict UTF-8 (valid UTF-8
+wins over a stale declaration), the HTTP header, a ``<meta charset>`` /
+``http-equiv`` declaration, and finally charset-normalizer's guess (which is how windows-1251 pages without a
 declaration are read). Binary or undecodable input raises DropPage.
 """
 
@@ -82,16 +82,18 @@ def decode_page(content: bytes, content_type: str | None = None) -> Decoded:
         raise DropPage("binary content (not a text or HTML page)")
     head = content[:_SNIFF]
     is_html = looks_like_html(head, content_type)
+    # Valid UTF-8 first, even against a declaration: pages moved off the old portal often
+    # kept a windows-1251 declaration, and Cyrillic cp1251 text is never valid UTF-8 by chance.
+    try:
+        return Decoded(content.decode("utf-8"), is_html, "utf-8")
+    except UnicodeDecodeError:
+        pass
     declared = declared_charset(head, content_type) if is_html or content_type else None
     if declared:
         try:
             return Decoded(content.decode(declared), is_html, declared)
         except UnicodeDecodeError:
             pass  # a wrong declaration is common on old pages: guess instead
-    try:
-        return Decoded(content.decode("utf-8"), is_html, "utf-8")
-    except UnicodeDecodeError:
-        pass
     guess = from_bytes(content[:200_000], cp_isolation=["cp1251", "koi8_r", "cp1252", "latin_1", "utf_8"]).best()
     if guess is None:
         raise DropPage("cannot tell the text encoding")

@@ -116,11 +116,12 @@ def title_tail(title: str, cr: CompiledRules) -> tuple[str | None, date | None]:
 def language_from_url(url: str | None, rules: ExtractionRules) -> str | None:
     if not url or rules.url_language is None:
         return None
-    match = rules.url_language.search(url)
-    if not match:
-        return None
-    found = match.groupdict()
-    code = found.get("qlang") or found.get("lang")
+    path_code = query_code = None
+    for match in rules.url_language.finditer(url):
+        found = match.groupdict()
+        query_code = query_code or found.get("qlang")
+        path_code = path_code or found.get("lang")
+    code = query_code or path_code  # ?lang=de on an /en/ path is the German version
     return code if code in rules.languages else None
 
 

@@ -49,3 +49,9 @@ def test_bom():
 def test_refusals(content, reason):
     with pytest.raises(DropPage, match=reason):
         decode_page(content)
+
+
+def test_valid_utf8_wins_over_a_stale_windows_1251_declaration():
+    page = f'<html><head><meta charset="windows-1251"></head><p>{RU}</p></html>'
+    decoded = decode_page(page.encode("utf-8"))
+    assert decoded.encoding == "utf-8" and RU in decoded.text

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from pipeline.clean import compiled, split_date_time
-from pipeline.parse import parse_date, parse_datetime_loose, speaker_of, title_tail
+from pipeline.parse import (detect_language, language_from_url, parse_date, parse_datetime_loose, speaker_of,
+                            title_tail)
 from pipeline.profile import get_profile
 
 
@@ -78,3 +79,24 @@ def test_title_tail(cr, title, place, day):
 ])
 def test_speaker_labels(cr, paragraph, expected):
     assert speaker_of(paragraph, cr) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Wir haben heute die Lage in der Region und die Zusammenarbeit mit den Partnern besprochen.", "de"),
+    ("Nous avons discuté de la situation dans la région et des relations avec nos partenaires.", "fr"),
+    ("Hemos hablado de la situación en la región y de las relaciones con nuestros socios.", "es"),
+    ("We discussed the situation in the region and the relations with our partners.", "en"),
+    ("Мы обсудили ситуацию в регионе и отношения с партнёрами.", "ru"),
+])
+def test_language_of_the_text(text, expected):
+    assert detect_language(text, get_profile().extraction, "en") == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://mid.ru/ru/foreign_policy/news/1/", "ru"),
+    ("https://mid.ru/en/press_service/minister_speeches/1/?lang=de", "de"),
+    ("https://archive.mid.ru/en/foreign_policy/news/-/asset_publisher/x/content/id/2717182", "en"),
+    ("https://example.org/page", None),
+])
+def test_language_of_the_url(url, expected):
+    assert language_from_url(url, get_profile().extraction) == expected
