@@ -15,6 +15,8 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 ES_ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${MFA_ES_VERSION}:zip"
+# The plugin is pinned too, so every machine fetches the same way whatever Maven's defaults.
+MVN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 ES_BASE="$MFA_STATE_DIR/es"
 ES_HOME="$ES_BASE/elasticsearch-$MFA_ES_VERSION"
 ES_DATA="$ES_BASE/data"
@@ -51,7 +53,7 @@ install() {
   command -v mvn >/dev/null || mfa_die "Maven (mvn) is needed to download Elasticsearch"
   mkdir -p "$ES_BASE/dist"
   mfa_say "downloading Elasticsearch $MFA_ES_VERSION ($ES_ARTIFACT)"
-  mvn -q -B dependency:copy -Dartifact="$ES_ARTIFACT" -DoutputDirectory="$ES_BASE/dist" -Dmdep.overWriteIfNewer=true \
+  mvn -q -B "$MVN_DEPENDENCY_PLUGIN:copy" -Dartifact="$ES_ARTIFACT" -DoutputDirectory="$ES_BASE/dist" -Dmdep.overWriteIfNewer=true \
     || mfa_die "could not fetch $ES_ARTIFACT with Maven"
   rm -rf "$ES_HOME.tmp" && mkdir -p "$ES_HOME.tmp"
   if command -v unzip >/dev/null; then
