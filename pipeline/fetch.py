@@ -75,6 +75,7 @@ class FetchResult:
     raw_body: bytes  # body as sent (Content-Encoding kept), for the WARC record
     fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     requested_url: str | None = None
+    hints: dict[str, str] | None = None  # what the listing said about the page (kept in the WARC)
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -296,7 +297,7 @@ class Fetcher:
 
     # ---- GET -----------------------------------------------------------
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-            accept: tuple[str, ...] = HTML_TYPES) -> FetchResult:
+            accept: tuple[str, ...] = HTML_TYPES, hints: dict[str, str] | None = None) -> FetchResult:
         """Fetch a URL following allowed redirects; 200 or 304, else raise a FetchError."""
         conditional = {}
         if etag:
@@ -308,7 +309,7 @@ class Fetcher:
             self.check_url(current)
             if not self.robots_allows(current):
                 raise RobotsDisallowed(f"{current} is disallowed by robots.txt")
-            result = self._exchange(current, conditional, accept)
+            result = self._exchange(current, conditional, accept, hints)
             result.requested_url = url
             if result.status in REDIRECT_STATUSES and result.header("Location"):
                 target = urljoin(current, result.header("Location"))
@@ -323,13 +324,14 @@ class Fetcher:
             raise HttpStatusError(f"HTTP {result.status} {result.reason} for {current}", result.status)
         raise FetchError(f"more than {self.settings.crawl_max_redirects} redirects from {url}")
 
-    def _exchange(self, url: str, headers: dict[str, str], accept: tuple[str, ...]) -> FetchResult:
+    def _exchange(self, url: str, headers: dict[str, str], accept: tuple[str, ...],
+                  hints: dict[str, str] | None = None) -> FetchResult:
         """One request (urllib3 retries inside), with one extra retry loop for broken bodies."""
         attempts = self.settings.crawl_max_retries + 1
         for attempt in range(attempts):
             self.limiter.wait(_host_key(urlsplit(url).hostname or ""))
             try:
-                return self._request(url, headers, accept)
+                return self._request(url, headers, accept, hints)
             except _BrokenBody as exc:
                 if attempt + 1 >= attempts:
                     raise FetchError(f"{url}: {exc} (after {attempt} retries)") from None
@@ -342,7 +344,8 @@ class Fetcher:
         delay = min(s.crawl_backoff_max, s.crawl_backoff_factor * (2 ** attempt)) if attempt else 0.0
         time.sleep(delay + random.random() * s.crawl_backoff_jitter)
 
-    def _request(self, url: str, headers: dict[str, str], accept: tuple[str, ...]) -> FetchResult:
+    def _request(self, url: str, headers: dict[str, str], accept: tuple[str, ...],
+                 hints: dict[str, str] | None = None) -> FetchResult:
         s = self.settings
         try:
             resp = self.session.get(url, headers=headers, allow_redirects=False, stream=True,
@@ -362,6 +365,7 @@ class Fetcher:
             http_version="HTTP/1.0" if getattr(resp.raw, "version", 11) == 10 else "HTTP/1.1",
             headers=list(resp.raw.headers.items()), request_headers=_request_headers(resp, url),
             content=_decode_body(raw, resp.headers.get("Content-Encoding"), s.crawl_max_bytes, url), raw_body=raw,
+            hints=hints,
         )
         if self.recorder is not None:
             self.recorder(result)

@@ -1,3 +1,86 @@
-"""Commands of this group register here (see pipeline/cli/__init__.py)."""
+"""Commands of the crawling group: ``crawl``, ``replay`` and ``replica`` (the local site for demos)."""
 
-from ._app import app  # noqa: F401
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._app import app
+
+DATE = ["%Y-%m-%d"]
+
+
+def _print(report, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in report.summary_lines():
+            typer.echo(line)
+
+
+@app.command()
+def crawl(
+    since: Annotated[Optional[datetime], typer.Option(formats=DATE, help="backfill from this day (YYYY-MM-DD)")] = None,
+    until: Annotated[Optional[datetime], typer.Option(formats=DATE, help="backfill up to this day (YYYY-MM-DD)")] = None,
+    section: Annotated[Optional[list[str]], typer.Option("--section", help="crawl section (repeatable)")] = None,
+    language: Annotated[Optional[list[str]], typer.Option("--language", help="language code (repeatable)")] = None,
+    index: Annotated[Optional[str], typer.Option(help="write alias (default: the live alias)")] = None,
+    json_report: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
+) -> None:
+    """Crawl the site: nightly (newest first, stop at known documents) or a --since/--until backfill."""
+    from ..crawl import run_crawl
+    from ..profile import get_profile
+    from ..settings import get_settings
+
+    settings = get_settings()
+    report = run_crawl(settings, get_profile(settings.site_profile_path),
+                       since=since.date() if since else None, until=until.date() if until else None,
+                       sections=section or None, languages=language or None, index=index)
+    _print(report, json_report)
+
+
+@app.command()
+def replay(
+    warcs: Annotated[list[Path], typer.Argument(help="WARC files or folders of them (ours, wget's, ...)")],
+    index: Annotated[Optional[str], typer.Option(help="write alias (default: the live alias)")] = None,
+    json_report: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
+) -> None:
+    """Rebuild an index from archived responses, without crawling again."""
+    from ..crawl import replay as run_replay
+    from ..profile import get_profile
+    from ..settings import get_settings
+
+    settings = get_settings()
+    report = run_replay(warcs, settings, get_profile(settings.site_profile_path), index=index,
+                        echo=lambda line: typer.echo(line, err=True))
+    _print(report, json_report)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+@app.command()
+def replica(
+    port: Annotated[int, typer.Option(help="port of the current site (0: any free port)")] = 0,
+    archive_port: Annotated[int, typer.Option(help="port of the archive portal (0: any free port)")] = 0,
+) -> None:
+    """Serve the local replica of mid.ru and archive.mid.ru (tests/replica) until Ctrl-C."""
+    from ..settings import REPO_ROOT
+
+    sys.path.insert(0, str(REPO_ROOT))
+    from tests.replica.server import Replica
+
+    server = Replica().start(port=port, archive_port=archive_port)
+    typer.echo(f"current site:  {server.base_url}\narchive portal: {server.archive_url}\n")
+    typer.echo("point a crawl at it with:")
+    typer.echo(f"  export MFA_CRAWL_BASE_URL={server.base_url} MFA_CRAWL_ARCHIVE_URL={server.archive_url}")
+    typer.echo("  export MFA_CRAWL_ALLOWED_PRIVATE_HOSTS='[\"127.0.0.1\"]'")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()

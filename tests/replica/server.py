@@ -86,9 +86,9 @@ class Replica:
             self._put(article, start)
 
     # ---- lifecycle -------------------------------------------------------
-    def start(self) -> "Replica":
-        for site in ("current", "archive"):
-            server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self, site))
+    def start(self, port: int = 0, archive_port: int = 0) -> "Replica":
+        for site, wanted in (("current", port), ("archive", archive_port)):
+            server = ThreadingHTTPServer(("127.0.0.1", wanted), _handler_for(self, site))
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                              name=f"replica-{site}", daemon=True).start()

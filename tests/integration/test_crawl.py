@@ -1,0 +1,151 @@
+"""The crawler end to end: replica -> fetch -> extract -> the real Elasticsearch node."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipeline.crawl import run_crawl
+from pipeline.crawlstate import CrawlState
+from pipeline.profile import get_profile
+from tests.replica.plugin import replica_overrides
+
+ARTICLE_PATH = re.compile(r"/\d+/$|/content/id/\d+$")
+
+
+@pytest.fixture
+def crawl_settings(settings, replica):
+    return settings.model_copy(update=replica_overrides(replica))
+
+
+def stored(es, alias) -> dict[str, dict]:
+    es.indices.refresh(index=alias)
+    hits = es.search(index=alias, size=1000, source_includes=["url", "content_hash", "doc_version", "body"])
+    return {h["_source"]["url"]: {**h["_source"], "_id": h["_id"]} for h in hits["hits"]["hits"]}
+
+
+def article_hits(replica):
+    return [h for h in replica.hits() if ARTICLE_PATH.search(h.path.split("?")[0])]
+
+
+def test_first_crawl_indexes_every_document_and_second_only_revalidates(es, crawl_settings, replica):
+    profile = get_profile()
+    first = run_crawl(crawl_settings, profile)
+    live = replica.live_articles()
+    docs = stored(es, crawl_settings.index_alias)
+    assert set(docs) == {replica.article_url(a) for a in live}
+    assert first.new == len(live) == 8 and first.failed == 0
+    assert first.listed == len(live)
+    assert {d["doc_version"] for d in docs.values()} == {1}
+    assert first.extra["warc_files"] >= 1
+
+    replica.clear_log()
+    second = run_crawl(crawl_settings, profile)
+    assert (second.new, second.updated, second.failed, second.read) == (0, 0, 0, 0)
+    # Articles: conditional requests only, all answered 304; archive (frozen) pages are not asked at all.
+    hits = article_hits(replica)
+    assert hits and {h.status for h in hits} == {304}
+    assert all("if-none-match" in h.headers for h in hits)
+    assert {h.site for h in hits} == {"current"}
+    assert second.not_modified == len(hits) == 5
+    # Everything else fetched is a listing page, the feed or robots.txt.
+    others = [h for h in replica.hits() if h not in hits]
+    assert all(h.status == 200 for h in others)
+    assert all("minister_speeches" in h.path or "vistupleniya" in h.path or h.path.endswith(("/rss/", "robots.txt"))
+               for h in others)
+    assert stored(es, crawl_settings.index_alias) == docs
+
+
+def test_added_and_edited_articles_are_exactly_what_the_next_crawl_picks_up(es, crawl_settings, replica):
+    profile = get_profile()
+    run_crawl(crawl_settings, profile)
+    added = replica.add_article()
+    edited = replica.edit_article()
+    replica.clear_log()
+    report = run_crawl(crawl_settings, profile)
+    assert (report.new, report.updated, report.failed) == (1, 1, 0)
+    fetched = {h.path for h in article_hits(replica) if h.status == 200}
+    assert fetched == {added.path, edited.path}
+    docs = stored(es, crawl_settings.index_alias)
+    edited_doc = docs[replica.article_url(edited)]
+    assert edited_doc["doc_version"] == 2
+    assert "follow-up meeting" in edited_doc["body"]
+    assert docs[replica.article_url(added)]["doc_version"] == 1
+    assert len(docs) == 9
+
+
+def test_nightly_crawl_stops_at_known_documents(es, crawl_settings, replica):
+    profile = get_profile()
+    run_crawl(crawl_settings, profile, sections=["minister_speeches"], languages=["en"])
+    replica.add_article()
+    replica.clear_log()
+    settings = crawl_settings.model_copy(update={"crawl_known_streak": 2, "crawl_rss": False})
+    report = run_crawl(settings, profile, sections=["minister_speeches"], languages=["en"])
+    assert report.new == 1
+    listing_pages = [h.path for h in replica.hits() if "minister_speeches/?" in h.path or h.path.endswith("speeches/")]
+    # page 1 holds the new article and one known; page 2 the second known: the walk stops there.
+    assert listing_pages == ["/en/press_service/minister_speeches/", "/en/press_service/minister_speeches/?PAGEN_1=2"]
+
+
+def test_backfill_range_takes_only_documents_in_range(es, crawl_settings, replica):
+    from datetime import date
+
+    report = run_crawl(crawl_settings, get_profile(), since=date(2021, 1, 1), until=date(2021, 12, 31))
+    docs = stored(es, crawl_settings.index_alias)
+    expected = {replica.article_url(a) for a in replica.live_articles() if a.published.year == 2021}
+    assert set(docs) == expected and report.new == 3
+    assert not replica.hits(contains="/rss/"), "the feed is for nightly runs"
+
+
+def test_faults_every_document_indexed_once_retries_counted(es, crawl_settings, replica):
+    from tests.replica.content import CURRENT_EN, CURRENT_RU
+
+    replica.add_fault("status", CURRENT_EN + "1785002/", count=2, arg=503)
+    replica.add_fault("status", CURRENT_RU + "?PAGEN_1=2", count=2, arg=500)
+    replica.add_fault("retry_after", CURRENT_RU + "1790001/", count=1, arg=1)
+    replica.add_fault("slow", CURRENT_EN + "1785003/", count=1, arg=2.5)
+    replica.add_fault("truncate", "/content/id/4141810", count=1)
+    offsite = replica.add_offsite_redirect()
+    gone = replica.remove_article(CURRENT_RU + "1790002/")
+    report = run_crawl(crawl_settings, get_profile())
+
+    live = replica.live_articles()
+    docs = stored(es, crawl_settings.index_alias)
+    assert set(docs) == {replica.article_url(a) for a in live} and len(live) == 7
+    assert report.new == 7 and report.updated == 0
+    assert {d["doc_version"] for d in docs.values()} == {1}
+    assert report.retries == 2 + 2 + 1 + 1 + 1
+    assert report.failed == 2
+    assert any(offsite in line and "offsite.invalid" in line and "refused" in line for line in report.failures)
+    assert any(replica.article_url(gone) in line and "404" in line for line in report.failures)
+
+
+def test_request_rate_never_exceeds_the_limit(es, crawl_settings, replica):
+    replica.add_fault("status", "1785002", count=2, arg=503)  # retries count against the limit too
+    run_crawl(crawl_settings, get_profile())
+    assert_rate(replica.hits(), crawl_settings.crawl_rate_per_host)
+
+    replica.clear_log()
+    slow = crawl_settings.model_copy(update={"crawl_rate_per_host": 2.0, "crawl_concurrency": 3})
+    run_crawl(slow, get_profile(), sections=["archive_minister_speeches"], languages=["en"], index=None)
+    hits = replica.hits()
+    assert len(hits) >= 4  # robots.txt, listing pages
+    assert_rate(hits, 2.0)
+
+
+def assert_rate(hits, rate: float) -> None:
+    """Over every run of consecutive requests, k gaps take at least k / rate seconds."""
+    times = sorted(h.at for h in hits)
+    tolerance = 0.02
+    for i in range(len(times)):
+        for j in range(i + 1, len(times)):
+            assert times[j] - times[i] >= (j - i) / rate - tolerance, (i, j, times[j] - times[i])
+
+
+def test_state_lives_in_elasticsearch(es, crawl_settings, replica):
+    run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["ru"])
+    state = CrawlState(es, crawl_settings.state_index)
+    docs = list(state.iter_docs())
+    assert {d["status"] for d in docs} == {"done"} and len(docs) == 2
+    assert all(d["etag"] and d["last_modified"] and d["content_sha"] for d in docs)
