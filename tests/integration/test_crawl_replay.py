@@ -1,0 +1,76 @@
+"""`mfa-ingest replay`: the crawl's WARC, and a WARC made by wget, rebuild the same index."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.crawl import run_crawl
+from pipeline.profile import get_profile
+from pipeline.settings import get_settings
+from tests.conftest import delete_indices_like
+from tests.replica.content import CURRENT_EN
+from tests.replica.plugin import replica_overrides
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "warc" / "wget-replica.warc.gz"
+
+
+@pytest.fixture
+def crawl_settings(settings, replica, monkeypatch):
+    monkeypatch.setenv("MFA_STATE_DIR", str(settings.state_dir))
+    get_settings.cache_clear()
+    yield settings.model_copy(update=replica_overrides(replica))
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def other_alias(es):
+    alias = f"mfa-test-{uuid.uuid4().hex[:10]}"
+    yield alias
+    delete_indices_like(es, alias)
+
+
+def ids_and_hashes(es, alias) -> dict[str, str]:
+    es.indices.refresh(index=alias)
+    hits = es.search(index=alias, size=1000, source_includes=["content_hash"])["hits"]["hits"]
+    return {h["_id"]: h["_source"]["content_hash"] for h in hits}
+
+
+def replay_cli(*args: str):
+    result = CliRunner().invoke(app, ["replay", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_replay_of_the_crawl_warc_rebuilds_the_same_index(es, crawl_settings, replica, other_alias):
+    replica.add_fault("status", "1785002", count=1, arg=503)  # a retried exchange is archived too
+    crawl = run_crawl(crawl_settings, get_profile())
+    replica.edit_article()
+    run_crawl(crawl_settings, get_profile())  # a second version of one page in the archive
+    crawled = ids_and_hashes(es, crawl_settings.index_alias)
+    assert len(crawled) == crawl.new == 8
+
+    warcs = sorted(crawl_settings.warc_dir.glob("*.warc.gz"))
+    assert len(warcs) >= 2
+    replay_cli(str(crawl_settings.warc_dir), "--index", other_alias)
+    assert ids_and_hashes(es, other_alias) == crawled
+
+
+def test_wget_warc_of_the_replica_replays(es, crawl_settings, replica, other_alias, tmp_path):
+    wget = shutil.which("wget")
+    run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+    crawled = ids_and_hashes(es, crawl_settings.index_alias)
+    if wget:
+        subprocess.run([wget, "-r", "-l", "2", "-np", "-q", f"--warc-file={tmp_path / 'wget'}",
+                        "-P", str(tmp_path / "mirror"), replica.base_url + CURRENT_EN], check=True, timeout=60)
+        replay_cli(str(tmp_path / "wget.warc.gz"), "--index", other_alias)
+        assert ids_and_hashes(es, other_alias) == crawled
+    else:  # no wget on this machine: the committed WARC wget made of the replica
+        replay_cli(str(FIXTURE), "--index", other_alias)
+        assert sorted(ids_and_hashes(es, other_alias).values()) == sorted(crawled.values())
