@@ -174,14 +174,18 @@ class Crawler:
         previous = self.state.get(key)
         # A walk killed half-way reached this page; do not stop early before it again.
         reached = previous["page"] if previous and not previous.get("complete") else 0
-        streak, pages = 0, 0
+        streak, pages, complete = 0, 0, True
         for batch in iter_listing(self.fetcher, self.profile, self.settings, section, language,
                                   since=self.plan.since, until=self.plan.until):
             pages += 1
             if task is not None:
                 self.progress.advance(task)
             if batch.failure:
+                # Left incomplete: the next run walks past this page before it may stop early.
                 self.loose_failures.append(batch.failure)
+                self.state.put(key, {"kind": "walk", "page": max(batch.page, reached), "complete": False,
+                                     "section": section.name, "language": language})
+                complete = False
                 break
             for known in self._register(batch.entries, seen):
                 streak = streak + 1 if known else 0
@@ -191,8 +195,9 @@ class Crawler:
                 log.info("%s/%s: %d known documents in a row, stopping at page %d",
                          section.name, language, streak, batch.page)
                 break
-        self.state.put(key, {"kind": "walk", "page": 0, "complete": True, "section": section.name,
-                             "language": language})
+        if complete:
+            self.state.put(key, {"kind": "walk", "page": 0, "complete": True, "section": section.name,
+                                 "language": language})
         self.report.extra["listing_pages"] = int(self.report.extra.get("listing_pages", 0)) + pages
 
     def _register(self, entries: Iterable[ListingEntry], seen: set[str]) -> list[bool]:
