@@ -5,10 +5,11 @@ state in Elasticsearch (crawlstate.py) so nothing lives only in memory.
 
 A run has two phases:
 1. **Discover**: walk the listings of the chosen sections and languages newest
-   first (plus the RSS feeds on a nightly run). New URLs are recorded as
-   ``pending``; known, still-editable ones as ``recheck``. A nightly run stops a
-   listing after ``crawl_known_streak`` known documents in a row; a backfill
-   (``since``/``until``) walks the whole range instead.
+   first (plus the RSS feeds when the run goes up to now, i.e. no ``until``). New
+   URLs are recorded as ``pending``; known, still-editable ones as ``recheck``.
+   Without dates a listing stops after ``crawl_known_streak`` known documents in a
+   row; with ``since`` it stops at the first page older than that day (the nightly
+   DAG passes a look-back ``since``); ``since``+``until`` is a backfill of that range.
 2. **Fetch**: take the waiting documents from the state in batches, fetch them
    (conditional requests for known ones; 304 = nothing to do; same bytes as last
    time = nothing to do), hand the new and changed pages to ``run.ingest`` and
@@ -42,7 +43,7 @@ from .records import MOSCOW, Failure, Page
 from .report import RunReport
 from .run import ingest
 from .settings import Settings
-from .sources.listings import ListingEntry, base_urls, iter_feeds, iter_listing
+from .sources.listings import ListingEntry, base_urls, in_range, iter_feeds, iter_listing
 from .warcstore import WarcStore
 
 log = logging.getLogger(__name__)
@@ -58,21 +59,28 @@ class CrawlPlan:
     until: date | None
 
     @property
-    def nightly(self) -> bool:
+    def incremental(self) -> bool:
+        """Up to now (no ``until``): the nightly kind of run, with the feeds; ``since`` only bounds the walk."""
+        return self.until is None
+
+    @property
+    def stops_at_known(self) -> bool:
+        """Without any date bound a listing ends at the first run of known documents."""
         return self.since is None and self.until is None
 
     @property
     def kind(self) -> str:
-        return "crawl" if self.nightly else f"backfill-{self.since or 'start'}-{self.until or 'now'}"
+        # One kind per backfill range; every incremental run shares one, so a killed nightly run resumes.
+        return "crawl" if self.incremental else f"backfill-{self.since or 'start'}-{self.until}"
 
 
 def make_plan(profile: SiteProfile, *, since: date | None, until: date | None,
               sections: list[str] | None, languages: list[str] | None) -> CrawlPlan:
-    """Named sections, else the nightly ones (a backfill: all of them); languages default to the profile's."""
+    """Named sections, else the nightly ones (a bounded backfill: all); languages default to the profile's."""
     if sections:
         chosen = [profile.crawl.section(name) for name in sections]
     else:
-        chosen = [s for s in profile.crawl.sections if s.nightly or since or until]
+        chosen = [s for s in profile.crawl.sections if s.nightly or until is not None]
     return CrawlPlan(chosen, list(languages or profile.crawl.languages), since, until)
 
 
@@ -81,7 +89,7 @@ def run_crawl(settings: Settings, profile: SiteProfile, *, since: date | None = 
               report: RunReport | None = None) -> RunReport:
     """Crawl the site into ``index`` (default: the live alias); return the run report."""
     plan = make_plan(profile, since=since, until=until, sections=sections, languages=languages)
-    report = report or RunReport(name="crawl" if plan.nightly else "backfill")
+    report = report or RunReport(name="crawl" if plan.incremental else "backfill")
     es = es_index.connect(settings)
     try:
         target = es_index.ensure_index(es, settings, alias=index)
@@ -161,12 +169,12 @@ class Crawler:
             for language in self.plan.languages:
                 if language in section.listings:
                     self._walk(section, language, seen, task)
-        if self.plan.nightly and self.settings.crawl_rss:
+        if self.plan.incremental and self.settings.crawl_rss:
             for batch in iter_feeds(self.fetcher, self.profile, self.settings, self.plan.sections, self.plan.languages):
                 if batch.failure:
                     self.loose_failures.append(batch.failure)
                 else:
-                    self._register(batch.entries, seen)
+                    self._register([e for e in batch.entries if in_range(e.published, self.plan.since, None)], seen)
         self.state.refresh()
 
     def _walk(self, section: CrawlSection, language: str, seen: set[str], task) -> None:
@@ -191,7 +199,7 @@ class Crawler:
                 streak = streak + 1 if known else 0
             self.state.put(key, {"kind": "walk", "page": max(batch.page, reached), "complete": False,
                                  "section": section.name, "language": language})
-            if self.plan.nightly and streak >= self.settings.crawl_known_streak and batch.page >= reached:
+            if self.plan.stops_at_known and streak >= self.settings.crawl_known_streak and batch.page >= reached:
                 log.info("%s/%s: %d known documents in a row, stopping at page %d",
                          section.name, language, streak, batch.page)
                 break
