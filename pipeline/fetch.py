@@ -101,27 +101,34 @@ class FetchResult:
 class RateLimiter:
     """At most one request per ``interval`` seconds per host, shared by all threads.
 
-    Slots are reserved under a lock and slept outside it, so concurrent workers
-    queue up behind each other instead of bursting when the gap opens.
+    The next slot counts from the moment the previous request was actually let
+    go (not from when it was planned), so a thread that oversleeps pushes the
+    ones after it back instead of letting them bunch up behind it.
     """
 
+    # Between being let go and reaching the server a request can lose a millisecond or
+    # two to thread scheduling; this margin keeps the rate the server sees under the limit.
+    MARGIN_S = 0.005
+
     def __init__(self, rate_per_second: float):
-        self.interval = 1.0 / rate_per_second
+        self.interval = 1.0 / rate_per_second + self.MARGIN_S
         self._next: dict[str, float] = {}
         self._interval_for: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def set_interval(self, host: str, seconds: float) -> None:
         with self._lock:
-            self._interval_for[host] = max(self.interval, seconds)
+            self._interval_for[host] = max(self.interval, seconds + self.MARGIN_S)
 
     def wait(self, host: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next.get(host, now))
-            self._next[host] = slot + self._interval_for.get(host, self.interval)
-        if slot > now:
-            time.sleep(slot - now)
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                due = self._next.get(host, now)
+                if now >= due:
+                    self._next[host] = now + self._interval_for.get(host, self.interval)
+                    return
+            time.sleep(due - now)
 
 
 class PoliteRetry(Retry):

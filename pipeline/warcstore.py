@@ -16,6 +16,7 @@ import threading
 from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -113,8 +114,6 @@ def _response_headers(result: FetchResult) -> StatusAndHeaders:
 
 
 def _request_headers(result: FetchResult) -> StatusAndHeaders:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(result.url)
     target = parts.path or "/"
     if parts.query:

@@ -135,9 +135,13 @@ def test_request_rate_never_exceeds_the_limit(es, crawl_settings, replica):
 
 
 def assert_rate(hits, rate: float) -> None:
-    """Over every run of consecutive requests, k gaps take at least k / rate seconds."""
+    """Over every run of consecutive requests, k gaps take at least k / rate seconds.
+
+    The replica stamps arrival times; a few milliseconds of scheduling noise between
+    the client letting a request go and the server reading it is tolerated.
+    """
     times = sorted(h.at for h in hits)
-    tolerance = 0.02
+    tolerance = 0.005
     for i in range(len(times)):
         for j in range(i + 1, len(times)):
             assert times[j] - times[i] >= (j - i) / rate - tolerance, (i, j, times[j] - times[i])
