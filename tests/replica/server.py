@@ -77,6 +77,7 @@ class Replica:
     docs: dict[str, _Doc] = field(default_factory=dict)  # key: (site + path)
     faults: list[Fault] = field(default_factory=list)
     access_log: list[Hit] = field(default_factory=list)
+    robots: str = ROBOTS
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -362,7 +363,7 @@ def _handler_for(replica: Replica, site: str):
             parts = urlsplit(self.path)
             path, query = parts.path, parse_qs(parts.query)
             if path == "/robots.txt":
-                return self._send(200, ROBOTS.encode(), "text/plain; charset=utf-8")
+                return self._send(200, replica.robots.encode(), "text/plain; charset=utf-8")
             if path.startswith("/private/"):
                 return self._send(200, b"<html><body>private</body></html>")
             if path == "/test/pdf":

@@ -155,3 +155,14 @@ def test_rate_limiter_spaces_slots():
     for _ in range(6):
         limiter.wait("mid.ru")
     assert time.monotonic() - start >= 5 * 0.02 - 0.005
+
+
+def test_robots_crawl_delay_slows_us_down(replica, replica_settings):
+    from tests.replica.server import ROBOTS
+
+    replica.robots = ROBOTS + "Crawl-delay: 1\n"
+    with make_fetcher(replica_settings) as fetcher:  # 20 req/s configured
+        for _ in range(2):
+            fetcher.get(replica.base_url + ARTICLE)
+    first, second = replica.hits(contains=ARTICLE)
+    assert second.at - first.at >= 1.0 - 0.005
