@@ -264,13 +264,20 @@ class Crawler:
                 if not batch:
                     break
                 handled.update(k for k, _ in batch)
-                outcomes = list(workers.map(lambda kd: self._fetch_one(*kd), batch))
+                outcomes = list(workers.map(lambda kd: self._fetch_guarded(*kd), batch))
                 self._ingest([item for item, _ in outcomes if item is not None])
                 self.state.put_docs({k: update for (k, _), (_, update) in zip(batch, outcomes)}, refresh=True)
                 if task is not None:
                     self.progress.advance(task, len(batch))
         finally:
             workers.shutdown(wait=True)
+
+    def _fetch_guarded(self, key: str, doc: dict) -> tuple[Page | Failure | None, dict]:
+        try:
+            return self._fetch_one(key, doc)
+        except Exception as exc:  # a bug on one page must not end the run; it is reported and retried
+            log.exception("unexpected error fetching %s", doc.get("url"))
+            return self._failed(doc.get("url", key), doc, FetchError(f"unexpected {type(exc).__name__}: {exc}"))
 
     def _fetch_one(self, key: str, doc: dict) -> tuple[Page | Failure | None, dict]:
         url = doc["url"]

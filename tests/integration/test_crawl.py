@@ -169,3 +169,16 @@ def test_nightly_dag_style_run_with_a_lookback_since(es, crawl_settings, replica
     assert not replica.hits(contains="PAGEN_1=3"), "the walk ends at the first page older than since"
     rechecked = {h.path for h in article_hits(replica) if h.status == 304}
     assert rechecked == {"/en/press_service/minister_speeches/1785001/"}  # the one known document in range
+
+
+def test_a_page_that_disappears_is_reported_once_and_left_alone(es, crawl_settings, replica):
+    profile = get_profile()
+    run_crawl(crawl_settings, profile)
+    gone = replica.remove_article()
+    report = run_crawl(crawl_settings, profile)
+    assert report.failed == 1 and "404" in report.failures[0] and replica.article_url(gone) in report.failures[0]
+    assert replica.article_url(gone) in stored(es, crawl_settings.index_alias), "the indexed copy is kept"
+    replica.clear_log()
+    again = run_crawl(crawl_settings, profile)
+    assert again.failed == 0
+    assert not replica.hits(contains=gone.path)
