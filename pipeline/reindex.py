@@ -190,41 +190,19 @@ def rollback(es: Elasticsearch, settings: Settings, *, alias: str | None = None,
     return current, to
 
 
-def _warc_pages(path: Path) -> Iterator[Page | Failure]:
-    """Pages of a WARC file: the crawler's reader when present, else the response records read with warcio."""
-    try:
-        from .sources import warc as warc_source  # the crawler's reader (issue 4)
-        reader = getattr(warc_source, "iter_warc", None) or getattr(warc_source, "iter_warc_files", None)
-    except ImportError:
-        reader = None
-    if reader is not None:
-        yield from reader([path])
-        return
-    from warcio.archiveiterator import ArchiveIterator
+def archive_pages(paths: Iterable[Path | str], *, profile=None) -> Iterator[Page | Failure]:
+    """Pages of archive inputs: text-dump folders (or files) and WARC files, in the order given.
 
-    try:
-        with open(path, "rb") as fh:
-            records = ArchiveIterator(fh)
-            for record in records:
-                if record.rec_type != "response":
-                    continue
-                url = record.rec_headers.get_header("WARC-Target-URI")
-                content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
-                body = record.content_stream().read()
-                yield Page(source=f"{path}#{records.get_record_offset()}", url=url, content=body,
-                           content_type=content_type)
-    except (OSError, ValueError) as exc:
-        yield Failure(source=str(path), stage="source", reason=f"cannot read WARC: {exc}")
-
-
-def archive_pages(paths: Iterable[Path | str]) -> Iterator[Page | Failure]:
-    """Pages of archive inputs: text-dump folders (or files) and WARC files, in the order given."""
+    WARC files are read by the crawler's reader (sources/warc.py); with a site
+    profile only article pages are kept (no listings, feeds, robots.txt).
+    """
     from .sources import iter_dump_folder
+    from .sources.warc import iter_warc
 
     for raw in paths:
         path = Path(raw)
         if path.is_file() and (path.name.endswith(".warc") or path.name.endswith(".warc.gz")):
-            yield from _warc_pages(path)
+            yield from iter_warc([path], profile=profile)
         else:
             yield from iter_dump_folder(path)
 

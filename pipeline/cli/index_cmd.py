@@ -33,10 +33,11 @@ def reindex(
     json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Build <alias>-vN+1 with the current code and mapping, check counts, swap the alias (old index kept)."""
+    from ..profile import get_profile
     from ..reindex import archive_pages, rebuild
 
     es, settings = _client()
-    pages = archive_pages(archive) if archive else None
+    pages = archive_pages(archive, profile=get_profile(settings.site_profile_path)) if archive else None
     result = rebuild(es, settings, pages=pages, min_ratio=min_ratio, swap=not no_swap)
     if json_out:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))

@@ -1,0 +1,108 @@
+"""DAG mfa_nightly_crawl: the scheduled incremental crawl of mid.ru into the index.
+
+Thin wiring only: prepare the index (pipeline.index.ensure_index) -> crawl and
+index (pipeline.crawl.run_crawl, streaming into the alias) -> data-quality check
+(pipeline.jobs.quality_problems: fails loudly when nothing new came for
+``max_quiet_days`` or the dead-letter share is above ``max_deadletter_share``) ->
+run summary in the task log and XCom (runs even when the check failed).
+The time of day is the cron in MFA_NIGHTLY_SCHEDULE (default 02:30 UTC).
+Elasticsearch comes from the ``elasticsearch_default`` connection.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from mfa_airflow import log_report, settings_from_airflow
+
+DEFAULT_SCHEDULE = "30 2 * * *"
+
+
+def _schedule() -> str:
+    import os  # an environment read, not work: allowed at parse time
+
+    return os.environ.get("MFA_NIGHTLY_SCHEDULE", DEFAULT_SCHEDULE)
+
+
+@dag(
+    dag_id="mfa_nightly_crawl",
+    description="Nightly incremental crawl of mid.ru transcripts into Elasticsearch",
+    schedule=_schedule(),
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(hours=1),
+    },
+    params={
+        "sections": Param(None, type=["null", "array"], description="crawl sections (default: all in the profile)"),
+        "languages": Param(None, type=["null", "array"], description="languages (default: all in the profile)"),
+        "lookback_days": Param(14, type="integer", minimum=1, description="never walk listings further back"),
+        "max_quiet_days": Param(7, type="integer", minimum=1, description="fail when nothing new for this long"),
+        "max_deadletter_share": Param(0.2, type="number", minimum=0, maximum=1,
+                                      description="fail when a larger share of inputs was refused"),
+        "index": Param(None, type=["null", "string"], description="write target (default: the alias)"),
+    },
+    tags=["mfa-ingest", "crawl"],
+)
+def mfa_nightly_crawl():
+    @task
+    def prepare_index(params: dict | None = None) -> str:
+        from pipeline.index import connect, ensure_index
+
+        settings = settings_from_airflow()
+        return params["index"] or ensure_index(connect(settings), settings)
+
+    @task
+    def crawl(index: str, params: dict | None = None) -> dict:
+        from pipeline.crawl import run_crawl
+        from pipeline.profile import get_profile
+        from pipeline.report import RunReport
+
+        settings = settings_from_airflow()
+        end = get_current_context()["data_interval_end"]
+        since = (end - timedelta(days=params["lookback_days"])).date()
+        report = run_crawl(settings, get_profile(settings.site_profile_path), since=since, until=None,
+                           sections=params["sections"], languages=params["languages"], index=index,
+                           report=RunReport(name="nightly"))
+        return log_report(report)
+
+    @task
+    def quality_check(summary: dict, index: str, params: dict | None = None) -> dict:
+        from pipeline.index import connect
+        from pipeline.jobs import deadletter_share, newest_indexed_at, quality_problems
+
+        settings = settings_from_airflow()
+        es = connect(settings)
+        es.indices.refresh(index=index)
+        newest = newest_indexed_at(es, index)
+        problems = quality_problems(summary, newest, max_quiet_days=params["max_quiet_days"],
+                                    max_deadletter_share=params["max_deadletter_share"])
+        if problems:
+            raise AirflowFailException("data-quality check failed: " + "; ".join(problems))
+        return {"newest_indexed_at": newest.isoformat() if newest else None,
+                "deadletter_share": deadletter_share(summary), "documents": es.count(index=index)["count"]}
+
+    @task(trigger_rule="all_done")
+    def summary(summary: dict) -> dict:
+        import logging
+
+        log = logging.getLogger("mfa_nightly_crawl")
+        # the check may have failed: its result is then absent, and the summary still goes out
+        quality = get_current_context()["ti"].xcom_pull(task_ids="quality_check")
+        for key in ("listed", "fetched", "not_modified", "new", "updated", "unchanged", "failed", "retries"):
+            log.info("%s: %s", key, summary.get(key))
+        log.info("quality: %s", quality if quality else "check did not pass (see quality_check)")
+        return {**summary, "quality": quality}
+
+    index = prepare_index()
+    crawled = crawl(index)
+    quality_check(crawled, index) >> summary(crawled)
+
+mfa_nightly_crawl()

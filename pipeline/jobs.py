@@ -1,0 +1,150 @@
+"""Jobs the DAGs wire: backfill partitions, one partition's run, the nightly data-quality check.
+
+Reads the settings, the site profile, archive inputs (text-dump folders, WARC
+files) and the index (newest document, for the quality check). Plain library
+code, no Airflow: the DAG files in dags/ only call these functions, so every
+piece is testable and runnable without a scheduler.
+
+A partition is a small JSON-able dict, so it can travel through XCom and be
+expanded by dynamic task mapping: ``{"kind": "range", "since": "2021-03-01",
+"until": "2021-03-31"}`` (crawl that month) or ``{"kind": "archive", "path":
+"/data/crawl-0001.warc.gz"}`` (replay that input). Each partition is idempotent:
+document ids are stable and unchanged documents are skipped, so a retried or
+repeated partition never duplicates anything.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterable
+
+from elasticsearch import Elasticsearch
+
+from .report import RunReport
+from .settings import Settings
+
+WARC_SUFFIXES = (".warc", ".warc.gz")
+
+
+def _as_date(value: date | datetime | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def month_partitions(since: date | str, until: date | str) -> list[dict]:
+    """One partition per calendar month touching [since, until], clipped to the range."""
+    start, end = _as_date(since), _as_date(until)
+    if end < start:
+        raise ValueError(f"until {end} is before since {start}")
+    parts = []
+    cursor = start
+    while cursor <= end:
+        last = date(cursor.year, cursor.month, calendar.monthrange(cursor.year, cursor.month)[1])
+        parts.append({"kind": "range", "since": cursor.isoformat(), "until": min(last, end).isoformat(),
+                      "label": cursor.strftime("%Y-%m")})
+        cursor = last + timedelta(days=1)
+    return parts
+
+
+def _is_warc(path: Path) -> bool:
+    return path.is_file() and path.name.endswith(WARC_SUFFIXES)
+
+
+def archive_partitions(inputs: Iterable[str | Path]) -> list[dict]:
+    """One partition per WARC file (a folder of WARCs gives one per file) or per text-dump folder."""
+    parts = []
+    for raw in inputs:
+        path = Path(raw)
+        warcs = sorted(p for p in path.iterdir() if _is_warc(p)) if path.is_dir() else []
+        for item in warcs or [path]:
+            parts.append({"kind": "archive", "path": str(item), "label": item.name})
+    return parts
+
+
+def run_partition(
+    settings: Settings,
+    partition: dict,
+    *,
+    index: str | None = None,
+    sections: list[str] | None = None,
+    languages: list[str] | None = None,
+) -> RunReport:
+    """Run one partition into ``index`` (default: the alias) and return its report."""
+    from .profile import get_profile
+
+    profile = get_profile(settings.site_profile_path)
+    report = RunReport(name=f"backfill {partition.get('label') or partition.get('path') or partition.get('since')}")
+    if partition["kind"] == "archive":
+        from .reindex import archive_pages
+        from .run import ingest
+
+        return ingest(archive_pages([partition["path"]], profile=profile), settings=settings, profile=profile,
+                      index=index, report=report)
+    if partition["kind"] == "range":
+        from .crawl import run_crawl
+
+        return run_crawl(settings, profile, since=_as_date(partition["since"]), until=_as_date(partition["until"]),
+                         sections=sections, languages=languages, index=index, report=report)
+    raise ValueError(f"unknown partition kind {partition['kind']!r}")
+
+
+def add_reports(reports: Iterable[dict]) -> dict:
+    """Totals of several reports (as_dict form): counters summed, failures by stage merged."""
+    keys = ("listed", "fetched", "not_modified", "retries", "bytes", "read", "extracted", "new", "updated",
+            "unchanged", "failed", "indexed")
+    total: dict = {k: 0 for k in keys}
+    total["failures_by_stage"] = {}
+    total["partitions"] = 0
+    for rep in reports:
+        total["partitions"] += 1
+        for k in keys:
+            total[k] += int(rep.get(k, 0) or 0)
+        for stage, n in (rep.get("failures_by_stage") or {}).items():
+            total["failures_by_stage"][stage] = total["failures_by_stage"].get(stage, 0) + n
+    return total
+
+
+def newest_indexed_at(es: Elasticsearch, index: str) -> datetime | None:
+    resp = es.search(index=index, size=0, aggs={"newest": {"max": {"field": "indexed_at"}}}).body
+    value = resp["aggregations"]["newest"].get("value")
+    return datetime.fromtimestamp(value / 1000, tz=timezone.utc) if value is not None else None
+
+
+def deadletter_share(report: dict) -> float:
+    """Failed inputs over inputs handled (pages fetched or read, entries listed)."""
+    handled = max(int(report.get("fetched", 0)), int(report.get("read", 0)), int(report.get("listed", 0)))
+    return int(report.get("failed", 0)) / handled if handled else 0.0
+
+
+def quality_problems(
+    report: dict,
+    newest: datetime | None,
+    *,
+    now: datetime | None = None,
+    max_quiet_days: int,
+    max_deadletter_share: float,
+) -> list[str]:
+    """Why a nightly run must fail loudly (empty when it is fine).
+
+    - nothing new for too long: this run indexed nothing and the newest
+      document was indexed more than ``max_quiet_days`` ago (or never);
+    - too many refusals: the dead-letter share is above ``max_deadletter_share``.
+    """
+    now = now or datetime.now(timezone.utc)
+    problems = []
+    if int(report.get("new", 0)) + int(report.get("updated", 0)) == 0:
+        if newest is None:
+            problems.append(f"nothing indexed yet (listed {report.get('listed', 0)} this run)")
+        elif now - newest > timedelta(days=max_quiet_days):
+            problems.append(f"nothing new for {(now - newest).days} days (limit {max_quiet_days}); "
+                            f"listed {report.get('listed', 0)} this run")
+    share = deadletter_share(report)
+    if share > max_deadletter_share:
+        problems.append(f"dead-letter share {share:.1%} above {max_deadletter_share:.1%} "
+                        f"({report.get('failed', 0)} failed: {dict(report.get('failures_by_stage') or {})})")
+    return problems
