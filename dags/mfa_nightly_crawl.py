@@ -4,7 +4,8 @@ Thin wiring only: prepare the index (pipeline.index.ensure_index) -> crawl and
 index (pipeline.crawl.run_crawl, streaming into the alias) -> data-quality check
 (pipeline.jobs.quality_problems: fails loudly when nothing new came for
 ``max_quiet_days`` or the dead-letter share is above ``max_deadletter_share``) ->
-run summary in the task log and XCom (runs even when the check failed).
+run summary in the task log and XCom (runs even when the check failed; a
+leaf task then fails the run).
 The time of day is the cron in MFA_NIGHTLY_SCHEDULE (default 02:30 UTC).
 Elasticsearch comes from the ``elasticsearch_default`` connection.
 """
@@ -101,8 +102,15 @@ def mfa_nightly_crawl():
         log.info("quality: %s", quality if quality else "check did not pass (see quality_check)")
         return {**summary, "quality": quality}
 
+    @task(trigger_rule="one_failed", retries=0)
+    def fail_run() -> None:
+        # The summary runs whatever happened, so it cannot tell the run's outcome: this leaf does.
+        raise AirflowFailException("a task of the nightly crawl failed (see quality_check / crawl)")
+
     index = prepare_index()
     crawled = crawl(index)
-    quality_check(crawled, index) >> summary(crawled)
+    checked = quality_check(crawled, index)
+    checked >> summary(crawled)
+    [crawled, checked] >> fail_run()
 
 mfa_nightly_crawl()

@@ -1,0 +1,88 @@
+"""mfa_nightly_crawl through real Airflow (dag.test()): the site replica -> the real node.
+
+Also the data-quality rules the DAG applies (pipeline.jobs.quality_problems).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pipeline.jobs import quality_problems
+from tests.replica.plugin import replica_overrides
+
+NOW = datetime(2026, 1, 10, tzinfo=timezone.utc)
+
+
+def test_quality_rules():
+    fine = {"listed": 10, "fetched": 10, "new": 2, "updated": 0, "failed": 1}
+    assert quality_problems(fine, NOW - timedelta(days=30), now=NOW, max_quiet_days=7, max_deadletter_share=0.2) == []
+    quiet = {"listed": 10, "fetched": 0, "new": 0, "updated": 0, "failed": 0}
+    assert quality_problems(quiet, NOW - timedelta(days=3), now=NOW, max_quiet_days=7, max_deadletter_share=0.2) == []
+    (problem,) = quality_problems(quiet, NOW - timedelta(days=9), now=NOW, max_quiet_days=7, max_deadletter_share=0.2)
+    assert "nothing new for 9 days" in problem
+    assert "nothing indexed yet" in quality_problems(quiet, None, now=NOW, max_quiet_days=7,
+                                                     max_deadletter_share=0.2)[0]
+    refused = {"listed": 10, "fetched": 10, "new": 7, "updated": 0, "failed": 3}
+    (problem,) = quality_problems(refused, NOW, now=NOW, max_quiet_days=7, max_deadletter_share=0.2)
+    assert "dead-letter share 30.0%" in problem
+
+
+@pytest.fixture
+def nightly_env(es_url, index_alias, replica, monkeypatch, tmp_path):
+    """Airflow sees the node only through its connection and crawls the replica (MFA_CRAWL_* variables)."""
+    monkeypatch.setenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", es_url)
+    monkeypatch.setenv("MFA_ES_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("MFA_STATE_DIR", str(tmp_path / "state"))
+    for name, value in replica_overrides(replica).items():
+        monkeypatch.setenv(f"MFA_{name.upper()}", json.dumps(value) if isinstance(value, list) else str(value))
+    return replica
+
+
+def summary_of(run) -> dict:
+    return run.get_task_instance("summary").xcom_pull(task_ids="summary")
+
+
+def test_nightly_crawl_indexes_the_replica_then_finds_nothing_new(dagbag, es, index_alias, nightly_env):
+    dag = dagbag.get_dag("mfa_nightly_crawl")
+    assert (dag.catchup, dag.max_active_runs) == (False, 1)
+    assert dag.default_args["retry_exponential_backoff"] and dag.default_args["retries"] >= 1
+    conf = {"lookback_days": 20000, "index": None, "max_quiet_days": 7, "max_deadletter_share": 0.2}
+
+    first = dag.test(run_conf=conf)
+    assert first.state == "success"
+    assert first.get_task_instance("fail_run").state == "skipped"
+    live = len(nightly_env.live_articles())
+    es.indices.refresh(index=index_alias)
+    assert es.count(index=index_alias)["count"] == live
+    summary = summary_of(first)
+    assert (summary["new"], summary["failed"]) == (live, 0)
+    assert summary["quality"]["documents"] == live
+
+    second = dag.test(run_conf=conf)
+    assert second.state == "success"
+    summary = summary_of(second)
+    assert (summary["new"], summary["updated"]) == (0, 0)
+    assert summary["not_modified"] >= 1
+    es.indices.refresh(index=index_alias)
+    assert es.count(index=index_alias)["count"] == live
+
+
+def test_nightly_crawl_that_gets_nothing_fails_loudly_and_still_reports(dagbag, es, index_alias, nightly_env,
+                                                                         monkeypatch):
+    dag = dagbag.get_dag("mfa_nightly_crawl")
+    for task in dag.tasks:  # no retry waits inside the test
+        monkeypatch.setattr(task, "retries", 0)
+    nightly_env.add_fault("status", match="/", count=100000, arg=503)  # the site is down all night
+    run = dag.test(run_conf={"lookback_days": 20000, "index": None, "max_quiet_days": 7,
+                             "max_deadletter_share": 0.2})
+    assert run.state == "failed"
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["crawl"] == "success"
+    assert states["quality_check"] == "failed"
+    assert states["summary"] == "success"  # the summary goes out even when the check fails
+    assert states["fail_run"] == "failed"
+    summary = summary_of(run)
+    assert summary["new"] == 0 and summary["quality"] is None
