@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import islice
@@ -302,6 +303,33 @@ def _bulk_chunk(
             delay = min(delay * 2, 10.0)
 
 
+def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, max_retries: int,
+                 retry_for: float) -> list[IndexOutcome]:
+    """Look up the stored hashes of one chunk, send what changed, return an outcome per document."""
+    by_id: dict[str, Transcript] = {}
+    for record in chunk:
+        by_id[record.doc_id] = record  # a later copy of the same page wins
+    stored = _stored_state(es, index, list(by_id), retry_for)
+    outcomes: list[IndexOutcome] = []
+    actions: dict[str, dict] = {}
+    sources: dict[str, str | None] = {}
+    now = datetime.now(timezone.utc)
+    for doc_id, record in by_id.items():
+        sources[doc_id] = record.source
+        old = stored.get(doc_id)
+        if old is not None and old.get("content_hash") == record.content_hash:
+            outcomes.append(IndexOutcome(doc_id, record.source, "unchanged"))
+            continue
+        version = int(old.get("doc_version") or 0) + 1 if old is not None else 1
+        actions[doc_id] = {
+            "_op_type": "index", "_index": index, "_id": doc_id,
+            "_source": to_document(record, doc_version=version, indexed_at=now),
+        }
+    if actions:
+        outcomes.extend(_bulk_chunk(es, actions, sources, max_retries=max_retries, retry_for=retry_for))
+    return outcomes
+
+
 def index_records(
     es: Elasticsearch,
     records: Iterable[Transcript],
@@ -316,28 +344,24 @@ def index_records(
     Unchanged documents (same content hash as stored) are not re-sent. Documents
     refused by Elasticsearch come out as "failed" with its reason; a node that
     stays unreachable for ``retry_for`` seconds raises IndexingError.
+
+    One chunk is sent by a worker thread while the caller's generator builds the
+    next (extraction overlaps the wait for Elasticsearch); chunks still go one
+    at a time and in order, and at most three are in memory.
     """
-    for chunk in _chunks(records, settings.bulk_chunk_size):
-        by_id: dict[str, Transcript] = {}
-        for record in chunk:
-            by_id[record.doc_id] = record  # a later copy of the same page wins
-        stored = _stored_state(es, index, list(by_id), retry_for)
-        actions: dict[str, dict] = {}
-        sources: dict[str, str | None] = {}
-        now = datetime.now(timezone.utc)
-        for doc_id, record in by_id.items():
-            sources[doc_id] = record.source
-            old = stored.get(doc_id)
-            if old is not None and old.get("content_hash") == record.content_hash:
-                yield IndexOutcome(doc_id, record.source, "unchanged")
-                continue
-            version = int(old.get("doc_version") or 0) + 1 if old is not None else 1
-            actions[doc_id] = {
-                "_op_type": "index", "_index": index, "_id": doc_id,
-                "_source": to_document(record, doc_version=version, indexed_at=now),
-            }
-        if actions:
-            yield from _bulk_chunk(es, actions, sources, max_retries=max_retries, retry_for=retry_for)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mfa-bulk")
+    in_flight: Future | None = None
+    try:
+        for chunk in _chunks(records, settings.bulk_chunk_size):
+            future = pool.submit(_index_chunk, es, chunk, index=index, max_retries=max_retries, retry_for=retry_for)
+            if in_flight is not None:
+                yield from in_flight.result()
+            in_flight = future
+        if in_flight is not None:
+            yield from in_flight.result()
+    finally:
+        # On an error or an abandoned generator: drop the queued chunk, let the running one finish.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- dead letters

@@ -1,0 +1,218 @@
+"""Benchmark: replay a synthetic WARC archive into a fresh index, beside the raw ``_bulk`` ceiling.
+
+    .venv/bin/python bench/replay_bench.py [--sizes 1000,10000] [--keep]
+
+For each size N it
+1. writes a WARC of N article pages (the site replica's two layouts, English and
+   Russian, each page with its own id, date and closing paragraph) plus listing
+   noise that replay must skip;
+2. replays it end to end in a child process (WARC reader -> extract -> validate ->
+   index_records into a fresh alias) and takes the child's documents per second
+   and peak RSS;
+3. reads back the exact documents that were indexed, pre-serialises them as
+   ``_bulk`` bodies in the same chunk size, and times only the ``_bulk`` calls
+   into another fresh index from the same template: the node's ceiling for
+   these documents from one client thread;
+4. prints both rates, their ratio and the peak RSS of 1,000 vs 10,000.
+
+Elasticsearch: MFA_ES_URL (the local node). Indices are named mfa-bench-* and
+deleted at the end unless --keep. Figures only: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline import index as es_index  # noqa: E402
+from pipeline.settings import Settings  # noqa: E402
+
+CURRENT_HOST = "https://mid.ru"
+ARCHIVE_HOST = "https://archive.mid.ru"
+
+
+# --------------------------------------------------------------------------- the archive
+
+
+def synthetic_pages(n: int):
+    """(url, html) of n distinct article pages built from the replica's articles."""
+    from tests.replica.content import base_articles
+    from tests.replica.server import render_archive_article, render_current_article
+
+    templates = base_articles()
+    for i in range(n):
+        base = templates[i % len(templates)]
+        number = 2_000_000 + i
+        prefix = base.path.rstrip("/").rsplit("/", 1)[0]
+        path = f"{prefix}/{number}" + ("/" if base.site == "current" else "")
+        closing = (f"Сообщение {number}: МИД России опубликовал этот текст для проверки." if base.language == "ru"
+                   else f"Note {number}: this text was published for the replay benchmark.")
+        article = replace(base, path=path, published=base.published - timedelta(days=i // len(templates)),
+                          paragraphs=[*base.paragraphs, closing])
+        if base.site == "current":
+            yield CURRENT_HOST + path, render_current_article(article)
+        else:
+            yield ARCHIVE_HOST + path, render_archive_article(article)
+
+
+def write_warc(path: Path, n: int) -> int:
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    size = 0
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for i, (url, page) in enumerate(synthetic_pages(n)):
+            body = page.encode("utf-8")
+            size += len(body)
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                                  ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=BytesIO(body),
+                                                          http_headers=headers))
+            if i % 100 == 0:  # a listing page in between: replay must leave it out
+                listing = b"<html><body><a href='/en/press_service/minister_speeches/1/'>x</a></body></html>"
+                lh = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+                writer.write_record(writer.create_warc_record(
+                    f"{CURRENT_HOST}/en/press_service/minister_speeches/?page={i}", "response",
+                    payload=BytesIO(listing), http_headers=lh))
+    return size
+
+
+# --------------------------------------------------------------------------- the child: end-to-end replay
+
+
+def child_replay(warc: Path, alias: str) -> dict:
+    from pipeline.profile import get_profile
+    from pipeline.reindex import archive_pages
+    from pipeline.report import RunReport
+    from pipeline.run import ingest
+
+    settings = Settings(index_alias=alias, deadletter_index=f"{alias}-deadletter",
+                        state_dir=Path(tempfile.mkdtemp(prefix="mfa-bench-state-")))
+    profile = get_profile(settings.site_profile_path)
+    es = es_index.connect(settings)
+    es_index.ensure_index(es, settings)
+    t0 = time.perf_counter()
+    report = ingest(archive_pages([warc], profile=profile), settings=settings, profile=profile, es=es,
+                    report=RunReport(name="replay-bench"))
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "new": report.new, "failed": report.failed, "read": report.read,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+# --------------------------------------------------------------------------- the ceiling
+
+
+def serialised_chunks(es, alias: str, chunk_size: int) -> list[bytes]:
+    """The indexed documents as ready ``_bulk`` bodies (action + source lines), chunk by chunk."""
+    from elasticsearch import helpers
+
+    chunks, lines = [], []
+    for hit in helpers.scan(es, index=alias, size=1000):
+        lines.append(json.dumps({"index": {"_id": hit["_id"]}}, separators=(",", ":")))
+        lines.append(json.dumps(hit["_source"], ensure_ascii=False, separators=(",", ":")))
+        if len(lines) == 2 * chunk_size:
+            chunks.append(("\n".join(lines) + "\n").encode("utf-8"))
+            lines = []
+    if lines:
+        chunks.append(("\n".join(lines) + "\n").encode("utf-8"))
+    return chunks
+
+
+def raw_bulk(es, settings: Settings, alias: str, chunks: list[bytes]) -> tuple[float, int]:
+    es_index.ensure_index(es, settings, alias=alias)
+    target = es_index.write_index(es, alias)
+    count = 0
+    t0 = time.perf_counter()
+    for body in chunks:
+        resp = es.bulk(index=target, operations=body)
+        if resp["errors"]:
+            raise RuntimeError("raw bulk refused documents")
+        count += len(resp["items"])
+    es.indices.refresh(index=target)
+    return time.perf_counter() - t0, count
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def cleanup(es, prefix: str) -> None:
+    names = list(es.indices.get(index=f"{prefix}*", expand_wildcards="all").body)
+    if names:
+        es.indices.delete(index=",".join(names))
+    for tpl in es.indices.get_index_template(name=f"{prefix}*").body.get("index_templates", []):
+        es.indices.delete_index_template(name=tpl["name"])
+
+
+def bench_size(n: int, workdir: Path, keep: bool) -> dict:
+    settings = Settings()
+    es = es_index.connect(settings)
+    prefix = f"mfa-bench-{uuid.uuid4().hex[:8]}"
+    warc = workdir / f"synthetic-{n}.warc.gz"
+    t0 = time.perf_counter()
+    html_bytes = write_warc(warc, n)
+    build_s = time.perf_counter() - t0
+    try:
+        done = subprocess.run([sys.executable, __file__, "--child", str(warc), f"{prefix}-replay"],
+                              capture_output=True, text=True, check=True)
+        replay = json.loads(done.stdout.strip().splitlines()[-1])
+        chunks = serialised_chunks(es, f"{prefix}-replay", settings.bulk_chunk_size)
+        raw_s, raw_docs = raw_bulk(es, settings, f"{prefix}-raw", chunks)
+    finally:
+        if not keep:
+            cleanup(es, prefix)
+    return {
+        "n": n, "warc_mb": warc.stat().st_size / 2**20, "html_mb": html_bytes / 2**20, "build_s": build_s,
+        "indexed": replay["new"], "failed": replay["failed"], "e2e_s": replay["seconds"],
+        "e2e_dps": replay["new"] / replay["seconds"], "raw_docs": raw_docs, "raw_s": raw_s,
+        "raw_dps": raw_docs / raw_s, "peak_rss_mb": replay["peak_rss_mb"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,10000", help="archive sizes, comma-separated")
+    parser.add_argument("--keep", action="store_true", help="keep the bench indices")
+    parser.add_argument("--child", nargs=2, metavar=("WARC", "ALIAS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child_replay(Path(args.child[0]), args.child[1])))
+        return
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    chunk = Settings().bulk_chunk_size
+    print(f"replay bench: node {Settings().es_url}, bulk chunk {chunk} documents, one client thread")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mfa-replay-bench-") as tmp:
+        for n in sizes:
+            row = bench_size(n, Path(tmp), args.keep)
+            rows.append(row)
+            print(f"  N={n}: WARC {row['warc_mb']:.1f} MB gz ({row['html_mb']:.0f} MB HTML, built in "
+                  f"{row['build_s']:.1f}s); indexed {row['indexed']}, failed {row['failed']}", flush=True)
+    print()
+    print(f"{'N':>7} {'e2e docs/s':>11} {'raw _bulk docs/s':>17} {'ratio':>6} {'e2e s':>7} {'raw s':>6} "
+          f"{'peak RSS MB':>12}")
+    for r in rows:
+        print(f"{r['n']:>7} {r['e2e_dps']:>11.0f} {r['raw_dps']:>17.0f} {r['e2e_dps'] / r['raw_dps']:>6.2f} "
+              f"{r['e2e_s']:>7.1f} {r['raw_s']:>6.1f} {r['peak_rss_mb']:>12.0f}")
+    if len(rows) >= 2:
+        print(f"peak RSS {rows[0]['n']} -> {rows[-1]['n']}: {rows[0]['peak_rss_mb']:.0f} MB -> "
+              f"{rows[-1]['peak_rss_mb']:.0f} MB (targets: ratio >= 0.5, RSS < 500 MB and flat)")
+
+
+if __name__ == "__main__":
+    main()
