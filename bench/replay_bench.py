@@ -106,12 +106,24 @@ def child_replay(warc: Path, alias: str) -> dict:
     profile = get_profile(settings.site_profile_path)
     es = es_index.connect(settings)
     es_index.ensure_index(es, settings)
+    samples: list[float] = []
     t0 = time.perf_counter()
-    report = ingest(archive_pages([warc], profile=profile), settings=settings, profile=profile, es=es,
-                    report=RunReport(name="replay-bench"))
+    report = ingest(rss_sampled(archive_pages([warc], profile=profile), samples), settings=settings,
+                    profile=profile, es=es, report=RunReport(name="replay-bench"))
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "new": report.new, "failed": report.failed, "read": report.read,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_samples_mb": samples}
+
+
+def rss_sampled(pages, samples: list[float], every: int = 1000):
+    """Pass the pages through, noting the current RSS every ``every`` pages (is memory flat along the run?)."""
+    import psutil
+
+    me = psutil.Process()
+    for n, page in enumerate(pages, 1):
+        if n % every == 0:
+            samples.append(me.memory_info().rss / 2**20)
+        yield page
 
 
 # --------------------------------------------------------------------------- the ceiling
@@ -179,7 +191,7 @@ def bench_size(n: int, workdir: Path, keep: bool) -> dict:
         "n": n, "warc_mb": warc.stat().st_size / 2**20, "html_mb": html_bytes / 2**20, "build_s": build_s,
         "indexed": replay["new"], "failed": replay["failed"], "e2e_s": replay["seconds"],
         "e2e_dps": replay["new"] / replay["seconds"], "raw_docs": raw_docs, "raw_s": raw_s,
-        "raw_dps": raw_docs / raw_s, "peak_rss_mb": replay["peak_rss_mb"],
+        "raw_dps": raw_docs / raw_s, "peak_rss_mb": replay["peak_rss_mb"], "rss_samples": replay["rss_samples_mb"],
     }
 
 
@@ -209,6 +221,8 @@ def main() -> None:
     for r in rows:
         print(f"{r['n']:>7} {r['e2e_dps']:>11.0f} {r['raw_dps']:>17.0f} {r['e2e_dps'] / r['raw_dps']:>6.2f} "
               f"{r['e2e_s']:>7.1f} {r['raw_s']:>6.1f} {r['peak_rss_mb']:>12.0f}")
+    for r in rows:
+        print(f"RSS every 1,000 pages, N={r['n']}: " + " ".join(f"{v:.0f}" for v in r["rss_samples"]) + " MB")
     if len(rows) >= 2:
         print(f"peak RSS {rows[0]['n']} -> {rows[-1]['n']}: {rows[0]['peak_rss_mb']:.0f} MB -> "
               f"{rows[-1]['peak_rss_mb']:.0f} MB (targets: ratio >= 0.5, RSS < 500 MB and flat)")
