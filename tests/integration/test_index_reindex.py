@@ -75,3 +75,25 @@ def test_rebuild_with_a_stored_document_the_current_model_refuses_sends_it_to_de
     es.indices.refresh(index=settings.deadletter_index)
     letters = es.search(index=settings.deadletter_index)["hits"]["hits"]
     assert [h["_source"]["source"] for h in letters] == ["legacy-source"]
+
+
+def test_reindex_and_rollback_commands(es, settings, index_alias):
+    import os
+    import subprocess
+
+    from ..conftest import REPO
+
+    ingest_folder(SAMPLE_DUMPS, settings=settings)
+    env = {**os.environ, "MFA_INDEX_ALIAS": index_alias, "MFA_DEADLETTER_INDEX": settings.deadletter_index,
+           "MFA_STATE_DIR": str(settings.state_dir)}
+    cli = str(REPO / ".venv" / "bin" / "mfa-ingest")
+
+    done = subprocess.run([cli, "reindex"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"alias now on {index_alias}-v2" in done.stdout
+    done = subprocess.run([cli, "reindex", "--no-swap", "--min-ratio", "2"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1 and "alias unchanged" in done.stdout
+    done = subprocess.run([cli, "rollback"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{index_alias}: {index_alias}-v2 -> {index_alias}-v1"
