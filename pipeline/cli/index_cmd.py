@@ -88,11 +88,12 @@ def search(
     if json_out:
         typer.echo(json.dumps({"total": total, "hits": [h.__dict__ for h in hits]}, ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{total} documents")
+    typer.echo(f"{total} document{'s' if total != 1 else ''}")
     for hit in hits:
         typer.echo(f"{hit.published_at[:10]}  {hit.title}  [{hit.language}/{hit.section or '-'}]  {hit.url or ''}")
         for turn in hit.turns:
-            text = turn["text"] if len(turn["text"]) <= 200 else turn["text"][:197] + "..."
+            text = " ".join(turn["text"].split())  # one line per turn, whatever its paragraphs
+            text = text if len(text) <= 200 else text[:197] + "..."
             typer.echo(f"    {turn['speaker']} ({turn['role']}): {text}")
 
 
