@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from mfa_airflow import log_report, resolve_input_path, settings_from_airflow
+from mfa_airflow import log_report, prepare_write_index, resolve_input_path, settings_from_airflow
 
 
 @dag(
@@ -56,10 +56,7 @@ def mfa_backfill():
 
     @task
     def prepare_index(params: dict | None = None) -> str:
-        from pipeline.index import connect, ensure_index
-
-        settings = settings_from_airflow()
-        return params["index"] or ensure_index(connect(settings), settings)
+        return prepare_write_index(params["index"])
 
     @task(map_index_template="{{ partition_label }}")
     def run_partition(partition: dict, index: str, params: dict | None = None) -> dict:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from mfa_airflow import log_report, settings_from_airflow
+from mfa_airflow import log_report, prepare_write_index, settings_from_airflow
 
 DEFAULT_SCHEDULE = "30 2 * * *"
 
@@ -55,10 +55,7 @@ def _schedule() -> str:
 def mfa_nightly_crawl():
     @task
     def prepare_index(params: dict | None = None) -> str:
-        from pipeline.index import connect, ensure_index
-
-        settings = settings_from_airflow()
-        return params["index"] or ensure_index(connect(settings), settings)
+        return prepare_write_index(params["index"])
 
     @task
     def crawl(index: str, params: dict | None = None) -> dict:

@@ -60,6 +60,16 @@ def settings_from_airflow(conn_id: str = ES_CONN_ID, **overrides):
     return Settings(**values)
 
 
+def prepare_write_index(index: str | None = None) -> str:
+    """The write target of a run: ``index`` when given, else the alias (created with its first index if missing)."""
+    from pipeline.index import connect, ensure_index
+
+    if index:
+        return index
+    settings = settings_from_airflow()
+    return ensure_index(connect(settings), settings)
+
+
 def resolve_input_path(path: str) -> Path:
     """Relative DAG params are relative to the project folder (MFA_REPO or the library's repo)."""
     candidate = Path(path).expanduser()
