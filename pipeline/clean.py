@@ -177,7 +177,8 @@ def is_prose(line: str, rules: ExtractionRules) -> bool:
         return False
     if not line.endswith(_SENTENCE_END):
         return False
-    if len(line.split()) < rules.prose_min_words:
+    # At most prose_min_words pieces are split off: a long paragraph is not split whole.
+    if len(line.split(None, max(rules.prose_min_words - 1, 0))) < rules.prose_min_words:
         return False
     digits = sum(map(line.count, _DIGITS))
     return digits <= len(line) * 0.2
