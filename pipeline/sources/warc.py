@@ -91,12 +91,14 @@ def _iter_file(path: Path, wanted, max_bytes: int) -> Iterator[Page | Failure]:
                 if item is not None:
                     # The offset is only known once the record has been read through.
                     source = f"{path}#{records.get_record_offset()}"
-                    yield item.model_copy(update={"source": source})
+                    yield Page(source=source, **item) if isinstance(item, dict) else item.model_copy(
+                        update={"source": source})
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
         yield Failure(source=str(path), stage="source", reason=f"cannot read WARC: {type(exc).__name__}: {exc}")
 
 
-def _page_of(record, source: str, wanted, max_bytes: int) -> Page | Failure | None:
+def _page_of(record, source: str, wanted, max_bytes: int) -> dict | Failure | None:
+    """The fields of a Page (built once its offset is known), a Failure, or None to skip."""
     if record.rec_type != "response" or record.http_headers is None:
         return None
     url = _target_uri(record)
@@ -113,5 +115,5 @@ def _page_of(record, source: str, wanted, max_bytes: int) -> Page | Failure | No
         return Failure(source=source, url=url, stage="source", reason=f"broken WARC record: {type(exc).__name__}")
     if len(body) > max_bytes:
         return Failure(source=source, url=url, stage="source", reason=f"record over the {max_bytes}-byte limit")
-    return Page(source=source, content=body, url=url, content_type=ctype or None,
-                fetched_at=_warc_date(record), hints=_hints(record))
+    return {"content": body, "url": url, "content_type": ctype or None,
+            "fetched_at": _warc_date(record), "hints": _hints(record)}
