@@ -9,6 +9,9 @@ generator and the indexer sends fixed-size bulk chunks.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -27,27 +30,97 @@ log = logging.getLogger(__name__)
 Item = Page | Failure
 
 
-def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | None = None) -> Iterator[Transcript | Failure]:
-    """Extract every Page into a Transcript; pass Failures through; turn errors into Failures."""
+def extract_or_failure(page: Page, profile: SiteProfile) -> Transcript | Failure:
+    """One page -> its Transcript, or the Failure that says why not (never raises)."""
+    try:
+        return extract_record(page, profile)
+    except PipelineError as exc:
+        return Failure(source=page.source, url=page.url, stage=exc.stage, reason=exc.reason, raw=page.content)
+    except Exception as exc:  # a bug on one page must not end the run; keep the page
+        log.exception("unexpected error extracting %s", page.source)
+        return Failure(source=page.source, url=page.url, stage="extract",
+                       reason=f"unexpected {type(exc).__name__}: {exc}", raw=page.content)
+
+
+def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | None = None, *,
+              workers: int = 1, batch_size: int = 16) -> Iterator[Transcript | Failure]:
+    """Extract every Page into a Transcript; pass Failures through; turn errors into Failures.
+
+    ``workers`` > 1 extracts in that many processes (see ``_transform_parallel``);
+    the output, its order and the report are the same as with one.
+    """
+    if workers > 1:
+        yield from _transform_parallel(items, profile, report, workers=workers, batch_size=batch_size)
+        return
     for item in items:
         if isinstance(item, Failure):
             yield item
             continue
         if report is not None:
             report.read += 1
-        try:
-            record = extract_record(item, profile)
-        except PipelineError as exc:
-            yield Failure(source=item.source, url=item.url, stage=exc.stage, reason=exc.reason, raw=item.content)
-            continue
-        except Exception as exc:  # a bug on one page must not end the run; keep the page
-            log.exception("unexpected error extracting %s", item.source)
-            yield Failure(source=item.source, url=item.url, stage="extract",
-                          reason=f"unexpected {type(exc).__name__}: {exc}", raw=item.content)
-            continue
-        if report is not None:
+        record = extract_or_failure(item, profile)
+        if report is not None and isinstance(record, Transcript):
             report.extracted += 1
         yield record
+
+
+# --- extraction in worker processes ------------------------------------------------
+
+_worker_profile: SiteProfile | None = None
+
+
+def _init_worker(profile: SiteProfile) -> None:
+    global _worker_profile
+    _worker_profile = profile
+
+
+def _extract_batch(batch: list[Item]) -> list[tuple[bool, Transcript | Failure]]:
+    """(was a page, outcome) per item, in order; Failures go through untouched."""
+    assert _worker_profile is not None
+    return [(False, item) if isinstance(item, Failure) else (True, extract_or_failure(item, _worker_profile))
+            for item in batch]
+
+
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _transform_parallel(items: Iterable[Item], profile: SiteProfile, report: RunReport | None, *,
+                        workers: int, batch_size: int) -> Iterator[Transcript | Failure]:
+    """``transform`` over a process pool: pages go in batches (one pickle per batch, not per
+    page), at most two batches per worker are in flight (bounded memory), and results
+    come back in input order. Workers come from a fork server that has imported the
+    pipeline once, so none pays the import and none is forked from a threaded caller."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipeline.run"])
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                               initargs=(profile,))
+    in_flight: deque[Future] = deque()
+    try:
+        for batch in _batches(items, max(1, batch_size)):
+            in_flight.append(pool.submit(_extract_batch, batch))
+            if len(in_flight) >= 2 * workers:
+                yield from _counted(in_flight.popleft().result(), report)
+        while in_flight:
+            yield from _counted(in_flight.popleft().result(), report)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _counted(outcomes: list[tuple[bool, Transcript | Failure]], report: RunReport | None) -> Iterator[Transcript | Failure]:
+    for was_page, outcome in outcomes:
+        if report is not None and was_page:
+            report.read += 1
+            if isinstance(outcome, Transcript):
+                report.extracted += 1
+        yield outcome
 
 
 def divert_failures(items: Iterable[Transcript | Failure], on_failure: Callable[[Failure], None]) -> Iterator[Transcript]:
@@ -98,7 +171,7 @@ def ingest(
     es = es if es is not None else es_index.connect(settings)
     target = index or es_index.ensure_index(es, settings)
     sink = FailureSink(report, settings, es=es, echo=echo)
-    records = divert_failures(transform(items, profile, report), sink)
+    records = divert_failures(transform(items, profile, report, workers=settings.extract_workers), sink)
     for outcome in es_index.index_records(es, records, index=target, settings=settings):
         if outcome.status == "created":
             report.new += 1

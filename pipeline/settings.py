@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     deadletter_index: str = "mfa-deadletter"
     state_index: str = "mfa-crawl-state"
     bulk_chunk_size: int = 200
+    # Processes extracting pages in ingest(); 1 extracts in the calling process (no pool).
+    extract_workers: int = Field(1, ge=1, description="extraction processes per ingest run (1: none)")
 
     # --- crawling (pipeline/fetch.py, pipeline/crawl.py); defaults are for the live site ---
     crawl_user_agent: str = Field(
