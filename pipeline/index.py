@@ -215,6 +215,18 @@ def to_document(record: Transcript, *, doc_version: int, indexed_at: datetime | 
     return doc
 
 
+def document_json(record: Transcript, *, doc_version: int, indexed_at: datetime) -> str:
+    """``to_document`` already serialised, as the bulk body takes it: pydantic's own
+    serialiser writes the record, the indexer's fields are appended (same keys, same order)."""
+    extra = json.dumps({
+        "turn_count": len(record.turns),
+        "question_count": sum(1 for turn in record.turns if turn.role == "question"),
+        "doc_version": doc_version,
+        "indexed_at": indexed_at.isoformat(),
+    }, ensure_ascii=False, separators=(",", ":"))
+    return record.model_dump_json()[:-1] + "," + extra[1:]
+
+
 def _chunks(records: Iterable[Transcript], size: int) -> Iterator[list[Transcript]]:
     it = iter(records)
     while chunk := list(islice(it, max(1, size))):
@@ -323,7 +335,7 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, max_
         version = int(old.get("doc_version") or 0) + 1 if old is not None else 1
         actions[doc_id] = {
             "_op_type": "index", "_index": index, "_id": doc_id,
-            "_source": to_document(record, doc_version=version, indexed_at=now),
+            "_source": document_json(record, doc_version=version, indexed_at=now),
         }
     if actions:
         outcomes.extend(_bulk_chunk(es, actions, sources, max_retries=max_retries, retry_for=retry_for))

@@ -94,14 +94,14 @@ class Transcript(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def word_count(self) -> int:
-        return len(self.body.split())
+        return _body_digest(self.body)[0]
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def content_hash(self) -> str:
         # The indexer reads it to skip unchanged documents and model_dump computes it
         # again: memoised by body string (str caches its own hash, so a hit is cheap).
-        return _memo_content_hash(self.body)
+        return _body_digest(self.body)[1]
 
     @property
     def doc_id(self) -> str:
@@ -133,7 +133,14 @@ def content_hash(body: str) -> str:
     return hashlib.sha256(normalise_text(body).encode("utf-8")).hexdigest()
 
 
-_memo_content_hash = lru_cache(maxsize=64)(content_hash)
+@lru_cache(maxsize=64)
+def _body_digest(body: str) -> tuple[int, str]:
+    """(word count, content hash) of a body with one split of it: splitting a long
+    Cyrillic body on whitespace is the dearest part of both."""
+    words = body.split()
+    normal = unicodedata.normalize("NFC", body)  # the same object when already NFC
+    text = " ".join(words) if normal is body else normalise_text(body)
+    return len(words), hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 _KEPT_QUERY_KEYS = {"lang"}
