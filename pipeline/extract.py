@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import lxml.html
 from cssselect import SelectorError
+from cssselect import parser as cssparser
+from cssselect.parser import parse as cssselect_parse
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
@@ -148,11 +150,66 @@ def block_lines(element) -> list[str]:
 
 
 def _remove(root, selectors: list[str]) -> None:
+    present = None
     for selector in selectors:
-        for element in _css(selector)(root):
+        select = _css(selector)
+        needs = _needs(selector)
+        if needs is not None:
+            # Dropping only takes elements away, so what was absent at the start stays absent.
+            present = present or _present(root)
+            if not (needs[0] <= present[0] and needs[1] <= present[1]):
+                continue  # cannot match: spare the XPath walk over the subtree
+        for element in select(root):
             parent = element.getparent()
             if parent is not None:
                 element.drop_tree()  # keeps the tail text, which belongs to the parent
+
+
+_CLASS_SEPARATOR = re.compile(r"[ \t\r\n]+")  # how XPath's normalize-space splits @class
+
+
+def _present(element) -> tuple[set[str], set[str]]:
+    """The tag names (lower-case) and class tokens in ``element`` and below it."""
+    classes: set[str] = set()
+    for value in element.xpath("descendant-or-self::*/@class"):
+        classes.update(_CLASS_SEPARATOR.split(value))
+    tags = {node.tag.lower() for node in element.iter() if isinstance(node.tag, str)}
+    return tags, classes
+
+
+@lru_cache(maxsize=512)
+def _needs(selector: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """Tags and classes that must occur in a subtree for ``selector``, applied to it, to
+    match anything; None when that cannot be told (groups, unusual selectors)."""
+    try:
+        parsed = cssselect_parse(selector)
+    except SelectorError:
+        return None
+    if len(parsed) != 1:
+        return None
+    tags: set[str] = set()
+    classes: set[str] = set()
+    if not _collect_needs(parsed[0].parsed_tree, tags, classes):
+        return None
+    return frozenset(tags), frozenset(classes)
+
+
+def _collect_needs(tree, tags: set[str], classes: set[str]) -> bool:
+    if isinstance(tree, cssparser.Element):
+        if tree.namespace is None and tree.element not in (None, "*"):
+            tags.add(tree.element.lower())  # the HTML translator lower-cases element names
+        return tree.namespace is None
+    if isinstance(tree, cssparser.Class):
+        classes.add(tree.class_name)
+        return _collect_needs(tree.selector, tags, classes)
+    if isinstance(tree, (cssparser.Hash, cssparser.Attrib, cssparser.Pseudo, cssparser.Function, cssparser.Negation)):
+        return _collect_needs(tree.selector, tags, classes)  # the extra condition only narrows
+    if isinstance(tree, cssparser.CombinedSelector):
+        if tree.combinator in (" ", ">"):
+            return _collect_needs(tree.selector, tags, classes) and _collect_needs(tree.subselector, tags, classes)
+        # "+" / "~": the sibling may lie outside the subtree (a sibling of its root)
+        return _collect_needs(tree.selector, tags, classes)
+    return False
 
 
 def _languages(root, selectors: list[str], rules) -> list[str]:
