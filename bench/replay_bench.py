@@ -111,19 +111,32 @@ def child_replay(warc: Path, alias: str) -> dict:
     report = ingest(rss_sampled(archive_pages([warc], profile=profile), samples), settings=settings,
                     profile=profile, es=es, report=RunReport(name="replay-bench"))
     seconds = time.perf_counter() - t0
+    # With extract_workers > 1 the extraction processes count too: their RSS is in the samples.
+    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"seconds": seconds, "new": report.new, "failed": report.failed, "read": report.read,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_samples_mb": samples}
+            "peak_rss_mb": max([own_peak, *samples]), "rss_samples_mb": samples}
 
 
 def rss_sampled(pages, samples: list[float], every: int = 1000):
-    """Pass the pages through, noting the current RSS every ``every`` pages (is memory flat along the run?)."""
+    """Pass the pages through, noting the current RSS every ``every`` pages (is memory flat along the run?):
+    this process plus any it started (extraction workers), so a parallel run is not under-counted."""
     import psutil
 
     me = psutil.Process()
     for n, page in enumerate(pages, 1):
         if n % every == 0:
-            samples.append(me.memory_info().rss / 2**20)
+            tree = [me, *me.children(recursive=True)]
+            samples.append(sum(_rss(p) for p in tree) / 2**20)
         yield page
+
+
+def _rss(process) -> int:
+    import psutil
+
+    try:
+        return process.memory_info().rss
+    except psutil.NoSuchProcess:
+        return 0
 
 
 # --------------------------------------------------------------------------- the ceiling
@@ -207,7 +220,9 @@ def main() -> None:
 
     sizes = [int(s) for s in args.sizes.split(",")]
     chunk = Settings().bulk_chunk_size
-    print(f"replay bench: node {Settings().es_url}, bulk chunk {chunk} documents, one client thread")
+    workers = Settings().extract_workers
+    print(f"replay bench: node {Settings().es_url}, bulk chunk {chunk} documents, one client thread, "
+          f"extract_workers={workers} (MFA_EXTRACT_WORKERS)")
     rows = []
     with tempfile.TemporaryDirectory(prefix="mfa-replay-bench-") as tmp:
         for n in sizes:
