@@ -323,7 +323,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
         "section": raw.section or head.section or page.hints.get("section"),
         "url": page.url,
         "body": "\n\n".join(paragraphs),
-        "turns": [t.model_dump() for t in turns],
+        "turns": turns,  # validated Turn instances: pydantic keeps them, no second validation
         "speakers": speakers,
     }
     return validate_record(fields, source=page.source)
