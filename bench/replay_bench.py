@@ -112,9 +112,25 @@ def child_replay(warc: Path, alias: str) -> dict:
                     profile=profile, es=es, report=RunReport(name="replay-bench"))
     seconds = time.perf_counter() - t0
     # With extract_workers > 1 the extraction processes count too: their RSS is in the samples.
-    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own_peak = peak_rss_mb()
     return {"seconds": seconds, "new": report.new, "failed": report.failed, "read": report.read,
             "peak_rss_mb": max([own_peak, *samples]), "rss_samples_mb": samples}
+
+
+def peak_rss_mb() -> float:
+    """This process's own high-water RSS.
+
+    Not ru_maxrss: Linux carries that across fork+exec, so the child would report the
+    parent's peak (the parent has just built the WARC). VmHWM belongs to the address
+    space the child runs in.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def rss_sampled(pages, samples: list[float], every: int = 1000):
