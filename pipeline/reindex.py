@@ -156,7 +156,7 @@ def rebuild(
         items: Iterable[Transcript | Failure] = stored_records(es, old) if old else []
     else:
         report.extra["from"] = "archive"
-        items = transform(pages, get_profile(settings.site_profile_path), report)
+        items = transform(pages, get_profile(settings.site_profile_path), report, workers=settings.extract_workers)
     _fill(es, settings, new, items, report)
     report.finish()
     old_count, new_count = _count(es, old), _count(es, new)
