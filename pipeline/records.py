@@ -130,7 +130,8 @@ def normalise_text(text: str) -> str:
 
 
 def content_hash(body: str) -> str:
-    return hashlib.sha256(normalise_text(body).encode("utf-8")).hexdigest()
+    """SHA-256 (hex) of the body normalised as ``normalise_text`` does."""
+    return _body_digest(body)[1]
 
 
 @lru_cache(maxsize=64)

@@ -2,7 +2,7 @@
 
 Read from the environment with the ``MFA_`` prefix (``MFA_ES_URL``,
 ``MFA_INDEX_ALIAS``...). Inside Airflow the DAGs build the same model from the
-``elasticsearch_default`` connection instead (see dags/_wiring.py).
+``elasticsearch_default`` connection instead (see mfa_airflow.settings_from_airflow).
 Secrets only ever come from the environment or an Airflow connection.
 """
 

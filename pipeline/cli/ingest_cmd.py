@@ -36,6 +36,14 @@ def ingest(
 @app.command("settings")
 def show_settings() -> None:
     """Print the effective settings (from MFA_* variables), secrets masked."""
+    from urllib.parse import urlsplit
+
     from ..settings import get_settings
 
-    typer.echo(get_settings().model_dump_json(indent=2))
+    data = json.loads(get_settings().model_dump_json())
+    # A URL may carry user:password; the SecretStr fields are already masked.
+    parts = urlsplit(data["es_url"])
+    if parts.password:
+        data["es_url"] = parts._replace(netloc=f"{parts.username}:**********@{parts.hostname}"
+                                        + (f":{parts.port}" if parts.port else "")).geturl()
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -1,5 +1,6 @@
 """The Transcript model: validation reasons, Moscow time, stable ids and hashes."""
 
+import hashlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -46,6 +47,13 @@ def test_invalid_records_are_refused_with_a_reason(override, reason_part):
 def test_hash_ignores_whitespace_differences_only():
     assert content_hash("A  b\n\nc") == content_hash("A b c")
     assert content_hash("A b c") != content_hash("A b d")
+
+
+def test_hash_is_sha256_of_the_nfc_body_with_whitespace_collapsed():
+    decomposed = "Cafe\u0301  au\n\nlait "  # e + combining acute: NFC makes it one character
+    expected = hashlib.sha256("Caf\u00e9 au lait".encode("utf-8")).hexdigest()
+    assert content_hash(decomposed) == expected
+    assert validate_record(fields(body=decomposed)).content_hash == expected
 
 
 def test_document_id_is_stable_and_url_based_when_url_known():
