@@ -18,10 +18,17 @@ ES_ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${MFA_E
 # The plugin is pinned too, so every machine fetches the same way whatever Maven's defaults.
 MVN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 ES_BASE="$MFA_STATE_DIR/es"
-ES_HOME="$ES_BASE/elasticsearch-$MFA_ES_VERSION"
-ES_DATA="$ES_BASE/data"
-ES_LOGS="$ES_BASE/logs"
-ES_PID="$ES_BASE/es.pid"
+set_paths() {
+  # The real folder: .state/es may be a link to /var/lib (see ensure_reachable_by_es_user),
+  # and the unprivileged user must be handed paths it can walk.
+  local base; base="$(readlink -f "$ES_BASE" 2>/dev/null || echo "$ES_BASE")"
+  ES_HOME="$base/elasticsearch-$MFA_ES_VERSION"
+  ES_DATA="$base/data"
+  ES_LOGS="$base/logs"
+  ES_PID="$base/es.pid"
+  ES_CONSOLE="$base/console.log"
+}
+set_paths
 ES_USER="${MFA_ES_USER:-mfa-es}"
 ES_HEAP="${MFA_ES_HEAP:-1g}"
 ES_START_TIMEOUT="${MFA_ES_START_TIMEOUT:-120}"
@@ -88,26 +95,28 @@ YML
 run_as_es_user() {
   if [ "$(id -u)" != 0 ]; then bash -c "$1"; return; fi
   id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
-  su -s /bin/bash "$ES_USER" -c "$1"
+  # From / : the caller's folder may be one the unprivileged user cannot enter.
+  (cd / && su -s /bin/bash "$ES_USER" -c "$1")
 }
 
 ensure_reachable_by_es_user() {
   [ "$(id -u)" = 0 ] || return 0
   id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
-  if ! su -s /bin/bash "$ES_USER" -c "test -x '$ES_BASE' -a -r '$ES_HOME/bin/elasticsearch'" 2>/dev/null; then
+  if ! su -s /bin/bash "$ES_USER" -c "cd / && test -r '$ES_HOME/bin/elasticsearch'" 2>/dev/null; then
     # The checkout sits where the unprivileged user cannot walk (e.g. under /root):
     # keep the node's files in /var/lib and leave a link in .state/es.
-    local outside="/var/lib/mfa-ingest/$(echo "$MFA_REPO" | sha256sum | cut -c1-12)/es"
+    local outside="/var/lib/mfa-ingest/$(echo "$ES_BASE" | sha256sum | cut -c1-12)/es"  # one per state folder
     mfa_say "$ES_USER cannot reach $ES_BASE; keeping the node's files in $outside"
     mkdir -p "$(dirname "$outside")" && chmod 755 /var/lib/mfa-ingest "$(dirname "$outside")"
     if [ ! -L "$ES_BASE" ]; then rm -rf "$outside"; mv "$ES_BASE" "$outside"; ln -s "$outside" "$ES_BASE"; fi
+    set_paths
   fi
   chown -R "$ES_USER" "$(readlink -f "$ES_BASE")"
 }
 
 log_tail() {
   local log="$ES_LOGS/mfa-ingest-local.log"
-  [ -f "$log" ] || log="$ES_BASE/console.log"
+  [ -f "$log" ] || log="$ES_CONSOLE"
   echo "---- last lines of $log ----" >&2
   tail -n 30 "$log" >&2 2>/dev/null || true
 }
@@ -117,13 +126,14 @@ start() {
   install
   local java_home; java_home="$(find_java_home)"
   [ -n "$java_home" ] || mfa_die "no Java 21+ runtime found"
+  ensure_reachable_by_es_user
   mkdir -p "$ES_DATA" "$ES_LOGS"
   write_config
-  ensure_reachable_by_es_user
+  [ "$(id -u)" != 0 ] || chown -R "$ES_USER" "$ES_DATA" "$ES_LOGS"
   mfa_say "starting Elasticsearch $MFA_ES_VERSION on 127.0.0.1:$ES_PORT (Java: $java_home)"
   # Output to a file and stdin from /dev/null: the daemon must not hold the caller's pipes.
   run_as_es_user "ES_JAVA_HOME='$java_home' ES_JAVA_OPTS='-Xms$ES_HEAP -Xmx$ES_HEAP' \
-    '$ES_HOME/bin/elasticsearch' -d -p '$ES_PID' > '$ES_BASE/console.log' 2>&1 < /dev/null" \
+    '$ES_HOME/bin/elasticsearch' -d -p '$ES_PID' > '$ES_CONSOLE' 2>&1 < /dev/null" \
     || { log_tail; mfa_die "Elasticsearch did not start"; }
   local waited=0
   until curl -fsS -m 2 "$MFA_ES_URL/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null 2>&1; do
