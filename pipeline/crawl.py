@@ -225,7 +225,7 @@ class Crawler:
             known_flags.append(old is not None)
             base = {"kind": "doc", "url": entry.url, "section": entry.section, "language": entry.language,
                     "hints": entry.hints(),
-                    "listed_at": entry.published.replace(tzinfo=MOSCOW).isoformat() if entry.published else None}
+                    "listed_at": entry.published.isoformat() if entry.published else None}
             status = self._next_status(entry, old)
             if old is None:
                 updates[key] = {**base, "status": PENDING, "first_seen": now_iso(), "fail_count": 0}

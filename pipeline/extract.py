@@ -29,7 +29,6 @@ from .parse import (
     combine,
     detect_language,
     language_from_url,
-    parse_date,
     parse_datetime_loose,
     parse_time,
     split_turns,
@@ -338,15 +337,20 @@ def _published_at(raw: RawFields, head: Head, title_day, page: Page, cr):
         return own
     if title_day is not None:
         return combine(title_day, at)
-    return _first_stamp((page.hints.get("date"), page.hints.get("published_at")), at, cr)
+    return _first_stamp((page.hints.get("date"),), at, cr)
 
 
 def _first_stamp(texts, at, cr):
-    for text in texts:
-        stamp = parse_datetime_loose(text, cr) if text else None
+    """The first text holding a date; one without a time of its own takes the page's time line.
+
+    A listing hint is a bare day ("2021-12-09") when the listing gave no time, so the
+    page's "23:28" line still counts; a hint with a time ("...T10:00:00+03:00") is kept.
+    """
+    for text in filter(None, texts):
+        stamp = parse_datetime_loose(text, cr)
         if stamp is not None:
             return combine(stamp.date(), at) if at is not None and parse_time(text) is None else stamp
     return None
 
 
-__all__ = ["extract_record", "build_record", "RawFields", "parse_date"]
+__all__ = ["extract_record", "build_record", "RawFields"]

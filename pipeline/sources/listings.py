@@ -5,26 +5,32 @@ date formats, sections with their listing paths per language and page parameters
 feeds). Listing pages are walked newest first, one page at a time through the
 fetcher; each page comes out as a ``ListingBatch`` of ``ListingEntry``s so the
 caller (crawl.py) can stop early (known documents) and checkpoint by page number.
-A listing page that cannot be fetched ends that listing with a Failure.
+A listing page that cannot be fetched, or a feed that cannot be parsed, is a Failure.
+
+Dates are Moscow time: a listing's local stamp is read as Moscow time, an RSS
+``pubDate`` (GMT or any offset) is converted to it. A listing that gives only the
+day yields a ``date``, not a midnight ``datetime``, so the extract stage still
+takes the time from the page itself.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Iterator
 from urllib.parse import urlencode, urljoin, urlsplit
 
-import dateparser
+from dateparser.date import DateDataParser
 from bs4 import BeautifulSoup
 from lxml import etree
 
 from ..errors import FetchError
 from ..fetch import FEED_TYPES, Fetcher
 from ..profile import CrawlSection, ListingLayout, SiteProfile
-from ..records import Failure, canonical_url
+from ..records import MOSCOW, Failure, canonical_url
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,8 @@ class ListingEntry:
     language: str
     layout: str
     title: str | None = None
-    published: datetime | None = None
+    # An aware Moscow-time datetime, or a bare date when the listing gives no time.
+    published: datetime | date | None = None
     article_id: str | None = None
     listing_url: str | None = None
 
@@ -49,7 +56,7 @@ class ListingEntry:
         if self.title:
             hints["title"] = self.title
         if self.published:
-            hints["date"] = self.published.isoformat()
+            hints["date"] = self.published.isoformat()  # "2021-12-09" or "2021-12-09T10:00:00+03:00"
         if self.article_id:
             hints["id"] = self.article_id
         if self.listing_url:
@@ -93,17 +100,44 @@ def article_id(url: str, section: CrawlSection) -> str | None:
     return match.groupdict().get("id") or match.group(0)
 
 
-def parse_listing_date(text: str, layout: ListingLayout, language: str) -> datetime | None:
+_TIME_DIRECTIVES = re.compile(r"%[HIMSpXcT]")
+
+
+def parse_listing_date(text: str, layout: ListingLayout, language: str) -> datetime | date | None:
+    """The layout's strptime formats, then dateparser in the listing's language.
+
+    A stamp with a time is an aware Moscow datetime (an explicit offset is converted);
+    a day alone is a ``date``.
+    """
     text = " ".join(text.split())
     if not text:
         return None
     for fmt in layout.date_formats:
         try:
-            return datetime.strptime(text, fmt)
+            parsed = datetime.strptime(text, fmt)
         except ValueError:
             continue
-    parsed = dateparser.parse(text, languages=[language, "en"], settings={"DATE_ORDER": "DMY"})
-    return parsed.replace(tzinfo=None) if parsed else None
+        return _moscow(parsed) if _TIME_DIRECTIVES.search(fmt) else parsed.date()
+    found = _date_parser(language).get_date_data(text)
+    if found.date_obj is None:
+        return None
+    # Period "day": the text had no time (dateparser filled in midnight).
+    return found.date_obj.date() if found.period == "day" else _moscow(found.date_obj)
+
+
+@lru_cache(maxsize=8)
+def _date_parser(language: str) -> DateDataParser:
+    languages = list(dict.fromkeys([language, "en"]))
+    return DateDataParser(languages=languages, settings={"DATE_ORDER": "DMY", "RETURN_TIME_AS_PERIOD": True})
+
+
+def _moscow(stamp: datetime) -> datetime:
+    """Naive stamps are the site's Moscow time; aware ones are converted to it."""
+    return stamp.replace(tzinfo=MOSCOW) if stamp.tzinfo is None else stamp.astimezone(MOSCOW)
+
+
+def _day(published: datetime | date) -> date:
+    return published.date() if isinstance(published, datetime) else published
 
 
 def parse_listing(content: bytes, page_url: str, section: CrawlSection, layout_name: str,
@@ -130,11 +164,11 @@ def parse_listing(content: bytes, page_url: str, section: CrawlSection, layout_n
     return entries
 
 
-def in_range(published: datetime | None, since: date | None, until: date | None) -> bool:
+def in_range(published: datetime | date | None, since: date | None, until: date | None) -> bool:
     """Entries without a date are kept: the extract stage finds the date on the page."""
     if published is None:
         return True
-    day = published.date()
+    day = _day(published)
     return (since is None or day >= since) and (until is None or day <= until)
 
 
@@ -167,17 +201,24 @@ def iter_listing(fetcher: Fetcher, profile: SiteProfile, settings, section: Craw
         kept = [e for e in entries if in_range(e.published, since, until)]
         yield ListingBatch(page, url, kept, skipped_out_of_range=len(entries) - len(kept))
         dated = [e.published for e in entries if e.published is not None]
-        if since is not None and dated and all(d.date() < since for d in dated):
+        if since is not None and dated and all(_day(d) < since for d in dated):
             return
         page += 1
 
 
+class FeedError(ValueError):
+    """A feed body that is not XML at all (empty, truncated to nothing, an HTML error page...)."""
+
+
 def parse_feed(content: bytes, feed_url: str, language: str, sections: list[CrawlSection]) -> list[ListingEntry]:
-    """RSS 2.0 items whose link is an article of one of ``sections``."""
+    """RSS 2.0 items whose link is an article of one of ``sections``; FeedError when the body is no XML."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True)
-    root = etree.fromstring(content, parser=parser)
+    try:
+        root = etree.fromstring(content, parser=parser)
+    except etree.XMLSyntaxError as exc:  # recover=True still gives up on an empty or hopeless body
+        raise FeedError(f"not an RSS document: {exc}") from exc
     if root is None:
-        return []
+        raise FeedError("not an RSS document: no root element")
     entries = []
     for item in root.iter("item"):
         link = (item.findtext("link") or item.findtext("guid") or "").strip()
@@ -188,18 +229,22 @@ def parse_feed(content: bytes, feed_url: str, language: str, sections: list[Craw
             ident = article_id(url, section)
             if ident is None:
                 continue
-            published = None
-            if item.findtext("pubDate"):
-                try:
-                    published = parsedate_to_datetime(item.findtext("pubDate").strip())
-                    published = published.replace(tzinfo=None)
-                except (TypeError, ValueError):
-                    published = None
+            published = _rss_date(item.findtext("pubDate"))
             entries.append(ListingEntry(url=url, section=section.name, language=language,
                                         layout=section.layout, title=(item.findtext("title") or "").strip() or None,
                                         published=published, article_id=ident, listing_url=feed_url))
             break
     return entries
+
+
+def _rss_date(text: str | None) -> datetime | None:
+    """An RFC 822 ``pubDate`` in Moscow time ("Thu, 09 Dec 2021 07:00:00 GMT" -> 10:00 MSK)."""
+    if not text or not text.strip():
+        return None
+    try:
+        return _moscow(parsedate_to_datetime(text.strip()))
+    except (TypeError, ValueError):
+        return None
 
 
 def iter_feeds(fetcher: Fetcher, profile: SiteProfile, settings, sections: list[CrawlSection],
@@ -217,4 +262,9 @@ def iter_feeds(fetcher: Fetcher, profile: SiteProfile, settings, sections: list[
                                                        reason=f"feed: {exc.reason}"))
             continue
         current = [s for s in sections if profile.crawl.layouts[s.layout].site == "current"]
-        yield ListingBatch(0, url, parse_feed(result.content, url, feed.language, current))
+        try:
+            entries = parse_feed(result.content, url, feed.language, current)
+        except FeedError as exc:
+            yield ListingBatch(0, url, failure=Failure(source=url, url=url, stage="source", reason=f"feed: {exc}"))
+            continue
+        yield ListingBatch(0, url, entries)

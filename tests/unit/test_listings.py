@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pipeline.fetch import Fetcher, allowed_hosts_for
+from pipeline.extract import extract_record
 from pipeline.profile import get_profile
+from pipeline.records import MOSCOW, Page
 from pipeline.settings import Settings
-from pipeline.sources.listings import (iter_feeds, iter_listing, listing_page_url, parse_listing_date)
+from pipeline.sources.listings import (FeedError, ListingEntry, in_range, iter_feeds, iter_listing,
+                                       listing_page_url, parse_feed, parse_listing_date)
 
 
 def fetcher_for(settings, profile):
@@ -45,7 +48,7 @@ def test_current_listing_walks_every_page_with_hints(replica, replica_settings):
     assert [e.url for e in entries] == [replica.article_url(a) for a in expected]
     first = entries[0]
     assert first.title == expected[0].title
-    assert first.published == expected[0].published
+    assert first.published == expected[0].published.replace(tzinfo=MOSCOW)
     assert first.article_id == "1785001"
     assert first.hints()["section"] == "minister_speeches" and first.hints()["language"] == "en"
     assert replica.hits(contains="PAGEN_1=2")
@@ -90,11 +93,91 @@ def test_rss_feed_gives_article_entries(replica, replica_settings):
     with fetcher_for(replica_settings, profile) as fetcher:
         (batch,) = list(iter_feeds(fetcher, profile, replica_settings, sections, ["en"]))
     assert [e.article_id for e in batch.entries] == ["1785001", "1785002", "1785003"]
-    assert batch.entries[0].published == datetime(2021, 12, 2, 23, 28)
+    assert batch.entries[0].published == datetime(2021, 12, 2, 23, 28, tzinfo=MOSCOW)
 
 
 def test_listing_dates_in_russian_and_numeric():
     layout = get_profile().crawl.layouts["current"]
-    assert parse_listing_date("01.12.2020 19:32", layout, "en") == datetime(2020, 12, 1, 19, 32)
-    assert parse_listing_date("1 декабря 2020", layout, "ru").date() == date(2020, 12, 1)
+    assert parse_listing_date("01.12.2020 19:32", layout, "en") == datetime(2020, 12, 1, 19, 32, tzinfo=MOSCOW)
+    assert parse_listing_date("1 декабря 2020", layout, "ru") == date(2020, 12, 1)
+    assert parse_listing_date("1 декабря 2020 19:32", layout, "ru") == datetime(2020, 12, 1, 19, 32, tzinfo=MOSCOW)
     assert parse_listing_date("  ", layout, "en") is None
+
+
+def test_a_day_only_listing_date_stays_a_day_so_the_page_time_counts():
+    layout = get_profile().crawl.layouts["archive"]
+    day = parse_listing_date("09.12.2021", layout, "en")
+    assert day == date(2021, 12, 9) and not isinstance(day, datetime)
+    entry = ListingEntry(url="https://mid.ru/en/foreign_policy/news/1785001/", section="minister_speeches",
+                         language="en", layout="archive", published=day)
+    assert entry.hints()["date"] == "2021-12-09"
+    assert in_range(day, date(2021, 12, 9), date(2021, 12, 9)) and not in_range(day, date(2021, 12, 10), None)
+    # The page has no date of its own, only a time line: the day comes from the hint, the time from the page.
+    text = ("Foreign Minister Sergey Lavrov's remarks at a news conference\n23:28\n"
+            "Sergey Lavrov: Ladies and gentlemen, good afternoon. We have held talks today and discussed many "
+            "questions of bilateral relations and the international agenda in great detail.\n\n"
+            "Question: What about the situation in the region? Could you comment on the latest developments?\n\n"
+            "Sergey Lavrov: We are ready for talks with everyone who is ready for them on an equal basis.\n")
+    record = extract_record(Page(source="t", content=text.encode(), url=entry.url, content_type="text/plain",
+                                 hints=entry.hints()))
+    assert record.published_at == datetime(2021, 12, 9, 23, 28, tzinfo=MOSCOW)
+
+
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>news</title>
+<item><title>Remarks</title><link>https://mid.ru/en/press_service/minister_speeches/1785001/</link>
+<pubDate>Thu, 09 Dec 2021 22:30:00 GMT</pubDate></item></channel></rss>"""
+
+
+def test_rss_dates_are_converted_to_moscow_time_not_stripped():
+    sections = [get_profile().crawl.section("minister_speeches")]
+    (entry,) = parse_feed(RSS, "https://mid.ru/en/foreign_policy/news/rss/", "en", sections)
+    # 22:30 GMT is 01:30 the next day in Moscow: the day counts for the date range too.
+    assert entry.published == datetime(2021, 12, 10, 1, 30, tzinfo=MOSCOW)
+    assert entry.hints()["date"] == "2021-12-10T01:30:00+03:00"
+    layout = get_profile().crawl.layouts["current"]
+    assert parse_listing_date("Thu, 09 Dec 2021 07:00:00 GMT", layout, "en") == \
+        datetime(2021, 12, 9, 10, 0, tzinfo=MOSCOW)
+
+
+def test_an_empty_or_broken_feed_is_a_failure_not_a_crash():
+    sections = [get_profile().crawl.section("minister_speeches")]
+    for body in (b"", b"   ", b"\x00\x01 not xml"):
+        try:
+            parse_feed(body, "https://mid.ru/rss", "en", sections)
+        except FeedError as exc:
+            assert "not an RSS document" in str(exc)
+        else:
+            raise AssertionError(f"no FeedError for {body!r}")
+
+
+def test_iter_feeds_yields_a_source_failure_for_an_empty_feed_body(tmp_path):
+    """A real local server answers the feed with 200 and an empty body; the walk goes on with a Failure."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Empty(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Empty)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        settings = Settings(state_dir=tmp_path, crawl_base_url=base, crawl_archive_url=base,
+                            crawl_allowed_private_hosts=["127.0.0.1"], crawl_rate_per_host=20.0, crawl_progress=False)
+        profile = get_profile()
+        with fetcher_for(settings, profile) as fetcher:
+            batches = list(iter_feeds(fetcher, profile, settings, [profile.crawl.section("minister_speeches")], ["en"]))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(batches) == 1 and batches[0].entries == []
+    failure = batches[0].failure
+    assert failure is not None and failure.stage == "source" and "not an RSS document" in failure.reason
