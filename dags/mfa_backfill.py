@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from mfa_airflow import log_report, prepare_write_index, resolve_input_path, settings_from_airflow
+from mfa_airflow import INDEX_WRITES_POOL, log_report, prepare_write_index, resolve_input_path, settings_from_airflow
 
 
 @dag(
@@ -58,7 +58,8 @@ def mfa_backfill():
     def prepare_index(params: dict | None = None) -> str:
         return prepare_write_index(params["index"])
 
-    @task(map_index_template="{{ partition_label }}")
+    # one pool slot per partition: partitions fan out beside each other, never beside a reindex
+    @task(map_index_template="{{ partition_label }}", pool=INDEX_WRITES_POOL)
     def run_partition(partition: dict, index: str, params: dict | None = None) -> dict:
         from pipeline.jobs import run_partition as run_one
 

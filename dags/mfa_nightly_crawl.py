@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from mfa_airflow import log_report, prepare_write_index, settings_from_airflow
+from mfa_airflow import INDEX_WRITES_POOL, log_report, prepare_write_index, settings_from_airflow
 
 DEFAULT_SCHEDULE = "30 2 * * *"
 
@@ -57,15 +57,17 @@ def mfa_nightly_crawl():
     def prepare_index(params: dict | None = None) -> str:
         return prepare_write_index(params["index"])
 
-    @task
+    @task(pool=INDEX_WRITES_POOL)  # one slot: crawls run beside each other, never beside a reindex
     def crawl(index: str, params: dict | None = None) -> dict:
         from pipeline.crawl import run_crawl
         from pipeline.profile import get_profile
+        from pipeline.records import MOSCOW
         from pipeline.report import RunReport
 
         settings = settings_from_airflow()
         end = get_current_context()["data_interval_end"]
-        since = (end - timedelta(days=params["lookback_days"])).date()
+        # listings date documents in Moscow time: 02:30 UTC is already the next day there
+        since = (end.astimezone(MOSCOW) - timedelta(days=params["lookback_days"])).date()
         report = run_crawl(settings, get_profile(settings.site_profile_path), since=since, until=None,
                            sections=params["sections"], languages=params["languages"], index=index,
                            report=RunReport(name="nightly"))
@@ -77,15 +79,16 @@ def mfa_nightly_crawl():
         from pipeline.jobs import deadletter_share, newest_indexed_at, quality_problems
 
         settings = settings_from_airflow()
-        es = connect(settings)
-        es.indices.refresh(index=index)
-        newest = newest_indexed_at(es, index)
+        with connect(settings) as es:
+            es.indices.refresh(index=index)
+            newest = newest_indexed_at(es, index)
+            documents = es.count(index=index)["count"]
         problems = quality_problems(summary, newest, max_quiet_days=params["max_quiet_days"],
                                     max_deadletter_share=params["max_deadletter_share"])
         if problems:
             raise AirflowFailException("data-quality check failed: " + "; ".join(problems))
         return {"newest_indexed_at": newest.isoformat() if newest else None,
-                "deadletter_share": deadletter_share(summary), "documents": es.count(index=index)["count"]}
+                "deadletter_share": deadletter_share(summary), "documents": documents}
 
     @task(trigger_rule="all_done")
     def summary(summary: dict) -> dict:

@@ -1,10 +1,13 @@
 """DAG mfa_reindex: blue/green rebuild of the index, checked before the alias swaps.
 
 build (pipeline.reindex.rebuild with swap=False: a new ``<alias>-vN+1`` from the
-current index, or from ``archive_inputs``, with the current code and mapping)
--> check (document counts, min_ratio) -> swap the alias atomically. The old
-index is kept; ``mfa-ingest rollback`` moves the alias back. Thin wiring only;
-Elasticsearch comes from the ``elasticsearch_default`` connection.
+current index, or from ``archive_inputs``, with the current code and mapping,
+and its check: document counts, min_ratio, no write to the old index since the
+build started) -> check (fails the run on the build's verdict) -> swap the alias
+atomically (checked again for late writes just before). build and swap take
+every slot of the ``mfa_index_writes`` pool, so no crawl writes meanwhile. The
+old index is kept; ``mfa-ingest rollback`` moves the alias back. Thin wiring
+only; Elasticsearch comes from the ``elasticsearch_default`` connection.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from mfa_airflow import log_report, resolve_input_path, settings_from_airflow
+from mfa_airflow import (INDEX_WRITES_POOL, INDEX_WRITES_SLOTS, log_report, resolve_input_path,
+                         settings_from_airflow)
 
 
 @dag(
@@ -34,7 +38,8 @@ from mfa_airflow import log_report, resolve_input_path, settings_from_airflow
     tags=["mfa-ingest", "reindex"],
 )
 def mfa_reindex():
-    @task(retries=0)  # a half-built index is left for inspection; a new run builds the next version
+    # a half-built index is left for inspection; a new run builds the next version
+    @task(retries=0, pool=INDEX_WRITES_POOL, pool_slots=INDEX_WRITES_SLOTS)
     def build(params: dict | None = None) -> dict:
         from pipeline.index import connect
         from pipeline.profile import get_profile
@@ -45,34 +50,33 @@ def mfa_reindex():
         if params["archive_inputs"]:
             pages = archive_pages([resolve_input_path(p) for p in params["archive_inputs"]],
                                   profile=get_profile(settings.site_profile_path))
-        result = rebuild(connect(settings), settings, pages=pages, min_ratio=params["min_ratio"], swap=False)
+        with connect(settings) as es:
+            result = rebuild(es, settings, pages=pages, min_ratio=params["min_ratio"], swap=False)
         log_report(result.report)
         return {k: v for k, v in result.as_dict().items() if k != "report"}
 
     @task
-    def check(built: dict, params: dict | None = None) -> dict:
-        from pipeline.index import connect
-        from pipeline.reindex import check_counts
+    def check(built: dict) -> dict:
+        # rebuild already checked counts and late writes (check_build); this task makes its verdict the run's
+        if built["check"] != "ok":
+            raise AirflowFailException(f"not swapping {built['alias']} to {built['new_index']}: {built['check']}")
+        return built
 
-        es = connect(settings_from_airflow())
-        es.indices.refresh(index=built["new_index"])
-        new_count = es.count(index=built["new_index"])["count"]
-        old_count = es.count(index=built["old_index"])["count"] if built["old_index"] else 0
-        problem = check_counts(old_count, new_count, min_ratio=params["min_ratio"])
-        if problem:
-            raise AirflowFailException(f"not swapping {built['alias']} to {built['new_index']}: {problem}")
-        return {**built, "old_count": old_count, "new_count": new_count}
-
-    @task
+    @task(pool=INDEX_WRITES_POOL, pool_slots=INDEX_WRITES_SLOTS)
     def swap(checked: dict) -> dict:
-        from pipeline.index import connect, write_index
-        from pipeline.reindex import swap_alias
+        from datetime import datetime
 
-        es = connect(settings_from_airflow())
-        current = write_index(es, checked["alias"])
-        if current != checked["old_index"]:
-            raise AirflowFailException(f"{checked['alias']} moved to {current} during the rebuild; not swapping")
-        swap_alias(es, checked["alias"], old=current, new=checked["new_index"])
+        from pipeline.index import connect, write_index
+        from pipeline.reindex import check_no_writes, swap_alias
+
+        with connect(settings_from_airflow()) as es:
+            current = write_index(es, checked["alias"])
+            if current != checked["old_index"]:
+                raise AirflowFailException(f"{checked['alias']} moved to {current} during the rebuild; not swapping")
+            late = check_no_writes(es, current, since=datetime.fromisoformat(checked["build_started_at"]))
+            if late:
+                raise AirflowFailException(late)
+            swap_alias(es, checked["alias"], old=current, new=checked["new_index"])
         return {**checked, "swapped": True}
 
     swap(check(build()))

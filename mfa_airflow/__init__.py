@@ -17,6 +17,13 @@ import os
 from pathlib import Path
 
 ES_CONN_ID = "elasticsearch_default"
+# Every task that writes to the transcripts index runs in this pool. A crawl or a
+# backfill partition takes one slot; a reindex task takes them all, so no crawl
+# writes to the old index while the new one is built (what it wrote would be
+# lost at the swap). Create it with that many slots:
+#   airflow pools set mfa_index_writes 8 "writes to the transcripts index"
+INDEX_WRITES_POOL = "mfa_index_writes"
+INDEX_WRITES_SLOTS = 8
 log = logging.getLogger(__name__)
 
 
@@ -67,7 +74,8 @@ def prepare_write_index(index: str | None = None) -> str:
     if index:
         return index
     settings = settings_from_airflow()
-    return ensure_index(connect(settings), settings)
+    with connect(settings) as es:
+        return ensure_index(es, settings)
 
 
 def resolve_input_path(path: str) -> Path:

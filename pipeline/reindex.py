@@ -8,8 +8,10 @@ created from the current template. The alias moves in one atomic
 ``rollback`` can move the alias back.
 
 Run it while no crawl writes to the alias: documents written to the old index
-after the rebuild started are not in the new one (the nightly DAG and the
-reindex DAG share a pool of one for that reason).
+after the rebuild started would not be in the new one. Two guards: the writing
+tasks of the DAGs (nightly crawl, backfill, reindex) share the Airflow pool
+``mfa_index_writes`` of one slot, and the swap itself is refused when the old
+index holds a document indexed after the build started (``writes_since``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -34,6 +37,10 @@ log = logging.getLogger(__name__)
 DERIVED_FIELDS = ("word_count", "content_hash", "doc_version", "indexed_at", "turn_count", "question_count")
 
 
+def _version_pattern(alias: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(alias)}-v(\d+)$")
+
+
 @dataclass
 class ReindexResult:
     alias: str
@@ -45,17 +52,22 @@ class ReindexResult:
     check: str
     report: RunReport = field(repr=False, default_factory=lambda: RunReport(name="reindex"))
 
+    @property
+    def build_started_at(self) -> datetime:
+        return self.report.started_at
+
     def as_dict(self) -> dict:
         return {
             "alias": self.alias, "old_index": self.old_index, "new_index": self.new_index,
             "old_count": self.old_count, "new_count": self.new_count, "swapped": self.swapped,
-            "check": self.check, "report": self.report.as_dict(),
+            "check": self.check, "build_started_at": self.build_started_at.isoformat(),
+            "report": self.report.as_dict(),
         }
 
 
 def versions(es: Elasticsearch, alias: str) -> list[tuple[int, str]]:
     """Existing concrete indices ``<alias>-vN``, oldest first."""
-    pattern = re.compile(rf"^{re.escape(alias)}-v(\d+)$")
+    pattern = _version_pattern(alias)
     names = es.indices.get(index=f"{alias}-v*", expand_wildcards="open,closed", ignore_unavailable=True).body
     found = [(int(m.group(1)), name) for name in names if (m := pattern.match(name))]
     return sorted(found)
@@ -68,9 +80,10 @@ def next_index_name(es: Elasticsearch, alias: str, settings: Settings) -> str:
     return es_index.versioned_name(alias, number)
 
 
-def create_next_index(es: Elasticsearch, settings: Settings, alias: str) -> str:
-    """Put the current template and create the next versioned index, not yet behind the alias."""
-    es_index.put_template(es, settings, alias)
+def create_next_index(es: Elasticsearch, settings: Settings, alias: str, *, put_template: bool = True) -> str:
+    """Put the current template (unless just put) and create the next versioned index, not yet behind the alias."""
+    if put_template:
+        es_index.put_template(es, settings, alias)
     name = next_index_name(es, alias, settings)
     es.indices.create(index=name)
     return name
@@ -105,6 +118,31 @@ def check_counts(old_count: int, new_count: int, *, min_ratio: float) -> str | N
     return None
 
 
+def writes_since(es: Elasticsearch, index: str | None, since: datetime) -> int:
+    """Documents of ``index`` indexed after ``since`` (each write stamps ``indexed_at``)."""
+    if index is None:
+        return 0
+    es.indices.refresh(index=index)
+    return int(es.count(index=index, query={"range": {"indexed_at": {"gt": since.isoformat()}}})["count"])
+
+
+def check_no_writes(es: Elasticsearch, old: str | None, *, since: datetime) -> str | None:
+    """None when ``old`` took no write since the build started; else why the swap would lose documents."""
+    late = writes_since(es, old, since)
+    if late:
+        return (f"{old} received {late} writes after the build started at {since.isoformat()}; they are not in "
+                "the new index (was a crawl running?): not swapping; rebuild when no crawl writes")
+    return None
+
+
+def check_build(es: Elasticsearch, *, old: str | None, new: str, since: datetime,
+                min_ratio: float) -> tuple[int, int, str | None]:
+    """(old count, new count, None when ``new`` may take over, else why not)."""
+    old_count, new_count = _count(es, old), _count(es, new)
+    problem = check_counts(old_count, new_count, min_ratio=min_ratio) or check_no_writes(es, old, since=since)
+    return old_count, new_count, problem
+
+
 def _count(es: Elasticsearch, index: str | None) -> int:
     if index is None:
         return 0
@@ -118,14 +156,8 @@ def _fill(es: Elasticsearch, settings: Settings, target: str, items: Iterable[Tr
 
     sink = FailureSink(report, settings, es=es)
     for outcome in es_index.index_records(es, divert_failures(items, sink), index=target, settings=settings):
-        if outcome.status == "failed":
+        if report.count_outcome(outcome.status):
             sink(Failure(source=outcome.source or outcome.doc_id, stage="index", reason=outcome.reason or "refused"))
-        elif outcome.status == "created":
-            report.new += 1
-        elif outcome.status == "updated":
-            report.updated += 1
-        else:
-            report.unchanged += 1
 
 
 def rebuild(
@@ -150,7 +182,7 @@ def rebuild(
     es_index.ensure_index(es, settings, alias=alias)
     old = es_index.write_index(es, alias)
     report = RunReport(name="reindex")
-    new = create_next_index(es, settings, alias)
+    new = create_next_index(es, settings, alias, put_template=False)  # ensure_index just put it
     if pages is None:
         report.extra["from"] = old or ""
         items: Iterable[Transcript | Failure] = stored_records(es, old) if old else []
@@ -159,8 +191,7 @@ def rebuild(
         items = transform(pages, get_profile(settings.site_profile_path), report, workers=settings.extract_workers)
     _fill(es, settings, new, items, report)
     report.finish()
-    old_count, new_count = _count(es, old), _count(es, new)
-    problem = check_counts(old_count, new_count, min_ratio=min_ratio)
+    old_count, new_count, problem = check_build(es, old=old, new=new, since=report.started_at, min_ratio=min_ratio)
     swapped = False
     if problem is None and swap:
         swap_alias(es, alias, old=old, new=new)
@@ -208,5 +239,5 @@ def archive_pages(paths: Iterable[Path | str], *, profile=None) -> Iterator[Page
 
 
 def _version_of(alias: str, name: str) -> int:
-    m = re.match(rf"^{re.escape(alias)}-v(\d+)$", name)
+    m = _version_pattern(alias).match(name)
     return int(m.group(1)) if m else 0

@@ -49,6 +49,21 @@ class RunReport(BaseModel):
         if len(self.failures) < MAX_KEPT_FAILURES:
             self.failures.append(failure.one_line())
 
+    def count_outcome(self, status: str) -> bool:
+        """Count one indexing outcome (created / updated / unchanged / failed); True when it failed.
+
+        The caller sends a failed one to its dead letters (the report only counts it there).
+        """
+        if status == "created":
+            self.new += 1
+        elif status == "updated":
+            self.updated += 1
+        elif status == "unchanged":
+            self.unchanged += 1
+        else:
+            return True
+        return False
+
     def finish(self) -> "RunReport":
         self.finished_at = datetime.now(timezone.utc)
         self.extra["duration_s"] = round(time.monotonic() - self._t0, 3)

@@ -7,21 +7,30 @@ print the result. Settings come from MFA_* variables.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
 
 from ._app import app
 
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
 
-def _client():
+    from ..settings import Settings
+
+
+@contextmanager
+def _client() -> Iterator[tuple[Elasticsearch, Settings]]:
+    """A client for the configured node with the settings; closed when the command is done."""
     from ..index import connect
     from ..settings import get_settings
 
     settings = get_settings()
-    return connect(settings), settings
+    with connect(settings) as es:
+        yield es, settings
 
 
 @app.command()
@@ -36,9 +45,9 @@ def reindex(
     from ..profile import get_profile
     from ..reindex import archive_pages, rebuild
 
-    es, settings = _client()
-    pages = archive_pages(archive, profile=get_profile(settings.site_profile_path)) if archive else None
-    result = rebuild(es, settings, pages=pages, min_ratio=min_ratio, swap=not no_swap)
+    with _client() as (es, settings):
+        pages = archive_pages(archive, profile=get_profile(settings.site_profile_path)) if archive else None
+        result = rebuild(es, settings, pages=pages, min_ratio=min_ratio, swap=not no_swap)
     if json_out:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -58,9 +67,9 @@ def rollback(
     from ..errors import ConfigError
     from ..reindex import rollback as do_rollback
 
-    es, settings = _client()
     try:
-        old, new = do_rollback(es, settings, to=to)
+        with _client() as (es, settings):
+            old, new = do_rollback(es, settings, to=to)
     except ConfigError as exc:
         typer.echo(f"error: {exc.reason}", err=True)
         raise typer.Exit(1)
@@ -82,9 +91,9 @@ def search(
     """Search the index; with --speaker/--role the words must be in one matching turn."""
     from ..search import search as do_search
 
-    es, settings = _client()
-    total, hits = do_search(es, settings.index_alias, query, size=size, speaker=speaker, role=role,
-                            date_from=since, date_to=until, section=section, language=language)
+    with _client() as (es, settings):
+        total, hits = do_search(es, settings.index_alias, query, size=size, speaker=speaker, role=role,
+                                date_from=since, date_to=until, section=section, language=language)
     if json_out:
         typer.echo(json.dumps({"total": total, "hits": [h.__dict__ for h in hits]}, ensure_ascii=False, indent=2))
         return
@@ -102,8 +111,8 @@ def stats(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Counts per section, language and month; dead letters per stage."""
     from ..search import stats as do_stats
 
-    es, settings = _client()
-    data = do_stats(es, settings)
+    with _client() as (es, settings):
+        data = do_stats(es, settings)
     if json_out:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return

@@ -97,3 +97,30 @@ def test_reindex_and_rollback_commands(es, settings, index_alias):
     done = subprocess.run([cli, "rollback"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"{index_alias}: {index_alias}-v2 -> {index_alias}-v1"
+
+
+def test_a_rebuild_refuses_to_swap_when_the_old_index_took_writes_during_the_build(es, settings, index_alias,
+                                                                                   tmp_path):
+    """A crawl writing through the alias while the new index is built: the swap would lose its documents."""
+    first, late = tmp_path / "first", tmp_path / "late"
+    first.mkdir(), late.mkdir()
+    dumps = sorted(SAMPLE_DUMPS.iterdir())
+    for path in dumps[:3]:
+        (first / path.name).write_bytes(path.read_bytes())
+    for path in dumps[3:]:
+        (late / path.name).write_bytes(path.read_bytes())
+    ingest_folder(first, settings=settings)
+
+    def pages_while_a_crawl_writes():
+        ingest_folder(late, settings=settings)  # lands in the old index: the alias still points there
+        yield from reindex.archive_pages([first])
+
+    # min_ratio lets the count check pass (3 of 5): only the late-write check can stop the swap
+    result = reindex.rebuild(es, settings, pages=pages_while_a_crawl_writes(), min_ratio=0.5)
+    assert not result.swapped
+    assert f"{index_alias}-v1 received {len(dumps) - 3} writes after the build started" in result.check
+    assert es_index.write_index(es, index_alias) == f"{index_alias}-v1"
+    assert es.count(index=index_alias)["count"] == len(dumps)
+
+    quiet = reindex.rebuild(es, settings, min_ratio=0.5)  # nothing writes now: the swap goes ahead
+    assert quiet.swapped and quiet.new_count == len(dumps)
