@@ -9,38 +9,26 @@ Three kinds of documents:
   killed half-way is not cut short by the known-documents stop when it restarts;
 - ``run``: the last run of a kind (crawl / backfill) and whether it finished, so a
   restarted run carries on as the same run and does not re-check what it finished.
+
+The mapping is config/elasticsearch/crawlstate.template.json.
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from elasticsearch import Elasticsearch, helpers
 
 from .records import canonical_url
+from .settings import REPO_ROOT
 
 PENDING, RECHECK, DONE, GONE, FAILED = "pending", "recheck", "done", "gone", "failed"
 TO_FETCH = (PENDING, RECHECK)
 
-MAPPINGS = {
-    "dynamic": False,
-    "properties": {
-        "kind": {"type": "keyword"},
-        "url": {"type": "keyword"},
-        "status": {"type": "keyword"},
-        "section": {"type": "keyword"},
-        "language": {"type": "keyword"},
-        "listed_at": {"type": "date"},
-        "run_id": {"type": "keyword"},
-        "done_run_id": {"type": "keyword"},
-        "updated_at": {"type": "date"},
-        "finished": {"type": "boolean"},
-        "complete": {"type": "boolean"},
-        "page": {"type": "integer"},
-    },
-}
+STATE_FILE = "crawlstate.template.json"
 
 
 def now_iso() -> str:
@@ -52,18 +40,16 @@ def doc_key(url: str) -> str:
 
 
 class CrawlState:
-    def __init__(self, es: Elasticsearch, index: str):
+    def __init__(self, es: Elasticsearch, index: str, *, config_dir: Path | None = None):
         self.es = es
         self.index = index
+        self.config_dir = config_dir or REPO_ROOT / "config"
 
     def ensure(self) -> None:
-        if not self.es.indices.exists(index=self.index):
-            try:
-                self.es.indices.create(index=self.index, mappings=MAPPINGS,
-                                       settings={"number_of_shards": 1, "number_of_replicas": 0})
-            except Exception as exc:  # created by a parallel run in the meantime
-                if "resource_already_exists" not in str(exc):
-                    raise
+        """Create the state index from its mapping when missing (a parallel run may have just created it)."""
+        from .index import create_index_if_missing, load_config_json
+
+        create_index_if_missing(self.es, self.index, load_config_json(self.config_dir, STATE_FILE))
 
     def refresh(self) -> None:
         self.es.indices.refresh(index=self.index)

@@ -1,9 +1,11 @@
 """Dead-letter store: every input refused by a stage, with its reason and raw bytes.
 
 A JSON-lines file per run under ``.state/deadletter/`` (one object per refused
-input: source, stage, reason, url, raw as base64), so nothing refused is lost and
-an engineer can replay or inspect it later. The indexer can also copy failures
-into a dead-letter index (see index.py).
+input, ``failure_document``: source, stage, reason, url, at, the raw input as
+base64 and as readable text), so nothing refused is lost and an engineer can
+replay or inspect it later. The indexer copies the same documents into the
+dead-letter index (index.dead_letter_sink; mapping in
+config/elasticsearch/deadletter.template.json).
 """
 
 from __future__ import annotations
@@ -12,18 +14,26 @@ import base64
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any
 
 from .records import Failure
 
-MAX_RAW_BYTES = 5 * 1024 * 1024  # keep the evidence, not a whole runaway download
+# Keep the evidence, not a whole runaway download (and stay a reasonable Elasticsearch document).
+MAX_RAW_BYTES = 1024 * 1024
+MAX_RAW_TEXT = 4000  # the readable excerpt shown next to the base64
 
 
-def failure_to_json(failure: Failure) -> dict:
-    doc = failure.model_dump(mode="json", exclude={"raw"})
+def failure_document(failure: Failure) -> dict:
+    """One dead letter, the same in the JSON-lines file and in the dead-letter index."""
+    doc: dict[str, Any] = {
+        "source": failure.source, "stage": failure.stage, "reason": failure.reason,
+        "url": failure.url, "at": failure.at.isoformat(),
+    }
     if failure.raw is not None:
-        doc["raw_base64"] = base64.b64encode(failure.raw[:MAX_RAW_BYTES]).decode("ascii")
+        doc["raw_bytes"] = len(failure.raw)
         doc["raw_truncated"] = len(failure.raw) > MAX_RAW_BYTES
+        doc["raw_base64"] = base64.b64encode(failure.raw[:MAX_RAW_BYTES]).decode("ascii")
+        doc["raw_text"] = failure.raw[:MAX_RAW_TEXT].decode("utf-8", errors="replace")
     return doc
 
 
@@ -38,18 +48,5 @@ class DeadLetterFile:
     def write(self, failure: Failure) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(failure_to_json(failure), ensure_ascii=False) + "\n")
+            fh.write(json.dumps(failure_document(failure), ensure_ascii=False) + "\n")
         self.count += 1
-
-
-def read_dead_letters(path: Path) -> Iterator[dict]:
-    with Path(path).open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
-
-
-def write_all(store: DeadLetterFile, failures: Iterable[Failure]) -> int:
-    for failure in failures:
-        store.write(failure)
-    return store.count

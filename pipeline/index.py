@@ -13,8 +13,8 @@ outcome is yielded per record only once Elasticsearch has answered for it.
 
 from __future__ import annotations
 
-import base64
 import copy
+import functools
 import hashlib
 import json
 import logging
@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
+from .deadletter import failure_document
 from .errors import ConfigError, IndexingError
 from .records import Failure, Transcript
 from .settings import Settings
@@ -42,8 +43,6 @@ DEADLETTER_FILE = "deadletter.template.json"
 RETRY_STATUSES = (429, 502, 503, 504)
 # How long a chunk keeps retrying while the node does not answer at all.
 DEFAULT_RETRY_FOR_S = 120.0
-MAX_DEADLETTER_RAW = 1024 * 1024
-MAX_DEADLETTER_TEXT = 4000
 
 Status = Literal["created", "updated", "unchanged", "failed"]
 
@@ -84,7 +83,9 @@ def connect(settings: Settings) -> Elasticsearch:
 # --------------------------------------------------------------------------- index design
 
 
-def _load_json(path: Path) -> dict:
+@functools.lru_cache(maxsize=32)
+def _read_json(path: Path, _mtime_ns: int) -> dict:
+    # parsed once per file version: ensure_index runs per run and per DAG task and needs it several times
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -92,13 +93,42 @@ def _load_json(path: Path) -> dict:
     return {k: v for k, v in data.items() if not k.startswith("_comment")}
 
 
+def _load_json(path: Path) -> dict:
+    """A config/elasticsearch/ file without its _comment keys; a copy the caller may change."""
+    try:
+        mtime_ns = Path(path).stat().st_mtime_ns
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    return copy.deepcopy(_read_json(Path(path), mtime_ns))
+
+
+def load_config_json(settings_or_dir: Settings | Path, name: str) -> dict:
+    """``config/elasticsearch/<name>`` of these settings (or of this config folder)."""
+    config_dir = settings_or_dir.config_dir if isinstance(settings_or_dir, Settings) else Path(settings_or_dir)
+    return _load_json(config_dir / "elasticsearch" / name)
+
+
+def create_index_if_missing(es: Elasticsearch, name: str, body: dict) -> bool:
+    """Create ``name`` with the body's settings and mappings; True when created here, False when it existed
+    (also when a parallel run created it between the check and the create)."""
+    if es.indices.exists(index=name):
+        return False
+    try:
+        es.indices.create(index=name, settings=body.get("settings"), mappings=body.get("mappings"))
+    except ApiError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
+        return False
+    return True
+
+
 def load_template(settings: Settings) -> dict:
     """The declared template body (without index_patterns and language overlay)."""
-    return _load_json(Path(settings.config_dir) / "elasticsearch" / TEMPLATE_FILE)
+    return load_config_json(settings, TEMPLATE_FILE)
 
 
 def load_overlay(settings: Settings) -> dict:
-    return _load_json(Path(settings.config_dir) / "elasticsearch" / OVERLAY_FILE)
+    return load_config_json(settings, OVERLAY_FILE)
 
 
 def _field_at(properties: dict, dotted: str) -> dict:
@@ -145,8 +175,7 @@ def versioned_name(alias: str, version: int) -> str:
 
 def template_body(es: Elasticsearch, settings: Settings, alias: str) -> dict:
     """The composable template to put for ``alias``, fitted to what the node supports."""
-    declared = load_template(settings)
-    body = copy.deepcopy(declared)
+    body = load_template(settings)
     body["index_patterns"] = [f"{alias}-v*"]
     body["template"]["mappings"] = declared_mappings(settings, with_languages=node_has_language_analyzers(es, settings))
     body.setdefault("_meta", {})["alias"] = alias
@@ -205,19 +234,10 @@ def refresh(es: Elasticsearch, index: str) -> None:
 # --------------------------------------------------------------------------- indexing
 
 
-def to_document(record: Transcript, *, doc_version: int, indexed_at: datetime | None = None) -> dict:
-    doc = record.model_dump(mode="json")
-    # Kibana counts documents, not nested turns: keep per-document turn counts to sum.
-    doc["turn_count"] = len(record.turns)
-    doc["question_count"] = sum(1 for turn in record.turns if turn.role == "question")
-    doc["doc_version"] = doc_version
-    doc["indexed_at"] = (indexed_at or datetime.now(timezone.utc)).isoformat()
-    return doc
-
-
 def document_json(record: Transcript, *, doc_version: int, indexed_at: datetime) -> str:
-    """``to_document`` already serialised, as the bulk body takes it: pydantic's own
-    serialiser writes the record, the indexer's fields are appended (same keys, same order)."""
+    """The stored document, serialised as the bulk body takes it: pydantic's own serialiser
+    writes the record, the indexer's fields are appended. Kibana counts documents, not
+    nested turns, hence the per-document turn and question counts to sum."""
     extra = json.dumps({
         "turn_count": len(record.turns),
         "question_count": sum(1 for turn in record.turns if turn.role == "question"),
@@ -381,27 +401,8 @@ def index_records(
 
 def ensure_deadletter_index(es: Elasticsearch, settings: Settings) -> str:
     name = settings.deadletter_index
-    if not es.indices.exists(index=name):
-        body = _load_json(Path(settings.config_dir) / "elasticsearch" / DEADLETTER_FILE)
-        try:
-            es.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
-        except ApiError as exc:
-            if exc.error != "resource_already_exists_exception":
-                raise
+    create_index_if_missing(es, name, load_config_json(settings, DEADLETTER_FILE))
     return name
-
-
-def deadletter_document(failure: Failure) -> dict:
-    doc: dict[str, Any] = {
-        "source": failure.source, "stage": failure.stage, "reason": failure.reason,
-        "url": failure.url, "at": failure.at.isoformat(),
-    }
-    if failure.raw is not None:
-        doc["raw_bytes"] = len(failure.raw)
-        doc["raw_truncated"] = len(failure.raw) > MAX_DEADLETTER_RAW
-        doc["raw_base64"] = base64.b64encode(failure.raw[:MAX_DEADLETTER_RAW]).decode("ascii")
-        doc["raw_text"] = failure.raw[:MAX_DEADLETTER_TEXT].decode("utf-8", errors="replace")
-    return doc
 
 
 def deadletter_id(failure: Failure) -> str:
@@ -420,7 +421,7 @@ def dead_letter_sink(es: Elasticsearch, settings: Settings) -> Callable[[Failure
 
     def sink(failure: Failure) -> None:
         try:
-            es.index(index=name, id=deadletter_id(failure), document=deadletter_document(failure))
+            es.index(index=name, id=deadletter_id(failure), document=failure_document(failure))
         except (ApiError, TransportError) as exc:
             log.error("could not write dead letter for %s: %s", failure.source, exc)
 

@@ -10,14 +10,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from .settings import Settings
+from .settings import REPO_ROOT, Settings
 
-# Language sub-fields exist only on nodes with analysis-common; ES skips unmapped ones.
-TEXT_FIELDS = ["title^2", "title.en^2", "title.ru^2", "body", "body.en", "body.ru"]
-TURN_TEXT_FIELDS = ["turns.text", "turns.text.en", "turns.text.ru"]
+# Document-level text fields with their boosts; turn text is searched inside the nested turns.
+BASE_TEXT_FIELDS = {"title": 2, "body": 1}
+TURN_TEXT_FIELD = "turns.text"
+
+
+def _with_language_subfields(fields: dict[str, int], config_dir: Path | None) -> list[str]:
+    """The fields plus the language sub-fields the overlay declares for them (``title.en``...).
+
+    The sub-fields exist only on nodes with the overlay's analyzers; Elasticsearch skips
+    unmapped fields in a multi_match, so the same query works on both kinds of node.
+    """
+    from .index import OVERLAY_FILE, load_config_json
+
+    overlay = load_config_json(config_dir or REPO_ROOT / "config", OVERLAY_FILE)["fields"]
+    names: list[str] = []
+    for name, boost in fields.items():
+        suffix = f"^{boost}" if boost != 1 else ""
+        names.append(name + suffix)
+        names += [f"{name}.{sub}{suffix}" for sub in overlay.get(name, {})]
+    return names
+
+
+def text_fields(config_dir: Path | None = None) -> list[str]:
+    return _with_language_subfields(BASE_TEXT_FIELDS, config_dir)
+
+
+def turn_text_fields(config_dir: Path | None = None) -> list[str]:
+    return _with_language_subfields({TURN_TEXT_FIELD: 1}, config_dir)
 
 
 @dataclass
@@ -48,8 +74,12 @@ def build_query(
     section: str | None = None,
     language: str | None = None,
     max_turns: int = 5,
+    config_dir: Path | None = None,
 ) -> dict:
-    """The bool query for these filters; speaker/role make the text match inside one turn."""
+    """The bool query for these filters; speaker/role make the text match inside one turn.
+
+    ``config_dir``: where the language overlay naming the sub-fields is (default: the project's config/).
+    """
     filters: list[dict] = []
     must: list[dict] = []
     if date_from or date_to:
@@ -62,7 +92,7 @@ def build_query(
     if speaker or role:
         turn_must: list[dict] = []
         if text:
-            turn_must.append({"multi_match": {"query": text, "fields": TURN_TEXT_FIELDS}})
+            turn_must.append({"multi_match": {"query": text, "fields": turn_text_fields(config_dir)}})
         if speaker:
             turn_must.append({"term": {"turns.speaker.lower": speaker}})
         if role:
@@ -73,7 +103,7 @@ def build_query(
             "inner_hits": {"size": max_turns, "_source": ["turns.speaker", "turns.role", "turns.text"]},
         }})
     elif text:
-        must.append({"multi_match": {"query": text, "fields": TEXT_FIELDS}})
+        must.append({"multi_match": {"query": text, "fields": text_fields(config_dir)}})
     if not must:
         must.append({"match_all": {}})
     return {"bool": {"must": must, "filter": filters}}

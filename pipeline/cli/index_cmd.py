@@ -93,7 +93,8 @@ def search(
 
     with _client() as (es, settings):
         total, hits = do_search(es, settings.index_alias, query, size=size, speaker=speaker, role=role,
-                                date_from=since, date_to=until, section=section, language=language)
+                                date_from=since, date_to=until, section=section, language=language,
+                                config_dir=settings.config_dir)
     if json_out:
         typer.echo(json.dumps({"total": total, "hits": [h.__dict__ for h in hits]}, ensure_ascii=False, indent=2))
         return
