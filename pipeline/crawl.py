@@ -1,4 +1,4 @@
-"""Stage crawl: listings -> article pages -> run.ingest (extract + index), incrementally.
+"""Stage crawl: listings -> article pages -> run.Ingestor (extract + index), incrementally.
 
 Reads the ``crawl:`` section of the site profile and the crawl settings; keeps its
 state in Elasticsearch (crawlstate.py) so nothing lives only in memory.
@@ -12,7 +12,7 @@ A run has two phases:
    DAG passes a look-back ``since``); ``since``+``until`` is a backfill of that range.
 2. **Fetch**: take the waiting documents from the state in batches, fetch them
    (conditional requests for known ones; 304 = nothing to do; same bytes as last
-   time = nothing to do), hand the new and changed pages to ``run.ingest`` and
+   time = nothing to do), hand the new and changed pages to the run's ``Ingestor`` and
    only then mark them ``done``. An edited page keeps its document id (from the
    URL), so the indexer stores it as the next version of the same document.
 
@@ -39,9 +39,9 @@ from .crawlstate import DONE, FAILED, GONE, PENDING, RECHECK, TO_FETCH, CrawlSta
 from .errors import FetchError
 from .fetch import Fetcher, FetchResult, HttpStatusError, RefusedURL, RobotsDisallowed, allowed_hosts_for
 from .profile import CrawlSection, SiteProfile
-from .records import MOSCOW, Failure, Page
+from .records import Failure, Page
 from .report import RunReport
-from .run import ingest
+from .run import Ingestor, ingest
 from .settings import Settings
 from .sources.listings import ListingEntry, base_urls, in_range, iter_feeds, iter_listing
 from .warcstore import WarcStore
@@ -111,6 +111,7 @@ class Crawler:
         self.warc: WarcStore | None = None
         self.fetcher: Fetcher | None = None
         self.progress = None
+        self.ingestor: Ingestor | None = None
 
     # ---- run ------------------------------------------------------------
     def run(self) -> None:
@@ -121,8 +122,12 @@ class Crawler:
             if self.settings.warc_enabled:
                 self.warc = stack.enter_context(WarcStore(self.settings.warc_dir, max_bytes=self.settings.warc_max_bytes))
             self.fetcher = stack.enter_context(Fetcher(self.settings, self._allowed_hosts(),
-                                                       recorder=self._on_response, on_retry=self._on_retry))
+                                                       recorder=self._on_response, on_retry=self._on_retry,
+                                                       languages=self.profile.crawl.languages))
             self.progress = stack.enter_context(_progress(self.settings))
+            # One Ingestor for the whole run: one dead-letter file, one extraction pool, one refresh at the end.
+            self.ingestor = stack.enter_context(Ingestor(settings=self.settings, profile=self.profile,
+                                                         index=self.target, report=self.report, es=self.es))
             self.discover()
             self.fetch_waiting()
             if self.loose_failures:
@@ -259,8 +264,9 @@ class Crawler:
         workers = ThreadPoolExecutor(self.settings.crawl_concurrency, thread_name_prefix="fetch")
         try:
             while True:
-                batch = [(k, d) for k, d in self.state.to_fetch(names, self.plan.languages,
-                                                                 self.settings.crawl_batch_size) if k not in handled]
+                # Excluded in the query, not filtered here: a page of handled ids must not end the loop.
+                batch = self.state.to_fetch(names, self.plan.languages, self.settings.crawl_batch_size,
+                                            exclude=handled)
                 if not batch:
                     break
                 handled.update(k for k, _ in batch)
@@ -316,7 +322,7 @@ class Crawler:
         self.loose_failures = []
         if not items:
             return
-        ingest(items, settings=self.settings, profile=self.profile, index=self.target, report=self.report, es=self.es)
+        self.ingestor.ingest(items)
 
 
 class _NoProgress:
@@ -339,30 +345,17 @@ def _progress(settings: Settings):
                     TimeElapsedColumn(), console=Console(stderr=True), transient=False)
 
 
-def warc_files(paths: Iterable) -> list:
-    """The WARC files named, folders expanded to their *.warc / *.warc.gz in name order."""
-    from pathlib import Path
-
-    files = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.name.endswith((".warc", ".warc.gz")))
-        else:
-            files.append(path)
-    return files
-
-
 def replay(paths: Iterable, settings: Settings, profile: SiteProfile, *, index: str | None = None,
            report: RunReport | None = None, echo=None) -> RunReport:
     """Run extract + index on the article pages archived in WARC files (ours or another tool's)."""
-    from .sources.warc import iter_warc
+    from .sources.warc import expand_archive_inputs, iter_warc
 
     report = report or RunReport(name="replay")
     es = es_index.connect(settings)
     try:
         target = es_index.ensure_index(es, settings, alias=index)
-        pages = iter_warc(warc_files(paths), profile=profile, max_bytes=settings.crawl_max_bytes)
+        files = [item.path for item in expand_archive_inputs(paths)]
+        pages = iter_warc(files, profile=profile, max_bytes=settings.crawl_max_bytes)
         return ingest(pages, settings=settings, profile=profile, index=target, report=report, es=es, echo=echo)
     finally:
         es.close()

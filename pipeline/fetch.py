@@ -74,7 +74,6 @@ class FetchResult:
     content: bytes  # decoded body
     raw_body: bytes  # body as sent (Content-Encoding kept), for the WARC record
     fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    requested_url: str | None = None
     hints: dict[str, str] | None = None  # what the listing said about the page (kept in the WARC)
 
     def header(self, name: str) -> str | None:
@@ -183,13 +182,23 @@ def _is_private(addr: str) -> bool:
     return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
 
 
+def accept_language(languages: Iterable[str]) -> str:
+    """An Accept-Language header preferring the crawl's languages in profile order ("en,ru;q=0.9")."""
+    codes = list(dict.fromkeys(languages))
+    parts = [codes[0]] if codes else []
+    parts += [f"{code};q={max(0.1, 1 - i / 10):.1f}" for i, code in enumerate(codes[1:], start=1)]
+    return ",".join(parts)
+
+
 class Fetcher:
     """Polite HTTP GETs for one run. Thread-safe; close() when done."""
 
     def __init__(self, settings: Settings, allowed_hosts: Iterable[str], *,
                  recorder: Callable[[FetchResult], None] | None = None,
-                 on_retry: Callable[[str | None, str], None] | None = None):
+                 on_retry: Callable[[str | None, str], None] | None = None,
+                 languages: Iterable[str] = ()):
         self.settings = settings
+        self.accept_language = accept_language(languages)
         self.allowed_hosts = {_host_key(h) for h in allowed_hosts}
         self.allowed_private = {_host_key(h) for h in settings.crawl_allowed_private_hosts}
         self.recorder = recorder
@@ -222,8 +231,9 @@ class Fetcher:
             "User-Agent": s.crawl_user_agent,
             "Accept": "text/html,application/xhtml+xml,application/rss+xml,application/xml;q=0.9,*/*;q=0.5",
             "Accept-Encoding": "gzip, deflate",
-            "Accept-Language": "en,ru;q=0.8",
         })
+        if self.accept_language:
+            session.headers["Accept-Language"] = self.accept_language
         return session
 
     def close(self) -> None:
@@ -317,7 +327,6 @@ class Fetcher:
             if not self.robots_allows(current):
                 raise RobotsDisallowed(f"{current} is disallowed by robots.txt")
             result = self._exchange(current, conditional, accept, hints)
-            result.requested_url = url
             if result.status in REDIRECT_STATUSES and result.header("Location"):
                 target = urljoin(current, result.header("Location"))
                 try:

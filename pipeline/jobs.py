@@ -25,9 +25,6 @@ from elasticsearch import Elasticsearch
 from .report import RunReport
 from .settings import Settings
 
-WARC_SUFFIXES = (".warc", ".warc.gz")
-
-
 def _as_date(value: date | datetime | str) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -51,19 +48,12 @@ def month_partitions(since: date | str, until: date | str) -> list[dict]:
     return parts
 
 
-def _is_warc(path: Path) -> bool:
-    return path.is_file() and path.name.endswith(WARC_SUFFIXES)
-
-
 def archive_partitions(inputs: Iterable[str | Path]) -> list[dict]:
     """One partition per WARC file (a folder of WARCs gives one per file) or per text-dump folder."""
-    parts = []
-    for raw in inputs:
-        path = Path(raw)
-        warcs = sorted(p for p in path.iterdir() if _is_warc(p)) if path.is_dir() else []
-        for item in warcs or [path]:
-            parts.append({"kind": "archive", "path": str(item), "label": item.name})
-    return parts
+    from .sources.warc import expand_archive_inputs
+
+    return [{"kind": "archive", "path": str(item.path), "label": item.path.name}
+            for item in expand_archive_inputs(inputs)]
 
 
 def run_partition(

@@ -12,7 +12,7 @@ from pathlib import Path
 from re import Pattern
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
 
@@ -112,6 +112,10 @@ class ExtractionRules(_Strict):
         return list(self.languages.values())
 
 
+# Which base URL a listing layout lives on: site.base_url or crawl.archive_base_url.
+LISTING_SITES = ("current", "archive")
+
+
 class ListingLayout(_Strict):
     """How one site layout shows a listing page: CSS selectors and the date formats."""
 
@@ -156,6 +160,18 @@ class CrawlRules(_Strict):
     layouts: dict[str, ListingLayout] = Field(default_factory=dict)
     sections: list[CrawlSection] = Field(default_factory=list)
     feeds: list[CrawlFeed] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> "CrawlRules":
+        """A typo in a layout or site name is a load-time error, not a KeyError mid-crawl."""
+        for name, layout in self.layouts.items():
+            if layout.site not in LISTING_SITES:
+                raise ValueError(f"crawl.layouts.{name}.site is {layout.site!r}; expected one of {list(LISTING_SITES)}")
+        for section in self.sections:
+            if section.layout not in self.layouts:
+                raise ValueError(f"crawl section {section.name!r} uses unknown layout {section.layout!r}; "
+                                 f"known: {sorted(self.layouts)}")
+        return self
 
     def section(self, name: str) -> CrawlSection:
         for section in self.sections:

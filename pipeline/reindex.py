@@ -222,20 +222,19 @@ def rollback(es: Elasticsearch, settings: Settings, *, alias: str | None = None,
 
 
 def archive_pages(paths: Iterable[Path | str], *, profile=None) -> Iterator[Page | Failure]:
-    """Pages of archive inputs: text-dump folders (or files) and WARC files, in the order given.
+    """Pages of archive inputs: text-dump folders (or files), WARC files and folders of them, in the order given.
 
     WARC files are read by the crawler's reader (sources/warc.py); with a site
     profile only article pages are kept (no listings, feeds, robots.txt).
     """
     from .sources import iter_dump_folder
-    from .sources.warc import iter_warc
+    from .sources.warc import expand_archive_inputs, iter_warc
 
-    for raw in paths:
-        path = Path(raw)
-        if path.is_file() and (path.name.endswith(".warc") or path.name.endswith(".warc.gz")):
-            yield from iter_warc([path], profile=profile)
+    for item in expand_archive_inputs(paths):  # a folder of WARC files is read as WARC, file by file
+        if item.kind == "warc":
+            yield from iter_warc([item.path], profile=profile)
         else:
-            yield from iter_dump_folder(path)
+            yield from iter_dump_folder(item.path)
 
 
 def _version_of(alias: str, name: str) -> int:

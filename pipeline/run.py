@@ -43,14 +43,15 @@ def extract_or_failure(page: Page, profile: SiteProfile) -> Transcript | Failure
 
 
 def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | None = None, *,
-              workers: int = 1, batch_size: int = 16) -> Iterator[Transcript | Failure]:
+              workers: int = 1, batch_size: int = 16,
+              pool: ProcessPoolExecutor | None = None) -> Iterator[Transcript | Failure]:
     """Extract every Page into a Transcript; pass Failures through; turn errors into Failures.
 
     ``workers`` > 1 extracts in that many processes (see ``_transform_parallel``);
     the output, its order and the report are the same as with one.
     """
     if workers > 1:
-        yield from _transform_parallel(items, profile, report, workers=workers, batch_size=batch_size)
+        yield from _transform_parallel(items, profile, report, workers=workers, batch_size=batch_size, pool=pool)
         return
     for item in items:
         if isinstance(item, Failure):
@@ -92,16 +93,24 @@ def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield batch
 
 
-def _transform_parallel(items: Iterable[Item], profile: SiteProfile, report: RunReport | None, *,
-                        workers: int, batch_size: int) -> Iterator[Transcript | Failure]:
-    """``transform`` over a process pool: pages go in batches (one pickle per batch, not per
-    page), at most two batches per worker are in flight (bounded memory), and results
-    come back in input order. Workers come from a fork server that has imported the
-    pipeline once, so none pays the import and none is forked from a threaded caller."""
+def make_pool(profile: SiteProfile, workers: int) -> ProcessPoolExecutor:
+    """Extraction workers from a fork server that has imported the pipeline once, so none
+    pays the import and none is forked from a threaded caller (the crawler's fetch threads)."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["pipeline.run"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                initargs=(profile,))
+
+
+def _transform_parallel(items: Iterable[Item], profile: SiteProfile, report: RunReport | None, *,
+                        workers: int, batch_size: int,
+                        pool: ProcessPoolExecutor | None = None) -> Iterator[Transcript | Failure]:
+    """``transform`` over a process pool: pages go in batches (one pickle per batch, not per
+    page), at most two batches per worker are in flight (bounded memory), and results
+    come back in input order. A ``pool`` given by the caller (an Ingestor reusing it
+    across batches) is left running; otherwise one is made and shut down here."""
+    own_pool = pool is None
+    pool = pool or make_pool(profile, workers)
     in_flight: deque[Future] = deque()
     try:
         for batch in _batches(items, max(1, batch_size)):
@@ -111,7 +120,11 @@ def _transform_parallel(items: Iterable[Item], profile: SiteProfile, report: Run
         while in_flight:
             yield from _counted(in_flight.popleft().result(), report)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if own_pool:
+            pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            for future in in_flight:  # an abandoned stream must not leave work queued in the shared pool
+                future.cancel()
 
 
 def _counted(outcomes: list[tuple[bool, Transcript | Failure]], report: RunReport | None) -> Iterator[Transcript | Failure]:
@@ -150,6 +163,78 @@ class FailureSink:
             self.echo(f"error: {failure.one_line()}")
 
 
+class Ingestor:
+    """One run of extract + index fed batch by batch (the crawler hands over a batch at a time).
+
+    Built once per run: one failure sink (one dead-letter file, named in the report),
+    one dead-letter index check, one extraction pool when ``extract_workers`` > 1.
+    ``close()`` refreshes the index and finishes the report once, and closes the
+    Elasticsearch client when the Ingestor opened it.
+    """
+
+    def __init__(self, *, settings: Settings | None = None, profile: SiteProfile | None = None,
+                 index: str | None = None, report: RunReport | None = None, es=None,
+                 echo: Callable[[str], None] | None = None):
+        self.settings = settings or get_settings()
+        self.profile = profile or get_profile(self.settings.site_profile_path)
+        self.report = report or RunReport(name="ingest")
+        self._owns_es = es is None
+        self.es = es if es is not None else es_index.connect(self.settings)
+        self._pool: ProcessPoolExecutor | None = None
+        try:
+            self.target = index or es_index.ensure_index(self.es, self.settings)
+            self.sink = FailureSink(self.report, self.settings, es=self.es, echo=echo)
+        except BaseException:
+            self._release()
+            raise
+
+    def ingest(self, items: Iterable[Item]) -> None:
+        """Extract and index one batch of pages (and pass its Failures to the sink)."""
+        workers = self.settings.extract_workers
+        if workers > 1 and self._pool is None:
+            self._pool = make_pool(self.profile, workers)
+        records = divert_failures(transform(items, self.profile, self.report, workers=workers, pool=self._pool),
+                                  self.sink)
+        for outcome in es_index.index_records(self.es, records, index=self.target, settings=self.settings):
+            if outcome.status == "created":
+                self.report.new += 1
+            elif outcome.status == "updated":
+                self.report.updated += 1
+            elif outcome.status == "unchanged":
+                self.report.unchanged += 1
+            else:
+                self.sink(Failure(source=outcome.source or outcome.doc_id, stage="index",
+                                  reason=outcome.reason or "refused"))
+
+    def close(self) -> RunReport:
+        """Refresh the index once, name the run's dead-letter file, release the pool and client."""
+        try:
+            es_index.refresh(self.es, self.target)
+            self.report.extra["index"] = self.target
+            if self.sink.file.count:
+                self.report.extra["deadletter_file"] = str(self.sink.file.path)
+        finally:
+            self._release()
+        return self.report.finish()
+
+    def _release(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._owns_es:
+            self.es.close()
+            self._owns_es = False
+
+    def __enter__(self) -> "Ingestor":
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._release()
+
+
 def ingest(
     items: Iterable[Item],
     *,
@@ -160,32 +245,16 @@ def ingest(
     es=None,
     echo: Callable[[str], None] | None = None,
 ) -> RunReport:
-    """Run pages through extraction into Elasticsearch; return the report.
+    """Run pages through extraction into Elasticsearch in one go; return the report.
 
     ``index`` is the write target (default: the read alias, created with its
-    first versioned index from the template when missing).
+    first versioned index from the template when missing). A client opened here
+    is closed here.
     """
-    settings = settings or get_settings()
-    profile = profile or get_profile(settings.site_profile_path)
-    report = report or RunReport(name="ingest")
-    es = es if es is not None else es_index.connect(settings)
-    target = index or es_index.ensure_index(es, settings)
-    sink = FailureSink(report, settings, es=es, echo=echo)
-    records = divert_failures(transform(items, profile, report, workers=settings.extract_workers), sink)
-    for outcome in es_index.index_records(es, records, index=target, settings=settings):
-        if outcome.status == "created":
-            report.new += 1
-        elif outcome.status == "updated":
-            report.updated += 1
-        elif outcome.status == "unchanged":
-            report.unchanged += 1
-        else:
-            sink(Failure(source=outcome.source or outcome.doc_id, stage="index", reason=outcome.reason or "refused"))
-    es_index.refresh(es, target)
-    report.extra["index"] = target
-    if sink.file.count:
-        report.extra["deadletter_file"] = str(sink.file.path)
-    return report.finish()
+    ingestor = Ingestor(settings=settings, profile=profile, index=index, report=report, es=es, echo=echo)
+    with ingestor:
+        ingestor.ingest(items)
+    return ingestor.report
 
 
 def ingest_folder(path: Path | str | Iterable[Path | str], **kwargs) -> RunReport:

@@ -22,8 +22,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from .fetch import FetchResult
-
-HINTS_HEADER = "MFA-Hints"
+from .sources.warc import HINTS_HEADER
 # Hop-by-hop framing is gone once urllib3 has read the body; keeping it would make
 # readers try to de-chunk plain bytes.
 _DROPPED = {"transfer-encoding", "content-length"}
@@ -37,7 +36,6 @@ class WarcStore:
         self.max_bytes = max_bytes
         self.software = software
         self.files: list[Path] = []
-        self.records = 0
         self._lock = threading.Lock()
         self._stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         self._fh = None
@@ -96,7 +94,6 @@ class WarcStore:
             )
             writer.write_record(request)
             writer.write_record(response)
-            self.records += 2
             self._rotate_if_full()
 
 

@@ -16,18 +16,49 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from ..fetch import HTML_TYPES
 from ..profile import SiteProfile
 from ..records import Failure, Page
 from .dumps import DEFAULT_MAX_BYTES
 
+# What the listing said about an article, carried in the response record (written by warcstore.py).
 HINTS_HEADER = "MFA-Hints"
-PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+
+
+class ArchiveInput(NamedTuple):
+    kind: str  # "warc" (a WARC file) or "dumps" (a text-dump folder or file)
+    path: Path
+
+
+def is_warc_name(path: Path | str) -> bool:
+    return Path(path).name.endswith(WARC_SUFFIXES)
+
+
+def expand_archive_inputs(paths: Path | str | Iterable[Path | str]) -> list[ArchiveInput]:
+    """The one way to read archive inputs (replay, reindex, backfill partitions).
+
+    A folder holding WARC files gives each of them, in name order; a WARC file is
+    itself; anything else (a folder of text dumps, a dump file, a missing path) is
+    a dump input, whose reader reports what is wrong with it.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    inputs: list[ArchiveInput] = []
+    for raw in paths:
+        path = Path(raw)
+        warcs = sorted(p for p in path.iterdir() if p.is_file() and is_warc_name(p)) if path.is_dir() else []
+        if warcs:
+            inputs += [ArchiveInput("warc", p) for p in warcs]
+        else:
+            inputs.append(ArchiveInput("warc" if is_warc_name(path) else "dumps", path))
+    return inputs
 
 
 def article_matcher(profile: SiteProfile | None):
@@ -107,7 +138,7 @@ def _page_of(record, source: str, wanted, max_bytes: int) -> dict | Failure | No
     if record.http_headers.get_statuscode() != "200":
         return None
     ctype = record.http_headers.get_header("Content-Type") or ""
-    if ctype and ctype.split(";")[0].strip().lower() not in PAGE_TYPES:
+    if ctype and ctype.split(";")[0].strip().lower() not in HTML_TYPES:
         return None
     try:
         body = record.content_stream().read(max_bytes + 1)

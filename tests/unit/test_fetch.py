@@ -166,3 +166,13 @@ def test_robots_crawl_delay_slows_us_down(replica, replica_settings):
             fetcher.get(replica.base_url + ARTICLE)
     first, second = replica.hits(contains=ARTICLE)
     assert second.at - first.at >= 1.0 - 0.005
+
+
+def test_accept_language_follows_the_profile_languages(replica, replica_settings):
+    from pipeline.fetch import accept_language
+
+    assert accept_language(["en", "ru"]) == "en,ru;q=0.9"
+    assert accept_language(["ru", "en", "de", "ru"]) == "ru,en;q=0.9,de;q=0.8"
+    with make_fetcher(replica_settings, languages=["ru", "de"]) as fetcher:
+        fetcher.get(replica.base_url + ARTICLE)
+    assert replica.hits(contains=ARTICLE)[-1].headers["accept-language"] == "ru,de;q=0.9"
