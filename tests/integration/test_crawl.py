@@ -137,11 +137,13 @@ def test_request_rate_never_exceeds_the_limit(es, crawl_settings, replica):
 def assert_rate(hits, rate: float) -> None:
     """Over every run of consecutive requests, k gaps take at least k / rate seconds.
 
-    The replica stamps arrival times; a few milliseconds of scheduling noise between
-    the client letting a request go and the server reading it is tolerated.
+    The replica stamps arrival times; the scheduling noise between the client letting a
+    request go and the server reading it (a few ms, more on a loaded machine) is
+    tolerated. Noise does not add up along a run, only its two ends count, so the bound
+    stays tight: at 20 req/s a limiter running even 1.5x too fast fails within 3 gaps.
     """
     times = sorted(h.at for h in hits)
-    tolerance = 0.005
+    tolerance = 0.015
     for i in range(len(times)):
         for j in range(i + 1, len(times)):
             assert times[j] - times[i] >= (j - i) / rate - tolerance, (i, j, times[j] - times[i])

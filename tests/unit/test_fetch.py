@@ -13,6 +13,9 @@ from tests.replica.content import CURRENT_EN
 ARTICLE = CURRENT_EN + "1785001/"
 
 
+# Seconds of noise tolerated on the replica's arrival stamps (server scheduling), not on our clock.
+ARRIVAL_NOISE = 0.015
+
 def make_fetcher(settings, **kw):
     hosts = allowed_hosts_for([settings.crawl_base_url, settings.crawl_archive_url], ["mid.ru"])
     return Fetcher(settings, hosts, **kw)
@@ -146,7 +149,8 @@ def test_rate_limit_holds_under_concurrency(replica, replica_settings):
     times = sorted(h.at for h in replica.hits())
     assert len(times) == 6
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert min(gaps) >= 0.25 - 0.005, gaps
+    # arrival stamps carry the server's scheduling noise (more on a loaded machine)
+    assert min(gaps) >= 0.25 - ARRIVAL_NOISE, gaps
 
 
 def test_rate_limiter_spaces_slots():
@@ -165,7 +169,7 @@ def test_robots_crawl_delay_slows_us_down(replica, replica_settings):
         for _ in range(2):
             fetcher.get(replica.base_url + ARTICLE)
     first, second = replica.hits(contains=ARTICLE)
-    assert second.at - first.at >= 1.0 - 0.005
+    assert second.at - first.at >= 1.0 - ARRIVAL_NOISE
 
 
 def test_accept_language_follows_the_profile_languages(replica, replica_settings):
