@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
-from mfa_airflow import log_report, resolve_input_path, settings_from_airflow
+from mfa_airflow import INDEX_WRITES_POOL, log_report, resolve_input_path, settings_from_airflow
 
 
 @dag(
@@ -30,7 +30,7 @@ from mfa_airflow import log_report, resolve_input_path, settings_from_airflow
     tags=["mfa-ingest", "archive"],
 )
 def mfa_archive_ingest():
-    @task
+    @task(pool=INDEX_WRITES_POOL)  # one slot: never beside a reindex (see mfa_airflow)
     def ingest_archive(params: dict | None = None) -> dict:
         from pipeline.run import ingest_folder
 

@@ -103,7 +103,7 @@ class Crawler:
     def __init__(self, settings: Settings, profile: SiteProfile, plan: CrawlPlan, report: RunReport, es, target: str):
         self.settings, self.profile, self.plan, self.report = settings, profile, plan, report
         self.es, self.target = es, target
-        self.state = CrawlState(es, settings.state_index)
+        self.state = CrawlState(es, settings.state_index, config_dir=settings.config_dir)
         self.sections = {s.name: s for s in profile.crawl.sections}
         self.loose_failures: list[Failure] = []  # listing failures, reported with the first batch
         self._lock = threading.Lock()

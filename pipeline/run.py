@@ -196,13 +196,7 @@ class Ingestor:
         records = divert_failures(transform(items, self.profile, self.report, workers=workers, pool=self._pool),
                                   self.sink)
         for outcome in es_index.index_records(self.es, records, index=self.target, settings=self.settings):
-            if outcome.status == "created":
-                self.report.new += 1
-            elif outcome.status == "updated":
-                self.report.updated += 1
-            elif outcome.status == "unchanged":
-                self.report.unchanged += 1
-            else:
+            if self.report.count_outcome(outcome.status):
                 self.sink(Failure(source=outcome.source or outcome.doc_id, stage="index",
                                   reason=outcome.reason or "refused"))
 

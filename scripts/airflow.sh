@@ -12,12 +12,18 @@ source "$(dirname "$0")/env.sh"
 mkdir -p "$AIRFLOW_HOME"
 
 init() {
-  # `db migrate` is idempotent but takes seconds; a stamp of the Airflow version skips it.
-  local want; want="$(python -c 'import importlib.metadata as m; print(m.version("apache-airflow"))')"
+  # `db migrate` and `pools set` are idempotent but take seconds each; a stamp of the
+  # Airflow version and the pool skips them when nothing changed.
+  local pool; pool="$(python -c 'import mfa_airflow as m; print(m.INDEX_WRITES_POOL, m.INDEX_WRITES_SLOTS)')"
+  local want; want="$(python -c 'import importlib.metadata as m; print(m.version("apache-airflow"))') $pool"
   local stamp="$AIRFLOW_HOME/.mfa-migrated"
   if [ -f "$AIRFLOW_HOME/airflow.db" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return; fi
   mfa_say "migrating the Airflow metadata database in $AIRFLOW_HOME"
   airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { tail -n 30 "$AIRFLOW_HOME/db-migrate.log" >&2; mfa_die "airflow db migrate failed"; }
+  # The pool every index-writing task runs in (see mfa_airflow.INDEX_WRITES_POOL).
+  # shellcheck disable=SC2086
+  airflow pools set $pool "writes to the transcripts index" >>"$AIRFLOW_HOME/db-migrate.log" 2>&1 \
+    || { tail -n 30 "$AIRFLOW_HOME/db-migrate.log" >&2; mfa_die "airflow pools set failed"; }
   echo "$want" > "$stamp"
 }
 

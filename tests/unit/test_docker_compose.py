@@ -103,3 +103,8 @@ def test_mounted_folders_are_where_airflow_and_the_settings_look(airflow_service
         assert mounts[env["MFA_CONFIG_DIR"]] == "../config"
         assert env["MFA_STATE_DIR"] in mounts
         assert (COMPOSE.parent / "../dags").resolve() == REPO / "dags"
+
+
+def test_init_creates_the_index_writes_pool_the_dags_use(airflow_services):
+    command = " ".join(airflow_services["airflow-init"]["command"])
+    assert f"pools set {mfa_airflow.INDEX_WRITES_POOL} {mfa_airflow.INDEX_WRITES_SLOTS} " in command

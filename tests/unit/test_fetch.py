@@ -11,10 +11,9 @@ from pipeline.fetch import Fetcher, HttpStatusError, RateLimiter, RefusedURL, Ro
 from tests.replica.content import CURRENT_EN
 
 ARTICLE = CURRENT_EN + "1785001/"
-
-
 # Seconds of noise tolerated on the replica's arrival stamps (server scheduling), not on our clock.
 ARRIVAL_NOISE = 0.015
+
 
 def make_fetcher(settings, **kw):
     hosts = allowed_hosts_for([settings.crawl_base_url, settings.crawl_archive_url], ["mid.ru"])
