@@ -141,7 +141,8 @@ start() {
       if [ "$waited" -gt 5 ]; then log_tail; mfa_die "Elasticsearch exited while starting"; fi
     fi
     if [ "$waited" -ge "$ES_START_TIMEOUT" ]; then
-      log_tail; mfa_die "Elasticsearch did not become yellow/green within ${ES_START_TIMEOUT}s"
+      log_tail; stop >&2  # a node we gave up on must not linger, half-started, on the port
+      mfa_die "Elasticsearch did not become yellow/green within ${ES_START_TIMEOUT}s"
     fi
     sleep 1; waited=$((waited + 1))
   done

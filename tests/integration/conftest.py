@@ -69,8 +69,8 @@ def private_node():
     env = {**os.environ, "MFA_ES_URL": f"http://127.0.0.1:{port}", "MFA_STATE_DIR": str(base),
            "MFA_ES_HEAP": "384m"}
     node = PrivateNode(url=env["MFA_ES_URL"], env=env)
-    node.start()
     try:
+        node.start()  # inside the try: a start that gives up must still be stopped and removed
         yield node
     finally:
         try:
