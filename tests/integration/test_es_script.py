@@ -39,7 +39,7 @@ def scratch_state():
     yield path
     es_folder = path / "es"
     if es_folder.is_symlink():  # es.sh moved the node's files where its user can reach them
-        shutil.rmtree(es_folder.resolve(), ignore_errors=True)
+        shutil.rmtree(es_folder.resolve().parent, ignore_errors=True)  # /var/lib/mfa-ingest/<hash>
     shutil.rmtree(path, ignore_errors=True)
 
 
