@@ -15,58 +15,16 @@ every language the site serves, so no single template language is assumed.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
+from .parse import parse_date
 from .profile import ExtractionRules
+from .rules import BULLETS, CompiledRules, compiled, normalise_phrase
 
-# (old, new) pairs applied with str.replace: a dict-driven str.translate walks Cyrillic
-# text character by character in Python-level look-ups, 100x slower on long lines.
-_APOSTROPHES = (("’", "'"), ("‘", "'"), ("ʼ", "'"), ("`", "'"), ("\u00a0", " "))
-_BULLETS = "•·*–—-\u2022 \t"
 _SENTENCE_END = (".", "!", "?", "…", "»", "\"", "”", ":")
 _LISTING_NAME_MAX_WORDS = 14
 _LISTING_BACKTRACK = 3
 _DIGITS = "0123456789"
-
-
-def normalise_phrase(text: str) -> str:
-    """The form phrases are compared in: NFC, case-folded, plain apostrophes, no bullets."""
-    text = unicodedata.normalize("NFC", text)
-    for old, new in _APOSTROPHES:
-        if old in text:
-            text = text.replace(old, new)
-    text = text.strip(_BULLETS).rstrip(" :").strip()
-    # split/join collapses the same Unicode whitespace runs as re's \s+, without the regex
-    return " ".join(text.split()).casefold()
-
-
-class CompiledRules:
-    """The profile's phrase lists merged over all languages, ready for fast look-ups."""
-
-    def __init__(self, rules: ExtractionRules):
-        self.rules = rules
-        self.patterns = rules.patterns
-        langs = rules.all_languages()
-        self.sections = {normalise_phrase(s): s for lang in langs for s in lang.sections}
-        self.boilerplate = {normalise_phrase(s) for lang in langs for s in lang.boilerplate_lines}
-        self.boilerplate_patterns = [p for lang in langs for p in lang.boilerplate_patterns]
-        self.listing_starts = {normalise_phrase(s) for lang in langs for s in lang.listing_starts}
-        self.contact_labels = {normalise_phrase(s) for lang in langs for s in lang.contact_labels}
-        self.question_labels = {normalise_phrase(s) for lang in langs for s in lang.question_labels}
-        self.months = {name.casefold(): num for lang in langs for name, num in lang.months.items()}
-        self.date_suffixes = sorted({s for lang in langs for s in lang.date_suffixes}, key=len, reverse=True)
-
-
-_COMPILED: dict[int, CompiledRules] = {}
-
-
-def compiled(rules: ExtractionRules) -> CompiledRules:
-    """One CompiledRules per profile object (profiles are immutable and cached)."""
-    entry = _COMPILED.get(id(rules))
-    if entry is None or entry.rules is not rules:
-        entry = _COMPILED[id(rules)] = CompiledRules(rules)
-    return entry
 
 
 def split_lines(text: str) -> list[str]:
@@ -101,8 +59,6 @@ def language_codes(line: str, rules: ExtractionRules) -> list[str] | None:
 
 def split_date_time(line: str, cr: CompiledRules) -> tuple[str, str] | None:
     """A glued or spaced date-and-time line -> (date text, time text)."""
-    from .parse import parse_date  # parse depends on clean; import late to keep one direction
-
     match = cr.patterns.date_time.match(line)
     if match and parse_date(match.group("date"), cr, whole=True) is not None:
         return match.group("date").strip(), match.group("time")
@@ -110,8 +66,6 @@ def split_date_time(line: str, cr: CompiledRules) -> tuple[str, str] | None:
 
 
 def _head_kind(line: str, cr: CompiledRules) -> tuple[str, object] | None:
-    from .parse import parse_date
-
     key = normalise_phrase(line)
     if key in cr.sections:
         return "section", line
@@ -191,7 +145,7 @@ def is_boilerplate_line(line: str, cr: CompiledRules, key: str | None = None) ->
         return True
     if cr.patterns.languages_line.match(line):
         return True
-    return any(p.match(line.strip(_BULLETS)) for p in cr.boilerplate_patterns)
+    return any(p.match(line.strip(BULLETS)) for p in cr.boilerplate_patterns)
 
 
 def _is_listing_name(line: str) -> bool:

@@ -22,7 +22,7 @@ from cssselect.parser import parse as cssselect_parse
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from .clean import Head, clean_lines, compiled, read_head, split_lines
+from .clean import Head, clean_lines, read_head, split_lines
 from .decode import decode_page
 from .errors import ConfigError, DropPage
 from .parse import (
@@ -36,6 +36,7 @@ from .parse import (
 )
 from .profile import SiteProfile, get_profile
 from .records import Page, Transcript, validate_record
+from .rules import compiled
 
 
 @dataclass

@@ -15,9 +15,9 @@ from functools import lru_cache
 
 import dateparser
 
-from .clean import CompiledRules, normalise_phrase
 from .profile import ExtractionRules
 from .records import MOSCOW, Turn
+from .rules import CompiledRules, compiled, normalise_phrase
 
 _TIME = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
@@ -62,8 +62,8 @@ def parse_date(text: str, cr: CompiledRules, *, whole: bool = False) -> date | N
 
 
 @lru_cache(maxsize=1024)
-def _dateparser(text: str) -> datetime | None:
-    return dateparser.parse(text, languages=["en", "ru", "fr", "de", "es"],
+def _dateparser(text: str, languages: tuple[str, ...]) -> datetime | None:
+    return dateparser.parse(text, languages=list(languages),
                             settings={"TIMEZONE": "Europe/Moscow", "RETURN_AS_TIMEZONE_AWARE": True,
                                       "DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first"})
 
@@ -79,7 +79,7 @@ def parse_datetime_loose(text: str, cr: CompiledRules) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        parsed = _dateparser(text[:80])
+        parsed = _dateparser(text[:80], tuple(cr.dateparser_languages))
     if parsed is None:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=MOSCOW)
@@ -126,18 +126,19 @@ def language_from_url(url: str | None, rules: ExtractionRules) -> str | None:
 
 
 def detect_language(text: str, rules: ExtractionRules, default: str) -> str:
-    """Cyrillic -> ru; otherwise the Latin-script language whose stopwords are most frequent."""
+    """Mostly Cyrillic -> the profile's Cyrillic-script language (ru); otherwise the
+    Latin-script language whose stopwords are most frequent."""
+    cr = compiled(rules)
     sample = text[:5000]
     cyrillic = len(_CYRILLIC.findall(sample))
     latin = len(_LATIN.findall(sample))
     if cyrillic > latin:
-        return "ru" if "ru" in rules.languages else default
+        return cr.cyrillic_languages[0] if cr.cyrillic_languages else default
     words = [w.casefold() for w in _WORD.findall(sample)]
     best, best_hits = default, 0
-    for code, lang in rules.languages.items():
-        stop = set(lang.stopwords)
+    for code, stop in cr.latin_stopwords.items():
         hits = sum(1 for w in words if w in stop)
-        if hits > best_hits and not _CYRILLIC.search(" ".join(lang.stopwords)):
+        if hits > best_hits:
             best, best_hits = code, hits
     return best
 
@@ -163,7 +164,7 @@ def speaker_of(paragraph: str, cr: CompiledRules) -> tuple[str, bool, str] | Non
 def main_speaker(title: str, labelled: list[str], language: str, rules: ExtractionRules) -> str | None:
     """Who gives the opening statement: a known main speaker named in the title,
     else the first named speaker of the page, else the language's first main speaker."""
-    known = [s for lang in rules.languages.values() for s in lang.main_speakers]
+    known = compiled(rules).main_speakers
     for name in known:
         if name in title:
             return name

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from pipeline.clean import compiled, split_date_time
+from pipeline.clean import split_date_time
+from pipeline.rules import compiled
 from pipeline.parse import (detect_language, language_from_url, parse_date, parse_datetime_loose, speaker_of,
                             title_tail)
 from pipeline.profile import get_profile
