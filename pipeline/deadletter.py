@@ -46,6 +46,8 @@ class DeadLetterFile:
         self.count = 0
 
     def write(self, failure: Failure) -> None:
+        # Open, append, close per failure: failures are rare, and a run killed right
+        # after one has still written it.
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(failure_document(failure), ensure_ascii=False) + "\n")

@@ -141,7 +141,7 @@ class CrawlSection(_Strict):
     name: str
     layout: str = Field(description="a key of crawl.layouts")
     listings: dict[str, ListingPath] = Field(description="listing per language code")
-    article_pattern: str = Field(description="regex an article URL path matches; group 'id' is the article id")
+    article_pattern: Pattern[str] = Field(description="regex an article URL path matches; group 'id' is the article id")
     frozen: bool = Field(False, description="no longer edited (the archive): known pages are not re-checked")
     nightly: bool = Field(True, description="walked by the nightly crawl when no sections are named")
 

@@ -94,7 +94,7 @@ def listing_page_url(base: str, section: CrawlSection, layout: ListingLayout, la
 
 
 def article_id(url: str, section: CrawlSection) -> str | None:
-    match = re.search(section.article_pattern, urlsplit(url).path)
+    match = section.article_pattern.search(urlsplit(url).path)
     if not match:
         return None
     return match.groupdict().get("id") or match.group(0)

@@ -13,7 +13,6 @@ a record that breaks off, is a Failure and the next record or file goes on.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
@@ -65,7 +64,7 @@ def article_matcher(profile: SiteProfile | None):
     """A predicate on URLs: True for article pages of the profile's crawl sections (all URLs without one)."""
     if profile is None or not profile.crawl.sections:
         return lambda url: True
-    patterns = [re.compile(s.article_pattern) for s in profile.crawl.sections]
+    patterns = [s.article_pattern for s in profile.crawl.sections]
     return lambda url: any(p.search(urlsplit(url).path) for p in patterns)
 
 
