@@ -64,8 +64,6 @@ def mfa_reindex():
 
     @task(pool=INDEX_WRITES_POOL, pool_slots=INDEX_WRITES_SLOTS)
     def swap(checked: dict) -> dict:
-        from datetime import datetime
-
         from pipeline.index import connect, write_index
         from pipeline.reindex import check_no_writes, swap_alias
 

@@ -92,16 +92,20 @@ action.destructive_requires_name: true
 YML
 }
 
+ensure_es_user() {
+  id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
+}
+
 run_as_es_user() {
   if [ "$(id -u)" != 0 ]; then bash -c "$1"; return; fi
-  id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
+  ensure_es_user
   # From / : the caller's folder may be one the unprivileged user cannot enter.
   (cd / && su -s /bin/bash "$ES_USER" -c "$1")
 }
 
 ensure_reachable_by_es_user() {
   [ "$(id -u)" = 0 ] || return 0
-  id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
+  ensure_es_user
   if ! su -s /bin/bash "$ES_USER" -c "cd / && test -r '$ES_HOME/bin/elasticsearch'" 2>/dev/null; then
     # The checkout sits where the unprivileged user cannot walk (e.g. under /root):
     # keep the node's files in /var/lib and leave a link in .state/es.

@@ -9,7 +9,7 @@ cd "$MFA_REPO"
 
 "$MFA_REPO/scripts/bootstrap.sh"
 started_es=0
-if ! curl -fsS -m 2 "$MFA_ES_URL/_cluster/health" >/dev/null 2>&1; then
+if ! "$MFA_REPO/scripts/es.sh" status >/dev/null 2>&1; then
   "$MFA_REPO/scripts/es.sh" start
   started_es=1
 fi
