@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.extract import extract_record  # noqa: E402
+from pipeline.extract.extractor import extract_record  # noqa: E402
 from pipeline.profile import get_profile  # noqa: E402
 from pipeline.records import Page  # noqa: E402
 

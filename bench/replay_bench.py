@@ -48,8 +48,8 @@ ARCHIVE_HOST = "https://archive.mid.ru"
 
 def synthetic_pages(n: int):
     """(url, html) of n distinct article pages built from the replica's articles."""
-    from tests.replica.content import base_articles
-    from tests.replica.server import render_archive_article, render_current_article
+    from pipeline.replica.content import base_articles
+    from pipeline.replica.server import render_archive_article, render_current_article
 
     templates = base_articles()
     for i in range(n):
@@ -97,9 +97,9 @@ def write_warc(path: Path, n: int) -> int:
 
 def child_replay(warc: Path, alias: str) -> dict:
     from pipeline.profile import get_profile
-    from pipeline.reindex import archive_pages
+    from pipeline.store.reindex import archive_pages
     from pipeline.report import RunReport
-    from pipeline.run import ingest
+    from pipeline.ingest import ingest
 
     settings = Settings(index_alias=alias, deadletter_index=f"{alias}-deadletter",
                         state_dir=Path(tempfile.mkdtemp(prefix="mfa-bench-state-")))

@@ -1,7 +1,7 @@
 """DAG mfa_nightly_crawl: the scheduled incremental crawl of mid.ru into the index.
 
-Thin wiring only: prepare the index (pipeline.index.ensure_index) -> crawl and
-index (pipeline.crawl.run_crawl, streaming into the alias) -> data-quality check
+Thin wiring only: prepare the index (pipeline.store.writer.ensure_index) -> crawl and
+index (pipeline.crawl.crawler.run_crawl, streaming into the alias) -> data-quality check
 (pipeline.jobs.quality_problems: fails loudly when nothing new came for
 ``max_quiet_days`` or the dead-letter share is above ``max_deadletter_share``) ->
 run summary in the task log and XCom (runs even when the check failed; a
@@ -59,7 +59,7 @@ def mfa_nightly_crawl():
 
     @task(pool=INDEX_WRITES_POOL)  # one slot: crawls run beside each other, never beside a reindex
     def crawl(index: str, params: dict | None = None) -> dict:
-        from pipeline.crawl import run_crawl
+        from pipeline.crawl.crawler import run_crawl
         from pipeline.profile import get_profile
         from pipeline.records import MOSCOW
         from pipeline.report import RunReport
@@ -75,7 +75,7 @@ def mfa_nightly_crawl():
 
     @task
     def quality_check(summary: dict, index: str, params: dict | None = None) -> dict:
-        from pipeline.index import connect
+        from pipeline.store.writer import connect
         from pipeline.jobs import deadletter_share, newest_indexed_at, quality_problems
 
         settings = settings_from_airflow()

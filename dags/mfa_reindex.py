@@ -1,6 +1,6 @@
 """DAG mfa_reindex: blue/green rebuild of the index, checked before the alias swaps.
 
-build (pipeline.reindex.rebuild with swap=False: a new ``<alias>-vN+1`` from the
+build (pipeline.store.reindex.rebuild with swap=False: a new ``<alias>-vN+1`` from the
 current index, or from ``archive_inputs``, with the current code and mapping,
 and its check: document counts, min_ratio, no write to the old index since the
 build started) -> check (fails the run on the build's verdict) -> swap the alias
@@ -41,9 +41,9 @@ def mfa_reindex():
     # a half-built index is left for inspection; a new run builds the next version
     @task(retries=0, pool=INDEX_WRITES_POOL, pool_slots=INDEX_WRITES_SLOTS)
     def build(params: dict | None = None) -> dict:
-        from pipeline.index import connect
+        from pipeline.store.writer import connect
         from pipeline.profile import get_profile
-        from pipeline.reindex import archive_pages, rebuild
+        from pipeline.store.reindex import archive_pages, rebuild
 
         settings = settings_from_airflow()
         pages = None
@@ -64,8 +64,8 @@ def mfa_reindex():
 
     @task(pool=INDEX_WRITES_POOL, pool_slots=INDEX_WRITES_SLOTS)
     def swap(checked: dict) -> dict:
-        from pipeline.index import connect, write_index
-        from pipeline.reindex import check_no_writes, swap_alias
+        from pipeline.store.writer import connect, write_index
+        from pipeline.store.reindex import check_no_writes, swap_alias
 
         with connect(settings_from_airflow()) as es:
             current = write_index(es, checked["alias"])

@@ -22,8 +22,8 @@ from typing import Iterable
 
 from elasticsearch import Elasticsearch
 
-from .report import RunReport
-from .settings import Settings
+from pipeline.report import RunReport
+from pipeline.settings import Settings
 
 def _as_date(value: date | datetime | str) -> date:
     if isinstance(value, datetime):
@@ -50,7 +50,7 @@ def month_partitions(since: date | str, until: date | str) -> list[dict]:
 
 def archive_partitions(inputs: Iterable[str | Path]) -> list[dict]:
     """One partition per WARC file (a folder of WARCs gives one per file) or per text-dump folder."""
-    from .sources.warc import expand_archive_inputs
+    from pipeline.sources.warc import expand_archive_inputs
 
     return [{"kind": "archive", "path": str(item.path), "label": item.path.name}
             for item in expand_archive_inputs(inputs)]
@@ -65,18 +65,18 @@ def run_partition(
     languages: list[str] | None = None,
 ) -> RunReport:
     """Run one partition into ``index`` (default: the alias) and return its report."""
-    from .profile import get_profile
+    from pipeline.profile import get_profile
 
     profile = get_profile(settings.site_profile_path)
     report = RunReport(name=f"backfill {partition.get('label') or partition.get('path') or partition.get('since')}")
     if partition["kind"] == "archive":
-        from .reindex import archive_pages
-        from .run import ingest
+        from pipeline.store.reindex import archive_pages
+        from pipeline.ingest import ingest
 
         return ingest(archive_pages([partition["path"]], profile=profile), settings=settings, profile=profile,
                       index=index, report=report)
     if partition["kind"] == "range":
-        from .crawl import run_crawl
+        from pipeline.crawl.crawler import run_crawl
 
         return run_crawl(settings, profile, since=_as_date(partition["since"]), until=_as_date(partition["until"]),
                          sections=sections, languages=languages, index=index, report=report)

@@ -14,7 +14,7 @@ from re import Pattern
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import ConfigError
+from pipeline.errors import ConfigError
 
 
 class _Strict(BaseModel):
@@ -206,7 +206,7 @@ def _cached(path: str) -> SiteProfile:
 def get_profile(path: Path | None = None) -> SiteProfile:
     """The profile at ``path`` (default: the one named by the settings), cached."""
     if path is None:
-        from .settings import get_settings
+        from pipeline.settings import get_settings
 
         path = get_settings().site_profile_path
     return _cached(str(Path(path).resolve()))

@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import RecordRejected
+from pipeline.errors import RecordRejected
 
 # Moscow has kept UTC+03:00 all year since 2014; the site states times in it.
 MOSCOW = timezone(timedelta(hours=3), "MSK")

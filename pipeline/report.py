@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, Field
 
-from .records import Failure
+from pipeline.records import Failure
 
 MAX_KEPT_FAILURES = 200  # the report keeps the first ones; the dead-letter store keeps all
 

@@ -14,7 +14,12 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+# In a checkout config/ sits beside the package; an installed copy carries it as pipeline/config.
+_IN_CHECKOUT = (REPO_ROOT / "config" / "site.yaml").is_file()
+DEFAULT_CONFIG_DIR = REPO_ROOT / "config" if _IN_CHECKOUT else PACKAGE_DIR / "config"
+DEFAULT_STATE_DIR = REPO_ROOT / ".state" if _IN_CHECKOUT else Path(".state")
 
 
 class Settings(BaseSettings):
@@ -64,8 +69,8 @@ class Settings(BaseSettings):
     warc_max_bytes: int = Field(256 * 1024 * 1024, description="rotate the crawl WARC file after this size")
     warc_enabled: bool = True
 
-    config_dir: Path = REPO_ROOT / "config"
-    state_dir: Path = REPO_ROOT / ".state"
+    config_dir: Path = DEFAULT_CONFIG_DIR
+    state_dir: Path = DEFAULT_STATE_DIR
     site_profile: Path | None = None
 
     @property

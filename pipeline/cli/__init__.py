@@ -4,8 +4,11 @@ One module per group of commands; each registers on the shared Typer app.
 The commands are thin: they parse options, call the library, print results.
 """
 
-from ._app import app
-from . import ingest_cmd, extract_cmd, crawl_cmd, index_cmd  # noqa: F401  (registration)
+from pipeline.cli._app import app
+from pipeline.cli import ingest_cmd
+from pipeline.cli import extract_cmd
+from pipeline.cli import crawl_cmd
+from pipeline.cli import index_cmd  # noqa: F401  (registration)
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._app import app
+from pipeline.cli._app import app
 
 DATE = ["%Y-%m-%d"]
 
@@ -34,9 +33,9 @@ def crawl(
     json_report: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
 ) -> None:
     """Crawl the site: nightly (newest first, stop at known documents) or a --since/--until backfill."""
-    from ..crawl import run_crawl
-    from ..profile import get_profile
-    from ..settings import get_settings
+    from pipeline.crawl.crawler import run_crawl
+    from pipeline.profile import get_profile
+    from pipeline.settings import get_settings
 
     settings = get_settings()
     report = run_crawl(settings, get_profile(settings.site_profile_path),
@@ -52,9 +51,9 @@ def replay(
     json_report: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
 ) -> None:
     """Rebuild an index from archived responses, without crawling again."""
-    from ..crawl import replay as run_replay
-    from ..profile import get_profile
-    from ..settings import get_settings
+    from pipeline.crawl.crawler import replay as run_replay
+    from pipeline.profile import get_profile
+    from pipeline.settings import get_settings
 
     settings = get_settings()
     report = run_replay(warcs, settings, get_profile(settings.site_profile_path), index=index,
@@ -68,11 +67,8 @@ def replica(
     port: Annotated[int, typer.Option(help="port of the current site (0: any free port)")] = 0,
     archive_port: Annotated[int, typer.Option(help="port of the archive portal (0: any free port)")] = 0,
 ) -> None:
-    """Serve the local replica of mid.ru and archive.mid.ru (tests/replica) until Ctrl-C."""
-    from ..settings import REPO_ROOT
-
-    sys.path.insert(0, str(REPO_ROOT))
-    from tests.replica.server import Replica
+    """Serve the local replica of mid.ru and archive.mid.ru (pipeline/replica) until Ctrl-C."""
+    from pipeline.replica.server import Replica
 
     server = Replica().start(port=port, archive_port=archive_port)
     typer.echo(f"current site:  {server.base_url}\narchive portal: {server.archive_url}\n")

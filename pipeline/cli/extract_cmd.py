@@ -13,11 +13,11 @@ from typing import Any, BinaryIO
 
 import typer
 
-from ..errors import PipelineError, SourceError
-from ..extract import extract_record
-from ..profile import SiteProfile, get_profile
-from ..records import Page
-from ._app import app
+from pipeline.errors import PipelineError, SourceError
+from pipeline.extract.extractor import extract_record
+from pipeline.profile import SiteProfile, get_profile
+from pipeline.records import Page
+from pipeline.cli._app import app
 
 
 def _read_bounded(stream: BinaryIO, limit: int) -> bytes:
@@ -82,7 +82,7 @@ def _cell(score, *, fields: bool = True) -> list[str]:
 
 @app.command(name="eval")
 def eval_command(
-    cases: list[Path] = typer.Option(None, "--cases", help="Folders of *.expected.json (default: tests/fixtures)."),
+    cases: list[Path] = typer.Option(None, "--cases", help="Folders of *.expected.json (default: the labelled set in pipeline/data)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
     profile_path: Path | None = typer.Option(None, "--profile", help="Site profile (default: config/site.yaml)."),
 ) -> None:
@@ -92,7 +92,7 @@ def eval_command(
     from rich.console import Console
     from rich.table import Table
 
-    from ..evaluate import DEFAULT_CASE_DIRS, evaluate, totals
+    from pipeline.evaluation.evaluate import DEFAULT_CASE_DIRS, evaluate, totals
 
     results = evaluate(get_profile(profile_path), tuple(cases) if cases else DEFAULT_CASE_DIRS)
     ours, ours_html, theirs = totals(results)

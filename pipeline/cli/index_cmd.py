@@ -1,6 +1,6 @@
 """Commands on the index: ``reindex``, ``rollback``, ``search``, ``stats``, ``kibana-import``.
 
-Thin: parse options, call pipeline.reindex / pipeline.search / pipeline.kibana,
+Thin: parse options, call pipeline.store.reindex / pipeline.store.search / pipeline.store.kibana,
 print the result. Settings come from MFA_* variables.
 """
 
@@ -14,19 +14,19 @@ from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
 
-from ._app import app
+from pipeline.cli._app import app
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-    from ..settings import Settings
+    from pipeline.settings import Settings
 
 
 @contextmanager
 def _client() -> Iterator[tuple[Elasticsearch, Settings]]:
     """A client for the configured node with the settings; closed when the command is done."""
-    from ..index import connect
-    from ..settings import get_settings
+    from pipeline.store.writer import connect
+    from pipeline.settings import get_settings
 
     settings = get_settings()
     with connect(settings) as es:
@@ -42,8 +42,8 @@ def reindex(
     json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Build <alias>-vN+1 with the current code and mapping, check counts, swap the alias (old index kept)."""
-    from ..profile import get_profile
-    from ..reindex import archive_pages, rebuild
+    from pipeline.profile import get_profile
+    from pipeline.store.reindex import archive_pages, rebuild
 
     with _client() as (es, settings):
         pages = archive_pages(archive, profile=get_profile(settings.site_profile_path)) if archive else None
@@ -64,8 +64,8 @@ def rollback(
     to: Annotated[Optional[str], typer.Option(help="concrete index to point the alias at (default: previous)")] = None,
 ) -> None:
     """Point the alias back at the previous kept version of the index."""
-    from ..errors import ConfigError
-    from ..reindex import rollback as do_rollback
+    from pipeline.errors import ConfigError
+    from pipeline.store.reindex import rollback as do_rollback
 
     try:
         with _client() as (es, settings):
@@ -89,7 +89,7 @@ def search(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Search the index; with --speaker/--role the words must be in one matching turn."""
-    from ..search import search as do_search
+    from pipeline.store.search import search as do_search
 
     with _client() as (es, settings):
         total, hits = do_search(es, settings.index_alias, query, size=size, speaker=speaker, role=role,
@@ -110,7 +110,7 @@ def search(
 @app.command()
 def stats(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Counts per section, language and month; dead letters per stage."""
-    from ..search import stats as do_stats
+    from pipeline.store.search import stats as do_stats
 
     with _client() as (es, settings):
         data = do_stats(es, settings)
@@ -133,9 +133,9 @@ def kibana_import(
     api_key: Annotated[Optional[str], typer.Option(envvar="MFA_KIBANA_API_KEY", hidden=True)] = None,
 ) -> None:
     """Import the data view, saved search and dashboard into Kibana (overwriting earlier imports)."""
-    from ..errors import ConfigError
-    from ..kibana import default_export, import_saved_objects, load_saved_objects, with_alias
-    from ..settings import get_settings
+    from pipeline.errors import ConfigError
+    from pipeline.store.kibana import default_export, import_saved_objects, load_saved_objects, with_alias
+    from pipeline.settings import get_settings
 
     settings = get_settings()
     objects = with_alias(load_saved_objects(export or default_export(settings.config_dir)), settings.index_alias)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._app import app
+from pipeline.cli._app import app
 
 
 def echo_err(line: str) -> None:
@@ -22,7 +22,7 @@ def ingest(
     json_report: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
 ) -> None:
     """Extract, validate and index saved pages; one error line per bad file, the rest still indexed."""
-    from ..run import ingest_folder
+    from pipeline.ingest import ingest_folder
 
     report = ingest_folder(paths, index=index, echo=echo_err)
     if json_report:
@@ -38,7 +38,7 @@ def show_settings() -> None:
     """Print the effective settings (from MFA_* variables), secrets masked."""
     from urllib.parse import urlsplit
 
-    from ..settings import get_settings
+    from pipeline.settings import get_settings
 
     data = json.loads(get_settings().model_dump_json())
     # A URL may carry user:password; the SecretStr fields are already masked.

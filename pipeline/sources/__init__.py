@@ -4,6 +4,6 @@
 - listings / warc: the site's listing pages and RSS (crawl) and WARC archives (replay)
 """
 
-from .dumps import iter_dump_folder
+from pipeline.sources.dumps import iter_dump_folder
 
 __all__ = ["iter_dump_folder"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..records import Failure, Page
+from pipeline.records import Failure, Page
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _SKIPPED_NAMES = {".DS_Store", "Thumbs.db"}

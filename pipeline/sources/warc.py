@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from ..fetch import HTML_TYPES
-from ..profile import SiteProfile
-from ..records import Failure, Page
-from .dumps import DEFAULT_MAX_BYTES
+from pipeline.crawl.fetch import HTML_TYPES
+from pipeline.profile import SiteProfile
+from pipeline.records import Failure, Page
+from pipeline.sources.dumps import DEFAULT_MAX_BYTES
 
 # What the listing said about an article, carried in the response record (written by warcstore.py).
 HINTS_HEADER = "MFA-Hints"

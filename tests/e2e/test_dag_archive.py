@@ -1,6 +1,6 @@
 """Real Airflow: every DAG imports cleanly; mfa_archive_ingest indexes the sample via dag.test()."""
 
-from ..conftest import SAMPLE_DUMPS
+from tests.conftest import SAMPLE_DUMPS
 
 
 def test_dagbag_loads_every_dag_without_import_errors(dagbag):

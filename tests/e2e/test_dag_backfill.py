@@ -6,7 +6,7 @@ import shutil
 
 from pipeline.jobs import archive_partitions, month_partitions
 
-from ..conftest import FIXTURES, SAMPLE_DUMPS
+from tests.conftest import FIXTURES, SAMPLE_DUMPS
 
 WARC = FIXTURES / "warc" / "wget-replica.warc.gz"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shutil
 
-from pipeline import index as es_index
-from pipeline.run import ingest_folder
+from pipeline.store import writer as es_index
+from pipeline.ingest import ingest_folder
 from pipeline.settings import Settings
 
-from ..conftest import SAMPLE_DUMPS
+from tests.conftest import SAMPLE_DUMPS
 
 
 def test_reindex_dag_builds_checks_and_swaps(dagbag, es, es_url, index_alias, monkeypatch, tmp_path):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO
+from tests.conftest import REPO
 
 
 def _free(port: int) -> bool:

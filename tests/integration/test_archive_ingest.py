@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from pipeline.run import ingest_folder
+from pipeline.ingest import ingest_folder
 from pipeline.sources import iter_dump_folder
 
-from ..conftest import SAMPLE_DUMPS
+from tests.conftest import SAMPLE_DUMPS
 
 
 def count(es, alias):

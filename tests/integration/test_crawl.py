@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from pipeline.crawl import run_crawl
-from pipeline.crawlstate import CrawlState
+from pipeline.crawl.crawler import run_crawl
+from pipeline.crawl.state import CrawlState
 from pipeline.profile import get_profile
 from tests.replica.plugin import replica_overrides
 
@@ -99,7 +99,7 @@ def test_backfill_range_takes_only_documents_in_range(es, crawl_settings, replic
 
 
 def test_faults_every_document_indexed_once_retries_counted(es, crawl_settings, replica):
-    from tests.replica.content import CURRENT_EN, CURRENT_RU
+    from pipeline.replica.content import CURRENT_EN, CURRENT_RU
 
     replica.add_fault("status", CURRENT_EN + "1785002/", count=2, arg=503)
     replica.add_fault("status", CURRENT_RU + "?PAGEN_1=2", count=2, arg=500)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline.crawl import run_crawl
+from pipeline.crawl.crawler import run_crawl
 from pipeline.profile import get_profile
 from tests.replica.plugin import replica_overrides
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_failures_of_every_batch_go_to_the_one_dead_letter_file_the_report_names(es, settings, replica):
-    from tests.replica.content import CURRENT_EN, CURRENT_RU
+    from pipeline.replica.content import CURRENT_EN, CURRENT_RU
 
     crawl_settings = settings.model_copy(update={**replica_overrides(replica), "crawl_batch_size": 1,
                                                  "crawl_max_retries": 0})

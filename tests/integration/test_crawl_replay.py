@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.crawl import run_crawl
+from pipeline.crawl.crawler import run_crawl
 from pipeline.profile import get_profile
 from pipeline.settings import get_settings
 from tests.conftest import delete_indices_like
-from tests.replica.content import CURRENT_EN
+from pipeline.replica.content import CURRENT_EN
 from tests.replica.plugin import replica_overrides
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "warc" / "wget-replica.warc.gz"

@@ -7,8 +7,8 @@ import signal
 import subprocess
 import time
 
-from pipeline.crawl import run_crawl
-from pipeline.crawlstate import CrawlState
+from pipeline.crawl.crawler import run_crawl
+from pipeline.crawl.state import CrawlState
 from pipeline.profile import get_profile
 from pipeline.settings import REPO_ROOT
 from tests.replica.plugin import replica_overrides

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from pipeline import index as es_index
+from pipeline.store import writer as es_index
 from pipeline.records import MOSCOW, Failure, Transcript, Turn
 
 

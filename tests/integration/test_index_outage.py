@@ -12,11 +12,11 @@ import uuid
 
 import pytest
 
-from pipeline import index as es_index
+from pipeline.store import writer as es_index
 from pipeline.errors import IndexingError
 from pipeline.settings import Settings
 
-from .test_index import make_record
+from tests.integration.test_index import make_record
 
 N_DOCS = 1500
 STOP_AFTER = 400

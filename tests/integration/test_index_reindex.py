@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pipeline import index as es_index
-from pipeline import reindex
-from pipeline.run import ingest_folder
+from pipeline.store import writer as es_index
+from pipeline.store import reindex
+from pipeline.ingest import ingest_folder
 
-from ..conftest import SAMPLE_DUMPS
+from tests.conftest import SAMPLE_DUMPS
 
 
 def hashes(es, index: str) -> dict[str, str]:
@@ -81,7 +81,7 @@ def test_reindex_and_rollback_commands(es, settings, index_alias):
     import os
     import subprocess
 
-    from ..conftest import REPO
+    from tests.conftest import REPO
 
     ingest_folder(SAMPLE_DUMPS, settings=settings)
     env = {**os.environ, "MFA_INDEX_ALIAS": index_alias, "MFA_DEADLETTER_INDEX": settings.deadletter_index,

@@ -8,13 +8,13 @@ import subprocess
 
 import pytest
 
-from pipeline import search as es_search
-from pipeline.extract import extract_record
+from pipeline.store import search as es_search
+from pipeline.extract.extractor import extract_record
 from pipeline.profile import get_profile
-from pipeline.run import ingest_folder
+from pipeline.ingest import ingest_folder
 from pipeline.sources import iter_dump_folder
 
-from ..conftest import REPO, SAMPLE_DUMPS
+from tests.conftest import REPO, SAMPLE_DUMPS
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .server import Replica
+from pipeline.replica.server import Replica
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 from pipeline.jobs import archive_partitions
 from pipeline.profile import get_profile
 from pipeline.records import Failure, Page
-from pipeline.reindex import archive_pages
+from pipeline.store.reindex import archive_pages
 from pipeline.sources.warc import ArchiveInput, expand_archive_inputs
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "warc" / "wget-replica.warc.gz"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.clean import clean_lines, read_head
+from pipeline.extract.clean import clean_lines, read_head
 from pipeline.profile import get_profile
 
 ADVERSARIAL = [

@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from pipeline.decode import decode_page
+from pipeline.extract.decode import decode_page
 from pipeline.errors import DropPage
 
 RU = "Министр иностранных дел России провёл переговоры с коллегами. " * 20

@@ -16,7 +16,7 @@ import yaml
 import mfa_airflow
 from pipeline.settings import Settings
 
-from ..conftest import REPO
+from tests.conftest import REPO
 
 COMPOSE = REPO / "docker" / "docker-compose.yml"
 DOCKERFILE = REPO / "docker" / "airflow.Dockerfile"

@@ -3,7 +3,7 @@
 from pipeline.records import Failure, Page
 from pipeline.sources import iter_dump_folder
 
-from ..conftest import SAMPLE_DUMPS
+from tests.conftest import SAMPLE_DUMPS
 
 
 def test_sample_folder_yields_one_page_per_file_in_name_order():

@@ -2,7 +2,7 @@
 paragraph, leaves no boilerplate and gets every metadata field right, and the
 report measures trafilatura on the same HTML pages."""
 
-from pipeline.evaluate import evaluate, totals
+from pipeline.evaluation.evaluate import evaluate, totals
 from pipeline.profile import get_profile
 
 

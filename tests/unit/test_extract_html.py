@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import DropPage, RecordRejected
-from pipeline.extract import extract_record, read_html
+from pipeline.extract.extractor import extract_record, read_html
 from pipeline.profile import get_profile
 from pipeline.records import Page
 
 ROOT = Path(__file__).resolve().parents[2]
-CASES = sorted((ROOT / "tests/fixtures/eval").glob("*.expected.json"))
+CASES = sorted((ROOT / "pipeline/data/eval").glob("*.expected.json"))
 
 
 def _run(path: Path):
     expected = json.loads(path.read_text(encoding="utf-8"))
-    source = ROOT / expected["input"]
+    source = ROOT / "pipeline/data" / expected["input"]
     page = Page(source=str(source), content=source.read_bytes(), url=expected["url"])
     return expected, extract_record(page, get_profile())
 
@@ -57,7 +57,7 @@ def test_turns(case):
 def test_layout_is_recognised():
     profile = get_profile()
     for name, layout in [("current_en", "current"), ("archive_en", "archive"), ("unknown_layout_en", "generic")]:
-        text = (ROOT / f"tests/fixtures/html/{name}.html").read_text(encoding="utf-8")
+        text = (ROOT / f"pipeline/data/eval/{name}.html").read_text(encoding="utf-8")
         assert read_html(text, profile).layout == layout
 
 

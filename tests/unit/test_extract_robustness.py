@@ -11,12 +11,12 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.errors import DropPage, PipelineError
-from pipeline.extract import extract_record
+from pipeline.extract.extractor import extract_record
 from pipeline.profile import get_profile
 from pipeline.records import Page, Transcript
 
 ROOT = Path(__file__).resolve().parents[2]
-HTML = (ROOT / "tests/fixtures/html/current_ru_leaky.html").read_bytes()
+HTML = (ROOT / "pipeline/data/eval/current_ru_leaky.html").read_bytes()
 DUMP = (ROOT / "sample/dumps/004_a54e5a7d9c75470d.txt").read_bytes()
 PROFILE = get_profile()
 
@@ -66,7 +66,7 @@ def test_cli_goes_on_after_bad_inputs_and_exits_non_zero(tmp_path):
     truncated = tmp_path / "truncated.html"
     truncated.write_bytes(HTML[: len(HTML) // 2])
     paths = [str(binary), str(ROOT / "sample/dumps/000_dcbbeb771279dad1.txt"), str(empty), str(huge),
-             str(tmp_path / "missing.txt"), str(truncated), str(ROOT / "tests/fixtures/html/archive_ru_cp1251.html")]
+             str(tmp_path / "missing.txt"), str(truncated), str(ROOT / "pipeline/data/eval/archive_ru_cp1251.html")]
     result = CliRunner().invoke(app, ["extract", *paths])
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.exit_code == 1

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extract import extract_record
+from pipeline.extract.extractor import extract_record
 from pipeline.profile import get_profile
 from pipeline.records import Page
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPECTED = sorted((ROOT / "tests/fixtures/seeds").glob("*.expected.json"))
+EXPECTED = sorted((ROOT / "pipeline/data/seeds").glob("*.expected.json"))
 
 
 def _case(path: Path):
     expected = json.loads(path.read_text(encoding="utf-8"))
-    source = ROOT / expected["input"]
+    source = ROOT / "pipeline/data" / expected["input"]
     record = extract_record(Page(source=str(source), content=source.read_bytes()), get_profile())
     return expected, record
 
@@ -73,10 +73,10 @@ def test_turns_cover_the_body(case):
 
 
 def test_question_labels_give_plain_speaker_names():
-    _, record = _case(ROOT / "tests/fixtures/seeds/002_4c4fda81a0b6908f.expected.json")
+    _, record = _case(ROOT / "pipeline/data/seeds/002_4c4fda81a0b6908f.expected.json")
     retranslated = [t for t in record.turns if t.text.startswith("Today, you have talked about Georgia")]
     assert retranslated and retranslated[0].speaker == "Question" and retranslated[0].role == "question"
-    _, record = _case(ROOT / "tests/fixtures/seeds/001_bb418d96baa9b9fc.expected.json")
+    _, record = _case(ROOT / "pipeline/data/seeds/001_bb418d96baa9b9fc.expected.json")
     assert record.turns[-1].speaker == "Sergey Lavrov"
     assert record.turns[-1].text.startswith("I fully support this logic.")
 

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from pipeline.errors import FetchError
-from pipeline.fetch import Fetcher, HttpStatusError, RateLimiter, RefusedURL, RobotsDisallowed, allowed_hosts_for
-from tests.replica.content import CURRENT_EN
+from pipeline.crawl.fetch import Fetcher, HttpStatusError, RateLimiter, RefusedURL, RobotsDisallowed, allowed_hosts_for
+from pipeline.replica.content import CURRENT_EN
 
 ARTICLE = CURRENT_EN + "1785001/"
 # Seconds of noise tolerated on the replica's arrival stamps (server scheduling), not on our clock.
@@ -161,7 +161,7 @@ def test_rate_limiter_spaces_slots():
 
 
 def test_robots_crawl_delay_slows_us_down(replica, replica_settings):
-    from tests.replica.server import ROBOTS
+    from pipeline.replica.server import ROBOTS
 
     replica.robots = ROBOTS + "Crawl-delay: 1\n"
     with make_fetcher(replica_settings) as fetcher:  # 20 req/s configured
@@ -172,7 +172,7 @@ def test_robots_crawl_delay_slows_us_down(replica, replica_settings):
 
 
 def test_accept_language_follows_the_profile_languages(replica, replica_settings):
-    from pipeline.fetch import accept_language
+    from pipeline.crawl.fetch import accept_language
 
     assert accept_language(["en", "ru"]) == "en,ru;q=0.9"
     assert accept_language(["ru", "en", "de", "ru"]) == "ru,en;q=0.9,de;q=0.8"

@@ -7,9 +7,9 @@ import json
 import shutil
 from datetime import datetime, timezone
 
-from pipeline import index as es_index
-from pipeline import search
-from pipeline.deadletter import MAX_RAW_BYTES, DeadLetterFile, failure_document
+from pipeline.store import writer as es_index
+from pipeline.store import search
+from pipeline.store.deadletter import MAX_RAW_BYTES, DeadLetterFile, failure_document
 from pipeline.records import Failure
 from pipeline.report import RunReport
 from pipeline.settings import REPO_ROOT

@@ -11,12 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipeline import index as es_index
-from pipeline import kibana
+from pipeline.store import writer as es_index
+from pipeline.store import kibana
 from pipeline.errors import ConfigError
 from pipeline.settings import Settings
 
-from ..conftest import REPO
+from tests.conftest import REPO
 
 EXPORTS = sorted((REPO / "config" / "kibana").glob("*.ndjson"))
 AGGREGATABLE = {"keyword", "date", "integer", "long", "float", "double", "boolean"}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pipeline.fetch import Fetcher, allowed_hosts_for
-from pipeline.extract import extract_record
+from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
+from pipeline.extract.extractor import extract_record
 from pipeline.profile import get_profile
 from pipeline.records import MOSCOW, Page
 from pipeline.settings import Settings
-from pipeline.sources.listings import (FeedError, ListingEntry, in_range, iter_feeds, iter_listing,
+from pipeline.crawl.listings import (FeedError, ListingEntry, in_range, iter_feeds, iter_listing,
                                        listing_page_url, parse_feed, parse_listing_date)
 
 

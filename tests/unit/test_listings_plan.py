@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.crawl import make_plan
+from pipeline.crawl.crawler import make_plan
 from pipeline.errors import ConfigError
 from pipeline.profile import get_profile
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from pipeline.clean import split_date_time
-from pipeline.rules import compiled
-from pipeline.parse import (detect_language, language_from_url, parse_date, parse_datetime_loose, speaker_of,
+from pipeline.extract.clean import split_date_time
+from pipeline.extract.rules import compiled
+from pipeline.extract.metadata import (detect_language, language_from_url, parse_date, parse_datetime_loose, speaker_of,
                             title_tail)
 from pipeline.profile import get_profile
 

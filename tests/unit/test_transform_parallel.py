@@ -11,7 +11,7 @@ from pathlib import Path
 from pipeline.profile import get_profile
 from pipeline.records import Failure, Page, Transcript
 from pipeline.report import RunReport
-from pipeline.run import transform
+from pipeline.ingest import transform
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = get_profile()
@@ -19,7 +19,7 @@ PROFILE = get_profile()
 
 def _inputs() -> list[Page | Failure]:
     items: list[Page | Failure] = []
-    for path in sorted((ROOT / "sample/dumps").glob("*.txt")) + sorted((ROOT / "tests/fixtures/html").glob("*.html")):
+    for path in sorted((ROOT / "sample/dumps").glob("*.txt")) + sorted((ROOT / "pipeline/data/eval").glob("*.html")):
         items.append(Page(source=str(path), content=path.read_bytes()))
     items[3:3] = [
         Page(source="empty", content=b""),

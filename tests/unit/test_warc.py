@@ -7,12 +7,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from pipeline.fetch import FetchResult, Fetcher, allowed_hosts_for
+from pipeline.crawl.fetch import FetchResult, Fetcher, allowed_hosts_for
 from pipeline.profile import get_profile
 from pipeline.records import Failure, Page
 from pipeline.sources.warc import iter_warc
-from pipeline.warcstore import WarcStore
-from tests.replica.content import CURRENT_EN
+from pipeline.crawl.warcwriter import WarcStore
+from pipeline.replica.content import CURRENT_EN
 from warcio.archiveiterator import ArchiveIterator
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "warc" / "wget-replica.warc.gz"

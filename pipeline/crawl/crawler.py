@@ -1,0 +1,361 @@
+"""Stage crawl: listings -> article pages -> run.Ingestor (extract + index), incrementally.
+
+Reads the ``crawl:`` section of the site profile and the crawl settings; keeps its
+state in Elasticsearch (crawlstate.py) so nothing lives only in memory.
+
+A run has two phases:
+1. **Discover**: walk the listings of the chosen sections and languages newest
+   first (plus the RSS feeds when the run goes up to now, i.e. no ``until``). New
+   URLs are recorded as ``pending``; known, still-editable ones as ``recheck``.
+   Without dates a listing stops after ``crawl_known_streak`` known documents in a
+   row; with ``since`` it stops at the first page older than that day (the nightly
+   DAG passes a look-back ``since``); ``since``+``until`` is a backfill of that range.
+2. **Fetch**: take the waiting documents from the state in batches, fetch them
+   (conditional requests for known ones; 304 = nothing to do; same bytes as last
+   time = nothing to do), hand the new and changed pages to the run's ``Ingestor`` and
+   only then mark them ``done``. An edited page keeps its document id (from the
+   URL), so the indexer stores it as the next version of the same document.
+
+Killed half-way, the next run carries on as the same run: finished documents are
+neither fetched nor re-checked again, waiting ones are fetched, and an unfinished
+listing walk is not cut short. Every response goes to the WARC archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable
+
+from pipeline.store import writer as es_index
+from pipeline.crawl.state import DONE, FAILED, GONE, PENDING, RECHECK, TO_FETCH, CrawlState, doc_key, now_iso
+from pipeline.errors import FetchError
+from pipeline.crawl.fetch import Fetcher, FetchResult, HttpStatusError, RefusedURL, RobotsDisallowed, allowed_hosts_for
+from pipeline.profile import CrawlSection, SiteProfile
+from pipeline.records import Failure, Page
+from pipeline.report import RunReport
+from pipeline.ingest import Ingestor, ingest
+from pipeline.settings import Settings
+from pipeline.crawl.listings import ListingEntry, base_urls, in_range, iter_feeds, iter_listing
+from pipeline.crawl.warcwriter import WarcStore
+
+log = logging.getLogger(__name__)
+
+MAX_FETCH_FAILURES = 3  # a page failing on this many runs is left alone (it stays in the dead-letter store)
+
+
+@dataclass(frozen=True)
+class CrawlPlan:
+    sections: list[CrawlSection]
+    languages: list[str]
+    since: date | None
+    until: date | None
+
+    @property
+    def incremental(self) -> bool:
+        """Up to now (no ``until``): the nightly kind of run, with the feeds; ``since`` only bounds the walk."""
+        return self.until is None
+
+    @property
+    def stops_at_known(self) -> bool:
+        """Without any date bound a listing ends at the first run of known documents."""
+        return self.since is None and self.until is None
+
+    @property
+    def kind(self) -> str:
+        # One kind per backfill range; every incremental run shares one, so a killed nightly run resumes.
+        return "crawl" if self.incremental else f"backfill-{self.since or 'start'}-{self.until}"
+
+
+def make_plan(profile: SiteProfile, *, since: date | None, until: date | None,
+              sections: list[str] | None, languages: list[str] | None) -> CrawlPlan:
+    """Named sections, else the nightly ones (a bounded backfill: all); languages default to the profile's."""
+    if sections:
+        chosen = [profile.crawl.section(name) for name in sections]
+    else:
+        chosen = [s for s in profile.crawl.sections if s.nightly or until is not None]
+    return CrawlPlan(chosen, list(languages or profile.crawl.languages), since, until)
+
+
+def run_crawl(settings: Settings, profile: SiteProfile, *, since: date | None = None, until: date | None = None,
+              sections: list[str] | None = None, languages: list[str] | None = None, index: str | None = None,
+              report: RunReport | None = None) -> RunReport:
+    """Crawl the site into ``index`` (default: the live alias); return the run report."""
+    plan = make_plan(profile, since=since, until=until, sections=sections, languages=languages)
+    report = report or RunReport(name="crawl" if plan.incremental else "backfill")
+    es = es_index.connect(settings)
+    try:
+        target = es_index.ensure_index(es, settings, alias=index)
+        Crawler(settings, profile, plan, report, es, target).run()
+    finally:
+        es.close()
+    return report.finish()
+
+
+class Crawler:
+    def __init__(self, settings: Settings, profile: SiteProfile, plan: CrawlPlan, report: RunReport, es, target: str):
+        self.settings, self.profile, self.plan, self.report = settings, profile, plan, report
+        self.es, self.target = es, target
+        self.state = CrawlState(es, settings.state_index, config_dir=settings.config_dir)
+        self.sections = {s.name: s for s in profile.crawl.sections}
+        self.loose_failures: list[Failure] = []  # listing failures, reported with the first batch
+        self._lock = threading.Lock()
+        self.run_id = ""
+        self.warc: WarcStore | None = None
+        self.fetcher: Fetcher | None = None
+        self.progress = None
+        self.ingestor: Ingestor | None = None
+
+    # ---- run ------------------------------------------------------------
+    def run(self) -> None:
+        self.state.ensure()
+        run_key = f"run-{self.plan.kind}"
+        self._begin(run_key)
+        with ExitStack() as stack:
+            if self.settings.warc_enabled:
+                self.warc = stack.enter_context(WarcStore(self.settings.warc_dir, max_bytes=self.settings.warc_max_bytes))
+            self.fetcher = stack.enter_context(Fetcher(self.settings, self._allowed_hosts(),
+                                                       recorder=self._on_response, on_retry=self._on_retry,
+                                                       languages=self.profile.crawl.languages))
+            self.progress = stack.enter_context(_progress(self.settings))
+            # One Ingestor for the whole run: one dead-letter file, one extraction pool, one refresh at the end.
+            self.ingestor = stack.enter_context(Ingestor(settings=self.settings, profile=self.profile,
+                                                         index=self.target, report=self.report, es=self.es))
+            self.discover()
+            self.fetch_waiting()
+            if self.loose_failures:
+                self._ingest([])
+        self.state.put(run_key, {"kind": "run", "run_id": self.run_id, "finished": True, "finished_at": now_iso()})
+        self.report.extra["run_id"] = self.run_id
+        self.report.extra["index"] = self.target
+        if self.warc is not None:
+            self.report.extra["warc_files"] = len(self.warc.files)
+            if self.warc.files:
+                self.report.extra["warc_first"] = str(self.warc.files[0])
+
+    def _begin(self, run_key: str) -> None:
+        last = self.state.get(run_key)
+        if last and not last.get("finished"):
+            self.run_id = last["run_id"]
+            self.report.extra["resumed"] = 1
+            log.info("resuming unfinished run %s", self.run_id)
+        else:
+            self.run_id = uuid.uuid4().hex[:16]
+        self.state.put(run_key, {"kind": "run", "run_id": self.run_id, "finished": False, "started_at": now_iso()})
+
+    def _allowed_hosts(self) -> set[str]:
+        return allowed_hosts_for(base_urls(self.profile, self.settings).values(), self.profile.site.hosts)
+
+    # ---- callbacks from the fetcher's threads ----------------------------
+    def _on_response(self, result: FetchResult) -> None:
+        with self._lock:
+            self.report.bytes += len(result.raw_body)
+            if result.status == 200:
+                self.report.fetched += 1
+        if self.warc is not None:
+            self.warc.record(result, result.hints)
+
+    def _on_retry(self, host: str | None, why: str) -> None:
+        with self._lock:
+            self.report.retries += 1
+
+    # ---- phase 1: discover ------------------------------------------------
+    def discover(self) -> None:
+        seen: set[str] = set()
+        task = self.progress.add_task("listing pages", total=None) if self.progress else None
+        for section in self.plan.sections:
+            for language in self.plan.languages:
+                if language in section.listings:
+                    self._walk(section, language, seen, task)
+        if self.plan.incremental and self.settings.crawl_rss:
+            for batch in iter_feeds(self.fetcher, self.profile, self.settings, self.plan.sections, self.plan.languages):
+                if batch.failure:
+                    self.loose_failures.append(batch.failure)
+                else:
+                    self._register([e for e in batch.entries if in_range(e.published, self.plan.since, None)], seen)
+        self.state.refresh()
+
+    def _walk(self, section: CrawlSection, language: str, seen: set[str], task) -> None:
+        key = f"walk-{self.plan.kind}-{section.name}-{language}"
+        previous = self.state.get(key)
+        # A walk killed half-way reached this page; do not stop early before it again.
+        reached = previous["page"] if previous and not previous.get("complete") else 0
+        streak, pages, complete = 0, 0, True
+        for batch in iter_listing(self.fetcher, self.profile, self.settings, section, language,
+                                  since=self.plan.since, until=self.plan.until):
+            pages += 1
+            if task is not None:
+                self.progress.advance(task)
+            if batch.failure:
+                # Left incomplete: the next run walks past this page before it may stop early.
+                self.loose_failures.append(batch.failure)
+                self.state.put(key, {"kind": "walk", "page": max(batch.page, reached), "complete": False,
+                                     "section": section.name, "language": language})
+                complete = False
+                break
+            for known in self._register(batch.entries, seen):
+                streak = streak + 1 if known else 0
+            self.state.put(key, {"kind": "walk", "page": max(batch.page, reached), "complete": False,
+                                 "section": section.name, "language": language})
+            if self.plan.stops_at_known and streak >= self.settings.crawl_known_streak and batch.page >= reached:
+                log.info("%s/%s: %d known documents in a row, stopping at page %d",
+                         section.name, language, streak, batch.page)
+                break
+        if complete:
+            self.state.put(key, {"kind": "walk", "page": 0, "complete": True, "section": section.name,
+                                 "language": language})
+        self.report.extra["listing_pages"] = int(self.report.extra.get("listing_pages", 0)) + pages
+
+    def _register(self, entries: Iterable[ListingEntry], seen: set[str]) -> list[bool]:
+        """Record listed entries in the state; return, per entry, whether it was already known."""
+        fresh = []
+        for entry in entries:
+            if entry.key not in seen:
+                seen.add(entry.key)
+                fresh.append(entry)
+        stored = self.state.get_docs(e.url for e in fresh)
+        updates: dict[str, dict] = {}
+        known_flags = []
+        for entry in fresh:
+            self.report.listed += 1
+            key = doc_key(entry.url)
+            old = stored.get(key)
+            known_flags.append(old is not None)
+            base = {"kind": "doc", "url": entry.url, "section": entry.section, "language": entry.language,
+                    "hints": entry.hints(),
+                    "listed_at": entry.published.isoformat() if entry.published else None}
+            status = self._next_status(entry, old)
+            if old is None:
+                updates[key] = {**base, "status": PENDING, "first_seen": now_iso(), "fail_count": 0}
+            elif status is not None:
+                updates[key] = {**base, "status": status}
+        self.state.put_docs(updates)
+        return known_flags
+
+    def _next_status(self, entry: ListingEntry, old: dict | None) -> str | None:
+        """What a listed, known document needs now (None: nothing)."""
+        if old is None:
+            return PENDING
+        status = old.get("status")
+        section = self.sections.get(entry.section)
+        if status == DONE:
+            if (section is not None and section.frozen) or old.get("done_run_id") == self.run_id:
+                return None
+            return RECHECK
+        if status == FAILED and not old.get("permanent") and int(old.get("fail_count") or 0) < MAX_FETCH_FAILURES:
+            return RECHECK if old.get("content_sha") else PENDING
+        return None
+
+    # ---- phase 2: fetch ----------------------------------------------------
+    def fetch_waiting(self) -> None:
+        names = [s.name for s in self.plan.sections]
+        task = None
+        if self.progress:
+            total = sum(self.state.count(s) for s in TO_FETCH)
+            task = self.progress.add_task("pages", total=total)
+        handled: set[str] = set()
+        workers = ThreadPoolExecutor(self.settings.crawl_concurrency, thread_name_prefix="fetch")
+        try:
+            while True:
+                # Excluded in the query, not filtered here: a page of handled ids must not end the loop.
+                batch = self.state.to_fetch(names, self.plan.languages, self.settings.crawl_batch_size,
+                                            exclude=handled)
+                if not batch:
+                    break
+                handled.update(k for k, _ in batch)
+                outcomes = list(workers.map(lambda kd: self._fetch_guarded(*kd), batch))
+                self._ingest([item for item, _ in outcomes if item is not None])
+                self.state.put_docs({k: update for (k, _), (_, update) in zip(batch, outcomes)}, refresh=True)
+                if task is not None:
+                    self.progress.advance(task, len(batch))
+        finally:
+            workers.shutdown(wait=True)
+
+    def _fetch_guarded(self, key: str, doc: dict) -> tuple[Page | Failure | None, dict]:
+        try:
+            return self._fetch_one(key, doc)
+        except Exception as exc:  # a bug on one page must not end the run; it is reported and retried
+            log.exception("unexpected error fetching %s", doc.get("url"))
+            return self._failed(doc.get("url", key), doc, FetchError(f"unexpected {type(exc).__name__}: {exc}"))
+
+    def _fetch_one(self, key: str, doc: dict) -> tuple[Page | Failure | None, dict]:
+        url = doc["url"]
+        hints = doc.get("hints") or {}
+        recheck = doc.get("status") == RECHECK
+        try:
+            result = self.fetcher.get(url, etag=doc.get("etag") if recheck else None,
+                                      last_modified=doc.get("last_modified") if recheck else None, hints=hints)
+        except FetchError as exc:
+            return self._failed(url, doc, exc)
+        done = {"status": DONE, "done_run_id": self.run_id, "checked_at": now_iso(), "fail_count": 0}
+        if result.not_modified:
+            with self._lock:
+                self.report.not_modified += 1
+            return None, done
+        sha = hashlib.sha256(result.content).hexdigest()
+        done.update(content_sha=sha, etag=result.etag, last_modified=result.last_modified, fetched_at=now_iso())
+        if sha == doc.get("content_sha"):
+            with self._lock:
+                self.report.unchanged += 1
+            return None, done
+        page = Page(source=url, content=result.content, url=url, content_type=result.content_type,
+                    fetched_at=result.fetched_at, hints={str(k): str(v) for k, v in hints.items()})
+        return page, done
+
+    def _failed(self, url: str, doc: dict, exc: FetchError) -> tuple[Failure, dict]:
+        failure = Failure(source=url, url=url, stage="fetch", reason=exc.reason)
+        if isinstance(exc, HttpStatusError) and exc.status in (404, 410):
+            return failure, {"status": GONE, "gone_at": now_iso(), "reason": exc.reason}
+        permanent = isinstance(exc, (RefusedURL, RobotsDisallowed))
+        return failure, {"status": FAILED, "permanent": permanent, "reason": exc.reason,
+                         "fail_count": int(doc.get("fail_count") or 0) + 1}
+
+    def _ingest(self, items: list[Page | Failure]) -> None:
+        items = self.loose_failures + items
+        self.loose_failures = []
+        if not items:
+            return
+        self.ingestor.ingest(items)
+
+
+class _NoProgress:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _progress(settings: Settings):
+    """A rich progress bar on stderr for interactive runs; nothing under a scheduler."""
+    wanted = settings.crawl_progress if settings.crawl_progress is not None else sys.stderr.isatty()
+    if not wanted:
+        return _NoProgress()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+
+
+def replay(paths: Iterable, settings: Settings, profile: SiteProfile, *, index: str | None = None,
+           report: RunReport | None = None, echo=None) -> RunReport:
+    """Run extract + index on the article pages archived in WARC files (ours or another tool's)."""
+    from pipeline.sources.warc import expand_archive_inputs, iter_warc
+
+    report = report or RunReport(name="replay")
+    es = es_index.connect(settings)
+    try:
+        target = es_index.ensure_index(es, settings, alias=index)
+        files = [item.path for item in expand_archive_inputs(paths)]
+        pages = iter_warc(files, profile=profile, max_bytes=settings.crawl_max_bytes)
+        return ingest(pages, settings=settings, profile=profile, index=target, report=report, es=es, echo=echo)
+    finally:
+        es.close()

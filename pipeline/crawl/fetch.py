@@ -1,0 +1,452 @@
+"""Stage fetch: URL -> raw response bytes, politely. Reads the crawl settings.
+
+One ``Fetcher`` per run: a requests Session whose adapter retries with urllib3's
+``Retry`` (exponential backoff with jitter on connection errors, timeouts, 429 and
+5xx, honouring Retry-After), a per-host rate limiter that every request and every
+retry goes through, robots.txt (cached per host, Crawl-delay honoured), connect and
+read timeouts, a response-size cap, content-type checks, conditional requests
+(ETag / Last-Modified) and redirects followed by hand so that every hop is checked:
+inside the allowed hosts only, and never to a private, loopback or link-local
+address unless that host is configured as allowed (how tests reach the replica).
+
+Each response seen (every hop) is handed to an optional recorder (the WARC writer).
+Errors are raised as ``FetchError`` subclasses; the crawl turns them into Failures.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import random
+import socket
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Iterable
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.util.retry import Retry
+
+from pipeline.errors import FetchError
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml", "text/html")
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+_CHUNK = 64 * 1024
+
+
+class HttpStatusError(FetchError):
+    """The server answered with an error status (after retries, where retried)."""
+
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.status = status
+
+
+class RefusedURL(FetchError):
+    """A URL or a redirect target outside the allowed hosts or on a private address."""
+
+
+class RobotsDisallowed(FetchError):
+    """robots.txt forbids the URL for our User-Agent."""
+
+
+@dataclass
+class FetchResult:
+    """One HTTP exchange as seen on the wire (one hop; redirects are separate results)."""
+
+    url: str
+    status: int
+    reason: str
+    http_version: str
+    headers: list[tuple[str, str]]
+    request_headers: list[tuple[str, str]]
+    content: bytes  # decoded body
+    raw_body: bytes  # body as sent (Content-Encoding kept), for the WARC record
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    hints: dict[str, str] | None = None  # what the listing said about the page (kept in the WARC)
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        return self.header("ETag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.header("Last-Modified")
+
+    @property
+    def content_type(self) -> str | None:
+        return self.header("Content-Type")
+
+
+class RateLimiter:
+    """At most one request per ``interval`` seconds per host, shared by all threads.
+
+    The next slot counts from the moment the previous request was actually let
+    go (not from when it was planned), so a thread that oversleeps pushes the
+    ones after it back instead of letting them bunch up behind it.
+    """
+
+    # Between being let go and reaching the server a request can lose a millisecond or
+    # two to thread scheduling; this margin keeps the rate the server sees under the limit.
+    MARGIN_S = 0.005
+
+    def __init__(self, rate_per_second: float):
+        self.interval = 1.0 / rate_per_second + self.MARGIN_S
+        self._next: dict[str, float] = {}
+        self._interval_for: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def set_interval(self, host: str, seconds: float) -> None:
+        with self._lock:
+            self._interval_for[host] = max(self.interval, seconds + self.MARGIN_S)
+
+    def wait(self, host: str) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                due = self._next.get(host, now)
+                if now >= due:
+                    self._next[host] = now + self._interval_for.get(host, self.interval)
+                    return
+            time.sleep(due - now)
+
+
+class PoliteRetry(Retry):
+    """urllib3 Retry that counts retries, caps Retry-After and waits for the rate limiter.
+
+    urllib3 retries inside the adapter, out of our sight; these hooks keep the
+    per-host limit true for retries too and let the run report count them.
+    """
+
+    def __init__(self, *args, on_retry: Callable[[str | None, str], None] | None = None,
+                 before_retry: Callable[[str | None], None] | None = None,
+                 retry_after_max: float | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.on_retry = on_retry
+        self.before_retry = before_retry
+        self.retry_after_max = retry_after_max
+        self.host: str | None = None
+
+    def new(self, **kw) -> "PoliteRetry":
+        new = super().new(**kw)
+        new.on_retry, new.before_retry = self.on_retry, self.before_retry
+        new.retry_after_max, new.host = self.retry_after_max, self.host
+        return new
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
+        new.host = getattr(_pool, "host", None) or self.host
+        if self.on_retry is not None:
+            why = f"HTTP {response.status}" if response is not None and response.status else type(error).__name__
+            self.on_retry(new.host, why)
+        return new
+
+    def get_retry_after(self, response):
+        value = super().get_retry_after(response)
+        if value is not None and self.retry_after_max is not None:
+            value = min(value, self.retry_after_max)
+        return value
+
+    def sleep(self, response=None) -> None:
+        super().sleep(response)
+        if self.before_retry is not None:
+            self.before_retry(self.host)
+
+
+def _host_key(host: str) -> str:
+    host = host.lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _is_private(addr: str) -> bool:
+    ip = ipaddress.ip_address(addr.split("%")[0])
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
+
+
+def accept_language(languages: Iterable[str]) -> str:
+    """An Accept-Language header preferring the crawl's languages in profile order ("en,ru;q=0.9")."""
+    codes = list(dict.fromkeys(languages))
+    parts = [codes[0]] if codes else []
+    parts += [f"{code};q={max(0.1, 1 - i / 10):.1f}" for i, code in enumerate(codes[1:], start=1)]
+    return ",".join(parts)
+
+
+class Fetcher:
+    """Polite HTTP GETs for one run. Thread-safe; close() when done."""
+
+    def __init__(self, settings: Settings, allowed_hosts: Iterable[str], *,
+                 recorder: Callable[[FetchResult], None] | None = None,
+                 on_retry: Callable[[str | None, str], None] | None = None,
+                 languages: Iterable[str] = ()):
+        self.settings = settings
+        self.accept_language = accept_language(languages)
+        self.allowed_hosts = {_host_key(h) for h in allowed_hosts}
+        self.allowed_private = {_host_key(h) for h in settings.crawl_allowed_private_hosts}
+        self.recorder = recorder
+        self.limiter = RateLimiter(settings.crawl_rate_per_host)
+        self.retries = 0
+        self._on_retry_cb = on_retry
+        self._lock = threading.Lock()
+        self._robots: dict[str, tuple[float, RobotFileParser]] = {}
+        self._robots_lock = threading.Lock()
+        self._resolved: dict[str, bool] = {}
+        self.session = self._session()
+
+    # ---- session -------------------------------------------------------
+    def _session(self) -> requests.Session:
+        s = self.settings
+        retry = PoliteRetry(
+            total=s.crawl_max_retries, connect=s.crawl_max_retries, read=s.crawl_max_retries,
+            status=s.crawl_max_retries, other=0, redirect=False,
+            backoff_factor=s.crawl_backoff_factor, backoff_max=s.crawl_backoff_max,
+            backoff_jitter=s.crawl_backoff_jitter, status_forcelist=RETRY_STATUSES,
+            allowed_methods=frozenset({"GET", "HEAD"}), respect_retry_after_header=True,
+            raise_on_status=False, raise_on_redirect=False,
+            on_retry=self._count_retry, before_retry=self._wait_host, retry_after_max=s.crawl_retry_after_max,
+        )
+        session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=max(4, s.crawl_concurrency))
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers.update({
+            "User-Agent": s.crawl_user_agent,
+            "Accept": "text/html,application/xhtml+xml,application/rss+xml,application/xml;q=0.9,*/*;q=0.5",
+            "Accept-Encoding": "gzip, deflate",
+        })
+        if self.accept_language:
+            session.headers["Accept-Language"] = self.accept_language
+        return session
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _count_retry(self, host: str | None, why: str) -> None:
+        with self._lock:
+            self.retries += 1
+        log.info("retrying %s after %s", host, why)
+        if self._on_retry_cb is not None:
+            self._on_retry_cb(host, why)
+
+    def _wait_host(self, host: str | None) -> None:
+        if host:
+            self.limiter.wait(_host_key(host))
+
+    # ---- checks --------------------------------------------------------
+    def check_url(self, url: str) -> None:
+        """Raise RefusedURL unless the URL is http(s) on an allowed, non-private host."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RefusedURL(f"refused {url}: not an http(s) URL")
+        host = _host_key(parts.hostname)
+        if host not in self.allowed_hosts:
+            raise RefusedURL(f"refused {url}: host {parts.hostname} is not an allowed host")
+        if host in self.allowed_private:
+            return
+        if self._resolves_private(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
+            raise RefusedURL(f"refused {url}: {parts.hostname} resolves to a private, loopback or link-local address")
+
+    def _resolves_private(self, hostname: str, port: int) -> bool:
+        if hostname not in self._resolved:
+            try:
+                infos = socket.getaddrinfo(hostname, port, proto=socket.IPPROTO_TCP)
+                self._resolved[hostname] = any(_is_private(info[4][0]) for info in infos)
+            except (socket.gaierror, ValueError):
+                self._resolved[hostname] = False  # unresolvable: the request itself will fail and be reported
+        return self._resolved[hostname]
+
+    # ---- robots.txt ----------------------------------------------------
+    def robots_allows(self, url: str) -> bool:
+        if not self.settings.crawl_respect_robots:
+            return True
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        with self._robots_lock:
+            cached = self._robots.get(origin)
+            if cached is None or time.monotonic() - cached[0] > self.settings.crawl_robots_ttl:
+                cached = (time.monotonic(), self._load_robots(origin))
+                self._robots[origin] = cached
+        return cached[1].can_fetch(self.settings.crawl_user_agent, url)
+
+    def _load_robots(self, origin: str) -> RobotFileParser:
+        parser = RobotFileParser(origin + "/robots.txt")
+        try:
+            result = self._exchange(origin + "/robots.txt", {}, FEED_TYPES + ("text/plain",))
+        except FetchError as exc:
+            # RFC 9309: an unreachable robots.txt means "assume complete disallow".
+            log.warning("robots.txt of %s unreachable (%s): not crawling it for now", origin, exc.reason)
+            parser.parse(["User-agent: *", "Disallow: /"])
+            return parser
+        if result.status == 200:
+            parser.parse(result.content.decode("utf-8", "replace").splitlines())
+        elif 400 <= result.status < 500:
+            parser.parse([])  # no robots.txt: everything allowed
+        else:
+            parser.parse(["User-agent: *", "Disallow: /"])
+        delay = parser.crawl_delay(self.settings.crawl_user_agent)
+        if delay:
+            self.limiter.set_interval(_host_key(urlsplit(origin).hostname or ""), float(delay))
+        return parser
+
+    # ---- GET -----------------------------------------------------------
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+            accept: tuple[str, ...] = HTML_TYPES, hints: dict[str, str] | None = None) -> FetchResult:
+        """Fetch a URL following allowed redirects; 200 or 304, else raise a FetchError."""
+        conditional = {}
+        if etag:
+            conditional["If-None-Match"] = etag
+        if last_modified:
+            conditional["If-Modified-Since"] = last_modified
+        current = url
+        for _ in range(self.settings.crawl_max_redirects + 1):
+            self.check_url(current)
+            if not self.robots_allows(current):
+                raise RobotsDisallowed(f"{current} is disallowed by robots.txt")
+            result = self._exchange(current, conditional, accept, hints)
+            if result.status in REDIRECT_STATUSES and result.header("Location"):
+                target = urljoin(current, result.header("Location"))
+                try:
+                    self.check_url(target)
+                except RefusedURL as exc:
+                    raise RefusedURL(f"redirect from {current} {exc.reason}") from None
+                current = target
+                continue
+            if result.status in (200, 304):
+                return result
+            raise HttpStatusError(f"HTTP {result.status} {result.reason} for {current}", result.status)
+        raise FetchError(f"more than {self.settings.crawl_max_redirects} redirects from {url}")
+
+    def _exchange(self, url: str, headers: dict[str, str], accept: tuple[str, ...],
+                  hints: dict[str, str] | None = None) -> FetchResult:
+        """One request (urllib3 retries inside), with one extra retry loop for broken bodies."""
+        attempts = self.settings.crawl_max_retries + 1
+        for attempt in range(attempts):
+            self.limiter.wait(_host_key(urlsplit(url).hostname or ""))
+            try:
+                return self._request(url, headers, accept, hints)
+            except _BrokenBody as exc:
+                if attempt + 1 >= attempts:
+                    raise FetchError(f"{url}: {exc} (after {attempt} retries)") from None
+                self._count_retry(urlsplit(url).hostname, str(exc))
+                self._backoff(attempt)
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int) -> None:
+        s = self.settings
+        delay = min(s.crawl_backoff_max, s.crawl_backoff_factor * (2 ** attempt)) if attempt else 0.0
+        time.sleep(delay + random.random() * s.crawl_backoff_jitter)
+
+    def _request(self, url: str, headers: dict[str, str], accept: tuple[str, ...],
+                 hints: dict[str, str] | None = None) -> FetchResult:
+        s = self.settings
+        try:
+            resp = self.session.get(url, headers=headers, allow_redirects=False, stream=True,
+                                    timeout=(s.crawl_connect_timeout, s.crawl_read_timeout))
+        except requests.exceptions.RetryError as exc:
+            raise FetchError(f"{url}: gave up after {s.crawl_max_retries} retries ({exc})") from None
+        except requests.exceptions.Timeout:
+            raise FetchError(f"{url}: timed out after {s.crawl_max_retries} retries") from None
+        except requests.exceptions.RequestException as exc:
+            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
+        try:
+            raw = self._read_capped(resp, url)
+        finally:
+            resp.close()
+        result = FetchResult(
+            url=url, status=resp.status_code, reason=resp.reason or "",
+            http_version="HTTP/1.0" if getattr(resp.raw, "version", 11) == 10 else "HTTP/1.1",
+            headers=list(resp.raw.headers.items()), request_headers=_request_headers(resp, url),
+            content=_decode_body(raw, resp.headers.get("Content-Encoding"), s.crawl_max_bytes, url), raw_body=raw,
+            hints=hints,
+        )
+        if self.recorder is not None:
+            self.recorder(result)
+        if result.status == 200:
+            _check_type(result, accept)
+        return result
+
+    def _read_capped(self, resp: requests.Response, url: str) -> bytes:
+        cap = self.settings.crawl_max_bytes
+        declared = resp.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > cap:
+            raise FetchError(f"{url}: response of {declared} bytes is over the {cap}-byte limit")
+        chunks, size = [], 0
+        try:
+            while True:
+                chunk = resp.raw.read(_CHUNK, decode_content=False)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > cap:
+                    raise FetchError(f"{url}: response is over the {cap}-byte limit")
+                chunks.append(chunk)
+        except (Urllib3Error, requests.exceptions.RequestException, OSError) as exc:
+            raise _BrokenBody(f"body broken off after {size} bytes ({type(exc).__name__})") from None
+        return b"".join(chunks)
+
+
+class _BrokenBody(Exception):
+    """The body stopped early (truncated, reset, read timeout): worth another try."""
+
+
+def _request_headers(resp: requests.Response, url: str) -> list[tuple[str, str]]:
+    parts = urlsplit(url)
+    headers = [("Host", parts.netloc)]
+    headers += [(k, v) for k, v in resp.request.headers.items() if k.lower() != "host"]
+    return headers
+
+
+def _decode_body(raw: bytes, encoding: str | None, cap: int, url: str) -> bytes:
+    encoding = (encoding or "").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise FetchError(f"{url}: unsupported Content-Encoding {encoding}")
+    for wbits in (47, -15):  # 47: gzip or zlib header; -15: raw deflate some servers send
+        try:
+            decoder = zlib.decompressobj(wbits=wbits)
+            out = decoder.decompress(raw, cap + 1)
+            if len(out) > cap:
+                raise FetchError(f"{url}: decoded response is over the {cap}-byte limit")
+            return out
+        except zlib.error:
+            continue
+    raise FetchError(f"{url}: body does not decode as {encoding}")
+
+
+def _check_type(result: FetchResult, accept: tuple[str, ...]) -> None:
+    media = (result.content_type or "").split(";")[0].strip().lower()
+    if media and media not in accept:
+        raise FetchError(f"{result.url}: unexpected content type {media}")
+
+
+def allowed_hosts_for(base_urls: Iterable[str | None], hosts: Iterable[str]) -> set[str]:
+    """The hosts a crawl may touch: the profile's hosts plus those of the (overridden) base URLs."""
+    allowed = {_host_key(h) for h in hosts}
+    allowed |= {_host_key(urlsplit(u).hostname or "") for u in base_urls if u}
+    allowed.discard("")
+    return allowed

@@ -1,0 +1,270 @@
+"""Source: the site's listing pages and RSS feeds -> article URLs with listing hints.
+
+Reads the ``crawl:`` section of the site profile (layouts with their selectors and
+date formats, sections with their listing paths per language and page parameters,
+feeds). Listing pages are walked newest first, one page at a time through the
+fetcher; each page comes out as a ``ListingBatch`` of ``ListingEntry``s so the
+caller (crawl.py) can stop early (known documents) and checkpoint by page number.
+A listing page that cannot be fetched, or a feed that cannot be parsed, is a Failure.
+
+Dates are Moscow time: a listing's local stamp is read as Moscow time, an RSS
+``pubDate`` (GMT or any offset) is converted to it. A listing that gives only the
+day yields a ``date``, not a midnight ``datetime``, so the extract stage still
+takes the time from the page itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Iterator
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from dateparser.date import DateDataParser
+from bs4 import BeautifulSoup
+from lxml import etree
+
+from pipeline.errors import FetchError
+from pipeline.crawl.fetch import FEED_TYPES, Fetcher
+from pipeline.profile import CrawlSection, ListingLayout, SiteProfile
+from pipeline.records import MOSCOW, Failure, canonical_url
+
+
+@dataclass(frozen=True)
+class ListingEntry:
+    """What a listing (or feed) says about one article."""
+
+    url: str
+    section: str
+    language: str
+    layout: str
+    title: str | None = None
+    # An aware Moscow-time datetime, or a bare date when the listing gives no time.
+    published: datetime | date | None = None
+    article_id: str | None = None
+    listing_url: str | None = None
+
+    @property
+    def key(self) -> str:
+        return canonical_url(self.url)
+
+    def hints(self) -> dict[str, str]:
+        hints = {"section": self.section, "language": self.language, "layout": self.layout}
+        if self.title:
+            hints["title"] = self.title
+        if self.published:
+            hints["date"] = self.published.isoformat()  # "2021-12-09" or "2021-12-09T10:00:00+03:00"
+        if self.article_id:
+            hints["id"] = self.article_id
+        if self.listing_url:
+            hints["listing_url"] = self.listing_url
+        return hints
+
+
+@dataclass
+class ListingBatch:
+    """One listing page: its number, its URL and its entries (or the failure that ended the walk)."""
+
+    page: int
+    url: str
+    entries: list[ListingEntry] = field(default_factory=list)
+    failure: Failure | None = None
+    skipped_out_of_range: int = 0
+
+
+def base_urls(profile: SiteProfile, settings) -> dict[str, str]:
+    """Base URL per site ('current', 'archive'): the profile's, unless the settings override them."""
+    return {
+        "current": (settings.crawl_base_url or profile.site.base_url).rstrip("/"),
+        "archive": (settings.crawl_archive_url or profile.crawl.archive_base_url).rstrip("/"),
+    }
+
+
+def listing_page_url(base: str, section: CrawlSection, layout: ListingLayout, language: str, page: int) -> str:
+    listing = section.listings[language]
+    url = base + listing.path
+    param = listing.page_param or layout.page_param
+    params = dict(listing.params)
+    if page != layout.first_page and param:
+        params[param] = str(page)
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def article_id(url: str, section: CrawlSection) -> str | None:
+    match = section.article_pattern.search(urlsplit(url).path)
+    if not match:
+        return None
+    return match.groupdict().get("id") or match.group(0)
+
+
+_TIME_DIRECTIVES = re.compile(r"%[HIMSpXcT]")
+
+
+def parse_listing_date(text: str, layout: ListingLayout, language: str) -> datetime | date | None:
+    """The layout's strptime formats, then dateparser in the listing's language.
+
+    A stamp with a time is an aware Moscow datetime (an explicit offset is converted);
+    a day alone is a ``date``.
+    """
+    text = " ".join(text.split())
+    if not text:
+        return None
+    for fmt in layout.date_formats:
+        try:
+            parsed = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return _moscow(parsed) if _TIME_DIRECTIVES.search(fmt) else parsed.date()
+    found = _date_parser(language).get_date_data(text)
+    if found.date_obj is None:
+        return None
+    # Period "day": the text had no time (dateparser filled in midnight).
+    return found.date_obj.date() if found.period == "day" else _moscow(found.date_obj)
+
+
+@lru_cache(maxsize=8)
+def _date_parser(language: str) -> DateDataParser:
+    languages = list(dict.fromkeys([language, "en"]))
+    return DateDataParser(languages=languages, settings={"DATE_ORDER": "DMY", "RETURN_TIME_AS_PERIOD": True})
+
+
+def _moscow(stamp: datetime) -> datetime:
+    """Naive stamps are the site's Moscow time; aware ones are converted to it."""
+    return stamp.replace(tzinfo=MOSCOW) if stamp.tzinfo is None else stamp.astimezone(MOSCOW)
+
+
+def _day(published: datetime | date) -> date:
+    return published.date() if isinstance(published, datetime) else published
+
+
+def parse_listing(content: bytes, page_url: str, section: CrawlSection, layout_name: str,
+                  layout: ListingLayout, language: str) -> list[ListingEntry]:
+    """The article entries of one listing page, in page order (newest first on the site)."""
+    soup = BeautifulSoup(content, "lxml")
+    entries = []
+    for item in soup.select(layout.item):
+        link = item if item.name == "a" and item.get("href") else item.select_one(layout.link)
+        if link is None or not link.get("href"):
+            continue
+        url = urljoin(page_url, link["href"].strip())
+        ident = article_id(url, section)
+        if ident is None:  # a link to something that is not an article of this section
+            continue
+        title_el = item.select_one(layout.title) if layout.title else link
+        date_el = item.select_one(layout.date) if layout.date else None
+        entries.append(ListingEntry(
+            url=url, section=section.name, language=language, layout=layout_name,
+            title=" ".join(title_el.get_text(" ").split()) if title_el else None,
+            published=parse_listing_date(date_el.get_text(" "), layout, language) if date_el else None,
+            article_id=ident, listing_url=page_url,
+        ))
+    return entries
+
+
+def in_range(published: datetime | date | None, since: date | None, until: date | None) -> bool:
+    """Entries without a date are kept: the extract stage finds the date on the page."""
+    if published is None:
+        return True
+    day = _day(published)
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
+def iter_listing(fetcher: Fetcher, profile: SiteProfile, settings, section: CrawlSection, language: str, *,
+                 since: date | None = None, until: date | None = None, start_page: int | None = None,
+                 max_pages: int | None = None) -> Iterator[ListingBatch]:
+    """Walk one section's listing in one language, page by page, newest first.
+
+    Ends at an empty page, at a page whose entries are all older than ``since``,
+    after ``max_pages``, or at a page that cannot be fetched (a batch with a failure).
+    """
+    layout = profile.crawl.layouts[section.layout]
+    base = base_urls(profile, settings)[layout.site]
+    page = start_page or layout.first_page
+    limit = max_pages or settings.crawl_max_listing_pages
+    seen: set[str] = set()
+    for _ in range(limit):
+        url = listing_page_url(base, section, layout, language, page)
+        try:
+            result = fetcher.get(url)
+        except FetchError as exc:
+            yield ListingBatch(page, url, failure=Failure(source=url, url=url, stage="source",
+                                                         reason=f"listing page: {exc.reason}"))
+            return
+        entries = [e for e in parse_listing(result.content, url, section, section.layout, layout, language)
+                   if e.key not in seen]
+        if not entries:
+            return
+        seen.update(e.key for e in entries)
+        kept = [e for e in entries if in_range(e.published, since, until)]
+        yield ListingBatch(page, url, kept, skipped_out_of_range=len(entries) - len(kept))
+        dated = [e.published for e in entries if e.published is not None]
+        if since is not None and dated and all(_day(d) < since for d in dated):
+            return
+        page += 1
+
+
+class FeedError(ValueError):
+    """A feed body that is not XML at all (empty, truncated to nothing, an HTML error page...)."""
+
+
+def parse_feed(content: bytes, feed_url: str, language: str, sections: list[CrawlSection]) -> list[ListingEntry]:
+    """RSS 2.0 items whose link is an article of one of ``sections``; FeedError when the body is no XML."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True)
+    try:
+        root = etree.fromstring(content, parser=parser)
+    except etree.XMLSyntaxError as exc:  # recover=True still gives up on an empty or hopeless body
+        raise FeedError(f"not an RSS document: {exc}") from exc
+    if root is None:
+        raise FeedError("not an RSS document: no root element")
+    entries = []
+    for item in root.iter("item"):
+        link = (item.findtext("link") or item.findtext("guid") or "").strip()
+        if not link:
+            continue
+        url = urljoin(feed_url, link)
+        for section in sections:
+            ident = article_id(url, section)
+            if ident is None:
+                continue
+            published = _rss_date(item.findtext("pubDate"))
+            entries.append(ListingEntry(url=url, section=section.name, language=language,
+                                        layout=section.layout, title=(item.findtext("title") or "").strip() or None,
+                                        published=published, article_id=ident, listing_url=feed_url))
+            break
+    return entries
+
+
+def _rss_date(text: str | None) -> datetime | None:
+    """An RFC 822 ``pubDate`` in Moscow time ("Thu, 09 Dec 2021 07:00:00 GMT" -> 10:00 MSK)."""
+    if not text or not text.strip():
+        return None
+    try:
+        return _moscow(parsedate_to_datetime(text.strip()))
+    except (TypeError, ValueError):
+        return None
+
+
+def iter_feeds(fetcher: Fetcher, profile: SiteProfile, settings, sections: list[CrawlSection],
+               languages: list[str]) -> Iterator[ListingBatch]:
+    """One batch per configured feed in the wanted languages (current site only)."""
+    base = base_urls(profile, settings)["current"]
+    for feed in profile.crawl.feeds:
+        if feed.language not in languages:
+            continue
+        url = base + feed.path
+        try:
+            result = fetcher.get(url, accept=FEED_TYPES)
+        except FetchError as exc:
+            yield ListingBatch(0, url, failure=Failure(source=url, url=url, stage="source",
+                                                       reason=f"feed: {exc.reason}"))
+            continue
+        current = [s for s in sections if profile.crawl.layouts[s.layout].site == "current"]
+        try:
+            entries = parse_feed(result.content, url, feed.language, current)
+        except FeedError as exc:
+            yield ListingBatch(0, url, failure=Failure(source=url, url=url, stage="source", reason=f"feed: {exc}"))
+            continue
+        yield ListingBatch(0, url, entries)

@@ -1,0 +1,209 @@
+"""Stage extract, structure layer: cleaned text -> dates, place, language and turns.
+
+Reads strings the cleaner already isolated (a date line, a title, the speech
+paragraphs) and the site profile. Dates are read with the profile's month
+tables in English, Russian and the other site languages ("1 December 2020",
+"December 1, 2020", "18 ноября 2019 года", "18.06.2021"); other forms (ISO
+stamps in markup, listing hints) go to dateparser. Times are Moscow time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from functools import lru_cache
+
+import dateparser
+
+from pipeline.profile import ExtractionRules
+from pipeline.records import MOSCOW, Turn
+from pipeline.extract.rules import CompiledRules, compiled, normalise_phrase
+
+_TIME = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+")
+
+# --- dates and times ------------------------------------------------------------
+
+
+def _strip_suffixes(text: str, cr: CompiledRules) -> str:
+    text = text.strip()
+    for suffix in cr.date_suffixes:
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+            break
+    return text.strip().rstrip(".,").strip()
+
+
+def _make_date(year: str, month: int | None, day: str) -> date | None:
+    if month is None:
+        return None
+    try:
+        return date(int(year), month, int(day))
+    except ValueError:
+        return None
+
+
+def parse_date(text: str, cr: CompiledRules, *, whole: bool = False) -> date | None:
+    """A date written in one of the site's forms; ``whole``: the text is only that date."""
+    text = _strip_suffixes(text, cr)
+    patterns = cr.patterns
+    for pattern in (patterns.date_dmy, patterns.date_mdy):
+        match = pattern.fullmatch(text) if whole else pattern.search(text)
+        if match:
+            found = _make_date(match["year"], cr.months.get(match["month"].casefold()), match["day"])
+            if found:
+                return found
+    match = patterns.date_numeric.fullmatch(text) if whole else patterns.date_numeric.search(text)
+    if match:
+        return _make_date(match["year"], int(match["month"]), match["day"])
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _dateparser(text: str, languages: tuple[str, ...]) -> datetime | None:
+    return dateparser.parse(text, languages=list(languages),
+                            settings={"TIMEZONE": "Europe/Moscow", "RETURN_AS_TIMEZONE_AWARE": True,
+                                      "DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first"})
+
+
+def parse_datetime_loose(text: str, cr: CompiledRules) -> datetime | None:
+    """Any date (and time) a date element or a hint may hold; Moscow time when none is given."""
+    text = text.strip()
+    if not text:
+        return None
+    day = parse_date(text, cr)
+    if day is not None:
+        return combine(day, parse_time(text))
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = _dateparser(text[:80], tuple(cr.dateparser_languages))
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=MOSCOW)
+
+
+def parse_time(text: str | None) -> time | None:
+    if not text:
+        return None
+    match = _TIME.search(text)
+    return time(int(match.group(1)), int(match.group(2))) if match else None
+
+
+def combine(day: date, at: time | None) -> datetime:
+    """A Moscow-time datetime; midnight when the page gives no time."""
+    return datetime.combine(day, at or time(0, 0), tzinfo=MOSCOW)
+
+
+# --- the title's tail -------------------------------------------------------------
+
+
+def title_tail(title: str, cr: CompiledRules) -> tuple[str | None, date | None]:
+    """(place, date) from "..., Moscow, December 1, 2020" or "..., Москва, 18 ноября 2019 года"."""
+    match = cr.patterns.title_tail.search(title)
+    if match:
+        day = parse_date(match["date"], cr, whole=True)
+        if day is not None:
+            return match["place"].strip(), day
+    return None, parse_date(title[-40:], cr)
+
+
+# --- language -----------------------------------------------------------------------
+
+
+def language_from_url(url: str | None, rules: ExtractionRules) -> str | None:
+    if not url or rules.url_language is None:
+        return None
+    path_code = query_code = None
+    for match in rules.url_language.finditer(url):
+        found = match.groupdict()
+        query_code = query_code or found.get("qlang")
+        path_code = path_code or found.get("lang")
+    code = query_code or path_code  # ?lang=de on an /en/ path is the German version
+    return code if code in rules.languages else None
+
+
+def detect_language(text: str, rules: ExtractionRules, default: str) -> str:
+    """Mostly Cyrillic -> the profile's Cyrillic-script language (ru); otherwise the
+    Latin-script language whose stopwords are most frequent."""
+    cr = compiled(rules)
+    sample = text[:5000]
+    cyrillic = len(_CYRILLIC.findall(sample))
+    latin = len(_LATIN.findall(sample))
+    if cyrillic > latin:
+        return cr.cyrillic_languages[0] if cr.cyrillic_languages else default
+    words = [w.casefold() for w in _WORD.findall(sample)]
+    best, best_hits = default, 0
+    for code, stop in cr.latin_stopwords.items():
+        hits = sum(1 for w in words if w in stop)
+        if hits > best_hits:
+            best, best_hits = code, hits
+    return best
+
+
+# --- turns ---------------------------------------------------------------------------
+
+
+def speaker_of(paragraph: str, cr: CompiledRules) -> tuple[str, bool, str] | None:
+    """(plain name, is a question, text after the label) for a labelled paragraph."""
+    match = cr.patterns.speaker_label.match(paragraph)
+    if not match:
+        return None
+    label = match["label"].strip()
+    name_match = cr.patterns.speaker_name.match(label)
+    bare = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
+    if normalise_phrase(bare) in cr.question_labels:
+        return bare, True, match["rest"].strip()
+    if name_match:
+        return name_match["name"].strip(), False, match["rest"].strip()
+    return None
+
+
+def main_speaker(title: str, labelled: list[str], language: str, rules: ExtractionRules) -> str | None:
+    """Who gives the opening statement: a known main speaker named in the title,
+    else the first named speaker of the page, else the language's first main speaker."""
+    known = compiled(rules).main_speakers
+    for name in known:
+        if name in title:
+            return name
+    for name in known:
+        surname = name.split()[-1].split(".")[-1]
+        if len(surname) > 3 and surname[:-1] in title:  # Lavrov's / Лаврова
+            return name
+    if labelled:
+        return labelled[0]
+    lang = rules.languages.get(language)
+    return lang.main_speakers[0] if lang and lang.main_speakers else None
+
+
+def split_turns(paragraphs: list[str], cr: CompiledRules, title: str, language: str) -> tuple[list[Turn], list[str]]:
+    """Turns covering every paragraph in order, and the distinct named speakers.
+
+    An unlabelled paragraph continues the current turn; before any label it
+    belongs to the main speaker's opening statement. A named speaker's turn is
+    an answer once a question has been asked, a statement before that.
+    """
+    labels = [speaker_of(p, cr) for p in paragraphs]
+    named = [lab[0] for lab in labels if lab and not lab[1]]
+    opener = main_speaker(title, named, language, cr.rules) or (named[0] if named else "Speaker")
+    turns: list[dict] = []
+    asked = False
+    for paragraph, label in zip(paragraphs, labels):
+        if label is None:
+            if not turns:
+                turns.append({"speaker": opener, "role": "statement", "text": [paragraph]})
+            else:
+                turns[-1]["text"].append(paragraph)
+            continue
+        name, is_question, rest = label
+        asked = asked or is_question
+        role = "question" if is_question else ("answer" if asked else "statement")
+        turns.append({"speaker": name, "role": role, "text": [rest] if rest else []})
+    speakers: list[str] = []
+    for turn in turns:
+        if turn["role"] != "question" and turn["speaker"] not in speakers:
+            speakers.append(turn["speaker"])
+    result = [Turn(speaker=t["speaker"], role=t["role"], text="\n\n".join(t["text"])) for t in turns]
+    return result, speakers

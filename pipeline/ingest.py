@@ -1,0 +1,257 @@
+"""Stage run: wires sources -> extract -> index as one stream and keeps the report.
+
+Every input either becomes an indexed document or a Failure that goes to the
+dead-letter stores (a JSON-lines file, and the dead-letter index) and to the run
+report; one bad input never stops the run. Memory stays bounded: each stage is a
+generator and the indexer sends fixed-size bulk chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from pipeline.store import writer as es_index
+from pipeline.store.deadletter import DeadLetterFile
+from pipeline.errors import PipelineError
+from pipeline.extract.extractor import extract_record
+from pipeline.profile import SiteProfile, get_profile
+from pipeline.records import Failure, Page, Transcript
+from pipeline.report import RunReport
+from pipeline.settings import Settings, get_settings
+from pipeline.sources import iter_dump_folder
+
+log = logging.getLogger(__name__)
+
+Item = Page | Failure
+
+
+def extract_or_failure(page: Page, profile: SiteProfile) -> Transcript | Failure:
+    """One page -> its Transcript, or the Failure that says why not (never raises)."""
+    try:
+        return extract_record(page, profile)
+    except PipelineError as exc:
+        return Failure(source=page.source, url=page.url, stage=exc.stage, reason=exc.reason, raw=page.content)
+    except Exception as exc:  # a bug on one page must not end the run; keep the page
+        log.exception("unexpected error extracting %s", page.source)
+        return Failure(source=page.source, url=page.url, stage="extract",
+                       reason=f"unexpected {type(exc).__name__}: {exc}", raw=page.content)
+
+
+def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | None = None, *,
+              workers: int = 1, batch_size: int = 16,
+              pool: ProcessPoolExecutor | None = None) -> Iterator[Transcript | Failure]:
+    """Extract every Page into a Transcript; pass Failures through; turn errors into Failures.
+
+    ``workers`` > 1 extracts in that many processes (see ``_transform_parallel``);
+    the output, its order and the report are the same as with one.
+    """
+    if workers > 1:
+        yield from _transform_parallel(items, profile, report, workers=workers, batch_size=batch_size, pool=pool)
+        return
+    for item in items:
+        if isinstance(item, Failure):
+            yield item
+            continue
+        if report is not None:
+            report.read += 1
+        record = extract_or_failure(item, profile)
+        if report is not None and isinstance(record, Transcript):
+            report.extracted += 1
+        yield record
+
+
+# --- extraction in worker processes ------------------------------------------------
+
+_worker_profile: SiteProfile | None = None
+
+
+def _init_worker(profile: SiteProfile) -> None:
+    global _worker_profile
+    _worker_profile = profile
+
+
+def _extract_batch(batch: list[Item]) -> list[tuple[bool, Transcript | Failure]]:
+    """(was a page, outcome) per item, in order; Failures go through untouched."""
+    assert _worker_profile is not None
+    return [(False, item) if isinstance(item, Failure) else (True, extract_or_failure(item, _worker_profile))
+            for item in batch]
+
+
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def make_pool(profile: SiteProfile, workers: int) -> ProcessPoolExecutor:
+    """Extraction workers from a fork server that has imported the pipeline once, so none
+    pays the import and none is forked from a threaded caller (the crawler's fetch threads)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipeline.ingest"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                               initargs=(profile,))
+
+
+def _transform_parallel(items: Iterable[Item], profile: SiteProfile, report: RunReport | None, *,
+                        workers: int, batch_size: int,
+                        pool: ProcessPoolExecutor | None = None) -> Iterator[Transcript | Failure]:
+    """``transform`` over a process pool: pages go in batches (one pickle per batch, not per
+    page), at most two batches per worker are in flight (bounded memory), and results
+    come back in input order. A ``pool`` given by the caller (an Ingestor reusing it
+    across batches) is left running; otherwise one is made and shut down here."""
+    own_pool = pool is None
+    pool = pool or make_pool(profile, workers)
+    in_flight: deque[Future] = deque()
+    try:
+        for batch in _batches(items, max(1, batch_size)):
+            in_flight.append(pool.submit(_extract_batch, batch))
+            if len(in_flight) >= 2 * workers:
+                yield from _counted(in_flight.popleft().result(), report)
+        while in_flight:
+            yield from _counted(in_flight.popleft().result(), report)
+    finally:
+        if own_pool:
+            pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            for future in in_flight:  # an abandoned stream must not leave work queued in the shared pool
+                future.cancel()
+
+
+def _counted(outcomes: list[tuple[bool, Transcript | Failure]], report: RunReport | None) -> Iterator[Transcript | Failure]:
+    for was_page, outcome in outcomes:
+        if report is not None and was_page:
+            report.read += 1
+            if isinstance(outcome, Transcript):
+                report.extracted += 1
+        yield outcome
+
+
+def divert_failures(items: Iterable[Transcript | Failure], on_failure: Callable[[Failure], None]) -> Iterator[Transcript]:
+    """Yield the records; hand every Failure to ``on_failure`` as it passes."""
+    for item in items:
+        if isinstance(item, Failure):
+            on_failure(item)
+        else:
+            yield item
+
+
+class FailureSink:
+    """Where failures go: the report, the dead-letter file, the dead-letter index."""
+
+    def __init__(self, report: RunReport, settings: Settings, es=None, echo: Callable[[str], None] | None = None):
+        self.report = report
+        self.file = DeadLetterFile(settings.deadletter_dir, report.name)
+        self.index_sink = es_index.dead_letter_sink(es, settings) if es is not None else None
+        self.echo = echo
+
+    def __call__(self, failure: Failure) -> None:
+        self.report.record_failure(failure)
+        self.file.write(failure)
+        if self.index_sink is not None:
+            self.index_sink(failure)
+        if self.echo is not None:
+            self.echo(f"error: {failure.one_line()}")
+
+
+class Ingestor:
+    """One run of extract + index fed batch by batch (the crawler hands over a batch at a time).
+
+    Built once per run: one failure sink (one dead-letter file, named in the report),
+    one dead-letter index check, one extraction pool when ``extract_workers`` > 1.
+    ``close()`` refreshes the index and finishes the report once, and closes the
+    Elasticsearch client when the Ingestor opened it.
+    """
+
+    def __init__(self, *, settings: Settings | None = None, profile: SiteProfile | None = None,
+                 index: str | None = None, report: RunReport | None = None, es=None,
+                 echo: Callable[[str], None] | None = None):
+        self.settings = settings or get_settings()
+        self.profile = profile or get_profile(self.settings.site_profile_path)
+        self.report = report or RunReport(name="ingest")
+        self._owns_es = es is None
+        self.es = es if es is not None else es_index.connect(self.settings)
+        self._pool: ProcessPoolExecutor | None = None
+        try:
+            self.target = index or es_index.ensure_index(self.es, self.settings)
+            self.sink = FailureSink(self.report, self.settings, es=self.es, echo=echo)
+        except BaseException:
+            self._release()
+            raise
+
+    def ingest(self, items: Iterable[Item]) -> None:
+        """Extract and index one batch of pages (and pass its Failures to the sink)."""
+        workers = self.settings.extract_workers
+        if workers > 1 and self._pool is None:
+            self._pool = make_pool(self.profile, workers)
+        records = divert_failures(transform(items, self.profile, self.report, workers=workers, pool=self._pool),
+                                  self.sink)
+        for outcome in es_index.index_records(self.es, records, index=self.target, settings=self.settings):
+            if self.report.count_outcome(outcome.status):
+                self.sink(Failure(source=outcome.source or outcome.doc_id, stage="index",
+                                  reason=outcome.reason or "refused"))
+
+    def close(self) -> RunReport:
+        """Refresh the index once, name the run's dead-letter file, release the pool and client."""
+        try:
+            es_index.refresh(self.es, self.target)
+            self.report.extra["index"] = self.target
+            if self.sink.file.count:
+                self.report.extra["deadletter_file"] = str(self.sink.file.path)
+        finally:
+            self._release()
+        return self.report.finish()
+
+    def _release(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._owns_es:
+            self.es.close()
+            self._owns_es = False
+
+    def __enter__(self) -> "Ingestor":
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._release()
+
+
+def ingest(
+    items: Iterable[Item],
+    *,
+    settings: Settings | None = None,
+    profile: SiteProfile | None = None,
+    index: str | None = None,
+    report: RunReport | None = None,
+    es=None,
+    echo: Callable[[str], None] | None = None,
+) -> RunReport:
+    """Run pages through extraction into Elasticsearch in one go; return the report.
+
+    ``index`` is the write target (default: the read alias, created with its
+    first versioned index from the template when missing). A client opened here
+    is closed here.
+    """
+    ingestor = Ingestor(settings=settings, profile=profile, index=index, report=report, es=es, echo=echo)
+    with ingestor:
+        ingestor.ingest(items)
+    return ingestor.report
+
+
+def ingest_folder(path: Path | str | Iterable[Path | str], **kwargs) -> RunReport:
+    """Ingest a folder of text dumps or saved HTML pages (the bundled sample, old scrapes)."""
+    kwargs.setdefault("report", RunReport(name="archive-ingest"))
+    return ingest(iter_dump_folder(path), **kwargs)

@@ -1,0 +1,103 @@
+"""Kibana saved objects of config/kibana/: read them, list the fields they use, import them.
+
+Reads the NDJSON export (data view on the alias, saved search, Lens panels,
+dashboard) and sends it to a Kibana through its saved-objects import API. The
+data view's title is the index alias; it is rewritten when the configured alias
+differs from the exported one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+from pipeline.errors import ConfigError
+
+LENS_RECORDS_FIELD = "___records___"  # Lens' name for "count of documents", not a field
+
+
+def default_export(config_dir: Path) -> Path:
+    return Path(config_dir) / "kibana" / "mfa-transcripts.ndjson"
+
+
+def load_saved_objects(path: Path) -> list[dict]:
+    objects = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            objects.append(json.loads(line))
+        except ValueError as exc:
+            raise ConfigError(f"{path}:{number}: not JSON: {exc}") from None
+    return objects
+
+
+def _lens_fields(obj: dict) -> Iterator[tuple[str, str]]:
+    layers = obj["attributes"]["state"]["datasourceStates"]["formBased"]["layers"]
+    for layer in layers.values():
+        for column in layer["columns"].values():
+            field = column.get("sourceField")
+            if field and field != LENS_RECORDS_FIELD:
+                yield field, column["operationType"]
+
+
+def referenced_fields(objects: list[dict]) -> Iterator[tuple[str, str, str]]:
+    """(object id, field, how it is used) for every index field the saved objects name."""
+    for obj in objects:
+        attrs = obj.get("attributes", {})
+        if obj["type"] == "index-pattern" and attrs.get("timeFieldName"):
+            yield obj["id"], attrs["timeFieldName"], "time"
+        elif obj["type"] == "search":
+            for column in attrs.get("columns", []):
+                yield obj["id"], column, "column"
+            for field, _direction in attrs.get("sort", []):
+                yield obj["id"], field, "sort"
+        elif obj["type"] == "lens":
+            for field, operation in _lens_fields(obj):
+                yield obj["id"], field, operation
+
+
+def with_alias(objects: list[dict], alias: str) -> list[dict]:
+    """The objects with every data view pointed at ``alias``."""
+    out = []
+    for obj in objects:
+        if obj["type"] == "index-pattern":
+            obj = {**obj, "attributes": {**obj["attributes"], "title": alias}}
+        out.append(obj)
+    return out
+
+
+def to_ndjson(objects: list[dict]) -> bytes:
+    return "".join(json.dumps(o, ensure_ascii=False, separators=(",", ":")) + "\n" for o in objects).encode("utf-8")
+
+
+def import_saved_objects(
+    kibana_url: str,
+    objects: list[dict],
+    *,
+    space: str | None = None,
+    auth: tuple[str, str] | None = None,
+    api_key: str | None = None,
+    overwrite: bool = True,
+    timeout: float = 60.0,
+) -> dict:
+    """POST the objects to Kibana's ``_import`` API; return its answer; raise ConfigError when refused."""
+    prefix = f"/s/{space}" if space and space != "default" else ""
+    url = f"{kibana_url.rstrip('/')}{prefix}/api/saved_objects/_import"
+    headers = {"kbn-xsrf": "mfa-ingest"}
+    if api_key:
+        headers["Authorization"] = f"ApiKey {api_key}"
+    resp = requests.post(
+        url, params={"overwrite": "true"} if overwrite else None, headers=headers, auth=auth, timeout=timeout,
+        files={"file": ("mfa-transcripts.ndjson", to_ndjson(objects), "application/ndjson")},
+    )
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {"text": resp.text[:500]}
+    if resp.status_code != 200 or not body.get("success", False):
+        raise ConfigError(f"Kibana refused the import (HTTP {resp.status_code}): {json.dumps(body)[:1000]}")
+    return body
