@@ -15,7 +15,6 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import (
     AwareDatetime,
@@ -30,6 +29,7 @@ from pydantic import (
 )
 
 from pipeline.errors import RecordRejected
+from pipeline.ids import document_id
 
 # Moscow has kept UTC+03:00 all year since 2014; the site states times in it.
 MOSCOW = timezone(timedelta(hours=3), "MSK")
@@ -142,34 +142,6 @@ def _body_digest(body: str) -> tuple[int, str]:
     normal = unicodedata.normalize("NFC", body)  # the same object when already NFC
     text = " ".join(words) if normal is body else normalise_text(body)
     return len(words), hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-_KEPT_QUERY_KEYS = {"lang"}
-
-
-def canonical_url(url: str) -> str:
-    """Scheme and host lower-cased, www dropped, no fragment, only meaningful query keys."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    host = host[4:] if host.startswith("www.") else host
-    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if k in _KEPT_QUERY_KEYS))
-    path = parts.path.rstrip("/") or "/"
-    return urlunsplit(("https" if parts.scheme in ("http", "https") else parts.scheme, netloc, path, query, ""))
-
-
-def document_id(record: Transcript) -> str:
-    """A stable id: the canonical URL when known, else language, date and title.
-
-    Re-crawling or replaying the same page gives the same id, so Elasticsearch
-    updates the document instead of adding a second one.
-    """
-    if record.url:
-        key = "url:" + canonical_url(record.url)
-    else:
-        title = normalise_text(record.title).casefold()
-        key = f"doc:{record.language}:{record.published_at.date().isoformat()}:{title}"
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def validate_record(fields: dict, *, source: str | None = None) -> Transcript:

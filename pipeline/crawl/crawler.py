@@ -35,8 +35,9 @@ from datetime import date
 from typing import Iterable
 
 from pipeline.store import writer as es_index
-from pipeline.crawl.state import DONE, FAILED, GONE, PENDING, RECHECK, TO_FETCH, CrawlState, doc_key, now_iso
+from pipeline.crawl.state import DONE, FAILED, GONE, PENDING, RECHECK, TO_FETCH, CrawlState, now_iso
 from pipeline.errors import FetchError
+from pipeline.ids import state_key
 from pipeline.crawl.fetch import Fetcher, FetchResult, HttpStatusError, RefusedURL, RobotsDisallowed, allowed_hosts_for
 from pipeline.profile import CrawlSection, SiteProfile
 from pipeline.records import Failure, Page
@@ -225,7 +226,7 @@ class Crawler:
         known_flags = []
         for entry in fresh:
             self.report.listed += 1
-            key = doc_key(entry.url)
+            key = state_key(entry.url)
             old = stored.get(key)
             known_flags.append(old is not None)
             base = {"kind": "doc", "url": entry.url, "section": entry.section, "language": entry.language,

@@ -34,6 +34,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util.retry import Retry
 
 from pipeline.errors import FetchError
+from pipeline.ids import host_key
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -172,11 +173,6 @@ class PoliteRetry(Retry):
             self.before_retry(self.host)
 
 
-def _host_key(host: str) -> str:
-    host = host.lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
-
-
 def _is_private(addr: str) -> bool:
     ip = ipaddress.ip_address(addr.split("%")[0])
     return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
@@ -199,8 +195,8 @@ class Fetcher:
                  languages: Iterable[str] = ()):
         self.settings = settings
         self.accept_language = accept_language(languages)
-        self.allowed_hosts = {_host_key(h) for h in allowed_hosts}
-        self.allowed_private = {_host_key(h) for h in settings.crawl_allowed_private_hosts}
+        self.allowed_hosts = {host_key(h) for h in allowed_hosts}
+        self.allowed_private = {host_key(h) for h in settings.crawl_allowed_private_hosts}
         self.recorder = recorder
         self.limiter = RateLimiter(settings.crawl_rate_per_host)
         self.retries = 0
@@ -254,7 +250,7 @@ class Fetcher:
 
     def _wait_host(self, host: str | None) -> None:
         if host:
-            self.limiter.wait(_host_key(host))
+            self.limiter.wait(host_key(host))
 
     # ---- checks --------------------------------------------------------
     def check_url(self, url: str) -> None:
@@ -262,7 +258,7 @@ class Fetcher:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RefusedURL(f"refused {url}: not an http(s) URL")
-        host = _host_key(parts.hostname)
+        host = host_key(parts.hostname)
         if host not in self.allowed_hosts:
             raise RefusedURL(f"refused {url}: host {parts.hostname} is not an allowed host")
         if host in self.allowed_private:
@@ -309,7 +305,7 @@ class Fetcher:
             parser.parse(["User-agent: *", "Disallow: /"])
         delay = parser.crawl_delay(self.settings.crawl_user_agent)
         if delay:
-            self.limiter.set_interval(_host_key(urlsplit(origin).hostname or ""), float(delay))
+            self.limiter.set_interval(host_key(urlsplit(origin).hostname or ""), float(delay))
         return parser
 
     # ---- GET -----------------------------------------------------------
@@ -345,7 +341,7 @@ class Fetcher:
         """One request (urllib3 retries inside), with one extra retry loop for broken bodies."""
         attempts = self.settings.crawl_max_retries + 1
         for attempt in range(attempts):
-            self.limiter.wait(_host_key(urlsplit(url).hostname or ""))
+            self.limiter.wait(host_key(urlsplit(url).hostname or ""))
             try:
                 return self._request(url, headers, accept, hints)
             except _BrokenBody as exc:
@@ -446,7 +442,7 @@ def _check_type(result: FetchResult, accept: tuple[str, ...]) -> None:
 
 def allowed_hosts_for(base_urls: Iterable[str | None], hosts: Iterable[str]) -> set[str]:
     """The hosts a crawl may touch: the profile's hosts plus those of the (overridden) base URLs."""
-    allowed = {_host_key(h) for h in hosts}
-    allowed |= {_host_key(urlsplit(u).hostname or "") for u in base_urls if u}
+    allowed = {host_key(h) for h in hosts}
+    allowed |= {host_key(urlsplit(u).hostname or "") for u in base_urls if u}
     allowed.discard("")
     return allowed

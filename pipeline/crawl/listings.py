@@ -30,7 +30,8 @@ from lxml import etree
 from pipeline.errors import FetchError
 from pipeline.crawl.fetch import FEED_TYPES, Fetcher
 from pipeline.profile import CrawlSection, ListingLayout, SiteProfile
-from pipeline.records import MOSCOW, Failure, canonical_url
+from pipeline.ids import canonical_url
+from pipeline.records import MOSCOW, Failure
 
 
 @dataclass(frozen=True)

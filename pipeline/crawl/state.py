@@ -15,14 +15,13 @@ The mapping is config/elasticsearch/crawlstate.template.json.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from elasticsearch import Elasticsearch, helpers
 
-from pipeline.records import canonical_url
+from pipeline.ids import state_key
 from pipeline.settings import DEFAULT_CONFIG_DIR
 
 PENDING, RECHECK, DONE, GONE, FAILED = "pending", "recheck", "done", "gone", "failed"
@@ -34,9 +33,6 @@ STATE_FILE = "crawlstate.template.json"
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
-
-def doc_key(url: str) -> str:
-    return "doc-" + hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:32]
 
 
 class CrawlState:
@@ -57,7 +53,7 @@ class CrawlState:
     # ---- article documents ----------------------------------------------
     def get_docs(self, urls: Iterable[str]) -> dict[str, dict]:
         """Stored state by canonical key, for those URLs that have one."""
-        keys = list(dict.fromkeys(doc_key(u) for u in urls))
+        keys = list(dict.fromkeys(state_key(u) for u in urls))
         if not keys:
             return {}
         resp = self.es.mget(index=self.index, ids=keys)

@@ -30,6 +30,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from pipeline.store.deadletter import failure_document
 from pipeline.errors import ConfigError, IndexingError
+from pipeline.ids import deadletter_id
 from pipeline.records import Failure, Transcript
 from pipeline.settings import Settings
 
@@ -403,12 +404,6 @@ def ensure_deadletter_index(es: Elasticsearch, settings: Settings) -> str:
     name = settings.deadletter_index
     create_index_if_missing(es, name, load_config_json(settings, DEADLETTER_FILE))
     return name
-
-
-def deadletter_id(failure: Failure) -> str:
-    """The same refusal of the same input keeps one dead letter across re-runs."""
-    key = "\x1f".join([failure.source, failure.stage, failure.reason, failure.url or ""])
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def dead_letter_sink(es: Elasticsearch, settings: Settings) -> Callable[[Failure], None]:

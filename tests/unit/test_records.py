@@ -1,4 +1,4 @@
-"""The Transcript model: validation reasons, Moscow time, stable ids and hashes."""
+"""The Transcript model: validation reasons, Moscow time, hashes."""
 
 import hashlib
 from datetime import datetime, timedelta, timezone
@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pipeline.errors import RecordRejected
-from pipeline.records import MOSCOW, canonical_url, content_hash, document_id, validate_record
+from pipeline.records import MOSCOW, content_hash, validate_record
 
 
 def fields(**over):
@@ -54,23 +54,3 @@ def test_hash_is_sha256_of_the_nfc_body_with_whitespace_collapsed():
     expected = hashlib.sha256("Caf\u00e9 au lait".encode("utf-8")).hexdigest()
     assert content_hash(decomposed) == expected
     assert validate_record(fields(body=decomposed)).content_hash == expected
-
-
-def test_document_id_is_stable_and_url_based_when_url_known():
-    a = validate_record(fields(url="https://www.mid.ru/en/press_service/minister_speeches/1745012/?utm=x#top"))
-    b = validate_record(fields(url="http://mid.ru/en/press_service/minister_speeches/1745012", body="Edited text."))
-    assert document_id(a) == document_id(b)
-    other_lang = validate_record(fields(url="https://mid.ru/en/press_service/minister_speeches/1745012/?lang=ru"))
-    assert document_id(other_lang) != document_id(a)
-
-
-def test_document_id_without_url_depends_on_language_date_and_title():
-    a = validate_record(fields())
-    assert document_id(a) == document_id(validate_record(fields(body="Other body")))
-    later = fields(published_at=datetime(2020, 12, 1, 19, 32, tzinfo=MOSCOW) + timedelta(days=1))
-    assert document_id(a) != document_id(validate_record(later))
-
-
-def test_canonical_url_keeps_only_meaningful_parts():
-    assert canonical_url("HTTPS://WWW.MID.RU/en/foreign_policy/news/123/?b=2&lang=de#x") == \
-        "https://mid.ru/en/foreign_policy/news/123?lang=de"
