@@ -1,7 +1,10 @@
 """Named failure modes shared by every stage.
 
 A stage raises one of these for a single input; the run loop turns it into a
-``Failure`` record (see records.py) and goes on with the next input.
+``Failure`` record (see records.py) and goes on with the next input. ``stage`` says
+where it happened; ``kind`` is the outcome class an operator reads in the run report
+(site unreachable, robots unreachable, blocked, HTTP error, extraction, validation,
+index failure...).
 """
 
 
@@ -9,6 +12,7 @@ class PipelineError(Exception):
     """Base of every error the pipeline knows how to report."""
 
     stage = "pipeline"
+    kind = "error"
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -19,33 +23,79 @@ class SourceError(PipelineError):
     """An input could not be read (missing folder, unreadable file)."""
 
     stage = "source"
+    kind = "source_error"
 
 
 class FetchError(PipelineError):
-    """A page could not be fetched (HTTP error, timeout, refused redirect)."""
+    """A page could not be fetched (broken body, bad encoding, over the size cap...)."""
 
     stage = "fetch"
+    kind = "fetch_error"
+
+
+class SiteUnreachable(FetchError):
+    """No answer from the site after the retries (connection refused or reset, timeouts, DNS)."""
+
+    kind = "site_unreachable"
+
+
+class RobotsUnreachable(FetchError):
+    """robots.txt could not be had (5xx or no answer): RFC 9309 says crawl nothing for now."""
+
+    kind = "robots_unreachable"
+
+
+class RobotsDisallowed(FetchError):
+    """robots.txt forbids the URL for our User-Agent."""
+
+    kind = "disallowed"
+
+
+class RefusedURL(FetchError):
+    """A URL or a redirect target outside the allowed hosts or on a non-global address."""
+
+    kind = "refused"
+
+
+class HttpStatusError(FetchError):
+    """The server answered with an error status (after retries, where retried)."""
+
+    kind = "http_error"
+
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.status = status
+
+
+class Blocked(FetchError):
+    """An anti-bot challenge or another non-content answer where content was expected."""
+
+    kind = "blocked"
 
 
 class DropPage(PipelineError):
     """A page was read but holds no usable transcript (binary, empty, no text)."""
 
     stage = "extract"
+    kind = "extraction_failure"
 
 
 class RecordRejected(PipelineError):
     """A record failed validation (no title, no date, empty body)."""
 
     stage = "validate"
+    kind = "validation_failure"
 
 
 class IndexingError(PipelineError):
     """Elasticsearch refused a document."""
 
     stage = "index"
+    kind = "index_failure"
 
 
 class ConfigError(PipelineError):
     """The site profile or the settings are wrong."""
 
     stage = "config"
+    kind = "config_error"

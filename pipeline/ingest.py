@@ -35,7 +35,7 @@ def extract_or_failure(page: Page, profile: SiteProfile) -> Transcript | Failure
     try:
         return extract_record(page, profile)
     except PipelineError as exc:
-        return Failure(source=page.source, url=page.url, stage=exc.stage, reason=exc.reason, raw=page.content)
+        return Failure.from_error(exc, source=page.source, url=page.url, raw=page.content)
     except Exception as exc:  # a bug on one page must not end the run; keep the page
         log.exception("unexpected error extracting %s", page.source)
         return Failure(source=page.source, url=page.url, stage="extract",

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from pipeline.errors import RecordRejected
+from pipeline.errors import PipelineError, RecordRejected
 from pipeline.ids import document_id
 
 # Moscow has kept UTC+03:00 all year since 2014; the site states times in it.
@@ -108,15 +108,33 @@ class Transcript(BaseModel):
         return document_id(self)
 
 
+# The outcome class of a failure when the error that made it did not say (errors.PipelineError.kind).
+KIND_BY_STAGE = {"source": "source_error", "fetch": "fetch_error", "extract": "extraction_failure",
+                 "validate": "validation_failure", "index": "index_failure", "config": "config_error"}
+
+
 class Failure(BaseModel):
-    """An input that could not go on, with the stage and the reason."""
+    """An input that could not go on, with the stage, the outcome class and the reason."""
 
     source: str
     stage: Stage
     reason: str
+    kind: str = Field("", description="outcome class for the report: site_unreachable, blocked, http_error, ...")
     url: str | None = None
     raw: bytes | None = None
     at: AwareDatetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @model_validator(mode="after")
+    def _default_kind(self) -> "Failure":
+        if not self.kind:
+            self.kind = KIND_BY_STAGE.get(self.stage, "error")
+        return self
+
+    @classmethod
+    def from_error(cls, exc: PipelineError, *, source: str, url: str | None = None,
+                   raw: bytes | None = None) -> "Failure":
+        """The Failure a stage's error stands for: its stage, its class and its reason."""
+        return cls(source=source, url=url, stage=exc.stage, kind=exc.kind, reason=exc.reason, raw=raw)
 
     def one_line(self) -> str:
         return f"{self.source}: {self.stage}: {self.reason}"

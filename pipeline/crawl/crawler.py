@@ -311,7 +311,7 @@ class Crawler:
         return page, done
 
     def _failed(self, url: str, doc: dict, exc: FetchError) -> tuple[Failure, dict]:
-        failure = Failure(source=url, url=url, stage="fetch", reason=exc.reason)
+        failure = Failure.from_error(exc, source=url, url=url)
         if isinstance(exc, HttpStatusError) and exc.status in (404, 410):
             return failure, {"status": GONE, "gone_at": now_iso(), "reason": exc.reason}
         permanent = isinstance(exc, (RefusedURL, RobotsDisallowed))

@@ -33,7 +33,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util.retry import Retry
 
-from pipeline.errors import FetchError
+from pipeline.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed
 from pipeline.ids import host_key
 from pipeline.settings import Settings
 
@@ -44,22 +44,6 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 _CHUNK = 64 * 1024
-
-
-class HttpStatusError(FetchError):
-    """The server answered with an error status (after retries, where retried)."""
-
-    def __init__(self, reason: str, status: int):
-        super().__init__(reason)
-        self.status = status
-
-
-class RefusedURL(FetchError):
-    """A URL or a redirect target outside the allowed hosts or on a private address."""
-
-
-class RobotsDisallowed(FetchError):
-    """robots.txt forbids the URL for our User-Agent."""
 
 
 @dataclass

@@ -191,7 +191,7 @@ def iter_listing(fetcher: Fetcher, profile: SiteProfile, settings, section: Craw
         try:
             result = fetcher.get(url)
         except FetchError as exc:
-            yield ListingBatch(page, url, failure=Failure(source=url, url=url, stage="source",
+            yield ListingBatch(page, url, failure=Failure(source=url, url=url, stage="source", kind=exc.kind,
                                                          reason=f"listing page: {exc.reason}"))
             return
         entries = [e for e in parse_listing(result.content, url, section, section.layout, layout, language)
@@ -259,7 +259,7 @@ def iter_feeds(fetcher: Fetcher, profile: SiteProfile, settings, sections: list[
         try:
             result = fetcher.get(url, accept=FEED_TYPES)
         except FetchError as exc:
-            yield ListingBatch(0, url, failure=Failure(source=url, url=url, stage="source",
+            yield ListingBatch(0, url, failure=Failure(source=url, url=url, stage="source", kind=exc.kind,
                                                        reason=f"feed: {exc.reason}"))
             continue
         current = [s for s in sections if profile.crawl.layouts[s.layout].site == "current"]
