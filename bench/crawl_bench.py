@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.crawl.crawler import run_crawl  # noqa: E402
-from pipeline.store.writer import connect  # noqa: E402
+from pipeline.store.client import connect  # noqa: E402
 from pipeline.profile import get_profile  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from tests.replica.plugin import replica_overrides  # noqa: E402

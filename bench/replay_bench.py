@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline import index as es_index  # noqa: E402
+from pipeline.store import client as es_client, design  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 
 CURRENT_HOST = "https://mid.ru"
@@ -104,8 +104,8 @@ def child_replay(warc: Path, alias: str) -> dict:
     settings = Settings(index_alias=alias, deadletter_index=f"{alias}-deadletter",
                         state_dir=Path(tempfile.mkdtemp(prefix="mfa-bench-state-")))
     profile = get_profile(settings.site_profile_path)
-    es = es_index.connect(settings)
-    es_index.ensure_index(es, settings)
+    es = es_client.connect(settings)
+    design.ensure_index(es, settings)
     samples: list[float] = []
     t0 = time.perf_counter()
     report = ingest(rss_sampled(archive_pages([warc], profile=profile), samples), settings=settings,
@@ -175,8 +175,8 @@ def serialised_chunks(es, alias: str, chunk_size: int) -> list[bytes]:
 
 
 def raw_bulk(es, settings: Settings, alias: str, chunks: list[bytes]) -> tuple[float, int]:
-    es_index.ensure_index(es, settings, alias=alias)
-    target = es_index.write_index(es, alias)
+    design.ensure_index(es, settings, alias=alias)
+    target = design.write_index(es, alias)
     count = 0
     t0 = time.perf_counter()
     for body in chunks:
@@ -201,7 +201,7 @@ def cleanup(es, prefix: str) -> None:
 
 def bench_size(n: int, workdir: Path, keep: bool) -> dict:
     settings = Settings()
-    es = es_index.connect(settings)
+    es = es_client.connect(settings)
     prefix = f"mfa-bench-{uuid.uuid4().hex[:8]}"
     warc = workdir / f"synthetic-{n}.warc.gz"
     t0 = time.perf_counter()

@@ -75,7 +75,7 @@ def mfa_nightly_crawl():
 
     @task
     def quality_check(summary: dict, index: str, params: dict | None = None) -> dict:
-        from pipeline.store.writer import connect
+        from pipeline.store.client import connect
         from pipeline.jobs import deadletter_share, newest_indexed_at, quality_problems
 
         settings = settings_from_airflow()

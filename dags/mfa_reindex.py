@@ -41,7 +41,7 @@ def mfa_reindex():
     # a half-built index is left for inspection; a new run builds the next version
     @task(retries=0, pool=INDEX_WRITES_POOL, pool_slots=INDEX_WRITES_SLOTS)
     def build(params: dict | None = None) -> dict:
-        from pipeline.store.writer import connect
+        from pipeline.store.client import connect
         from pipeline.profile import get_profile
         from pipeline.store.reindex import archive_pages, rebuild
 
@@ -64,7 +64,8 @@ def mfa_reindex():
 
     @task(pool=INDEX_WRITES_POOL, pool_slots=INDEX_WRITES_SLOTS)
     def swap(checked: dict) -> dict:
-        from pipeline.store.writer import connect, write_index
+        from pipeline.store.client import connect
+        from pipeline.store.design import write_index
         from pipeline.store.reindex import check_no_writes, swap_alias
 
         with connect(settings_from_airflow()) as es:

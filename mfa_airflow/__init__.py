@@ -69,7 +69,8 @@ def settings_from_airflow(conn_id: str = ES_CONN_ID, **overrides):
 
 def prepare_write_index(index: str | None = None) -> str:
     """The write target of a run: ``index`` when given, else the alias (created with its first index if missing)."""
-    from pipeline.store.writer import connect, ensure_index
+    from pipeline.store.client import connect
+    from pipeline.store.design import ensure_index
 
     if index:
         return index

@@ -15,7 +15,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from pipeline.store import writer as es_index
+from pipeline.store import client as es_client
+from pipeline.store import deadletter
+from pipeline.store import design
+from pipeline.store import writer
 from pipeline.store.deadletter import DeadLetterFile
 from pipeline.errors import PipelineError
 from pipeline.extract.extractor import extract_record
@@ -151,7 +154,7 @@ class FailureSink:
     def __init__(self, report: RunReport, settings: Settings, es=None, echo: Callable[[str], None] | None = None):
         self.report = report
         self.file = DeadLetterFile(settings.deadletter_dir, report.name)
-        self.index_sink = es_index.dead_letter_sink(es, settings) if es is not None else None
+        self.index_sink = deadletter.dead_letter_sink(es, settings) if es is not None else None
         self.echo = echo
 
     def __call__(self, failure: Failure) -> None:
@@ -179,10 +182,10 @@ class Ingestor:
         self.profile = profile or get_profile(self.settings.site_profile_path)
         self.report = report or RunReport(name="ingest")
         self._owns_es = es is None
-        self.es = es if es is not None else es_index.connect(self.settings)
+        self.es = es if es is not None else es_client.connect(self.settings)
         self._pool: ProcessPoolExecutor | None = None
         try:
-            self.target = index or es_index.ensure_index(self.es, self.settings)
+            self.target = index or design.ensure_index(self.es, self.settings)
             self.sink = FailureSink(self.report, self.settings, es=self.es, echo=echo)
         except BaseException:
             self._release()
@@ -195,7 +198,7 @@ class Ingestor:
             self._pool = make_pool(self.profile, workers)
         records = divert_failures(transform(items, self.profile, self.report, workers=workers, pool=self._pool),
                                   self.sink)
-        for outcome in es_index.index_records(self.es, records, index=self.target, settings=self.settings):
+        for outcome in writer.index_records(self.es, records, index=self.target, settings=self.settings):
             if self.report.count_outcome(outcome.status):
                 self.sink(Failure(source=outcome.source or outcome.doc_id, stage="index",
                                   reason=outcome.reason or "refused"))
@@ -203,7 +206,7 @@ class Ingestor:
     def close(self) -> RunReport:
         """Refresh the index once, name the run's dead-letter file, release the pool and client."""
         try:
-            es_index.refresh(self.es, self.target)
+            design.refresh(self.es, self.target)
             self.report.extra["index"] = self.target
             if self.sink.file.count:
                 self.report.extra["deadletter_file"] = str(self.sink.file.path)

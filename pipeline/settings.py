@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     deadletter_index: str = "mfa-deadletter"
     state_index: str = "mfa-crawl-state"
     bulk_chunk_size: int = 200
+    es_retry_window: float = Field(120.0, description="seconds an index write keeps retrying while the node "
+                                                       "does not answer or answers busy")
     # Processes extracting pages in ingest(); 1 extracts in the calling process (no pool).
     extract_workers: int = Field(1, ge=1, description="extraction processes per ingest run (1: none)")
 

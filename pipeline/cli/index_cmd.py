@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 @contextmanager
 def _client() -> Iterator[tuple[Elasticsearch, Settings]]:
     """A client for the configured node with the settings; closed when the command is done."""
-    from pipeline.store.writer import connect
+    from pipeline.store.client import connect
     from pipeline.settings import get_settings
 
     settings = get_settings()

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable
 
-from pipeline.store import writer as es_index
+from pipeline.store import client as es_client
+from pipeline.store import design
 from pipeline.crawl.state import DONE, FAILED, GONE, PENDING, RECHECK, TO_FETCH, CrawlState, now_iso
 from pipeline.errors import FetchError
 from pipeline.ids import state_key
@@ -91,9 +92,9 @@ def run_crawl(settings: Settings, profile: SiteProfile, *, since: date | None = 
     """Crawl the site into ``index`` (default: the live alias); return the run report."""
     plan = make_plan(profile, since=since, until=until, sections=sections, languages=languages)
     report = report or RunReport(name="crawl" if plan.incremental else "backfill")
-    es = es_index.connect(settings)
+    es = es_client.connect(settings)
     try:
-        target = es_index.ensure_index(es, settings, alias=index)
+        target = design.ensure_index(es, settings, alias=index)
         Crawler(settings, profile, plan, report, es, target).run()
     finally:
         es.close()
@@ -352,9 +353,9 @@ def replay(paths: Iterable, settings: Settings, profile: SiteProfile, *, index: 
     from pipeline.sources.warc import expand_archive_inputs, iter_warc
 
     report = report or RunReport(name="replay")
-    es = es_index.connect(settings)
+    es = es_client.connect(settings)
     try:
-        target = es_index.ensure_index(es, settings, alias=index)
+        target = design.ensure_index(es, settings, alias=index)
         files = [item.path for item in expand_archive_inputs(paths)]
         pages = iter_warc(files, profile=profile, max_bytes=settings.crawl_max_bytes)
         return ingest(pages, settings=settings, profile=profile, index=target, report=report, es=es, echo=echo)

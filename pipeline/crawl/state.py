@@ -43,7 +43,7 @@ class CrawlState:
 
     def ensure(self) -> None:
         """Create the state index from its mapping when missing (a parallel run may have just created it)."""
-        from pipeline.store.writer import create_index_if_missing, load_config_json
+        from pipeline.store.design import create_index_if_missing, load_config_json
 
         create_index_if_missing(self.es, self.index, load_config_json(self.config_dir, STATE_FILE))
 

@@ -4,7 +4,7 @@ A JSON-lines file per run under ``.state/deadletter/`` (one object per refused
 input, ``failure_document``: source, stage, reason, url, at, the raw input as
 base64 and as readable text), so nothing refused is lost and an engineer can
 replay or inspect it later. The indexer copies the same documents into the
-dead-letter index (index.dead_letter_sink; mapping in
+dead-letter index (``dead_letter_sink``; mapping in
 config/elasticsearch/deadletter.template.json).
 """
 
@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from pipeline.ids import deadletter_id
 from pipeline.records import Failure
+from pipeline.settings import Settings
+from pipeline.store.design import DEADLETTER_FILE, create_index_if_missing, load_config_json
+
+log = logging.getLogger(__name__)
 
 # Keep the evidence, not a whole runaway download (and stay a reasonable Elasticsearch document).
 MAX_RAW_BYTES = 1024 * 1024
@@ -52,3 +60,26 @@ class DeadLetterFile:
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(failure_document(failure), ensure_ascii=False) + "\n")
         self.count += 1
+
+
+def ensure_deadletter_index(es: Elasticsearch, settings: Settings) -> str:
+    name = settings.deadletter_index
+    create_index_if_missing(es, name, load_config_json(settings, DEADLETTER_FILE))
+    return name
+
+
+def dead_letter_sink(es: Elasticsearch, settings: Settings) -> Callable[[Failure], None]:
+    """A callable writing each Failure to the dead-letter index.
+
+    A failure to write a dead letter is logged, not raised: the JSON-lines
+    dead-letter file (deadletter.py) still holds it, and the run goes on.
+    """
+    name = ensure_deadletter_index(es, settings)
+
+    def sink(failure: Failure) -> None:
+        try:
+            es.index(index=name, id=deadletter_id(failure), document=failure_document(failure))
+        except (ApiError, TransportError) as exc:
+            log.error("could not write dead letter for %s: %s", failure.source, exc)
+
+    return sink

@@ -25,7 +25,8 @@ from typing import Iterable, Iterator
 
 from elasticsearch import Elasticsearch, helpers
 
-from pipeline.store import writer as es_index
+from pipeline.store import design
+from pipeline.store import writer
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.records import Failure, Page, Transcript, validate_record
 from pipeline.report import RunReport
@@ -75,15 +76,15 @@ def versions(es: Elasticsearch, alias: str) -> list[tuple[int, str]]:
 
 def next_index_name(es: Elasticsearch, alias: str, settings: Settings) -> str:
     existing = versions(es, alias)
-    declared = int(es_index.load_template(settings).get("version", 1))
+    declared = int(design.load_template(settings).get("version", 1))
     number = existing[-1][0] + 1 if existing else declared
-    return es_index.versioned_name(alias, number)
+    return design.versioned_name(alias, number)
 
 
 def create_next_index(es: Elasticsearch, settings: Settings, alias: str, *, put_template: bool = True) -> str:
     """Put the current template (unless just put) and create the next versioned index, not yet behind the alias."""
     if put_template:
-        es_index.put_template(es, settings, alias)
+        design.put_template(es, settings, alias)
     name = next_index_name(es, alias, settings)
     es.indices.create(index=name)
     return name
@@ -155,7 +156,7 @@ def _fill(es: Elasticsearch, settings: Settings, target: str, items: Iterable[Tr
     from pipeline.ingest import FailureSink, divert_failures
 
     sink = FailureSink(report, settings, es=es)
-    for outcome in es_index.index_records(es, divert_failures(items, sink), index=target, settings=settings):
+    for outcome in writer.index_records(es, divert_failures(items, sink), index=target, settings=settings):
         if report.count_outcome(outcome.status):
             sink(Failure(source=outcome.source or outcome.doc_id, stage="index", reason=outcome.reason or "refused"))
 
@@ -179,8 +180,8 @@ def rebuild(
     from pipeline.ingest import transform
 
     alias = alias or settings.index_alias
-    es_index.ensure_index(es, settings, alias=alias)
-    old = es_index.write_index(es, alias)
+    design.ensure_index(es, settings, alias=alias)
+    old = design.write_index(es, alias)
     report = RunReport(name="reindex")
     new = create_next_index(es, settings, alias, put_template=False)  # ensure_index just put it
     if pages is None:
@@ -206,7 +207,7 @@ def rebuild(
 def rollback(es: Elasticsearch, settings: Settings, *, alias: str | None = None, to: str | None = None) -> tuple[str, str]:
     """Move the alias back to the previous kept version (or to ``to``); return (from, to)."""
     alias = alias or settings.index_alias
-    current = es_index.write_index(es, alias)
+    current = design.write_index(es, alias)
     if current is None:
         raise ConfigError(f"alias {alias!r} points nowhere")
     if to is None:

@@ -27,7 +27,7 @@ def _with_language_subfields(fields: dict[str, int], config_dir: Path | None) ->
     The sub-fields exist only on nodes with the overlay's analyzers; Elasticsearch skips
     unmapped fields in a multi_match, so the same query works on both kinds of node.
     """
-    from pipeline.store.writer import OVERLAY_FILE, load_config_json
+    from pipeline.store.design import OVERLAY_FILE, load_config_json
 
     overlay = load_config_json(config_dir or DEFAULT_CONFIG_DIR, OVERLAY_FILE)["fields"]
     names: list[str] = []

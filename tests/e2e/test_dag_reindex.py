@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from pipeline.store import writer as es_index
+from pipeline.store import design
 from pipeline.ingest import ingest_folder
 from pipeline.settings import Settings
 
@@ -19,7 +19,7 @@ def test_reindex_dag_builds_checks_and_swaps(dagbag, es, es_url, index_alias, mo
 
     run = dagbag.get_dag("mfa_reindex").test()
     assert run.state == "success"
-    assert es_index.alias_indices(es, index_alias) == {f"{index_alias}-v2": {"is_write_index": True}}
+    assert design.alias_indices(es, index_alias) == {f"{index_alias}-v2": {"is_write_index": True}}
     assert es.count(index=index_alias)["count"] == n_docs
     assert es.indices.exists(index=f"{index_alias}-v1")
 
@@ -37,4 +37,4 @@ def test_reindex_dag_refuses_to_swap_to_a_smaller_index(dagbag, es, es_url, inde
     assert run.state == "failed"
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["build"] == "success" and states["check"] == "failed" and states["swap"] != "success"
-    assert es_index.write_index(es, index_alias) == f"{index_alias}-v1"
+    assert design.write_index(es, index_alias) == f"{index_alias}-v1"

@@ -8,7 +8,9 @@ from datetime import datetime
 
 import pytest
 
-from pipeline.store import writer as es_index
+from pipeline.store import deadletter
+from pipeline.store import design
+from pipeline.store import writer
 from pipeline.records import MOSCOW, Failure, Transcript, Turn
 
 
@@ -42,20 +44,20 @@ def outcomes_by_status(outcomes) -> dict[str, int]:
 
 
 def test_ensure_index_creates_v1_behind_a_write_alias_and_is_idempotent(es, settings, index_alias):
-    assert es_index.ensure_index(es, settings) == index_alias
-    assert es_index.ensure_index(es, settings) == index_alias  # second call: no error, nothing new
-    behind = es_index.alias_indices(es, index_alias)
+    assert design.ensure_index(es, settings) == index_alias
+    assert design.ensure_index(es, settings) == index_alias  # second call: no error, nothing new
+    behind = design.alias_indices(es, index_alias)
     assert behind == {f"{index_alias}-v1": {"is_write_index": True}}
-    tpl = es.indices.get_index_template(name=es_index.template_name(index_alias))["index_templates"][0]
+    tpl = es.indices.get_index_template(name=design.template_name(index_alias))["index_templates"][0]
     assert tpl["index_template"]["index_patterns"] == [f"{index_alias}-v*"]
     assert tpl["index_template"]["version"] == 1
 
 
 def test_mappings_are_exactly_as_declared(es, settings, index_alias):
-    es_index.ensure_index(es, settings)
-    with_languages = es_index.node_has_language_analyzers(es, settings)
+    design.ensure_index(es, settings)
+    with_languages = design.node_has_language_analyzers(es, settings)
     stored = es.indices.get_mapping(index=f"{index_alias}-v1")[f"{index_alias}-v1"]["mappings"]
-    assert stored == es_index.declared_mappings(settings, with_languages=with_languages)
+    assert stored == design.declared_mappings(settings, with_languages=with_languages)
     assert stored["dynamic"] == "strict"
     assert stored["properties"]["turns"]["type"] == "nested"
     # the overlay is only there when the node can analyse English and Russian
@@ -63,33 +65,33 @@ def test_mappings_are_exactly_as_declared(es, settings, index_alias):
 
 
 def test_declared_overlay_adds_language_subfields_to_title_body_and_turn_text(settings):
-    mappings = es_index.declared_mappings(settings, with_languages=True)
+    mappings = design.declared_mappings(settings, with_languages=True)
     props = mappings["properties"]
     for field in (props["title"], props["body"], props["turns"]["properties"]["text"]):
         assert field["fields"]["en"]["analyzer"] == "english"
         assert field["fields"]["ru"]["analyzer"] == "russian"
-    assert "fields" not in es_index.declared_mappings(settings, with_languages=False)["properties"]["body"]
+    assert "fields" not in design.declared_mappings(settings, with_languages=False)["properties"]["body"]
 
 
 def test_reingest_skips_unchanged_and_an_edit_updates_in_place(es, settings, index_alias):
-    alias = es_index.ensure_index(es, settings)
+    alias = design.ensure_index(es, settings)
     settings.bulk_chunk_size = 7  # several chunks, one short
     records = [make_record(n) for n in range(20)]
 
-    first = list(es_index.index_records(es, records, index=alias, settings=settings))
+    first = list(writer.index_records(es, records, index=alias, settings=settings))
     assert outcomes_by_status(first) == {"created": 20}
     assert [o.doc_id for o in first] == [r.doc_id for r in records]
-    es_index.refresh(es, alias)
+    design.refresh(es, alias)
     assert es.count(index=alias)["count"] == 20
 
-    second = list(es_index.index_records(es, records, index=alias, settings=settings))
+    second = list(writer.index_records(es, records, index=alias, settings=settings))
     assert outcomes_by_status(second) == {"unchanged": 20}
 
     edited = records[:]
     edited[3] = make_record(3, body="Sergey Lavrov spoke about item 3, edited later.")
-    third = list(es_index.index_records(es, edited, index=alias, settings=settings))
+    third = list(writer.index_records(es, edited, index=alias, settings=settings))
     assert outcomes_by_status(third) == {"unchanged": 19, "updated": 1}
-    es_index.refresh(es, alias)
+    design.refresh(es, alias)
     assert es.count(index=alias)["count"] == 20
     doc = es.get(index=alias, id=records[3].doc_id)["_source"]
     assert doc["content_hash"] == edited[3].content_hash
@@ -102,21 +104,21 @@ def test_a_document_the_mapping_refuses_fails_with_the_reason_and_the_rest_go_in
     class WithUnmappedField(Transcript):
         sentiment: str = "positive"
 
-    alias = es_index.ensure_index(es, settings)
+    alias = design.ensure_index(es, settings)
     good = make_record(1)
     bad = WithUnmappedField(**make_record(2).model_dump(exclude={"word_count", "content_hash"}))
-    outcomes = {o.doc_id: o for o in es_index.index_records(es, [good, bad], index=alias, settings=settings)}
+    outcomes = {o.doc_id: o for o in writer.index_records(es, [good, bad], index=alias, settings=settings)}
     assert outcomes[good.doc_id].status == "created"
     assert outcomes[bad.doc_id].status == "failed"
     assert "strict_dynamic_mapping_exception" in outcomes[bad.doc_id].reason
     assert outcomes[bad.doc_id].source == "test#2"
-    es_index.refresh(es, alias)
+    design.refresh(es, alias)
     assert es.count(index=alias)["count"] == 1
 
 
 def test_busy_index_429_is_retried_until_it_accepts(es, settings, index_alias):
-    alias = es_index.ensure_index(es, settings)
-    concrete = es_index.write_index(es, alias)
+    alias = design.ensure_index(es, settings)
+    concrete = design.write_index(es, alias)
     es.indices.put_settings(index=concrete, settings={"index.blocks.read_only_allow_delete": True})
 
     def unblock_later():
@@ -126,15 +128,15 @@ def test_busy_index_429_is_retried_until_it_accepts(es, settings, index_alias):
     thread = threading.Thread(target=unblock_later)
     thread.start()
     try:
-        outcomes = list(es_index.index_records(es, [make_record(n) for n in range(5)], index=alias,
-                                               settings=settings, max_retries=8))
+        outcomes = list(writer.index_records(es, [make_record(n) for n in range(5)], index=alias,
+                                               settings=settings))
     finally:
         thread.join()
     assert outcomes_by_status(outcomes) == {"created": 5}
 
 
 def test_dead_letter_sink_keeps_reason_and_raw_input(es, settings, index_alias):
-    sink = es_index.dead_letter_sink(es, settings)
+    sink = deadletter.dead_letter_sink(es, settings)
     raw = "Заголовок без даты\n".encode() * 10
     failure = Failure(source="dump/001.txt", stage="validate", reason="published_at: Field required",
                       url="https://mid.ru/en/x/1/", raw=raw)
@@ -154,4 +156,4 @@ def test_dead_letter_sink_keeps_reason_and_raw_input(es, settings, index_alias):
 def test_a_concrete_index_where_the_alias_belongs_is_refused(es, settings, index_alias):
     es.indices.create(index=index_alias)
     with pytest.raises(Exception, match="concrete index"):
-        es_index.ensure_index(es, settings)
+        design.ensure_index(es, settings)

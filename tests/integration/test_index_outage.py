@@ -12,7 +12,9 @@ import uuid
 
 import pytest
 
-from pipeline.store import writer as es_index
+from pipeline.store import client as es_client
+from pipeline.store import design
+from pipeline.store import writer
 from pipeline.errors import IndexingError
 from pipeline.settings import Settings
 
@@ -35,8 +37,8 @@ def outage_setup(private_node, tmp_path):
     alias = f"mfa-test-outage-{uuid.uuid4().hex[:8]}"
     settings = Settings(es_url=private_node.url, index_alias=alias, deadletter_index=f"{alias}-deadletter",
                         state_dir=tmp_path / "state", bulk_chunk_size=100)
-    es = es_index.connect(settings)
-    es_index.ensure_index(es, settings)
+    es = es_client.connect(settings)
+    design.ensure_index(es, settings)
     records = [make_record(n, body=f"Transcript {n}: " + "words of the minister " * (n % 7 + 1)) for n in range(N_DOCS)]
     expected = {r.doc_id: r.content_hash for r in records}
     assert len(expected) == N_DOCS
@@ -45,7 +47,7 @@ def outage_setup(private_node, tmp_path):
         names = list(es.indices.get(index=f"{alias}-v*", expand_wildcards="all").body)
         if names:
             es.indices.delete(index=",".join(names))
-        es.indices.delete_index_template(name=es_index.template_name(alias))
+        es.indices.delete_index_template(name=design.template_name(alias))
     es.close()
 
 
@@ -60,7 +62,7 @@ def test_run_rides_out_a_restart_and_ends_with_exactly_the_expected_documents(pr
     es, settings, records, expected = outage_setup
     outcomes = []
     restart = threading.Thread(target=private_node.start)
-    for outcome in es_index.index_records(es, records, index=settings.index_alias, settings=settings, retry_for=180):
+    for outcome in writer.index_records(es, records, index=settings.index_alias, settings=settings, retry_window=180):
         outcomes.append(outcome)
         if len(outcomes) == STOP_AFTER:
             private_node.stop()
@@ -72,7 +74,7 @@ def test_run_rides_out_a_restart_and_ends_with_exactly_the_expected_documents(pr
     assert all(o.status in ("created", "updated") for o in outcomes), [o for o in outcomes if o.status == "failed"][:3]
     assert stored_hashes(es, settings.index_alias) == expected
 
-    again = list(es_index.index_records(es, records, index=settings.index_alias, settings=settings))
+    again = list(writer.index_records(es, records, index=settings.index_alias, settings=settings))
     assert {o.status for o in again} == {"unchanged"}
     assert es.count(index=settings.index_alias)["count"] == N_DOCS
 
@@ -81,8 +83,8 @@ def test_run_that_gives_up_fails_clearly_and_the_rerun_completes_exactly(private
     es, settings, records, expected = outage_setup
     acknowledged = []
     with pytest.raises(IndexingError, match="did not answer"):
-        for outcome in es_index.index_records(es, records, index=settings.index_alias, settings=settings,
-                                              retry_for=3):
+        for outcome in writer.index_records(es, records, index=settings.index_alias, settings=settings,
+                                              retry_window=3):
             acknowledged.append(outcome)
             if len(acknowledged) == STOP_AFTER:
                 private_node.stop()
@@ -91,7 +93,7 @@ def test_run_that_gives_up_fails_clearly_and_the_rerun_completes_exactly(private
 
     # what was acknowledged before the outage is stored; the re-run skips it and adds the rest
     assert set(stored_hashes(es, settings.index_alias)) >= {o.doc_id for o in acknowledged}
-    rerun = list(es_index.index_records(es, records, index=settings.index_alias, settings=settings))
+    rerun = list(writer.index_records(es, records, index=settings.index_alias, settings=settings))
     statuses = {}
     for o in rerun:
         statuses[o.status] = statuses.get(o.status, 0) + 1

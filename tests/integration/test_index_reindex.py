@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.store import writer as es_index
+from pipeline.store import design
 from pipeline.store import reindex
 from pipeline.ingest import ingest_folder
 
@@ -23,15 +23,15 @@ def test_rebuild_from_the_current_index_swaps_the_alias_and_rollback_goes_back(e
     assert (result.old_index, result.new_index) == (f"{index_alias}-v1", f"{index_alias}-v2")
     assert result.check == "ok" and result.swapped
     assert result.old_count == result.new_count == len(before)
-    assert es_index.alias_indices(es, index_alias) == {f"{index_alias}-v2": {"is_write_index": True}}
+    assert design.alias_indices(es, index_alias) == {f"{index_alias}-v2": {"is_write_index": True}}
     assert hashes(es, index_alias) == before
     assert es.indices.exists(index=f"{index_alias}-v1")  # kept for rollback
 
     # the new index has the current mapping; writes through the alias go to it
-    assert es_index.write_index(es, index_alias) == f"{index_alias}-v2"
+    assert design.write_index(es, index_alias) == f"{index_alias}-v2"
 
     assert reindex.rollback(es, settings) == (f"{index_alias}-v2", f"{index_alias}-v1")
-    assert es_index.alias_indices(es, index_alias) == {f"{index_alias}-v1": {"is_write_index": True}}
+    assert design.alias_indices(es, index_alias) == {f"{index_alias}-v1": {"is_write_index": True}}
 
     third = reindex.rebuild(es, settings)
     assert third.new_index == f"{index_alias}-v3"  # never reuses a kept version's name
@@ -56,7 +56,7 @@ def test_a_failed_check_leaves_the_alias_where_it_was(es, settings, index_alias,
     result = reindex.rebuild(es, settings, pages=reindex.archive_pages([half]))
     assert not result.swapped
     assert "fewer than" in result.check and result.new_count == 2
-    assert es_index.write_index(es, index_alias) == f"{index_alias}-v1"
+    assert design.write_index(es, index_alias) == f"{index_alias}-v1"
 
     lenient = reindex.rebuild(es, settings, pages=reindex.archive_pages([half]), min_ratio=0.2)
     assert lenient.swapped and lenient.new_index == f"{index_alias}-v3"
@@ -119,7 +119,7 @@ def test_a_rebuild_refuses_to_swap_when_the_old_index_took_writes_during_the_bui
     result = reindex.rebuild(es, settings, pages=pages_while_a_crawl_writes(), min_ratio=0.5)
     assert not result.swapped
     assert f"{index_alias}-v1 received {len(dumps) - 3} writes after the build started" in result.check
-    assert es_index.write_index(es, index_alias) == f"{index_alias}-v1"
+    assert design.write_index(es, index_alias) == f"{index_alias}-v1"
     assert es.count(index=index_alias)["count"] == len(dumps)
 
     quiet = reindex.rebuild(es, settings, min_ratio=0.5)  # nothing writes now: the swap goes ahead

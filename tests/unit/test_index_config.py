@@ -7,7 +7,7 @@ import json
 import shutil
 from datetime import datetime, timezone
 
-from pipeline.store import writer as es_index
+from pipeline.store import design
 from pipeline.store import search
 from pipeline.store.deadletter import MAX_RAW_BYTES, DeadLetterFile, failure_document
 from pipeline.records import Failure
@@ -35,7 +35,7 @@ def test_the_dead_letter_file_holds_the_document_the_dead_letter_index_gets(tmp_
 def test_search_fields_follow_the_language_overlay(tmp_path):
     config = tmp_path / "config"
     shutil.copytree(REPO_ROOT / "config" / "elasticsearch", config / "elasticsearch")
-    overlay_path = config / "elasticsearch" / es_index.OVERLAY_FILE
+    overlay_path = config / "elasticsearch" / design.OVERLAY_FILE
     overlay = json.loads(overlay_path.read_text())
     overlay["fields"]["title"]["fr"] = {"type": "text", "analyzer": "french"}
     overlay["fields"]["turns.text"] = {"de": {"type": "text", "analyzer": "german"}}
@@ -52,16 +52,16 @@ def test_search_fields_follow_the_language_overlay(tmp_path):
 def test_config_reads_are_cached_but_see_an_edited_file(tmp_path):
     path = tmp_path / "x.json"
     path.write_text('{"_comment": "c", "a": 1}')
-    first = es_index._load_json(path)
+    first = design._load_json(path)
     first["a"] = 99  # a caller changing its copy does not change the cache
-    assert es_index._load_json(path) == {"a": 1}
-    hits = es_index._read_json.cache_info().hits
-    es_index._load_json(path)
-    assert es_index._read_json.cache_info().hits == hits + 1
+    assert design._load_json(path) == {"a": 1}
+    hits = design._read_json.cache_info().hits
+    design._load_json(path)
+    assert design._read_json.cache_info().hits == hits + 1
     path.write_text('{"a": 2, "b": 3}')
     import os
     os.utime(path, ns=(0, 10**18))  # a different mtime even on coarse clocks
-    assert es_index._load_json(path) == {"a": 2, "b": 3}
+    assert design._load_json(path) == {"a": 2, "b": 3}
 
 
 def test_count_outcome_counts_and_tells_a_failure():

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipeline.store import writer as es_index
+from pipeline.store import design
 from pipeline.store import kibana
 from pipeline.errors import ConfigError
 from pipeline.settings import Settings
@@ -74,7 +74,7 @@ def test_ids_are_unique_and_every_reference_resolves(objects):
 
 @pytest.mark.parametrize("with_languages", [False, True])
 def test_every_field_the_objects_use_exists_in_the_mapping_with_a_fitting_type(objects, with_languages):
-    mappings = es_index.declared_mappings(Settings(), with_languages=with_languages)
+    mappings = design.declared_mappings(Settings(), with_languages=with_languages)
     used = list(kibana.referenced_fields(objects))
     assert len(used) >= 10
     for obj_id, field, usage in used:
@@ -87,7 +87,7 @@ def test_every_field_the_objects_use_exists_in_the_mapping_with_a_fitting_type(o
 
 
 def test_field_lookup_refuses_unknown_fields():
-    mappings = es_index.declared_mappings(Settings(), with_languages=False)
+    mappings = design.declared_mappings(Settings(), with_languages=False)
     assert field_mapping(mappings, "turns.speaker.lower")["normalizer"] == "lowercase_normalizer"
     assert field_mapping(mappings, "title.keyword")["type"] == "keyword"
     assert field_mapping(mappings, "speaker") is None

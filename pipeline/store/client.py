@@ -1,0 +1,38 @@
+"""Stage store: the Elasticsearch client, built once from the settings.
+
+Reads go through the client's own retries (busy or unavailable answers, timeouts);
+writes switch those off and go through the one write policy in ``writer.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from pipeline.settings import Settings
+
+# Statuses worth another try: the node is busy or a shard is briefly unavailable.
+RETRY_STATUSES = (429, 502, 503, 504)
+
+
+def connect(settings: Settings) -> Elasticsearch:
+    """A client for the node in ``settings``; its retries (busy/unavailable answers, timeouts) serve reads."""
+    auth: dict[str, Any] = {}
+    if settings.es_api_key is not None:
+        auth["api_key"] = settings.es_api_key.get_secret_value()
+    elif settings.es_username:
+        password = settings.es_password.get_secret_value() if settings.es_password else ""
+        auth["basic_auth"] = (settings.es_username, password)
+    options: dict[str, Any] = {}
+    if settings.es_url.startswith("https"):
+        options["verify_certs"] = settings.es_verify_certs
+    return Elasticsearch(
+        settings.es_url,
+        request_timeout=settings.es_request_timeout,
+        retry_on_status=RETRY_STATUSES,
+        retry_on_timeout=True,
+        max_retries=3,
+        **auth,
+        **options,
+    )

@@ -1,0 +1,174 @@
+"""Stage store: the index design, read from config/elasticsearch/.
+
+The composable template of the transcripts index (with the language overlay where
+the node has the analyzers), versioned concrete indices ``<alias>-vN`` behind the
+read/write alias, and the small indices of the pipeline's own (dead letters, crawl
+ledger) created from their mappings. Nothing here writes documents.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import logging
+from pathlib import Path
+
+from elasticsearch import ApiError, Elasticsearch
+
+from pipeline.errors import ConfigError
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_FILE = "transcripts.template.json"
+OVERLAY_FILE = "transcripts.language-overlay.json"
+DEADLETTER_FILE = "deadletter.template.json"
+
+
+@functools.lru_cache(maxsize=32)
+def _read_json(path: Path, _mtime_ns: int) -> dict:
+    # parsed once per file version: ensure_index runs per run and per DAG task and needs it several times
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    return {k: v for k, v in data.items() if not k.startswith("_comment")}
+
+
+def _load_json(path: Path) -> dict:
+    """A config/elasticsearch/ file without its _comment keys; a copy the caller may change."""
+    try:
+        mtime_ns = Path(path).stat().st_mtime_ns
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    return copy.deepcopy(_read_json(Path(path), mtime_ns))
+
+
+def load_config_json(settings_or_dir: Settings | Path, name: str) -> dict:
+    """``config/elasticsearch/<name>`` of these settings (or of this config folder)."""
+    config_dir = settings_or_dir.config_dir if isinstance(settings_or_dir, Settings) else Path(settings_or_dir)
+    return _load_json(config_dir / "elasticsearch" / name)
+
+
+def create_index_if_missing(es: Elasticsearch, name: str, body: dict) -> bool:
+    """Create ``name`` with the body's settings and mappings; True when created here, False when it existed
+    (also when a parallel run created it between the check and the create)."""
+    if es.indices.exists(index=name):
+        return False
+    try:
+        es.indices.create(index=name, settings=body.get("settings"), mappings=body.get("mappings"))
+    except ApiError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
+        return False
+    return True
+
+
+def load_template(settings: Settings) -> dict:
+    """The declared template body (without index_patterns and language overlay)."""
+    return load_config_json(settings, TEMPLATE_FILE)
+
+
+def load_overlay(settings: Settings) -> dict:
+    return load_config_json(settings, OVERLAY_FILE)
+
+
+def _field_at(properties: dict, dotted: str) -> dict:
+    node: dict = {"properties": properties}
+    for part in dotted.split("."):
+        try:
+            node = node["properties"][part]
+        except KeyError:
+            raise ConfigError(f"language overlay names {dotted!r}, which the base mapping lacks") from None
+    return node
+
+
+def declared_mappings(settings: Settings, *, with_languages: bool) -> dict:
+    """The mappings exactly as declared in config: the base, plus the overlay when asked."""
+    mappings = copy.deepcopy(load_template(settings)["template"]["mappings"])
+    if with_languages:
+        for dotted, subfields in load_overlay(settings)["fields"].items():
+            field = _field_at(mappings["properties"], dotted)
+            field.setdefault("fields", {}).update(copy.deepcopy(subfields))
+    return mappings
+
+
+def node_modules(es: Elasticsearch) -> set[str]:
+    """Modules and plugins present on every node of the cluster."""
+    nodes = es.nodes.info(metric="plugins").body.get("nodes", {})
+    per_node = [
+        {m["name"] for m in node.get("modules", [])} | {p["name"] for p in node.get("plugins", [])}
+        for node in nodes.values()
+    ]
+    return set.intersection(*per_node) if per_node else set()
+
+
+def node_has_language_analyzers(es: Elasticsearch, settings: Settings) -> bool:
+    return load_overlay(settings).get("requires_module", "analysis-common") in node_modules(es)
+
+
+def template_name(alias: str) -> str:
+    return f"{alias}-template"
+
+
+def versioned_name(alias: str, version: int) -> str:
+    return f"{alias}-v{version}"
+
+
+def template_body(es: Elasticsearch, settings: Settings, alias: str) -> dict:
+    """The composable template to put for ``alias``, fitted to what the node supports."""
+    body = load_template(settings)
+    body["index_patterns"] = [f"{alias}-v*"]
+    body["template"]["mappings"] = declared_mappings(settings, with_languages=node_has_language_analyzers(es, settings))
+    body.setdefault("_meta", {})["alias"] = alias
+    return body
+
+
+def put_template(es: Elasticsearch, settings: Settings, alias: str) -> dict:
+    body = template_body(es, settings, alias)
+    es.indices.put_index_template(name=template_name(alias), **body)
+    return body
+
+
+def alias_indices(es: Elasticsearch, alias: str) -> dict[str, dict]:
+    """Concrete indices behind ``alias`` with their alias properties ({} when none)."""
+    if not es.indices.exists_alias(name=alias):
+        return {}
+    found = es.indices.get_alias(name=alias).body
+    return {name: info["aliases"][alias] for name, info in found.items()}
+
+
+def write_index(es: Elasticsearch, alias: str) -> str | None:
+    """The concrete index writes through ``alias`` land in."""
+    indices = alias_indices(es, alias)
+    if len(indices) == 1:
+        return next(iter(indices))
+    for name, props in indices.items():
+        if props.get("is_write_index"):
+            return name
+    return None
+
+
+def ensure_index(es: Elasticsearch, settings: Settings, *, alias: str | None = None) -> str:
+    """Put the template, create ``<alias>-v<version>`` behind the alias if missing; return the alias."""
+    alias = alias or settings.index_alias
+    body = put_template(es, settings, alias)
+    if es.indices.exists_alias(name=alias):
+        return alias
+    if es.indices.exists(index=alias):
+        raise ConfigError(f"{alias!r} is a concrete index, not an alias; rename or delete it first")
+    first = versioned_name(alias, int(body.get("version", 1)))
+    try:
+        es.indices.create(index=first, aliases={alias: {"is_write_index": True}})
+    except ApiError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
+        # Another run created it between our check and now; make sure it carries the alias.
+        es.indices.update_aliases(actions=[{"add": {"index": first, "alias": alias, "is_write_index": True}}])
+    log.info("created %s behind alias %s", first, alias)
+    return alias
+
+
+def refresh(es: Elasticsearch, index: str) -> None:
+    es.indices.refresh(index=index)
