@@ -97,7 +97,7 @@ def write_warc(path: Path, n: int) -> int:
 
 def child_replay(warc: Path, alias: str) -> dict:
     from pipeline.profile import get_profile
-    from pipeline.store.reindex import archive_pages
+    from pipeline.sources.archive import archive_pages
     from pipeline.report import RunReport
     from pipeline.ingest import ingest
 
@@ -108,8 +108,9 @@ def child_replay(warc: Path, alias: str) -> dict:
     design.ensure_index(es, settings)
     samples: list[float] = []
     t0 = time.perf_counter()
-    report = ingest(rss_sampled(archive_pages([warc], profile=profile), samples), settings=settings,
-                    profile=profile, es=es, report=RunReport(name="replay-bench"))
+    pages = archive_pages([warc], max_bytes=settings.max_page_bytes, profile=profile)
+    report = ingest(rss_sampled(pages, samples), settings=settings, profile=profile, es=es,
+                    report=RunReport(name="replay-bench"))
     seconds = time.perf_counter() - t0
     # With extract_workers > 1 the extraction processes count too: their RSS is in the samples.
     own_peak = peak_rss_mb()

@@ -1,6 +1,6 @@
 """DAG mfa_archive_ingest: index a folder of saved pages (text dumps or HTML) into Elasticsearch.
 
-Thin wiring only: the work is pipeline.ingest.ingest_folder. Idempotent (stable
+Thin wiring only: the work is pipeline.ingest.ingest_archive. Idempotent (stable
 document ids), so a retried task or a second run never duplicates documents.
 Params: ``path`` (folder, relative to the project folder or absolute) and
 ``index`` (write target; default the read alias).
@@ -32,10 +32,10 @@ from mfa_airflow import INDEX_WRITES_POOL, log_report, resolve_input_path, setti
 def mfa_archive_ingest():
     @task(pool=INDEX_WRITES_POOL)  # one slot: never beside a reindex (see mfa_airflow)
     def ingest_archive(params: dict | None = None) -> dict:
-        from pipeline.ingest import ingest_folder
+        from pipeline.ingest import ingest_archive as run_ingest
 
         settings = settings_from_airflow()
-        report = ingest_folder(resolve_input_path(params["path"]), settings=settings, index=params["index"])
+        report = run_ingest(resolve_input_path(params["path"]), settings=settings, index=params["index"])
         return log_report(report)
 
     @task

@@ -1,6 +1,6 @@
 """DAG mfa_reindex: blue/green rebuild of the index, checked before the alias swaps.
 
-build (pipeline.store.reindex.rebuild with swap=False: a new ``<alias>-vN+1`` from the
+build (pipeline.rebuild.rebuild with swap=False: a new ``<alias>-vN+1`` from the
 current index, or from ``archive_inputs``, with the current code and mapping,
 and its check: document counts, min_ratio, no write to the old index since the
 build started) -> check (fails the run on the build's verdict) -> swap the alias
@@ -41,17 +41,13 @@ def mfa_reindex():
     # a half-built index is left for inspection; a new run builds the next version
     @task(retries=0, pool=INDEX_WRITES_POOL, pool_slots=INDEX_WRITES_SLOTS)
     def build(params: dict | None = None) -> dict:
+        from pipeline.rebuild import rebuild
         from pipeline.store.client import connect
-        from pipeline.profile import get_profile
-        from pipeline.store.reindex import archive_pages, rebuild
 
         settings = settings_from_airflow()
-        pages = None
-        if params["archive_inputs"]:
-            pages = archive_pages([resolve_input_path(p) for p in params["archive_inputs"]],
-                                  profile=get_profile(settings.site_profile_path))
+        archive = [resolve_input_path(p) for p in params["archive_inputs"] or []] or None
         with connect(settings) as es:
-            result = rebuild(es, settings, pages=pages, min_ratio=params["min_ratio"], swap=False)
+            result = rebuild(es, settings, archive=archive, min_ratio=params["min_ratio"], swap=False)
         log_report(result.report)
         return {k: v for k, v in result.as_dict().items() if k != "report"}
 

@@ -1,9 +1,12 @@
-"""Stage run: wires sources -> extract -> index as one stream and keeps the report.
+"""The one ingest path: Pages (and Failures) -> extract -> store, with the run report.
 
-Every input either becomes an indexed document or a Failure that goes to the
-dead-letter stores (a JSON-lines file, and the dead-letter index) and to the run
-report; one bad input never stops the run. Memory stays bounded: each stage is a
-generator and the indexer sends fixed-size bulk chunks.
+Every way in goes through the ``Ingestor``: ``ingest`` of saved pages, ``replay`` of
+WARC files, backfill partitions, the crawler (batch by batch) and the blue/green
+rebuild (pipeline/rebuild.py). Every input either becomes an indexed document or a
+Failure that goes to the dead-letter stores (a JSON-lines file, and the dead-letter
+index) and to the run report, through one outcome loop; one bad input never stops
+the run. Memory stays bounded: each stage is a generator and the writer sends
+fixed-size bulk chunks.
 """
 
 from __future__ import annotations
@@ -15,22 +18,21 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from pipeline.store import client as es_client
-from pipeline.store import deadletter
-from pipeline.store import design
-from pipeline.store import writer
-from pipeline.store.deadletter import DeadLetterFile
 from pipeline.errors import PipelineError
 from pipeline.extract.extractor import extract_record
 from pipeline.profile import SiteProfile, get_profile
 from pipeline.records import Failure, Page, Transcript
 from pipeline.report import RunReport
 from pipeline.settings import Settings, get_settings
-from pipeline.sources import iter_dump_folder
+from pipeline.sources.archive import archive_pages
+from pipeline.store import client as es_client
+from pipeline.store import deadletter, design, writer
 
 log = logging.getLogger(__name__)
 
-Item = Page | Failure
+# What the ingest path takes: raw pages, failures of the sources, and records that are
+# already valid (a rebuild from the current index re-validates stored documents).
+Item = Page | Failure | Transcript
 
 
 def extract_or_failure(page: Page, profile: SiteProfile) -> Transcript | Failure:
@@ -62,7 +64,7 @@ def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | N
             continue
         if report is not None:
             report.read += 1
-        record = extract_or_failure(item, profile)
+        record = item if isinstance(item, Transcript) else extract_or_failure(item, profile)
         if report is not None and isinstance(record, Transcript):
             report.extracted += 1
         yield record
@@ -81,7 +83,8 @@ def _init_worker(profile: SiteProfile) -> None:
 def _extract_batch(batch: list[Item]) -> list[tuple[bool, Transcript | Failure]]:
     """(was a page, outcome) per item, in order; Failures go through untouched."""
     assert _worker_profile is not None
-    return [(False, item) if isinstance(item, Failure) else (True, extract_or_failure(item, _worker_profile))
+    return [(False, item) if isinstance(item, Failure)
+            else (True, item if isinstance(item, Transcript) else extract_or_failure(item, _worker_profile))
             for item in batch]
 
 
@@ -153,7 +156,7 @@ class FailureSink:
 
     def __init__(self, report: RunReport, settings: Settings, es=None, echo: Callable[[str], None] | None = None):
         self.report = report
-        self.file = DeadLetterFile(settings.deadletter_dir, report.name)
+        self.file = deadletter.DeadLetterFile(settings.deadletter_dir, report.name)
         self.index_sink = deadletter.dead_letter_sink(es, settings) if es is not None else None
         self.echo = echo
 
@@ -171,12 +174,16 @@ class Ingestor:
 
     Built once per run: one failure sink (one dead-letter file, named in the report),
     one dead-letter index check, one extraction pool when ``extract_workers`` > 1.
-    ``close()`` refreshes the index and finishes the report once, and closes the
-    Elasticsearch client when the Ingestor opened it.
+    ``index`` is the alias to write through (default: ``settings.index_alias``); it is
+    given the index design when missing (``design.ensure_index``: ``NAME-v1`` behind
+    the alias ``NAME``, never an index Elasticsearch makes up). ``prepared=True`` says
+    the caller already did that, or writes to a concrete index it just created from the
+    template (the rebuild). ``close()`` refreshes the index and finishes the report
+    once, and closes the Elasticsearch client when the Ingestor opened it.
     """
 
     def __init__(self, *, settings: Settings | None = None, profile: SiteProfile | None = None,
-                 index: str | None = None, report: RunReport | None = None, es=None,
+                 index: str | None = None, prepared: bool = False, report: RunReport | None = None, es=None,
                  echo: Callable[[str], None] | None = None):
         self.settings = settings or get_settings()
         self.profile = profile or get_profile(self.settings.site_profile_path)
@@ -185,14 +192,15 @@ class Ingestor:
         self.es = es if es is not None else es_client.connect(self.settings)
         self._pool: ProcessPoolExecutor | None = None
         try:
-            self.target = index or design.ensure_index(self.es, self.settings)
+            target = index or self.settings.index_alias
+            self.target = target if prepared else design.ensure_index(self.es, self.settings, alias=target)
             self.sink = FailureSink(self.report, self.settings, es=self.es, echo=echo)
         except BaseException:
             self._release()
             raise
 
     def ingest(self, items: Iterable[Item]) -> None:
-        """Extract and index one batch of pages (and pass its Failures to the sink)."""
+        """Extract and index one batch of items (and pass its Failures to the sink)."""
         workers = self.settings.extract_workers
         if workers > 1 and self._pool is None:
             self._pool = make_pool(self.profile, workers)
@@ -232,29 +240,23 @@ class Ingestor:
             self._release()
 
 
-def ingest(
-    items: Iterable[Item],
-    *,
-    settings: Settings | None = None,
-    profile: SiteProfile | None = None,
-    index: str | None = None,
-    report: RunReport | None = None,
-    es=None,
-    echo: Callable[[str], None] | None = None,
-) -> RunReport:
-    """Run pages through extraction into Elasticsearch in one go; return the report.
+def ingest(items: Iterable[Item], **kwargs) -> RunReport:
+    """Run items through extraction into Elasticsearch in one go; return the report.
 
-    ``index`` is the write target (default: the read alias, created with its
-    first versioned index from the template when missing). A client opened here
-    is closed here.
+    Keyword arguments are the Ingestor's (``settings``, ``profile``, ``index``,
+    ``prepared``, ``report``, ``es``, ``echo``). A client opened here is closed here.
     """
-    ingestor = Ingestor(settings=settings, profile=profile, index=index, report=report, es=es, echo=echo)
+    ingestor = Ingestor(**kwargs)
     with ingestor:
         ingestor.ingest(items)
     return ingestor.report
 
 
-def ingest_folder(path: Path | str | Iterable[Path | str], **kwargs) -> RunReport:
-    """Ingest a folder of text dumps or saved HTML pages (the bundled sample, old scrapes)."""
+def ingest_archive(paths: Path | str | Iterable[Path | str], **kwargs) -> RunReport:
+    """Ingest archive inputs: text-dump folders or files, WARC files and folders of them
+    (``ingest``, ``replay`` and the archive partitions of a backfill all come here)."""
+    settings = kwargs.get("settings") or get_settings()
+    profile = kwargs.get("profile") or get_profile(settings.site_profile_path)
+    kwargs.update(settings=settings, profile=profile)
     kwargs.setdefault("report", RunReport(name="archive-ingest"))
-    return ingest(iter_dump_folder(path), **kwargs)
+    return ingest(archive_pages(paths, max_bytes=settings.max_page_bytes, profile=profile), **kwargs)

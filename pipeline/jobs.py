@@ -23,6 +23,7 @@ from typing import Iterable
 from elasticsearch import Elasticsearch
 
 from pipeline.report import RunReport
+from pipeline.sources.warc import expand_archive_inputs
 from pipeline.settings import Settings
 
 def _as_date(value: date | datetime | str) -> date:
@@ -50,7 +51,6 @@ def month_partitions(since: date | str, until: date | str) -> list[dict]:
 
 def archive_partitions(inputs: Iterable[str | Path]) -> list[dict]:
     """One partition per WARC file (a folder of WARCs gives one per file) or per text-dump folder."""
-    from pipeline.sources.warc import expand_archive_inputs
 
     return [{"kind": "archive", "path": str(item.path), "label": item.path.name}
             for item in expand_archive_inputs(inputs)]
@@ -70,11 +70,9 @@ def run_partition(
     profile = get_profile(settings.site_profile_path)
     report = RunReport(name=f"backfill {partition.get('label') or partition.get('path') or partition.get('since')}")
     if partition["kind"] == "archive":
-        from pipeline.store.reindex import archive_pages
-        from pipeline.ingest import ingest
+        from pipeline.ingest import ingest_archive
 
-        return ingest(archive_pages([partition["path"]], profile=profile), settings=settings, profile=profile,
-                      index=index, report=report)
+        return ingest_archive([partition["path"]], settings=settings, profile=profile, index=index, report=report)
     if partition["kind"] == "range":
         from pipeline.crawl.crawler import run_crawl
 

@@ -34,6 +34,9 @@ from pipeline.ids import document_id
 # Moscow has kept UTC+03:00 all year since 2014; the site states times in it.
 MOSCOW = timezone(timedelta(hours=3), "MSK")
 
+# Media types a Page may hold (fetched responses, archived records); the extract stage sniffs the rest.
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+
 Role = Literal["statement", "question", "answer"]
 Stage = Literal["source", "fetch", "extract", "validate", "index", "config"]
 

@@ -19,6 +19,8 @@ REPO_ROOT = PACKAGE_DIR.parent
 # In a checkout config/ sits beside the package; an installed copy carries it as pipeline/config.
 _IN_CHECKOUT = (REPO_ROOT / "config" / "site.yaml").is_file()
 DEFAULT_CONFIG_DIR = REPO_ROOT / "config" if _IN_CHECKOUT else PACKAGE_DIR / "config"
+# The one size cap of an input page (MFA_MAX_PAGE_BYTES); readers default to it.
+DEFAULT_PAGE_BYTES = 10 * 1024 * 1024
 DEFAULT_STATE_DIR = REPO_ROOT / ".state" if _IN_CHECKOUT else Path(".state")
 
 
@@ -36,6 +38,8 @@ class Settings(BaseSettings):
     deadletter_index: str = "mfa-deadletter"
     state_index: str = "mfa-crawl-state"
     bulk_chunk_size: int = 200
+    max_page_bytes: int = Field(DEFAULT_PAGE_BYTES, description="the one size cap of an input page: fetched "
+                                "responses, dump files, WARC records")
     es_retry_window: float = Field(120.0, description="seconds an index write keeps retrying while the node "
                                                        "does not answer or answers busy")
     # Processes extracting pages in ingest(); 1 extracts in the calling process (no pool).
@@ -52,7 +56,6 @@ class Settings(BaseSettings):
     crawl_concurrency: int = Field(2, ge=1, description="article fetches in flight at once")
     crawl_connect_timeout: float = 10.0
     crawl_read_timeout: float = 30.0
-    crawl_max_bytes: int = 10 * 1024 * 1024
     crawl_max_retries: int = 5
     crawl_backoff_factor: float = 1.0
     crawl_backoff_max: float = 120.0

@@ -51,13 +51,11 @@ def replay(
     json_report: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
 ) -> None:
     """Rebuild an index from archived responses, without crawling again."""
-    from pipeline.crawl.crawler import replay as run_replay
-    from pipeline.profile import get_profile
-    from pipeline.settings import get_settings
+    from pipeline.ingest import ingest_archive
+    from pipeline.report import RunReport
 
-    settings = get_settings()
-    report = run_replay(warcs, settings, get_profile(settings.site_profile_path), index=index,
-                        echo=lambda line: typer.echo(line, err=True))
+    report = ingest_archive(warcs, index=index, report=RunReport(name="replay"),
+                            echo=lambda line: typer.echo(line, err=True))
     _print(report, json_report)
     raise typer.Exit(1 if report.failed else 0)
 

@@ -42,12 +42,10 @@ def reindex(
     json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Build <alias>-vN+1 with the current code and mapping, check counts, swap the alias (old index kept)."""
-    from pipeline.profile import get_profile
-    from pipeline.store.reindex import archive_pages, rebuild
+    from pipeline.rebuild import rebuild
 
     with _client() as (es, settings):
-        pages = archive_pages(archive, profile=get_profile(settings.site_profile_path)) if archive else None
-        result = rebuild(es, settings, pages=pages, min_ratio=min_ratio, swap=not no_swap)
+        result = rebuild(es, settings, archive=archive or None, min_ratio=min_ratio, swap=not no_swap)
     if json_out:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:

@@ -22,9 +22,9 @@ def ingest(
     json_report: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
 ) -> None:
     """Extract, validate and index saved pages; one error line per bad file, the rest still indexed."""
-    from pipeline.ingest import ingest_folder
+    from pipeline.ingest import ingest_archive
 
-    report = ingest_folder(paths, index=index, echo=echo_err)
+    report = ingest_archive(paths, index=index, echo=echo_err)
     if json_report:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:

@@ -34,19 +34,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable
 
-from pipeline.store import client as es_client
-from pipeline.store import design
+from pipeline.crawl.fetch import Fetcher, FetchResult, allowed_hosts_for
+from pipeline.crawl.listings import ListingEntry, base_urls, in_range, iter_feeds, iter_listing
 from pipeline.crawl.state import DONE, FAILED, GONE, PENDING, RECHECK, TO_FETCH, CrawlState, now_iso
-from pipeline.errors import FetchError
+from pipeline.crawl.warcwriter import WarcStore
+from pipeline.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed
 from pipeline.ids import state_key
-from pipeline.crawl.fetch import Fetcher, FetchResult, HttpStatusError, RefusedURL, RobotsDisallowed, allowed_hosts_for
+from pipeline.ingest import Ingestor
 from pipeline.profile import CrawlSection, SiteProfile
 from pipeline.records import Failure, Page
 from pipeline.report import RunReport
-from pipeline.ingest import Ingestor, ingest
 from pipeline.settings import Settings
-from pipeline.crawl.listings import ListingEntry, base_urls, in_range, iter_feeds, iter_listing
-from pipeline.crawl.warcwriter import WarcStore
+from pipeline.store import client as es_client
+from pipeline.store import design
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,8 @@ class Crawler:
             self.progress = stack.enter_context(_progress(self.settings))
             # One Ingestor for the whole run: one dead-letter file, one extraction pool, one refresh at the end.
             self.ingestor = stack.enter_context(Ingestor(settings=self.settings, profile=self.profile,
-                                                         index=self.target, report=self.report, es=self.es))
+                                                         index=self.target, prepared=True, report=self.report,
+                                                         es=self.es))
             self.discover()
             self.fetch_waiting()
             if self.loose_failures:
@@ -345,19 +346,3 @@ def _progress(settings: Settings):
 
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=Console(stderr=True), transient=False)
-
-
-def replay(paths: Iterable, settings: Settings, profile: SiteProfile, *, index: str | None = None,
-           report: RunReport | None = None, echo=None) -> RunReport:
-    """Run extract + index on the article pages archived in WARC files (ours or another tool's)."""
-    from pipeline.sources.warc import expand_archive_inputs, iter_warc
-
-    report = report or RunReport(name="replay")
-    es = es_client.connect(settings)
-    try:
-        target = design.ensure_index(es, settings, alias=index)
-        files = [item.path for item in expand_archive_inputs(paths)]
-        pages = iter_warc(files, profile=profile, max_bytes=settings.crawl_max_bytes)
-        return ingest(pages, settings=settings, profile=profile, index=target, report=report, es=es, echo=echo)
-    finally:
-        es.close()

@@ -35,11 +35,11 @@ from urllib3.util.retry import Retry
 
 from pipeline.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed
 from pipeline.ids import host_key
+from pipeline.records import HTML_TYPES
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
-HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml", "text/html")
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -360,7 +360,7 @@ class Fetcher:
             url=url, status=resp.status_code, reason=resp.reason or "",
             http_version="HTTP/1.0" if getattr(resp.raw, "version", 11) == 10 else "HTTP/1.1",
             headers=list(resp.raw.headers.items()), request_headers=_request_headers(resp, url),
-            content=_decode_body(raw, resp.headers.get("Content-Encoding"), s.crawl_max_bytes, url), raw_body=raw,
+            content=_decode_body(raw, resp.headers.get("Content-Encoding"), s.max_page_bytes, url), raw_body=raw,
             hints=hints,
         )
         if self.recorder is not None:
@@ -370,7 +370,7 @@ class Fetcher:
         return result
 
     def _read_capped(self, resp: requests.Response, url: str) -> bytes:
-        cap = self.settings.crawl_max_bytes
+        cap = self.settings.max_page_bytes
         declared = resp.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > cap:
             raise FetchError(f"{url}: response of {declared} bytes is over the {cap}-byte limit")

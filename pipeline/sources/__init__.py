@@ -1,9 +1,7 @@
-"""Stage sources: where raw pages come from. Each source is a generator of Page | Failure.
+"""Stage sources: where raw pages come from, other than the live site. Each source is a
+generator of Page | Failure.
 
-- dumps: a folder of text dumps or saved HTML files (the bundled sample, old scrapes)
-- listings / warc: the site's listing pages and RSS (crawl) and WARC archives (replay)
+- dumps: a folder of text dumps or saved HTML files (the bundled sample, old scrapes);
+- warc: WARC files, ours or other tools' (replay);
+- archive: any mix of those, under the one size cap (the reader every ingest path uses).
 """
-
-from pipeline.sources.dumps import iter_dump_folder
-
-__all__ = ["iter_dump_folder"]

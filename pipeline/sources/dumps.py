@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from pipeline.settings import DEFAULT_PAGE_BYTES
 from pipeline.records import Failure, Page
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _SKIPPED_NAMES = {".DS_Store", "Thumbs.db"}
 
 
@@ -34,7 +34,7 @@ def _read_file(path: Path, max_bytes: int) -> Page | Failure:
         return Failure(source=str(path), stage="source", reason=f"cannot read file: {exc.strerror or exc}")
 
 
-def iter_dump_folder(paths: Path | str | Iterable[Path | str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Page | Failure]:
+def iter_dump_folder(paths: Path | str | Iterable[Path | str], *, max_bytes: int = DEFAULT_PAGE_BYTES) -> Iterator[Page | Failure]:
     """Yield one Page per file under each given folder (or each given file), in name order."""
     if isinstance(paths, (str, Path)):
         paths = [paths]

@@ -21,10 +21,9 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from pipeline.crawl.fetch import HTML_TYPES
 from pipeline.profile import SiteProfile
-from pipeline.records import Failure, Page
-from pipeline.sources.dumps import DEFAULT_MAX_BYTES
+from pipeline.settings import DEFAULT_PAGE_BYTES
+from pipeline.records import HTML_TYPES, Failure, Page
 
 # What the listing said about an article, carried in the response record (written by warcstore.py).
 HINTS_HEADER = "MFA-Hints"
@@ -95,7 +94,7 @@ def _hints(record) -> dict[str, str]:
 
 
 def iter_warc(paths: Path | str | Iterable[Path | str], *, profile: SiteProfile | None = None,
-              max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Page | Failure]:
+              max_bytes: int = DEFAULT_PAGE_BYTES) -> Iterator[Page | Failure]:
     """Yield one Page per archived 200 HTML/text response (article pages only, given a profile)."""
     if isinstance(paths, (str, Path)):
         paths = [paths]

@@ -1,35 +1,23 @@
-"""Blue/green rebuild of the transcripts index: build ``<alias>-vN+1``, check it, swap the alias.
+"""Stage store: index versions behind the alias, for the blue/green rebuild (pipeline/rebuild.py).
 
-Reads either the current index (every stored document is re-validated with the
-current ``Transcript`` model) or archive inputs (pages from text-dump folders or
-WARC files, run through the current extraction), and writes a new concrete index
-created from the current template. The alias moves in one atomic
-``_aliases`` call only when the check passes; the old index is kept so
-``rollback`` can move the alias back.
-
-Run it while no crawl writes to the alias: documents written to the old index
-after the rebuild started would not be in the new one. Two guards: the writing
-tasks of the DAGs (nightly crawl, backfill, reindex) share the Airflow pool
-``mfa_index_writes`` of one slot, and the swap itself is refused when the old
-index holds a document indexed after the build started (``writes_since``).
+The versioned concrete indices ``<alias>-vN``, the next one created from the current
+template, the stored documents re-validated as Transcripts (the rebuild's source when
+it does not read archives), the checks a new version must pass (counts, no write to
+the old one after the build started), the atomic alias swap, and ``rollback``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from elasticsearch import Elasticsearch, helpers
 
 from pipeline.store import design
-from pipeline.store import writer
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.records import Failure, Page, Transcript, validate_record
-from pipeline.report import RunReport
+from pipeline.records import Failure, Transcript, validate_record
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,30 +28,6 @@ DERIVED_FIELDS = ("word_count", "content_hash", "doc_version", "indexed_at", "tu
 
 def _version_pattern(alias: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(alias)}-v(\d+)$")
-
-
-@dataclass
-class ReindexResult:
-    alias: str
-    old_index: str | None
-    new_index: str
-    old_count: int
-    new_count: int
-    swapped: bool
-    check: str
-    report: RunReport = field(repr=False, default_factory=lambda: RunReport(name="reindex"))
-
-    @property
-    def build_started_at(self) -> datetime:
-        return self.report.started_at
-
-    def as_dict(self) -> dict:
-        return {
-            "alias": self.alias, "old_index": self.old_index, "new_index": self.new_index,
-            "old_count": self.old_count, "new_count": self.new_count, "swapped": self.swapped,
-            "check": self.check, "build_started_at": self.build_started_at.isoformat(),
-            "report": self.report.as_dict(),
-        }
 
 
 def versions(es: Elasticsearch, alias: str) -> list[tuple[int, str]]:
@@ -151,59 +115,6 @@ def _count(es: Elasticsearch, index: str | None) -> int:
     return int(es.count(index=index)["count"])
 
 
-def _fill(es: Elasticsearch, settings: Settings, target: str, items: Iterable[Transcript | Failure],
-          report: RunReport) -> None:
-    from pipeline.ingest import FailureSink, divert_failures
-
-    sink = FailureSink(report, settings, es=es)
-    for outcome in writer.index_records(es, divert_failures(items, sink), index=target, settings=settings):
-        if report.count_outcome(outcome.status):
-            sink(Failure(source=outcome.source or outcome.doc_id, stage="index", reason=outcome.reason or "refused"))
-
-
-def rebuild(
-    es: Elasticsearch,
-    settings: Settings,
-    *,
-    pages: Iterable[Page | Failure] | None = None,
-    alias: str | None = None,
-    min_ratio: float = 1.0,
-    swap: bool = True,
-) -> ReindexResult:
-    """Build the next index from ``pages`` (archive) or from the current index; swap when the check passes.
-
-    ``min_ratio``: the new index must hold at least this share of the old
-    index's documents (1.0: no fewer). A failed check leaves the alias where it
-    was and keeps the new index for inspection.
-    """
-    from pipeline.profile import get_profile
-    from pipeline.ingest import transform
-
-    alias = alias or settings.index_alias
-    design.ensure_index(es, settings, alias=alias)
-    old = design.write_index(es, alias)
-    report = RunReport(name="reindex")
-    new = create_next_index(es, settings, alias, put_template=False)  # ensure_index just put it
-    if pages is None:
-        report.extra["from"] = old or ""
-        items: Iterable[Transcript | Failure] = stored_records(es, old) if old else []
-    else:
-        report.extra["from"] = "archive"
-        items = transform(pages, get_profile(settings.site_profile_path), report, workers=settings.extract_workers)
-    _fill(es, settings, new, items, report)
-    report.finish()
-    old_count, new_count, problem = check_build(es, old=old, new=new, since=report.started_at, min_ratio=min_ratio)
-    swapped = False
-    if problem is None and swap:
-        swap_alias(es, alias, old=old, new=new)
-        swapped = True
-        log.info("alias %s: %s -> %s (%d documents)", alias, old, new, new_count)
-    elif problem is not None:
-        log.error("alias %s stays on %s: %s", alias, old, problem)
-    return ReindexResult(alias=alias, old_index=old, new_index=new, old_count=old_count, new_count=new_count,
-                         swapped=swapped, check=problem or "ok", report=report)
-
-
 def rollback(es: Elasticsearch, settings: Settings, *, alias: str | None = None, to: str | None = None) -> tuple[str, str]:
     """Move the alias back to the previous kept version (or to ``to``); return (from, to)."""
     alias = alias or settings.index_alias
@@ -220,22 +131,6 @@ def rollback(es: Elasticsearch, settings: Settings, *, alias: str | None = None,
         raise ConfigError(f"index {to!r} does not exist")
     swap_alias(es, alias, old=current, new=to)
     return current, to
-
-
-def archive_pages(paths: Iterable[Path | str], *, profile=None) -> Iterator[Page | Failure]:
-    """Pages of archive inputs: text-dump folders (or files), WARC files and folders of them, in the order given.
-
-    WARC files are read by the crawler's reader (sources/warc.py); with a site
-    profile only article pages are kept (no listings, feeds, robots.txt).
-    """
-    from pipeline.sources import iter_dump_folder
-    from pipeline.sources.warc import expand_archive_inputs, iter_warc
-
-    for item in expand_archive_inputs(paths):  # a folder of WARC files is read as WARC, file by file
-        if item.kind == "warc":
-            yield from iter_warc([item.path], profile=profile)
-        else:
-            yield from iter_dump_folder(item.path)
 
 
 def _version_of(alias: str, name: str) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from pipeline.jobs import archive_partitions
 from pipeline.profile import get_profile
 from pipeline.records import Failure, Page
-from pipeline.store.reindex import archive_pages
+from pipeline.sources.archive import archive_pages
 from pipeline.sources.warc import ArchiveInput, expand_archive_inputs
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "warc" / "wget-replica.warc.gz"
@@ -35,6 +35,6 @@ def test_folders_of_warcs_expand_to_their_files_and_dump_folders_stay_whole(tmp_
 
 def test_reindex_replays_a_folder_of_warc_files(tmp_path):
     """Before: a folder was read as text dumps, each WARC a 'binary content' failure."""
-    items = list(archive_pages([warc_folder(tmp_path)], profile=get_profile()))
+    items = list(archive_pages([warc_folder(tmp_path)], max_bytes=10_000_000, profile=get_profile()))
     assert items and all(isinstance(i, Page) for i in items), [i for i in items if isinstance(i, Failure)]
     assert [p.url.rsplit("/", 2)[-2] for p in items] == ["1785001", "1785002", "1785003"] * 2

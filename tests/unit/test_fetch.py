@@ -128,7 +128,7 @@ def test_robots_txt_is_honoured_and_cached(replica, replica_settings):
 
 
 def test_size_cap_and_content_type(replica, replica_settings):
-    settings = replica_settings.model_copy(update={"crawl_max_bytes": 100_000})
+    settings = replica_settings.model_copy(update={"max_page_bytes": 100_000})
     with make_fetcher(settings) as fetcher:
         with pytest.raises(FetchError, match="limit"):
             fetcher.get(replica.base_url + "/test/big")
