@@ -1,47 +1,48 @@
-"""The layout rules the project lives by, checked on the source itself.
+"""The architecture is enforced by import-linter contracts (pyproject.toml), not by review.
 
-- pipeline/ is a plain library: it never imports Airflow;
-- DAG files only wire it: at module level they import Airflow, the mfa_airflow
-  glue and the standard library, nothing that connects or reads at import time;
-- every module says at its top what stage it is and what it reads.
+``lint-imports`` must pass on the tree, and must fail when a module breaks a contract:
+the second test plants one violation per contract in a copy of the package.
 """
 
-import ast
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-LIBRARY_MODULES = sorted((REPO / "pipeline").rglob("*.py"))
-DAG_FILES = sorted((REPO / "dags").glob("*.py"))
-DAG_TOP_LEVEL_IMPORTS = {"__future__", "airflow", "mfa_airflow", "datetime", "pendulum", "typing"}
+LINT = Path(sys.executable).parent / "lint-imports"
 
 
-def imported_roots(tree: ast.AST, top_level_only: bool = False):
-    nodes = tree.body if top_level_only else ast.walk(tree)
-    for node in nodes:
-        if isinstance(node, ast.Import):
-            yield from (alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.module.split(".")[0]
+def lint(cwd: Path) -> subprocess.CompletedProcess:
+    # PYTHONPATH first: the copy's package must shadow the installed (editable) one.
+    return subprocess.run([str(LINT), "--no-cache"], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(cwd)})
 
 
-@pytest.mark.parametrize("path", LIBRARY_MODULES, ids=lambda p: str(p.relative_to(REPO)))
-def test_library_never_imports_airflow(path):
-    assert "airflow" not in set(imported_roots(ast.parse(path.read_text(encoding="utf-8"))))
+def test_the_tree_keeps_every_contract():
+    done = lint(REPO)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "3 kept, 0 broken" in done.stdout
 
 
-@pytest.mark.parametrize("path", LIBRARY_MODULES, ids=lambda p: str(p.relative_to(REPO)))
-def test_every_library_module_has_a_docstring(path):
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    assert ast.get_docstring(tree), f"{path.name} has no module docstring"
+VIOLATIONS = {
+    "extraction imports the store": ("pipeline/extract/leak.py", "from pipeline.store import writer\n"),
+    "a stage imports the ingest path": ("pipeline/store/leak.py", "from pipeline.ingest import Ingestor\n"),
+    "the library imports Airflow": ("pipeline/leak.py", "import airflow\n"),
+}
 
 
-def test_there_are_dag_files():
-    assert DAG_FILES
-
-
-@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
-def test_dag_files_import_only_wiring_at_module_level(path):
-    roots = set(imported_roots(ast.parse(path.read_text(encoding="utf-8")), top_level_only=True))
-    assert roots <= DAG_TOP_LEVEL_IMPORTS, f"{path.name} imports {roots - DAG_TOP_LEVEL_IMPORTS} at import time"
+@pytest.mark.parametrize("what", list(VIOLATIONS))
+def test_a_planted_violation_breaks_the_build(tmp_path, what):
+    shutil.copytree(REPO / "pipeline", tmp_path / "pipeline", ignore=shutil.ignore_patterns("data", "__pycache__"))
+    shutil.copytree(REPO / "mfa_airflow", tmp_path / "mfa_airflow", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    assert lint(tmp_path).returncode == 0, "the copy keeps the contracts before the plant"
+    path, line = VIOLATIONS[what]
+    (tmp_path / path).write_text(line)
+    done = lint(tmp_path)
+    assert done.returncode != 0 and "BROKEN" in done.stdout, done.stdout[-2000:]
