@@ -10,11 +10,27 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from re import Pattern
+from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipeline.errors import ConfigError
+
+
+def _compiles(selector: str) -> str:
+    """A CSS selector of the profile, compiled once at load: a typo is a load-time error
+    naming the selector, not one dead letter per page."""
+    try:
+        CSSSelector(selector, translator="html")
+    except SelectorError as exc:
+        raise ValueError(f"bad CSS selector {selector!r}: {exc}") from None
+    return selector
+
+
+Css = Annotated[str, AfterValidator(_compiles)]
 
 
 class _Strict(BaseModel):
@@ -76,17 +92,17 @@ class HtmlLayout(_Strict):
 
     name: str
     # The layout applies when one of these matches.
-    detect: list[str]
-    title: list[str]
-    date: list[str] = Field(default_factory=list)
+    detect: list[Css]
+    title: list[Css]
+    date: list[Css] = Field(default_factory=list)
     # Where the page shows the time apart from the date.
-    time: list[str] = Field(default_factory=list)
-    doc_number: list[str] = Field(default_factory=list)
-    section: list[str] = Field(default_factory=list)
-    languages: list[str] = Field(default_factory=list)
-    text: list[str]
+    time: list[Css] = Field(default_factory=list)
+    doc_number: list[Css] = Field(default_factory=list)
+    section: list[Css] = Field(default_factory=list)
+    languages: list[Css] = Field(default_factory=list)
+    text: list[Css]
     # Blocks removed from the page before the text is read.
-    drop: list[str] = Field(default_factory=list)
+    drop: list[Css] = Field(default_factory=list)
 
 
 class ExtractionRules(_Strict):
@@ -102,7 +118,7 @@ class ExtractionRules(_Strict):
     languages: dict[str, LanguageRules]
     layouts: list[HtmlLayout] = Field(default_factory=list)
     # Tags never holding text (scripts, forms...), removed in every layout.
-    drop_always: list[str] = Field(default_factory=list)
+    drop_always: list[Css] = Field(default_factory=list)
     # The site name a <title> ends with (" - Ministry of Foreign Affairs...").
     title_suffix: Pattern[str] | None = None
     # URL path prefixes / query keys that name the language of a page.
@@ -120,10 +136,10 @@ class ListingLayout(_Strict):
     """How one site layout shows a listing page: CSS selectors and the date formats."""
 
     site: str = Field(description="'current' (site.base_url) or 'archive' (crawl.archive_base_url)")
-    item: str = Field(description="one entry of the listing")
-    link: str = Field(description="the entry's link to the article (href)")
-    title: str | None = None
-    date: str | None = None
+    item: Css = Field(description="one entry of the listing")
+    link: Css = Field(description="the entry's link to the article (href)")
+    title: Css | None = None
+    date: Css | None = None
     date_formats: list[str] = Field(default_factory=list, description="strptime formats, tried before dateparser")
     page_param: str | None = Field(None, description="query parameter of the page number (default for sections)")
     first_page: int = 1
