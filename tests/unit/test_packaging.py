@@ -1,0 +1,85 @@
+"""An installed copy of the project runs without a checkout: `pip install .` gives a package
+that serves the replica and evaluates itself, with its site profile and labelled set inside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_every_package_folder_is_listed_in_pyproject():
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.parent.relative_to(REPO).parts) for p in REPO.glob("pipeline/**/__init__.py")}
+    on_disk |= {".".join(p.parent.relative_to(REPO).parts) for p in REPO.glob("mfa_airflow/**/__init__.py")}
+    assert on_disk <= listed, f"packages missing from pyproject.toml: {sorted(on_disk - listed)}"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> tuple[Path, dict]:
+    """The project built as a wheel and installed (without its dependencies, which the venv has)
+    into a folder of its own; the commands run from a folder outside the checkout."""
+    root = tmp_path_factory.mktemp("installed")
+    wheels, site = root / "wheels", root / "site"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels),
+                    str(REPO)], check=True, capture_output=True, timeout=300)
+    (wheel,) = wheels.glob("mfa_ingest-*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MFA_")}
+    env["PYTHONPATH"] = str(site)  # ahead of the venv's editable install of the checkout
+    work = root / "work"
+    work.mkdir()
+    return work, env
+
+
+def run_cli(installed, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    work, env = installed
+    code = "import sys; from pipeline.cli import main; sys.argv[0] = 'mfa-ingest'; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=work, env=env, capture_output=True, text=True,
+                          **kwargs)
+
+
+def test_the_installed_copy_is_not_the_checkout(installed):
+    work, env = installed
+    done = subprocess.run([sys.executable, "-c", "import pipeline, pipeline.settings as s; "
+                           "print(pipeline.__file__); print(s.Settings().site_profile_path)"],
+                          cwd=work, env=env, capture_output=True, text=True, check=True)
+    module, profile = done.stdout.split()
+    assert str(REPO) not in module and str(REPO) not in profile
+    assert Path(profile).is_file()
+
+
+def test_the_installed_copy_evaluates_itself(installed):
+    done = run_cli(installed, "eval", "--json", timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert len(report["cases"]) >= 12
+    ours = report["total"]["ours"]
+    assert ours["paragraphs_total"] > 0 and ours["paragraphs_kept"] == ours["paragraphs_total"]
+
+
+def test_the_installed_copy_serves_the_replica(installed):
+    work, env = installed
+    code = "import sys; from pipeline.cli import main; sys.argv[0] = 'mfa-ingest'; main()"
+    proc = subprocess.Popen([sys.executable, "-c", code, "replica"], cwd=work, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+        assert match, line + proc.stderr.read() if proc.poll() is not None else line
+        with urllib.request.urlopen(match.group(1) + "/en/press_service/minister_speeches/", timeout=10) as resp:
+            assert resp.status == 200 and b"<html" in resp.read().lower()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
