@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 # What the ingest path takes: raw pages, failures of the sources, and records that are
 # already valid (a rebuild from the current index re-validates stored documents).
 Item = Page | Failure | Transcript
+# What became of one input: the writer's status (created, updated, unchanged, superseded) or its Failure.
+IngestOutcome = str | Failure
 
 
 def extract_or_failure(page: Page, profile: SiteProfile) -> Transcript | Failure:
@@ -59,11 +61,11 @@ def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | N
         yield from _transform_parallel(items, profile, report, workers=workers, batch_size=batch_size, pool=pool)
         return
     for item in items:
+        if report is not None:
+            report.read += 1  # every input, a source's Failure too: read is the sum of the outcomes
         if isinstance(item, Failure):
             yield item
             continue
-        if report is not None:
-            report.read += 1
         record = item if isinstance(item, Transcript) else extract_or_failure(item, profile)
         if report is not None and isinstance(record, Transcript):
             report.extracted += 1
@@ -135,9 +137,9 @@ def _transform_parallel(items: Iterable[Item], profile: SiteProfile, report: Run
 
 def _counted(outcomes: list[tuple[bool, Transcript | Failure]], report: RunReport | None) -> Iterator[Transcript | Failure]:
     for was_page, outcome in outcomes:
-        if report is not None and was_page:
+        if report is not None:
             report.read += 1
-            if isinstance(outcome, Transcript):
+            if was_page and isinstance(outcome, Transcript):
                 report.extracted += 1
         yield outcome
 
@@ -199,17 +201,28 @@ class Ingestor:
             self._release()
             raise
 
-    def ingest(self, items: Iterable[Item]) -> None:
-        """Extract and index one batch of items (and pass its Failures to the sink)."""
+    def ingest(self, items: Iterable[Item]) -> dict[str, IngestOutcome]:
+        """Extract and index one batch of items; every Failure goes to the sink.
+
+        Returns what became of each input, by its ``source``, once Elasticsearch has
+        answered for it: the crawler marks a page done only on that word.
+        """
         workers = self.settings.extract_workers
         if workers > 1 and self._pool is None:
             self._pool = make_pool(self.profile, workers)
-        records = divert_failures(transform(items, self.profile, self.report, workers=workers, pool=self._pool),
-                                  self.sink)
+        outcomes: dict[str, IngestOutcome] = {}
+
+        def fail(failure: Failure) -> None:
+            self.sink(failure)
+            outcomes[failure.source] = failure
+
+        records = divert_failures(transform(items, self.profile, self.report, workers=workers, pool=self._pool), fail)
         for outcome in writer.index_records(self.es, records, index=self.target, settings=self.settings):
             if self.report.count_outcome(outcome.status):
-                self.sink(Failure(source=outcome.source or outcome.doc_id, stage="index",
-                                  reason=outcome.reason or "refused"))
+                fail(Failure(source=outcome.source or outcome.doc_id, stage="index", reason=outcome.reason or "refused"))
+            elif outcome.source is not None:
+                outcomes[outcome.source] = outcome.status
+        return outcomes
 
     def close(self) -> RunReport:
         """Refresh the index once, name the run's dead-letter file, release the pool and client."""

@@ -33,6 +33,7 @@ class RunReport(BaseModel):
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    superseded: int = 0  # an earlier copy of a document a later input of the same chunk replaced
     failed: int = 0
     failures_by_stage: Counter = Field(default_factory=Counter)
     failures: list[str] = Field(default_factory=list)
@@ -50,7 +51,7 @@ class RunReport(BaseModel):
             self.failures.append(failure.one_line())
 
     def count_outcome(self, status: str) -> bool:
-        """Count one indexing outcome (created / updated / unchanged / failed); True when it failed.
+        """Count one indexing outcome (created / updated / unchanged / superseded / failed); True when it failed.
 
         The caller sends a failed one to its dead letters (the report only counts it there).
         """
@@ -60,6 +61,8 @@ class RunReport(BaseModel):
             self.updated += 1
         elif status == "unchanged":
             self.unchanged += 1
+        elif status == "superseded":
+            self.superseded += 1
         else:
             return True
         return False
@@ -73,6 +76,11 @@ class RunReport(BaseModel):
     def indexed(self) -> int:
         return self.new + self.updated
 
+    @property
+    def outcomes(self) -> int:
+        """One outcome per input read: this equals ``read`` in every finished run."""
+        return self.new + self.updated + self.unchanged + self.superseded + self.failed
+
     def as_dict(self) -> dict:
         data = self.model_dump(mode="json")
         data["failures_by_stage"] = dict(self.failures_by_stage)
@@ -85,7 +93,8 @@ class RunReport(BaseModel):
                  if self.listed or self.fetched else "")
         lines = [
             f"{self.name}: {crawl}read {self.read}, extracted {self.extracted}",
-            f"indexed: new {self.new}, updated {self.updated}, unchanged {self.unchanged}; "
+            f"indexed: new {self.new}, updated {self.updated}, unchanged {self.unchanged}"
+            + (f", superseded {self.superseded}" if self.superseded else "") + "; "
             f"failed {self.failed} {dict(self.failures_by_stage) or ''}".rstrip(),
             f"retries {self.retries}, bytes {self.bytes}, duration {dur}s",
         ]

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     crawl_max_listing_pages: int = Field(2000, description="safety cap on listing pages walked per section")
     crawl_known_streak: int = Field(20, description="nightly crawl stops a listing after this many known documents in a row")
     crawl_batch_size: int = Field(50, description="pages indexed between two state checkpoints")
+    crawl_retry_schedule: list[float] = Field(
+        default_factory=lambda: [3600.0, 6 * 3600.0, 24 * 3600.0, 7 * 24 * 3600.0],
+        description="seconds before a failed page is due again, by attempt; the last delay repeats forever")
     crawl_rss: bool = True
     crawl_progress: bool | None = Field(None, description="progress bar; default: only when stderr is a terminal")
     warc_max_bytes: int = Field(256 * 1024 * 1024, description="rotate the crawl WARC file after this size")

@@ -6,19 +6,22 @@ state in Elasticsearch (crawlstate.py) so nothing lives only in memory.
 A run has two phases:
 1. **Discover**: walk the listings of the chosen sections and languages newest
    first (plus the RSS feeds when the run goes up to now, i.e. no ``until``). New
-   URLs are recorded as ``pending``; known, still-editable ones as ``recheck``.
+   URLs enter the ledger as ``discovered``; known, still-editable ones become ``recheck``.
    Without dates a listing stops after ``crawl_known_streak`` known documents in a
    row; with ``since`` it stops at the first page older than that day (the nightly
    DAG passes a look-back ``since``); ``since``+``until`` is a backfill of that range.
-2. **Fetch**: take the waiting documents from the state in batches, fetch them
-   (conditional requests for known ones; 304 = nothing to do; same bytes as last
-   time = nothing to do), hand the new and changed pages to the run's ``Ingestor`` and
-   only then mark them ``done``. An edited page keeps its document id (from the
-   URL), so the indexer stores it as the next version of the same document.
+2. **Fetch**: take the due documents from the ledger in batches (waiting ones, and
+   failed ones whose retry time has come), fetch them (conditional requests for
+   indexed ones; 304 or the same bytes as the indexed version = nothing to do), hand
+   the new and changed pages to the run's ``Ingestor`` and settle each page by what
+   happened to it: ``indexed`` only when Elasticsearch acknowledged its document,
+   ``failed`` with the reason and a next-retry time otherwise (crawl/state.py). An
+   edited page keeps its document id, so the writer stores it as the next version.
 
-Killed half-way, the next run carries on as the same run: finished documents are
+Killed half-way, the next run carries on as the same run: settled documents are
 neither fetched nor re-checked again, waiting ones are fetched, and an unfinished
-listing walk is not cut short. Every response goes to the WARC archive.
+listing walk is not cut short. Every response goes to the WARC archive. The ledger
+belongs to the write target, so a crawl into a new index starts from nothing.
 """
 
 from __future__ import annotations
@@ -36,11 +39,10 @@ from typing import Iterable
 
 from pipeline.crawl.fetch import Fetcher, FetchResult, allowed_hosts_for
 from pipeline.crawl.listings import ListingEntry, base_urls, in_range, iter_feeds, iter_listing
-from pipeline.crawl.state import DONE, FAILED, GONE, PENDING, RECHECK, TO_FETCH, CrawlState, now_iso
+from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, WalkState, now_utc, state_index_for
 from pipeline.crawl.warcwriter import WarcStore
-from pipeline.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed
-from pipeline.ids import state_key
-from pipeline.ingest import Ingestor
+from pipeline.errors import FetchError, HttpStatusError
+from pipeline.ingest import IngestOutcome, Ingestor
 from pipeline.profile import CrawlSection, SiteProfile
 from pipeline.records import Failure, Page
 from pipeline.report import RunReport
@@ -49,9 +51,6 @@ from pipeline.store import client as es_client
 from pipeline.store import design
 
 log = logging.getLogger(__name__)
-
-MAX_FETCH_FAILURES = 3  # a page failing on this many runs is left alone (it stays in the dead-letter store)
-
 
 @dataclass(frozen=True)
 class CrawlPlan:
@@ -105,7 +104,7 @@ class Crawler:
     def __init__(self, settings: Settings, profile: SiteProfile, plan: CrawlPlan, report: RunReport, es, target: str):
         self.settings, self.profile, self.plan, self.report = settings, profile, plan, report
         self.es, self.target = es, target
-        self.state = CrawlState(es, settings.state_index, config_dir=settings.config_dir)
+        self.state = CrawlState(es, state_index_for(settings, target), config_dir=settings.config_dir)
         self.sections = {s.name: s for s in profile.crawl.sections}
         self.loose_failures: list[Failure] = []  # listing failures, reported with the first batch
         self._lock = threading.Lock()
@@ -135,23 +134,24 @@ class Crawler:
             self.fetch_waiting()
             if self.loose_failures:
                 self._ingest([])
-        self.state.put(run_key, {"kind": "run", "run_id": self.run_id, "finished": True, "finished_at": now_iso()})
+        self.state.put_run(run_key, RunState(run_id=self.run_id, finished=True, finished_at=now_utc()))
         self.report.extra["run_id"] = self.run_id
         self.report.extra["index"] = self.target
+        self.report.extra["ledger"] = self.state.index
         if self.warc is not None:
             self.report.extra["warc_files"] = len(self.warc.files)
             if self.warc.files:
                 self.report.extra["warc_first"] = str(self.warc.files[0])
 
     def _begin(self, run_key: str) -> None:
-        last = self.state.get(run_key)
-        if last and not last.get("finished"):
-            self.run_id = last["run_id"]
+        last = self.state.get_run(run_key)
+        if last and not last.finished:
+            self.run_id = last.run_id
             self.report.extra["resumed"] = 1
             log.info("resuming unfinished run %s", self.run_id)
         else:
             self.run_id = uuid.uuid4().hex[:16]
-        self.state.put(run_key, {"kind": "run", "run_id": self.run_id, "finished": False, "started_at": now_iso()})
+        self.state.put_run(run_key, RunState(run_id=self.run_id, started_at=now_utc()))
 
     def _allowed_hosts(self) -> set[str]:
         return allowed_hosts_for(base_urls(self.profile, self.settings).values(), self.profile.site.hosts)
@@ -187,145 +187,148 @@ class Crawler:
 
     def _walk(self, section: CrawlSection, language: str, seen: set[str], task) -> None:
         key = f"walk-{self.plan.kind}-{section.name}-{language}"
-        previous = self.state.get(key)
+        previous = self.state.get_walk(key)
         # A walk killed half-way reached this page; do not stop early before it again.
-        reached = previous["page"] if previous and not previous.get("complete") else 0
+        reached = previous.page if previous and not previous.complete else 0
         streak, pages, complete = 0, 0, True
         for batch in iter_listing(self.fetcher, self.profile, self.settings, section, language,
                                   since=self.plan.since, until=self.plan.until):
             pages += 1
             if task is not None:
                 self.progress.advance(task)
+            walked = WalkState(section=section.name, language=language, page=max(batch.page, reached))
             if batch.failure:
                 # Left incomplete: the next run walks past this page before it may stop early.
                 self.loose_failures.append(batch.failure)
-                self.state.put(key, {"kind": "walk", "page": max(batch.page, reached), "complete": False,
-                                     "section": section.name, "language": language})
+                self.state.put_walk(key, walked)
                 complete = False
                 break
             for known in self._register(batch.entries, seen):
                 streak = streak + 1 if known else 0
-            self.state.put(key, {"kind": "walk", "page": max(batch.page, reached), "complete": False,
-                                 "section": section.name, "language": language})
+            self.state.put_walk(key, walked)
             if self.plan.stops_at_known and streak >= self.settings.crawl_known_streak and batch.page >= reached:
                 log.info("%s/%s: %d known documents in a row, stopping at page %d",
                          section.name, language, streak, batch.page)
                 break
         if complete:
-            self.state.put(key, {"kind": "walk", "page": 0, "complete": True, "section": section.name,
-                                 "language": language})
+            self.state.put_walk(key, WalkState(section=section.name, language=language, complete=True))
         self.report.extra["listing_pages"] = int(self.report.extra.get("listing_pages", 0)) + pages
 
     def _register(self, entries: Iterable[ListingEntry], seen: set[str]) -> list[bool]:
-        """Record listed entries in the state; return, per entry, whether it was already known."""
+        """Record listed entries in the ledger; return, per entry, whether it was already known."""
         fresh = []
         for entry in entries:
             if entry.key not in seen:
                 seen.add(entry.key)
                 fresh.append(entry)
         stored = self.state.get_docs(e.url for e in fresh)
-        updates: dict[str, dict] = {}
+        changed: list[LedgerDoc] = []
         known_flags = []
         for entry in fresh:
             self.report.listed += 1
-            key = state_key(entry.url)
-            old = stored.get(key)
+            listed = LedgerDoc(url=entry.url, section=entry.section, language=entry.language, hints=entry.hints(),
+                               listed_at=entry.published)
+            old = stored.get(listed.key)
             known_flags.append(old is not None)
-            base = {"kind": "doc", "url": entry.url, "section": entry.section, "language": entry.language,
-                    "hints": entry.hints(),
-                    "listed_at": entry.published.isoformat() if entry.published else None}
-            status = self._next_status(entry, old)
             if old is None:
-                updates[key] = {**base, "status": PENDING, "first_seen": now_iso(), "fail_count": 0}
-            elif status is not None:
-                updates[key] = {**base, "status": status}
-        self.state.put_docs(updates)
+                changed.append(listed)
+                continue
+            section = self.sections.get(entry.section)
+            again = old.listed_again(frozen=section is not None and section.frozen, run_id=self.run_id)
+            if again is not None:
+                changed.append(again.model_copy(update={"hints": listed.hints, "listed_at": listed.listed_at}))
+        self.state.save(changed)
         return known_flags
-
-    def _next_status(self, entry: ListingEntry, old: dict | None) -> str | None:
-        """What a listed, known document needs now (None: nothing)."""
-        if old is None:
-            return PENDING
-        status = old.get("status")
-        section = self.sections.get(entry.section)
-        if status == DONE:
-            if (section is not None and section.frozen) or old.get("done_run_id") == self.run_id:
-                return None
-            return RECHECK
-        if status == FAILED and not old.get("permanent") and int(old.get("fail_count") or 0) < MAX_FETCH_FAILURES:
-            return RECHECK if old.get("content_sha") else PENDING
-        return None
 
     # ---- phase 2: fetch ----------------------------------------------------
     def fetch_waiting(self) -> None:
         names = [s.name for s in self.plan.sections]
         task = None
         if self.progress:
-            total = sum(self.state.count(s) for s in TO_FETCH)
+            total = sum(self.state.count(s) for s in (Status.DISCOVERED, Status.RECHECK, Status.FAILED))
             task = self.progress.add_task("pages", total=total)
         handled: set[str] = set()
         workers = ThreadPoolExecutor(self.settings.crawl_concurrency, thread_name_prefix="fetch")
         try:
             while True:
                 # Excluded in the query, not filtered here: a page of handled ids must not end the loop.
-                batch = self.state.to_fetch(names, self.plan.languages, self.settings.crawl_batch_size,
-                                            exclude=handled)
+                batch = self.state.due(names, self.plan.languages, self.settings.crawl_batch_size, exclude=handled)
                 if not batch:
                     break
-                handled.update(k for k, _ in batch)
-                outcomes = list(workers.map(lambda kd: self._fetch_guarded(*kd), batch))
-                self._ingest([item for item, _ in outcomes if item is not None])
-                self.state.put_docs({k: update for (k, _), (_, update) in zip(batch, outcomes)}, refresh=True)
+                handled.update(doc.key for doc in batch)
+                attempts = list(workers.map(self._fetch_guarded, batch))
+                outcomes = self._ingest([a.item for a in attempts if a.item is not None])
+                self.state.save([self._settle(a, outcomes) for a in attempts], refresh=True)
                 if task is not None:
                     self.progress.advance(task, len(batch))
         finally:
             workers.shutdown(wait=True)
 
-    def _fetch_guarded(self, key: str, doc: dict) -> tuple[Page | Failure | None, dict]:
+    def _fetch_guarded(self, doc: LedgerDoc) -> "_Attempt":
         try:
-            return self._fetch_one(key, doc)
+            return self._fetch_one(doc)
         except Exception as exc:  # a bug on one page must not end the run; it is reported and retried
-            log.exception("unexpected error fetching %s", doc.get("url"))
-            return self._failed(doc.get("url", key), doc, FetchError(f"unexpected {type(exc).__name__}: {exc}"))
+            log.exception("unexpected error fetching %s", doc.url)
+            return self._fetch_failed(doc, FetchError(f"unexpected {type(exc).__name__}: {exc}"))
 
-    def _fetch_one(self, key: str, doc: dict) -> tuple[Page | Failure | None, dict]:
-        url = doc["url"]
-        hints = doc.get("hints") or {}
-        recheck = doc.get("status") == RECHECK
+    def _fetch_one(self, doc: LedgerDoc) -> "_Attempt":
+        # Conditional requests only for a version Elasticsearch holds: a page whose write
+        # failed must come back whole, not as "not modified".
+        recheck = doc.status in (Status.RECHECK, Status.INDEXED) or (doc.status is Status.FAILED and doc.content_sha)
         try:
-            result = self.fetcher.get(url, etag=doc.get("etag") if recheck else None,
-                                      last_modified=doc.get("last_modified") if recheck else None, hints=hints)
+            result = self.fetcher.get(doc.url, etag=doc.etag if recheck else None,
+                                      last_modified=doc.last_modified if recheck else None, hints=doc.hints)
         except FetchError as exc:
-            return self._failed(url, doc, exc)
-        done = {"status": DONE, "done_run_id": self.run_id, "checked_at": now_iso(), "fail_count": 0}
-        if result.not_modified:
+            return self._fetch_failed(doc, exc)
+        if result.not_modified or hashlib.sha256(result.content).hexdigest() == doc.content_sha:
             with self._lock:
                 self.report.not_modified += 1
-            return None, done
-        sha = hashlib.sha256(result.content).hexdigest()
-        done.update(content_sha=sha, etag=result.etag, last_modified=result.last_modified, fetched_at=now_iso())
-        if sha == doc.get("content_sha"):
-            with self._lock:
-                self.report.unchanged += 1
-            return None, done
-        page = Page(source=url, content=result.content, url=url, content_type=result.content_type,
-                    fetched_at=result.fetched_at, hints={str(k): str(v) for k, v in hints.items()})
-        return page, done
+            return _Attempt(doc, settled=doc.unchanged(run_id=self.run_id))
+        page = Page(source=doc.url, content=result.content, url=doc.url, content_type=result.content_type,
+                    fetched_at=result.fetched_at, hints=dict(doc.hints))
+        return _Attempt(doc.fetched(), item=page, content_sha=hashlib.sha256(result.content).hexdigest(),
+                        etag=result.etag, last_modified=result.last_modified)
 
-    def _failed(self, url: str, doc: dict, exc: FetchError) -> tuple[Failure, dict]:
-        failure = Failure.from_error(exc, source=url, url=url)
+    def _fetch_failed(self, doc: LedgerDoc, exc: FetchError) -> "_Attempt":
+        failure = Failure.from_error(exc, source=doc.url, url=doc.url)
+        schedule = self.settings.crawl_retry_schedule
         if isinstance(exc, HttpStatusError) and exc.status in (404, 410):
-            return failure, {"status": GONE, "gone_at": now_iso(), "reason": exc.reason}
-        permanent = isinstance(exc, (RefusedURL, RobotsDisallowed))
-        return failure, {"status": FAILED, "permanent": permanent, "reason": exc.reason,
-                         "fail_count": int(doc.get("fail_count") or 0) + 1}
+            return _Attempt(doc, item=failure, settled=doc.not_found(exc.reason, schedule=schedule))
+        return _Attempt(doc, item=failure, settled=doc.failed(exc.reason, failure.kind, schedule=schedule))
 
-    def _ingest(self, items: list[Page | Failure]) -> None:
+    def _settle(self, attempt: "_Attempt", outcomes: dict[str, "IngestOutcome"]) -> LedgerDoc:
+        """The ledger document after this run's attempt: indexed only on Elasticsearch's word."""
+        if attempt.settled is not None:
+            return attempt.settled
+        doc, outcome = attempt.doc, outcomes.get(attempt.doc.url)
+        schedule = self.settings.crawl_retry_schedule
+        if isinstance(outcome, Failure):
+            return doc.failed(outcome.reason, outcome.kind, schedule=schedule)
+        if outcome in ("created", "updated", "unchanged"):
+            return doc.indexed(run_id=self.run_id, content_sha=attempt.content_sha, etag=attempt.etag,
+                               last_modified=attempt.last_modified)
+        # No word from the ingest path (superseded by another copy, or lost): not done, try again.
+        return doc.failed(f"no acknowledgement from the index ({outcome or 'no outcome'})", "index_failure",
+                          schedule=schedule)
+
+    def _ingest(self, items: list[Page | Failure]) -> dict[str, "IngestOutcome"]:
         items = self.loose_failures + items
         self.loose_failures = []
         if not items:
-            return
-        self.ingestor.ingest(items)
+            return {}
+        return self.ingestor.ingest(items)
+
+
+@dataclass
+class _Attempt:
+    """One page's fetch in this run: what goes to the ingest path, or how it already settled."""
+
+    doc: LedgerDoc
+    item: Page | Failure | None = None
+    settled: LedgerDoc | None = None
+    content_sha: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class _NoProgress:

@@ -1,103 +1,246 @@
-"""Crawl state, kept in Elasticsearch (index ``settings.state_index``), never in memory.
+"""Stage crawl: the crawl ledger, kept in Elasticsearch, never in memory.
 
-Three kinds of documents:
-- ``doc``: one per article URL (id from the canonical URL): its status
-  (pending / recheck / done / gone / failed), the validators for conditional
-  requests (ETag, Last-Modified), the hash of the bytes last fetched, the listing
-  hints, and the run that last finished it;
-- ``walk``: how far a listing walk got (page number, complete or not), so a walk
-  killed half-way is not cut short by the known-documents stop when it restarts;
-- ``run``: the last run of a kind (crawl / backfill) and whether it finished, so a
+One ledger per write target (``state_index_for``): crawling into a new index starts
+from nothing instead of finding every page "done" for another index.
+
+Three kinds of documents, each a typed model:
+- ``LedgerDoc`` (kind ``doc``): one per article, its status and how it got there;
+- ``WalkState`` (kind ``walk``): how far a listing walk got, so a walk killed half-way
+  is not cut short by the known-documents stop when it restarts;
+- ``RunState`` (kind ``run``): the last run of a kind and whether it finished, so a
   restarted run carries on as the same run and does not re-check what it finished.
 
-The mapping is config/elasticsearch/crawlstate.template.json.
+A document's transitions are methods of ``LedgerDoc``, the only place they happen:
+
+    discovered --fetch--> (fetched) --Elasticsearch acknowledged--> indexed
+        ^                                                               |
+        |                                           listed again, editable section
+        |                                                               v
+     (listed)            failed (attempts, last reason, next retry) <- recheck
+                           |  fetch, extraction, validation, write or blocked;
+                           |  retried when due, forever, until it succeeds
+                           +--> gone (HTTP 404/410 twice)
+
+A page is ``indexed`` only after Elasticsearch acknowledged its document (or found it
+unchanged); every other outcome leaves it ``failed`` with a next-retry time taken from
+``settings.crawl_retry_schedule`` (1 h, 6 h, 1 day, then weekly). The mapping is
+config/elasticsearch/crawlstate.template.json.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from enum import Enum
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Literal
 
 from elasticsearch import Elasticsearch, helpers
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from pipeline.ids import state_key
-from pipeline.settings import DEFAULT_CONFIG_DIR
-
-PENDING, RECHECK, DONE, GONE, FAILED = "pending", "recheck", "done", "gone", "failed"
-TO_FETCH = (PENDING, RECHECK)
+from pipeline.settings import DEFAULT_CONFIG_DIR, Settings
+from pipeline.store.design import create_index_if_missing, load_config_json
 
 STATE_FILE = "crawlstate.template.json"
+GONE_AFTER = 2  # 404/410 answers in a row before a page counts as removed from the site
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return now_utc().isoformat()
 
+
+def state_index_for(settings: Settings, target: str) -> str:
+    """The ledger of a write target: the default one for the live alias, its own for any other."""
+    return settings.state_index if target == settings.index_alias else f"{settings.state_index}-{target}"
+
+
+class Status(str, Enum):
+    DISCOVERED = "discovered"
+    RECHECK = "recheck"
+    FETCHED = "fetched"  # between the fetch and Elasticsearch's answer; never left behind
+    INDEXED = "indexed"
+    FAILED = "failed"
+    GONE = "gone"
+
+
+WAITING = (Status.DISCOVERED, Status.RECHECK)  # due at once; FAILED is due at its next_retry_at
+
+
+class LedgerDoc(BaseModel):
+    """One article in the ledger: what the listing said, where it stands, what the last attempt gave."""
+
+    model_config = ConfigDict(use_enum_values=False)
+
+    kind: Literal["doc"] = "doc"
+    url: str
+    section: str
+    language: str
+    hints: dict[str, str] = Field(default_factory=dict)
+    listed_at: AwareDatetime | date | None = None
+    status: Status = Status.DISCOVERED
+    first_seen: AwareDatetime = Field(default_factory=now_utc)
+    attempts: int = 0  # failed attempts since the last success
+    last_reason: str | None = None
+    last_kind: str | None = None  # the Failure's class: site_unreachable, blocked, index_failure...
+    next_retry_at: AwareDatetime | None = None
+    gone_count: int = 0
+    # Validators of the version that was indexed: only a page Elasticsearch took gets them,
+    # so a failed write is fetched in full again, never answered "not modified".
+    etag: str | None = None
+    last_modified: str | None = None
+    content_sha: str | None = None
+    indexed_at: AwareDatetime | None = None
+    indexed_run_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return state_key(self.url)
+
+    def due(self, now: datetime) -> bool:
+        if self.status in WAITING:
+            return True
+        return self.status is Status.FAILED and (self.next_retry_at is None or self.next_retry_at <= now)
+
+    # ---- transitions -----------------------------------------------------
+    def listed_again(self, *, frozen: bool, run_id: str) -> "LedgerDoc | None":
+        """What a known page needs when a listing shows it again (None: nothing)."""
+        if self.status is Status.INDEXED and not frozen and self.indexed_run_id != run_id:
+            return self.model_copy(update={"status": Status.RECHECK})
+        return None
+
+    def fetched(self) -> "LedgerDoc":
+        return self.model_copy(update={"status": Status.FETCHED})
+
+    def indexed(self, *, run_id: str, content_sha: str | None = None, etag: str | None = None,
+                last_modified: str | None = None, at: datetime | None = None) -> "LedgerDoc":
+        """Elasticsearch acknowledged the document (or had it unchanged): done until listed again."""
+        update = {"status": Status.INDEXED, "attempts": 0, "last_reason": None, "last_kind": None,
+                  "next_retry_at": None, "gone_count": 0, "indexed_at": at or now_utc(), "indexed_run_id": run_id}
+        if content_sha is not None:
+            update.update(content_sha=content_sha, etag=etag, last_modified=last_modified)
+        return self.model_copy(update=update)
+
+    def unchanged(self, *, run_id: str) -> "LedgerDoc":
+        """A 304, or the same bytes as the indexed version: still indexed, checked by this run."""
+        return self.indexed(run_id=run_id, at=self.indexed_at)
+
+    def failed(self, reason: str, kind: str, *, schedule: list[float], now: datetime | None = None) -> "LedgerDoc":
+        """Any attempt that did not end acknowledged: pending again, due after the next delay of the schedule."""
+        now = now or now_utc()
+        attempts = self.attempts + 1
+        delay = schedule[min(attempts, len(schedule)) - 1] if schedule else 0.0
+        return self.model_copy(update={"status": Status.FAILED, "attempts": attempts, "last_reason": reason,
+                                       "last_kind": kind, "next_retry_at": now + timedelta(seconds=delay)})
+
+    def not_found(self, reason: str, *, schedule: list[float], now: datetime | None = None) -> "LedgerDoc":
+        """HTTP 404/410: gone at the second answer in a row, until then an ordinary failure."""
+        if self.gone_count + 1 >= GONE_AFTER:
+            return self.model_copy(update={"status": Status.GONE, "gone_count": self.gone_count + 1,
+                                           "last_reason": reason, "last_kind": "gone", "next_retry_at": None})
+        failed = self.failed(reason, "http_error", schedule=schedule, now=now)
+        return failed.model_copy(update={"gone_count": self.gone_count + 1})
+
+
+class WalkState(BaseModel):
+    kind: Literal["walk"] = "walk"
+    section: str
+    language: str
+    page: int = 0
+    complete: bool = False
+
+
+class RunState(BaseModel):
+    kind: Literal["run"] = "run"
+    run_id: str
+    finished: bool = False
+    started_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
 
 
 class CrawlState:
+    """The ledger of one write target in its Elasticsearch index."""
+
     def __init__(self, es: Elasticsearch, index: str, *, config_dir: Path | None = None):
         self.es = es
         self.index = index
         self.config_dir = config_dir or DEFAULT_CONFIG_DIR
 
     def ensure(self) -> None:
-        """Create the state index from its mapping when missing (a parallel run may have just created it)."""
-        from pipeline.store.design import create_index_if_missing, load_config_json
-
+        """Create the ledger index from its mapping when missing (a parallel run may have just created it)."""
         create_index_if_missing(self.es, self.index, load_config_json(self.config_dir, STATE_FILE))
 
     def refresh(self) -> None:
         self.es.indices.refresh(index=self.index)
 
     # ---- article documents ----------------------------------------------
-    def get_docs(self, urls: Iterable[str]) -> dict[str, dict]:
-        """Stored state by canonical key, for those URLs that have one."""
+    def get_docs(self, urls: Iterable[str]) -> dict[str, LedgerDoc]:
+        """Stored ledger documents by key, for those URLs that have one."""
         keys = list(dict.fromkeys(state_key(u) for u in urls))
         if not keys:
             return {}
         resp = self.es.mget(index=self.index, ids=keys)
-        return {d["_id"]: d["_source"] for d in resp.body["docs"] if d.get("found")}
+        return {d["_id"]: LedgerDoc.model_validate(d["_source"]) for d in resp.body["docs"] if d.get("found")}
 
-    def put_docs(self, docs: dict[str, dict], *, refresh: bool = False) -> None:
-        """Upsert partial documents by key (only the given fields change)."""
-        if not docs:
-            return
+    def save(self, docs: Iterable[LedgerDoc], *, refresh: bool = False) -> None:
+        """Write whole ledger documents (each transition returns the whole new document)."""
         stamp = now_iso()
-        actions = ({"_op_type": "update", "_index": self.index, "_id": key,
-                    "doc": {**doc, "updated_at": stamp}, "doc_as_upsert": True} for key, doc in docs.items())
-        helpers.bulk(self.es, actions, refresh="wait_for" if refresh else False)
+        actions = [{"_op_type": "index", "_index": self.index, "_id": doc.key,
+                    "_source": {**doc.model_dump(mode="json"), "updated_at": stamp}} for doc in docs]
+        if actions:
+            helpers.bulk(self.es, actions, refresh="wait_for" if refresh else False)
 
-    def to_fetch(self, sections: list[str], languages: list[str], size: int,
-                 exclude: set[str] = frozenset()) -> list[tuple[str, dict]]:
-        """The next documents waiting for a fetch in these sections and languages, newest first."""
-        query = {"bool": {"filter": [
-            {"term": {"kind": "doc"}},
-            {"terms": {"status": list(TO_FETCH)}},
-            {"terms": {"section": sections}},
-            {"terms": {"language": languages}},
-        ], "must_not": [{"ids": {"values": list(exclude)}}] if exclude else []}}
+    def due(self, sections: list[str], languages: list[str], size: int, *, now: datetime | None = None,
+            exclude: Iterable[str] = ()) -> list[LedgerDoc]:
+        """The next documents to fetch in these sections and languages, newest first: the waiting
+        ones and the failed ones whose retry is due."""
+        now = now or now_utc()
+        waiting = {"terms": {"status": [s.value for s in WAITING]}}
+        retry_due = {"bool": {"filter": [{"term": {"status": Status.FAILED.value}},
+                                         {"range": {"next_retry_at": {"lte": now.isoformat()}}}]}}
+        query = {"bool": {
+            "filter": [{"term": {"kind": "doc"}}, {"terms": {"section": sections}},
+                       {"terms": {"language": languages}},
+                       {"bool": {"should": [waiting, retry_due], "minimum_should_match": 1}}],
+            "must_not": [{"ids": {"values": list(exclude)}}] if exclude else []}}
         resp = self.es.search(index=self.index, query=query, size=size,
                               sort=[{"listed_at": {"order": "desc", "missing": "_last"}}, {"url": "asc"}])
-        return [(hit["_id"], hit["_source"]) for hit in resp.body["hits"]["hits"]]
+        return [LedgerDoc.model_validate(hit["_source"]) for hit in resp.body["hits"]["hits"]]
 
-    def count(self, status: str | None = None) -> int:
-        filters = [{"term": {"kind": "doc"}}]
+    def count(self, status: Status | None = None) -> int:
+        filters: list[dict] = [{"term": {"kind": "doc"}}]
         if status:
-            filters.append({"term": {"status": status}})
+            filters.append({"term": {"status": status.value}})
         return self.es.count(index=self.index, query={"bool": {"filter": filters}})["count"]
 
-    def iter_docs(self, status: str | None = None) -> Iterator[dict]:
-        filters = [{"term": {"kind": "doc"}}]
+    def iter_docs(self, status: Status | None = None) -> Iterator[LedgerDoc]:
+        filters: list[dict] = [{"term": {"kind": "doc"}}]
         if status:
-            filters.append({"term": {"status": status}})
+            filters.append({"term": {"status": status.value}})
         for hit in helpers.scan(self.es, index=self.index, query={"query": {"bool": {"filter": filters}}}):
-            yield hit["_source"]
+            yield LedgerDoc.model_validate(hit["_source"])
 
     # ---- walks and runs ---------------------------------------------------
-    def get(self, key: str) -> dict | None:
+    def _get(self, key: str) -> dict | None:
         resp = self.es.options(ignore_status=404).get(index=self.index, id=key)
         return resp.body.get("_source") if resp.body.get("found") else None
 
-    def put(self, key: str, doc: dict) -> None:
-        self.es.index(index=self.index, id=key, document={**doc, "updated_at": now_iso()})
+    def _put(self, key: str, model: BaseModel) -> None:
+        self.es.index(index=self.index, id=key, document={**model.model_dump(mode="json"), "updated_at": now_iso()})
+
+    def get_walk(self, key: str) -> WalkState | None:
+        found = self._get(key)
+        return WalkState.model_validate(found) if found else None
+
+    def put_walk(self, key: str, walk: WalkState) -> None:
+        self._put(key, walk)
+
+    def get_run(self, key: str) -> RunState | None:
+        found = self._get(key)
+        return RunState.model_validate(found) if found else None
+
+    def put_run(self, key: str, run: RunState) -> None:
+        self._put(key, run)

@@ -33,7 +33,7 @@ from pipeline.store.client import RETRY_STATUSES
 
 log = logging.getLogger(__name__)
 
-Status = Literal["created", "updated", "unchanged", "failed"]
+Status = Literal["created", "updated", "unchanged", "superseded", "failed"]
 
 
 @dataclass(frozen=True)
@@ -165,10 +165,14 @@ def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, 
 def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retry_window: float) -> list[IndexOutcome]:
     """Look up the stored hashes of one chunk, send what changed, return an outcome per document."""
     by_id: dict[str, Transcript] = {}
-    for record in chunk:
-        by_id[record.doc_id] = record  # a later copy of the same page wins
-    stored = _stored_state(es, index, list(by_id), retry_window)
     outcomes: list[IndexOutcome] = []
+    for record in chunk:
+        earlier = by_id.get(record.doc_id)
+        if earlier is not None:  # a later copy of the same document wins; the earlier one says so
+            outcomes.append(IndexOutcome(record.doc_id, earlier.source, "superseded",
+                                         f"a later input ({record.source}) holds the same document"))
+        by_id[record.doc_id] = record
+    stored = _stored_state(es, index, list(by_id), retry_window)
     actions: dict[str, dict] = {}
     sources: dict[str, str | None] = {}
     now = datetime.now(timezone.utc)

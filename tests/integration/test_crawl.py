@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pipeline.crawl.crawler import run_crawl
-from pipeline.crawl.state import CrawlState
+from pipeline.crawl.state import CrawlState, Status
 from pipeline.profile import get_profile
 from tests.replica.plugin import replica_overrides
 
@@ -153,8 +153,8 @@ def test_state_lives_in_elasticsearch(es, crawl_settings, replica):
     run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["ru"])
     state = CrawlState(es, crawl_settings.state_index)
     docs = list(state.iter_docs())
-    assert {d["status"] for d in docs} == {"done"} and len(docs) == 2
-    assert all(d["etag"] and d["last_modified"] and d["content_sha"] for d in docs)
+    assert {d.status for d in docs} == {Status.INDEXED} and len(docs) == 2
+    assert all(d.etag and d.last_modified and d.content_sha for d in docs)
 
 
 def test_nightly_dag_style_run_with_a_lookback_since(es, crawl_settings, replica):

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from pipeline.crawl.crawler import run_crawl
-from pipeline.crawl.state import CrawlState
+from pipeline.crawl.state import CrawlState, Status
 from pipeline.profile import get_profile
 from pipeline.settings import REPO_ROOT
 from tests.replica.plugin import replica_overrides
@@ -34,7 +34,7 @@ def crawl_env(settings, replica) -> dict[str, str]:
 def done_urls(state: CrawlState) -> set[str]:
     try:
         state.refresh()
-        return {d["url"] for d in state.iter_docs("done")}
+        return {d.url for d in state.iter_docs(Status.INDEXED)}
     except Exception:  # the state index does not exist yet
         return set()
 
