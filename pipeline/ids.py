@@ -2,8 +2,14 @@
 
 - ``canonical_url``: the one spelling of a URL (scheme, host, path, kept query keys);
 - ``host_key``: a host as the politeness and allow-lists see it (lower case, no ``www.``);
-- ``document_id``: the Elasticsearch ``_id`` of a transcript;
-- ``state_key``: the crawl-ledger key of an article URL;
+- ``article_key``: the article a URL names, ``namespace:id`` (the profile's identity
+  rules): one article reached by several section paths or language prefixes is one;
+- ``url_language``: the content language a URL asks for (``?lang=`` beats the prefix);
+- ``document_id``: the Elasticsearch ``_id`` of a transcript: (article, content
+  language) when the article is known, else language, day and title;
+- ``match_key``: what makes two inputs the same transcript when one has no URL
+  (a text dump): language, publication day and normalised title;
+- ``state_key``: the crawl-ledger key of an article URL, folded like documents;
 - ``deadletter_id``: one dead letter per refusal of one input, stable across re-runs.
 
 Nothing else in the package hashes or normalises a URL or builds an id.
@@ -13,10 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from typing import TYPE_CHECKING, Iterable
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:  # records imports this module for Transcript.doc_id
+    from pipeline.profile import IdentityRule
     from pipeline.records import Failure, Transcript
 
 # Query keys that change what a page shows; every other key (tracking, paging) is dropped.
@@ -43,25 +51,65 @@ def canonical_url(url: str) -> str:
     return urlunsplit(("https" if parts.scheme in ("http", "https") else parts.scheme, netloc, path, query, ""))
 
 
+_LANG_PREFIX = re.compile(r"^/(?P<lang>[a-z]{2})/")
+
+
+def article_key(url: str | None, rules: Iterable["IdentityRule"]) -> str | None:
+    """``namespace:id`` of the article a URL names (first matching rule), or None."""
+    if not url:
+        return None
+    path = urlsplit(url.strip()).path
+    for rule in rules:
+        found = rule.pattern.search(path)
+        if found:
+            return f"{rule.namespace}:{found.group('id')}"
+    return None
+
+
+def url_language(url: str | None) -> str | None:
+    """The content language a URL asks for: ``?lang=xx``, else the ``/xx/`` path prefix
+    (which does not decide it when ``lang`` is given: /pt/...?lang=en serves English)."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    asked = parse_qs(parts.query).get("lang")
+    if asked and re.fullmatch(r"[a-z]{2}", asked[0].lower()):
+        return asked[0].lower()
+    prefix = _LANG_PREFIX.match(parts.path)
+    return prefix.group("lang") if prefix else None
+
+
 def _title_key(title: str) -> str:
     return " ".join(unicodedata.normalize("NFC", title).split()).casefold()
 
 
-def document_id(record: "Transcript") -> str:
-    """A stable id: the canonical URL when known, else language, date and title.
+def match_key(record: "Transcript") -> str:
+    """The same transcript, whatever brought it: language, Moscow publication day, title."""
+    return f"{record.language}:{record.published_at.date().isoformat()}:{_title_key(record.title)}"
 
-    Re-crawling or replaying the same page gives the same id, so Elasticsearch
-    updates the document instead of adding a second one.
+
+def document_id(record: "Transcript") -> str:
+    """A stable id: (article, content language) when the article is known, else the
+    canonical URL, else language, day and title.
+
+    Re-crawling, replaying or reaching the same article by another path gives the
+    same id, so Elasticsearch updates the document instead of adding a second one.
     """
-    if record.url:
+    if record.event_id:
+        key = f"article:{record.event_id}:{record.language}"
+    elif record.url:
         key = "url:" + canonical_url(record.url)
     else:
-        key = f"doc:{record.language}:{record.published_at.date().isoformat()}:{_title_key(record.title)}"
+        key = "doc:" + match_key(record)
     return _digest(key)
 
 
-def state_key(url: str) -> str:
-    """The crawl ledger's key of an article URL."""
+def state_key(url: str, rules: Iterable["IdentityRule"] = ()) -> str:
+    """The crawl ledger's key of an article URL: (article, asked language) when the
+    profile names the article, so every path to it is one entry; else the canonical URL."""
+    article = article_key(url, rules)
+    if article is not None:
+        return "doc-" + _digest(f"article:{article}:{url_language(url) or ''}")
     return "doc-" + _digest(canonical_url(url))
 
 

@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from pipeline.errors import PipelineError
 from pipeline.extract.extractor import extract_record
+from pipeline.ids import article_key, canonical_url
 from pipeline.profile import SiteProfile, get_profile
 from pipeline.records import Failure, Page, Transcript
 from pipeline.report import RunReport
@@ -37,10 +38,18 @@ Item = Page | Failure | Transcript
 IngestOutcome = str | Failure
 
 
+def with_provenance(record: Transcript, page: Page, profile: SiteProfile) -> Transcript:
+    """The record stamped with where it came from: its article (``event_id``, shared by the
+    article's language versions), the URLs that reached it and when it was fetched."""
+    urls = list(dict.fromkeys(canonical_url(u) for u in [page.url, *page.aliases] if u))
+    return record.model_copy(update={"event_id": article_key(page.url, profile.site.identity), "urls": urls,
+                                     "fetched_at": page.fetched_at})
+
+
 def extract_or_failure(page: Page, profile: SiteProfile) -> Transcript | Failure:
     """One page -> its Transcript, or the Failure that says why not (never raises)."""
     try:
-        return extract_record(page, profile)
+        return with_provenance(extract_record(page, profile), page, profile)
     except PipelineError as exc:
         return Failure.from_error(exc, source=page.source, url=page.url, raw=page.content)
     except Exception as exc:  # a bug on one page must not end the run; keep the page
@@ -180,13 +189,13 @@ class Ingestor:
     given the index design when missing (``design.ensure_index``: ``NAME-v1`` behind
     the alias ``NAME``, never an index Elasticsearch makes up). ``prepared=True`` says
     the caller already did that, or writes to a concrete index it just created from the
-    template (the rebuild). ``close()`` refreshes the index and finishes the report
+    template (the rebuild, which also keeps no versions: ``keep_versions=False``). ``close()`` refreshes the index and finishes the report
     once, and closes the Elasticsearch client when the Ingestor opened it.
     """
 
     def __init__(self, *, settings: Settings | None = None, profile: SiteProfile | None = None,
-                 index: str | None = None, prepared: bool = False, report: RunReport | None = None, es=None,
-                 echo: Callable[[str], None] | None = None):
+                 index: str | None = None, prepared: bool = False, keep_versions: bool = True,
+                 report: RunReport | None = None, es=None, echo: Callable[[str], None] | None = None):
         self.settings = settings or get_settings()
         self.profile = profile or get_profile(self.settings.site_profile_path)
         self.report = report or RunReport(name="ingest")
@@ -196,6 +205,8 @@ class Ingestor:
         try:
             target = index or self.settings.index_alias
             self.target = target if prepared else design.ensure_index(self.es, self.settings, alias=target)
+            # Every text a document ever had; a rebuild copies current documents and keeps none.
+            self.versions = design.ensure_versions_index(self.es, self.settings, self.target) if keep_versions else None
             self.sink = FailureSink(self.report, self.settings, es=self.es, echo=echo)
         except BaseException:
             self._release()
@@ -217,7 +228,8 @@ class Ingestor:
             outcomes[failure.source] = failure
 
         records = divert_failures(transform(items, self.profile, self.report, workers=workers, pool=self._pool), fail)
-        for outcome in writer.index_records(self.es, records, index=self.target, settings=self.settings):
+        for outcome in writer.index_records(self.es, records, index=self.target, settings=self.settings,
+                                            versions_index=self.versions):
             if self.report.count_outcome(outcome.status):
                 fail(Failure(source=outcome.source or outcome.doc_id, stage="index", reason=outcome.reason or "refused"))
             elif outcome.source is not None:

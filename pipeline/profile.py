@@ -37,11 +37,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class IdentityRule(_Strict):
+    """Where a URL path names an article: one number space per ``namespace``."""
+
+    namespace: str
+    pattern: Pattern[str] = Field(description="regex on the URL path; group 'id' is the article id")
+
+
 class SiteInfo(_Strict):
     name: str
     base_url: str
     hosts: list[str]
     default_language: str = "en"
+    # An article reached under several section paths or language prefixes is one article:
+    # the first rule whose pattern matches the path gives (namespace, id) (pipeline/ids.py).
+    identity: list[IdentityRule] = Field(default_factory=list)
 
 
 class LanguageRules(_Strict):

@@ -88,7 +88,8 @@ def rebuild(
         report.extra["from"] = "archive"
         items = archive_pages(archive, max_bytes=settings.max_page_bytes, profile=profile)
     # The one ingest path, writing to the new concrete index the template just shaped.
-    ingest(items, settings=settings, profile=profile, index=new, prepared=True, report=report, es=es)
+    ingest(items, settings=settings, profile=profile, index=new, prepared=True, keep_versions=False,
+           report=report, es=es)
     old_count, new_count, problem = check_build(es, old=old, new=new, since=report.started_at, min_ratio=min_ratio)
     swapped = False
     if problem is None and swap:

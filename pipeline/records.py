@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from pipeline.errors import PipelineError, RecordRejected
-from pipeline.ids import document_id
+from pipeline.ids import document_id, match_key
 
 # Moscow has kept UTC+03:00 all year since 2014; the site states times in it.
 MOSCOW = timezone(timedelta(hours=3), "MSK")
@@ -51,6 +51,8 @@ class Page(BaseModel):
     url: str | None = None
     content_type: str | None = None
     fetched_at: datetime | None = None
+    # Other URLs of the same article (other section paths, language prefixes) the crawl folded into this fetch.
+    aliases: list[str] = Field(default_factory=list)
     # What a listing page said about the article (title, date, section, language).
     hints: dict[str, str] = Field(default_factory=dict)
 
@@ -74,6 +76,11 @@ class Transcript(BaseModel):
     doc_number: str | None = None
     section: str | None = None
     url: str | None = None
+    # Provenance, stamped by the ingest path: the article whatever path reached it (shared by
+    # its language versions), every URL that reached it (canonical first), when it was fetched.
+    event_id: str | None = None
+    urls: list[str] = Field(default_factory=list)
+    fetched_at: AwareDatetime | None = None
     body: str = Field(min_length=1)
     turns: list[Turn] = Field(default_factory=list)
     speakers: list[str] = Field(default_factory=list)
@@ -87,6 +94,10 @@ class Transcript(BaseModel):
     @field_serializer("published_at")
     def _iso(self, value: datetime) -> str:
         return value.isoformat()
+
+    @field_serializer("fetched_at")
+    def _iso_or_none(self, value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
 
     @model_validator(mode="after")
     def _body_has_words(self) -> "Transcript":
@@ -109,6 +120,10 @@ class Transcript(BaseModel):
     @property
     def doc_id(self) -> str:
         return document_id(self)
+
+    @property
+    def match_key(self) -> str:
+        return match_key(self)
 
 
 # The outcome class of a failure when the error that made it did not say (errors.PipelineError.kind).

@@ -8,7 +8,8 @@ from pipeline.cli._app import app
 from pipeline.cli import ingest_cmd
 from pipeline.cli import extract_cmd
 from pipeline.cli import crawl_cmd
-from pipeline.cli import index_cmd  # noqa: F401  (registration)
+from pipeline.cli import index_cmd
+from pipeline.cli import history_cmd  # noqa: F401  (registration)
 
 
 def main() -> None:

@@ -104,7 +104,8 @@ class Crawler:
     def __init__(self, settings: Settings, profile: SiteProfile, plan: CrawlPlan, report: RunReport, es, target: str):
         self.settings, self.profile, self.plan, self.report = settings, profile, plan, report
         self.es, self.target = es, target
-        self.state = CrawlState(es, state_index_for(settings, target), config_dir=settings.config_dir)
+        self.state = CrawlState(es, state_index_for(settings, target), config_dir=settings.config_dir,
+                                identity=profile.site.identity)
         self.sections = {s.name: s for s in profile.crawl.sections}
         self.loose_failures: list[Failure] = []  # listing failures, reported with the first batch
         self._lock = threading.Lock()
@@ -215,28 +216,31 @@ class Crawler:
         self.report.extra["listing_pages"] = int(self.report.extra.get("listing_pages", 0)) + pages
 
     def _register(self, entries: Iterable[ListingEntry], seen: set[str]) -> list[bool]:
-        """Record listed entries in the ledger; return, per entry, whether it was already known."""
-        fresh = []
+        """Record listed entries in the ledger; return, per entry, whether it was already known.
+
+        Entries are folded by ledger key: an article listed under two section paths (or
+        two language prefixes asking for one language) is one entry, fetched once."""
+        fresh: dict[str, ListingEntry] = {}
         for entry in entries:
-            if entry.key not in seen:
-                seen.add(entry.key)
-                fresh.append(entry)
-        stored = self.state.get_docs(e.url for e in fresh)
+            key = self.state.key_of(entry.url)
+            if key not in seen:
+                seen.add(key)
+                fresh[key] = entry
+        stored = self.state.get_docs(e.url for e in fresh.values())
         changed: list[LedgerDoc] = []
         known_flags = []
-        for entry in fresh:
+        for key, entry in fresh.items():
             self.report.listed += 1
-            listed = LedgerDoc(url=entry.url, section=entry.section, language=entry.language, hints=entry.hints(),
-                               listed_at=entry.published)
-            old = stored.get(listed.key)
+            old = stored.get(key)
             known_flags.append(old is not None)
             if old is None:
-                changed.append(listed)
+                changed.append(self.state.new_doc(entry.url, section=entry.section, language=entry.language,
+                                                  hints=entry.hints(), listed_at=entry.published))
                 continue
             section = self.sections.get(entry.section)
-            again = old.listed_again(frozen=section is not None and section.frozen, run_id=self.run_id)
+            again = old.listed_again(entry.url, frozen=section is not None and section.frozen, run_id=self.run_id)
             if again is not None:
-                changed.append(again.model_copy(update={"hints": listed.hints, "listed_at": listed.listed_at}))
+                changed.append(again)
         self.state.save(changed)
         return known_flags
 
@@ -285,7 +289,7 @@ class Crawler:
                 self.report.not_modified += 1
             return _Attempt(doc, settled=doc.unchanged(run_id=self.run_id))
         page = Page(source=doc.url, content=result.content, url=doc.url, content_type=result.content_type,
-                    fetched_at=result.fetched_at, hints=dict(doc.hints))
+                    fetched_at=result.fetched_at, hints=dict(doc.hints), aliases=[u for u in doc.urls if u != doc.url])
         return _Attempt(doc.fetched(), item=page, content_sha=hashlib.sha256(result.content).hexdigest(),
                         etag=result.etag, last_modified=result.last_modified)
 

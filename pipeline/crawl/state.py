@@ -38,6 +38,7 @@ from elasticsearch import Elasticsearch, helpers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from pipeline.ids import state_key
+from pipeline.profile import IdentityRule
 from pipeline.settings import DEFAULT_CONFIG_DIR, Settings
 from pipeline.store.design import create_index_if_missing, load_config_json
 
@@ -76,7 +77,9 @@ class LedgerDoc(BaseModel):
     model_config = ConfigDict(use_enum_values=False)
 
     kind: Literal["doc"] = "doc"
+    key: str  # ids.state_key: every path to one article (in one language) is one entry
     url: str
+    urls: list[str] = Field(default_factory=list)  # every URL a listing gave for it, the first one first
     section: str
     language: str
     hints: dict[str, str] = Field(default_factory=dict)
@@ -96,21 +99,20 @@ class LedgerDoc(BaseModel):
     indexed_at: AwareDatetime | None = None
     indexed_run_id: str | None = None
 
-    @property
-    def key(self) -> str:
-        return state_key(self.url)
-
     def due(self, now: datetime) -> bool:
         if self.status in WAITING:
             return True
         return self.status is Status.FAILED and (self.next_retry_at is None or self.next_retry_at <= now)
 
     # ---- transitions -----------------------------------------------------
-    def listed_again(self, *, frozen: bool, run_id: str) -> "LedgerDoc | None":
-        """What a known page needs when a listing shows it again (None: nothing)."""
+    def listed_again(self, url: str, *, frozen: bool, run_id: str) -> "LedgerDoc | None":
+        """What a known page needs when a listing shows it again, maybe by another path (None: nothing)."""
+        update: dict = {}
+        if url not in self.urls:
+            update["urls"] = [*self.urls, url]
         if self.status is Status.INDEXED and not frozen and self.indexed_run_id != run_id:
-            return self.model_copy(update={"status": Status.RECHECK})
-        return None
+            update["status"] = Status.RECHECK
+        return self.model_copy(update=update) if update else None
 
     def fetched(self) -> "LedgerDoc":
         return self.model_copy(update={"status": Status.FETCHED})
@@ -164,10 +166,18 @@ class RunState(BaseModel):
 class CrawlState:
     """The ledger of one write target in its Elasticsearch index."""
 
-    def __init__(self, es: Elasticsearch, index: str, *, config_dir: Path | None = None):
+    def __init__(self, es: Elasticsearch, index: str, *, config_dir: Path | None = None,
+                 identity: Iterable[IdentityRule] = ()):
         self.es = es
         self.index = index
         self.config_dir = config_dir or DEFAULT_CONFIG_DIR
+        self.identity = list(identity)
+
+    def key_of(self, url: str) -> str:
+        return state_key(url, self.identity)
+
+    def new_doc(self, url: str, **fields) -> LedgerDoc:
+        return LedgerDoc(key=self.key_of(url), url=url, urls=[url], **fields)
 
     def ensure(self) -> None:
         """Create the ledger index from its mapping when missing (a parallel run may have just created it)."""
@@ -179,7 +189,7 @@ class CrawlState:
     # ---- article documents ----------------------------------------------
     def get_docs(self, urls: Iterable[str]) -> dict[str, LedgerDoc]:
         """Stored ledger documents by key, for those URLs that have one."""
-        keys = list(dict.fromkeys(state_key(u) for u in urls))
+        keys = list(dict.fromkeys(self.key_of(u) for u in urls))
         if not keys:
             return {}
         resp = self.es.mget(index=self.index, ids=keys)

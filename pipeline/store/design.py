@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 TEMPLATE_FILE = "transcripts.template.json"
 OVERLAY_FILE = "transcripts.language-overlay.json"
 DEADLETTER_FILE = "deadletter.template.json"
+VERSIONS_FILE = "versions.template.json"
 
 
 @functools.lru_cache(maxsize=32)
@@ -172,3 +173,14 @@ def ensure_index(es: Elasticsearch, settings: Settings, *, alias: str | None = N
 
 def refresh(es: Elasticsearch, index: str) -> None:
     es.indices.refresh(index=index)
+
+
+def versions_index_name(alias: str) -> str:
+    """Where every text of the alias's documents is kept (``history``)."""
+    return f"{alias}-versions"
+
+
+def ensure_versions_index(es: Elasticsearch, settings: Settings, alias: str) -> str:
+    name = versions_index_name(alias)
+    create_index_if_missing(es, name, load_config_json(settings, VERSIONS_FILE))
+    return name

@@ -23,7 +23,8 @@ from pipeline.settings import Settings
 log = logging.getLogger(__name__)
 
 # Fields the indexer adds or the model computes: not inputs of a Transcript.
-DERIVED_FIELDS = ("word_count", "content_hash", "doc_version", "indexed_at", "turn_count", "question_count")
+DERIVED_FIELDS = ("word_count", "content_hash", "doc_version", "indexed_at", "turn_count", "question_count",
+                  "match_key", "sources", "first_published", "last_changed")
 
 
 def _version_pattern(alias: str) -> re.Pattern[str]:

@@ -81,17 +81,43 @@ def _with_policy(call: Callable[[], Any], what: str, retry_window: float) -> Any
         raise IndexingError(f"{what}: Elasticsearch did not answer for {retry_window:.0f}s: {cause}") from cause
 
 
-def document_json(record: Transcript, *, doc_version: int, indexed_at: datetime) -> str:
+def document_json(record: Transcript, *, doc_version: int, indexed_at: datetime,
+                  stored: dict | None = None) -> str:
     """The stored document, serialised as the bulk body takes it: pydantic's own serialiser
-    writes the record, the indexer's fields are appended. Kibana counts documents, not
-    nested turns, hence the per-document turn and question counts to sum."""
+    writes the record, the writer's fields are appended. Kibana counts documents, not
+    nested turns, hence the per-document turn and question counts to sum. ``stored``
+    (the version it replaces) passes on what accumulates: every source and URL that
+    brought the transcript, and the first publication date."""
+    stored = stored or {}
     extra = json.dumps({
         "turn_count": len(record.turns),
         "question_count": sum(1 for turn in record.turns if turn.role == "question"),
         "doc_version": doc_version,
         "indexed_at": indexed_at.isoformat(),
+        "last_changed": indexed_at.isoformat(),
+        "first_published": stored.get("first_published") or record.published_at.isoformat(),
+        "match_key": record.match_key,
+        "sources": _merged(stored.get("sources"), [record.source]),
+        "urls": _merged(record.urls, stored.get("urls")),
     }, ensure_ascii=False, separators=(",", ":"))
-    return record.model_dump_json()[:-1] + "," + extra[1:]
+    return record.model_dump_json(exclude={"urls"})[:-1] + "," + extra[1:]
+
+
+def _merged(first: list | None, then: list | None) -> list:
+    return list(dict.fromkeys(v for v in [*(first or []), *(then or [])] if v))
+
+
+def version_document(record: Transcript, doc_id: str, *, doc_version: int, at: datetime) -> dict:
+    """One kept version of a document (``history``): its text and where and when it was seen."""
+    return {"doc_id": doc_id, "doc_version": doc_version, "content_hash": record.content_hash,
+            "title": record.title, "body": record.body, "published_at": record.published_at.isoformat(),
+            "url": record.url, "source": record.source,
+            "fetched_at": record.fetched_at.isoformat() if record.fetched_at else None,
+            "first_seen": at.isoformat(), "last_seen": at.isoformat()}
+
+
+def version_id(doc_id: str, content_hash: str) -> str:
+    return f"{doc_id}-{content_hash[:16]}"
 
 
 def _chunks(records: Iterable[Transcript], size: int) -> Iterator[list[Transcript]]:
@@ -111,36 +137,59 @@ def _reason(info: dict) -> str:
     return f"status {info.get('status')}: {error or 'refused'}"
 
 
+STORED_FIELDS = ["content_hash", "doc_version", "sources", "urls", "first_published", "fetched_at", "event_id"]
+
+
 def _stored_state(es: Elasticsearch, index: str, ids: list[str], retry_window: float) -> dict[str, dict]:
-    """content_hash and doc_version of the documents already stored, by id (realtime, no refresh needed)."""
+    """What the writer needs of the documents already stored, by id (realtime, no refresh needed)."""
     client = _without_client_retries(es)
-    resp = _with_policy(lambda: client.mget(index=index, ids=ids, source_includes=["content_hash", "doc_version"]),
+    resp = _with_policy(lambda: client.mget(index=index, ids=ids, source_includes=STORED_FIELDS),
                         "looking up stored hashes", retry_window)
     return {d["_id"]: d.get("_source", {}) for d in resp.body["docs"] if d.get("found")}
 
 
+def _same_transcripts(es: Elasticsearch, index: str, keys: list[str], retry_window: float) -> dict[str, list[dict]]:
+    """Stored documents by match key (language, day, title): how an input without a URL (a text
+    dump) finds the crawled document of the same transcript, and the reverse."""
+    client = _without_client_retries(es)
+    resp = _with_policy(lambda: client.search(index=index, size=10 * len(keys), query={"terms": {"match_key": keys}},
+                                              source_includes=["match_key", *STORED_FIELDS]),
+                        "looking up the same transcripts", retry_window)
+    found: dict[str, list[dict]] = {}
+    for hit in resp.body["hits"]["hits"]:
+        found.setdefault(hit["_source"]["match_key"], []).append({**hit["_source"], "_id": hit["_id"]})
+    return found
+
+
 def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, str | None],
                 done: list[IndexOutcome], busy: dict[str, str]) -> None:
-    """Send the pending actions once. Acknowledged and refused items leave ``pending`` with an
-    outcome in ``done``; items refused as busy stay (their reason in ``busy``) and raise _StillBusy."""
+    """Send the pending actions once. Acknowledged and refused items leave ``pending``;
+    document writes (``index`` actions) get an outcome in ``done``; side actions (kept
+    versions, merged sources, absorbed duplicates) are logged when refused. Items refused
+    as busy stay (their reason in ``busy``) and raise _StillBusy."""
     busy.clear()
+    key_of = {(action["_op_type"], action["_id"]): key for key, action in pending.items()}
     for ok, item in helpers.streaming_bulk(
         es, list(pending.values()), chunk_size=len(pending), max_chunk_bytes=100 * 1024 * 1024,
         raise_on_error=False, raise_on_exception=False, max_retries=0,
     ):
-        _op, info = next(iter(item.items()))
-        doc_id = info.get("_id")
-        if doc_id not in pending:
+        op, info = next(iter(item.items()))
+        key = key_of.get((op, info.get("_id")))
+        if key not in pending:
+            continue
+        if not ok and info.get("status") in RETRY_STATUSES:
+            busy[key] = _reason(info)
+            continue
+        del pending[key]
+        if op != "index":  # a side action: the document's own outcome does not hang on it
+            if not ok and not (op == "delete" and info.get("status") == 404):
+                log.error("%s of %s refused: %s", op, info.get("_id"), _reason(info))
             continue
         if ok:
-            del pending[doc_id]
             status: Status = "created" if info.get("result") == "created" else "updated"
-            done.append(IndexOutcome(doc_id, sources.get(doc_id), status))
-        elif info.get("status") in RETRY_STATUSES:
-            busy[doc_id] = _reason(info)
+            done.append(IndexOutcome(key, sources.get(key), status))
         else:
-            del pending[doc_id]
-            done.append(IndexOutcome(doc_id, sources.get(doc_id), "failed", _reason(info)))
+            done.append(IndexOutcome(key, sources.get(key), "failed", _reason(info)))
     if pending:
         raise _StillBusy(f"{len(pending)} documents refused as busy, e.g. {next(iter(busy.values()), '')}")
 
@@ -157,21 +206,46 @@ def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, 
         if not isinstance(cause, _StillBusy):
             raise IndexingError(f"bulk of {len(pending)} documents: Elasticsearch did not answer "
                                 f"for {retry_window:.0f}s: {cause}") from cause
-        done += [IndexOutcome(doc_id, sources.get(doc_id), "failed", f"still busy after {retry_window:.0f}s: "
-                              f"{busy.get(doc_id, 'refused')}") for doc_id in pending]
+        done += [IndexOutcome(key, sources.get(key), "failed", f"still busy after {retry_window:.0f}s: "
+                              f"{busy.get(key, 'refused')}") for key, action in pending.items()
+                 if action["_op_type"] == "index"]
     return done
 
 
-def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retry_window: float) -> list[IndexOutcome]:
-    """Look up the stored hashes of one chunk, send what changed, return an outcome per document."""
+def _resolve_identity(chunk: list[Transcript], same: dict[str, list[dict]]) -> tuple[dict[str, str], set[str]]:
+    """(document id per input, URL-less documents the chunk's crawled versions absorb).
+
+    A URL-less input joins the stored document of the same transcript when there is one;
+    a crawled input takes over a stored URL-less document of the same transcript (which
+    is then deleted, its sources carried over)."""
+    ids: dict[str, str] = {}
+    absorbed: set[str] = set()
+    for record in chunk:
+        doc_id = record.doc_id
+        for other in same.get(record.match_key, []):
+            if record.event_id is None and other.get("event_id"):
+                doc_id = other["_id"]
+            elif record.event_id is not None and not other.get("event_id") and other["_id"] != doc_id:
+                absorbed.add(other["_id"])
+        ids[id(record)] = doc_id
+    return ids, absorbed
+
+
+def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retry_window: float,
+                 versions_index: str | None = None) -> list[IndexOutcome]:
+    """Look up what is stored for one chunk, send what changed, return an outcome per document."""
+    same = _same_transcripts(es, index, list({r.match_key for r in chunk}), retry_window)
+    ids, absorbed = _resolve_identity(chunk, same)
+    absorbed_docs = {d["_id"]: d for docs in same.values() for d in docs if d["_id"] in absorbed}
     by_id: dict[str, Transcript] = {}
     outcomes: list[IndexOutcome] = []
     for record in chunk:
-        earlier = by_id.get(record.doc_id)
+        doc_id = ids[id(record)]
+        earlier = by_id.get(doc_id)
         if earlier is not None:  # a later copy of the same document wins; the earlier one says so
-            outcomes.append(IndexOutcome(record.doc_id, earlier.source, "superseded",
+            outcomes.append(IndexOutcome(doc_id, earlier.source, "superseded",
                                          f"a later input ({record.source}) holds the same document"))
-        by_id[record.doc_id] = record
+        by_id[doc_id] = record
     stored = _stored_state(es, index, list(by_id), retry_window)
     actions: dict[str, dict] = {}
     sources: dict[str, str | None] = {}
@@ -179,17 +253,60 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
     for doc_id, record in by_id.items():
         sources[doc_id] = record.source
         old = stored.get(doc_id)
+        carried = [absorbed_docs[a] for a in absorbed if absorbed_docs[a]["match_key"] == record.match_key]
+        if old is None and carried:
+            old = {"sources": _merged([s for d in carried for s in d.get("sources") or []], None),
+                   "first_published": carried[0].get("first_published"), "urls": []}
         if old is not None and old.get("content_hash") == record.content_hash:
+            _touch_version(actions, versions_index, doc_id, record, old, now)
             outcomes.append(IndexOutcome(doc_id, record.source, "unchanged"))
             continue
-        version = int(old.get("doc_version") or 0) + 1 if old is not None else 1
+        if old is not None and record.event_id is None and old.get("event_id"):
+            # A dump of a transcript the crawl has: the crawled text stays, the dump is one more source.
+            actions[f"sources:{doc_id}"] = {"_op_type": "update", "_index": index, "_id": doc_id,
+                                            "doc": {"sources": _merged(old.get("sources"), [record.source])}}
+            outcomes.append(IndexOutcome(doc_id, record.source, "unchanged"))
+            sources.pop(doc_id)
+            continue
+        if _older(record, old):
+            _keep_version(actions, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
+            outcomes.append(IndexOutcome(doc_id, record.source, "superseded",
+                                         f"fetched {record.fetched_at.isoformat()}, before the stored version"))
+            sources.pop(doc_id)
+            continue
+        version = int(old.get("doc_version") or 0) + 1 if old is not None and "content_hash" in old else 1
         actions[doc_id] = {
             "_op_type": "index", "_index": index, "_id": doc_id,
-            "_source": document_json(record, doc_version=version, indexed_at=now),
+            "_source": document_json(record, doc_version=version, indexed_at=now, stored=old),
         }
+        _keep_version(actions, versions_index, doc_id, record, version, now)
+    for doc_id in absorbed:
+        actions[f"delete:{doc_id}"] = {"_op_type": "delete", "_index": index, "_id": doc_id}
     if actions:
         outcomes.extend(_bulk_chunk(es, actions, sources, retry_window=retry_window))
     return outcomes
+
+
+def _older(record: Transcript, stored: dict | None) -> bool:
+    """True when the stored version was fetched after this input (a replay of an old WARC)."""
+    if stored is None or record.fetched_at is None or not stored.get("fetched_at"):
+        return False
+    return record.fetched_at < datetime.fromisoformat(stored["fetched_at"])
+
+
+def _keep_version(actions: dict, versions_index: str | None, doc_id: str, record: Transcript, doc_version: int,
+                  at: datetime) -> None:
+    if versions_index is None:
+        return
+    vid = version_id(doc_id, record.content_hash)
+    actions[f"version:{vid}"] = {"_op_type": "update", "_index": versions_index, "_id": vid,
+                                 "doc": {"last_seen": at.isoformat()},
+                                 "upsert": version_document(record, doc_id, doc_version=doc_version, at=at)}
+
+
+def _touch_version(actions: dict, versions_index: str | None, doc_id: str, record: Transcript, stored: dict,
+                   at: datetime) -> None:
+    _keep_version(actions, versions_index, doc_id, record, int(stored.get("doc_version") or 1), at)
 
 
 def index_records(
@@ -199,13 +316,15 @@ def index_records(
     index: str,
     settings: Settings,
     retry_window: float | None = None,
+    versions_index: str | None = None,
 ) -> Iterator[IndexOutcome]:
     """Index ``records`` into ``index`` (normally the alias); yield one outcome per record.
 
     Unchanged documents (same content hash as stored) are not re-sent. Documents
     refused by Elasticsearch come out as "failed" with its reason; a node that
     stays unreachable for ``retry_window`` seconds (default: ``settings.es_retry_window``)
-    raises IndexingError.
+    raises IndexingError. With ``versions_index`` every text a document ever had is kept
+    there (``history``), and an input fetched before the stored version never replaces it.
 
     One chunk is sent by a worker thread while the caller's generator builds the
     next (extraction overlaps the wait for Elasticsearch); chunks still go one
@@ -216,7 +335,8 @@ def index_records(
     in_flight: Future | None = None
     try:
         for chunk in _chunks(records, settings.bulk_chunk_size):
-            future = pool.submit(_index_chunk, es, chunk, index=index, retry_window=window)
+            future = pool.submit(_index_chunk, es, chunk, index=index, retry_window=window,
+                                 versions_index=versions_index)
             if in_flight is not None:
                 yield from in_flight.result()
             in_flight = future

@@ -1,0 +1,38 @@
+"""Stage store: every version of a document, oldest first (``mfa-ingest history``).
+
+The writer keeps one document per text a transcript ever had in ``<alias>-versions``
+(store/writer.py: ``version_document``). A document is named by its id, or by any URL
+that reached it (the ``urls`` field of the current document).
+"""
+
+from __future__ import annotations
+
+from elasticsearch import Elasticsearch
+
+from pipeline.errors import ConfigError
+from pipeline.ids import canonical_url
+from pipeline.store.design import versions_index_name
+
+
+def resolve_document(es: Elasticsearch, alias: str, ref: str) -> str:
+    """The document id ``ref`` names: an id as is, a URL through the documents' ``urls``."""
+    if "://" not in ref:
+        return ref
+    query = {"bool": {"should": [{"term": {"urls": canonical_url(ref)}}, {"term": {"url": ref}}],
+                      "minimum_should_match": 1}}
+    hits = es.search(index=alias, query=query, size=2, source=False)["hits"]["hits"]
+    if not hits:
+        raise ConfigError(f"no document of {alias!r} was reached by {ref}")
+    return hits[0]["_id"]
+
+
+def history(es: Elasticsearch, alias: str, ref: str) -> list[dict]:
+    """Every kept version of the document ``ref`` names, oldest first, each with its text."""
+    doc_id = resolve_document(es, alias, ref)
+    index = versions_index_name(alias)
+    if not es.indices.exists(index=index):
+        return []
+    es.indices.refresh(index=index)
+    hits = es.search(index=index, query={"term": {"doc_id": doc_id}}, size=1000,
+                     sort=[{"first_seen": "asc"}, {"doc_version": "asc"}])["hits"]["hits"]
+    return [hit["_source"] for hit in hits]
