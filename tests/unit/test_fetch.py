@@ -179,3 +179,64 @@ def test_accept_language_follows_the_profile_languages(replica, replica_settings
     with make_fetcher(replica_settings, languages=["ru", "de"]) as fetcher:
         fetcher.get(replica.base_url + ARTICLE)
     assert replica.hits(contains=ARTICLE)[-1].headers["accept-language"] == "ru,de;q=0.9"
+
+
+def closed_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_no_answer_after_the_retries_is_site_unreachable(replica_settings):
+    from pipeline.errors import SiteUnreachable
+
+    port = closed_port()
+    settings = replica_settings.model_copy(update={
+        "crawl_allowed_private_hosts": [f"127.0.0.1:{port}"], "crawl_respect_robots": False, "crawl_max_retries": 2})
+    retried = []
+    with Fetcher(settings, {"127.0.0.1"}, on_retry=lambda host, why: retried.append(host)) as fetcher:
+        with pytest.raises(SiteUnreachable, match="site unreachable") as err:
+            fetcher.get(f"http://127.0.0.1:{port}/en/")
+        assert fetcher.retries == 2
+    assert err.value.kind == "site_unreachable"
+    assert retried == ["127.0.0.1", "127.0.0.1"]
+
+
+def test_every_attempt_waits_for_the_rate_limiter(replica, replica_settings):
+    replica.add_fault("status", ARTICLE, count=3, arg=503)
+    settings = replica_settings.model_copy(update={"crawl_rate_per_host": 4.0, "crawl_backoff_factor": 0.0,
+                                                   "crawl_backoff_jitter": 0.0})
+    with make_fetcher(settings) as fetcher:
+        fetcher.get(replica.base_url + ARTICLE)
+    times = [h.at for h in replica.hits()]
+    assert len(times) == 5  # robots.txt, three 503s, the page
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.25 - ARRIVAL_NOISE, gaps
+
+
+def test_retry_delay_backs_off_exponentially_with_jitter_and_caps_retry_after(replica_settings):
+    from pipeline.crawl.fetch import retry_delay
+
+    s = replica_settings.model_copy(update={"crawl_backoff_factor": 0.1, "crawl_backoff_max": 0.5,
+                                            "crawl_backoff_jitter": 0.05, "crawl_retry_after_max": 2.0})
+    for attempt, base in [(1, 0.1), (2, 0.2), (3, 0.4), (4, 0.5), (9, 0.5)]:
+        delays = [retry_delay(s, attempt, None) for _ in range(50)]
+        assert all(base <= d <= base + 0.05 for d in delays), (attempt, min(delays), max(delays))
+    assert retry_delay(s, 1, 1.0) == 1.0  # the server's word, without jitter
+    assert retry_delay(s, 1, 3600.0) == 2.0  # up to crawl_retry_after_max
+
+
+def test_retry_after_in_seconds_or_as_a_date():
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from pipeline.crawl.fetch import parse_retry_after
+
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True)
+    assert 80 <= parse_retry_after(later) <= 90
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: go now
