@@ -4,8 +4,9 @@ One ``Fetcher`` per run: a requests Session (urllib3's own retries off) under ON
 retry policy (tenacity, around the whole exchange: connection errors, timeouts,
 429 and 5xx honouring Retry-After up to a cap, bodies broken off mid-read;
 exponential backoff with jitter), a per-host rate limiter waited on before every
-attempt, retries included, robots.txt (cached per host, Crawl-delay honoured), connect and
-read timeouts, a response-size cap, content-type checks, conditional requests
+attempt, retries included, robots.txt as RFC 9309 reads it (robots.py: Protego,
+cached per origin, Crawl-delay honoured, unreachable kept apart from disallowed),
+connect and read timeouts, a response-size cap, content-type checks, conditional requests
 (ETag / Last-Modified) and redirects followed by hand so that every hop is checked:
 inside the allowed hosts only, and never to a private, loopback or link-local
 address unless that host is configured as allowed (how tests reach the replica).
@@ -31,14 +32,14 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
 import requests
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from pipeline.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed, SiteUnreachable
+from pipeline.crawl.robots import RobotsRules
+from pipeline.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable
 from pipeline.ids import host_key
 from pipeline.records import HTML_TYPES
 from pipeline.settings import Settings
@@ -149,8 +150,9 @@ class Fetcher:
         self.retries = 0
         self._on_retry_cb = on_retry
         self._lock = threading.Lock()
-        self._robots: dict[str, tuple[float, RobotFileParser]] = {}
-        self._robots_lock = threading.Lock()
+        self.robots = (RobotsRules(self._fetch_robots, settings.crawl_user_agent, ttl=settings.crawl_robots_ttl,
+                                   retry_unreachable_after=settings.crawl_backoff_max, limiter=self.limiter)
+                       if settings.crawl_respect_robots else None)
         self._resolved: dict[str, bool] = {}
         self.session = self._session()
         self._retrying = self._retry_policy()
@@ -225,37 +227,17 @@ class Fetcher:
         return self._resolved[hostname]
 
     # ---- robots.txt ----------------------------------------------------
-    def robots_allows(self, url: str) -> bool:
-        if not self.settings.crawl_respect_robots:
-            return True
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        with self._robots_lock:
-            cached = self._robots.get(origin)
-            if cached is None or time.monotonic() - cached[0] > self.settings.crawl_robots_ttl:
-                cached = (time.monotonic(), self._load_robots(origin))
-                self._robots[origin] = cached
-        return cached[1].can_fetch(self.settings.crawl_user_agent, url)
-
-    def _load_robots(self, origin: str) -> RobotFileParser:
-        parser = RobotFileParser(origin + "/robots.txt")
-        try:
-            result = self._exchange(origin + "/robots.txt", {}, FEED_TYPES + ("text/plain",))
-        except FetchError as exc:
-            # RFC 9309: an unreachable robots.txt means "assume complete disallow".
-            log.warning("robots.txt of %s unreachable (%s): not crawling it for now", origin, exc.reason)
-            parser.parse(["User-agent: *", "Disallow: /"])
-            return parser
-        if result.status == 200:
-            parser.parse(result.content.decode("utf-8", "replace").splitlines())
-        elif 400 <= result.status < 500:
-            parser.parse([])  # no robots.txt: everything allowed
-        else:
-            parser.parse(["User-agent: *", "Disallow: /"])
-        delay = parser.crawl_delay(self.settings.crawl_user_agent)
-        if delay:
-            self.limiter.set_interval(host_key(urlsplit(origin).hostname or ""), float(delay))
-        return parser
+    def _fetch_robots(self, url: str) -> FetchResult:
+        """robots.txt of an origin, redirects followed (RFC 9309: at least five), any content type."""
+        result = None
+        for _ in range(self.settings.crawl_max_redirects + 1):
+            self.check_url(url)
+            result = self._exchange(url, {}, None)
+            target = _redirect_target(result)
+            if target is None:
+                return result
+            url = target
+        return result  # still a redirect: robots.py reads that as "no robots.txt"
 
     # ---- GET -----------------------------------------------------------
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
@@ -269,11 +251,11 @@ class Fetcher:
         current = url
         for _ in range(self.settings.crawl_max_redirects + 1):
             self.check_url(current)
-            if not self.robots_allows(current):
-                raise RobotsDisallowed(f"{current} is disallowed by robots.txt")
+            if self.robots is not None:
+                self.robots.check(current)
             result = self._exchange(current, conditional, accept, hints)
-            if result.status in REDIRECT_STATUSES and result.header("Location"):
-                target = urljoin(current, result.header("Location"))
+            target = _redirect_target(result)
+            if target is not None:
                 try:
                     self.check_url(target)
                 except RefusedURL as exc:
@@ -419,6 +401,14 @@ def _why(exc: requests.exceptions.RequestException) -> str:
     cause = getattr(inner, "reason", None) or inner or exc
     kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else type(cause).__name__
     return f"{kind}: {_OBJECT_REPR.sub('', str(cause))}"
+
+
+def _redirect_target(result: FetchResult) -> str | None:
+    """The absolute URL a redirect points to, None for any other answer."""
+    location = result.header("Location")
+    if result.status in REDIRECT_STATUSES and location:
+        return urljoin(result.url, location)
+    return None
 
 
 def _request_headers(resp: requests.Response, url: str) -> list[tuple[str, str]]:

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from pipeline.errors import FetchError
-from pipeline.crawl.fetch import Fetcher, HttpStatusError, RateLimiter, RefusedURL, RobotsDisallowed, allowed_hosts_for
+from pipeline.crawl.fetch import Fetcher, RateLimiter, allowed_hosts_for
+from pipeline.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed
 from pipeline.replica.content import CURRENT_EN
 
 ARTICLE = CURRENT_EN + "1785001/"
