@@ -7,9 +7,9 @@ exponential backoff with jitter), a per-host rate limiter waited on before every
 attempt, retries included, robots.txt as RFC 9309 reads it (robots.py: Protego,
 cached per origin, Crawl-delay honoured, unreachable kept apart from disallowed),
 connect and read timeouts, a response-size cap, content-type checks, conditional requests
-(ETag / Last-Modified) and redirects followed by hand so that every hop is checked:
-inside the allowed hosts only, and never to a private, loopback or link-local
-address unless that host is configured as allowed (how tests reach the replica).
+(ETag / Last-Modified) and redirects followed by hand so that every hop goes
+through the network guard (hosts.py): the allowed hosts only, never a non-global
+address unless it is an allowed private host:port (how tests reach the replica).
 
 Each response seen (every hop and every attempt) is handed to an optional recorder
 (the WARC writer). Errors are raised as ``FetchError`` subclasses; the crawl turns
@@ -19,13 +19,10 @@ an error status -> ``HttpStatusError``; a body that kept breaking off -> ``Fetch
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import random
 import re
-import socket
 import threading
-import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -38,6 +35,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from pipeline.crawl.hosts import NetworkGuard, RateLimiter
 from pipeline.crawl.robots import RobotsRules
 from pipeline.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable
 from pipeline.ids import host_key
@@ -88,44 +86,6 @@ class FetchResult:
         return self.header("Content-Type")
 
 
-class RateLimiter:
-    """At most one request per ``interval`` seconds per host, shared by all threads.
-
-    The next slot counts from the moment the previous request was actually let
-    go (not from when it was planned), so a thread that oversleeps pushes the
-    ones after it back instead of letting them bunch up behind it.
-    """
-
-    # Between being let go and reaching the server a request can lose a millisecond or
-    # two to thread scheduling; this margin keeps the rate the server sees under the limit.
-    MARGIN_S = 0.005
-
-    def __init__(self, rate_per_second: float):
-        self.interval = 1.0 / rate_per_second + self.MARGIN_S
-        self._next: dict[str, float] = {}
-        self._interval_for: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def set_interval(self, host: str, seconds: float) -> None:
-        with self._lock:
-            self._interval_for[host] = max(self.interval, seconds + self.MARGIN_S)
-
-    def wait(self, host: str) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                due = self._next.get(host, now)
-                if now >= due:
-                    self._next[host] = now + self._interval_for.get(host, self.interval)
-                    return
-            time.sleep(due - now)
-
-
-def _is_private(addr: str) -> bool:
-    ip = ipaddress.ip_address(addr.split("%")[0])
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
-
-
 def accept_language(languages: Iterable[str]) -> str:
     """An Accept-Language header preferring the crawl's languages in profile order ("en,ru;q=0.9")."""
     codes = list(dict.fromkeys(languages))
@@ -143,8 +103,7 @@ class Fetcher:
                  languages: Iterable[str] = ()):
         self.settings = settings
         self.accept_language = accept_language(languages)
-        self.allowed_hosts = {host_key(h) for h in allowed_hosts}
-        self.allowed_private = {host_key(h) for h in settings.crawl_allowed_private_hosts}
+        self.guard = NetworkGuard(allowed_hosts, settings.crawl_allowed_private_hosts)
         self.recorder = recorder
         self.limiter = RateLimiter(settings.crawl_rate_per_host)
         self.retries = 0
@@ -153,7 +112,6 @@ class Fetcher:
         self.robots = (RobotsRules(self._fetch_robots, settings.crawl_user_agent, ttl=settings.crawl_robots_ttl,
                                    retry_unreachable_after=settings.crawl_backoff_max, limiter=self.limiter)
                        if settings.crawl_respect_robots else None)
-        self._resolved: dict[str, bool] = {}
         self.session = self._session()
         self._retrying = self._retry_policy()
 
@@ -205,26 +163,8 @@ class Fetcher:
 
     # ---- checks --------------------------------------------------------
     def check_url(self, url: str) -> None:
-        """Raise RefusedURL unless the URL is http(s) on an allowed, non-private host."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RefusedURL(f"refused {url}: not an http(s) URL")
-        host = host_key(parts.hostname)
-        if host not in self.allowed_hosts:
-            raise RefusedURL(f"refused {url}: host {parts.hostname} is not an allowed host")
-        if host in self.allowed_private:
-            return
-        if self._resolves_private(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
-            raise RefusedURL(f"refused {url}: {parts.hostname} resolves to a private, loopback or link-local address")
-
-    def _resolves_private(self, hostname: str, port: int) -> bool:
-        if hostname not in self._resolved:
-            try:
-                infos = socket.getaddrinfo(hostname, port, proto=socket.IPPROTO_TCP)
-                self._resolved[hostname] = any(_is_private(info[4][0]) for info in infos)
-            except (socket.gaierror, ValueError):
-                self._resolved[hostname] = False  # unresolvable: the request itself will fail and be reported
-        return self._resolved[hostname]
+        """Raise RefusedURL unless the URL may be requested at all (crawl/hosts.py)."""
+        self.guard.check(url)
 
     # ---- robots.txt ----------------------------------------------------
     def _fetch_robots(self, url: str) -> FetchResult:
