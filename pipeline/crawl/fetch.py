@@ -63,7 +63,9 @@ class FetchResult:
     content: bytes  # decoded body
     raw_body: bytes  # body as sent (Content-Encoding kept), for the WARC record
     fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    hints: dict[str, str] | None = None  # what the listing said about the page (kept in the WARC)
+    # The URL get() was asked for: the start of the redirect chain this hop belongs to, so a
+    # caller can tell which of its requests an exchange handed to the recorder served.
+    requested_url: str = ""
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -169,10 +171,10 @@ class Fetcher:
     # ---- robots.txt ----------------------------------------------------
     def _fetch_robots(self, url: str) -> FetchResult:
         """robots.txt of an origin, redirects followed (RFC 9309: at least five), any content type."""
-        result = None
+        result, requested = None, url
         for _ in range(self.settings.crawl_max_redirects + 1):
             self.check_url(url)
-            result = self._exchange(url, {}, None)
+            result = self._exchange(url, {}, None, requested=requested)
             target = _redirect_target(result)
             if target is None:
                 return result
@@ -181,7 +183,7 @@ class Fetcher:
 
     # ---- GET -----------------------------------------------------------
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-            accept: tuple[str, ...] = HTML_TYPES, hints: dict[str, str] | None = None) -> FetchResult:
+            accept: tuple[str, ...] = HTML_TYPES) -> FetchResult:
         """Fetch a URL following allowed redirects; 200 or 304, else raise a FetchError."""
         conditional = {}
         if etag:
@@ -193,7 +195,7 @@ class Fetcher:
             self.check_url(current)
             if self.robots is not None:
                 self.robots.check(current)
-            result = self._exchange(current, conditional, accept, hints)
+            result = self._exchange(current, conditional, accept, requested=url)
             target = _redirect_target(result)
             if target is not None:
                 try:
@@ -207,13 +209,13 @@ class Fetcher:
             raise HttpStatusError(f"HTTP {result.status} {result.reason} for {current}", result.status)
         raise FetchError(f"more than {self.settings.crawl_max_redirects} redirects from {url}")
 
-    def _exchange(self, url: str, headers: dict[str, str], accept: tuple[str, ...] | None,
-                  hints: dict[str, str] | None = None) -> FetchResult:
+    def _exchange(self, url: str, headers: dict[str, str], accept: tuple[str, ...] | None, *,
+                  requested: str) -> FetchResult:
         """One request and its body under the retry policy; a retryable status still failing is returned."""
-        return self._retrying(self._attempt, url, headers, accept, hints)
+        return self._retrying(self._attempt, url, headers, accept, requested)
 
     def _attempt(self, url: str, headers: dict[str, str], accept: tuple[str, ...] | None,
-                 hints: dict[str, str] | None = None) -> FetchResult:
+                 requested: str) -> FetchResult:
         """One try: wait for the host's slot, send, read the body; _Transient when worth another try."""
         s = self.settings
         self.limiter.wait(host_key(urlsplit(url).hostname or ""))
@@ -233,7 +235,7 @@ class Fetcher:
             http_version="HTTP/1.0" if getattr(resp.raw, "version", 11) == 10 else "HTTP/1.1",
             headers=list(resp.raw.headers.items()), request_headers=_request_headers(resp, url),
             content=_decode_body(raw, resp.headers.get("Content-Encoding"), s.max_page_bytes, url), raw_body=raw,
-            hints=hints,
+            requested_url=requested,
         )
         if self.recorder is not None:
             self.recorder(result)  # every attempt is on the wire, so in the archive
