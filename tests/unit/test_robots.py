@@ -97,3 +97,16 @@ def test_robots_txt_answering_4xx_allows_everything(replica, replica_settings):
     with make_fetcher(replica_settings) as fetcher:
         assert_let_through(fetcher, replica, "/private/page")
 
+
+
+def test_an_unreachable_robots_txt_is_asked_again_after_the_longest_backoff(replica, replica_settings):
+    import time
+
+    attempts = replica_settings.crawl_max_retries + 1
+    replica.add_fault("status", "/robots.txt", count=attempts, arg=503)  # one outage, then it answers
+    with make_fetcher(replica_settings) as fetcher:
+        with pytest.raises(RobotsUnreachable):
+            fetcher.get(replica.base_url + ARTICLE)
+        time.sleep(replica_settings.crawl_backoff_max + 0.1)
+        assert fetcher.get(replica.base_url + ARTICLE).status == 200
+    assert [h.status for h in replica.hits(contains="/robots.txt")] == [503] * attempts + [200]
