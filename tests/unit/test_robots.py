@@ -110,3 +110,11 @@ def test_an_unreachable_robots_txt_is_asked_again_after_the_longest_backoff(repl
         time.sleep(replica_settings.crawl_backoff_max + 0.1)
         assert fetcher.get(replica.base_url + ARTICLE).status == 200
     assert [h.status for h in replica.hits(contains="/robots.txt")] == [503] * attempts + [200]
+
+
+def test_the_group_naming_our_product_token_applies_not_the_star_group(replica, replica_settings):
+    # RFC 9309 2.2.1: the product token of our User-Agent ("mfa-ingest/0.1 (...)") picks the group.
+    replica.robots = "User-agent: *\nDisallow: /\n\nUser-agent: mfa-ingest\nDisallow: /private/\n"
+    with make_fetcher(replica_settings) as fetcher:
+        assert_let_through(fetcher, replica, ARTICLE)
+        assert_refused(fetcher, replica, "/private/page")
