@@ -69,7 +69,9 @@ def test_longest_match_wins_allow_beats_a_shorter_disallow(replica, replica_sett
 
 def test_robots_txt_answering_5xx_is_unreachable_not_disallowed(replica, replica_settings):
     replica.add_fault("status", "/robots.txt", count=100, arg=503)
-    with make_fetcher(replica_settings) as fetcher:
+    # backoff_max bounds how long the failure is remembered; room for a slow machine between the two calls
+    settings = replica_settings.model_copy(update={"crawl_backoff_max": 5.0})
+    with make_fetcher(settings) as fetcher:
         for _ in range(2):
             with pytest.raises(RobotsUnreachable, match="robots.txt unreachable") as err:
                 fetcher.get(replica.base_url + ARTICLE)
