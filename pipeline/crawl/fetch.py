@@ -334,7 +334,9 @@ def _give_up(state: RetryCallState) -> FetchResult:
     raise FetchError(f"{exc.url}: {exc} (after {retries} retries)")
 
 
-_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>: ")
+# urllib3 prefixes its messages with the connection ("<...HTTPConnection object at 0x...>: " or
+# "HTTPConnection(host='mid.ru', port=443): "); the URL is in our message already.
+_CONNECTION_PREFIX = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>: |\w+\(host='[^']*', port=\d+\): ")
 
 
 def _why(exc: requests.exceptions.RequestException) -> str:
@@ -342,7 +344,7 @@ def _why(exc: requests.exceptions.RequestException) -> str:
     inner = exc.args[0] if exc.args else None
     cause = getattr(inner, "reason", None) or inner or exc
     kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else type(cause).__name__
-    return f"{kind}: {_OBJECT_REPR.sub('', str(cause))}"
+    return f"{kind}: {_CONNECTION_PREFIX.sub('', str(cause))}"
 
 
 def _redirect_target(result: FetchResult) -> str | None:
