@@ -252,3 +252,26 @@ def test_retry_after_in_seconds_or_as_a_date():
     later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True)
     assert 80 <= parse_retry_after(later) <= 90
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: go now
+
+
+def test_a_server_that_never_answers_in_time_is_site_unreachable(replica, replica_settings):
+    from pipeline.errors import SiteUnreachable
+
+    replica.add_fault("slow", ARTICLE, count=10, arg=1.5)  # longer than the 1 s read timeout, every time
+    settings = replica_settings.model_copy(update={"crawl_max_retries": 1})
+    with make_fetcher(settings) as fetcher:
+        with pytest.raises(SiteUnreachable, match=r"timed out.*\(after 1 retries\)"):
+            fetcher.get(replica.base_url + ARTICLE)
+        assert fetcher.retries == 1
+    # (the replica logs a slow answer only once it sends it, after the client has given up: no log check)
+
+
+def test_a_body_that_keeps_breaking_off_is_a_fetch_error_not_unreachable(replica, replica_settings):
+    from pipeline.errors import SiteUnreachable
+
+    replica.add_fault("truncate", ARTICLE, count=10)
+    settings = replica_settings.model_copy(update={"crawl_max_retries": 2})
+    with make_fetcher(settings) as fetcher:
+        with pytest.raises(FetchError, match=r"body broken off.*\(after 2 retries\)") as err:
+            fetcher.get(replica.base_url + ARTICLE)
+    assert not isinstance(err.value, SiteUnreachable) and err.value.kind == "fetch_error"
