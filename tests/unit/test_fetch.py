@@ -149,8 +149,11 @@ def test_rate_limit_holds_under_concurrency(replica, replica_settings):
     times = sorted(h.at for h in replica.hits())
     assert len(times) == 6
     gaps = [b - a for a, b in zip(times, times[1:])]
-    # arrival stamps carry the server's scheduling noise (more on a loaded machine)
-    assert min(gaps) >= 0.25 - ARRIVAL_NOISE, gaps
+    # Arrival stamps carry the server's scheduling noise (more on a loaded machine): one late
+    # stamp shortens the gap after it (0.233 s seen at load 6 on 2 cores). The span counts the
+    # noise once, so it is held tight; single gaps only have to show no bunching.
+    assert times[-1] - times[0] >= 5 * 0.25 - ARRIVAL_NOISE, gaps
+    assert min(gaps) >= 0.25 - 3 * ARRIVAL_NOISE, gaps
 
 
 def test_rate_limiter_spaces_slots():
