@@ -65,7 +65,9 @@ class Settings(BaseSettings):
     crawl_respect_robots: bool = True
     crawl_robots_ttl: float = 24 * 3600.0
     crawl_allowed_private_hosts: list[str] = Field(
-        default_factory=list, description="hosts that may resolve to private/loopback addresses (the replica)")
+        default_factory=list,
+        description="host:port pairs allowed on a non-global address, on that port only (the replica), "
+                    'e.g. ["127.0.0.1:8080"]')
     crawl_max_listing_pages: int = Field(2000, description="safety cap on listing pages walked per section")
     crawl_known_streak: int = Field(20, description="nightly crawl stops a listing after this many known documents in a row")
     crawl_batch_size: int = Field(50, description="pages indexed between two state checkpoints")

@@ -7,6 +7,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
+from urllib.parse import urlsplit
 
 import typer
 
@@ -72,7 +73,9 @@ def replica(
     typer.echo(f"current site:  {server.base_url}\narchive portal: {server.archive_url}\n")
     typer.echo("point a crawl at it with:")
     typer.echo(f"  export MFA_CRAWL_BASE_URL={server.base_url} MFA_CRAWL_ARCHIVE_URL={server.archive_url}")
-    typer.echo("  export MFA_CRAWL_ALLOWED_PRIVATE_HOSTS='[\"127.0.0.1\"]'")
+    # The replica's two host:port pairs only: a private host is allowed on its own port, nothing else there.
+    allowed = json.dumps([urlsplit(u).netloc for u in (server.base_url, server.archive_url)])
+    typer.echo(f"  export MFA_CRAWL_ALLOWED_PRIVATE_HOSTS='{allowed}'")
     try:
         while True:
             time.sleep(3600)

@@ -108,6 +108,9 @@ class Crawler:
                                 identity=profile.site.identity)
         self.sections = {s.name: s for s in profile.crawl.sections}
         self.loose_failures: list[Failure] = []  # listing failures, reported with the first batch
+        # Listing hints of the article fetches in flight, by the URL asked for: the WARC record of
+        # every exchange that fetch causes (redirect hops included) carries them; the fetcher knows nothing of hints.
+        self._hints_in_flight: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
         self.run_id = ""
         self.warc: WarcStore | None = None
@@ -163,8 +166,9 @@ class Crawler:
             self.report.bytes += len(result.raw_body)
             if result.status == 200:
                 self.report.fetched += 1
+            hints = self._hints_in_flight.get(result.requested_url)
         if self.warc is not None:
-            self.warc.record(result, result.hints)
+            self.warc.record(result, hints)
 
     def _on_retry(self, host: str | None, why: str) -> None:
         with self._lock:
@@ -279,11 +283,16 @@ class Crawler:
         # Conditional requests only for a version Elasticsearch holds: a page whose write
         # failed must come back whole, not as "not modified".
         recheck = doc.status in (Status.RECHECK, Status.INDEXED) or (doc.status is Status.FAILED and doc.content_sha)
+        with self._lock:
+            self._hints_in_flight[doc.url] = dict(doc.hints)
         try:
             result = self.fetcher.get(doc.url, etag=doc.etag if recheck else None,
-                                      last_modified=doc.last_modified if recheck else None, hints=doc.hints)
+                                      last_modified=doc.last_modified if recheck else None)
         except FetchError as exc:
             return self._fetch_failed(doc, exc)
+        finally:
+            with self._lock:
+                del self._hints_in_flight[doc.url]
         if result.not_modified or hashlib.sha256(result.content).hexdigest() == doc.content_sha:
             with self._lock:
                 self.report.not_modified += 1

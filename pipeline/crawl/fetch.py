@@ -1,39 +1,43 @@
 """Stage fetch: URL -> raw response bytes, politely. Reads the crawl settings.
 
-One ``Fetcher`` per run: a requests Session whose adapter retries with urllib3's
-``Retry`` (exponential backoff with jitter on connection errors, timeouts, 429 and
-5xx, honouring Retry-After), a per-host rate limiter that every request and every
-retry goes through, robots.txt (cached per host, Crawl-delay honoured), connect and
-read timeouts, a response-size cap, content-type checks, conditional requests
-(ETag / Last-Modified) and redirects followed by hand so that every hop is checked:
-inside the allowed hosts only, and never to a private, loopback or link-local
-address unless that host is configured as allowed (how tests reach the replica).
+One ``Fetcher`` per run: a requests Session (urllib3's own retries off) under ONE
+retry policy (tenacity, around the whole exchange: connection errors, timeouts,
+429 and 5xx honouring Retry-After up to a cap, bodies broken off mid-read;
+exponential backoff with jitter), a per-host rate limiter waited on before every
+attempt, retries included, robots.txt as RFC 9309 reads it (robots.py: Protego,
+cached per origin, Crawl-delay honoured, unreachable kept apart from disallowed),
+connect and read timeouts, a response-size cap, content-type checks, conditional requests
+(ETag / Last-Modified) and redirects followed by hand so that every hop goes
+through the network guard (hosts.py): the allowed hosts only, never a non-global
+address unless it is an allowed private host:port (how tests reach the replica).
 
-Each response seen (every hop) is handed to an optional recorder (the WARC writer).
-Errors are raised as ``FetchError`` subclasses; the crawl turns them into Failures.
+Each response seen (every hop and every attempt) is handed to an optional recorder
+(the WARC writer). Errors are raised as ``FetchError`` subclasses; the crawl turns
+them into Failures. After the last attempt: no answer at all -> ``SiteUnreachable``;
+an error status -> ``HttpStatusError``; a body that kept breaking off -> ``FetchError``.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import random
-import socket
+import re
 import threading
-import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
 import requests
 from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.util.retry import Retry
 
-from pipeline.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed
+from pipeline.crawl.hosts import NetworkGuard, RateLimiter
+from pipeline.crawl.robots import RobotsRules
+from pipeline.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable
 from pipeline.ids import host_key
 from pipeline.records import HTML_TYPES
 from pipeline.settings import Settings
@@ -59,7 +63,9 @@ class FetchResult:
     content: bytes  # decoded body
     raw_body: bytes  # body as sent (Content-Encoding kept), for the WARC record
     fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    hints: dict[str, str] | None = None  # what the listing said about the page (kept in the WARC)
+    # The URL get() was asked for: the start of the redirect chain this hop belongs to, so a
+    # caller can tell which of its requests an exchange handed to the recorder served.
+    requested_url: str = ""
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -82,86 +88,6 @@ class FetchResult:
         return self.header("Content-Type")
 
 
-class RateLimiter:
-    """At most one request per ``interval`` seconds per host, shared by all threads.
-
-    The next slot counts from the moment the previous request was actually let
-    go (not from when it was planned), so a thread that oversleeps pushes the
-    ones after it back instead of letting them bunch up behind it.
-    """
-
-    # Between being let go and reaching the server a request can lose a millisecond or
-    # two to thread scheduling; this margin keeps the rate the server sees under the limit.
-    MARGIN_S = 0.005
-
-    def __init__(self, rate_per_second: float):
-        self.interval = 1.0 / rate_per_second + self.MARGIN_S
-        self._next: dict[str, float] = {}
-        self._interval_for: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def set_interval(self, host: str, seconds: float) -> None:
-        with self._lock:
-            self._interval_for[host] = max(self.interval, seconds + self.MARGIN_S)
-
-    def wait(self, host: str) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                due = self._next.get(host, now)
-                if now >= due:
-                    self._next[host] = now + self._interval_for.get(host, self.interval)
-                    return
-            time.sleep(due - now)
-
-
-class PoliteRetry(Retry):
-    """urllib3 Retry that counts retries, caps Retry-After and waits for the rate limiter.
-
-    urllib3 retries inside the adapter, out of our sight; these hooks keep the
-    per-host limit true for retries too and let the run report count them.
-    """
-
-    def __init__(self, *args, on_retry: Callable[[str | None, str], None] | None = None,
-                 before_retry: Callable[[str | None], None] | None = None,
-                 retry_after_max: float | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.on_retry = on_retry
-        self.before_retry = before_retry
-        self.retry_after_max = retry_after_max
-        self.host: str | None = None
-
-    def new(self, **kw) -> "PoliteRetry":
-        new = super().new(**kw)
-        new.on_retry, new.before_retry = self.on_retry, self.before_retry
-        new.retry_after_max, new.host = self.retry_after_max, self.host
-        return new
-
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        new = super().increment(method, url, response, error, _pool, _stacktrace)
-        new.host = getattr(_pool, "host", None) or self.host
-        if self.on_retry is not None:
-            why = f"HTTP {response.status}" if response is not None and response.status else type(error).__name__
-            self.on_retry(new.host, why)
-        return new
-
-    def get_retry_after(self, response):
-        value = super().get_retry_after(response)
-        if value is not None and self.retry_after_max is not None:
-            value = min(value, self.retry_after_max)
-        return value
-
-    def sleep(self, response=None) -> None:
-        super().sleep(response)
-        if self.before_retry is not None:
-            self.before_retry(self.host)
-
-
-def _is_private(addr: str) -> bool:
-    ip = ipaddress.ip_address(addr.split("%")[0])
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
-
-
 def accept_language(languages: Iterable[str]) -> str:
     """An Accept-Language header preferring the crawl's languages in profile order ("en,ru;q=0.9")."""
     codes = list(dict.fromkeys(languages))
@@ -179,32 +105,24 @@ class Fetcher:
                  languages: Iterable[str] = ()):
         self.settings = settings
         self.accept_language = accept_language(languages)
-        self.allowed_hosts = {host_key(h) for h in allowed_hosts}
-        self.allowed_private = {host_key(h) for h in settings.crawl_allowed_private_hosts}
+        self.guard = NetworkGuard(allowed_hosts, settings.crawl_allowed_private_hosts)
         self.recorder = recorder
         self.limiter = RateLimiter(settings.crawl_rate_per_host)
         self.retries = 0
         self._on_retry_cb = on_retry
         self._lock = threading.Lock()
-        self._robots: dict[str, tuple[float, RobotFileParser]] = {}
-        self._robots_lock = threading.Lock()
-        self._resolved: dict[str, bool] = {}
+        self.robots = (RobotsRules(self._fetch_robots, settings.crawl_user_agent, ttl=settings.crawl_robots_ttl,
+                                   retry_unreachable_after=settings.crawl_backoff_max, limiter=self.limiter)
+                       if settings.crawl_respect_robots else None)
         self.session = self._session()
+        self._retrying = self._retry_policy()
 
     # ---- session -------------------------------------------------------
     def _session(self) -> requests.Session:
         s = self.settings
-        retry = PoliteRetry(
-            total=s.crawl_max_retries, connect=s.crawl_max_retries, read=s.crawl_max_retries,
-            status=s.crawl_max_retries, other=0, redirect=False,
-            backoff_factor=s.crawl_backoff_factor, backoff_max=s.crawl_backoff_max,
-            backoff_jitter=s.crawl_backoff_jitter, status_forcelist=RETRY_STATUSES,
-            allowed_methods=frozenset({"GET", "HEAD"}), respect_retry_after_header=True,
-            raise_on_status=False, raise_on_redirect=False,
-            on_retry=self._count_retry, before_retry=self._wait_host, retry_after_max=s.crawl_retry_after_max,
-        )
         session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=max(4, s.crawl_concurrency))
+        # max_retries=0: urllib3 never retries behind our back; the policy below is the only one.
+        adapter = HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=max(4, s.crawl_concurrency))
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         session.headers.update({
@@ -216,6 +134,16 @@ class Fetcher:
             session.headers["Accept-Language"] = self.accept_language
         return session
 
+    def _retry_policy(self) -> Retrying:
+        """The one retry policy of the HTTP boundary (tenacity keeps its state per thread)."""
+        return Retrying(
+            stop=stop_after_attempt(self.settings.crawl_max_retries + 1),
+            retry=retry_if_exception_type(_Transient),
+            wait=lambda state: retry_delay(self.settings, state.attempt_number, _retry_after_of(state)),
+            before_sleep=self._count_retry,
+            retry_error_callback=_give_up,
+        )
+
     def close(self) -> None:
         self.session.close()
 
@@ -225,76 +153,37 @@ class Fetcher:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _count_retry(self, host: str | None, why: str) -> None:
+    def _count_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        host = urlsplit(exc.url).hostname if isinstance(exc, _Transient) else None
+        why = str(exc)
         with self._lock:
             self.retries += 1
         log.info("retrying %s after %s", host, why)
         if self._on_retry_cb is not None:
             self._on_retry_cb(host, why)
 
-    def _wait_host(self, host: str | None) -> None:
-        if host:
-            self.limiter.wait(host_key(host))
-
     # ---- checks --------------------------------------------------------
     def check_url(self, url: str) -> None:
-        """Raise RefusedURL unless the URL is http(s) on an allowed, non-private host."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RefusedURL(f"refused {url}: not an http(s) URL")
-        host = host_key(parts.hostname)
-        if host not in self.allowed_hosts:
-            raise RefusedURL(f"refused {url}: host {parts.hostname} is not an allowed host")
-        if host in self.allowed_private:
-            return
-        if self._resolves_private(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)):
-            raise RefusedURL(f"refused {url}: {parts.hostname} resolves to a private, loopback or link-local address")
-
-    def _resolves_private(self, hostname: str, port: int) -> bool:
-        if hostname not in self._resolved:
-            try:
-                infos = socket.getaddrinfo(hostname, port, proto=socket.IPPROTO_TCP)
-                self._resolved[hostname] = any(_is_private(info[4][0]) for info in infos)
-            except (socket.gaierror, ValueError):
-                self._resolved[hostname] = False  # unresolvable: the request itself will fail and be reported
-        return self._resolved[hostname]
+        """Raise RefusedURL unless the URL may be requested at all (crawl/hosts.py)."""
+        self.guard.check(url)
 
     # ---- robots.txt ----------------------------------------------------
-    def robots_allows(self, url: str) -> bool:
-        if not self.settings.crawl_respect_robots:
-            return True
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        with self._robots_lock:
-            cached = self._robots.get(origin)
-            if cached is None or time.monotonic() - cached[0] > self.settings.crawl_robots_ttl:
-                cached = (time.monotonic(), self._load_robots(origin))
-                self._robots[origin] = cached
-        return cached[1].can_fetch(self.settings.crawl_user_agent, url)
-
-    def _load_robots(self, origin: str) -> RobotFileParser:
-        parser = RobotFileParser(origin + "/robots.txt")
-        try:
-            result = self._exchange(origin + "/robots.txt", {}, FEED_TYPES + ("text/plain",))
-        except FetchError as exc:
-            # RFC 9309: an unreachable robots.txt means "assume complete disallow".
-            log.warning("robots.txt of %s unreachable (%s): not crawling it for now", origin, exc.reason)
-            parser.parse(["User-agent: *", "Disallow: /"])
-            return parser
-        if result.status == 200:
-            parser.parse(result.content.decode("utf-8", "replace").splitlines())
-        elif 400 <= result.status < 500:
-            parser.parse([])  # no robots.txt: everything allowed
-        else:
-            parser.parse(["User-agent: *", "Disallow: /"])
-        delay = parser.crawl_delay(self.settings.crawl_user_agent)
-        if delay:
-            self.limiter.set_interval(host_key(urlsplit(origin).hostname or ""), float(delay))
-        return parser
+    def _fetch_robots(self, url: str) -> FetchResult:
+        """robots.txt of an origin, redirects followed (RFC 9309: at least five), any content type."""
+        result, requested = None, url
+        for _ in range(self.settings.crawl_max_redirects + 1):
+            self.check_url(url)
+            result = self._exchange(url, {}, None, requested=requested)
+            target = _redirect_target(result)
+            if target is None:
+                return result
+            url = target
+        return result  # still a redirect: robots.py reads that as "no robots.txt"
 
     # ---- GET -----------------------------------------------------------
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-            accept: tuple[str, ...] = HTML_TYPES, hints: dict[str, str] | None = None) -> FetchResult:
+            accept: tuple[str, ...] = HTML_TYPES) -> FetchResult:
         """Fetch a URL following allowed redirects; 200 or 304, else raise a FetchError."""
         conditional = {}
         if etag:
@@ -304,11 +193,11 @@ class Fetcher:
         current = url
         for _ in range(self.settings.crawl_max_redirects + 1):
             self.check_url(current)
-            if not self.robots_allows(current):
-                raise RobotsDisallowed(f"{current} is disallowed by robots.txt")
-            result = self._exchange(current, conditional, accept, hints)
-            if result.status in REDIRECT_STATUSES and result.header("Location"):
-                target = urljoin(current, result.header("Location"))
+            if self.robots is not None:
+                self.robots.check(current)
+            result = self._exchange(current, conditional, accept, requested=url)
+            target = _redirect_target(result)
+            if target is not None:
                 try:
                     self.check_url(target)
                 except RefusedURL as exc:
@@ -320,36 +209,21 @@ class Fetcher:
             raise HttpStatusError(f"HTTP {result.status} {result.reason} for {current}", result.status)
         raise FetchError(f"more than {self.settings.crawl_max_redirects} redirects from {url}")
 
-    def _exchange(self, url: str, headers: dict[str, str], accept: tuple[str, ...],
-                  hints: dict[str, str] | None = None) -> FetchResult:
-        """One request (urllib3 retries inside), with one extra retry loop for broken bodies."""
-        attempts = self.settings.crawl_max_retries + 1
-        for attempt in range(attempts):
-            self.limiter.wait(host_key(urlsplit(url).hostname or ""))
-            try:
-                return self._request(url, headers, accept, hints)
-            except _BrokenBody as exc:
-                if attempt + 1 >= attempts:
-                    raise FetchError(f"{url}: {exc} (after {attempt} retries)") from None
-                self._count_retry(urlsplit(url).hostname, str(exc))
-                self._backoff(attempt)
-        raise AssertionError("unreachable")
+    def _exchange(self, url: str, headers: dict[str, str], accept: tuple[str, ...] | None, *,
+                  requested: str) -> FetchResult:
+        """One request and its body under the retry policy; a retryable status still failing is returned."""
+        return self._retrying(self._attempt, url, headers, accept, requested)
 
-    def _backoff(self, attempt: int) -> None:
+    def _attempt(self, url: str, headers: dict[str, str], accept: tuple[str, ...] | None,
+                 requested: str) -> FetchResult:
+        """One try: wait for the host's slot, send, read the body; _Transient when worth another try."""
         s = self.settings
-        delay = min(s.crawl_backoff_max, s.crawl_backoff_factor * (2 ** attempt)) if attempt else 0.0
-        time.sleep(delay + random.random() * s.crawl_backoff_jitter)
-
-    def _request(self, url: str, headers: dict[str, str], accept: tuple[str, ...],
-                 hints: dict[str, str] | None = None) -> FetchResult:
-        s = self.settings
+        self.limiter.wait(host_key(urlsplit(url).hostname or ""))
         try:
             resp = self.session.get(url, headers=headers, allow_redirects=False, stream=True,
                                     timeout=(s.crawl_connect_timeout, s.crawl_read_timeout))
-        except requests.exceptions.RetryError as exc:
-            raise FetchError(f"{url}: gave up after {s.crawl_max_retries} retries ({exc})") from None
-        except requests.exceptions.Timeout:
-            raise FetchError(f"{url}: timed out after {s.crawl_max_retries} retries") from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise _NoAnswer(url, _why(exc)) from None
         except requests.exceptions.RequestException as exc:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
         try:
@@ -361,11 +235,13 @@ class Fetcher:
             http_version="HTTP/1.0" if getattr(resp.raw, "version", 11) == 10 else "HTTP/1.1",
             headers=list(resp.raw.headers.items()), request_headers=_request_headers(resp, url),
             content=_decode_body(raw, resp.headers.get("Content-Encoding"), s.max_page_bytes, url), raw_body=raw,
-            hints=hints,
+            requested_url=requested,
         )
         if self.recorder is not None:
-            self.recorder(result)
-        if result.status == 200:
+            self.recorder(result)  # every attempt is on the wire, so in the archive
+        if result.status in RETRY_STATUSES:
+            raise _RetryableStatus(result)
+        if result.status == 200 and accept is not None:
             _check_type(result, accept)
         return result
 
@@ -385,12 +261,98 @@ class Fetcher:
                     raise FetchError(f"{url}: response is over the {cap}-byte limit")
                 chunks.append(chunk)
         except (Urllib3Error, requests.exceptions.RequestException, OSError) as exc:
-            raise _BrokenBody(f"body broken off after {size} bytes ({type(exc).__name__})") from None
+            raise _BrokenBody(url, f"body broken off after {size} bytes ({type(exc).__name__})") from None
         return b"".join(chunks)
 
 
-class _BrokenBody(Exception):
-    """The body stopped early (truncated, reset, read timeout): worth another try."""
+class _Transient(Exception):
+    """An attempt that is worth another try; ``url`` is what was asked."""
+
+    def __init__(self, url: str, why: str):
+        super().__init__(why)
+        self.url = url
+
+
+class _NoAnswer(_Transient):
+    """No answer at all: connection refused or reset, DNS, connect or read timeout."""
+
+
+class _BrokenBody(_Transient):
+    """The body stopped early (truncated, reset, read timeout)."""
+
+
+class _RetryableStatus(_Transient):
+    """An answer with a status worth retrying (429, 5xx); kept so the last one can be returned."""
+
+    def __init__(self, result: FetchResult):
+        super().__init__(result.url, f"HTTP {result.status}")
+        self.result = result
+
+
+def retry_delay(settings: Settings, attempt: int, retry_after: float | None) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+    The server's Retry-After when it sent one, up to ``crawl_retry_after_max``;
+    otherwise ``crawl_backoff_factor * 2**(attempt-1)`` up to ``crawl_backoff_max``,
+    plus up to ``crawl_backoff_jitter`` at random so that parallel workers spread out.
+    """
+    if retry_after is not None:
+        return min(retry_after, settings.crawl_retry_after_max)
+    backoff = min(settings.crawl_backoff_max, settings.crawl_backoff_factor * 2 ** (attempt - 1))
+    return backoff + random.uniform(0, settings.crawl_backoff_jitter)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds (RFC 9110: a number of seconds or an HTTP date); None if absent or bad."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _retry_after_of(state: RetryCallState) -> float | None:
+    exc = state.outcome.exception() if state.outcome else None
+    return parse_retry_after(exc.result.header("Retry-After")) if isinstance(exc, _RetryableStatus) else None
+
+
+def _give_up(state: RetryCallState) -> FetchResult:
+    """After the last attempt: the last status is returned (the caller reports it), the rest raised."""
+    exc = state.outcome.exception()
+    retries = state.attempt_number - 1
+    if isinstance(exc, _RetryableStatus):
+        return exc.result
+    if isinstance(exc, _NoAnswer):
+        raise SiteUnreachable(f"site unreachable: {exc.url}: {exc} (after {retries} retries)")
+    raise FetchError(f"{exc.url}: {exc} (after {retries} retries)")
+
+
+# urllib3 prefixes its messages with the connection ("<...HTTPConnection object at 0x...>: " or
+# "HTTPConnection(host='mid.ru', port=443): "); the URL is in our message already.
+_CONNECTION_PREFIX = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>: |\w+\(host='[^']*', port=\d+\): ")
+
+
+def _why(exc: requests.exceptions.RequestException) -> str:
+    """The root cause of a requests error in a line ("NewConnectionError: ... Connection refused")."""
+    inner = exc.args[0] if exc.args else None
+    cause = getattr(inner, "reason", None) or inner or exc
+    kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else type(cause).__name__
+    return f"{kind}: {_CONNECTION_PREFIX.sub('', str(cause))}"
+
+
+def _redirect_target(result: FetchResult) -> str | None:
+    """The absolute URL a redirect points to, None for any other answer."""
+    location = result.header("Location")
+    if result.status in REDIRECT_STATUSES and location:
+        return urljoin(result.url, location)
+    return None
 
 
 def _request_headers(resp: requests.Response, url: str) -> list[tuple[str, str]]:

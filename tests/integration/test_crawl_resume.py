@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -23,7 +24,7 @@ def crawl_env(settings, replica) -> dict[str, str]:
         "MFA_STATE_DIR": str(settings.state_dir),
         "MFA_CRAWL_BASE_URL": replica.base_url,
         "MFA_CRAWL_ARCHIVE_URL": replica.archive_url,
-        "MFA_CRAWL_ALLOWED_PRIVATE_HOSTS": '["127.0.0.1"]',
+        "MFA_CRAWL_ALLOWED_PRIVATE_HOSTS": json.dumps(replica_overrides(replica)["crawl_allowed_private_hosts"]),
         "MFA_CRAWL_RATE_PER_HOST": "4",
         "MFA_CRAWL_BATCH_SIZE": "2",
         "MFA_CRAWL_CONCURRENCY": "1",

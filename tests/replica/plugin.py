@@ -7,6 +7,8 @@ numbers (20 req/s, short backoff) and a temporary state folder; no Elasticsearch
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from pipeline.replica.server import Replica
@@ -24,7 +26,8 @@ def replica_overrides(replica: Replica) -> dict:
     return dict(
         crawl_base_url=replica.base_url,
         crawl_archive_url=replica.archive_url,
-        crawl_allowed_private_hosts=["127.0.0.1"],
+        # host:port of each of the replica's two servers; nothing else on this machine
+        crawl_allowed_private_hosts=[urlsplit(u).netloc for u in (replica.base_url, replica.archive_url)],
         crawl_rate_per_host=20.0,
         crawl_backoff_factor=0.05,
         crawl_backoff_jitter=0.05,

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from pipeline.errors import FetchError
-from pipeline.crawl.fetch import Fetcher, HttpStatusError, RateLimiter, RefusedURL, RobotsDisallowed, allowed_hosts_for
+from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
+from pipeline.crawl.hosts import RateLimiter
+from pipeline.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed
 from pipeline.replica.content import CURRENT_EN
 
 ARTICLE = CURRENT_EN + "1785001/"
@@ -108,7 +109,7 @@ def test_loopback_is_refused_unless_configured(replica, replica_settings):
     settings = replica_settings.model_copy(update={"crawl_allowed_private_hosts": []})
     hosts = allowed_hosts_for([settings.crawl_base_url], ["localhost"])
     with Fetcher(settings, hosts) as fetcher:
-        with pytest.raises(RefusedURL, match="private, loopback or link-local"):
+        with pytest.raises(RefusedURL, match="non-global"):
             fetcher.get(replica.base_url + ARTICLE)
     with make_fetcher(replica_settings) as fetcher:
         with pytest.raises(RefusedURL, match="localhost"):
@@ -148,8 +149,11 @@ def test_rate_limit_holds_under_concurrency(replica, replica_settings):
     times = sorted(h.at for h in replica.hits())
     assert len(times) == 6
     gaps = [b - a for a, b in zip(times, times[1:])]
-    # arrival stamps carry the server's scheduling noise (more on a loaded machine)
-    assert min(gaps) >= 0.25 - ARRIVAL_NOISE, gaps
+    # Arrival stamps carry the server's scheduling noise (more on a loaded machine): one late
+    # stamp shortens the gap after it (0.233 s seen at load 6 on 2 cores). The span counts the
+    # noise once, so it is held tight; single gaps only have to show no bunching.
+    assert times[-1] - times[0] >= 5 * 0.25 - ARRIVAL_NOISE, gaps
+    assert min(gaps) >= 0.25 - 3 * ARRIVAL_NOISE, gaps
 
 
 def test_rate_limiter_spaces_slots():
@@ -179,3 +183,100 @@ def test_accept_language_follows_the_profile_languages(replica, replica_settings
     with make_fetcher(replica_settings, languages=["ru", "de"]) as fetcher:
         fetcher.get(replica.base_url + ARTICLE)
     assert replica.hits(contains=ARTICLE)[-1].headers["accept-language"] == "ru,de;q=0.9"
+
+
+def closed_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_no_answer_after_the_retries_is_site_unreachable(replica_settings):
+    from pipeline.errors import SiteUnreachable
+
+    port = closed_port()
+    settings = replica_settings.model_copy(update={
+        "crawl_allowed_private_hosts": [f"127.0.0.1:{port}"], "crawl_respect_robots": False, "crawl_max_retries": 2})
+    retried = []
+    with Fetcher(settings, {"127.0.0.1"}, on_retry=lambda host, why: retried.append(host)) as fetcher:
+        with pytest.raises(SiteUnreachable, match="site unreachable") as err:
+            fetcher.get(f"http://127.0.0.1:{port}/en/")
+        assert fetcher.retries == 2
+    assert err.value.kind == "site_unreachable"
+    assert retried == ["127.0.0.1", "127.0.0.1"]
+
+
+def test_fetch_result_has_no_listing_hints():
+    import dataclasses
+
+    from pipeline.crawl.fetch import FetchResult
+
+    # Hints travel beside the fetch (the crawler pairs them with what the recorder sees).
+    assert "hints" not in {f.name for f in dataclasses.fields(FetchResult)}
+
+
+def test_every_attempt_waits_for_the_rate_limiter(replica, replica_settings):
+    replica.add_fault("status", ARTICLE, count=3, arg=503)
+    settings = replica_settings.model_copy(update={"crawl_rate_per_host": 4.0, "crawl_backoff_factor": 0.0,
+                                                   "crawl_backoff_jitter": 0.0})
+    with make_fetcher(settings) as fetcher:
+        # robots.txt first (a new connection's arrival stamp is the noisiest), then the measured run
+        fetcher.get(replica.base_url + "/robots.txt", accept=("text/plain",))
+        replica.clear_log()
+        fetcher.get(replica.base_url + ARTICLE)
+    times = sorted(h.at for h in replica.hits())
+    assert len(times) == 4  # three 503s, the page
+    # Without backoff only the limiter spaces the retries: 3 slots of 0.25 s. Over a span the
+    # arrival noise counts once (its two ends), not once per gap.
+    assert times[-1] - times[0] >= 3 * 0.25 - ARRIVAL_NOISE, times
+
+
+def test_retry_delay_backs_off_exponentially_with_jitter_and_caps_retry_after(replica_settings):
+    from pipeline.crawl.fetch import retry_delay
+
+    s = replica_settings.model_copy(update={"crawl_backoff_factor": 0.1, "crawl_backoff_max": 0.5,
+                                            "crawl_backoff_jitter": 0.05, "crawl_retry_after_max": 2.0})
+    for attempt, base in [(1, 0.1), (2, 0.2), (3, 0.4), (4, 0.5), (9, 0.5)]:
+        delays = [retry_delay(s, attempt, None) for _ in range(50)]
+        assert all(base <= d <= base + 0.05 for d in delays), (attempt, min(delays), max(delays))
+    assert retry_delay(s, 1, 1.0) == 1.0  # the server's word, without jitter
+    assert retry_delay(s, 1, 3600.0) == 2.0  # up to crawl_retry_after_max
+
+
+def test_retry_after_in_seconds_or_as_a_date():
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from pipeline.crawl.fetch import parse_retry_after
+
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True)
+    assert 80 <= parse_retry_after(later) <= 90
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: go now
+
+
+def test_a_server_that_never_answers_in_time_is_site_unreachable(replica, replica_settings):
+    from pipeline.errors import SiteUnreachable
+
+    replica.add_fault("slow", ARTICLE, count=10, arg=1.5)  # longer than the 1 s read timeout, every time
+    settings = replica_settings.model_copy(update={"crawl_max_retries": 1})
+    with make_fetcher(settings) as fetcher:
+        with pytest.raises(SiteUnreachable, match=r"timed out.*\(after 1 retries\)"):
+            fetcher.get(replica.base_url + ARTICLE)
+        assert fetcher.retries == 1
+    # (the replica logs a slow answer only once it sends it, after the client has given up: no log check)
+
+
+def test_a_body_that_keeps_breaking_off_is_a_fetch_error_not_unreachable(replica, replica_settings):
+    from pipeline.errors import SiteUnreachable
+
+    replica.add_fault("truncate", ARTICLE, count=10)
+    settings = replica_settings.model_copy(update={"crawl_max_retries": 2})
+    with make_fetcher(settings) as fetcher:
+        with pytest.raises(FetchError, match=r"body broken off.*\(after 2 retries\)") as err:
+            fetcher.get(replica.base_url + ARTICLE)
+    assert not isinstance(err.value, SiteUnreachable) and err.value.kind == "fetch_error"

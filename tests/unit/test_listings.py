@@ -171,7 +171,7 @@ def test_iter_feeds_yields_a_source_failure_for_an_empty_feed_body(tmp_path):
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         settings = Settings(state_dir=tmp_path, crawl_base_url=base, crawl_archive_url=base,
-                            crawl_allowed_private_hosts=["127.0.0.1"], crawl_rate_per_host=20.0, crawl_progress=False)
+                            crawl_allowed_private_hosts=[f"127.0.0.1:{server.server_address[1]}"], crawl_rate_per_host=20.0, crawl_progress=False)
         profile = get_profile()
         with fetcher_for(settings, profile) as fetcher:
             batches = list(iter_feeds(fetcher, profile, settings, [profile.crawl.section("minister_speeches")], ["en"]))

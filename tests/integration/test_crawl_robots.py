@@ -1,0 +1,42 @@
+"""A crawl of the replica under an RFC 9309 robots.txt: nothing it forbids is ever requested."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from protego import Protego
+
+from pipeline.crawl.crawler import run_crawl
+from pipeline.profile import get_profile
+from pipeline.replica.content import CURRENT_EN, CURRENT_RU
+from pipeline.replica.server import ROBOTS
+from tests.replica.plugin import replica_overrides
+
+
+@pytest.fixture
+def crawl_settings(settings, replica):
+    return settings.model_copy(update=replica_overrides(replica))
+
+
+def test_disallowed_paging_is_never_requested(es, crawl_settings, replica):
+    replica.robots = ROBOTS + "Disallow: /*?PAGEN\n"
+    # Without the feed, which would name the later articles too.
+    report = run_crawl(crawl_settings.model_copy(update={"crawl_rss": False}), get_profile())
+
+    rules = Protego.parse(replica.robots)
+    asked = [h.path for h in replica.hits(site="current")]
+    assert asked and not [p for p in asked if "PAGEN" in p]
+    assert all(rules.can_fetch(p, crawl_settings.crawl_user_agent) for p in asked)
+
+    # What the first listing pages name is indexed; page 2 and beyond are out of reach.
+    es.indices.refresh(index=crawl_settings.index_alias)
+    hits = es.search(index=crawl_settings.index_alias, size=100, source_includes=["url"])["hits"]["hits"]
+    indexed = {urlsplit(h["_source"]["url"]).path for h in hits}
+    first_pages = {d.article.path for path in (CURRENT_EN, CURRENT_RU)
+                   for d in replica.listing("current", path)[: replica.page_size]}
+    assert first_pages <= indexed
+    later = {d.article.path for path in (CURRENT_EN, CURRENT_RU)
+             for d in replica.listing("current", path)[replica.page_size:]}
+    assert later and not later & indexed, "only reachable through the forbidden ?PAGEN_1=2"
+    assert report.new == len(indexed)
