@@ -22,8 +22,9 @@ from cssselect.parser import parse as cssselect_parse
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from pipeline.extract.clean import Head, clean_lines, read_head, split_lines
+from pipeline.extract.clean import Head, clean_lines, is_prose, read_head, split_lines
 from pipeline.extract.decode import decode_page
+from pipeline.extract.flatten import flatten_deep_html
 from pipeline.errors import ConfigError, DropPage
 from pipeline.extract.metadata import (
     combine,
@@ -87,12 +88,25 @@ def _collapse_spaces(text: str) -> str:
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement:
-    """A tolerant lxml tree; DropPage when nothing can be parsed."""
+    """A tolerant lxml tree; DropPage when nothing can be parsed.
+
+    ``huge_tree`` lifts libxml2's nesting limit from 256 to 2048 levels; a page deeper
+    than that is parsed again after flatten_deep_html, so no text below the limit is lost.
+    """
     text = _XML_DECLARATION.sub("", text, count=1)
+    root, too_deep = _parse(text)
+    if too_deep:
+        root, _ = _parse(flatten_deep_html(text))
+    return root
+
+
+def _parse(text: str) -> tuple[lxml.html.HtmlElement, bool]:
+    parser = lxml.html.HTMLParser(huge_tree=True)  # one per call: lxml parsers are not thread-safe
     try:
-        return lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise DropPage(f"unparsable HTML: {exc}") from None
+    return root, any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in parser.error_log)
 
 
 def _select(root, selectors: list[str]) -> list:
@@ -308,6 +322,10 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     paragraphs = clean_lines(rest, rules)
     if not paragraphs:
         raise DropPage("no speech text found")
+    if not any(is_prose(paragraph, rules) for paragraph in paragraphs):
+        # menus, labels and captions only: a page whose speech was lost, never a record
+        raise DropPage(f"no speech paragraph (no sentence of {rules.prose_min_words}+ words "
+                       f"among {len(paragraphs)} lines)")
     title = raw.title or head.title or page.hints.get("title") or raw.fallback_title or ""
     place, title_day = title_tail(title, cr)
     language = (page.hints.get("language") or raw.page_language or language_from_url(page.url, rules)
