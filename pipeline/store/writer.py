@@ -112,9 +112,10 @@ def _reason(info: dict) -> str:
 
 
 def _stored_state(es: Elasticsearch, index: str, ids: list[str], retry_window: float) -> dict[str, dict]:
-    """content_hash and doc_version of the documents already stored, by id (realtime, no refresh needed)."""
+    """content_hash, doc_version and word_count of the documents already stored, by id (realtime, no refresh needed)."""
     client = _without_client_retries(es)
-    resp = _with_policy(lambda: client.mget(index=index, ids=ids, source_includes=["content_hash", "doc_version"]),
+    resp = _with_policy(lambda: client.mget(index=index, ids=ids,
+                                            source_includes=["content_hash", "doc_version", "word_count"]),
                         "looking up stored hashes", retry_window)
     return {d["_id"]: d.get("_source", {}) for d in resp.body["docs"] if d.get("found")}
 
@@ -162,7 +163,17 @@ def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, 
     return done
 
 
-def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retry_window: float) -> list[IndexOutcome]:
+def _implausible(record: Transcript, old: dict, max_shrink: float) -> str | None:
+    """Why ``record`` must not replace the stored version: its body shrank by more than
+    ``max_shrink`` (a page cut short or a template change that lost the speech)."""
+    stored = int(old.get("word_count") or 0)
+    if stored and record.word_count < stored * (1 - max_shrink):
+        return f"implausible: {record.word_count:,} words vs {stored:,} stored"
+    return None
+
+
+def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retry_window: float,
+                 max_shrink: float = 1.0) -> list[IndexOutcome]:
     """Look up the stored hashes of one chunk, send what changed, return an outcome per document."""
     by_id: dict[str, Transcript] = {}
     outcomes: list[IndexOutcome] = []
@@ -181,6 +192,10 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
         old = stored.get(doc_id)
         if old is not None and old.get("content_hash") == record.content_hash:
             outcomes.append(IndexOutcome(doc_id, record.source, "unchanged"))
+            continue
+        shrank = _implausible(record, old, max_shrink) if old is not None else None
+        if shrank:  # the stored document stays; the new version goes to the dead letters
+            outcomes.append(IndexOutcome(doc_id, record.source, "failed", shrank))
             continue
         version = int(old.get("doc_version") or 0) + 1 if old is not None else 1
         actions[doc_id] = {
@@ -202,7 +217,9 @@ def index_records(
 ) -> Iterator[IndexOutcome]:
     """Index ``records`` into ``index`` (normally the alias); yield one outcome per record.
 
-    Unchanged documents (same content hash as stored) are not re-sent. Documents
+    Unchanged documents (same content hash as stored) are not re-sent; a new version
+    whose body shrank by more than ``settings.index_max_shrink`` is not sent either and
+    comes out "failed" (``implausible: ...``), the stored one kept. Documents
     refused by Elasticsearch come out as "failed" with its reason; a node that
     stays unreachable for ``retry_window`` seconds (default: ``settings.es_retry_window``)
     raises IndexingError.
@@ -216,7 +233,8 @@ def index_records(
     in_flight: Future | None = None
     try:
         for chunk in _chunks(records, settings.bulk_chunk_size):
-            future = pool.submit(_index_chunk, es, chunk, index=index, retry_window=window)
+            future = pool.submit(_index_chunk, es, chunk, index=index, retry_window=window,
+                                 max_shrink=settings.index_max_shrink)
             if in_flight is not None:
                 yield from in_flight.result()
             in_flight = future
