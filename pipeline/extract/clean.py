@@ -44,6 +44,7 @@ class Head:
     title: str | None = None
     languages: list[str] = field(default_factory=list)
     doc_number: str | None = None
+    translation_note: str | None = None
 
 
 def language_codes(line: str, rules: ExtractionRules) -> list[str] | None:
@@ -121,6 +122,56 @@ def read_head(lines: list[str], rules: ExtractionRules, *, title_known: str | No
             head.languages = list(value)  # type: ignore[arg-type]
         index += 1
     return head, lines[index:]
+
+
+def scan_head_lines(lines: list[str], cr: CompiledRules) -> Head:
+    """What the lines of an article head (outside the text, any order) say: the first date,
+    time, document number (by its pattern inside any line), languages line and note."""
+    head = Head()
+    search = cr.patterns.doc_number_search
+    for line in lines:
+        glued = split_date_time(line, cr)
+        if glued:
+            if head.date_text is None:
+                head.date_text, head.time_text = glued
+            continue
+        if cr.patterns.time_only.match(line):
+            head.time_text = head.time_text or line
+        elif len(line) <= 40 and parse_date(line, cr, whole=True) is not None:
+            head.date_text = head.date_text or line
+        elif head.translation_note is None and translation_note(line, cr):
+            head.translation_note = line
+        elif head.doc_number is None and search is not None and (match := search.search(line)):
+            head.doc_number = match.group(0)
+        elif not head.languages and (codes := language_codes(line, cr.rules)):
+            head.languages = codes
+    return head
+
+
+def translation_note(line: str, cr: CompiledRules) -> bool:
+    """A note such as "Unofficial translation from Russian" (maybe with a few more words),
+    never a sentence of speech that mentions one."""
+    key = normalise_phrase(line).strip(" .;()[]*")
+    for note in cr.translation_notes:
+        if key == note:
+            return True
+        if key.startswith(note) and len(key[len(note):].split()) <= 3 and not is_prose(line, cr.rules):
+            return True
+    return False
+
+
+def take_translation_note(lines: list[str], cr: CompiledRules) -> tuple[str | None, list[str]]:
+    """The first translation note among ``lines`` and the lines without any note."""
+    if not cr.translation_notes:
+        return None, lines
+    found: str | None = None
+    kept: list[str] = []
+    for line in lines:
+        if len(line) < 120 and translation_note(line, cr):
+            found = found or line
+        else:
+            kept.append(line)
+    return found, kept
 
 
 # --- the body -----------------------------------------------------------------

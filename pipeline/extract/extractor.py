@@ -22,7 +22,15 @@ from cssselect.parser import parse as cssselect_parse
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from pipeline.extract.clean import Head, clean_lines, is_prose, read_head, split_lines
+from pipeline.extract.clean import (
+    Head,
+    clean_lines,
+    is_prose,
+    read_head,
+    scan_head_lines,
+    split_lines,
+    take_translation_note,
+)
 from pipeline.extract.decode import decode_page
 from pipeline.extract.flatten import flatten_deep_html
 from pipeline.errors import ConfigError, DropPage
@@ -54,6 +62,8 @@ class RawFields:
     # The document's <title>, site name taken off: used when nothing better names the page.
     fallback_title: str | None = None
     layout: str = "text"
+    # Lines of the article head outside the text container (date, time, number, notes).
+    head_lines: list[str] = field(default_factory=list)
 
 
 def extract_record(page: Page, profile: SiteProfile | None = None) -> Transcript:
@@ -126,11 +136,14 @@ def _css(selector: str) -> CSSSelector:
 
 
 def _element_text(element) -> str:
-    """The text of one element on one line (attributes of meta/time first)."""
+    """The text of one element on one line (attributes of meta/time first); a <br> or a
+    block inside it is a space ("14 March 2024<br>13:20" is not "202413:20")."""
     for attribute in ("content", "datetime"):
         value = element.get(attribute)
         if value:
             return value.strip()
+    if len(element):
+        return " ".join(block_lines(element))
     return _collapse_spaces(element.text_content()).strip()
 
 
@@ -143,14 +156,25 @@ def _first_text(root, selectors: list[str]) -> str | None:
     return None
 
 
-def block_lines(element) -> list[str]:
-    """The text of an element as a naive scraper sees it: one line per block, <br> breaks."""
+def block_lines(element, skip: frozenset = frozenset(), stop=None) -> list[str]:
+    """The text of an element as a naive scraper sees it: one line per block, <br> breaks.
+    Elements in ``skip`` are left out with their subtree (their tails stay); reading ends
+    where ``stop`` starts."""
     parts: list[str] = []
-    for event, node in etree.iterwalk(element, events=("start", "end")):
+    walker = etree.iterwalk(element, events=("start", "end"))
+    for event, node in walker:
         tag = node.tag if isinstance(node.tag, str) else None
         if event == "start":
             if tag is None:
                 continue  # comments and processing instructions carry no page text
+            if node is stop:
+                break
+            if node in skip:
+                walker.skip_subtree()  # no "end" event comes for it
+                parts.append("\n")
+                if node.tail:
+                    parts.append(_collapse_spaces(node.tail))
+                continue
             if tag in _BLOCK_TAGS or tag == "br":
                 parts.append("\n")
             if node.text:
@@ -226,11 +250,22 @@ def _collect_needs(tree, tags: set[str], classes: set[str]) -> bool:
     return False
 
 
-def _languages(root, selectors: list[str], rules) -> list[str]:
+_QUERY_LANG = re.compile(r"[?&]lang=([a-z]{2})\b")
+
+
+def _in_chrome(element, chrome: set) -> bool:
+    return element in chrome or any(parent in chrome for parent in element.iterancestors())
+
+
+def _languages(root, selectors: list[str], rules, chrome: set) -> list[str]:
+    """The article's versions, in page order; elements of the site chrome never count."""
     codes: list[str] = []
     for selector in selectors:
         for element in _css(selector)(root):
-            value = element.get("hreflang") or _element_text(element)
+            if chrome and _in_chrome(element, chrome):
+                continue
+            query = _QUERY_LANG.search(element.get("href") or "")
+            value = element.get("hreflang") or (query.group(1) if query else _element_text(element))
             found = rules.patterns.language_code.findall(value) or [value[:2].lower()]
             for code in found:
                 if code.isalpha() and len(code) == 2 and code not in codes:
@@ -259,6 +294,7 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
             _remove(container, rules.drop_always + layout.drop)
             lines = block_lines(container)
             if sum(len(line) for line in lines) >= rules.min_text_chars:
+                chrome = {e for selector in layout.chrome for e in _css(selector)(root)}
                 date_text = _first_text(root, layout.date)
                 time_text = _first_text(root, layout.time)
                 if date_text and time_text:
@@ -269,12 +305,21 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
                     date_text=date_text,
                     doc_number=_first_text(root, layout.doc_number),
                     section=_first_text(root, layout.section),
-                    languages=_languages(root, layout.languages, rules),
+                    languages=_languages(root, layout.languages, rules, chrome),
+                    head_lines=_head_lines(root, layout.head, container, chrome),
                     page_language=_page_language(root),
                     fallback_title=_document_title(root, rules),
                     layout=layout.name,
                 )
     return read_unknown_layout(text, root, profile)
+
+
+def _head_lines(root, selectors: list[str], container, chrome: set) -> list[str]:
+    """The lines of the article head (the first ``head`` selector that matches) up to the
+    text container, the site chrome left out: where an unlisted date, time or number sits."""
+    for element in _select(root, selectors):
+        return block_lines(element, frozenset(chrome), stop=container)
+    return []
 
 
 def _document_title(root, rules) -> str | None:
@@ -319,6 +364,9 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     rules = profile.extraction
     cr = compiled(rules)
     head, rest = read_head(raw.lines, rules, title_known=raw.title, title_in_text=raw.layout == "text")
+    note, rest = take_translation_note(rest, cr)
+    around = scan_head_lines(raw.head_lines, cr)
+    note = note or around.translation_note
     paragraphs = clean_lines(rest, rules)
     if not paragraphs:
         raise DropPage("no speech text found")
@@ -333,25 +381,36 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     turns, speakers = split_turns(paragraphs, cr, title, language)
     fields = {
         "title": title,
-        "published_at": _published_at(raw, head, title_day, page, cr),
+        "published_at": _published_at(raw, head, around, title_day, page, cr),
         "location": place,
         "language": language,
-        "languages": raw.languages or head.languages,
-        "doc_number": raw.doc_number or head.doc_number,
+        "languages": raw.languages or head.languages or around.languages,
+        "doc_number": _doc_number(raw.doc_number or head.doc_number, cr) or around.doc_number,
         "section": raw.section or head.section or page.hints.get("section"),
         "url": page.url,
         "body": "\n\n".join(paragraphs),
         "turns": turns,  # validated Turn instances: pydantic keeps them, no second validation
         "speakers": speakers,
+        "speaker_ids": list(dict.fromkeys(t.speaker_id for t in turns if t.speaker_id)),
+        "translation_note": note,
     }
     return validate_record(fields, source=page.source)
 
 
-def _published_at(raw: RawFields, head: Head, title_day, page: Page, cr):
-    """The page's own date first, then the title's date, then the listing's hint;
-    the time from the date itself or from a time-only line."""
-    at = parse_time(head.time_text)
-    own = _first_stamp((raw.date_text, head.date_text), at, cr)
+def _doc_number(text: str | None, cr) -> str | None:
+    """The number itself out of what its element holds ("№ 2393-18-11-2019")."""
+    if not text or cr.patterns.doc_number_search is None:
+        return text
+    match = cr.patterns.doc_number_search.search(text)
+    return match.group(0) if match else text
+
+
+def _published_at(raw: RawFields, head: Head, around: Head, title_day, page: Page, cr):
+    """The page's own date first (its date element, the text's head lines, then any line of
+    the article head), then the title's date, then the listing's hint; the time from the
+    date itself or from a time-only line."""
+    at = parse_time(head.time_text) or parse_time(around.time_text)
+    own = _first_stamp((raw.date_text, head.date_text, around.date_text), at, cr)
     if own is not None:
         return own
     if title_day is not None:

@@ -54,6 +54,11 @@ class CompiledRules:
         self.cyrillic_languages = [code for code in rules.languages if code not in self.latin_stopwords]
         self.main_speakers = [name for lang in langs for name in lang.main_speakers]
         self.dateparser_languages = list(rules.languages)
+        self.translation_notes = sorted({normalise_phrase(s) for lang in langs for s in lang.translation_notes},
+                                        key=len, reverse=True)
+        # printed name (case-folded, initials' dots as spaces) -> canonical speaker id
+        self.speaker_ids = {re.sub(r"[\s.]+", " ", name.casefold()).strip(): key
+                            for key, names in rules.speakers.items() for name in names}
 
 
 _COMPILED: dict[int, CompiledRules] = {}
