@@ -62,6 +62,9 @@ class LanguageRules(_Strict):
     contact_labels: list[str] = Field(default_factory=list)
     question_labels: list[str] = Field(default_factory=list)
     main_speakers: list[str] = Field(default_factory=list)
+    # Words of the site's menus and captions beyond the whole phrases above ("gallery",
+    # "options"): a short line made mostly of these words (and of the phrases' words) is chrome.
+    chrome_words: list[str] = Field(default_factory=list)
     # Notes such as "Unofficial translation from Russian": a record field, never body text.
     translation_notes: list[str] = Field(default_factory=list)
     # Frequent short words, to tell the languages written in Latin script apart.
@@ -77,6 +80,8 @@ class TextPatterns(_Strict):
     doc_number: Pattern[str]
     # The same number found inside any line of the article head ("№ 2393-18-11-2019").
     doc_number_search: Pattern[str] | None = None
+    # "1 of 12 photos in album", "3 из 7": a counter line of a gallery or a pager, any language.
+    counter_line: Pattern[str] | None = None
     # "  • de-DE1 en-GB1 ru-RU1"; language_code picks the 2-letter codes out of it.
     languages_line: Pattern[str]
     language_code: Pattern[str]

@@ -7,7 +7,9 @@ Reads the lines of a plain-text dump, or the lines of an HTML text container
   time, title, languages line, document number) and returns them apart;
 * ``clean_lines`` drops boilerplate anywhere in the rest: whole-line phrases of
   the search form, additional materials and photo albums, and listings (embassy
-  contacts, country tags) that run until the next line reading like prose.
+  contacts, country tags) that run until the next line reading like prose; then
+  ``structural`` decides every other line from its shape (see its docstring), so a
+  menu entry in a wording no list has is still recognised as page chrome.
 
 Every phrase and pattern comes from the site profile (``ExtractionRules``), in
 every language the site serves, so no single template language is assumed.
@@ -15,6 +17,7 @@ every language the site serves, so no single template language is assumed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pipeline.extract.metadata import parse_date
@@ -27,9 +30,30 @@ _LISTING_BACKTRACK = 3
 _DIGITS = "0123456789"
 
 
-def split_lines(text: str) -> list[str]:
-    """Non-empty lines, stripped of surrounding whitespace (no-break spaces too)."""
-    return [line.strip() for line in text.splitlines() if line.strip()]
+class Line(str):
+    """A line of a text dump that knows how many blank lines came before it: a scraper
+    separates paragraphs with one, and page chrome from the text with several."""
+
+    gap: int = 0
+
+
+def split_lines(text: str, *, gaps: bool = False) -> list[str]:
+    """Non-empty lines, stripped of surrounding whitespace (no-break spaces too);
+    with ``gaps`` each is a Line carrying the number of blank lines before it."""
+    if not gaps:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    lines: list[str] = []
+    blank = 0
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if not stripped:
+            blank += 1
+            continue
+        line = Line(stripped)
+        line.gap = blank
+        lines.append(line)
+        blank = 0
+    return lines
 
 
 # --- the head -----------------------------------------------------------------
@@ -206,8 +230,15 @@ def _is_listing_name(line: str) -> bool:
 
 
 def clean_lines(lines: list[str], rules: ExtractionRules) -> list[str]:
-    """Drop boilerplate lines and listings; keep every other line as it is."""
+    """Drop boilerplate lines and listings, then page chrome by its shape; keep every
+    other line as it is."""
     cr = compiled(rules)
+    return structural(_drop_known(lines, cr), cr)
+
+
+def _drop_known(lines: list[str], cr: CompiledRules) -> list[str]:
+    """Known phrases and patterns, and listings from their heading or first contact label."""
+    rules = cr.rules
     kept: list[str] = []
     in_listing = False
     since_prose = 0  # lines kept since the last prose line, candidates for a listing's head
@@ -235,3 +266,123 @@ def clean_lines(lines: list[str], rules: ExtractionRules) -> list[str]:
         kept.append(line)
         since_prose = 0 if prose else since_prose + 1
     return kept
+
+
+# --- page chrome by its shape ---------------------------------------------------------
+
+_SENTENCE_STOP = (".", "!", "?", "…", "»", "\"", "”", "“", "'")
+_SHORT_WORDS = 5
+_RUN_INSIDE = 3  # label-like lines in a row that make a leaked menu inside the speech
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+
+
+def _sentence_like(line: str) -> bool:
+    """Ends as a sentence or an address does (``Thank you.``, ``Colleagues,``, ``Question:``)."""
+    return line.rstrip().endswith(_SENTENCE_STOP + (",", ":", ";"))
+
+
+def _script(text: str) -> str | None:
+    cyrillic = len(_CYRILLIC.findall(text))
+    latin = len(_LATIN.findall(text))
+    if cyrillic == latin:
+        return None
+    return "cyrillic" if cyrillic > latin else "latin"
+
+
+def chrome_signal(line: str, cr: CompiledRules) -> str | None:
+    """Why a line is page chrome whatever its position (None when nothing says so):
+    a counter (``1 of 12 photos in album``), a bulleted label, a short label with a colon
+    that names no speaker, or mostly words of the profile's boilerplate in any language
+    (``Advanced search settings``, ``ADDITIONAL MATERIALS AND DOCUMENTS``)."""
+    stripped = line.strip()
+    if cr.patterns.counter_line is not None and cr.patterns.counter_line.match(stripped):
+        return "counter"
+    sentence = _sentence_like(stripped)
+    words = stripped.split()
+    if stripped[:1] in "•·*▪►" and not stripped.rstrip().endswith(_SENTENCE_STOP):
+        return "bullet"
+    if len(words) > 12:
+        return None
+    if stripped.endswith(":") and len(words) <= 3 and not _labels_speaker(stripped[:-1], cr):
+        return "label"
+    tokens = [w.casefold() for w in _WORD.findall(stripped)]
+    content = [t for t in tokens if t not in cr.stopwords]
+    if content and not (sentence and len(words) > 4):
+        known = sum(1 for t in content if t in cr.chrome_words)
+        if known * 5 >= len(content) * 3:  # 60% of its words are menu words
+            return "menu words"
+    return None
+
+
+def _labels_speaker(label: str, cr: CompiledRules) -> bool:
+    label = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
+    return normalise_phrase(label) in cr.question_labels or bool(cr.patterns.speaker_name.match(label))
+
+
+def structural(lines: list[str], cr: CompiledRules) -> list[str]:
+    """Drop page chrome by its shape; a genuine speech paragraph is never dropped.
+
+    Anchors are the lines that read as speech (prose, or a speaker label with text);
+    the speech block runs from the first to the last anchor. Decided per line:
+
+    * anywhere: a chrome signal (``chrome_signal``) on a line that is not prose, or a
+      label-like line (no sentence ending) that repeats on the page (``• France`` x 9);
+    * inside the speech block: a run of ``_RUN_INSIDE``+ short label-like lines (a menu
+      leaked between paragraphs); a lone one or two (``1941-1945``, a heading) stay;
+    * before the first anchor and after the last one: label-like lines in a run of two or
+      more, in the other script than the speech (a Russian template's menu under an
+      English text), or after a gap of several blank lines in a dump (a scraper's
+      separation of the page chrome); short sentences (``Thank you.``) stay.
+    """
+    if not lines:
+        return lines
+    anchors = [i for i, line in enumerate(lines) if is_prose(line, cr.rules) or _labelled(line, cr)]
+    first, last = (anchors[0], anchors[-1]) if anchors else (len(lines), -1)
+    speech_script = _script(" ".join(lines[i] for i in anchors[:20])) if anchors else None
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    # No sentence ending: a label, a menu entry, an address or a phone line (any length).
+    label_like = [not _sentence_like(line) for line in lines]
+    short = [like and len(line.split()) <= _SHORT_WORDS * 2 for like, line in zip(label_like, lines)]
+    drop = [False] * len(lines)
+    for i, line in enumerate(lines):
+        prose = is_prose(line, cr.rules)
+        if not prose and chrome_signal(line, cr):
+            drop[i] = True
+        elif label_like[i] and counts[line] > 1:
+            drop[i] = True
+    outside_gap = False
+    for i, line in enumerate(lines):
+        if drop[i] or not label_like[i]:
+            continue
+        if first < i < last:  # inside the speech: only a run of short labels is a leaked menu
+            drop[i] = short[i] and _run_length(short, drop, i) >= _RUN_INSIDE
+            continue
+        run = _run_length(label_like, drop, i)
+        if i > last and getattr(line, "gap", 0) >= 2:
+            outside_gap = True
+        other_script = speech_script is not None and _script(line) not in (None, speech_script)
+        drop[i] = run >= 2 or other_script or outside_gap
+    return [line for i, line in enumerate(lines) if not drop[i]]
+
+
+def _labelled(line: str, cr: CompiledRules) -> bool:
+    """A speaker label followed by what was said (``Question: What next?``)."""
+    match = cr.patterns.speaker_label.match(line)
+    return bool(match and match["rest"].strip() and _labels_speaker(match["label"].strip(), cr))
+
+
+def _run_length(label_like: list[bool], drop: list[bool], i: int) -> int:
+    """How many label-like lines in a row (dropped ones count) contain line ``i``."""
+    def like(j: int) -> bool:
+        return label_like[j] or drop[j]
+    start = i
+    while start > 0 and like(start - 1):
+        start -= 1
+    end = i
+    while end + 1 < len(label_like) and like(end + 1):
+        end += 1
+    return end - start + 1

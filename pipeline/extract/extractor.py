@@ -76,7 +76,7 @@ def extract_record(page: Page, profile: SiteProfile | None = None) -> Transcript
     if decoded.is_html:
         raw = read_html(decoded.text, profile)
     else:
-        raw = RawFields(lines=split_lines(decoded.text))
+        raw = RawFields(lines=split_lines(decoded.text, gaps=True))
     return build_record(raw, page, profile)
 
 
