@@ -175,6 +175,8 @@ def scan_head_lines(lines: list[str], cr: CompiledRules) -> Head:
 def translation_note(line: str, cr: CompiledRules) -> bool:
     """A note such as "Unofficial translation from Russian" (maybe with a few more words),
     never a sentence of speech that mentions one."""
+    if cr.translation_note_start is None or not cr.translation_note_start.match(line):
+        return False  # most lines: one regex match
     key = normalise_phrase(line).strip(" .;()[]*")
     for note in cr.translation_notes:
         if key == note:
@@ -233,13 +235,16 @@ def clean_lines(lines: list[str], rules: ExtractionRules) -> list[str]:
     """Drop boilerplate lines and listings, then page chrome by its shape; keep every
     other line as it is."""
     cr = compiled(rules)
-    return structural(_drop_known(lines, cr), cr)
+    kept, prose = _drop_known(lines, cr)
+    return structural(kept, cr, prose)
 
 
-def _drop_known(lines: list[str], cr: CompiledRules) -> list[str]:
-    """Known phrases and patterns, and listings from their heading or first contact label."""
+def _drop_known(lines: list[str], cr: CompiledRules) -> tuple[list[str], list[bool]]:
+    """Known phrases and patterns, and listings from their heading or first contact label;
+    the lines kept and whether each reads as prose."""
     rules = cr.rules
     kept: list[str] = []
+    kept_prose: list[bool] = []
     in_listing = False
     since_prose = 0  # lines kept since the last prose line, candidates for a listing's head
     for line in lines:
@@ -254,6 +259,7 @@ def _drop_known(lines: list[str], cr: CompiledRules) -> list[str]:
                     if not (kept and _is_listing_name(kept[-1])):
                         break
                     kept.pop()
+                    kept_prose.pop()
                 in_listing = True
             continue
         prose = is_prose(line, rules)
@@ -264,8 +270,9 @@ def _drop_known(lines: list[str], cr: CompiledRules) -> list[str]:
         if not prose and is_boilerplate_line(line, cr, key):
             continue
         kept.append(line)
+        kept_prose.append(prose)
         since_prose = 0 if prose else since_prose + 1
-    return kept
+    return kept, kept_prose
 
 
 # --- page chrome by its shape ---------------------------------------------------------
@@ -284,6 +291,7 @@ def _sentence_like(line: str) -> bool:
 
 
 def _script(text: str) -> str | None:
+    text = text[:1500]  # a sample tells the script
     cyrillic = len(_CYRILLIC.findall(text))
     latin = len(_LATIN.findall(text))
     if cyrillic == latin:
@@ -321,7 +329,7 @@ def _labels_speaker(label: str, cr: CompiledRules) -> bool:
     return normalise_phrase(label) in cr.question_labels or bool(cr.patterns.speaker_name.match(label))
 
 
-def structural(lines: list[str], cr: CompiledRules) -> list[str]:
+def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = None) -> list[str]:
     """Drop page chrome by its shape; a genuine speech paragraph is never dropped.
 
     Anchors are the lines that read as speech (prose, or a speaker label with text);
@@ -338,7 +346,9 @@ def structural(lines: list[str], cr: CompiledRules) -> list[str]:
     """
     if not lines:
         return lines
-    anchors = [i for i, line in enumerate(lines) if is_prose(line, cr.rules) or _labelled(line, cr)]
+    if prose is None:
+        prose = [is_prose(line, cr.rules) for line in lines]
+    anchors = [i for i, line in enumerate(lines) if prose[i] or _labelled(line, cr)]
     first, last = (anchors[0], anchors[-1]) if anchors else (len(lines), -1)
     speech_script = _script(" ".join(lines[i] for i in anchors[:20])) if anchors else None
     counts: dict[str, int] = {}
@@ -349,8 +359,9 @@ def structural(lines: list[str], cr: CompiledRules) -> list[str]:
     short = [like and len(line.split()) <= _SHORT_WORDS * 2 for like, line in zip(label_like, lines)]
     drop = [False] * len(lines)
     for i, line in enumerate(lines):
-        prose = is_prose(line, cr.rules)
-        if not prose and chrome_signal(line, cr):
+        if prose[i]:
+            continue
+        if chrome_signal(line, cr):
             drop[i] = True
         elif label_like[i] and counts[line] > 1:
             drop[i] = True

@@ -34,6 +34,7 @@ _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 _CONTROL_TABLE = bytes.maketrans(b"", b"")
 # The same characters (and DEL) removed from decoded text.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 32), 127])  # the same, as bytes of ASCII-based charsets
 # UTF-8 with bad bytes is still UTF-8 when valid multi-byte characters outnumber the bad
 # ones this many times: cp1251/koi8-r Cyrillic or latin-1 accents are almost all bad bytes
 # when read as UTF-8 (a cp1251 letter is followed by another letter, never a continuation byte).
@@ -102,7 +103,7 @@ def decode_page(content: bytes, content_type: str | None = None) -> Decoded:
     # Valid UTF-8 first, even against a declaration: pages moved off the old portal often
     # kept a windows-1251 declaration, and Cyrillic cp1251 text is never valid UTF-8 by chance.
     try:
-        return _clean(Decoded(content.decode("utf-8"), is_html, "utf-8"))
+        return _clean(Decoded(content.decode("utf-8"), is_html, "utf-8"), content)
     except UnicodeDecodeError:
         pass
     mostly = _mostly_utf8(content, is_html)
@@ -111,7 +112,7 @@ def decode_page(content: bytes, content_type: str | None = None) -> Decoded:
     declared = declared_charset(head, content_type) if is_html or content_type else None
     if declared:
         try:
-            return _clean(Decoded(content.decode(declared), is_html, declared))
+            return _clean(Decoded(content.decode(declared), is_html, declared), content)
         except UnicodeDecodeError:
             pass  # a wrong declaration is common on old pages: guess instead
     guess = from_bytes(content[:200_000], cp_isolation=["cp1251", "koi8_r", "cp1252", "latin_1", "utf_8"]).best()
@@ -132,8 +133,12 @@ def _mostly_utf8(content: bytes, is_html: bool) -> Decoded | None:
     return _clean(Decoded(text, is_html, "utf-8", replaced=bad))
 
 
-def _clean(decoded: Decoded) -> Decoded:
-    """Control characters out of the whole text (the binary sniff only saw its head)."""
+def _clean(decoded: Decoded, content: bytes | None = None) -> Decoded:
+    """Control characters out of the whole text (the binary sniff only saw its head).
+    ``content``: the raw bytes of a single-byte or UTF-8 page, checked first (a C-speed
+    translate instead of a regex scan of the text)."""
+    if content is not None and len(content.translate(None, _CONTROL_BYTES)) == len(content):
+        return decoded
     text = decoded.text
     if _CONTROL_CHARS.search(text):
         text = _CONTROL_CHARS.sub("", text)

@@ -12,6 +12,7 @@ RecordRejected when a record is incomplete, each with a one-line reason.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -110,13 +111,20 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
     return root
 
 
+_PARSERS = threading.local()  # one parser per thread: lxml parsers are not thread-safe
+
+
 def _parse(text: str) -> tuple[lxml.html.HtmlElement, bool]:
-    parser = lxml.html.HTMLParser(huge_tree=True)  # one per call: lxml parsers are not thread-safe
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = lxml.html.HTMLParser(huge_tree=True)
     try:
         root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise DropPage(f"unparsable HTML: {exc}") from None
-    return root, any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in parser.error_log)
+    # Past the depth limit libxml2 stops reading: the limit is then its last error.
+    last = parser.error_log.last_error
+    return root, last is not None and last.type_name == "ERR_RESOURCE_LIMIT"
 
 
 def _select(root, selectors: list[str]) -> list:
@@ -253,15 +261,27 @@ def _collect_needs(tree, tags: set[str], classes: set[str]) -> bool:
 _QUERY_LANG = re.compile(r"[?&]lang=([a-z]{2})\b")
 
 
+def _chrome(root, selectors: list[str]) -> set:
+    """The site-chrome elements under ``root`` (the site's language switcher, menus)."""
+    return {element for selector in selectors for element in _css(selector)(root)}
+
+
 def _in_chrome(element, chrome: set) -> bool:
     return element in chrome or any(parent in chrome for parent in element.iterancestors())
 
 
-def _languages(root, selectors: list[str], rules, chrome: set) -> list[str]:
-    """The article's versions, in page order; elements of the site chrome never count."""
+def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], head=None) -> list[str]:
+    """The article's versions, in page order; elements of the site chrome never count.
+
+    Searched in the article head when the layout names one (a fraction of a page whose
+    menus are large), ``<link>`` alternates in the document's <head>."""
     codes: list[str] = []
+    chrome: set | None = None  # looked up only when a candidate is found: most pages have none
     for selector in selectors:
-        for element in _css(selector)(root):
+        scope = head if head is not None and not selector.startswith("link") else root
+        for element in _css(selector)(scope):
+            if chrome is None:
+                chrome = _chrome(root, chrome_selectors)
             if chrome and _in_chrome(element, chrome):
                 continue
             query = _QUERY_LANG.search(element.get("href") or "")
@@ -294,7 +314,8 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
             _remove(container, rules.drop_always + layout.drop)
             lines = block_lines(container)
             if sum(len(line) for line in lines) >= rules.min_text_chars:
-                chrome = {e for selector in layout.chrome for e in _css(selector)(root)}
+                heads = _select(root, layout.head)
+                head = heads[0] if heads else None
                 date_text = _first_text(root, layout.date)
                 time_text = _first_text(root, layout.time)
                 if date_text and time_text:
@@ -305,8 +326,8 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
                     date_text=date_text,
                     doc_number=_first_text(root, layout.doc_number),
                     section=_first_text(root, layout.section),
-                    languages=_languages(root, layout.languages, rules, chrome),
-                    head_lines=_head_lines(root, layout.head, container, chrome),
+                    languages=_languages(root, layout.languages, rules, layout.chrome, head),
+                    head_lines=_head_lines(head, container),
                     page_language=_page_language(root),
                     fallback_title=_document_title(root, rules),
                     layout=layout.name,
@@ -314,12 +335,14 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
     return read_unknown_layout(text, root, profile)
 
 
-def _head_lines(root, selectors: list[str], container, chrome: set) -> list[str]:
+def _head_lines(head, container) -> list[str]:
     """The lines of the article head (the first ``head`` selector that matches) up to the
-    text container, the site chrome left out: where an unlisted date, time or number sits."""
-    for element in _select(root, selectors):
-        return block_lines(element, frozenset(chrome), stop=container)
-    return []
+    text container: where an unlisted date, time or number sits."""
+    if head is None:
+        return []
+    # The chrome inside the head (breadcrumbs) is read too: its lines hold no date, number,
+    # languages line or note, and looking it up costs more than reading it.
+    return block_lines(head, stop=container)
 
 
 def _document_title(root, rules) -> str | None:

@@ -63,6 +63,9 @@ class CompiledRules:
         self.chrome_words = frozenset(w.casefold() for p in phrases for w in _MENU_WORD.findall(p)) - self.stopwords
         self.translation_notes = sorted({normalise_phrase(s) for lang in langs for s in lang.translation_notes},
                                         key=len, reverse=True)
+        starts = sorted({re.escape(note.split()[0]) for note in self.translation_notes})
+        self.translation_note_start = (re.compile(rf"[\W_]*(?:{'|'.join(starts)})\b", re.IGNORECASE)
+                                       if starts else None)
         # printed name (case-folded, initials' dots as spaces) -> canonical speaker id
         self.speaker_ids = {re.sub(r"[\s.]+", " ", name.casefold()).strip(): key
                             for key, names in rules.speakers.items() for name in names}
