@@ -22,7 +22,7 @@ from pipeline.profile import SiteProfile
 from pipeline.records import Page
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-DEFAULT_CASE_DIRS = (DATA / "seeds", DATA / "eval")
+DEFAULT_CASE_DIRS = (DATA / "seeds", DATA / "eval", DATA / "unseen")
 OUR_FIELDS = ("title", "published_at", "location", "language", "languages", "doc_number", "section", "questions")
 TRAFILATURA_FIELDS = ("title", "date")
 

@@ -27,6 +27,7 @@ from pipeline.extract.rules import BULLETS, CompiledRules, compiled, normalise_p
 _SENTENCE_END = (".", "!", "?", "…", "»", "\"", "”", ":")
 _LISTING_NAME_MAX_WORDS = 14
 _LISTING_BACKTRACK = 3
+_SECTION_MAX_WORDS = 6  # a section header is short; a title names people, place and date
 _DIGITS = "0123456789"
 
 
@@ -132,6 +133,12 @@ def read_head(lines: list[str], rules: ExtractionRules, *, title_known: str | No
                 continue
             break
         name, value = kind
+        if (name in ("date_time", "time", "date") and head.title is not None and title_known is None
+                and head.section is None and head.date_text is None and head.time_text is None
+                and len(head.title.split()) <= _SECTION_MAX_WORDS and not is_prose(head.title, rules)):
+            # a line before the date is the section header in a wording the profile does
+            # not list ("Spokeswoman’s briefings"); the title comes after the date
+            head.section, head.title = head.title, None
         if name == "section" and head.section is None:
             head.section = str(value)
         elif name == "date_time":
@@ -235,44 +242,46 @@ def clean_lines(lines: list[str], rules: ExtractionRules) -> list[str]:
     """Drop boilerplate lines and listings, then page chrome by its shape; keep every
     other line as it is."""
     cr = compiled(rules)
-    kept, prose = _drop_known(lines, cr)
-    return structural(kept, cr, prose)
+    known, prose = _drop_known(lines, cr)
+    return structural(lines, cr, prose, known)
 
 
-def _drop_known(lines: list[str], cr: CompiledRules) -> tuple[list[str], list[bool]]:
-    """Known phrases and patterns, and listings from their heading or first contact label;
-    the lines kept and whether each reads as prose."""
+def _drop_known(lines: list[str], cr: CompiledRules) -> tuple[list[bool], list[bool]]:
+    """Known phrases and patterns, and listings from their heading or first contact label:
+    for every line, whether it is dropped so, and whether it reads as prose."""
     rules = cr.rules
-    kept: list[str] = []
-    kept_prose: list[bool] = []
+    dropped = [False] * len(lines)
+    prose_flags = [False] * len(lines)
+    kept: list[int] = []  # indices of the lines kept so far
     in_listing = False
     since_prose = 0  # lines kept since the last prose line, candidates for a listing's head
-    for line in lines:
+    for i, line in enumerate(lines):
         key = normalise_phrase(line)
         if key in cr.listing_starts:
-            in_listing = True
+            in_listing = dropped[i] = True
             continue
         if key in cr.contact_labels:
             if not in_listing:
                 # a listing without its heading: its name lines came just before
                 for _ in range(min(since_prose, _LISTING_BACKTRACK)):
-                    if not (kept and _is_listing_name(kept[-1])):
+                    if not (kept and _is_listing_name(lines[kept[-1]])):
                         break
-                    kept.pop()
-                    kept_prose.pop()
+                    dropped[kept.pop()] = True
                 in_listing = True
+            dropped[i] = True
             continue
-        prose = is_prose(line, rules)
+        prose = prose_flags[i] = is_prose(line, rules)
         if in_listing:
             if not prose:
+                dropped[i] = True
                 continue
             in_listing = False
         if not prose and is_boilerplate_line(line, cr, key):
+            dropped[i] = True
             continue
-        kept.append(line)
-        kept_prose.append(prose)
+        kept.append(i)
         since_prose = 0 if prose else since_prose + 1
-    return kept, kept_prose
+    return dropped, prose_flags
 
 
 # --- page chrome by its shape ---------------------------------------------------------
@@ -329,16 +338,21 @@ def _labels_speaker(label: str, cr: CompiledRules) -> bool:
     return normalise_phrase(label) in cr.question_labels or bool(cr.patterns.speaker_name.match(label))
 
 
-def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = None) -> list[str]:
+def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = None,
+               known: list[bool] | None = None) -> list[str]:
     """Drop page chrome by its shape; a genuine speech paragraph is never dropped.
 
-    Anchors are the lines that read as speech (prose, or a speaker label with text);
-    the speech block runs from the first to the last anchor. Decided per line:
+    ``known``: the lines the phrase lists already dropped (they still count as chrome
+    next to a line). Anchors are the lines that read as speech (prose, or a speaker label
+    with text); the speech block runs from the first to the last anchor. A heading (a
+    label-like line of five or more words right before an anchor, or the last of the
+    lines repeated from a table of contents) is never dropped. Decided per line:
 
     * anywhere: a chrome signal (``chrome_signal``) on a line that is not prose, or a
       label-like line (no sentence ending) that repeats on the page (``• France`` x 9);
     * inside the speech block: a run of ``_RUN_INSIDE``+ short label-like lines (a menu
-      leaked between paragraphs); a lone one or two (``1941-1945``, a heading) stay;
+      leaked between paragraphs); a lone one or two, or one without letters
+      (``1941-1945``), stay;
     * before the first anchor and after the last one: label-like lines in a run of two or
       more, in the other script than the speech (a Russian template's menu under an
       English text), or after a gap of several blank lines in a dump (a scraper's
@@ -348,29 +362,38 @@ def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = N
         return lines
     if prose is None:
         prose = [is_prose(line, cr.rules) for line in lines]
-    anchors = [i for i, line in enumerate(lines) if prose[i] or _labelled(line, cr)]
+    drop = list(known) if known is not None else [False] * len(lines)
+    anchors = [i for i, line in enumerate(lines) if not drop[i] and (prose[i] or _labelled(line, cr))]
     first, last = (anchors[0], anchors[-1]) if anchors else (len(lines), -1)
     speech_script = _script(" ".join(lines[i] for i in anchors[:20])) if anchors else None
-    counts: dict[str, int] = {}
-    for line in lines:
-        counts[line] = counts.get(line, 0) + 1
     # No sentence ending: a label, a menu entry, an address or a phone line (any length).
-    label_like = [not _sentence_like(line) for line in lines]
+    label_like = [not drop[i] and not _sentence_like(line) for i, line in enumerate(lines)]
     short = [like and len(line.split()) <= _SHORT_WORDS * 2 for like, line in zip(label_like, lines)]
-    drop = [False] * len(lines)
+    is_anchor = [False] * len(lines)
+    for i in anchors:
+        is_anchor[i] = True
+    first_seen: dict[str, int] = {}
+    counts: dict[str, int] = {}
     for i, line in enumerate(lines):
-        if prose[i]:
+        if label_like[i]:
+            first_seen.setdefault(line, i)
+            counts[line] = counts.get(line, 0) + 1
+    protected = [label_like[i] and i + 1 < len(lines) and is_anchor[i + 1]
+                 and (len(line.split()) >= _SHORT_WORDS or first_seen[line] < i)
+                 for i, line in enumerate(lines)]
+    for i, line in enumerate(lines):
+        if drop[i] or prose[i] or protected[i]:
             continue
         if chrome_signal(line, cr):
             drop[i] = True
         elif label_like[i] and counts[line] > 1:
-            drop[i] = True
+            drop[i] = True  # repeated: country tags, or a table-of-contents entry (its heading is protected)
     outside_gap = False
     for i, line in enumerate(lines):
-        if drop[i] or not label_like[i]:
+        if drop[i] or not label_like[i] or protected[i]:
             continue
         if first < i < last:  # inside the speech: only a run of short labels is a leaked menu
-            drop[i] = short[i] and _run_length(short, drop, i) >= _RUN_INSIDE
+            drop[i] = (short[i] and _has_letters(line) and _run_length(short, drop, i) >= _RUN_INSIDE)
             continue
         run = _run_length(label_like, drop, i)
         if i > last and getattr(line, "gap", 0) >= 2:
@@ -378,6 +401,10 @@ def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = N
         other_script = speech_script is not None and _script(line) not in (None, speech_script)
         drop[i] = run >= 2 or other_script or outside_gap
     return [line for i, line in enumerate(lines) if not drop[i]]
+
+
+def _has_letters(line: str) -> bool:
+    return any(ch.isalpha() for ch in line)
 
 
 def _labelled(line: str, cr: CompiledRules) -> bool:
