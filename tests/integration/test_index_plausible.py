@@ -4,18 +4,18 @@ it comes out as a failed outcome with the reason, and the stored document stays.
 
 from __future__ import annotations
 
-from pipeline.store import writer as es_index
+from pipeline.store import design, writer
 from tests.integration.test_index import make_record
 
 LONG = " ".join(f"word{i}" for i in range(400)) + "."
 
 
 def test_a_body_that_shrank_too_much_does_not_overwrite_the_stored_one(es, settings, index_alias):
-    es_index.ensure_index(es, settings)
+    design.ensure_index(es, settings)
     first = make_record(1, body=LONG)
-    assert [o.status for o in es_index.index_records(es, [first], index=index_alias, settings=settings)] == ["created"]
+    assert [o.status for o in writer.index_records(es, [first], index=index_alias, settings=settings)] == ["created"]
     shrunk = make_record(1, body="Only nineteen words remain of this speech after a broken download cut it short here.")
-    (outcome,) = es_index.index_records(es, [shrunk], index=index_alias, settings=settings)
+    (outcome,) = writer.index_records(es, [shrunk], index=index_alias, settings=settings)
     assert outcome.status == "failed"
     assert outcome.reason == f"implausible: {shrunk.word_count} words vs 400 stored"
     stored = es.get(index=index_alias, id=first.doc_id)["_source"]
@@ -23,15 +23,15 @@ def test_a_body_that_shrank_too_much_does_not_overwrite_the_stored_one(es, setti
 
 
 def test_a_moderate_edit_still_updates(es, settings, index_alias):
-    es_index.ensure_index(es, settings)
-    es_index.index_records(es, [make_record(2, body=LONG)], index=index_alias, settings=settings).__next__()
+    design.ensure_index(es, settings)
+    writer.index_records(es, [make_record(2, body=LONG)], index=index_alias, settings=settings).__next__()
     edited = make_record(2, body=" ".join(f"word{i}" for i in range(300)) + ".")
-    assert [o.status for o in es_index.index_records(es, [edited], index=index_alias, settings=settings)] == ["updated"]
+    assert [o.status for o in writer.index_records(es, [edited], index=index_alias, settings=settings)] == ["updated"]
 
 
 def test_the_threshold_is_a_setting(es, settings, index_alias):
-    es_index.ensure_index(es, settings)
-    list(es_index.index_records(es, [make_record(3, body=LONG)], index=index_alias, settings=settings))
+    design.ensure_index(es, settings)
+    list(writer.index_records(es, [make_record(3, body=LONG)], index=index_alias, settings=settings))
     lax = settings.model_copy(update={"index_max_shrink": 0.99})
     short = make_record(3, body=" ".join(f"word{i}" for i in range(40)) + ".")
-    assert [o.status for o in es_index.index_records(es, [short], index=index_alias, settings=lax)] == ["updated"]
+    assert [o.status for o in writer.index_records(es, [short], index=index_alias, settings=lax)] == ["updated"]
