@@ -35,3 +35,27 @@ def test_the_threshold_is_a_setting(es, settings, index_alias):
     lax = settings.model_copy(update={"index_max_shrink": 0.99})
     short = make_record(3, body=" ".join(f"word{i}" for i in range(40)) + ".")
     assert [o.status for o in writer.index_records(es, [short], index=index_alias, settings=lax)] == ["updated"]
+
+
+def test_a_cut_short_copy_of_a_dump_goes_to_the_dead_letters_and_the_stored_one_stays(es, settings, index_alias,
+                                                                                       tmp_path):
+    from pipeline.ingest import ingest_archive
+    from tests.conftest import SAMPLE_DUMPS
+
+    name = "000_dcbbeb771279dad1.txt"
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / name).write_bytes((SAMPLE_DUMPS / name).read_bytes())
+    assert ingest_archive(full, settings=settings).new == 1
+    stored = es.search(index=index_alias, query={"match_all": {}})["hits"]["hits"][0]["_source"]
+
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    lines = (SAMPLE_DUMPS / name).read_text(encoding="utf-8").split("\n")
+    (cut / name).write_text("\n".join(lines[:14]), encoding="utf-8")  # head and the first paragraphs only
+    report = ingest_archive(cut, settings=settings)
+    assert (report.new, report.updated, report.failed) == (0, 0, 1)
+    assert any(f"implausible:" in line and f"vs {stored['word_count']:,} stored" in line for line in report.failures)
+    es.indices.refresh(index=index_alias)
+    again = es.search(index=index_alias, query={"match_all": {}})["hits"]["hits"]
+    assert len(again) == 1 and again[0]["_source"]["content_hash"] == stored["content_hash"]
