@@ -59,7 +59,7 @@ def seed_pages() -> list[bytes]:
 
 
 def fixture_pages() -> list[bytes]:
-    return [p.read_bytes() for p in sorted((ROOT / "tests/fixtures/html").glob("*.html"))]
+    return [p.read_bytes() for p in sorted((ROOT / "pipeline/data/eval").glob("*.html"))]
 
 
 def ours(pages: list[bytes]) -> int:

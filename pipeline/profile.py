@@ -72,6 +72,11 @@ class LanguageRules(_Strict):
     contact_labels: list[str] = Field(default_factory=list)
     question_labels: list[str] = Field(default_factory=list)
     main_speakers: list[str] = Field(default_factory=list)
+    # Words of the site's menus and captions beyond the whole phrases above ("gallery",
+    # "options"): a short line made mostly of these words (and of the phrases' words) is chrome.
+    chrome_words: list[str] = Field(default_factory=list)
+    # Notes such as "Unofficial translation from Russian": a record field, never body text.
+    translation_notes: list[str] = Field(default_factory=list)
     # Frequent short words, to tell the languages written in Latin script apart.
     stopwords: list[str] = Field(default_factory=list)
 
@@ -83,6 +88,10 @@ class TextPatterns(_Strict):
     date_time: Pattern[str]
     time_only: Pattern[str]
     doc_number: Pattern[str]
+    # The same number found inside any line of the article head ("№ 2393-18-11-2019").
+    doc_number_search: Pattern[str] | None = None
+    # "1 of 12 photos in album", "3 из 7": a counter line of a gallery or a pager, any language.
+    counter_line: Pattern[str] | None = None
     # "  • de-DE1 en-GB1 ru-RU1"; language_code picks the 2-letter codes out of it.
     languages_line: Pattern[str]
     language_code: Pattern[str]
@@ -109,10 +118,16 @@ class HtmlLayout(_Strict):
     time: list[Css] = Field(default_factory=list)
     doc_number: list[Css] = Field(default_factory=list)
     section: list[Css] = Field(default_factory=list)
+    # The article's own list of language versions (never the site-wide switcher).
     languages: list[Css] = Field(default_factory=list)
     text: list[Css]
     # Blocks removed from the page before the text is read.
     drop: list[Css] = Field(default_factory=list)
+    # The article head (title, date, number... around the title, up to the text container):
+    # its lines are searched for a date, a time and a document number the selectors above missed.
+    head: list[Css] = Field(default_factory=list)
+    # Site-wide chrome (the site's language switcher, menus): never read as article metadata.
+    chrome: list[Css] = Field(default_factory=list)
 
 
 class ExtractionRules(_Strict):
@@ -133,6 +148,9 @@ class ExtractionRules(_Strict):
     title_suffix: Pattern[str] | None = None
     # URL path prefixes / query keys that name the language of a page.
     url_language: Pattern[str] | None = None
+    # Canonical speaker ids -> the names they are printed as in any language ("Sergey Lavrov",
+    # "С.В.Лавров"). A name not listed gets the id of its transliterated surname and initial.
+    speakers: dict[str, list[str]] = Field(default_factory=dict)
 
     def all_languages(self) -> list[LanguageRules]:
         return list(self.languages.values())

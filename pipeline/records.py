@@ -58,9 +58,11 @@ class Page(BaseModel):
 
 
 class Turn(BaseModel):
-    speaker: str
+    speaker: str  # as printed ("С.В.Лавров")
     role: Role
     text: str
+    # The same person in every language ("lavrov-s"); None for question labels.
+    speaker_id: str | None = None
 
 
 class Transcript(BaseModel):
@@ -84,6 +86,10 @@ class Transcript(BaseModel):
     body: str = Field(min_length=1)
     turns: list[Turn] = Field(default_factory=list)
     speakers: list[str] = Field(default_factory=list)
+    # speaker_id of each of ``speakers``, same order (distinct ids).
+    speaker_ids: list[str] = Field(default_factory=list)
+    # "Unofficial translation from Russian" and the like: said of the text, not part of it.
+    translation_note: str | None = None
     source: str | None = None
 
     @field_validator("published_at")

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
                                 "responses, dump files, WARC records")
     es_retry_window: float = Field(120.0, description="seconds an index write keeps retrying while the node "
                                                        "does not answer or answers busy")
+    # Plausibility gate: a new version of a stored document whose body lost more than this
+    # share of its words is not written over it (a cut-short page); it goes to the dead letters.
+    index_max_shrink: float = Field(0.5, ge=0, le=1, description="largest share of words a re-indexed body may lose")
     # Processes extracting pages in ingest(); 1 extracts in the calling process (no pool).
     extract_workers: int = Field(1, ge=1, description="extraction processes per ingest run (1: none)")
 

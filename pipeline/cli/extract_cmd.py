@@ -112,3 +112,12 @@ def eval_command(
     table.add_row("TOTAL all cases", "", *_cell(ours), "", "", "", "")
     table.add_row("TOTAL html cases", "html", *_cell(ours_html), *_cell(theirs))
     Console(width=200).print(table)
+    fields = Table(title="Metadata per field: precision / recall (ours on all cases; trafilatura on the HTML cases)")
+    for column in ("field", "ours precision", "ours recall", "traf precision", "traf recall"):
+        fields.add_column(column)
+    for name in sorted(set(ours.per_field) | set(theirs.per_field)):
+        mine = ours.precision_recall(name) if name in ours.per_field else None
+        other = theirs.precision_recall(name) if name in theirs.per_field else None
+        fields.add_row(name, *(f"{v:.1%}" for v in mine or ()), *([""] * 2 if mine is None else []),
+                       *(f"{v:.1%}" for v in other or ()), *([""] * 2 if other is None else []))
+    Console(width=200).print(fields)

@@ -5,8 +5,10 @@ real text dumps) and pipeline/data/eval (HTML pages in both layouts): each names
 its input file, the speech paragraphs, the boilerplate lines and the metadata.
 For every case it measures, for our extraction and (on HTML) for trafilatura:
 paragraphs kept verbatim, known boilerplate lines left, other lines that are not
-speech, and metadata fields right. Nothing here is asserted: the report is what
-``mfa-ingest eval`` prints; the unit tests assert on the same files.
+speech, and metadata fields right, and per field its precision (of the values we gave,
+the share that is right) and recall (of the values the page has, the share we gave
+right); a field the page does not have is null or []. Nothing here is asserted: the
+report is what ``mfa-ingest eval`` prints; the unit tests assert on the same files.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from pipeline.profile import SiteProfile
 from pipeline.records import Page
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-DEFAULT_CASE_DIRS = (DATA / "seeds", DATA / "eval")
-OUR_FIELDS = ("title", "published_at", "location", "language", "languages", "doc_number", "section", "questions")
+DEFAULT_CASE_DIRS = (DATA / "seeds", DATA / "eval", DATA / "unseen")
+OUR_FIELDS = ("title", "published_at", "location", "language", "languages", "doc_number", "section", "questions",
+              "translation_note")
 TRAFILATURA_FIELDS = ("title", "date")
 
 
@@ -43,11 +46,34 @@ class Score:
     fields_total: int = 0
     wrong_fields: list[str] = field(default_factory=list)
     error: str | None = None
+    # per field: [right values given, wrong values given, values the page has that we missed]
+    per_field: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, other: "Score") -> None:
         for name in ("paragraphs_kept", "paragraphs_total", "boilerplate_left", "other_lines",
                      "fields_right", "fields_total"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name, counts in other.per_field.items():
+            mine = self.per_field.setdefault(name, [0, 0, 0])
+            for k in range(3):
+                mine[k] += counts[k]
+
+    def count_field(self, name: str, got, want) -> None:
+        """Tally one field: right or wrong when we gave a value, missed when the page has one."""
+        counts = self.per_field.setdefault(name, [0, 0, 0])
+        given, present = got not in (None, []), want not in (None, [])
+        if given and got == want:
+            counts[0] += 1
+        elif given:
+            counts[1] += 1
+        if present and got != want:
+            counts[2] += 1
+
+    def precision_recall(self, name: str) -> tuple[float, float]:
+        right, wrong, missed = self.per_field.get(name, [0, 0, 0])
+        precision = right / (right + wrong) if right + wrong else 1.0
+        recall = right / (right + missed) if right + missed else 1.0
+        return precision, recall
 
 
 @dataclass
@@ -92,7 +118,8 @@ def score_ours(expected: dict, root: Path, profile: SiteProfile) -> Score:
     got["questions"] = sum(1 for t in record.turns if t.role == "question")
     score.fields_total = len(OUR_FIELDS)
     for name in OUR_FIELDS:
-        if got[name] == expected[name]:
+        score.count_field(name, got[name], expected.get(name))
+        if got[name] == expected.get(name):
             score.fields_right += 1
         else:
             score.wrong_fields.append(name)
@@ -110,6 +137,8 @@ def score_trafilatura(expected: dict, root: Path) -> Score:
                      error="no text")
     score = score_lines(text.splitlines(), expected)
     score.fields_total = len(TRAFILATURA_FIELDS)
+    score.count_field("title", _norm(document.title or "") or None, _norm(expected["title"]))
+    score.count_field("date", (document.date or "")[:10] or None, expected["published_at"][:10])
     if _norm(document.title or "") == _norm(expected["title"]):
         score.fields_right += 1
     else:

@@ -12,6 +12,7 @@ RecordRejected when a record is incomplete, each with a one-line reason.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -22,8 +23,17 @@ from cssselect.parser import parse as cssselect_parse
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from pipeline.extract.clean import Head, clean_lines, read_head, split_lines
+from pipeline.extract.clean import (
+    Head,
+    clean_lines,
+    is_prose,
+    read_head,
+    scan_head_lines,
+    split_lines,
+    take_translation_note,
+)
 from pipeline.extract.decode import decode_page
+from pipeline.extract.flatten import flatten_deep_html
 from pipeline.errors import ConfigError, DropPage
 from pipeline.extract.metadata import (
     combine,
@@ -53,6 +63,8 @@ class RawFields:
     # The document's <title>, site name taken off: used when nothing better names the page.
     fallback_title: str | None = None
     layout: str = "text"
+    # Lines of the article head outside the text container (date, time, number, notes).
+    head_lines: list[str] = field(default_factory=list)
 
 
 def extract_record(page: Page, profile: SiteProfile | None = None) -> Transcript:
@@ -65,7 +77,7 @@ def extract_record(page: Page, profile: SiteProfile | None = None) -> Transcript
     if decoded.is_html:
         raw = read_html(decoded.text, profile)
     else:
-        raw = RawFields(lines=split_lines(decoded.text))
+        raw = RawFields(lines=split_lines(decoded.text, gaps=True))
     return build_record(raw, page, profile)
 
 
@@ -87,12 +99,32 @@ def _collapse_spaces(text: str) -> str:
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement:
-    """A tolerant lxml tree; DropPage when nothing can be parsed."""
+    """A tolerant lxml tree; DropPage when nothing can be parsed.
+
+    ``huge_tree`` lifts libxml2's nesting limit from 256 to 2048 levels; a page deeper
+    than that is parsed again after flatten_deep_html, so no text below the limit is lost.
+    """
     text = _XML_DECLARATION.sub("", text, count=1)
+    root, too_deep = _parse(text)
+    if too_deep:
+        root, _ = _parse(flatten_deep_html(text))
+    return root
+
+
+_PARSERS = threading.local()  # one parser per thread: lxml parsers are not thread-safe
+
+
+def _parse(text: str) -> tuple[lxml.html.HtmlElement, bool]:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = lxml.html.HTMLParser(huge_tree=True)
     try:
-        return lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise DropPage(f"unparsable HTML: {exc}") from None
+    # Past the depth limit libxml2 stops reading: the limit is then its last error.
+    last = parser.error_log.last_error
+    return root, last is not None and last.type_name == "ERR_RESOURCE_LIMIT"
 
 
 def _select(root, selectors: list[str]) -> list:
@@ -112,11 +144,14 @@ def _css(selector: str) -> CSSSelector:
 
 
 def _element_text(element) -> str:
-    """The text of one element on one line (attributes of meta/time first)."""
+    """The text of one element on one line (attributes of meta/time first); a <br> or a
+    block inside it is a space ("14 March 2024<br>13:20" is not "202413:20")."""
     for attribute in ("content", "datetime"):
         value = element.get(attribute)
         if value:
             return value.strip()
+    if len(element):
+        return " ".join(block_lines(element))
     return _collapse_spaces(element.text_content()).strip()
 
 
@@ -129,14 +164,25 @@ def _first_text(root, selectors: list[str]) -> str | None:
     return None
 
 
-def block_lines(element) -> list[str]:
-    """The text of an element as a naive scraper sees it: one line per block, <br> breaks."""
+def block_lines(element, skip: frozenset = frozenset(), stop=None) -> list[str]:
+    """The text of an element as a naive scraper sees it: one line per block, <br> breaks.
+    Elements in ``skip`` are left out with their subtree (their tails stay); reading ends
+    where ``stop`` starts."""
     parts: list[str] = []
-    for event, node in etree.iterwalk(element, events=("start", "end")):
+    walker = etree.iterwalk(element, events=("start", "end"))
+    for event, node in walker:
         tag = node.tag if isinstance(node.tag, str) else None
         if event == "start":
             if tag is None:
                 continue  # comments and processing instructions carry no page text
+            if node is stop:
+                break
+            if node in skip:
+                walker.skip_subtree()  # no "end" event comes for it
+                parts.append("\n")
+                if node.tail:
+                    parts.append(_collapse_spaces(node.tail))
+                continue
             if tag in _BLOCK_TAGS or tag == "br":
                 parts.append("\n")
             if node.text:
@@ -212,11 +258,34 @@ def _collect_needs(tree, tags: set[str], classes: set[str]) -> bool:
     return False
 
 
-def _languages(root, selectors: list[str], rules) -> list[str]:
+_QUERY_LANG = re.compile(r"[?&]lang=([a-z]{2})\b")
+
+
+def _chrome(root, selectors: list[str]) -> set:
+    """The site-chrome elements under ``root`` (the site's language switcher, menus)."""
+    return {element for selector in selectors for element in _css(selector)(root)}
+
+
+def _in_chrome(element, chrome: set) -> bool:
+    return element in chrome or any(parent in chrome for parent in element.iterancestors())
+
+
+def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], head=None) -> list[str]:
+    """The article's versions, in page order; elements of the site chrome never count.
+
+    Searched in the article head when the layout names one (a fraction of a page whose
+    menus are large), ``<link>`` alternates in the document's <head>."""
     codes: list[str] = []
+    chrome: set | None = None  # looked up only when a candidate is found: most pages have none
     for selector in selectors:
-        for element in _css(selector)(root):
-            value = element.get("hreflang") or _element_text(element)
+        scope = head if head is not None and not selector.startswith("link") else root
+        for element in _css(selector)(scope):
+            if chrome is None:
+                chrome = _chrome(root, chrome_selectors)
+            if chrome and _in_chrome(element, chrome):
+                continue
+            query = _QUERY_LANG.search(element.get("href") or "")
+            value = element.get("hreflang") or (query.group(1) if query else _element_text(element))
             found = rules.patterns.language_code.findall(value) or [value[:2].lower()]
             for code in found:
                 if code.isalpha() and len(code) == 2 and code not in codes:
@@ -245,6 +314,8 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
             _remove(container, rules.drop_always + layout.drop)
             lines = block_lines(container)
             if sum(len(line) for line in lines) >= rules.min_text_chars:
+                heads = _select(root, layout.head)
+                head = heads[0] if heads else None
                 date_text = _first_text(root, layout.date)
                 time_text = _first_text(root, layout.time)
                 if date_text and time_text:
@@ -255,12 +326,23 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
                     date_text=date_text,
                     doc_number=_first_text(root, layout.doc_number),
                     section=_first_text(root, layout.section),
-                    languages=_languages(root, layout.languages, rules),
+                    languages=_languages(root, layout.languages, rules, layout.chrome, head),
+                    head_lines=_head_lines(head, container),
                     page_language=_page_language(root),
                     fallback_title=_document_title(root, rules),
                     layout=layout.name,
                 )
     return read_unknown_layout(text, root, profile)
+
+
+def _head_lines(head, container) -> list[str]:
+    """The lines of the article head (the first ``head`` selector that matches) up to the
+    text container: where an unlisted date, time or number sits."""
+    if head is None:
+        return []
+    # The chrome inside the head (breadcrumbs) is read too: its lines hold no date, number,
+    # languages line or note, and looking it up costs more than reading it.
+    return block_lines(head, stop=container)
 
 
 def _document_title(root, rules) -> str | None:
@@ -305,9 +387,16 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     rules = profile.extraction
     cr = compiled(rules)
     head, rest = read_head(raw.lines, rules, title_known=raw.title, title_in_text=raw.layout == "text")
+    note, rest = take_translation_note(rest, cr)
+    around = scan_head_lines(raw.head_lines, cr)
+    note = note or around.translation_note
     paragraphs = clean_lines(rest, rules)
     if not paragraphs:
         raise DropPage("no speech text found")
+    if not any(is_prose(paragraph, rules) for paragraph in paragraphs):
+        # menus, labels and captions only: a page whose speech was lost, never a record
+        raise DropPage(f"no speech paragraph (no sentence of {rules.prose_min_words}+ words "
+                       f"among {len(paragraphs)} lines)")
     title = raw.title or head.title or page.hints.get("title") or raw.fallback_title or ""
     place, title_day = title_tail(title, cr)
     language = (page.hints.get("language") or raw.page_language or language_from_url(page.url, rules)
@@ -315,25 +404,36 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     turns, speakers = split_turns(paragraphs, cr, title, language)
     fields = {
         "title": title,
-        "published_at": _published_at(raw, head, title_day, page, cr),
+        "published_at": _published_at(raw, head, around, title_day, page, cr),
         "location": place,
         "language": language,
-        "languages": raw.languages or head.languages,
-        "doc_number": raw.doc_number or head.doc_number,
+        "languages": raw.languages or head.languages or around.languages,
+        "doc_number": _doc_number(raw.doc_number or head.doc_number, cr) or around.doc_number,
         "section": raw.section or head.section or page.hints.get("section"),
         "url": page.url,
         "body": "\n\n".join(paragraphs),
         "turns": turns,  # validated Turn instances: pydantic keeps them, no second validation
         "speakers": speakers,
+        "speaker_ids": list(dict.fromkeys(t.speaker_id for t in turns if t.speaker_id)),
+        "translation_note": note,
     }
     return validate_record(fields, source=page.source)
 
 
-def _published_at(raw: RawFields, head: Head, title_day, page: Page, cr):
-    """The page's own date first, then the title's date, then the listing's hint;
-    the time from the date itself or from a time-only line."""
-    at = parse_time(head.time_text)
-    own = _first_stamp((raw.date_text, head.date_text), at, cr)
+def _doc_number(text: str | None, cr) -> str | None:
+    """The number itself out of what its element holds ("№ 2393-18-11-2019")."""
+    if not text or cr.patterns.doc_number_search is None:
+        return text
+    match = cr.patterns.doc_number_search.search(text)
+    return match.group(0) if match else text
+
+
+def _published_at(raw: RawFields, head: Head, around: Head, title_day, page: Page, cr):
+    """The page's own date first (its date element, the text's head lines, then any line of
+    the article head), then the title's date, then the listing's hint; the time from the
+    date itself or from a time-only line."""
+    at = parse_time(head.time_text) or parse_time(around.time_text)
+    own = _first_stamp((raw.date_text, head.date_text, around.date_text), at, cr)
     if own is not None:
         return own
     if title_day is not None:

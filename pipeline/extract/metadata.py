@@ -10,6 +10,7 @@ stamps in markup, listing hints) go to dateparser. Times are Moscow time.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, time
 from functools import lru_cache
 
@@ -143,6 +144,47 @@ def detect_language(text: str, rules: ExtractionRules, default: str) -> str:
     return best
 
 
+# --- speaker ids ---------------------------------------------------------------------
+
+# Russian -> Latin letters (close to the BGN/PCGN romanisation the site's English pages use).
+_TRANSLIT = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "",
+    "э": "e", "ю": "yu", "я": "ya"})
+# Spellings that differ between romanisations of one Russian name (Makei/Makey, Lawrow/Lavrov,
+# Sergej/Sergey, Sacharowa/Zakharova), folded to one form in the fallback key.
+_FOLD = (("kh", "h"), ("ch", "h"), ("w", "v"), ("j", "i"), ("y", "i"), ("ii", "i"))
+_NAME_PARTS = re.compile(r"[\s.]+")
+
+
+def _fold(word: str) -> str:
+    word = unicodedata.normalize("NFKD", word.casefold().translate(_TRANSLIT))
+    word = "".join(ch for ch in word if ch.isalpha() and not unicodedata.combining(ch))
+    for old, new in _FOLD:
+        word = word.replace(old, new)
+    return word
+
+
+def speaker_key(name: str, rules: ExtractionRules) -> str:
+    """The canonical id of a speaker: the profile's id for a listed name, else
+    ``<surname>-<initial>`` romanised and folded (``А.С.Мирзоян`` and ``Ararat Mirzoyan``
+    -> ``mirzoian-a``)."""
+    known = compiled(rules).speaker_ids.get(_name_form(name))
+    if known:
+        return known
+    parts = [p for p in _NAME_PARTS.split(name) if p]
+    if not parts:
+        return _fold(name) or name
+    surname = _fold(parts[-1])
+    return f"{surname}-{_fold(parts[0])[:1]}" if len(parts) > 1 else surname
+
+
+def _name_form(name: str) -> str:
+    """A printed name compared without case or the spaces after initials."""
+    return _NAME_PARTS.sub(" ", name.casefold()).strip()
+
+
 # --- turns ---------------------------------------------------------------------------
 
 
@@ -205,5 +247,7 @@ def split_turns(paragraphs: list[str], cr: CompiledRules, title: str, language: 
     for turn in turns:
         if turn["role"] != "question" and turn["speaker"] not in speakers:
             speakers.append(turn["speaker"])
-    result = [Turn(speaker=t["speaker"], role=t["role"], text="\n\n".join(t["text"])) for t in turns]
+    ids = {name: speaker_key(name, cr.rules) for name in speakers}
+    result = [Turn(speaker=t["speaker"], role=t["role"], text="\n\n".join(t["text"]),
+                   speaker_id=None if t["role"] == "question" else ids[t["speaker"]]) for t in turns]
     return result, speakers

@@ -14,6 +14,7 @@ import unicodedata
 from pipeline.profile import ExtractionRules
 
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_MENU_WORD = re.compile(r"[^\W\d_]{3,}")
 
 # (old, new) pairs applied with str.replace: a dict-driven str.translate walks Cyrillic
 # text character by character in Python-level look-ups, 100x slower on long lines.
@@ -54,6 +55,20 @@ class CompiledRules:
         self.cyrillic_languages = [code for code in rules.languages if code not in self.latin_stopwords]
         self.main_speakers = [name for lang in langs for name in lang.main_speakers]
         self.dateparser_languages = list(rules.languages)
+        # Words of menus and captions: those of every boilerplate phrase and contact label,
+        # and the profile's chrome_words; stopwords do not count.
+        self.stopwords = frozenset(w.casefold() for lang in langs for w in lang.stopwords)
+        # (not the listing headings: "Russia", "foreign" are words of speech too)
+        phrases = [p for lang in langs for p in lang.boilerplate_lines + lang.contact_labels + lang.chrome_words]
+        self.chrome_words = frozenset(w.casefold() for p in phrases for w in _MENU_WORD.findall(p)) - self.stopwords
+        self.translation_notes = sorted({normalise_phrase(s) for lang in langs for s in lang.translation_notes},
+                                        key=len, reverse=True)
+        starts = sorted({re.escape(note.split()[0]) for note in self.translation_notes})
+        self.translation_note_start = (re.compile(rf"[\W_]*(?:{'|'.join(starts)})\b", re.IGNORECASE)
+                                       if starts else None)
+        # printed name (case-folded, initials' dots as spaces) -> canonical speaker id
+        self.speaker_ids = {re.sub(r"[\s.]+", " ", name.casefold()).strip(): key
+                            for key, names in rules.speakers.items() for name in names}
 
 
 _COMPILED: dict[int, CompiledRules] = {}

@@ -8,11 +8,21 @@ only URLs that match an article pattern of a crawl section are kept, so listing
 pages, feeds and robots.txt are left out. Hints written by our crawler (the
 ``MFA-Hints`` header) come back as ``Page.hints``. A file that cannot be read, or
 a record that breaks off, is a Failure and the next record or file goes on.
+
+Damage never becomes a document: a record marked ``WARC-Truncated``, or whose
+payload is shorter than its WARC or HTTP ``Content-Length`` (a download or a file
+cut short), is a Failure with reason ``truncated ...``. A corrupt gzip member in a
+``.warc.gz`` is skipped: the file is scanned from the start of the broken member
+for the next gzip member header (``1f 8b 08``) and warcio's ArchiveIterator is
+opened again at that offset (a .warc.gz is one gzip member per record, so a member
+boundary is a record boundary); the skipped span is one Failure and every record
+after it is read.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
@@ -28,6 +38,8 @@ from pipeline.records import HTML_TYPES, Failure, Page
 # What the listing said about an article, carried in the response record (written by warcstore.py).
 HINTS_HEADER = "MFA-Hints"
 WARC_SUFFIXES = (".warc", ".warc.gz")
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_SCAN_BLOCK = 1 << 20
 
 
 class ArchiveInput(NamedTuple):
@@ -110,20 +122,65 @@ def iter_warc(paths: Path | str | Iterable[Path | str], *, profile: SiteProfile 
 def _iter_file(path: Path, wanted, max_bytes: int) -> Iterator[Page | Failure]:
     try:
         with path.open("rb") as fh:
-            records = ArchiveIterator(fh)
-            for record in records:
-                if record.format != "warc":
-                    # warcio would read garbage as an old ARC record; we only take WARC.
-                    yield Failure(source=str(path), stage="source", reason="not a WARC file (no WARC record header)")
-                    return
-                item = _page_of(record, str(path), wanted, max_bytes)
-                if item is not None:
-                    # The offset is only known once the record has been read through.
-                    source = f"{path}#{records.get_record_offset()}"
-                    yield Page(source=source, **item) if isinstance(item, dict) else item.model_copy(
-                        update={"source": source})
-    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
+            gzipped = fh.read(3) == _GZIP_MAGIC
+            start: int | None = 0
+            while start is not None:
+                start = yield from _iter_from(fh, path, start, gzipped, wanted, max_bytes)
+    except OSError as exc:
         yield Failure(source=str(path), stage="source", reason=f"cannot read WARC: {type(exc).__name__}: {exc}")
+
+
+def _iter_from(fh, path: Path, start: int, gzipped: bool, wanted, max_bytes: int):
+    """Read records from ``start``; return where to resume after a corrupt gzip member, or None at the end."""
+    fh.seek(start)
+    records = ArchiveIterator(fh)
+    current = start  # the member being read when an error comes
+    try:
+        for record in records:
+            if record.format != "warc":
+                # warcio would read garbage as an old ARC record; we only take WARC.
+                raise ArchiveLoadFailed("not a WARC file (no WARC record header)")
+            item = _page_of(record, str(path), wanted, max_bytes)
+            # The offset is only known once the record has been read through.
+            current = records.get_record_offset()
+            source = f"{path}#{current}"
+            current += records.get_record_length()
+            if isinstance(item, dict):
+                yield Page(source=source, **item)
+            elif item is not None:
+                yield item.model_copy(update={"source": source})
+        return None
+    except (ArchiveLoadFailed, EOFError, ValueError, zlib.error) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    if not gzipped:
+        if current == 0:
+            yield Failure(source=str(path), stage="source", reason=f"cannot read WARC: {problem}")
+        else:
+            yield Failure(source=f"{path}#{current}", stage="source",
+                          reason=f"cannot read WARC after offset {current}: {problem}")
+        return None
+    resume = _next_member(fh, current + 1)
+    end = "the end of the file" if resume is None else f"the next gzip member at {resume}"
+    yield Failure(source=f"{path}#{current}", stage="source",
+                  reason=f"corrupt gzip member: skipped bytes {current} to {end} ({problem})")
+    return resume
+
+
+def _next_member(fh, offset: int) -> int | None:
+    """The offset of the next gzip member header at or after ``offset``, or None."""
+    fh.seek(offset)
+    carry = b""
+    position = offset
+    while True:
+        block = fh.read(_SCAN_BLOCK)
+        if not block:
+            return None
+        data = carry + block
+        found = data.find(_GZIP_MAGIC)
+        if found >= 0:
+            return position - len(carry) + found
+        carry = data[-(len(_GZIP_MAGIC) - 1):]
+        position += len(block)
 
 
 def _page_of(record, source: str, wanted, max_bytes: int) -> dict | Failure | None:
@@ -138,11 +195,31 @@ def _page_of(record, source: str, wanted, max_bytes: int) -> dict | Failure | No
     ctype = record.http_headers.get_header("Content-Type") or ""
     if ctype and ctype.split(";")[0].strip().lower() not in HTML_TYPES:
         return None
+    cut = record.rec_headers.get_header("WARC-Truncated")
+    if cut:
+        return Failure(source=source, url=url, stage="source", reason=f"truncated (WARC-Truncated: {cut})")
     try:
         body = record.content_stream().read(max_bytes + 1)
+    except zlib.error:
+        raise  # the gzip member itself is broken: _iter_from skips it
     except Exception as exc:  # warcio raises assorted errors on broken gzip/chunked payloads
         return Failure(source=source, url=url, stage="source", reason=f"broken WARC record: {type(exc).__name__}")
     if len(body) > max_bytes:
         return Failure(source=source, url=url, stage="source", reason=f"record over the {max_bytes}-byte limit")
+    short = _shortfall(record)
+    if short:
+        return Failure(source=source, url=url, stage="source", reason=f"truncated: {short}")
     return {"content": body, "url": url, "content_type": ctype or None,
             "fetched_at": _warc_date(record), "hints": _hints(record)}
+
+
+def _shortfall(record) -> str | None:
+    """Why a record's payload is shorter than declared (read through already), or None."""
+    missing = getattr(record.raw_stream, "limit", 0)
+    if missing > 0:  # the file ended before the WARC Content-Length
+        return f"{missing} bytes missing of the WARC Content-Length {record.length}"
+    declared = record.http_headers.get_header("Content-Length")
+    if declared and declared.strip().isdigit() and not record.http_headers.get_header("Transfer-Encoding"):
+        if 0 <= record.payload_length < int(declared):
+            return f"payload of {record.payload_length} bytes, HTTP Content-Length {declared}"
+    return None

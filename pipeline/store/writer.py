@@ -137,7 +137,8 @@ def _reason(info: dict) -> str:
     return f"status {info.get('status')}: {error or 'refused'}"
 
 
-STORED_FIELDS = ["content_hash", "doc_version", "sources", "urls", "first_published", "fetched_at", "event_id"]
+STORED_FIELDS = ["content_hash", "doc_version", "word_count", "sources", "urls", "first_published", "fetched_at",
+                 "event_id"]
 
 
 def _stored_state(es: Elasticsearch, index: str, ids: list[str], retry_window: float) -> dict[str, dict]:
@@ -212,6 +213,15 @@ def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, 
     return done
 
 
+def _implausible(record: Transcript, old: dict, max_shrink: float) -> str | None:
+    """Why ``record`` must not replace the stored version: its body shrank by more than
+    ``max_shrink`` (a page cut short or a template change that lost the speech)."""
+    stored = int(old.get("word_count") or 0)
+    if stored and record.word_count < stored * (1 - max_shrink):
+        return f"implausible: {record.word_count:,} words vs {stored:,} stored"
+    return None
+
+
 def _resolve_identity(chunk: list[Transcript], same: dict[str, list[dict]]) -> tuple[dict[str, str], set[str]]:
     """(document id per input, URL-less documents the chunk's crawled versions absorb).
 
@@ -232,7 +242,7 @@ def _resolve_identity(chunk: list[Transcript], same: dict[str, list[dict]]) -> t
 
 
 def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retry_window: float,
-                 versions_index: str | None = None) -> list[IndexOutcome]:
+                 versions_index: str | None = None, max_shrink: float = 1.0) -> list[IndexOutcome]:
     """Look up what is stored for one chunk, send what changed, return an outcome per document."""
     same = _same_transcripts(es, index, list({r.match_key for r in chunk}), retry_window)
     ids, absorbed = _resolve_identity(chunk, same)
@@ -272,6 +282,11 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
             _keep_version(actions, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
             outcomes.append(IndexOutcome(doc_id, record.source, "superseded",
                                          f"fetched {record.fetched_at.isoformat()}, before the stored version"))
+            sources.pop(doc_id)
+            continue
+        shrank = _implausible(record, old, max_shrink) if old is not None else None
+        if shrank:  # the stored document stays; the new version goes to the dead letters
+            outcomes.append(IndexOutcome(doc_id, record.source, "failed", shrank))
             sources.pop(doc_id)
             continue
         version = int(old.get("doc_version") or 0) + 1 if old is not None and "content_hash" in old else 1
@@ -320,7 +335,9 @@ def index_records(
 ) -> Iterator[IndexOutcome]:
     """Index ``records`` into ``index`` (normally the alias); yield one outcome per record.
 
-    Unchanged documents (same content hash as stored) are not re-sent. Documents
+    Unchanged documents (same content hash as stored) are not re-sent; a new version
+    whose body shrank by more than ``settings.index_max_shrink`` is not sent either and
+    comes out "failed" (``implausible: ...``), the stored one kept. Documents
     refused by Elasticsearch come out as "failed" with its reason; a node that
     stays unreachable for ``retry_window`` seconds (default: ``settings.es_retry_window``)
     raises IndexingError. With ``versions_index`` every text a document ever had is kept
@@ -336,7 +353,7 @@ def index_records(
     try:
         for chunk in _chunks(records, settings.bulk_chunk_size):
             future = pool.submit(_index_chunk, es, chunk, index=index, retry_window=window,
-                                 versions_index=versions_index)
+                                 versions_index=versions_index, max_shrink=settings.index_max_shrink)
             if in_flight is not None:
                 yield from in_flight.result()
             in_flight = future

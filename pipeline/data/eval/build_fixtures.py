@@ -78,19 +78,22 @@ def paras(lines: list[str], cls: str = "") -> str:
 
 def current(*, lang, title, date, time, doc, section, langs, body_html, after_html="", charset="utf-8"):
     number = f'<p class="article-line__note article-line__note_small">{esc(doc)}</p>' if doc else ""
-    switcher = "".join(f"<li>{code}<sup>1</sup></li>" for code in langs)
+    # The article's own versions; the site-wide switcher in the header lists every site language.
+    versions = "".join(f"<li>{code}<sup>1</sup></li>" for code in langs)
+    site_switcher = "".join(f'<li><a hreflang="{c}" href="/{c}/">{c.upper()}</a></li>' for c in ("ru", "en", "de", "fr", "es"))
     date_html = (f'<span class="article-line__date">{esc(date)}</span>' if date else "")
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="{charset}"><title>{esc(title)}</title>
 <script>window.dataLayer = [];</script></head>
 <body>
-<header class="header"><nav class="menu"><a href="/{lang}/">{esc(section)}</a><a href="/{lang}/foreign_policy/news/">News</a></nav>
+<header class="header"><ul class="lang-switcher">{site_switcher}</ul>
+<nav class="menu"><a href="/{lang}/">{esc(section)}</a><a href="/{lang}/foreign_policy/news/">News</a></nav>
 <form class="search-form"><input name="q"><a href="#">Advanced settings</a></form></header>
 <div class="page-body">
 <div class="breadcrumbs"><a href="/{lang}/">Main</a><a href="/{lang}/press_service/minister_speeches/">{esc(section)}</a></div>
 <div class="article-line">{date_html}<span class="article-line__time">{time}</span></div>
 <h1 class="photo-content__title">{esc(title)}</h1>
-<ul class="lang-switcher">{switcher}</ul>
+<ul class="article-langs">{versions}</ul>
 {number}
 <div class="text article-content">
 {body_html}

@@ -1,0 +1,128 @@
+"""Per-article metadata from the article itself (issue 11, item 2): languages from the
+article's own version list (never the site's switcher), date and time from any element
+near the title, the document number by its pattern in the article head, translation notes
+as a field, speaker names to one canonical id across languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract.extractor import extract_record
+from pipeline.extract.metadata import speaker_key
+from pipeline.profile import get_profile
+from pipeline.records import Page
+
+PROFILE = get_profile()
+SWITCHER = ('<ul class="lang-switcher">' + "".join(f'<li><a hreflang="{c}" href="/{c}/">{c}-XX</a></li>'
+                                                  for c in ("ru", "en", "de", "fr", "es", "pt")) + "</ul>")
+EN = ["Good afternoon. We have held talks with our partners and agreed on a plan of joint work.",
+      "Question: What do you expect from the next round of consultations?",
+      "Sergey Lavrov: We expect concrete results from it, as always in these talks."]
+RU = ["Добрый день! Мы провели переговоры и договорились о плане совместной работы на годы вперёд.",
+      "Вопрос: Чего Вы ожидаете от следующего раунда консультаций с партнёрами?",
+      "С.В.Лавров: Ожидаем конкретных результатов, как всегда бывает на таких переговорах."]
+TITLE = "Foreign Minister Sergey Lavrov’s remarks at a news conference, Moscow, March 14, 2024"
+
+
+def current(*, head: str = "", body: list[str] = EN, lang: str = "en", title: str = TITLE, extra: str = "") -> bytes:
+    return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>t</title></head><body>
+<header class="header">{SWITCHER}</header>
+<div class="page-body"><div class="breadcrumbs"><a href="/">Main</a><a href="/s/">Ministers’ speeches</a></div>
+{head}<h1 class="photo-content__title">{title}</h1>{extra}
+<div class="text article-content">{''.join(f'<p>{p}</p>' for p in body)}</div></div>
+<footer class="footer">{SWITCHER}</footer></body></html>""".encode()
+
+
+def archive(*, head: str, body: list[str] = RU, title: str = "Выступление С.В.Лаврова, Москва, 18 ноября 2019 года") -> bytes:
+    return f"""<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"><title>t</title></head><body>
+<div class="portlet-body"><div class="asset-full-content"><h2 class="asset-title">{title}</h2>{head}
+<div class="text article-content">{''.join(f'<p>{p}</p>' for p in body)}</div></div></div></body></html>""".encode()
+
+
+def _extract(content: bytes, url: str | None = None):
+    return extract_record(Page(source="meta", content=content, url=url), PROFILE)
+
+
+def test_the_site_wide_switcher_is_not_the_article_languages():
+    assert _extract(current()).languages == []
+
+
+@pytest.mark.parametrize("extra", [
+    '<ul class="article-langs"><li><a hreflang="en" href="?lang=en">English</a></li>'
+    '<li><a hreflang="ru" href="?lang=ru">Русский</a></li></ul>',
+    '<div class="article-langs"><a href="/en/foreign_policy/news/1935743/?lang=en">en</a> '
+    '<a href="/en/foreign_policy/news/1935743/?lang=ru">ru</a></div>',
+    '<p><a href="/en/foreign_policy/news/1935743/?lang=en">EN</a> | <a href="/en/foreign_policy/news/1935743/?lang=ru">RU</a></p>',
+])
+def test_the_article_version_list_gives_the_languages(extra):
+    assert _extract(current(extra=extra)).languages == ["en", "ru"]
+
+
+@pytest.mark.parametrize("head, stamp", [
+    ('<div class="photo-content__date">14 March 2024<br>13:20</div>', "2024-03-14T13:20:00+03:00"),
+    ('<div class="article-meta"><span>14.03.2024</span> <span>13:20</span></div>', "2024-03-14T13:20:00+03:00"),
+    ('<div class="when"><time datetime="2024-03-14T13:20:00+03:00">14 March</time></div>', "2024-03-14T13:20:00+03:00"),
+    ('<div class="meta"><div>14 mars 2024</div><div>13:20</div></div>', "2024-03-14T13:20:00+03:00"),
+    ('<p class="x">14 марта 2024 года, 13:20</p>', "2024-03-14T13:20:00+03:00"),
+])
+def test_date_and_time_from_any_element_near_the_title(head, stamp):
+    assert _extract(current(head=head)).published_at.isoformat() == stamp
+
+
+def test_listing_hint_is_the_fallback_for_the_time():
+    page = Page(source="meta", content=current(title="Remarks by the Minister"),
+                hints={"date": "2024-03-14T10:00:00+03:00"})
+    assert extract_record(page, PROFILE).published_at.isoformat() == "2024-03-14T10:00:00+03:00"
+
+
+@pytest.mark.parametrize("head", [
+    '<div class="article-status-line"><span><span>18.11.2019</span> <i>19:46</i></span></div>'
+    '<div class="article-note"><span class="nowrap">2393-18-11-2019</span></div>',
+    '<div class="article-status-line"><span><span>18.11.2019</span><i>19:46</i></span></div>'
+    '<b class="doc-number">№ 2393-18-11-2019</b>',
+])
+def test_old_portal_number_and_time_in_non_standard_elements(head):
+    record = _extract(archive(head=head))
+    assert record.doc_number == "2393-18-11-2019"
+    assert record.published_at.isoformat() == "2019-11-18T19:46:00+03:00"
+
+
+def test_number_in_the_current_head_outside_the_known_element():
+    record = _extract(current(extra='<div class="article-line__note">482-14-03-2024</div>'))
+    assert record.doc_number == "482-14-03-2024"
+
+
+@pytest.mark.parametrize("where", ["first", "last", "head"])
+def test_translation_note_is_a_field_not_body_text(where):
+    note = "Unofficial translation from Russian"
+    body = [note, *EN] if where == "first" else [*EN, note] if where == "last" else EN
+    extra = f'<p class="note">{note}</p>' if where == "head" else ""
+    record = _extract(current(body=body, extra=extra))
+    assert record.translation_note == note
+    assert note not in record.body and record.body.split("\n\n") == EN
+
+
+def test_a_speech_sentence_mentioning_a_translation_stays():
+    line = "Unofficial translation from Russian is what the press received, and it was accurate."
+    record = _extract(current(body=[line, *EN]))
+    assert record.body.split("\n\n")[0] == line and record.translation_note is None
+
+
+@pytest.mark.parametrize("printed", ["Sergey Lavrov", "С.В.Лавров", "Сергей Лавров", "С. В. Лавров", "Sergej Lawrow",
+                                     "Sergei Lavrov"])
+def test_lavrov_has_one_id_in_every_language(printed):
+    assert speaker_key(printed, PROFILE.extraction) == "lavrov-s"
+
+
+@pytest.mark.parametrize("a, b", [("Ararat Mirzoyan", "А.С.Мирзоян"), ("Vladimir Makei", "Владимир Макей"),
+                                  ("Maria Zakharova", "М.В.Захарова")])
+def test_unlisted_names_match_across_scripts(a, b):
+    assert speaker_key(a, PROFILE.extraction) == speaker_key(b, PROFILE.extraction)
+
+
+def test_turns_carry_the_id_and_keep_the_printed_name():
+    en = _extract(current())
+    ru = _extract(current(body=RU, lang="ru", title="Выступление С.В.Лаврова, Москва, 14 марта 2024 года"))
+    assert [t.speaker for t in ru.turns if t.role != "question"] == ["С.В.Лавров", "С.В.Лавров"]
+    assert [t.speaker_id for t in en.turns] == [t.speaker_id for t in ru.turns] == ["lavrov-s", None, "lavrov-s"]
+    assert en.speaker_ids == ru.speaker_ids == ["lavrov-s"]
