@@ -160,6 +160,9 @@ class Crawler:
     def _on_response(self, result: FetchResult) -> None:
         with self._lock:
             self.report.bytes += len(result.raw_body)
+            self.report.responses += 1
+            if result.status >= 500 or result.status == 429:
+                self.report.server_errors += 1
             if result.status == 200:
                 self.report.fetched += 1
         if self.warc is not None:
@@ -203,6 +206,9 @@ class Crawler:
                 self.state.put_walk(key, walked)
                 complete = False
                 break
+            if batch.skipped_out_of_range:  # listed, but outside the run's dates: the site did answer
+                self.report.extra["listing_out_of_range"] = (int(self.report.extra.get("listing_out_of_range", 0))
+                                                             + batch.skipped_out_of_range)
             for known in self._register(batch.entries, seen):
                 streak = streak + 1 if known else 0
             self.state.put_walk(key, walked)
