@@ -112,7 +112,8 @@ def deadletter_share(report: dict) -> float:
     Not over pages fetched: a run that could fetch nothing and failed every input has a share of 1.
     """
     failed = int(report.get("failed", 0))
-    attempted = int(report.get("attempted", 0)) or failed
+    attempted = int(report.get("attempted") or sum(int(report.get(k, 0) or 0) for k in
+                                                  ("new", "updated", "unchanged", "not_modified", "failed")))
     return failed / attempted if attempted else 0.0
 
 

@@ -14,12 +14,12 @@ def test_archive_dag_indexes_the_sample_into_a_fresh_index(dagbag, es, es_url, i
     monkeypatch.setenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", es_url)
     monkeypatch.setenv("MFA_ES_URL", "http://127.0.0.1:9")
     dag = dagbag.get_dag("mfa_archive_ingest")
-    run = dag.test(run_conf={"path": str(SAMPLE_DUMPS)})
+    run = dag.test(run_conf={"paths": [str(SAMPLE_DUMPS)]})
     assert run.state == "success"
     es.indices.refresh(index=index_alias)
     assert es.count(index=index_alias)["count"] == len(list(SAMPLE_DUMPS.iterdir()))
 
-    again = dag.test(run_conf={"path": str(SAMPLE_DUMPS)})
+    again = dag.test(run_conf={"paths": [str(SAMPLE_DUMPS)]})
     assert again.state == "success"
     es.indices.refresh(index=index_alias)
     assert es.count(index=index_alias)["count"] == len(list(SAMPLE_DUMPS.iterdir()))
