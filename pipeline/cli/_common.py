@@ -149,7 +149,13 @@ def check_allowance(allow_failures: str | None) -> None:
         raise typer.BadParameter(str(exc), param_hint="--allow-failures") from None
 
 
-def configure_logging() -> None:
-    """Log lines (progress when not on a terminal) go to stderr, at INFO."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+def progress_for(flag: bool | None):
+    """The run's Progress (pipeline.progress); its log lines, when there is no bar, go to stderr."""
+    from pipeline.progress import Progress, log
+
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s progress: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    return Progress.wanted(flag)

@@ -17,6 +17,7 @@ from pipeline.cli._common import (
     check_allowance,
     command,
     finish_run,
+    progress_for,
 )
 
 DATE = ["%Y-%m-%d"]
@@ -61,6 +62,7 @@ def crawl(
 
     check_allowance(allow_failures)
     settings = get_settings()
+    progress_for(progress)  # sets up the log lines when there is no bar
     if progress is not None:
         settings = settings.model_copy(update={"crawl_progress": progress})
     profile = get_profile(settings.site_profile_path)
@@ -89,8 +91,9 @@ def replay(
 
     check_allowance(allow_failures)
     settings = get_settings()
-    report = run_replay(warcs, settings, get_profile(settings.site_profile_path), index=index,
-                        echo=lambda line: typer.echo(line, err=True))
+    with progress_for(progress) as shown:
+        report = run_replay(warcs, settings, get_profile(settings.site_profile_path), index=index,
+                            echo=lambda line: typer.echo(line, err=True), progress=shown)
     finish_run(report, as_json=as_json, allow_failures=allow_failures)
 
 

@@ -23,6 +23,7 @@ from pipeline.cli._common import (
     ProgressOpt,
     check_allowance,
     command,
+    progress_for,
 )
 from pipeline.cli.output import Format, FormatOpt, print_rows
 
@@ -89,7 +90,9 @@ def _require_index(es, name: str) -> None:
 @command()
 def reindex(
     archive: Annotated[Optional[list[Path]], typer.Argument(
-        help="archive inputs (text-dump folders, WARC files); none: rebuild from the current index")] = None,
+        metavar="ARCHIVE_INPUTS",
+        help="archive inputs (text-dump folders, WARC files, folders of them; the DAGs' archive_inputs); "
+             "none: rebuild from the current index")] = None,
     index: IndexOpt = None,
     min_ratio: Annotated[float, typer.Option(help="the new index must hold at least this share of the old")] = 1.0,
     no_swap: Annotated[bool, typer.Option("--no-swap", help="build and check, leave the alias alone")] = False,
@@ -99,17 +102,19 @@ def reindex(
 ) -> None:
     """Build <alias>-vN+1 with the current code and mapping, check counts, swap the alias (old index kept).
 
-    Example: mfa-ingest reindex                      (rebuild from the live index)
-             mfa-ingest reindex .state/warc/ --no-swap (rebuild from archive inputs, check only)
+    Example: mfa-ingest reindex   (rebuild from the live index)
+
+    Example: mfa-ingest reindex .state/warc/ --no-swap   (from archive inputs, check only)
     """
     from pipeline.cli._common import finish_run
     from pipeline.profile import get_profile
     from pipeline.store.reindex import archive_pages, rebuild
 
     check_allowance(allow_failures)
-    with _client() as (es, settings):
+    with _client() as (es, settings), progress_for(progress) as shown:
         pages = archive_pages(archive, profile=get_profile(settings.site_profile_path)) if archive else None
-        result = rebuild(es, settings, pages=pages, alias=index, min_ratio=min_ratio, swap=not no_swap)
+        result = rebuild(es, settings, pages=pages, alias=index, min_ratio=min_ratio, swap=not no_swap,
+                         progress=shown)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -130,7 +135,7 @@ def rollback(
 ) -> None:
     """Point the alias back at the previous kept version of the index.
 
-    Example: mfa-ingest rollback        or   mfa-ingest rollback --to mfa-transcripts-v3
+    Example: mfa-ingest rollback --to mfa-transcripts-v3
     """
     from pipeline.store.reindex import rollback as do_rollback
 
@@ -149,7 +154,7 @@ def versions(
 ) -> None:
     """List the alias's index versions (documents, creation date, live or not); prune with --keep.
 
-    Example: mfa-ingest versions          mfa-ingest versions --keep 2 --dry-run
+    Example: mfa-ingest versions --keep 2 --dry-run
     """
     from pipeline.store.reindex import prunable, version_table
 
@@ -244,7 +249,8 @@ def stats(
     """Counts in the index. Without --by: documents per section, language and Moscow month, and dead letters.
 
     Example: mfa-ingest stats NATO --count questions --by month --from 2021-01-01 --to 2021-12-31
-             mfa-ingest stats --by speaker --count turns --role answer --format csv > answers.csv
+
+    Example: mfa-ingest stats --by speaker --count turns --role answer --format csv > answers.csv
     """
     from pipeline.store.search import BY_FIELDS, COUNTS, count_by
     from pipeline.store.search import stats as do_stats
@@ -289,6 +295,8 @@ def kibana_import(
     export: Annotated[Optional[Path], typer.Option(help="NDJSON export (default: config/kibana/mfa-transcripts.ndjson)")] = None,
     space: Annotated[Optional[str], typer.Option(help="Kibana space id")] = None,
     index: IndexOpt = None,
+    time_zone: Annotated[str, typer.Option(
+        help="Kibana's dateFormat:tz, so its months are Moscow months like stats' ('' leaves it)")] = "Europe/Moscow",
     username: Annotated[Optional[str], typer.Option(envvar="MFA_KIBANA_USERNAME")] = None,
     password: Annotated[Optional[str], typer.Option(envvar="MFA_KIBANA_PASSWORD", hidden=True)] = None,
     api_key: Annotated[Optional[str], typer.Option(envvar="MFA_KIBANA_API_KEY", hidden=True)] = None,
@@ -298,17 +306,21 @@ def kibana_import(
     Example: mfa-ingest kibana-import --url http://127.0.0.1:5601 --space analysts
     """
     from pipeline.errors import ConfigError
-    from pipeline.store.kibana import default_export, import_saved_objects, load_saved_objects, with_alias
+    from pipeline.store.kibana import (default_export, import_saved_objects, load_saved_objects, set_time_zone,
+                                       with_alias)
     from pipeline.settings import get_settings
 
     settings = get_settings()
     alias = index or settings.index_alias
     objects = with_alias(load_saved_objects(export or default_export(settings.config_dir)), alias)
     try:
-        answer = import_saved_objects(url, objects, space=space, api_key=api_key,
-                                      auth=(username, password or "") if username else None)
+        auth = (username, password or "") if username else None
+        answer = import_saved_objects(url, objects, space=space, api_key=api_key, auth=auth)
+        if time_zone:
+            set_time_zone(url, time_zone, space=space, api_key=api_key, auth=auth)
     except (ConfigError, OSError) as exc:
         typer.echo(f"error: Kibana at {url}: {getattr(exc, 'reason', exc)}", err=True)
         typer.echo("hint: check --url (MFA_KIBANA_URL) and the Kibana credentials", err=True)
         raise typer.Exit(EXIT_ENVIRONMENT)
-    typer.echo(f"imported {answer.get('successCount', 0)} saved objects into {url} (data view on {alias})")
+    typer.echo(f"imported {answer.get('successCount', 0)} saved objects into {url} (data view on {alias}"
+               + (f"; dates shown in {time_zone})" if time_zone else ")"))

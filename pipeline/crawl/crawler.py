@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -337,21 +336,8 @@ class _Attempt:
     last_modified: str | None = None
 
 
-class _NoProgress:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _progress(settings: Settings):
-    """A rich progress bar on stderr for interactive runs; nothing under a scheduler."""
-    wanted = settings.crawl_progress if settings.crawl_progress is not None else sys.stderr.isatty()
-    if not wanted:
-        return _NoProgress()
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    """A rich bar on stderr for interactive runs, periodic log lines otherwise (pipeline.progress)."""
+    from pipeline.progress import Progress
 
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+    return Progress.wanted(settings.crawl_progress)
