@@ -41,7 +41,7 @@ def explain(exc: BaseException) -> tuple[str, str] | None:
     from elasticsearch import AuthenticationException, AuthorizationException, NotFoundError
     from pydantic import ValidationError
 
-    from pipeline.errors import ConfigError, PipelineError
+    from pipeline.errors import ConfigError, IndexingError, PipelineError
     from pipeline.settings import get_settings
 
     def es_url() -> str:
@@ -68,6 +68,9 @@ def explain(exc: BaseException) -> tuple[str, str] | None:
     if isinstance(exc, ValidationError):
         return (f"invalid settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}",
                 "check the MFA_* variables (mfa-ingest settings prints them)")
+    if isinstance(exc, IndexingError):
+        return (f"{exc.kind}: {exc.reason}",
+                "run the same command again when Elasticsearch answers: documents already indexed are skipped")
     if isinstance(exc, PipelineError):
         return f"{exc.kind}: {exc.reason}", "see --debug for where it happened"
     if isinstance(exc, FileNotFoundError):
@@ -82,11 +85,26 @@ def _es_reason(exc) -> str:
         return str(exc)
 
 
+_running: list = []  # the report of the run in progress, printed (--json) when the run breaks off
+
+
+def run_report(name: str):
+    """A RunReport for this command's run; if the run breaks off, ``--json`` still prints it."""
+    from pipeline.report import RunReport
+
+    report = RunReport(name=name)
+    _running[:] = [report]
+    return report
+
+
 def guarded(func: Callable) -> Callable:
-    """Run a command; an expected error becomes one or two lines (or a JSON report) and exit 3."""
+    """Run a command; an expected error becomes one or two lines and exit 3 (a bug: the traceback
+    and exit 1). With ``--json`` a JSON object goes to stdout either way: the run's report so far
+    when there is one, with ``ok: false``, the error and the hint."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        _running.clear()
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit, KeyboardInterrupt):
@@ -95,12 +113,13 @@ def guarded(func: Callable) -> Callable:
             known = explain(exc)
             if known is None or state.debug:
                 traceback.print_exc()
+            message, hint = known or (f"unexpected {type(exc).__name__}: {exc}", "a bug: please report it")
+            if kwargs.get("as_json"):
+                partial = _running[0].finish().as_dict() if _running else {}
+                typer.echo(json.dumps({**partial, "ok": False, "error": message, "hint": hint,
+                                       "kind": getattr(exc, "kind", type(exc).__name__)}, ensure_ascii=False))
             if known is None:
                 raise typer.Exit(EXIT_FAILED)
-            message, hint = known
-            if kwargs.get("as_json"):
-                typer.echo(json.dumps({"ok": False, "error": message, "hint": hint,
-                                       "kind": getattr(exc, "kind", type(exc).__name__)}, ensure_ascii=False))
             typer.echo(f"error: {message}", err=True)
             typer.echo(f"hint: {hint}" + ("" if state.debug else " (--debug for the traceback)"), err=True)
             raise typer.Exit(EXIT_ENVIRONMENT)

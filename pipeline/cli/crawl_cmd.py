@@ -18,6 +18,7 @@ from pipeline.cli._common import (
     command,
     finish_run,
     progress_for,
+    run_report,
 )
 
 DATE = ["%Y-%m-%d"]
@@ -69,7 +70,8 @@ def crawl(
     check_choices(profile, section, language)
     report = run_crawl(settings, profile,
                        since=since.date() if since else None, until=until.date() if until else None,
-                       sections=section or None, languages=language or None, index=index)
+                       sections=section or None, languages=language or None, index=index,
+                       report=run_report("crawl" if until is None else "backfill"))
     finish_run(report, as_json=as_json, allow_failures=allow_failures, problems=crawl_problems(report.as_dict()))
 
 
@@ -93,7 +95,8 @@ def replay(
     settings = get_settings()
     with progress_for(progress) as shown:
         report = run_replay(warcs, settings, get_profile(settings.site_profile_path), index=index,
-                            echo=lambda line: typer.echo(line, err=True), progress=shown)
+                            echo=lambda line: typer.echo(line, err=True), progress=shown,
+                            report=run_report("replay"))
     finish_run(report, as_json=as_json, allow_failures=allow_failures)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from pipeline.cli._common import (AllowFailuresOpt, IndexOpt, JsonOpt, ProgressOpt, check_allowance, command,
-                                  finish_run, progress_for)
+                                  finish_run, progress_for, run_report)
 
 
 def echo_err(line: str) -> None:
@@ -29,14 +29,13 @@ def ingest(
     Example: mfa-ingest ingest sample/dumps old-scrapes/ --allow-failures 2%
     """
     from pipeline.ingest import ingest
-    from pipeline.report import RunReport
     from pipeline.sources import iter_dump_folder
 
     check_allowance(allow_failures)
     total = sum(1 if p.is_file() else sum(1 for f in p.rglob("*") if f.is_file()) for p in paths if p.exists())
     with progress_for(progress) as shown:
         report = ingest(shown.track(iter_dump_folder(paths), "pages ingested", total), index=index, echo=echo_err,
-                        report=RunReport(name="archive-ingest"))
+                        report=run_report("archive-ingest"))
     finish_run(report, as_json=as_json, allow_failures=allow_failures, lines=3)
 
 

@@ -75,6 +75,10 @@ def test_debug_shows_the_traceback_and_json_still_prints_a_report(settings):
     done = run_cli("stats", "--json", settings=settings, MFA_ES_URL=f"http://127.0.0.1:{port}")
     out = json.loads(done.stdout)
     assert out["ok"] is False and "unreachable" in out["error"]
+    done = run_cli("ingest", str(SAMPLE_DUMPS), "--json", settings=settings, MFA_ES_URL=f"http://127.0.0.1:{port}")
+    assert done.returncode == 3
+    out = json.loads(done.stdout)  # the run's report so far, with the error
+    assert out["ok"] is False and out["name"] == "archive-ingest" and out["new"] == 0
 
 
 def test_bad_arguments_name_the_choices(settings, indexed_sample):
