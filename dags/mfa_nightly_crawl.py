@@ -1,7 +1,7 @@
 """DAG mfa_nightly_crawl: the scheduled incremental crawl of mid.ru into the index.
 
 Thin wiring only: check the params against the site profile -> prepare the index
-(pipeline.store.writer.ensure_index) -> crawl and index (pipeline.crawl.crawler.run_crawl,
+(pipeline.store.design.ensure_index) -> crawl and index (pipeline.crawl.crawler.run_crawl,
 streaming into the alias; the task fails, naming the class and the first URLs, when the
 site was unreachable or blocked or nothing was listed although it answered:
 pipeline.jobs.crawl_problems) -> data-quality check (pipeline.jobs.quality_problems:

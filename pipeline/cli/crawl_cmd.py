@@ -87,16 +87,12 @@ def replay(
 
     Example: mfa-ingest replay .state/warc/ --index mfa-transcripts-replayed
     """
-    from pipeline.crawl.crawler import replay as run_replay
-    from pipeline.profile import get_profile
-    from pipeline.settings import get_settings
+    from pipeline.ingest import ingest_archive
 
     check_allowance(allow_failures)
-    settings = get_settings()
     with progress_for(progress) as shown:
-        report = run_replay(warcs, settings, get_profile(settings.site_profile_path), index=index,
-                            echo=lambda line: typer.echo(line, err=True), progress=shown,
-                            report=run_report("replay"))
+        report = ingest_archive(warcs, index=index, report=run_report("replay"), progress=shown,
+                                echo=lambda line: typer.echo(line, err=True))
     finish_run(report, as_json=as_json, allow_failures=allow_failures)
 
 

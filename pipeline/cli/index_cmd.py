@@ -48,7 +48,7 @@ LanguageOpt = Annotated[Optional[str], typer.Option(help="document language: en,
 @contextmanager
 def _client() -> Iterator[tuple[Elasticsearch, Settings]]:
     """A client for the configured node with the settings; closed when the command is done."""
-    from pipeline.store.writer import connect
+    from pipeline.store.client import connect
     from pipeline.settings import get_settings
 
     settings = get_settings()
@@ -107,13 +107,11 @@ def reindex(
     Example: mfa-ingest reindex .state/warc/ --no-swap   (from archive inputs, check only)
     """
     from pipeline.cli._common import finish_run
-    from pipeline.profile import get_profile
-    from pipeline.store.reindex import archive_pages, rebuild
+    from pipeline.rebuild import rebuild
 
     check_allowance(allow_failures)
     with _client() as (es, settings), progress_for(progress) as shown:
-        pages = archive_pages(archive, profile=get_profile(settings.site_profile_path)) if archive else None
-        result = rebuild(es, settings, pages=pages, alias=index, min_ratio=min_ratio, swap=not no_swap,
+        result = rebuild(es, settings, archive=archive or None, alias=index, min_ratio=min_ratio, swap=not no_swap,
                          progress=shown)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))

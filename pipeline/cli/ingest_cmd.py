@@ -18,7 +18,8 @@ def echo_err(line: str) -> None:
 
 @command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="folders (or files) of saved pages: text dumps or HTML")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="folders (or files) of saved pages (text dumps or HTML), WARC files or folders of them")],
     index: IndexOpt = None,
     allow_failures: AllowFailuresOpt = None,
     progress: ProgressOpt = None,
@@ -28,14 +29,12 @@ def ingest(
 
     Example: mfa-ingest ingest sample/dumps old-scrapes/ --allow-failures 2%
     """
-    from pipeline.ingest import ingest
-    from pipeline.sources import iter_dump_folder
+    from pipeline.ingest import ingest_archive
 
     check_allowance(allow_failures)
-    total = sum(1 if p.is_file() else sum(1 for f in p.rglob("*") if f.is_file()) for p in paths if p.exists())
     with progress_for(progress) as shown:
-        report = ingest(shown.track(iter_dump_folder(paths), "pages ingested", total), index=index, echo=echo_err,
-                        report=run_report("archive-ingest"))
+        report = ingest_archive(paths, index=index, echo=echo_err, report=run_report("archive-ingest"),
+                                progress=shown)
     finish_run(report, as_json=as_json, allow_failures=allow_failures, lines=3)
 
 

@@ -16,9 +16,9 @@ from collections import Counter
 import pytest
 
 from pipeline.extract.extractor import extract_record
-from pipeline.ingest import ingest_folder
+from pipeline.ingest import ingest_archive
 from pipeline.profile import get_profile
-from pipeline.sources import iter_dump_folder
+from pipeline.sources.dumps import iter_dump_folder
 from tests.conftest import REPO, SAMPLE_DUMPS
 from tests.replica.plugin import replica_overrides
 
@@ -51,7 +51,7 @@ def sample_records(settings):
 
 @pytest.fixture
 def indexed_sample(es, settings, index_alias):
-    report = ingest_folder(SAMPLE_DUMPS, settings=settings)
+    report = ingest_archive(SAMPLE_DUMPS, settings=settings)
     assert report.failed == 0
     es.indices.refresh(index=index_alias)
 
