@@ -238,3 +238,20 @@ def test_versions_lists_and_prunes(settings, es, index_alias, indexed_sample):
     run_cli("versions", "--keep", "1", settings=settings)
     assert sorted(es.indices.get(index=f"{index_alias}-v*")) == [f"{index_alias}-v3", f"{index_alias}-v4"]
     assert run_cli("rollback", settings=settings).returncode == 0
+
+
+def test_a_transcript_of_1_december_0115_moscow_time_counts_in_december(settings, es, index_alias, sample_records):
+    from datetime import datetime
+
+    from pipeline.ingest import ingest
+    from pipeline.records import MOSCOW
+
+    early = sample_records[0].model_copy(update={"published_at": datetime(2021, 12, 1, 1, 15, tzinfo=MOSCOW)})
+    report = ingest([early], settings=settings)
+    assert report.new == 1
+    es.indices.refresh(index=index_alias)
+    out = json.loads(run_cli("stats", "--by", "month", "--json", settings=settings).stdout)
+    assert out["buckets"] == {"2021-12": 1}  # 30 November 22:15 UTC
+    assert json.loads(run_cli("stats", "--json", settings=settings).stdout)["by_month"] == {"2021-12": 1}
+    out = json.loads(run_cli("search", "--from", "2021-12-01", "--to", "2021-12-01", "--json", settings=settings).stdout)
+    assert out["total"] == 1
