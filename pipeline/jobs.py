@@ -84,7 +84,7 @@ def run_partition(
 def add_reports(reports: Iterable[dict]) -> dict:
     """Totals of several reports (as_dict form): counters summed, failures by stage merged."""
     keys = ("listed", "fetched", "not_modified", "retries", "bytes", "read", "extracted", "new", "updated",
-            "unchanged", "failed", "indexed", "attempted", "responses", "server_errors")
+            "unchanged", "superseded", "failed", "indexed", "attempted", "responses", "server_errors")
     total: dict = {k: 0 for k in keys}
     total.update(failures_by_stage={}, failures_by_kind={}, first_by_kind={}, partitions=0)
     for rep in reports:
@@ -113,7 +113,7 @@ def deadletter_share(report: dict) -> float:
     """
     failed = int(report.get("failed", 0))
     attempted = int(report.get("attempted") or sum(int(report.get(k, 0) or 0) for k in
-                                                  ("new", "updated", "unchanged", "not_modified", "failed")))
+                                                  ("new", "updated", "unchanged", "superseded", "not_modified", "failed")))
     return failed / attempted if attempted else 0.0
 
 
