@@ -39,9 +39,11 @@ def mfa_archive_ingest():
         from pipeline.ingest import ingest_archive as run_ingest
 
         settings = settings_from_airflow()
-        with permanent_errors():
+        from pipeline.progress import Progress
+
+        with permanent_errors(), Progress("log") as progress:  # a log line every so many pages
             report = run_ingest([resolve_input_path(p) for p in params["paths"]], settings=settings,
-                                index=params["index"])
+                                index=params["index"], progress=progress)
         return log_report(report)
 
     @task(retries=0)  # a verdict on data already indexed: a retry would give the same answer

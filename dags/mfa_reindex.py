@@ -47,9 +47,11 @@ def mfa_reindex():
 
         settings = settings_from_airflow()
         archive = [resolve_input_path(p) for p in params["archive_inputs"] or []] or None
-        with permanent_errors(), connect(settings) as es:
+        from pipeline.progress import Progress
+
+        with permanent_errors(), connect(settings) as es, Progress("log") as progress:
             result = rebuild(es, settings, archive=archive, alias=params["index"], min_ratio=params["min_ratio"],
-                             swap=False)
+                             swap=False, progress=progress)
         log_report(result.report)
         return {k: v for k, v in result.as_dict().items() if k != "report"}
 

@@ -71,8 +71,12 @@ def run_partition(
     report = RunReport(name=f"backfill {partition.get('label') or partition.get('path') or partition.get('since')}")
     if partition["kind"] == "archive":
         from pipeline.ingest import ingest_archive
+        from pipeline.progress import Progress
 
-        return ingest_archive([partition["path"]], settings=settings, profile=profile, index=index, report=report)
+        # under a scheduler: a log line every so many pages, so a long partition is seen moving
+        with Progress.wanted(settings.crawl_progress) as progress:
+            return ingest_archive([partition["path"]], settings=settings, profile=profile, index=index,
+                                  report=report, progress=progress)
     if partition["kind"] == "range":
         from pipeline.crawl.crawler import run_crawl
 
