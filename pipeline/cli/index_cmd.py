@@ -79,6 +79,15 @@ def _filters(settings, *, speaker, role, since, until, section, language) -> dic
                 section=sections, language=language, config_dir=settings.config_dir)
 
 
+def _people(settings) -> list:
+    """The profile's speakers, each with all its printed forms (stats --by speaker merges them)."""
+    from pipeline.profile import get_profile
+    from pipeline.store.search import resolve_speaker
+
+    profile = get_profile(settings.site_profile_path)
+    return [resolve_speaker(person.id, profile) for person in profile.speakers]
+
+
 def _require_index(es, name: str) -> None:
     if not es.indices.exists(index=name):
         typer.echo(f"error: index or alias {name!r} does not exist", err=True)
@@ -267,7 +276,8 @@ def stats(
             filters = _filters(settings, speaker=speaker, role=role, since=since, until=until,
                                section=section, language=language)
             _require_index(es, target)
-            buckets = count_by(es, target, query, by=by or "month", count=count, **filters)
+            buckets = count_by(es, target, query, by=by or "month", count=count, people=_people(settings),
+                               **filters)
     if plain:
         if fmt is Format.json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

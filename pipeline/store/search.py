@@ -269,12 +269,14 @@ def _bucket_agg(by: str) -> dict:
 
 def count_by(es: Elasticsearch, index: str, text: str | None = None, *, by: str = "month",
              count: str = "documents", speaker: str | SpeakerMatch | None = None, role: str | None = None,
-             config_dir: Path | None = None, **doc_filters) -> dict:
+             people: list[SpeakerMatch] | None = None, config_dir: Path | None = None, **doc_filters) -> dict:
     """``{bucket: count}`` of documents, turns or questions matching the query, grouped ``by``.
 
     Documents match as ``search`` has them. Turns and questions are counted one by one:
     those that hold the words, the speaker and the role (questions: role question).
     Speaker and role buckets group turns; a document counts once per bucket it has turns in.
+    With ``people`` (the profile's speakers), the printed forms of one person make one
+    bucket, named by the person's first form (Sergey Lavrov = С.В.Лавров = Сергей Лавров).
     """
     if by not in BY_FIELDS:
         raise ValueError(f"unknown --by {by!r}; choose one of: {', '.join(BY_FIELDS)}")
@@ -287,14 +289,8 @@ def count_by(es: Elasticsearch, index: str, text: str | None = None, *, by: str 
     turn_filter = {"bool": {"must": turn_clauses(text, speaker=speaker, role=turn_role, config_dir=config_dir)
                             or [{"match_all": {}}]}}
     if by in ("speaker", "role"):
-        leaf = {"docs": {"reverse_nested": {}}} if count == "documents" else {}
-        aggs = {"turns": {"nested": {"path": "turns"}, "aggs": {"match": {"filter": turn_filter if count != "documents"
-                          else {"bool": {"must": turn_clauses(text, speaker=speaker, role=role, config_dir=config_dir)
-                                         or [{"match_all": {}}]}},
-                          "aggs": {"by": {**_bucket_agg(by), "aggs": leaf}}}}}}
-        buckets = es.search(index=index, query=query, size=0, aggs=aggs).body["aggregations"]["turns"]["match"]["by"]
-        return {str(b["key"]): (b["docs"]["doc_count"] if count == "documents" else b["doc_count"])
-                for b in buckets["buckets"]}
+        return _count_turn_buckets(es, index, query, turn_filter, by=by, count=count,
+                                   people=people if by == "speaker" else None)
     sub = {} if count == "documents" else {"turns": {"nested": {"path": "turns"},
                                                      "aggs": {"match": {"filter": turn_filter}}}}
     resp = es.search(index=index, query=query, size=0, aggs={"by": {**_bucket_agg(by), "aggs": sub}}).body
@@ -303,6 +299,32 @@ def count_by(es: Elasticsearch, index: str, text: str | None = None, *, by: str 
         key = b.get("key_as_string", b["key"])
         out[str(key)] = b["doc_count"] if count == "documents" else b["turns"]["match"]["doc_count"]
     return out
+
+
+def _count_turn_buckets(es: Elasticsearch, index: str, query: dict, turn_filter: dict, *, by: str, count: str,
+                        people: list[SpeakerMatch] | None) -> dict:
+    """Buckets of matching turns by speaker or role; a person's printed forms merged into one bucket."""
+    leaf = {"docs": {"reverse_nested": {}}} if count == "documents" else {}
+    inner: dict = {"by": {**_bucket_agg(by), "aggs": leaf}}
+    if people:
+        inner["people"] = {"filters": {"filters": {p.forms[0]: p.clause() for p in people}}, "aggs": leaf}
+    aggs = {"turns": {"nested": {"path": "turns"}, "aggs": {"match": {"filter": turn_filter, "aggs": inner}}}}
+    found = es.search(index=index, query=query, size=0, aggs=aggs).body["aggregations"]["turns"]["match"]
+
+    def value(bucket: dict) -> int:
+        return bucket["docs"]["doc_count"] if count == "documents" else bucket["doc_count"]
+
+    out = {name: value(b) for name, b in found.get("people", {}).get("buckets", {}).items() if value(b)}
+    for b in found["by"]["buckets"]:
+        if not any(_matches(p, str(b["key"])) for p in people or []):
+            out[str(b["key"])] = value(b)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def _matches(person: SpeakerMatch, printed: str) -> bool:
+    """Whether a stored speaker name is one ``person.clause()`` matches (the same rule, in Python)."""
+    low = printed.lower()
+    return low in {f.lower() for f in person.forms} or any(s.lower() in low for s in person.surnames)
 
 
 def stats(es: Elasticsearch, settings: Settings, *, alias: str | None = None) -> dict:

@@ -255,3 +255,24 @@ def test_a_transcript_of_1_december_0115_moscow_time_counts_in_december(settings
     assert json.loads(run_cli("stats", "--json", settings=settings).stdout)["by_month"] == {"2021-12": 1}
     out = json.loads(run_cli("search", "--from", "2021-12-01", "--to", "2021-12-01", "--json", settings=settings).stdout)
     assert out["total"] == 1
+
+
+def test_one_person_in_several_printed_forms_is_one_speaker(settings, es, index_alias, sample_records):
+    from pipeline.ingest import ingest
+    from pipeline.records import Turn
+
+    english = next(r for r in sample_records if any(t.speaker == "Sergey Lavrov" for t in r.turns))
+    russian = english.model_copy(update={
+        "url": "https://example.invalid/ru/1", "language": "ru", "body": english.body + "\n\nКопия.",
+        "turns": [Turn(speaker="С.В.Лавров" if t.speaker == "Sergey Lavrov" else t.speaker, role=t.role, text=t.text)
+                  for t in english.turns]})
+    assert ingest([english, russian], settings=settings).new == 2
+    es.indices.refresh(index=index_alias)
+    lavrov_turns = sum(t.speaker == "Sergey Lavrov" for t in english.turns)
+    out = json.loads(run_cli("stats", "--by", "speaker", "--count", "turns", "--json", settings=settings).stdout)
+    assert out["buckets"]["Sergey Lavrov"] == 2 * lavrov_turns and "С.В.Лавров" not in out["buckets"]
+    out = json.loads(run_cli("stats", "--by", "speaker", "--json", settings=settings).stdout)
+    assert out["buckets"]["Sergey Lavrov"] == 2
+    for asked in ("Lavrov", "Лавров"):
+        out = json.loads(run_cli("search", "--speaker", asked, "--json", settings=settings).stdout)
+        assert out["total"] == 2, asked
