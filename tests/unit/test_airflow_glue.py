@@ -42,3 +42,21 @@ def test_site_values_from_the_mfa_site_connection():
                                                  "crawl_allowed_private_hosts": ["127.0.0.1"]}
     assert site_values_from_connection(conn(conn_type="https", host="mid.example", port=None)) == {
         "crawl_base_url": "https://mid.example"}
+
+
+def test_permanent_errors_fail_without_retry_and_transient_ones_pass_through():
+    from airflow.sdk.exceptions import AirflowFailException
+    from elastic_transport import ApiResponseMeta, ConnectionError as TransportConnectionError, HttpHeaders
+    from elasticsearch import NotFoundError
+
+    from mfa_airflow import permanent_errors
+    from pipeline.errors import ConfigError
+
+    meta = ApiResponseMeta(status=404, http_version="1.1", headers=HttpHeaders(), duration=0.0, node=None)
+    for permanent in (ConfigError("site profile is invalid"), NotFoundError("index_not_found_exception", meta, {})):
+        with pytest.raises(AirflowFailException):
+            with permanent_errors():
+                raise permanent
+    with pytest.raises(TransportConnectionError):  # retried by Airflow
+        with permanent_errors():
+            raise TransportConnectionError("connection refused")
