@@ -89,7 +89,8 @@ def _people(settings) -> list:
 
 
 def _require_index(es, name: str) -> None:
-    if not es.indices.exists(index=name):
+    """Exit 3 with a hint when ``name`` is no index or alias (``es`` None: already known missing)."""
+    if es is None or not es.indices.exists(index=name):
         typer.echo(f"error: index or alias {name!r} does not exist", err=True)
         typer.echo("hint: index something first (mfa-ingest ingest sample/dumps) or check --index / "
                    "MFA_INDEX_ALIAS", err=True)
@@ -281,11 +282,13 @@ def stats(
     if plain:
         if fmt is Format.json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-            return
-        typer.echo(f"{data['alias']} -> {', '.join(data['indices']) or '(missing)'}: {data['total']} documents")
-        for key in ("by_section", "by_language", "by_month"):
-            typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
-        typer.echo(f"dead letters: {data['deadletters']} " + json.dumps(data["deadletters_by_stage"]))
+        else:
+            typer.echo(f"{data['alias']} -> {', '.join(data['indices']) or '(missing)'}: {data['total']} documents")
+            for key in ("by_section", "by_language", "by_month"):
+                typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
+            typer.echo(f"dead letters: {data['deadletters']} " + json.dumps(data["deadletters_by_stage"]))
+        if not data["indices"]:  # the counts above are of nothing: say why, and fail
+            _require_index(None, data["alias"])
         return
     by = by or "month"
     if fmt is Format.json:

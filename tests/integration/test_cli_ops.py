@@ -95,6 +95,8 @@ def test_bad_arguments_name_the_choices(settings, indexed_sample):
 def test_a_missing_index_is_a_message(settings, es, index_alias):
     done = run_cli("search", "NATO", "--index", f"{index_alias}-nothing", settings=settings)
     assert done.returncode == 3 and "does not exist" in done.stderr and "Traceback" not in done.stderr
+    done = run_cli("stats", "--index", f"{index_alias}-nothing", settings=settings)
+    assert done.returncode == 3 and "(missing): 0 documents" in done.stdout and "hint:" in done.stderr
 
 
 # ---- exit codes of runs --------------------------------------------------------
