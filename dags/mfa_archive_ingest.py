@@ -1,9 +1,10 @@
-"""DAG mfa_archive_ingest: index a folder of saved pages (text dumps or HTML) into Elasticsearch.
+"""DAG mfa_archive_ingest: index folders of saved pages (text dumps or HTML) into Elasticsearch.
 
-Thin wiring only: the work is pipeline.ingest.ingest_archive. Idempotent (stable
-document ids), so a retried task or a second run never duplicates documents.
-Params: ``path`` (folder, relative to the project folder or absolute) and
-``index`` (write target; default the read alias).
+Thin wiring only: the work is pipeline.ingest.ingest_archive, as ``mfa-ingest ingest PATHS...``.
+Idempotent (stable document ids), so a retried task or a second run never duplicates documents.
+Params: ``paths`` (folders or files, relative to the project folder or absolute),
+``index`` (write target; default the read alias) and ``allow_failures`` (as the CLI's
+``--allow-failures``: ``N`` inputs or ``P%`` of those attempted may fail; default none).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
-from mfa_airflow import INDEX_WRITES_POOL, log_report, resolve_input_path, settings_from_airflow
+from mfa_airflow import INDEX_WRITES_POOL, log_report, permanent_errors, resolve_input_path, settings_from_airflow
 
 
 @dag(
@@ -24,8 +25,11 @@ from mfa_airflow import INDEX_WRITES_POOL, log_report, resolve_input_path, setti
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True},
     params={
-        "path": Param("sample/dumps", type="string", description="folder of saved pages"),
+        "paths": Param(["sample/dumps"], type="array", items={"type": "string"}, minItems=1,
+                       description="folders (or files) of saved pages, as mfa-ingest ingest PATHS..."),
         "index": Param(None, type=["null", "string"], description="write target (default: the alias)"),
+        "allow_failures": Param(None, type=["null", "string"], pattern=r"^\d+(\.\d+)?%?$",
+                                description="tolerate N failed inputs or P% of those attempted (default: none)"),
     },
     tags=["mfa-ingest", "archive"],
 )
@@ -35,13 +39,25 @@ def mfa_archive_ingest():
         from pipeline.ingest import ingest_archive as run_ingest
 
         settings = settings_from_airflow()
-        report = run_ingest(resolve_input_path(params["path"]), settings=settings, index=params["index"])
+        from pipeline.progress import Progress
+
+        with permanent_errors(), Progress("log") as progress:  # a log line every so many pages
+            report = run_ingest([resolve_input_path(p) for p in params["paths"]], settings=settings,
+                                index=params["index"], progress=progress)
         return log_report(report)
 
-    @task
-    def check_result(summary: dict) -> dict:
+    @task(retries=0)  # a verdict on data already indexed: a retry would give the same answer
+    def check_result(summary: dict, params: dict | None = None) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from pipeline.report import class_lines, failures_tolerated
+
         if summary["extracted"] == 0:
-            raise ValueError(f"nothing could be extracted: {summary['failures'][:5]}")
+            raise AirflowFailException(f"nothing could be extracted: {summary['failures'][:5]}")
+        if not failures_tolerated(summary, params["allow_failures"]):
+            raise AirflowFailException(f"{summary['failed']} of {summary['attempted']} inputs failed "
+                                       f"(allowed: {params['allow_failures'] or 'none'}): "
+                                       + "; ".join(class_lines(summary)))
         return summary
 
     check_result(ingest_archive())

@@ -5,7 +5,12 @@ Params: a date range (``since``/``until``) with optional ``sections`` and
 (text-dump folders, WARC files or folders of them) -> one partition per file or
 dump folder, replayed. Partitions become mapped task instances (dynamic task
 mapping), each idempotent and retriable on its own (pipeline.jobs.run_partition).
-Thin wiring only; Elasticsearch comes from the ``elasticsearch_default`` connection.
+Sections and languages must be among the profile's (checked when the run is made and
+again by ``plan``); permanent errors fail at once, without retries. ``total`` fails the
+run when any partition could not reach the site or the failure share is above
+``max_deadletter_share``, naming the failure classes and the first inputs.
+Thin wiring only; Elasticsearch comes from the ``elasticsearch_default`` connection,
+the site from ``mfa_site``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from mfa_airflow import INDEX_WRITES_POOL, log_report, prepare_write_index, resolve_input_path, settings_from_airflow
+from mfa_airflow import (INDEX_WRITES_POOL, check_params, choice_list_param, log_report, permanent_errors,
+                         prepare_write_index, profile_choices, resolve_input_path, settings_from_airflow)
+
+CHOICES = profile_choices()
 
 
 @dag(
@@ -29,21 +37,26 @@ from mfa_airflow import INDEX_WRITES_POOL, log_report, prepare_write_index, reso
     default_args={"retries": 3, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
                   "max_retry_delay": timedelta(minutes=30)},
     params={
-        "since": Param(None, type=["null", "string"], format="date", description="first day (crawl mode)"),
-        "until": Param(None, type=["null", "string"], format="date", description="last day (crawl mode)"),
-        "sections": Param(None, type=["null", "array"], description="crawl sections (default: all)"),
-        "languages": Param(None, type=["null", "array"], description="languages (default: all)"),
+        "since": Param(None, type=["null", "string"], format="date",
+                       description="first Moscow day, included (crawl mode)"),
+        "until": Param(None, type=["null", "string"], format="date",
+                       description="last Moscow day, included (crawl mode)"),
+        "sections": choice_list_param("sections", CHOICES["sections"], "crawl sections (default: all)"),
+        "languages": choice_list_param("languages", CHOICES["languages"], "languages (default: all)"),
         "archive_inputs": Param(None, type=["null", "array"],
                                 description="dump folders / WARC files to replay instead of crawling"),
         "index": Param(None, type=["null", "string"], description="write target (default: the alias)"),
+        "max_deadletter_share": Param(0.2, type="number", minimum=0, maximum=1,
+                                      description="fail when a larger share of the inputs attempted failed"),
     },
     tags=["mfa-ingest", "backfill"],
 )
 def mfa_backfill():
-    @task
+    @task(retries=0)
     def plan(params: dict | None = None) -> list[dict]:
         from pipeline.jobs import archive_partitions, month_partitions
 
+        check_params(params)
         if params["archive_inputs"]:
             parts = archive_partitions(resolve_input_path(p) for p in params["archive_inputs"])
         elif params["since"] and params["until"]:
@@ -64,17 +77,26 @@ def mfa_backfill():
         from pipeline.jobs import run_partition as run_one
 
         get_current_context()["partition_label"] = partition["label"]  # names the mapped instance in the UI
-        report = run_one(settings_from_airflow(), partition, index=index,
-                         sections=params["sections"], languages=params["languages"])
+        with permanent_errors():
+            report = run_one(settings_from_airflow(), partition, index=index,
+                             sections=params["sections"], languages=params["languages"])
         return {**log_report(report), "partition": partition}
 
-    @task
-    def total(reports: list[dict]) -> dict:
-        from pipeline.jobs import add_reports
+    @task(retries=0)
+    def total(reports: list[dict], params: dict | None = None) -> dict:
+        from pipeline.jobs import add_reports, crawl_problems, deadletter_share
+        from pipeline.report import class_lines
 
         totals = add_reports(reports)
+        problems = [f"{rep['partition']['label']}: {p}" for rep in reports if rep["partition"]["kind"] == "range"
+                    for p in crawl_problems(rep) if not p.startswith("nothing listed")]
+        if deadletter_share(totals) > params["max_deadletter_share"]:
+            problems.append(f"failure share {deadletter_share(totals):.1%} above {params['max_deadletter_share']:.1%}: "
+                            + "; ".join(class_lines(totals)))
         if totals["indexed"] + totals["unchanged"] == 0:
-            raise AirflowFailException(f"the backfill indexed nothing: {totals}")
+            problems.append(f"the backfill indexed nothing: {totals}")
+        if problems:
+            raise AirflowFailException("; ".join(problems))
         return totals
 
     index = prepare_index()

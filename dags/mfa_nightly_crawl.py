@@ -1,13 +1,17 @@
 """DAG mfa_nightly_crawl: the scheduled incremental crawl of mid.ru into the index.
 
-Thin wiring only: prepare the index (pipeline.store.writer.ensure_index) -> crawl and
-index (pipeline.crawl.crawler.run_crawl, streaming into the alias) -> data-quality check
-(pipeline.jobs.quality_problems: fails loudly when nothing new came for
-``max_quiet_days`` or the dead-letter share is above ``max_deadletter_share``) ->
-run summary in the task log and XCom (runs even when the check failed; a
-leaf task then fails the run).
+Thin wiring only: check the params against the site profile -> prepare the index
+(pipeline.store.design.ensure_index) -> crawl and index (pipeline.crawl.crawler.run_crawl,
+streaming into the alias; the task fails, naming the class and the first URLs, when the
+site was unreachable or blocked or nothing was listed although it answered:
+pipeline.jobs.crawl_problems) -> data-quality check (pipeline.jobs.quality_problems:
+nothing new for ``max_quiet_days``, or a failure share over inputs attempted above
+``max_deadletter_share``) -> run summary in the task log and XCom (runs whatever failed
+before it; a leaf task then fails the run).
+Permanent errors (bad params, a bad profile, a missing index design) fail at once
+without retries (AirflowFailException); an unreachable site or node is retried.
 The time of day is the cron in MFA_NIGHTLY_SCHEDULE (default 02:30 UTC).
-Elasticsearch comes from the ``elasticsearch_default`` connection.
+Elasticsearch comes from the ``elasticsearch_default`` connection, the site from ``mfa_site``.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from mfa_airflow import INDEX_WRITES_POOL, log_report, prepare_write_index, settings_from_airflow
+from mfa_airflow import (INDEX_WRITES_POOL, check_params, choice_list_param, fail_on_crawl_problems, log_report,
+                         permanent_errors, prepare_write_index, profile_choices, settings_from_airflow)
 
 DEFAULT_SCHEDULE = "30 2 * * *"
+REPORT_KEY = "report"  # the crawl's report, pushed before the task may fail on it
+CHOICES = profile_choices()
 
 
 def _schedule() -> str:
@@ -42,17 +49,23 @@ def _schedule() -> str:
         "max_retry_delay": timedelta(hours=1),
     },
     params={
-        "sections": Param(None, type=["null", "array"], description="crawl sections (default: all in the profile)"),
-        "languages": Param(None, type=["null", "array"], description="languages (default: all in the profile)"),
-        "lookback_days": Param(14, type="integer", minimum=1, description="never walk listings further back"),
+        "sections": choice_list_param("sections", CHOICES["sections"],
+                                      "crawl sections (default: the profile's nightly ones)"),
+        "languages": choice_list_param("languages", CHOICES["languages"], "languages (default: the profile's)"),
+        "lookback_days": Param(14, type="integer", minimum=1,
+                               description="never walk listings further back than this many Moscow days"),
         "max_quiet_days": Param(7, type="integer", minimum=1, description="fail when nothing new for this long"),
         "max_deadletter_share": Param(0.2, type="number", minimum=0, maximum=1,
-                                      description="fail when a larger share of inputs was refused"),
+                                      description="fail when a larger share of the inputs attempted failed"),
         "index": Param(None, type=["null", "string"], description="write target (default: the alias)"),
     },
     tags=["mfa-ingest", "crawl"],
 )
 def mfa_nightly_crawl():
+    @task(retries=0)
+    def check(params: dict | None = None) -> None:
+        check_params(params)
+
     @task
     def prepare_index(params: dict | None = None) -> str:
         return prepare_write_index(params["index"])
@@ -64,14 +77,18 @@ def mfa_nightly_crawl():
         from pipeline.records import MOSCOW
         from pipeline.report import RunReport
 
+        context = get_current_context()
         settings = settings_from_airflow()
-        end = get_current_context()["data_interval_end"]
         # listings date documents in Moscow time: 02:30 UTC is already the next day there
-        since = (end.astimezone(MOSCOW) - timedelta(days=params["lookback_days"])).date()
-        report = run_crawl(settings, get_profile(settings.site_profile_path), since=since, until=None,
-                           sections=params["sections"], languages=params["languages"], index=index,
-                           report=RunReport(name="nightly"))
-        return log_report(report)
+        since = (context["data_interval_end"].astimezone(MOSCOW) - timedelta(days=params["lookback_days"])).date()
+        with permanent_errors():
+            report = run_crawl(settings, get_profile(settings.site_profile_path), since=since, until=None,
+                               sections=params["sections"], languages=params["languages"], index=index,
+                               report=RunReport(name="nightly"))
+        summary = log_report(report)
+        context["ti"].xcom_push(key=REPORT_KEY, value=summary)  # for the summary, also when this task fails
+        fail_on_crawl_problems(summary)
+        return summary
 
     @task
     def quality_check(summary: dict, index: str, params: dict | None = None) -> dict:
@@ -79,7 +96,7 @@ def mfa_nightly_crawl():
         from pipeline.jobs import deadletter_share, newest_indexed_at, quality_problems
 
         settings = settings_from_airflow()
-        with connect(settings) as es:
+        with permanent_errors(), connect(settings) as es:
             es.indices.refresh(index=index)
             newest = newest_indexed_at(es, index)
             documents = es.count(index=index)["count"]
@@ -90,27 +107,39 @@ def mfa_nightly_crawl():
         return {"newest_indexed_at": newest.isoformat() if newest else None,
                 "deadletter_share": deadletter_share(summary), "documents": documents}
 
-    @task(trigger_rule="all_done")
-    def summary(summary: dict) -> dict:
+    @task(trigger_rule="all_done", retries=0)
+    def summary() -> dict:
         import logging
 
+        from pipeline.report import class_lines
+
         log = logging.getLogger("mfa_nightly_crawl")
-        # the check may have failed: its result is then absent, and the summary still goes out
-        quality = get_current_context()["ti"].xcom_pull(task_ids="quality_check")
-        for key in ("listed", "fetched", "not_modified", "new", "updated", "unchanged", "failed", "retries"):
-            log.info("%s: %s", key, summary.get(key))
+        ti = get_current_context()["ti"]
+        # Upstream tasks may have failed: what they left is read here, absent is said so, never an error.
+        report = ti.xcom_pull(task_ids="crawl", key=REPORT_KEY) or {}
+        quality = ti.xcom_pull(task_ids="quality_check")
+        if not report:
+            log.info("the crawl left no report (it did not run or failed before the end: see check / crawl)")
+        for key in ("listed", "fetched", "not_modified", "new", "updated", "unchanged", "failed", "attempted",
+                    "failure_share", "retries"):
+            log.info("%s: %s", key, report.get(key))
+        for line in class_lines(report):
+            log.info(line)
         log.info("quality: %s", quality if quality else "check did not pass (see quality_check)")
-        return {**summary, "quality": quality}
+        return {**report, "quality": quality}
 
     @task(trigger_rule="one_failed", retries=0)
     def fail_run() -> None:
         # The summary runs whatever happened, so it cannot tell the run's outcome: this leaf does.
-        raise AirflowFailException("a task of the nightly crawl failed (see quality_check / crawl)")
+        raise AirflowFailException("a task of the nightly crawl failed (see check / crawl / quality_check)")
 
+    checked_params = check()
     index = prepare_index()
+    checked_params >> index
     crawled = crawl(index)
     checked = quality_check(crawled, index)
-    checked >> summary(crawled)
-    [crawled, checked] >> fail_run()
+    [checked_params, index, crawled, checked] >> summary()
+    [checked_params, index, crawled, checked] >> fail_run()
+
 
 mfa_nightly_crawl()

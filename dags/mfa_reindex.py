@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from mfa_airflow import (INDEX_WRITES_POOL, INDEX_WRITES_SLOTS, log_report, resolve_input_path,
-                         settings_from_airflow)
+from mfa_airflow import (INDEX_WRITES_POOL, INDEX_WRITES_SLOTS, log_report, permanent_errors,
+                         resolve_input_path, settings_from_airflow)
 
 
 @dag(
@@ -34,6 +34,7 @@ from mfa_airflow import (INDEX_WRITES_POOL, INDEX_WRITES_SLOTS, log_report, reso
                                 description="dump folders / WARC files to rebuild from (default: the current index)"),
         "min_ratio": Param(1.0, type="number", minimum=0,
                            description="the new index must hold at least this share of the old one's documents"),
+        "index": Param(None, type=["null", "string"], description="the alias to rebuild (default: MFA_INDEX_ALIAS)"),
     },
     tags=["mfa-ingest", "reindex"],
 )
@@ -46,8 +47,11 @@ def mfa_reindex():
 
         settings = settings_from_airflow()
         archive = [resolve_input_path(p) for p in params["archive_inputs"] or []] or None
-        with connect(settings) as es:
-            result = rebuild(es, settings, archive=archive, min_ratio=params["min_ratio"], swap=False)
+        from pipeline.progress import Progress
+
+        with permanent_errors(), connect(settings) as es, Progress("log") as progress:
+            result = rebuild(es, settings, archive=archive, alias=params["index"], min_ratio=params["min_ratio"],
+                             swap=False, progress=progress)
         log_report(result.report)
         return {k: v for k, v in result.as_dict().items() if k != "report"}
 
@@ -64,7 +68,7 @@ def mfa_reindex():
         from pipeline.store.design import write_index
         from pipeline.store.reindex import check_no_writes, swap_alias
 
-        with connect(settings_from_airflow()) as es:
+        with permanent_errors(), connect(settings_from_airflow()) as es:
             current = write_index(es, checked["alias"])
             if current != checked["old_index"]:
                 raise AirflowFailException(f"{checked['alias']} moved to {current} during the rebuild; not swapping")

@@ -6,8 +6,15 @@ imported inside functions; pipeline/ itself never imports Airflow.
 
 The library reads its settings from the environment (MFA_*); inside Airflow the
 Elasticsearch location and credentials come from the ``elasticsearch_default``
-connection instead, as Airflow users expect. Imports of the library happen in
-the task functions, so parsing a DAG file does no work.
+connection and the site's address from the ``mfa_site`` connection instead, as
+Airflow users expect (each falls back to the environment when the connection is
+absent). Imports of the library happen in the task functions, so parsing a DAG
+file does no work beyond reading the site profile for the params' allowed values.
+
+Errors follow Airflow's conventions: what no retry can mend (a bad profile or
+settings, params outside the profile's choices, a missing index design, refused
+credentials) raises ``AirflowFailException``; the rest (the site or Elasticsearch
+unreachable for a while) raises an ordinary exception and the task is retried.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ import os
 from pathlib import Path
 
 ES_CONN_ID = "elasticsearch_default"
+# The site to crawl: an HTTP connection whose host (and port, schema) is the base URL;
+# its extra may give "archive_url" and "allowed_private_hosts" (a replica on 127.0.0.1).
+SITE_CONN_ID = "mfa_site"
 # Every task that writes to the transcripts index runs in this pool. A crawl or a
 # backfill partition takes one slot; a reindex task takes them all, so no crawl
 # writes to the old index while the new one is built (what it wrote would be
@@ -27,13 +37,13 @@ INDEX_WRITES_SLOTS = 8
 log = logging.getLogger(__name__)
 
 
-def _connection(conn_id: str):
+def _connection(conn_id: str, fallback: str = "MFA_ES_URL"):
     from airflow.sdk import Connection
 
     try:
         return Connection.get(conn_id)
     except Exception as exc:  # AirflowNotFoundException: no such connection
-        log.info("no Airflow connection %r (%s); using MFA_ES_URL", conn_id, type(exc).__name__)
+        log.info("no Airflow connection %r (%s); using %s", conn_id, type(exc).__name__, fallback)
         return None
 
 
@@ -49,11 +59,28 @@ def es_url_from_connection(conn) -> str:
     return f"{scheme}://{host}{port}{path}"
 
 
-def settings_from_airflow(conn_id: str = ES_CONN_ID, **overrides):
-    """The pipeline Settings, with Elasticsearch taken from the Airflow connection when it exists."""
+def site_values_from_connection(conn) -> dict:
+    """Settings fields of the site connection: the base URL, and from its extra the archive
+    portal's URL and the hosts allowed to resolve to private addresses."""
+    extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}
+    values: dict = {"crawl_base_url": es_url_from_connection(conn)}
+    if extra.get("archive_url"):
+        values["crawl_archive_url"] = extra["archive_url"]
+    if extra.get("allowed_private_hosts"):
+        hosts = extra["allowed_private_hosts"]
+        values["crawl_allowed_private_hosts"] = [hosts] if isinstance(hosts, str) else list(hosts)
+    return values
+
+
+def settings_from_airflow(conn_id: str = ES_CONN_ID, site_conn_id: str = SITE_CONN_ID, **overrides):
+    """The pipeline Settings: Elasticsearch from its Airflow connection, the site from ``mfa_site``,
+    each when it exists (else the MFA_* environment)."""
     from pipeline.settings import Settings
 
     values: dict = {}
+    site = _connection(site_conn_id, fallback="MFA_CRAWL_BASE_URL")
+    if site is not None:
+        values.update(site_values_from_connection(site))
     conn = _connection(conn_id)
     if conn is not None:
         values["es_url"] = es_url_from_connection(conn)
@@ -64,7 +91,104 @@ def settings_from_airflow(conn_id: str = ES_CONN_ID, **overrides):
         if api_key:
             values["es_api_key"] = api_key
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+    with permanent_errors():
+        return Settings(**values)
+
+
+def profile_choices() -> dict[str, list[str]]:
+    """Allowed values of the DAG params, from the site profile: crawl sections and languages.
+
+    Read when a DAG file is parsed (a small YAML file); a broken profile gives no
+    choices here and fails the first task instead of hiding the DAG.
+    """
+    try:
+        from pipeline.profile import get_profile
+
+        crawl = get_profile().crawl
+        return {"sections": [s.name for s in crawl.sections], "languages": list(crawl.languages)}
+    except Exception as exc:  # reported by check_params at run time
+        log.warning("site profile unreadable at parse time: %s", exc)
+        return {"sections": [], "languages": []}
+
+
+def choice_list_param(name: str, choices: list[str], description: str):
+    """An optional list param whose items must be among ``choices`` (checked when a run is triggered)."""
+    from airflow.sdk import Param
+
+    items: dict = {"type": "string", **({"enum": choices} if choices else {})}
+    return Param(None, type=["null", "array"], items=items, description=f"{description}; one or more of: "
+                 + (", ".join(choices) or "the site profile's names"))
+
+
+def check_params(params: dict) -> None:
+    """Fail the run at once (no retries) when params name sections or languages the profile lacks."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with permanent_errors():
+        from pipeline.profile import get_profile
+
+        crawl = get_profile(settings_from_airflow().site_profile_path).crawl
+    wanted = {"sections": [s.name for s in crawl.sections], "languages": list(crawl.languages)}
+    for key, allowed in wanted.items():
+        bad = [v for v in (params.get(key) or []) if v not in allowed]
+        if bad:
+            raise AirflowFailException(f"invalid param {key}: {', '.join(map(str, bad))} "
+                                       f"(choose from: {', '.join(allowed)})")
+
+
+class permanent_errors:
+    """Turn errors no retry can mend into AirflowFailException; let the others through (retried)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None:
+            return False
+        reason = permanent_reason(exc)
+        if reason is not None:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(reason) from exc
+        return False
+
+
+def permanent_reason(exc: BaseException) -> str | None:
+    """The message of a permanent error, or None when retrying may help."""
+    from elasticsearch import AuthenticationException, AuthorizationException, NotFoundError
+    from pydantic import ValidationError
+
+    from pipeline.errors import ConfigError
+
+    if isinstance(exc, ConfigError):
+        return f"configuration error: {exc.reason}"
+    if isinstance(exc, ValidationError):
+        return f"invalid settings: {exc}"
+    if isinstance(exc, (AuthenticationException, AuthorizationException)):
+        return f"Elasticsearch refused us ({exc.meta.status}): check the {ES_CONN_ID} connection's credentials"
+    if isinstance(exc, NotFoundError):
+        return f"missing in Elasticsearch (index or index design): {exc}"
+    return None
+
+
+def fail_on_crawl_problems(report: dict) -> None:
+    """Fail the task when the crawl could not do its job (site unreachable, blocked, nothing listed).
+
+    An unreachable or blocking site may be back later: an ordinary exception, so the
+    task is retried. Nothing listed although the site answered is a changed layout:
+    no retry mends it.
+    """
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    from pipeline.jobs import crawl_problems
+
+    problems = crawl_problems(report)
+    if not problems:
+        return
+    message = "crawl failed: " + "; ".join(problems)
+    if all(p.startswith("nothing listed") for p in problems):
+        raise AirflowFailException(message)
+    raise AirflowException(message)
 
 
 def prepare_write_index(index: str | None = None) -> str:
@@ -75,7 +199,7 @@ def prepare_write_index(index: str | None = None) -> str:
     if index:
         return index
     settings = settings_from_airflow()
-    with connect(settings) as es:
+    with permanent_errors(), connect(settings) as es:
         return ensure_index(es, settings)
 
 
@@ -90,8 +214,8 @@ def resolve_input_path(path: str) -> Path:
 
 
 def log_report(report) -> dict:
-    """Write the run summary to the task log and return it as data for XCom."""
-    for line in report.summary_lines():
+    """Write the run summary (and one line per failure class) to the task log; return it as data for XCom."""
+    for line in report.summary_lines() + report.class_lines():
         log.info(line)
     return report.as_dict()
 

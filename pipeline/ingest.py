@@ -277,11 +277,29 @@ def ingest(items: Iterable[Item], **kwargs) -> RunReport:
     return ingestor.report
 
 
-def ingest_archive(paths: Path | str | Iterable[Path | str], **kwargs) -> RunReport:
+def ingest_archive(paths: Path | str | Iterable[Path | str], *, progress=None, **kwargs) -> RunReport:
     """Ingest archive inputs: text-dump folders or files, WARC files and folders of them
-    (``ingest``, ``replay`` and the archive partitions of a backfill all come here)."""
+    (``ingest``, ``replay`` and the archive partitions of a backfill all come here).
+
+    ``progress``: a pipeline.progress.Progress counting the pages (with a total when
+    there is no WARC file among the inputs, whose pages are only known by reading them)."""
     settings = kwargs.get("settings") or get_settings()
     profile = kwargs.get("profile") or get_profile(settings.site_profile_path)
     kwargs.update(settings=settings, profile=profile)
     kwargs.setdefault("report", RunReport(name="archive-ingest"))
-    return ingest(archive_pages(paths, max_bytes=settings.max_page_bytes, profile=profile), **kwargs)
+    pages = archive_pages(paths, max_bytes=settings.max_page_bytes, profile=profile)
+    if progress is not None:
+        pages = progress.track(pages, f"{kwargs['report'].name}: pages", _dump_file_count(paths))
+    return ingest(pages, **kwargs)
+
+
+def _dump_file_count(paths: Path | str | Iterable[Path | str]) -> int | None:
+    """How many files the dump folders hold (a progress total); None when a WARC file is among the inputs."""
+    from pipeline.sources.warc import expand_archive_inputs
+
+    total = 0
+    for item in expand_archive_inputs([paths] if isinstance(paths, (str, Path)) else paths):
+        if item.kind == "warc":
+            return None
+        total += 1 if item.path.is_file() else sum(1 for f in item.path.rglob("*") if f.is_file())
+    return total

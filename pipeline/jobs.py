@@ -71,8 +71,12 @@ def run_partition(
     report = RunReport(name=f"backfill {partition.get('label') or partition.get('path') or partition.get('since')}")
     if partition["kind"] == "archive":
         from pipeline.ingest import ingest_archive
+        from pipeline.progress import Progress
 
-        return ingest_archive([partition["path"]], settings=settings, profile=profile, index=index, report=report)
+        # under a scheduler: a log line every so many pages, so a long partition is seen moving
+        with Progress.wanted(settings.crawl_progress) as progress:
+            return ingest_archive([partition["path"]], settings=settings, profile=profile, index=index,
+                                  report=report, progress=progress)
     if partition["kind"] == "range":
         from pipeline.crawl.crawler import run_crawl
 
@@ -84,16 +88,19 @@ def run_partition(
 def add_reports(reports: Iterable[dict]) -> dict:
     """Totals of several reports (as_dict form): counters summed, failures by stage merged."""
     keys = ("listed", "fetched", "not_modified", "retries", "bytes", "read", "extracted", "new", "updated",
-            "unchanged", "failed", "indexed")
+            "unchanged", "superseded", "failed", "indexed", "attempted", "responses", "server_errors")
     total: dict = {k: 0 for k in keys}
-    total["failures_by_stage"] = {}
-    total["partitions"] = 0
+    total.update(failures_by_stage={}, failures_by_kind={}, first_by_kind={}, partitions=0)
     for rep in reports:
         total["partitions"] += 1
         for k in keys:
             total[k] += int(rep.get(k, 0) or 0)
-        for stage, n in (rep.get("failures_by_stage") or {}).items():
-            total["failures_by_stage"][stage] = total["failures_by_stage"].get(stage, 0) + n
+        for field in ("failures_by_stage", "failures_by_kind"):
+            for name, n in (rep.get(field) or {}).items():
+                total[field][name] = total[field].get(name, 0) + n
+        for kind, sources in (rep.get("first_by_kind") or {}).items():
+            total["first_by_kind"][kind] = (total["first_by_kind"].get(kind, []) + list(sources))[:3]
+    total["failure_share"] = round(deadletter_share(total), 4)
     return total
 
 
@@ -104,9 +111,49 @@ def newest_indexed_at(es: Elasticsearch, index: str) -> datetime | None:
 
 
 def deadletter_share(report: dict) -> float:
-    """Failed inputs over inputs handled (pages fetched or read, entries listed)."""
-    handled = max(int(report.get("fetched", 0)), int(report.get("read", 0)), int(report.get("listed", 0)))
-    return int(report.get("failed", 0)) / handled if handled else 0.0
+    """Failed inputs over inputs attempted (every outcome: indexed, unchanged, not modified, failed).
+
+    Not over pages fetched: a run that could fetch nothing and failed every input has a share of 1.
+    """
+    failed = int(report.get("failed", 0))
+    attempted = int(report.get("attempted") or sum(int(report.get(k, 0) or 0) for k in
+                                                  ("new", "updated", "unchanged", "superseded", "not_modified", "failed")))
+    return failed / attempted if attempted else 0.0
+
+
+# Outcome classes that mean the site itself could not be crawled (not one bad page).
+UNREACHABLE_KINDS = ("site_unreachable", "robots_unreachable")
+
+
+def _first(report: dict, *kinds: str) -> str:
+    urls = [u for kind in (kinds or tuple(report.get("first_by_kind") or {}))
+            for u in (report.get("first_by_kind") or {}).get(kind, [])]
+    return f"; first: {', '.join(urls[:3])}" if urls else ""
+
+
+def crawl_problems(report: dict) -> list[str]:
+    """Why a crawl run must fail whatever the thresholds (empty when the site was crawled).
+
+    - site unreachable: inputs failed and no answer from the site was a usable one
+      (no answer at all, or only 5xx/429), or a failure class says so;
+    - blocked: the site answered with anti-bot challenges;
+    - nothing listed although the site answered (listing layout changed, or empty).
+    """
+    kinds = report.get("failures_by_kind") or {}
+    usable = int(report.get("responses", 0)) - int(report.get("server_errors", 0))
+    problems = []
+    failed = int(report.get("failed", 0))
+    if failed and (usable <= 0 or any(kinds.get(k) for k in UNREACHABLE_KINDS)):
+        detail = ", ".join(f"{k} {n}" for k, n in kinds.items())
+        problems.append(f"site unreachable: {report.get('responses', 0)} answers, {report.get('server_errors', 0)} "
+                        f"of them 5xx/429; {failed} failed ({detail}){_first(report)}")
+    if kinds.get("blocked"):
+        problems.append(f"blocked: {kinds['blocked']} anti-bot answers{_first(report, 'blocked')}")
+    if (not problems and usable > 0 and int(report.get("listed", 0)) == 0
+            and not int(report.get("extra", {}).get("listing_out_of_range", 0) or 0)):
+        problems.append(f"nothing listed although the site answered ({usable} answers): "
+                        "listing layout changed or sections empty")
+    return problems
 
 
 def quality_problems(
@@ -134,5 +181,7 @@ def quality_problems(
     share = deadletter_share(report)
     if share > max_deadletter_share:
         problems.append(f"dead-letter share {share:.1%} above {max_deadletter_share:.1%} "
-                        f"({report.get('failed', 0)} failed: {dict(report.get('failures_by_stage') or {})})")
+                        f"({report.get('failed', 0)} of {report.get('attempted', 0)} failed: "
+                        f"{dict(report.get('failures_by_kind') or report.get('failures_by_stage') or {})})"
+                        f"{_first(report)}")
     return problems

@@ -188,6 +188,15 @@ class CrawlSection(_Strict):
     article_pattern: Pattern[str] = Field(description="regex an article URL path matches; group 'id' is the article id")
     frozen: bool = Field(False, description="no longer edited (the archive): known pages are not re-checked")
     nightly: bool = Field(True, description="walked by the nightly crawl when no sections are named")
+    titles: list[str] = Field(default_factory=list,
+                              description="the section's printed names on pages (search --section by name)")
+
+
+class Speaker(_Strict):
+    """One person and every form the site prints the name in, in any language (search --speaker)."""
+
+    id: str = Field(description="stable id: lavrov")
+    names: list[str] = Field(description="printed forms: Sergey Lavrov, С.В.Лавров, Sergej Lawrow...")
 
 
 class CrawlFeed(_Strict):
@@ -228,6 +237,7 @@ class SiteProfile(_Strict):
     site: SiteInfo
     extraction: ExtractionRules
     crawl: CrawlRules = Field(default_factory=CrawlRules)
+    speakers: list[Speaker] = Field(default_factory=list)
 
 
 def load_profile(path: Path) -> SiteProfile:

@@ -68,12 +68,14 @@ def rebuild(
     alias: str | None = None,
     min_ratio: float = 1.0,
     swap: bool = True,
+    progress=None,
 ) -> ReindexResult:
     """Build the next index from ``archive`` inputs or from the current index; swap when the check passes.
 
     ``min_ratio``: the new index must hold at least this share of the old
     index's documents (1.0: no fewer). A failed check leaves the alias where it
-    was and keeps the new index for inspection.
+    was and keeps the new index for inspection. ``progress``: a pipeline.progress.Progress
+    counting the inputs (with a total when rebuilding from the current index).
     """
     alias = alias or settings.index_alias
     profile = get_profile(settings.site_profile_path)
@@ -87,6 +89,9 @@ def rebuild(
     else:
         report.extra["from"] = "archive"
         items = archive_pages(archive, max_bytes=settings.max_page_bytes, profile=profile)
+    if progress is not None:
+        total = int(es.count(index=old)["count"]) if archive is None and old else None
+        items = progress.track(items, "reindex: documents", total)
     # The one ingest path, writing to the new concrete index the template just shaped.
     ingest(items, settings=settings, profile=profile, index=new, prepared=True, keep_versions=False,
            report=report, es=es)

@@ -13,7 +13,7 @@ cd "$MFA_REPO"
 log="$MFA_STATE_DIR/logs/demo-airflow.log"
 mkdir -p "$(dirname "$log")"
 mfa_say "running DAG mfa_archive_ingest on sample/dumps through Airflow (log: $log)"
-if ! airflow dags test mfa_archive_ingest --conf "{\"path\": \"$MFA_REPO/sample/dumps\"}" >"$log" 2>&1; then
+if ! airflow dags test mfa_archive_ingest --conf "{\"paths\": [\"$MFA_REPO/sample/dumps\"]}" >"$log" 2>&1; then
   tail -n 40 "$log" >&2
   mfa_die "the DAG run failed (full log: $log)"
 fi

@@ -1,6 +1,7 @@
 """Command-line interface: ``mfa-ingest COMMAND``.
 
-One module per group of commands; each registers on the shared Typer app.
+One module per group of commands; each registers on the shared Typer app through
+``_common.command``, which turns the expected errors into a message with a hint.
 The commands are thin: they parse options, call the library, print results.
 """
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from pathlib import Path
@@ -11,62 +10,102 @@ from urllib.parse import urlsplit
 
 import typer
 
-from pipeline.cli._app import app
+from pipeline.cli._common import (
+    AllowFailuresOpt,
+    IndexOpt,
+    JsonOpt,
+    ProgressOpt,
+    check_allowance,
+    command,
+    finish_run,
+    progress_for,
+    run_report,
+)
 
 DATE = ["%Y-%m-%d"]
 
 
-def _print(report, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-    else:
-        for line in report.summary_lines():
-            typer.echo(line)
+def check_choices(profile, sections: list[str] | None, languages: list[str] | None) -> None:
+    """Crawl sections by their profile names and languages the profile crawls, or BadParameter naming them."""
+    names = [s.name for s in profile.crawl.sections]
+    for name in sections or []:
+        if name not in names:
+            raise typer.BadParameter(f"{name!r} is not one of: {', '.join(names)}", param_hint="--section")
+    for code in languages or []:
+        if code not in profile.crawl.languages:
+            raise typer.BadParameter(f"{code!r} is not one of: {', '.join(profile.crawl.languages)}",
+                                     param_hint="--language")
 
 
-@app.command()
+@command()
 def crawl(
-    since: Annotated[Optional[datetime], typer.Option(formats=DATE, help="backfill from this day (YYYY-MM-DD)")] = None,
-    until: Annotated[Optional[datetime], typer.Option(formats=DATE, help="backfill up to this day (YYYY-MM-DD)")] = None,
-    section: Annotated[Optional[list[str]], typer.Option("--section", help="crawl section (repeatable)")] = None,
+    since: Annotated[Optional[datetime], typer.Option(
+        formats=DATE, help="backfill from this Moscow day (YYYY-MM-DD, included)")] = None,
+    until: Annotated[Optional[datetime], typer.Option(
+        formats=DATE, help="backfill up to this Moscow day (YYYY-MM-DD, included)")] = None,
+    section: Annotated[Optional[list[str]], typer.Option(
+        "--section", help="crawl section by its profile name (repeatable)")] = None,
     language: Annotated[Optional[list[str]], typer.Option("--language", help="language code (repeatable)")] = None,
-    index: Annotated[Optional[str], typer.Option(help="write alias (default: the live alias)")] = None,
-    json_report: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
+    index: IndexOpt = None,
+    allow_failures: AllowFailuresOpt = None,
+    progress: ProgressOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Crawl the site: nightly (newest first, stop at known documents) or a --since/--until backfill."""
+    """Crawl the site: nightly (newest first, stop at known documents) or a --since/--until backfill.
+
+    Exits 1 when any page failed (one line per failure class on stderr) or the site could not be crawled.
+
+    Example: mfa-ingest crawl --section minister_speeches --since 2021-12-01 --until 2021-12-31
+    """
     from pipeline.crawl.crawler import run_crawl
+    from pipeline.jobs import crawl_problems
     from pipeline.profile import get_profile
     from pipeline.settings import get_settings
 
+    check_allowance(allow_failures)
     settings = get_settings()
-    report = run_crawl(settings, get_profile(settings.site_profile_path),
+    progress_for(progress)  # sets up the log lines when there is no bar
+    if progress is not None:
+        settings = settings.model_copy(update={"crawl_progress": progress})
+    profile = get_profile(settings.site_profile_path)
+    check_choices(profile, section, language)
+    report = run_crawl(settings, profile,
                        since=since.date() if since else None, until=until.date() if until else None,
-                       sections=section or None, languages=language or None, index=index)
-    _print(report, json_report)
+                       sections=section or None, languages=language or None, index=index,
+                       report=run_report("crawl" if until is None else "backfill"))
+    finish_run(report, as_json=as_json, allow_failures=allow_failures, problems=crawl_problems(report.as_dict()))
 
 
-@app.command()
+@command()
 def replay(
     warcs: Annotated[list[Path], typer.Argument(help="WARC files or folders of them (ours, wget's, ...)")],
-    index: Annotated[Optional[str], typer.Option(help="write alias (default: the live alias)")] = None,
-    json_report: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
+    index: IndexOpt = None,
+    allow_failures: AllowFailuresOpt = None,
+    progress: ProgressOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Rebuild an index from archived responses, without crawling again."""
+    """Rebuild an index from archived responses, without crawling again.
+
+    Example: mfa-ingest replay .state/warc/ --index mfa-transcripts-replayed
+    """
     from pipeline.ingest import ingest_archive
-    from pipeline.report import RunReport
 
-    report = ingest_archive(warcs, index=index, report=RunReport(name="replay"),
-                            echo=lambda line: typer.echo(line, err=True))
-    _print(report, json_report)
-    raise typer.Exit(1 if report.failed else 0)
+    check_allowance(allow_failures)
+    with progress_for(progress) as shown:
+        report = ingest_archive(warcs, index=index, report=run_report("replay"), progress=shown,
+                                echo=lambda line: typer.echo(line, err=True))
+    finish_run(report, as_json=as_json, allow_failures=allow_failures)
 
 
-@app.command()
+@command()
 def replica(
     port: Annotated[int, typer.Option(help="port of the current site (0: any free port)")] = 0,
     archive_port: Annotated[int, typer.Option(help="port of the archive portal (0: any free port)")] = 0,
 ) -> None:
-    """Serve the local replica of mid.ru and archive.mid.ru (pipeline/replica) until Ctrl-C."""
+    """Serve the local replica of mid.ru and archive.mid.ru (pipeline/replica) until Ctrl-C.
+
+    Example: mfa-ingest replica --port 8081 --archive-port 8082
+    """
     from pipeline.replica.server import Replica
 
     server = Replica().start(port=port, archive_port=archive_port)

@@ -17,7 +17,7 @@ from pipeline.errors import PipelineError, SourceError
 from pipeline.extract.extractor import extract_record
 from pipeline.profile import SiteProfile, get_profile
 from pipeline.records import Page
-from pipeline.cli._app import app
+from pipeline.cli._common import command
 
 
 def _read_bounded(stream: BinaryIO, limit: int) -> bytes:
@@ -49,14 +49,17 @@ def extract_one(path: str, profile: SiteProfile, url: str | None = None) -> dict
         return {"error": f"unexpected {type(exc).__name__}: {exc}", "stage": "extract", "path": source}
 
 
-@app.command()
+@command()
 def extract(
     paths: list[str] = typer.Argument(..., help="Files to extract (HTML or text dumps); '-' reads stdin."),
     url: str | None = typer.Option(None, "--url", help="Source URL of the input (sets `url`, helps the language)."),
     pretty: bool = typer.Option(False, "--pretty", help="Indented JSON instead of one object per line."),
     profile_path: Path | None = typer.Option(None, "--profile", help="Site profile (default: config/site.yaml)."),
 ) -> None:
-    """Print one JSON record per input; a JSON error object for an input that gives none."""
+    """Print one JSON record per input; a JSON error object for an input that gives none.
+
+    Example: mfa-ingest extract sample/dumps/000_dcbbeb771279dad1.txt --pretty
+    """
     profile = get_profile(profile_path)
     failed = 0
     for path in paths:
@@ -80,13 +83,16 @@ def _cell(score, *, fields: bool = True) -> list[str]:
     return [kept, str(score.boilerplate_left), str(score.other_lines), right]
 
 
-@app.command(name="eval")
+@command(name="eval")
 def eval_command(
     cases: list[Path] = typer.Option(None, "--cases", help="Folders of *.expected.json (default: the labelled set in pipeline/data)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
     profile_path: Path | None = typer.Option(None, "--profile", help="Site profile (default: config/site.yaml)."),
 ) -> None:
-    """Measure extraction on the labelled set, with trafilatura's output on the HTML cases beside ours."""
+    """Measure extraction on the labelled set, with trafilatura's output on the HTML cases beside ours.
+
+    Example: mfa-ingest eval --json > eval.json
+    """
     from dataclasses import asdict
 
     from rich.console import Console

@@ -1,7 +1,8 @@
-"""Commands on the index: ``reindex``, ``rollback``, ``search``, ``stats``, ``kibana-import``.
+"""Commands on the index: ``reindex``, ``rollback``, ``versions``, ``search``, ``stats``, ``kibana-import``.
 
 Thin: parse options, call pipeline.store.reindex / pipeline.store.search / pipeline.store.kibana,
-print the result. Settings come from MFA_* variables.
+print the result. Settings come from MFA_* variables; ``--index`` names another alias or index.
+Dates are Moscow calendar days, both ends included.
 """
 
 from __future__ import annotations
@@ -14,12 +15,34 @@ from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
 
-from pipeline.cli._app import app
+from pipeline.cli._common import (
+    EXIT_ENVIRONMENT,
+    AllowFailuresOpt,
+    IndexOpt,
+    JsonOpt,
+    ProgressOpt,
+    check_allowance,
+    command,
+    progress_for,
+)
+from pipeline.cli.output import Format, FormatOpt, print_rows
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
     from pipeline.settings import Settings
+
+DATE = ["%Y-%m-%d"]
+FromOpt = Annotated[Optional[datetime], typer.Option(
+    "--from", formats=DATE, help="published on or after this Moscow day (YYYY-MM-DD)")]
+ToOpt = Annotated[Optional[datetime], typer.Option(
+    "--to", formats=DATE, help="published on or before this Moscow day (YYYY-MM-DD, included)")]
+SpeakerOpt = Annotated[Optional[str], typer.Option(
+    help="turns by this speaker: id, name or surname in any language (Lavrov = Лавров = Sergey Lavrov)")]
+RoleOpt = Annotated[Optional[str], typer.Option(help="turns of this role: statement, question, answer")]
+SectionOpt = Annotated[Optional[str], typer.Option(
+    help="profile section name (minister_speeches, briefings...) or a printed section title")]
+LanguageOpt = Annotated[Optional[str], typer.Option(help="document language: en, ru, ...")]
 
 
 @contextmanager
@@ -33,114 +56,282 @@ def _client() -> Iterator[tuple[Elasticsearch, Settings]]:
         yield es, settings
 
 
-@app.command()
+def _filters(settings, *, speaker, role, since, until, section, language) -> dict:
+    """The search filters of the options, resolved and checked against the profile (BadParameter when wrong)."""
+    from pipeline.profile import get_profile
+    from pipeline.store.search import ROLES, resolve_section, resolve_speaker
+
+    profile = get_profile(settings.site_profile_path)
+    if role and role not in ROLES:
+        raise typer.BadParameter(f"{role!r} is not one of: {', '.join(ROLES)}", param_hint="--role")
+    sections = None
+    if section:
+        try:
+            sections = resolve_section(section, profile)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--section") from None
+    languages = set(profile.crawl.languages) | set(profile.extraction.languages)
+    if language and language not in languages:
+        raise typer.BadParameter(f"{language!r} is not one of: {', '.join(sorted(languages))}",
+                                 param_hint="--language")
+    return dict(speaker=resolve_speaker(speaker, profile) if speaker else None, role=role,
+                date_from=since.date() if since else None, date_to=until.date() if until else None,
+                section=sections, language=language, config_dir=settings.config_dir)
+
+
+def _people(settings) -> list:
+    """The profile's speakers, each with all its printed forms (stats --by speaker merges them)."""
+    from pipeline.profile import get_profile
+    from pipeline.store.search import resolve_speaker
+
+    profile = get_profile(settings.site_profile_path)
+    return [resolve_speaker(person.id, profile) for person in profile.speakers]
+
+
+def _require_index(es, name: str) -> None:
+    """Exit 3 with a hint when ``name`` is no index or alias (``es`` None: already known missing)."""
+    if es is None or not es.indices.exists(index=name):
+        typer.echo(f"error: index or alias {name!r} does not exist", err=True)
+        typer.echo("hint: index something first (mfa-ingest ingest sample/dumps) or check --index / "
+                   "MFA_INDEX_ALIAS", err=True)
+        raise typer.Exit(EXIT_ENVIRONMENT)
+
+
+@command()
 def reindex(
     archive: Annotated[Optional[list[Path]], typer.Argument(
-        help="archive inputs (text-dump folders, WARC files); none: rebuild from the current index")] = None,
+        metavar="ARCHIVE_INPUTS",
+        help="archive inputs (text-dump folders, WARC files, folders of them; the DAGs' archive_inputs); "
+             "none: rebuild from the current index")] = None,
+    index: IndexOpt = None,
     min_ratio: Annotated[float, typer.Option(help="the new index must hold at least this share of the old")] = 1.0,
     no_swap: Annotated[bool, typer.Option("--no-swap", help="build and check, leave the alias alone")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    allow_failures: AllowFailuresOpt = None,
+    progress: ProgressOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Build <alias>-vN+1 with the current code and mapping, check counts, swap the alias (old index kept)."""
+    """Build <alias>-vN+1 with the current code and mapping, check counts, swap the alias (old index kept).
+
+    Example: mfa-ingest reindex   (rebuild from the live index)
+
+    Example: mfa-ingest reindex .state/warc/ --no-swap   (from archive inputs, check only)
+    """
+    from pipeline.cli._common import finish_run
     from pipeline.rebuild import rebuild
 
-    with _client() as (es, settings):
-        result = rebuild(es, settings, archive=archive or None, min_ratio=min_ratio, swap=not no_swap)
-    if json_out:
+    check_allowance(allow_failures)
+    with _client() as (es, settings), progress_for(progress) as shown:
+        result = rebuild(es, settings, archive=archive or None, alias=index, min_ratio=min_ratio, swap=not no_swap,
+                         progress=shown)
+    if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
         typer.echo(f"{result.alias}: built {result.new_index} ({result.new_count} docs) from "
                    f"{result.report.extra.get('from') or 'nothing'}; old {result.old_index} ({result.old_count} docs)")
         typer.echo(f"check: {result.check}; alias {'now on ' + result.new_index if result.swapped else 'unchanged'}")
-        for line in result.report.summary_lines()[1:]:
-            typer.echo(line)
-    raise typer.Exit(0 if result.check == "ok" else 1)
+    if result.check != "ok":
+        for line in result.report.class_lines():
+            typer.echo(line, err=True)
+        raise typer.Exit(1)
+    finish_run(result.report, as_json=False, allow_failures=allow_failures, lines=0 if as_json else None)
 
 
-@app.command()
+@command()
 def rollback(
     to: Annotated[Optional[str], typer.Option(help="concrete index to point the alias at (default: previous)")] = None,
+    index: IndexOpt = None,
 ) -> None:
-    """Point the alias back at the previous kept version of the index."""
-    from pipeline.errors import ConfigError
+    """Point the alias back at the previous kept version of the index.
+
+    Example: mfa-ingest rollback --to mfa-transcripts-v3
+    """
     from pipeline.store.reindex import rollback as do_rollback
 
-    try:
-        with _client() as (es, settings):
-            old, new = do_rollback(es, settings, to=to)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc.reason}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"{settings.index_alias}: {old} -> {new}")
+    with _client() as (es, settings):
+        old, new = do_rollback(es, settings, alias=index, to=to)
+    typer.echo(f"{index or settings.index_alias}: {old} -> {new}")
 
 
-@app.command()
+@command()
+def versions(
+    index: IndexOpt = None,
+    keep: Annotated[Optional[int], typer.Option(
+        min=0, help="delete all but the live version and the N newest older ones; newer failed builds too")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="with --keep: say what would go, delete nothing")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List the alias's index versions (documents, creation date, live or not); prune with --keep.
+
+    Example: mfa-ingest versions --keep 2 --dry-run
+    """
+    from pipeline.store.reindex import prunable, version_table
+
+    with _client() as (es, settings):
+        alias = index or settings.index_alias
+        table = version_table(es, alias)
+        doomed = [v.name for v in prunable(table, keep)] if keep is not None else []
+        if doomed and not dry_run:
+            es.indices.delete(index=",".join(doomed))
+    rows = [{**v.as_dict(), "action": ("would delete" if dry_run else "deleted") if v.name in doomed else ""}
+            for v in table]
+    print_rows(rows, fmt, columns=["name", "live", "documents", "created_at", "newest_indexed_at", "action"],
+               title=f"versions of {alias}")
+
+
+@command()
 def search(
     query: Annotated[Optional[str], typer.Argument(help="words to look for")] = None,
-    speaker: Annotated[Optional[str], typer.Option(help="only turns by this speaker")] = None,
-    role: Annotated[Optional[str], typer.Option(help="only turns of this role: statement, question, answer")] = None,
-    since: Annotated[Optional[datetime], typer.Option("--from", help="published on or after")] = None,
-    until: Annotated[Optional[datetime], typer.Option("--to", help="published on or before")] = None,
-    section: Annotated[Optional[str], typer.Option()] = None,
-    language: Annotated[Optional[str], typer.Option()] = None,
-    size: Annotated[int, typer.Option(help="hits to show")] = 10,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    speaker: SpeakerOpt = None,
+    role: RoleOpt = None,
+    since: FromOpt = None,
+    until: ToOpt = None,
+    section: SectionOpt = None,
+    language: LanguageOpt = None,
+    index: IndexOpt = None,
+    size: Annotated[int, typer.Option(min=1, help="documents per page")] = 10,
+    page: Annotated[int, typer.Option(min=1, help="page of documents to show")] = 1,
+    turns: Annotated[int, typer.Option(min=1, max=100, help="matching turns shown per document")] = 5,
+    all_turns: Annotated[bool, typer.Option("--all", help="every matching turn of each document (up to 100)")] = False,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Search the index; with --speaker/--role the words must be in one matching turn."""
+    """Search the index; with --speaker/--role the words must be in one matching turn.
+
+    Example: mfa-ingest search NATO --speaker Lavrov --role answer --from 2021-01-01 --to 2021-12-31
+    """
+    from pipeline.store.search import MAX_TURNS
     from pipeline.store.search import search as do_search
 
+    fmt = Format.json if as_json else fmt
     with _client() as (es, settings):
-        total, hits = do_search(es, settings.index_alias, query, size=size, speaker=speaker, role=role,
-                                date_from=since, date_to=until, section=section, language=language,
-                                config_dir=settings.config_dir)
-    if json_out:
-        typer.echo(json.dumps({"total": total, "hits": [h.__dict__ for h in hits]}, ensure_ascii=False, indent=2))
+        filters = _filters(settings, speaker=speaker, role=role, since=since, until=until,
+                           section=section, language=language)
+        target = index or settings.index_alias
+        _require_index(es, target)
+        total, hits = do_search(es, target, query, size=size, offset=(page - 1) * size,
+                                max_turns=MAX_TURNS if all_turns else turns, **filters)
+    if fmt is Format.json:
+        typer.echo(json.dumps({"total": total, "page": page, "size": size, "hits": [h.__dict__ for h in hits]},
+                              ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{total} document{'s' if total != 1 else ''}")
+    if fmt is Format.csv:
+        rows = [{"doc_id": h.doc_id, "published_at": h.published_at, "title": h.title, "language": h.language,
+                 "section": h.section, "url": h.url, "speaker": t["speaker"], "role": t["role"], "text": t["text"]}
+                for h in hits for t in (h.turns or [{"speaker": "", "role": "", "text": ""}])]
+        print_rows(rows, fmt, columns=list(rows[0]) if rows else ["doc_id"])
+        return
+    first = (page - 1) * size
+    typer.echo(f"{total} document{'s' if total != 1 else ''}"
+               + (f"; showing {first + 1}-{first + len(hits)}" if hits else ""))
     for hit in hits:
-        typer.echo(f"{hit.published_at[:10]}  {hit.title}  [{hit.language}/{hit.section or '-'}]  {hit.url or ''}")
+        typer.echo(f"{hit.published_at[:16].replace('T', ' ')}  {hit.title}  "
+                   f"[{hit.language}/{hit.section or '-'}]  {hit.url or ''}")
+        for mark in hit.highlights[:3]:
+            typer.echo(f"    … {' '.join(mark.split())} …")
+        if hit.turns:
+            typer.echo(f"    {len(hit.turns)} of {hit.turns_total} matching turns:")
         for turn in hit.turns:
-            text = " ".join(turn["text"].split())  # one line per turn, whatever its paragraphs
-            text = text if len(text) <= 200 else text[:197] + "..."
+            text = " ".join((turn.get("highlights") or [turn["text"]])[0].split())
+            text = text if all_turns or len(text) <= 200 else text[:197] + "..."
             typer.echo(f"    {turn['speaker']} ({turn['role']}): {text}")
+    if first + len(hits) < total:
+        typer.echo(f"more: --page {page + 1}")
 
 
-@app.command()
-def stats(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Counts per section, language and month; dead letters per stage."""
+@command()
+def stats(
+    query: Annotated[Optional[str], typer.Argument(help="count only what matches these words")] = None,
+    by: Annotated[Optional[str], typer.Option(
+        help="group by month, year, speaker, role, place, section or language (Moscow months)")] = None,
+    count: Annotated[str, typer.Option(help="count documents, turns or questions")] = "documents",
+    speaker: SpeakerOpt = None,
+    role: RoleOpt = None,
+    since: FromOpt = None,
+    until: ToOpt = None,
+    section: SectionOpt = None,
+    language: LanguageOpt = None,
+    index: IndexOpt = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """Counts in the index. Without --by: documents per section, language and Moscow month, and dead letters.
+
+    Example: mfa-ingest stats NATO --count questions --by month --from 2021-01-01 --to 2021-12-31
+
+    Example: mfa-ingest stats --by speaker --count turns --role answer --format csv > answers.csv
+    """
+    from pipeline.store.search import BY_FIELDS, COUNTS, count_by
     from pipeline.store.search import stats as do_stats
 
+    fmt = Format.json if as_json else fmt
+    if by is not None and by not in BY_FIELDS:
+        raise typer.BadParameter(f"{by!r} is not one of: {', '.join(BY_FIELDS)}", param_hint="--by")
+    if count not in COUNTS:
+        raise typer.BadParameter(f"{count!r} is not one of: {', '.join(COUNTS)}", param_hint="--count")
+    plain = by is None and not any((query, speaker, role, since, until, section, language)) and count == "documents"
     with _client() as (es, settings):
-        data = do_stats(es, settings)
-    if json_out:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        target = index or settings.index_alias
+        if plain:
+            data = do_stats(es, settings, alias=target)
+        else:
+            filters = _filters(settings, speaker=speaker, role=role, since=since, until=until,
+                               section=section, language=language)
+            _require_index(es, target)
+            buckets = count_by(es, target, query, by=by or "month", count=count, people=_people(settings),
+                               **filters)
+    if plain:
+        if fmt is Format.json:
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            typer.echo(f"{data['alias']} -> {', '.join(data['indices']) or '(missing)'}: {data['total']} documents")
+            for key in ("by_section", "by_language", "by_month"):
+                typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
+            typer.echo(f"dead letters: {data['deadletters']} " + json.dumps(data["deadletters_by_stage"]))
+        if not data["indices"]:  # the counts above are of nothing: say why, and fail
+            _require_index(None, data["alias"])
         return
-    typer.echo(f"{data['alias']} -> {', '.join(data['indices']) or '(missing)'}: {data['total']} documents")
-    for key in ("by_section", "by_language", "by_month"):
-        typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
-    typer.echo(f"dead letters: {data['deadletters']} " + json.dumps(data["deadletters_by_stage"]))
+    by = by or "month"
+    if fmt is Format.json:
+        typer.echo(json.dumps({"by": by, "count": count, "total": sum(buckets.values()), "buckets": buckets},
+                              ensure_ascii=False, indent=2))
+        return
+    rows = [{by: key, count: value} for key, value in buckets.items()]
+    print_rows(rows, fmt, columns=[by, count], title=f"{count} by {by}", total={by: "total",
+                                                                               count: sum(buckets.values())})
 
 
-@app.command("kibana-import")
+@command("kibana-import")
 def kibana_import(
     url: Annotated[str, typer.Option(envvar="MFA_KIBANA_URL", help="Kibana base URL")] = "http://127.0.0.1:5601",
     export: Annotated[Optional[Path], typer.Option(help="NDJSON export (default: config/kibana/mfa-transcripts.ndjson)")] = None,
     space: Annotated[Optional[str], typer.Option(help="Kibana space id")] = None,
+    index: IndexOpt = None,
+    time_zone: Annotated[str, typer.Option(
+        help="Kibana's dateFormat:tz, so its months are Moscow months like stats' ('' leaves it)")] = "Europe/Moscow",
     username: Annotated[Optional[str], typer.Option(envvar="MFA_KIBANA_USERNAME")] = None,
     password: Annotated[Optional[str], typer.Option(envvar="MFA_KIBANA_PASSWORD", hidden=True)] = None,
     api_key: Annotated[Optional[str], typer.Option(envvar="MFA_KIBANA_API_KEY", hidden=True)] = None,
 ) -> None:
-    """Import the data view, saved search and dashboard into Kibana (overwriting earlier imports)."""
+    """Import the data view, saved search and dashboard into Kibana (overwriting earlier imports).
+
+    Example: mfa-ingest kibana-import --url http://127.0.0.1:5601 --space analysts
+    """
     from pipeline.errors import ConfigError
-    from pipeline.store.kibana import default_export, import_saved_objects, load_saved_objects, with_alias
+    from pipeline.store.kibana import (default_export, import_saved_objects, load_saved_objects, set_time_zone,
+                                       with_alias)
     from pipeline.settings import get_settings
 
     settings = get_settings()
-    objects = with_alias(load_saved_objects(export or default_export(settings.config_dir)), settings.index_alias)
+    alias = index or settings.index_alias
+    objects = with_alias(load_saved_objects(export or default_export(settings.config_dir)), alias)
     try:
-        answer = import_saved_objects(url, objects, space=space, api_key=api_key,
-                                      auth=(username, password or "") if username else None)
+        auth = (username, password or "") if username else None
+        answer = import_saved_objects(url, objects, space=space, api_key=api_key, auth=auth)
+        if time_zone:
+            set_time_zone(url, time_zone, space=space, api_key=api_key, auth=auth)
     except (ConfigError, OSError) as exc:
-        typer.echo(f"error: {getattr(exc, 'reason', exc)}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"imported {answer.get('successCount', 0)} saved objects into {url} (data view on {settings.index_alias})")
+        typer.echo(f"error: Kibana at {url}: {getattr(exc, 'reason', exc)}", err=True)
+        typer.echo("hint: check --url (MFA_KIBANA_URL) and the Kibana credentials", err=True)
+        raise typer.Exit(EXIT_ENVIRONMENT)
+    typer.echo(f"imported {answer.get('successCount', 0)} saved objects into {url} (data view on {alias}"
+               + (f"; dates shown in {time_zone})" if time_zone else ")"))

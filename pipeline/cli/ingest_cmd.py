@@ -4,38 +4,46 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from pipeline.cli._app import app
+from pipeline.cli._common import (AllowFailuresOpt, IndexOpt, JsonOpt, ProgressOpt, check_allowance, command,
+                                  finish_run, progress_for, run_report)
 
 
 def echo_err(line: str) -> None:
     typer.echo(line, err=True)
 
 
-@app.command()
+@command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="folders (or files) of saved pages: text dumps or HTML")],
-    index: Annotated[Optional[str], typer.Option(help="write target (default: the read alias)")] = None,
-    json_report: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
+    paths: Annotated[list[Path], typer.Argument(
+        help="folders (or files) of saved pages (text dumps or HTML), WARC files or folders of them")],
+    index: IndexOpt = None,
+    allow_failures: AllowFailuresOpt = None,
+    progress: ProgressOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Extract, validate and index saved pages; one error line per bad file, the rest still indexed."""
+    """Extract, validate and index saved pages; one error line per bad file, the rest still indexed.
+
+    Example: mfa-ingest ingest sample/dumps old-scrapes/ --allow-failures 2%
+    """
     from pipeline.ingest import ingest_archive
 
-    report = ingest_archive(paths, index=index, echo=echo_err)
-    if json_report:
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-    else:
-        for line in report.summary_lines()[:3]:
-            typer.echo(line)
-    raise typer.Exit(1 if report.failed else 0)
+    check_allowance(allow_failures)
+    with progress_for(progress) as shown:
+        report = ingest_archive(paths, index=index, echo=echo_err, report=run_report("archive-ingest"),
+                                progress=shown)
+    finish_run(report, as_json=as_json, allow_failures=allow_failures, lines=3)
 
 
-@app.command("settings")
+@command("settings")
 def show_settings() -> None:
-    """Print the effective settings (from MFA_* variables), secrets masked."""
+    """Print the effective settings (from MFA_* variables), secrets masked.
+
+    Example: MFA_ES_URL=http://127.0.0.1:9201 mfa-ingest settings
+    """
     from urllib.parse import urlsplit
 
     from pipeline.settings import get_settings

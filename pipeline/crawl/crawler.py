@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -164,6 +163,9 @@ class Crawler:
     def _on_response(self, result: FetchResult) -> None:
         with self._lock:
             self.report.bytes += len(result.raw_body)
+            self.report.responses += 1
+            if result.status >= 500 or result.status == 429:
+                self.report.server_errors += 1
             if result.status == 200:
                 self.report.fetched += 1
             hints = self._hints_in_flight.get(result.requested_url)
@@ -208,6 +210,9 @@ class Crawler:
                 self.state.put_walk(key, walked)
                 complete = False
                 break
+            if batch.skipped_out_of_range:  # listed, but outside the run's dates: the site did answer
+                self.report.extra["listing_out_of_range"] = (int(self.report.extra.get("listing_out_of_range", 0))
+                                                             + batch.skipped_out_of_range)
             for known in self._register(batch.entries, seen):
                 streak = streak + 1 if known else 0
             self.state.put_walk(key, walked)
@@ -344,21 +349,8 @@ class _Attempt:
     last_modified: str | None = None
 
 
-class _NoProgress:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _progress(settings: Settings):
-    """A rich progress bar on stderr for interactive runs; nothing under a scheduler."""
-    wanted = settings.crawl_progress if settings.crawl_progress is not None else sys.stderr.isatty()
-    if not wanted:
-        return _NoProgress()
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    """A rich bar on stderr for interactive runs, periodic log lines otherwise (pipeline.progress)."""
+    from pipeline.progress import Progress
 
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+    return Progress.wanted(settings.crawl_progress)

@@ -4,6 +4,11 @@ Reads the NDJSON export (data view on the alias, saved search, Lens panels,
 dashboard) and sends it to a Kibana through its saved-objects import API. The
 data view's title is the index alias; it is rewritten when the configured alias
 differs from the exported one.
+
+Kibana draws dates in its ``dateFormat:tz`` advanced setting (default: the
+browser's zone); a data view cannot carry a zone. The import sets it to
+Europe/Moscow, the zone of the site and of the CLI's days and month buckets,
+so a dashboard's months are the months ``mfa-ingest stats`` counts.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import requests
 from pipeline.errors import ConfigError
 
 LENS_RECORDS_FIELD = "___records___"  # Lens' name for "count of documents", not a field
+TIME_ZONE = "Europe/Moscow"  # as pipeline.store.search.TIME_ZONE
 
 
 def default_export(config_dir: Path) -> Path:
@@ -85,11 +91,8 @@ def import_saved_objects(
     timeout: float = 60.0,
 ) -> dict:
     """POST the objects to Kibana's ``_import`` API; return its answer; raise ConfigError when refused."""
-    prefix = f"/s/{space}" if space and space != "default" else ""
-    url = f"{kibana_url.rstrip('/')}{prefix}/api/saved_objects/_import"
-    headers = {"kbn-xsrf": "mfa-ingest"}
-    if api_key:
-        headers["Authorization"] = f"ApiKey {api_key}"
+    url = _api(kibana_url, space, "/api/saved_objects/_import")
+    headers = _headers(api_key)
     resp = requests.post(
         url, params={"overwrite": "true"} if overwrite else None, headers=headers, auth=auth, timeout=timeout,
         files={"file": ("mfa-transcripts.ndjson", to_ndjson(objects), "application/ndjson")},
@@ -101,3 +104,24 @@ def import_saved_objects(
     if resp.status_code != 200 or not body.get("success", False):
         raise ConfigError(f"Kibana refused the import (HTTP {resp.status_code}): {json.dumps(body)[:1000]}")
     return body
+
+
+def _api(kibana_url: str, space: str | None, path: str) -> str:
+    prefix = f"/s/{space}" if space and space != "default" else ""
+    return f"{kibana_url.rstrip('/')}{prefix}{path}"
+
+
+def _headers(api_key: str | None) -> dict[str, str]:
+    headers = {"kbn-xsrf": "mfa-ingest"}
+    if api_key:
+        headers["Authorization"] = f"ApiKey {api_key}"
+    return headers
+
+
+def set_time_zone(kibana_url: str, zone: str = TIME_ZONE, *, space: str | None = None,
+                  auth: tuple[str, str] | None = None, api_key: str | None = None, timeout: float = 30.0) -> None:
+    """Set the space's ``dateFormat:tz`` advanced setting; raise ConfigError when refused."""
+    resp = requests.post(_api(kibana_url, space, "/api/kibana/settings"), json={"changes": {"dateFormat:tz": zone}},
+                         headers=_headers(api_key), auth=auth, timeout=timeout)
+    if resp.status_code != 200:
+        raise ConfigError(f"Kibana refused the time zone setting (HTTP {resp.status_code}): {resp.text[:500]}")

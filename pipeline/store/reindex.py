@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Iterator
 
 from elasticsearch import Elasticsearch, helpers
@@ -37,6 +38,60 @@ def versions(es: Elasticsearch, alias: str) -> list[tuple[int, str]]:
     names = es.indices.get(index=f"{alias}-v*", expand_wildcards="open,closed", ignore_unavailable=True).body
     found = [(int(m.group(1)), name) for name in names if (m := pattern.match(name))]
     return sorted(found)
+
+
+@dataclass
+class IndexVersion:
+    number: int
+    name: str
+    documents: int
+    created_at: datetime | None
+    live: bool  # behind the alias
+    newest_document_at: datetime | None = None
+
+    def as_dict(self) -> dict:
+        return {"number": self.number, "name": self.name, "documents": self.documents, "live": self.live,
+                "created_at": self.created_at.isoformat() if self.created_at else None,
+                "newest_indexed_at": self.newest_document_at.isoformat() if self.newest_document_at else None}
+
+
+def version_table(es: Elasticsearch, alias: str) -> list[IndexVersion]:
+    """Every ``<alias>-vN`` with its document count, creation time and whether the alias is on it."""
+    live = set(design.alias_indices(es, alias))
+    table = []
+    for number, name in versions(es, alias):
+        created = es.indices.get_settings(index=name, name="index.creation_date").body
+        millis = created.get(name, {}).get("settings", {}).get("index", {}).get("creation_date")
+        newest = es.search(index=name, size=0, aggs={"n": {"max": {"field": "indexed_at"}}}).body
+        value = newest["aggregations"]["n"].get("value")
+        table.append(IndexVersion(number, name, _count(es, name),
+                                  datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc) if millis else None,
+                                  name in live,
+                                  datetime.fromtimestamp(value / 1000, tz=timezone.utc) if value else None))
+    return table
+
+
+def prunable(table: list[IndexVersion], keep: int) -> list[IndexVersion]:
+    """Versions to delete so that the live one and the ``keep`` newest older ones remain.
+
+    A version newer than the live one is a build that never went live (a failed
+    check or a --no-swap left for inspection): it goes too. Without a live version
+    nothing is pruned (the alias is broken; deleting would lose the only copies).
+    """
+    live = [v.number for v in table if v.live]
+    if not live:
+        return []
+    older = [v for v in table if not v.live and v.number < min(live)]
+    failed = [v for v in table if not v.live and v.number > max(live)]
+    return older[:max(len(older) - keep, 0)] + failed
+
+
+def prune_versions(es: Elasticsearch, alias: str, *, keep: int) -> list[str]:
+    """Delete the versions ``prunable`` names; return their names."""
+    doomed = [v.name for v in prunable(version_table(es, alias), keep)]
+    if doomed:
+        es.indices.delete(index=",".join(doomed))
+    return doomed
 
 
 def next_index_name(es: Elasticsearch, alias: str, settings: Settings) -> str:

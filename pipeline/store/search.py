@@ -1,20 +1,42 @@
-"""Read side of the index: full-text search with filters, and index statistics.
+"""Read side of the index: full-text search with filters, and counts under any query.
 
-Reads the alias (settings.index_alias) and the dead-letter index; writes nothing.
-A query with a speaker or a role asks the nested ``turns``: "answers by Sergey
-Lavrov that mention NATO" matches turns where all three hold in the same turn,
-and the matching turns come back with each hit (inner_hits).
+Reads the alias (settings.index_alias, or ``--index``) and the dead-letter index;
+writes nothing. A query with a speaker or a role asks the nested ``turns``:
+"answers by Sergey Lavrov that mention NATO" matches turns where all three hold
+in the same turn, and the matching turns come back with each hit (inner_hits),
+with their total and the matching words highlighted.
+
+Dates given as days are Moscow calendar days, both ends included (the site dates
+its pages in Moscow time); a datetime is an exact instant. Month buckets are
+Moscow months. A speaker is found by any printed form of the name or its surname,
+in any language, through the profile's ``speakers`` list (``Speaker.id`` is what a
+stored canonical id will match once records carry one); a section by its profile
+name (``minister_speeches``) or any printed title.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, get_args
 
 from elasticsearch import Elasticsearch
 
+from pipeline.records import MOSCOW, Role
 from pipeline.settings import DEFAULT_CONFIG_DIR, Settings
+
+if TYPE_CHECKING:
+    from pipeline.profile import SiteProfile
+
+ROLES: tuple[str, ...] = get_args(Role)
+TIME_ZONE = "Europe/Moscow"  # Moscow has kept UTC+03:00 since 2014: the same as records.MOSCOW
+# stats --by: the field each dimension groups on (speaker and role group turns, the rest documents)
+BY_FIELDS = {"month": "published_at", "year": "published_at", "section": "section", "language": "language",
+             "place": "location", "speaker": "turns.speaker", "role": "turns.role"}
+COUNTS = ("documents", "turns", "questions")
+MAX_TURNS = 100  # Elasticsearch's default index.max_inner_result_window
 
 # Document-level text fields with their boosts; turn text is searched inside the nested turns.
 BASE_TEXT_FIELDS = {"title": 2, "body": 1}
@@ -56,6 +78,88 @@ class Hit:
     section: str | None
     language: str
     turns: list[dict] = field(default_factory=list)
+    turns_total: int = 0
+    highlights: list[str] = field(default_factory=list)
+
+
+# ---- what the user typed -> what the index holds -----------------------------
+
+def _fold(text: str) -> str:
+    """Case, accents and apostrophe forms folded: Ministers’ = ministers' ; Sergueï = serguei."""
+    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("`", "'"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().strip()
+
+
+def _surname(name: str) -> str:
+    return name.replace(".", " ").split()[-1]
+
+
+@dataclass(frozen=True)
+class SpeakerMatch:
+    """The printed forms a ``--speaker`` stands for, and the surnames matched inside other forms."""
+
+    asked: str
+    forms: tuple[str, ...]
+    surnames: tuple[str, ...] = ()
+    speaker_id: str | None = None
+
+    def clause(self) -> dict:
+        """A query on the nested turn's speaker: any listed form, or a form holding a surname."""
+        should: list[dict] = [{"terms": {"turns.speaker.lower": [f.lower() for f in self.forms]}}]
+        should += [{"wildcard": {"turns.speaker.lower": {"value": f"*{s.lower()}*"}}} for s in self.surnames]
+        return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def resolve_speaker(asked: str, profile: "SiteProfile | None" = None) -> SpeakerMatch:
+    """The speaker ``asked`` names: an id, a printed form or a surname of a profile speaker;
+    anything else is matched as written (and as a part of longer forms)."""
+    key = _fold(asked)
+    for person in (profile.speakers if profile else []):
+        names = [person.id, *person.names]
+        if key in {_fold(n) for n in names} | {_fold(_surname(n)) for n in person.names}:
+            surnames = tuple(sorted({_surname(n) for n in person.names}))
+            return SpeakerMatch(asked, tuple(person.names), surnames, person.id)
+    return SpeakerMatch(asked, (asked,), (asked,) if " " not in asked.strip() else ())
+
+
+def section_choices(profile: "SiteProfile") -> list[str]:
+    """Every value --section takes: the profile's section names, then the printed titles."""
+    names = [s.name for s in profile.crawl.sections]
+    titles = {t for s in profile.crawl.sections for t in s.titles}
+    titles |= {t for rules in profile.extraction.all_languages() for t in rules.sections}
+    return names + sorted(titles - set(names))
+
+
+def resolve_section(asked: str, profile: "SiteProfile") -> list[str]:
+    """The stored values one ``--section`` stands for; ValueError naming the choices when none."""
+    key = _fold(asked)
+    for section in profile.crawl.sections:
+        if key in {_fold(section.name)} | {_fold(t) for t in section.titles}:
+            return [section.name, *section.titles]
+    printed = [t for t in section_choices(profile) if _fold(t) == key]
+    if printed:
+        return printed
+    raise ValueError(f"unknown section {asked!r}; choose one of: {', '.join(section_choices(profile))}")
+
+
+def moscow_range(date_from: date | datetime | str | None, date_to: date | datetime | str | None) -> dict:
+    """A ``published_at`` range: days are Moscow calendar days, both included; datetimes are instants."""
+    bounds: dict[str, str] = {}
+    if date_from:
+        bounds["gte"] = _instant(date_from, end=False)
+    if date_to:
+        key = "lte" if isinstance(date_to, (datetime, str)) else "lt"
+        bounds[key] = _instant(date_to, end=True)
+    return bounds
+
+
+def _instant(value: date | datetime | str, *, end: bool) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    day = value + timedelta(days=1) if end else value  # the end of a day is the start of the next
+    return datetime.combine(day, time(), tzinfo=MOSCOW).isoformat()
 
 
 def _date(value: date | datetime | str | None) -> str | None:
@@ -64,43 +168,63 @@ def _date(value: date | datetime | str | None) -> str | None:
     return value.isoformat()
 
 
+# ---- queries -----------------------------------------------------------------
+
+def turn_clauses(text: str | None, *, speaker: str | SpeakerMatch | None, role: str | None,
+                 config_dir: Path | None) -> list[dict]:
+    """What one turn must hold: the words, the speaker, the role."""
+    clauses: list[dict] = []
+    if text:
+        clauses.append({"multi_match": {"query": text, "fields": turn_text_fields(config_dir)}})
+    if speaker:
+        match = speaker if isinstance(speaker, SpeakerMatch) else SpeakerMatch(speaker, (speaker,))
+        clauses.append(match.clause())
+    if role:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+        clauses.append({"term": {"turns.role": role}})
+    return clauses
+
+
+def document_filters(*, date_from=None, date_to=None, section: str | list[str] | None = None,
+                     language: str | None = None) -> list[dict]:
+    filters: list[dict] = []
+    if date_from or date_to:
+        filters.append({"range": {"published_at": moscow_range(date_from, date_to)}})
+    if section:
+        filters.append({"terms": {"section": [section] if isinstance(section, str) else list(section)}})
+    if language:
+        filters.append({"term": {"language": language}})
+    return filters
+
+
 def build_query(
     text: str | None = None,
     *,
-    speaker: str | None = None,
+    speaker: str | SpeakerMatch | None = None,
     role: str | None = None,
     date_from: date | datetime | str | None = None,
     date_to: date | datetime | str | None = None,
-    section: str | None = None,
+    section: str | list[str] | None = None,
     language: str | None = None,
     max_turns: int = 5,
+    highlight: bool = False,
     config_dir: Path | None = None,
 ) -> dict:
     """The bool query for these filters; speaker/role make the text match inside one turn.
 
     ``config_dir``: where the language overlay naming the sub-fields is (default: the project's config/).
     """
-    filters: list[dict] = []
+    filters = document_filters(date_from=date_from, date_to=date_to, section=section, language=language)
     must: list[dict] = []
-    if date_from or date_to:
-        filters.append({"range": {"published_at": {k: v for k, v in
-                        (("gte", _date(date_from)), ("lte", _date(date_to))) if v}}})
-    if section:
-        filters.append({"term": {"section": section}})
-    if language:
-        filters.append({"term": {"language": language}})
     if speaker or role:
-        turn_must: list[dict] = []
-        if text:
-            turn_must.append({"multi_match": {"query": text, "fields": turn_text_fields(config_dir)}})
-        if speaker:
-            turn_must.append({"term": {"turns.speaker.lower": speaker}})
-        if role:
-            turn_must.append({"term": {"turns.role": role}})
+        inner: dict = {"size": max_turns, "_source": ["turns.speaker", "turns.role", "turns.text"]}
+        if highlight and text:
+            inner["highlight"] = {"fields": {"turns.text": {"number_of_fragments": 3}}}
         must.append({"nested": {
             "path": "turns", "score_mode": "max",
-            "query": {"bool": {"must": turn_must}},
-            "inner_hits": {"size": max_turns, "_source": ["turns.speaker", "turns.role", "turns.text"]},
+            "query": {"bool": {"must": turn_clauses(text, speaker=speaker, role=role, config_dir=config_dir)}},
+            "inner_hits": inner,
         }})
     elif text:
         must.append({"multi_match": {"query": text, "fields": text_fields(config_dir)}})
@@ -109,34 +233,112 @@ def build_query(
     return {"bool": {"must": must, "filter": filters}}
 
 
-def search(es: Elasticsearch, index: str, text: str | None = None, *, size: int = 10, **filters) -> tuple[int, list[Hit]]:
-    """(total matching documents, the best ``size`` hits) for ``text`` and the filters of build_query."""
+def search(es: Elasticsearch, index: str, text: str | None = None, *, size: int = 10, offset: int = 0,
+           highlight: bool = True, **filters) -> tuple[int, list[Hit]]:
+    """(total matching documents, ``size`` hits from ``offset``) for ``text`` and the filters of build_query."""
+    query = build_query(text, highlight=highlight, **filters)
+    extra: dict = {}
+    if highlight and text and not (filters.get("speaker") or filters.get("role")):
+        extra["highlight"] = {"fields": {"body": {"number_of_fragments": 3}, "title": {"number_of_fragments": 0}}}
     resp = es.search(
-        index=index, query=build_query(text, **filters), size=size, track_total_hits=True,
+        index=index, query=query, size=size, from_=offset, track_total_hits=True,
         source=["title", "published_at", "url", "section", "language"],
-        sort=["_score", {"published_at": "desc"}],
+        sort=["_score", {"published_at": "desc"}], **extra,
     ).body
     hits = []
     for h in resp["hits"]["hits"]:
         src = h["_source"]
-        turns = [t["_source"] for t in h.get("inner_hits", {}).get("turns", {}).get("hits", {}).get("hits", [])]
+        inner = h.get("inner_hits", {}).get("turns", {}).get("hits", {})
+        turns = [{**t["_source"], **({"highlights": t["highlight"]["turns.text"]} if "highlight" in t else {})}
+                 for t in inner.get("hits", [])]
+        marks = [frag for frags in h.get("highlight", {}).values() for frag in frags]
         hits.append(Hit(doc_id=h["_id"], score=h.get("_score"), title=src["title"], published_at=src["published_at"],
-                        url=src.get("url"), section=src.get("section"), language=src["language"], turns=turns))
+                        url=src.get("url"), section=src.get("section"), language=src["language"], turns=turns,
+                        turns_total=inner.get("total", {}).get("value", 0), highlights=marks))
     return resp["hits"]["total"]["value"], hits
 
 
+# ---- counts ------------------------------------------------------------------
+
+def _bucket_agg(by: str) -> dict:
+    if by in ("month", "year"):
+        return {"date_histogram": {"field": "published_at", "calendar_interval": by, "time_zone": TIME_ZONE,
+                                   "format": "yyyy-MM" if by == "month" else "yyyy", "min_doc_count": 1}}
+    return {"terms": {"field": BY_FIELDS[by], "size": 1000, "missing": "(none)"}}
+
+
+def count_by(es: Elasticsearch, index: str, text: str | None = None, *, by: str = "month",
+             count: str = "documents", speaker: str | SpeakerMatch | None = None, role: str | None = None,
+             people: list[SpeakerMatch] | None = None, config_dir: Path | None = None, **doc_filters) -> dict:
+    """``{bucket: count}`` of documents, turns or questions matching the query, grouped ``by``.
+
+    Documents match as ``search`` has them. Turns and questions are counted one by one:
+    those that hold the words, the speaker and the role (questions: role question).
+    Speaker and role buckets group turns; a document counts once per bucket it has turns in.
+    With ``people`` (the profile's speakers), the printed forms of one person make one
+    bucket, named by the person's first form (Sergey Lavrov = С.В.Лавров = Сергей Лавров).
+    """
+    if by not in BY_FIELDS:
+        raise ValueError(f"unknown --by {by!r}; choose one of: {', '.join(BY_FIELDS)}")
+    if count not in COUNTS:
+        raise ValueError(f"unknown --count {count!r}; choose one of: {', '.join(COUNTS)}")
+    query = build_query(text, speaker=speaker, role=role, config_dir=config_dir, **doc_filters)
+    for clause in query["bool"]["must"]:  # the counts need no turns back
+        clause.get("nested", {}).pop("inner_hits", None)
+    turn_role = "question" if count == "questions" else role
+    turn_filter = {"bool": {"must": turn_clauses(text, speaker=speaker, role=turn_role, config_dir=config_dir)
+                            or [{"match_all": {}}]}}
+    if by in ("speaker", "role"):
+        return _count_turn_buckets(es, index, query, turn_filter, by=by, count=count,
+                                   people=people if by == "speaker" else None)
+    sub = {} if count == "documents" else {"turns": {"nested": {"path": "turns"},
+                                                     "aggs": {"match": {"filter": turn_filter}}}}
+    resp = es.search(index=index, query=query, size=0, aggs={"by": {**_bucket_agg(by), "aggs": sub}}).body
+    out = {}
+    for b in resp["aggregations"]["by"]["buckets"]:
+        key = b.get("key_as_string", b["key"])
+        out[str(key)] = b["doc_count"] if count == "documents" else b["turns"]["match"]["doc_count"]
+    return out
+
+
+def _count_turn_buckets(es: Elasticsearch, index: str, query: dict, turn_filter: dict, *, by: str, count: str,
+                        people: list[SpeakerMatch] | None) -> dict:
+    """Buckets of matching turns by speaker or role; a person's printed forms merged into one bucket."""
+    leaf = {"docs": {"reverse_nested": {}}} if count == "documents" else {}
+    inner: dict = {"by": {**_bucket_agg(by), "aggs": leaf}}
+    if people:
+        inner["people"] = {"filters": {"filters": {p.forms[0]: p.clause() for p in people}}, "aggs": leaf}
+    aggs = {"turns": {"nested": {"path": "turns"}, "aggs": {"match": {"filter": turn_filter, "aggs": inner}}}}
+    found = es.search(index=index, query=query, size=0, aggs=aggs).body["aggregations"]["turns"]["match"]
+
+    def value(bucket: dict) -> int:
+        return bucket["docs"]["doc_count"] if count == "documents" else bucket["doc_count"]
+
+    out = {name: value(b) for name, b in found.get("people", {}).get("buckets", {}).items() if value(b)}
+    for b in found["by"]["buckets"]:
+        if not any(_matches(p, str(b["key"])) for p in people or []):
+            out[str(b["key"])] = value(b)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def _matches(person: SpeakerMatch, printed: str) -> bool:
+    """Whether a stored speaker name is one ``person.clause()`` matches (the same rule, in Python)."""
+    low = printed.lower()
+    return low in {f.lower() for f in person.forms} or any(s.lower() in low for s in person.surnames)
+
+
 def stats(es: Elasticsearch, settings: Settings, *, alias: str | None = None) -> dict:
-    """Document counts per section, language and month; dead letters per stage; what the alias points at."""
+    """Document counts per section, language and Moscow month; dead letters per stage; what the alias points at."""
     alias = alias or settings.index_alias
     out: dict = {"alias": alias, "indices": [], "total": 0, "by_section": {}, "by_language": {}, "by_month": {},
                  "deadletters": 0, "deadletters_by_stage": {}}
-    if es.indices.exists_alias(name=alias):
-        out["indices"] = sorted(es.indices.get_alias(name=alias).body)
+    if es.indices.exists_alias(name=alias) or es.indices.exists(index=alias):
+        out["indices"] = (sorted(es.indices.get_alias(name=alias).body) if es.indices.exists_alias(name=alias)
+                          else [alias])
         resp = es.search(index=alias, size=0, track_total_hits=True, aggs={
             "by_section": {"terms": {"field": "section", "size": 50, "missing": "(none)"}},
             "by_language": {"terms": {"field": "language", "size": 20}},
-            "by_month": {"date_histogram": {"field": "published_at", "calendar_interval": "month",
-                                            "format": "yyyy-MM", "min_doc_count": 1}},
+            "by_month": _bucket_agg("month"),
         }).body
         out["total"] = resp["hits"]["total"]["value"]
         aggs = resp["aggregations"]

@@ -14,12 +14,39 @@ def test_archive_dag_indexes_the_sample_into_a_fresh_index(dagbag, es, es_url, i
     monkeypatch.setenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", es_url)
     monkeypatch.setenv("MFA_ES_URL", "http://127.0.0.1:9")
     dag = dagbag.get_dag("mfa_archive_ingest")
-    run = dag.test(run_conf={"path": str(SAMPLE_DUMPS)})
+    run = dag.test(run_conf={"paths": [str(SAMPLE_DUMPS)]})
     assert run.state == "success"
     es.indices.refresh(index=index_alias)
     assert es.count(index=index_alias)["count"] == len(list(SAMPLE_DUMPS.iterdir()))
 
-    again = dag.test(run_conf={"path": str(SAMPLE_DUMPS)})
+    again = dag.test(run_conf={"paths": [str(SAMPLE_DUMPS)]})
     assert again.state == "success"
     es.indices.refresh(index=index_alias)
     assert es.count(index=index_alias)["count"] == len(list(SAMPLE_DUMPS.iterdir()))
+
+
+def test_archive_dag_fails_on_a_failed_input_unless_allowed(dagbag, es, es_url, index_alias, monkeypatch, tmp_path):
+    import shutil
+
+    monkeypatch.setenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", es_url)
+    monkeypatch.setenv("MFA_STATE_DIR", str(tmp_path / "state"))
+    first = sorted(SAMPLE_DUMPS.iterdir())[0]
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    shutil.copy(first, folder / first.name)
+    (folder / "zz_empty.txt").write_text("Advanced settings\n")
+    other = tmp_path / "more"  # several paths, as `mfa-ingest ingest PATHS...`
+    other.mkdir()
+    second = sorted(SAMPLE_DUMPS.iterdir())[1]
+    shutil.copy(second, other / second.name)
+    dag = dagbag.get_dag("mfa_archive_ingest")
+
+    run = dag.test(run_conf={"paths": [str(folder), str(other)], "allow_failures": None})
+    assert run.state == "failed"
+    check = run.get_task_instance("check_result")
+    assert check.state == "failed" and check.try_number <= 1  # a verdict, not retried
+    es.indices.refresh(index=index_alias)
+    assert es.count(index=index_alias)["count"] == 2  # the good pages are indexed all the same
+
+    run = dag.test(run_conf={"paths": [str(folder), str(other)], "allow_failures": "1"})
+    assert run.state == "success"

@@ -68,3 +68,37 @@ def test_backfill_without_inputs_or_range_fails(dagbag, es, es_url, index_alias,
     # explicit nulls: a DAG object shared across tests keeps the last run_conf as its params
     run = dagbag.get_dag("mfa_backfill").test(run_conf={"archive_inputs": None, "since": None, "until": None})
     assert run.state == "failed"
+
+
+def test_backfill_of_an_unreachable_site_fails_naming_it(dagbag, es, es_url, index_alias, replica, monkeypatch,
+                                                         tmp_path, capfd):
+    import json
+
+    from tests.replica.plugin import replica_overrides
+
+    monkeypatch.setenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", es_url)
+    monkeypatch.setenv("MFA_STATE_DIR", str(tmp_path / "state"))
+    for name, value in replica_overrides(replica).items():
+        monkeypatch.setenv(f"MFA_{name.upper()}", json.dumps(value) if isinstance(value, list) else str(value))
+    replica.stop()  # nobody answers on the site's port any more
+    dag = dagbag.get_dag("mfa_backfill")
+    for task in dag.tasks:
+        monkeypatch.setattr(task, "retries", 0)
+    run = dag.test(run_conf={"archive_inputs": None, "since": "2021-11-01", "until": "2021-12-31",
+                             "sections": ["minister_speeches"], "languages": ["en"]})
+    assert run.state == "failed"
+    total = run.get_task_instance("total")
+    assert total.state == "failed"
+    assert [ti.state for ti in mapped_instances(run, "run_partition")] == ["success", "success"]
+    out, err = capfd.readouterr()  # dag.test writes the task log, exceptions included, to the console
+    assert "AirflowFailException: 2021-11: site unreachable" in out + err
+
+
+def test_backfill_refuses_a_section_the_profile_lacks(dagbag, es, es_url, index_alias, monkeypatch, tmp_path):
+    import pytest
+    from airflow.sdk.exceptions import ParamValidationError
+
+    monkeypatch.setenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", es_url)
+    with pytest.raises(ParamValidationError, match="nope"):
+        dagbag.get_dag("mfa_backfill").test(run_conf={"since": "2021-11-01", "until": "2021-11-30",
+                                                      "sections": ["nope"], "archive_inputs": None})

@@ -17,7 +17,7 @@ NOW = datetime(2026, 1, 10, tzinfo=timezone.utc)
 
 
 def test_quality_rules():
-    fine = {"listed": 10, "fetched": 10, "new": 2, "updated": 0, "failed": 1}
+    fine = {"listed": 10, "fetched": 10, "new": 2, "updated": 0, "unchanged": 7, "failed": 1}
     assert quality_problems(fine, NOW - timedelta(days=30), now=NOW, max_quiet_days=7, max_deadletter_share=0.2) == []
     quiet = {"listed": 10, "fetched": 0, "new": 0, "updated": 0, "failed": 0}
     assert quality_problems(quiet, NOW - timedelta(days=3), now=NOW, max_quiet_days=7, max_deadletter_share=0.2) == []
@@ -25,7 +25,7 @@ def test_quality_rules():
     assert "nothing new for 9 days" in problem
     assert "nothing indexed yet" in quality_problems(quiet, None, now=NOW, max_quiet_days=7,
                                                      max_deadletter_share=0.2)[0]
-    refused = {"listed": 10, "fetched": 10, "new": 7, "updated": 0, "failed": 3}
+    refused = {"listed": 10, "fetched": 10, "new": 7, "updated": 0, "failed": 3}  # 3 of 10 attempted
     (problem,) = quality_problems(refused, NOW, now=NOW, max_quiet_days=7, max_deadletter_share=0.2)
     assert "dead-letter share 30.0%" in problem
 
@@ -70,19 +70,94 @@ def test_nightly_crawl_indexes_the_replica_then_finds_nothing_new(dagbag, es, in
     assert es.count(index=index_alias)["count"] == live
 
 
-def test_nightly_crawl_that_gets_nothing_fails_loudly_and_still_reports(dagbag, es, index_alias, nightly_env,
-                                                                         monkeypatch):
-    dag = dagbag.get_dag("mfa_nightly_crawl")
+def _no_retries(dag, monkeypatch) -> None:
     for task in dag.tasks:  # no retry waits inside the test
         monkeypatch.setattr(task, "retries", 0)
-    nightly_env.add_fault("status", match="/", count=100000, arg=503)  # the site is down all night
-    run = dag.test(run_conf={"lookback_days": 20000, "index": None, "max_quiet_days": 7,
-                             "max_deadletter_share": 0.2})
+
+
+def _states(run) -> dict:
+    return {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+
+CONF = {"lookback_days": 20000, "index": None, "max_quiet_days": 7, "max_deadletter_share": 0.2}
+
+
+def _task_log(capfd) -> str:
+    """What the run's tasks logged, their exceptions included (dag.test runs them in this process
+    and writes their log to the console)."""
+    out, err = capfd.readouterr()
+    return out + err
+
+
+@pytest.mark.parametrize("outage", ["stopped", "closed_port", "503_everywhere"])
+def test_nightly_crawl_of_an_unreachable_site_fails_naming_it_and_still_reports(dagbag, es, index_alias,
+                                                                               nightly_env, monkeypatch,
+                                                                               capfd, outage):
+    dag = dagbag.get_dag("mfa_nightly_crawl")
+    _no_retries(dag, monkeypatch)
+    if outage == "stopped":
+        nightly_env.stop()
+    elif outage == "closed_port":
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        monkeypatch.setenv("MFA_CRAWL_BASE_URL", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("MFA_CRAWL_ARCHIVE_URL", f"http://127.0.0.1:{port}")
+    else:
+        nightly_env.add_fault("status", match="/", count=100000, arg=503)  # the site is down all night
+    run = dag.test(run_conf=CONF)
     assert run.state == "failed"
-    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
-    assert states["crawl"] == "success"
-    assert states["quality_check"] == "failed"
-    assert states["summary"] == "success"  # the summary goes out even when the check fails
+    states = _states(run)
+    assert states["crawl"] == "failed"
+    assert states["quality_check"] == "upstream_failed"
+    assert states["summary"] == "success"  # the summary goes out whatever failed
     assert states["fail_run"] == "failed"
+    assert "AirflowException: crawl failed: site unreachable" in _task_log(capfd)
     summary = summary_of(run)
-    assert summary["new"] == 0 and summary["quality"] is None
+    assert summary["new"] == 0 and summary["failed"] >= 1 and summary["failure_share"] == 1.0
+    assert summary["quality"] is None
+
+
+def test_nightly_crawl_with_a_bad_sections_param_fails_at_once(dagbag, es, index_alias, nightly_env):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    dag = dagbag.get_dag("mfa_nightly_crawl")
+    assert dag.params.get_param("sections").schema["items"]["enum"] == ["minister_speeches", "briefings",
+                                                                       "archive_minister_speeches"]
+    with pytest.raises(ParamValidationError, match="nope"):  # refused when the run is made: no task, no retry
+        dag.test(run_conf={**CONF, "sections": ["nope"]})
+    assert nightly_env.hits() == []
+
+
+def test_a_permanent_error_fails_without_retries_and_the_summary_still_reports(dagbag, es, index_alias,
+                                                                              nightly_env, monkeypatch, capfd):
+    dag = dagbag.get_dag("mfa_nightly_crawl")
+    assert dag.get_task("crawl").retries >= 1  # retries are there, and a permanent error does not use them
+    monkeypatch.setenv("MFA_SITE_PROFILE", "/nonexistent/site.yaml")  # read by the first task, after parsing
+    run = dag.test(run_conf=CONF)
+    assert run.state == "failed"
+    states = _states(run)
+    assert states["check"] == "failed"
+    check = run.get_task_instance("check")
+    assert check.try_number <= 1
+    assert "AirflowFailException: configuration error: cannot read site profile" in _task_log(capfd)
+    assert states["crawl"] == "upstream_failed"
+    assert states["summary"] == "success" and states["fail_run"] == "failed"
+    assert summary_of(run)["quality"] is None
+    assert nightly_env.hits() == []
+
+
+def test_the_site_comes_from_the_mfa_site_connection(dagbag, es, index_alias, nightly_env, monkeypatch):
+    monkeypatch.setenv("MFA_CRAWL_BASE_URL", "http://127.0.0.1:9")  # the fallback: would fail the run
+    monkeypatch.setenv("MFA_CRAWL_ARCHIVE_URL", "http://127.0.0.1:9")
+    port = int(nightly_env.base_url.rstrip("/").rsplit(":", 1)[1])
+    monkeypatch.setenv("AIRFLOW_CONN_MFA_SITE", json.dumps({
+        "conn_type": "http", "host": "127.0.0.1", "port": port,
+        "extra": {"archive_url": nightly_env.archive_url, "allowed_private_hosts": ["127.0.0.1"]}}))
+    dag = dagbag.get_dag("mfa_nightly_crawl")
+    _no_retries(dag, monkeypatch)
+    run = dag.test(run_conf=CONF)
+    assert run.state == "success"
+    assert summary_of(run)["new"] == len(nightly_env.live_articles())

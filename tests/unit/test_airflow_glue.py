@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from mfa_airflow import es_url_from_connection, resolve_input_path
+from mfa_airflow import es_url_from_connection, resolve_input_path, site_values_from_connection
 
 
 def conn(**kw):
@@ -32,3 +32,31 @@ def test_relative_dag_paths_resolve_against_the_project(monkeypatch, tmp_path):
     monkeypatch.setenv("MFA_REPO", str(tmp_path))
     assert resolve_input_path("sample/dumps") == tmp_path / "sample" / "dumps"
     assert resolve_input_path("/abs/x") == Path("/abs/x")
+
+
+def test_site_values_from_the_mfa_site_connection():
+    site = conn(host="127.0.0.1", port=8081, extra_dejson={"archive_url": "http://127.0.0.1:8082",
+                                                           "allowed_private_hosts": "127.0.0.1"})
+    assert site_values_from_connection(site) == {"crawl_base_url": "http://127.0.0.1:8081",
+                                                 "crawl_archive_url": "http://127.0.0.1:8082",
+                                                 "crawl_allowed_private_hosts": ["127.0.0.1"]}
+    assert site_values_from_connection(conn(conn_type="https", host="mid.example", port=None)) == {
+        "crawl_base_url": "https://mid.example"}
+
+
+def test_permanent_errors_fail_without_retry_and_transient_ones_pass_through():
+    from airflow.sdk.exceptions import AirflowFailException
+    from elastic_transport import ApiResponseMeta, ConnectionError as TransportConnectionError, HttpHeaders
+    from elasticsearch import NotFoundError
+
+    from mfa_airflow import permanent_errors
+    from pipeline.errors import ConfigError
+
+    meta = ApiResponseMeta(status=404, http_version="1.1", headers=HttpHeaders(), duration=0.0, node=None)
+    for permanent in (ConfigError("site profile is invalid"), NotFoundError("index_not_found_exception", meta, {})):
+        with pytest.raises(AirflowFailException):
+            with permanent_errors():
+                raise permanent
+    with pytest.raises(TransportConnectionError):  # retried by Airflow
+        with permanent_errors():
+            raise TransportConnectionError("connection refused")

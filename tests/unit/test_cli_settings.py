@@ -21,3 +21,13 @@ def test_settings_output_masks_passwords_in_the_url_and_secret_fields(monkeypatc
     assert "s3cret" not in result.output and "hunter2" not in result.output
     shown = json.loads(result.output)
     assert shown["es_url"].startswith("https://bob:") and shown["es_url"].endswith("@es.example.org:9243")
+
+
+def test_every_command_has_an_example_in_its_help():
+    from typer.main import get_command
+
+    from pipeline.cli import app
+
+    group = get_command(app)
+    for name, command in group.commands.items():
+        assert "Example: mfa-ingest" in (command.help or "") or "Example: MFA_" in (command.help or ""), name

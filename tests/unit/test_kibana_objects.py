@@ -103,13 +103,18 @@ class FakeKibanaHandler(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802
         length = int(self.headers["Content-Length"])
         body = self.rfile.read(length)
+        if self.path.endswith("/api/kibana/settings"):
+            self.received.append({"path": self.path, "xsrf": self.headers.get("kbn-xsrf"), "json": json.loads(body)})
+            return self._answer(200, {"settings": {}})
         head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
         message = BytesParser(policy=email_policy).parsebytes(head + body)
         parts = {p.get_param("name", header="content-disposition"): p for p in message.iter_parts()}
         self.received.append({"path": self.path, "xsrf": self.headers.get("kbn-xsrf"),
                               "file": parts["file"].get_payload(decode=True).decode("utf-8"),
                               "filename": parts["file"].get_filename()})
-        status, payload = self.answer
+        self._answer(*self.answer)
+
+    def _answer(self, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -149,3 +154,11 @@ def test_a_refused_import_raises_with_kibanas_reason(objects, kibana_server):
     handler.answer = (200, {"success": False, "errors": [{"id": "mfa-transcripts", "error": {"type": "conflict"}}]})
     with pytest.raises(ConfigError, match="conflict"):
         kibana.import_saved_objects(url, objects)
+
+
+def test_the_time_zone_is_set_to_moscow_like_the_cli(kibana_server):
+    url, handler = kibana_server
+    kibana.set_time_zone(url, space="research")
+    (req,) = handler.received
+    assert req["path"] == "/s/research/api/kibana/settings" and req["xsrf"]
+    assert req["json"] == {"changes": {"dateFormat:tz": "Europe/Moscow"}}

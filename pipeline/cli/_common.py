@@ -1,0 +1,180 @@
+"""What every command shares: expected errors as one or two lines with a hint, the
+end of a run (report, one line per failure class, exit code), and the options that
+mean the same thing on every command (``--index``, ``--json``, ``--allow-failures``,
+``--progress``).
+
+Exit codes: 0 fine; 1 some inputs failed (beyond ``--allow-failures``) or a check
+failed; 2 bad arguments (Typer's own); 3 the environment is wrong (Elasticsearch
+unreachable or refusing us, an index missing, a bad profile or settings).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import traceback
+from typing import Annotated, Callable, Optional
+
+import typer
+
+from pipeline.cli._app import app, state
+
+EXIT_FAILED, EXIT_ENVIRONMENT = 1, 3
+
+# The options every command that reads or writes spells the same way.
+IndexOpt = Annotated[Optional[str], typer.Option(
+    "--index", help="alias or concrete index to read/write (default: MFA_INDEX_ALIAS)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON (also on failure)")]
+AllowFailuresOpt = Annotated[Optional[str], typer.Option(
+    "--allow-failures", metavar="N|P%",
+    help="exit 0 although up to N inputs (or P% of those attempted) failed; default: none")]
+ProgressOpt = Annotated[Optional[bool], typer.Option(
+    "--progress/--no-progress", help="progress bar (default: on a terminal; log lines otherwise)")]
+
+
+def explain(exc: BaseException) -> tuple[str, str] | None:
+    """(message, hint) for an error a user can fix; None for a bug (shown as a traceback)."""
+    from elastic_transport import ConnectionError as TransportConnectionError
+    from elastic_transport import ConnectionTimeout
+    from elasticsearch import AuthenticationException, AuthorizationException, NotFoundError
+    from pydantic import ValidationError
+
+    from pipeline.errors import ConfigError, IndexingError, PipelineError
+    from pipeline.settings import get_settings
+
+    def es_url() -> str:
+        try:
+            return get_settings().es_url
+        except Exception:  # the settings themselves may be what is broken
+            return "MFA_ES_URL"
+
+    if isinstance(exc, (TransportConnectionError, ConnectionTimeout)):
+        return (f"Elasticsearch unreachable at {es_url()}",
+                "start it (scripts/es.sh start) or point MFA_ES_URL at a running node")
+    if isinstance(exc, AuthenticationException):
+        return (f"Elasticsearch at {es_url()} refused our credentials (401)",
+                "set MFA_ES_USERNAME/MFA_ES_PASSWORD or MFA_ES_API_KEY")
+    if isinstance(exc, AuthorizationException):
+        return (f"Elasticsearch at {es_url()} does not allow this (403)",
+                "the user or API key needs read/write rights on the mfa-* indices")
+    if isinstance(exc, NotFoundError):
+        return (f"index missing: {_es_reason(exc)}",
+                "index something first (mfa-ingest ingest/crawl) or check --index / MFA_INDEX_ALIAS")
+    if isinstance(exc, ConfigError):
+        return (f"configuration error: {exc.reason}",
+                "check the site profile (MFA_SITE_PROFILE, config/site.yaml) and the MFA_* settings")
+    if isinstance(exc, ValidationError):
+        return (f"invalid settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}",
+                "check the MFA_* variables (mfa-ingest settings prints them)")
+    if isinstance(exc, IndexingError):
+        return (f"{exc.kind}: {exc.reason}",
+                "run the same command again when Elasticsearch answers: documents already indexed are skipped")
+    if isinstance(exc, PipelineError):
+        return f"{exc.kind}: {exc.reason}", "see --debug for where it happened"
+    if isinstance(exc, FileNotFoundError):
+        return f"no such file or folder: {exc.filename}", "check the path"
+    return None
+
+
+def _es_reason(exc) -> str:
+    try:
+        return exc.body["error"]["reason"]
+    except Exception:  # a body of another shape
+        return str(exc)
+
+
+_running: list = []  # the report of the run in progress, printed (--json) when the run breaks off
+
+
+def run_report(name: str):
+    """A RunReport for this command's run; if the run breaks off, ``--json`` still prints it."""
+    from pipeline.report import RunReport
+
+    report = RunReport(name=name)
+    _running[:] = [report]
+    return report
+
+
+def guarded(func: Callable) -> Callable:
+    """Run a command; an expected error becomes one or two lines and exit 3 (a bug: the traceback
+    and exit 1). With ``--json`` a JSON object goes to stdout either way: the run's report so far
+    when there is one, with ``ok: false``, the error and the hint."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        _running.clear()
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            known = explain(exc)
+            if known is None or state.debug:
+                traceback.print_exc()
+            message, hint = known or (f"unexpected {type(exc).__name__}: {exc}", "a bug: please report it")
+            if kwargs.get("as_json"):
+                partial = _running[0].finish().as_dict() if _running else {}
+                typer.echo(json.dumps({**partial, "ok": False, "error": message, "hint": hint,
+                                       "kind": getattr(exc, "kind", type(exc).__name__)}, ensure_ascii=False))
+            if known is None:
+                raise typer.Exit(EXIT_FAILED)
+            typer.echo(f"error: {message}", err=True)
+            typer.echo(f"hint: {hint}" + ("" if state.debug else " (--debug for the traceback)"), err=True)
+            raise typer.Exit(EXIT_ENVIRONMENT)
+
+    return wrapper
+
+
+def command(*names, **kwargs) -> Callable:
+    """``@command()`` = ``@app.command()`` with the expected errors turned into messages."""
+    def register(func: Callable) -> Callable:
+        return app.command(*names, **kwargs)(guarded(func))
+
+    return register
+
+
+def finish_run(report, *, as_json: bool, allow_failures: str | None, lines: int | None = None,
+               problems: list[str] | None = None) -> None:
+    """Print the report (text or JSON), one line per failure class on stderr, and exit.
+
+    Exit 1 when any input failed beyond ``--allow-failures`` or there are run-level
+    ``problems`` (site unreachable, blocked...: never tolerated), else 0.
+    """
+    from pipeline.report import failures_tolerated
+
+    data = report.as_dict()
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for line in report.summary_lines()[:lines]:
+            typer.echo(line)
+    for line in report.class_lines():
+        typer.echo(line, err=True)
+    for problem in problems or []:
+        typer.echo(f"error: {problem}", err=True)
+    if problems or not failures_tolerated(data, allow_failures):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def check_allowance(allow_failures: str | None) -> None:
+    """Refuse a malformed ``--allow-failures`` before any work is done."""
+    from pipeline.report import parse_allowance
+
+    try:
+        parse_allowance(allow_failures)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--allow-failures") from None
+
+
+def progress_for(flag: bool | None):
+    """The run's Progress (pipeline.progress); its log lines, when there is no bar, go to stderr."""
+    from pipeline.progress import Progress, log
+
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s progress: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    return Progress.wanted(flag)

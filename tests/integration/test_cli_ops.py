@@ -1,0 +1,280 @@
+"""The commands as an operator and an analyst use them (subprocesses of the installed CLI):
+messages instead of tracebacks, exit codes, Moscow days, speakers in any form, counts under a query,
+index versions; the real node, the sample dumps and the site replica."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+from collections import Counter
+
+import pytest
+
+from pipeline.extract.extractor import extract_record
+from pipeline.ingest import ingest_archive
+from pipeline.profile import get_profile
+from pipeline.sources.dumps import iter_dump_folder
+from tests.conftest import REPO, SAMPLE_DUMPS
+from tests.replica.plugin import replica_overrides
+
+CLI = str(REPO / ".venv" / "bin" / "mfa-ingest")
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_cli(*args: str, settings, **env) -> subprocess.CompletedProcess:
+    """The command's result; stderr with Typer's error box and its line wrapping taken out."""
+    full = {**os.environ, "MFA_INDEX_ALIAS": settings.index_alias, "MFA_DEADLETTER_INDEX": settings.deadletter_index,
+            "MFA_STATE_INDEX": settings.state_index, "MFA_STATE_DIR": str(settings.state_dir),
+            **{k: str(v) for k, v in env.items()}}
+    done = subprocess.run([CLI, *args], env=full, capture_output=True, text=True, timeout=300)
+    if "─ Error ─" in done.stderr:
+        done.stderr = " ".join(re.sub("[│╭╮╰╯─]", " ", done.stderr).split())
+    return done
+
+
+@pytest.fixture
+def sample_records(settings):
+    profile = get_profile(settings.site_profile_path)
+    return [extract_record(page, profile) for page in iter_dump_folder(SAMPLE_DUMPS)]
+
+
+@pytest.fixture
+def indexed_sample(es, settings, index_alias):
+    report = ingest_archive(SAMPLE_DUMPS, settings=settings)
+    assert report.failed == 0
+    es.indices.refresh(index=index_alias)
+
+
+# ---- messages, not tracebacks ------------------------------------------------
+
+@pytest.mark.parametrize("command", [["stats"], ["search", "NATO"], ["versions"], ["ingest", str(SAMPLE_DUMPS)]])
+def test_elasticsearch_down_gives_a_short_message_and_a_non_zero_exit(settings, command):
+    done = run_cli(*command, settings=settings, MFA_ES_URL=f"http://127.0.0.1:{closed_port()}")
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) <= 3 and "Elasticsearch unreachable" in lines[0]
+    assert "hint:" in done.stderr
+
+
+def test_debug_shows_the_traceback_and_json_still_prints_a_report(settings):
+    port = closed_port()
+    done = run_cli("--debug", "stats", settings=settings, MFA_ES_URL=f"http://127.0.0.1:{port}")
+    assert done.returncode == 3 and "Traceback" in done.stderr
+    done = run_cli("stats", "--json", settings=settings, MFA_ES_URL=f"http://127.0.0.1:{port}")
+    out = json.loads(done.stdout)
+    assert out["ok"] is False and "unreachable" in out["error"]
+    done = run_cli("ingest", str(SAMPLE_DUMPS), "--json", settings=settings, MFA_ES_URL=f"http://127.0.0.1:{port}")
+    assert done.returncode == 3
+    out = json.loads(done.stdout)  # the run's report so far, with the error
+    assert out["ok"] is False and out["name"] == "archive-ingest" and out["new"] == 0
+
+
+def test_bad_arguments_name_the_choices(settings, indexed_sample):
+    done = run_cli("search", "NATO", "--role", "answers", settings=settings)
+    assert done.returncode == 2 and "statement, question, answer" in done.stderr
+    done = run_cli("search", "--section", "nonexistent", settings=settings)
+    assert done.returncode == 2 and "minister_speeches" in done.stderr
+    done = run_cli("crawl", "--section", "nonexistent", settings=settings)
+    assert done.returncode == 2 and "minister_speeches" in done.stderr and "Traceback" not in done.stderr
+    done = run_cli("stats", "--by", "weekday", settings=settings)
+    assert done.returncode == 2 and "month" in done.stderr
+
+
+def test_a_missing_index_is_a_message(settings, es, index_alias):
+    done = run_cli("search", "NATO", "--index", f"{index_alias}-nothing", settings=settings)
+    assert done.returncode == 3 and "does not exist" in done.stderr and "Traceback" not in done.stderr
+    done = run_cli("stats", "--index", f"{index_alias}-nothing", settings=settings)
+    assert done.returncode == 3 and "(missing): 0 documents" in done.stdout and "hint:" in done.stderr
+
+
+# ---- exit codes of runs --------------------------------------------------------
+
+def test_ingest_exits_non_zero_on_a_failed_input_unless_allowed(settings, es, index_alias, tmp_path):
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    for page in list(SAMPLE_DUMPS.iterdir())[:2]:
+        (folder / page.name).write_bytes(page.read_bytes())
+    (folder / "zz_empty.txt").write_text("Advanced settings\n")
+    done = run_cli("ingest", str(folder), settings=settings)
+    assert done.returncode == 1
+    assert "failed: " in done.stderr and "zz_empty.txt" in done.stderr
+    done = run_cli("ingest", str(folder), "--allow-failures", "1", "--json", settings=settings)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["failed"] == 1 and report["attempted"] == 3
+    assert run_cli("ingest", str(folder), "--allow-failures", "34%", settings=settings).returncode == 0
+    assert run_cli("ingest", str(folder), "--allow-failures", "30%", settings=settings).returncode == 1
+    assert run_cli("ingest", str(folder), "--allow-failures", "x", settings=settings).returncode == 2
+
+
+def _replica_env(replica) -> dict:
+    return {f"MFA_{k.upper()}": json.dumps(v) if isinstance(v, list) else v for k, v in replica_overrides(replica).items()}
+
+
+def test_crawl_of_a_down_site_exits_non_zero_naming_site_unreachable(settings, es, index_alias, replica):
+    env = _replica_env(replica)
+    env["MFA_CRAWL_BASE_URL"] = f"http://127.0.0.1:{closed_port()}"
+    env["MFA_CRAWL_ARCHIVE_URL"] = f"http://127.0.0.1:{closed_port()}"
+    done = run_cli("crawl", "--since", "2019-01-01", "--json", settings=settings, **env)
+    assert done.returncode == 1, done.stderr
+    assert "error: site unreachable" in done.stderr
+    report = json.loads(done.stdout)
+    assert report["fetched"] == 0 and report["failed"] >= 1 and report["failure_share"] == 1.0
+
+
+def test_crawl_of_a_site_answering_503_everywhere_exits_non_zero(settings, es, index_alias, replica):
+    replica.add_fault("status", match="/", count=100000, arg=503)
+    done = run_cli("crawl", "--since", "2019-01-01", settings=settings, **_replica_env(replica))
+    assert done.returncode == 1
+    assert "error: site unreachable" in done.stderr
+
+
+def test_crawl_that_fails_one_page_exits_non_zero_and_names_the_class(settings, es, index_alias, replica):
+    article = replica.live_articles()[0]
+    path = replica.article_url(article).split("://", 1)[1].split("/", 1)[1]
+    replica.add_fault("status", match="/" + path, count=100000, arg=500)
+    done = run_cli("crawl", "--since", "2019-01-01", settings=settings, **_replica_env(replica))
+    assert done.returncode == 1
+    assert "failed: http_error 1" in done.stderr and path in done.stderr
+    assert "site unreachable" not in done.stderr
+    done = run_cli("crawl", "--since", "2019-01-01", "--allow-failures", "1", settings=settings,
+                   **_replica_env(replica))
+    assert done.returncode == 0, done.stderr
+
+
+# ---- the analyst's questions -------------------------------------------------------
+
+def test_from_to_are_moscow_calendar_days_inclusive(settings, indexed_sample, sample_records):
+    late = [r for r in sample_records if r.published_at.strftime("%Y-%m-%d %H:%M") == "2021-12-02 23:28"]
+    assert late, "the sample has a transcript of 23:28 Moscow time on 2 December 2021"
+    done = run_cli("search", "--from", "2021-12-02", "--to", "2021-12-02", "--json", settings=settings)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert {h["doc_id"] for h in out["hits"]} == {r.doc_id for r in late}
+    done = run_cli("search", "--from", "2021-12-03", "--json", settings=settings)
+    assert json.loads(done.stdout)["total"] == sum(r.published_at.date().isoformat() >= "2021-12-03"
+                                                   for r in sample_records)
+
+
+@pytest.mark.parametrize("speaker", ["Lavrov", "Лавров", "sergey lavrov", "С.В.Лавров", "lavrov"])
+def test_nato_by_lavrov_in_any_printed_form_finds_his_answers(settings, indexed_sample, sample_records, speaker):
+    expected = {r.doc_id: sum(1 for t in r.turns if t.speaker == "Sergey Lavrov" and t.role == "answer"
+                              and "nato" in t.text.lower()) for r in sample_records}
+    expected = {k: v for k, v in expected.items() if v}
+    assert expected
+    done = run_cli("search", "NATO", "--speaker", speaker, "--role", "answer", "--all", "--json", settings=settings)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert {h["doc_id"]: h["turns_total"] for h in out["hits"]} == expected
+    assert all(len(h["turns"]) == h["turns_total"] for h in out["hits"])
+    assert all("<em>" in "".join(t["highlights"]) for h in out["hits"] for t in h["turns"])
+
+
+def test_section_by_profile_name_or_printed_title(settings, indexed_sample, sample_records):
+    speeches = sum(1 for r in sample_records if r.section == "Ministers’ speeches")
+    assert speeches
+    for asked in ("minister_speeches", "Ministers' speeches", "ministers’ speeches"):
+        out = json.loads(run_cli("search", "--section", asked, "--json", settings=settings).stdout)
+        assert out["total"] == speeches, asked
+
+
+def test_questions_per_moscow_month_match_a_hand_count(settings, indexed_sample, sample_records):
+    hand = Counter()
+    for r in sample_records:
+        hand[r.published_at.strftime("%Y-%m")] += sum(t.role == "question" for t in r.turns)
+    done = run_cli("stats", "--count", "questions", "--by", "month", "--format", "csv", settings=settings)
+    assert done.returncode == 0, done.stderr
+    got = {row["month"]: int(row["questions"]) for row in csv.DictReader(io.StringIO(done.stdout))}
+    assert got == dict(hand)
+
+
+def test_stats_under_a_query_and_filters(settings, indexed_sample, sample_records):
+    hand = Counter()
+    for r in sample_records:
+        for t in r.turns:
+            if t.role == "answer" and "nato" in t.text.lower():
+                hand[t.speaker] += 1
+    done = run_cli("stats", "NATO", "--by", "speaker", "--count", "turns", "--role", "answer", "--json",
+                   settings=settings)
+    out = json.loads(done.stdout)
+    assert out["buckets"] == dict(hand)
+    done = run_cli("stats", "--by", "place", "--json", settings=settings)
+    places = Counter(r.location or "(none)" for r in sample_records)
+    assert json.loads(done.stdout)["buckets"] == dict(places)
+
+
+def test_search_pages_through_all_documents(settings, indexed_sample, sample_records):
+    seen = []
+    for page in (1, 2, 3):
+        out = json.loads(run_cli("search", "--size", "2", "--page", str(page), "--json", settings=settings).stdout)
+        assert out["total"] == len(sample_records)
+        seen += [h["doc_id"] for h in out["hits"]]
+    assert sorted(seen) == sorted(r.doc_id for r in sample_records)
+
+
+# ---- index versions ------------------------------------------------------------------
+
+def test_versions_lists_and_prunes(settings, es, index_alias, indexed_sample):
+    for _ in range(3):
+        assert run_cli("reindex", settings=settings).returncode == 0
+    assert run_cli("reindex", "--no-swap", settings=settings).returncode == 0  # a build that never went live
+    out = json.loads(run_cli("versions", "--format", "json", settings=settings).stdout)
+    assert [v["name"] for v in out] == [f"{index_alias}-v{n}" for n in range(1, 6)]
+    assert [v["live"] for v in out] == [False, False, False, True, False]
+    assert all(v["documents"] == 5 for v in out)
+    out = json.loads(run_cli("versions", "--keep", "1", "--dry-run", "--format", "json", settings=settings).stdout)
+    assert [v["name"] for v in out if v["action"]] == [f"{index_alias}-v{n}" for n in (1, 2, 5)]
+    assert len(es.indices.get(index=f"{index_alias}-v*")) == 5
+    run_cli("versions", "--keep", "1", settings=settings)
+    assert sorted(es.indices.get(index=f"{index_alias}-v*")) == [f"{index_alias}-v3", f"{index_alias}-v4"]
+    assert run_cli("rollback", settings=settings).returncode == 0
+
+
+def test_a_transcript_of_1_december_0115_moscow_time_counts_in_december(settings, es, index_alias, sample_records):
+    from datetime import datetime
+
+    from pipeline.ingest import ingest
+    from pipeline.records import MOSCOW
+
+    early = sample_records[0].model_copy(update={"published_at": datetime(2021, 12, 1, 1, 15, tzinfo=MOSCOW)})
+    report = ingest([early], settings=settings)
+    assert report.new == 1
+    es.indices.refresh(index=index_alias)
+    out = json.loads(run_cli("stats", "--by", "month", "--json", settings=settings).stdout)
+    assert out["buckets"] == {"2021-12": 1}  # 30 November 22:15 UTC
+    assert json.loads(run_cli("stats", "--json", settings=settings).stdout)["by_month"] == {"2021-12": 1}
+    out = json.loads(run_cli("search", "--from", "2021-12-01", "--to", "2021-12-01", "--json", settings=settings).stdout)
+    assert out["total"] == 1
+
+
+def test_one_person_in_several_printed_forms_is_one_speaker(settings, es, index_alias, sample_records):
+    from pipeline.ingest import ingest
+    from pipeline.records import Turn
+
+    english = next(r for r in sample_records if any(t.speaker == "Sergey Lavrov" for t in r.turns))
+    russian = english.model_copy(update={
+        "url": "https://example.invalid/ru/1", "language": "ru", "body": english.body + "\n\nКопия.",
+        "turns": [Turn(speaker="С.В.Лавров" if t.speaker == "Sergey Lavrov" else t.speaker, role=t.role, text=t.text)
+                  for t in english.turns]})
+    assert ingest([english, russian], settings=settings).new == 2
+    es.indices.refresh(index=index_alias)
+    lavrov_turns = sum(t.speaker == "Sergey Lavrov" for t in english.turns)
+    out = json.loads(run_cli("stats", "--by", "speaker", "--count", "turns", "--json", settings=settings).stdout)
+    assert out["buckets"]["Sergey Lavrov"] == 2 * lavrov_turns and "С.В.Лавров" not in out["buckets"]
+    out = json.loads(run_cli("stats", "--by", "speaker", "--json", settings=settings).stdout)
+    assert out["buckets"]["Sergey Lavrov"] == 2
+    for asked in ("Lavrov", "Лавров"):
+        out = json.loads(run_cli("search", "--speaker", asked, "--json", settings=settings).stdout)
+        assert out["total"] == 2, asked

@@ -1,0 +1,52 @@
+"""What the analyst types -> what the index is asked: Moscow days, speakers in any form, sections by name."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from pipeline.profile import get_profile
+from pipeline.store.search import build_query, moscow_range, resolve_section, resolve_speaker, section_choices
+
+
+@pytest.fixture(scope="module")
+def profile():
+    return get_profile()
+
+
+def test_days_are_moscow_calendar_days_both_included():
+    assert moscow_range(date(2021, 12, 2), date(2021, 12, 2)) == {
+        "gte": "2021-12-02T00:00:00+03:00", "lt": "2021-12-03T00:00:00+03:00"}
+    instant = datetime(2021, 12, 2, 20, 28, tzinfo=timezone.utc)  # an instant stays an instant
+    assert moscow_range(None, instant) == {"lte": "2021-12-02T20:28:00+00:00"}
+
+
+@pytest.mark.parametrize("asked", ["Lavrov", "lavrov", "Лавров", "С.В.Лавров", "Sergey Lavrov", "LAVROV",
+                                   "Lawrow", "Sergueï Lavrov", "serguei lavrov"])
+def test_every_printed_form_and_surname_resolves_to_the_same_speaker(profile, asked):
+    match = resolve_speaker(asked, profile)
+    assert match.speaker_id == "lavrov"
+    assert {"Sergey Lavrov", "С.В.Лавров", "Сергей Лавров"} <= set(match.forms)
+
+
+def test_an_unknown_speaker_is_matched_as_written_and_inside_longer_forms(profile):
+    match = resolve_speaker("Makei", profile)
+    assert match.speaker_id is None and match.forms == ("Makei",) and match.surnames == ("Makei",)
+    clause = match.clause()["bool"]["should"]
+    assert {"wildcard": {"turns.speaker.lower": {"value": "*makei*"}}} in clause
+
+
+def test_sections_by_profile_name_or_any_printed_title(profile):
+    by_name = resolve_section("minister_speeches", profile)
+    assert "Ministers’ speeches" in by_name and "minister_speeches" in by_name
+    assert resolve_section("Ministers' speeches", profile) == by_name  # straight apostrophe, any case
+    assert resolve_section("news", profile) == ["News"]
+    with pytest.raises(ValueError, match="minister_speeches"):
+        resolve_section("minister_speech", profile)
+    assert section_choices(profile)[:3] == ["minister_speeches", "briefings", "archive_minister_speeches"]
+
+
+def test_a_wrong_role_is_refused_not_silently_empty():
+    with pytest.raises(ValueError, match="statement, question, answer"):
+        build_query("NATO", role="answers")
