@@ -192,13 +192,6 @@ class CrawlSection(_Strict):
                               description="the section's printed names on pages (search --section by name)")
 
 
-class Speaker(_Strict):
-    """One person and every form the site prints the name in, in any language (search --speaker)."""
-
-    id: str = Field(description="stable id: lavrov")
-    names: list[str] = Field(description="printed forms: Sergey Lavrov, С.В.Лавров, Sergej Lawrow...")
-
-
 class CrawlFeed(_Strict):
     name: str
     language: str
@@ -237,7 +230,6 @@ class SiteProfile(_Strict):
     site: SiteInfo
     extraction: ExtractionRules
     crawl: CrawlRules = Field(default_factory=CrawlRules)
-    speakers: list[Speaker] = Field(default_factory=list)
 
 
 def load_profile(path: Path) -> SiteProfile:

@@ -85,7 +85,7 @@ def _people(settings) -> list:
     from pipeline.store.search import resolve_speaker
 
     profile = get_profile(settings.site_profile_path)
-    return [resolve_speaker(person.id, profile) for person in profile.speakers]
+    return [resolve_speaker(person_id, profile) for person_id in profile.extraction.speakers]
 
 
 def _require_index(es, name: str) -> None:

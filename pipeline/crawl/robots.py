@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from pipeline.crawl.hosts import RateLimiter
-from pipeline.errors import FetchError, RobotsDisallowed, RobotsUnreachable
+from pipeline.errors import FetchError, RobotsDisallowed, RobotsUnreachable, SiteUnreachable
 from pipeline.ids import host_key
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class _Entry:
     loaded_at: float
     rules: Protego | None  # None: unreachable
     why: str = ""
+    site_down: bool = False  # no answer at all (not a 5xx): the site, not robots.txt, is the trouble
 
 
 def origin_of(url: str) -> str:
@@ -77,7 +78,9 @@ class RobotsRules:
         """Raise RobotsDisallowed or RobotsUnreachable unless robots.txt lets us fetch ``url``."""
         entry = self._entry(origin_of(url))
         if entry.rules is None:
-            raise RobotsUnreachable(f"robots.txt unreachable: {entry.why}; not fetching {url}")
+            # An operator needs to tell "the site is down" from "its robots.txt is broken".
+            error = SiteUnreachable if entry.site_down else RobotsUnreachable
+            raise error(f"robots.txt unreachable: {entry.why}; not fetching {url}")
         if not entry.rules.can_fetch(url, self.user_agent):
             raise RobotsDisallowed(f"{url} is disallowed by robots.txt")
 
@@ -103,7 +106,7 @@ class RobotsRules:
         except FetchError as exc:
             now = time.monotonic()  # after the retries: the pause counts from the last try
             log.warning("robots.txt of %s unreachable (%s): fetching nothing there for now", origin, exc.reason)
-            return _Entry(now, None, exc.reason)
+            return _Entry(now, None, exc.reason, site_down=isinstance(exc, SiteUnreachable))
         now = time.monotonic()
         if answer.status >= 500:
             log.warning("robots.txt of %s answered HTTP %d: fetching nothing there for now", origin, answer.status)

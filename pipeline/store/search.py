@@ -106,6 +106,8 @@ class SpeakerMatch:
     def clause(self) -> dict:
         """A query on the nested turn's speaker: any listed form, or a form holding a surname."""
         should: list[dict] = [{"terms": {"turns.speaker.lower": [f.lower() for f in self.forms]}}]
+        if self.speaker_id:
+            should.append({"term": {"turns.speaker_id": self.speaker_id}})
         should += [{"wildcard": {"turns.speaker.lower": {"value": f"*{s.lower()}*"}}} for s in self.surnames]
         return {"bool": {"should": should, "minimum_should_match": 1}}
 
@@ -114,11 +116,11 @@ def resolve_speaker(asked: str, profile: "SiteProfile | None" = None) -> Speaker
     """The speaker ``asked`` names: an id, a printed form or a surname of a profile speaker;
     anything else is matched as written (and as a part of longer forms)."""
     key = _fold(asked)
-    for person in (profile.speakers if profile else []):
-        names = [person.id, *person.names]
-        if key in {_fold(n) for n in names} | {_fold(_surname(n)) for n in person.names}:
-            surnames = tuple(sorted({_surname(n) for n in person.names}))
-            return SpeakerMatch(asked, tuple(person.names), surnames, person.id)
+    # One table of people for the whole project: the one extraction stamps speaker_id from.
+    for person_id, names in (profile.extraction.speakers.items() if profile else []):
+        if key in {_fold(n) for n in [person_id, *names]} | {_fold(_surname(n)) for n in names}:
+            surnames = tuple(sorted({_surname(n) for n in names}))
+            return SpeakerMatch(asked, tuple(names), surnames, person_id)
     return SpeakerMatch(asked, (asked,), (asked,) if " " not in asked.strip() else ())
 
 

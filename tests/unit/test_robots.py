@@ -13,7 +13,7 @@ import socket
 import pytest
 
 from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
-from pipeline.errors import FetchError, RobotsDisallowed, RobotsUnreachable
+from pipeline.errors import FetchError, RobotsDisallowed, RobotsUnreachable, SiteUnreachable
 from pipeline.replica.content import CURRENT_EN
 from pipeline.replica.server import ROBOTS
 
@@ -82,16 +82,17 @@ def test_robots_txt_answering_5xx_is_unreachable_not_disallowed(replica, replica
     assert len(replica.hits(contains="/robots.txt")) == replica_settings.crawl_max_retries + 1
 
 
-def test_robots_txt_with_no_answer_at_all_is_unreachable(replica_settings):
+def test_robots_txt_with_no_answer_at_all_means_the_site_is_unreachable(replica_settings):
+    """No answer at all (not a 5xx): the site is down, and the failure says so, not "robots"."""
     with socket.socket() as sock:  # a port nobody listens on once the socket is closed
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = replica_settings.model_copy(update={
         "crawl_allowed_private_hosts": [f"127.0.0.1:{port}"], "crawl_max_retries": 1})
     with Fetcher(settings, {"127.0.0.1"}) as fetcher:
-        with pytest.raises(RobotsUnreachable, match="robots.txt unreachable") as err:
+        with pytest.raises(SiteUnreachable, match="robots.txt unreachable") as err:
             fetcher.get(f"http://127.0.0.1:{port}/en/")
-    assert "site unreachable" in err.value.reason
+    assert "site unreachable" in err.value.reason and err.value.kind == "site_unreachable"
 
 
 def test_robots_txt_answering_4xx_allows_everything(replica, replica_settings):
