@@ -156,9 +156,11 @@ def ensure_index(es: Elasticsearch, settings: Settings, *, alias: str | None = N
     alias = alias or settings.index_alias
     body = put_template(es, settings, alias)
     if es.indices.exists_alias(name=alias):
+        _add_new_fields(es, alias, body)
         return alias
     if es.indices.exists(index=alias):
-        raise ConfigError(f"{alias!r} is a concrete index, not an alias; rename or delete it first")
+        raise ConfigError(f"{alias!r} is a concrete index, not an alias (made by Elasticsearch's auto-create?); "
+                          "rename or delete it first, and see action.auto_create_index in docs/indexing.md")
     first = versioned_name(alias, int(body.get("version", 1)))
     try:
         es.indices.create(index=first, aliases={alias: {"is_write_index": True}})
@@ -169,6 +171,21 @@ def ensure_index(es: Elasticsearch, settings: Settings, *, alias: str | None = N
         es.indices.update_aliases(actions=[{"add": {"index": first, "alias": alias, "is_write_index": True}}])
     log.info("created %s behind alias %s", first, alias)
     return alias
+
+
+def _add_new_fields(es: Elasticsearch, alias: str, body: dict) -> None:
+    """Give the live write index the fields the design gained since it was created (a mapping
+    only grows in place); a change Elasticsearch refuses (a field's type) needs a reindex."""
+    target = write_index(es, alias)
+    if target is None:
+        return
+    try:
+        es.indices.put_mapping(index=target, properties=body["template"]["mappings"]["properties"])
+    except ApiError as exc:
+        if exc.status_code != 400:
+            raise
+        raise ConfigError(f"{target} does not fit the current index design ({exc.error}: {exc.message}); "
+                          "rebuild it with `mfa-ingest reindex`") from None
 
 
 def refresh(es: Elasticsearch, index: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 from pipeline.store import deadletter
 from pipeline.store import design
 from pipeline.store import writer
+from pipeline.errors import ConfigError
 from pipeline.records import MOSCOW, Failure, Transcript, Turn
 
 
@@ -156,4 +157,34 @@ def test_dead_letter_sink_keeps_reason_and_raw_input(es, settings, index_alias):
 def test_a_concrete_index_where_the_alias_belongs_is_refused(es, settings, index_alias):
     es.indices.create(index=index_alias)
     with pytest.raises(Exception, match="concrete index"):
+        design.ensure_index(es, settings)
+
+
+def test_an_index_made_before_the_design_grew_gets_the_new_fields(es, settings, index_alias):
+    """Before: a v1 index created before new record fields refused every new document (strict)."""
+    alias = design.ensure_index(es, settings)
+    concrete = design.write_index(es, alias)
+    es.indices.delete(index=concrete)
+    es.indices.delete_index_template(name=design.template_name(alias))  # the index as an older release made it
+    old_design = design.declared_mappings(settings, with_languages=False)
+    del old_design["properties"]["event_id"]
+    es.indices.create(index=concrete, mappings=old_design, settings=design.load_template(settings)["template"]["settings"],
+                      aliases={alias: {"is_write_index": True}})
+    assert "event_id" not in es.indices.get_mapping(index=concrete)[concrete]["mappings"]["properties"]
+    design.ensure_index(es, settings)
+    assert "event_id" in es.indices.get_mapping(index=concrete)[concrete]["mappings"]["properties"]
+    outcomes = list(writer.index_records(es, [make_record(1)], index=alias, settings=settings))
+    assert [o.status for o in outcomes] == ["created"]
+
+
+def test_an_index_of_another_design_is_refused_with_a_clear_error(es, settings, index_alias):
+    alias = design.ensure_index(es, settings)
+    concrete = design.write_index(es, alias)
+    es.indices.delete(index=concrete)
+    es.indices.delete_index_template(name=design.template_name(alias))
+    clashing = design.declared_mappings(settings, with_languages=False)
+    clashing["properties"]["word_count"] = {"type": "keyword"}
+    es.indices.create(index=concrete, mappings=clashing, settings=design.load_template(settings)["template"]["settings"],
+                      aliases={alias: {"is_write_index": True}})
+    with pytest.raises(ConfigError, match="does not fit the current index design"):
         design.ensure_index(es, settings)
