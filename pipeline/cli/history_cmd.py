@@ -1,4 +1,5 @@
-"""Command ``history``: every version of one document, oldest first."""
+"""Commands of the document ledger: ``history`` (every version of a document) and ``redrive``
+(dead letters back through the ingest path)."""
 
 from __future__ import annotations
 
@@ -7,37 +8,59 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli._app import app
+from pipeline.cli._common import AllowFailuresOpt, IndexOpt, JsonOpt, check_allowance, command, finish_run
 
 
-@app.command()
+@command()
 def history(
     ref: Annotated[str, typer.Argument(help="a document id, or any URL that reached the document")],
-    index: Annotated[Optional[str], typer.Option(help="alias to read (default: the live alias)")] = None,
-    json_lines: Annotated[bool, typer.Option("--json", help="one JSON object per version and line, with its text")] = False,
+    index: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per version and line, with its text")] = False,
 ) -> None:
     """Print every version of a document, oldest first.
 
     Example: mfa-ingest history https://mid.ru/en/foreign_policy/news/1817060/ --json
     """
-    from pipeline.errors import ConfigError
     from pipeline.settings import get_settings
     from pipeline.store.client import connect
     from pipeline.store.history import history as versions_of
 
     settings = get_settings()
     with connect(settings) as es:
-        try:
-            versions = versions_of(es, index or settings.index_alias, ref)
-        except ConfigError as exc:
-            typer.echo(f"error: {exc.reason}", err=True)
-            raise typer.Exit(1)
+        versions = versions_of(es, index or settings.index_alias, ref)
     for version in versions:
-        if json_lines:
+        if as_json:
             typer.echo(json.dumps(version, ensure_ascii=False))
         else:
             typer.echo(f"v{version['doc_version']}  first seen {version['first_seen']}  last seen {version['last_seen']}"
                        f"  {len(version['body'].split())} words  {version['content_hash'][:12]}  {version['source']}")
     if not versions:
-        typer.echo("no kept version", err=True)
+        typer.echo("no kept version of that document", err=True)
         raise typer.Exit(1)
+
+
+@command()
+def redrive(
+    stage: Annotated[Optional[list[str]], typer.Option(
+        "--stage", help="only dead letters of this stage (repeatable): source, fetch, extract, validate, index")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many dead letters, oldest first")] = 1000,
+    index: IndexOpt = None,
+    allow_failures: AllowFailuresOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-process open dead letters: from their kept bytes when the failure came after the fetch,
+    by fetching them again otherwise; each is marked resolved with its outcome.
+
+    Example: mfa-ingest redrive --stage index --stage extract
+    """
+    from pipeline.redrive import redrive as run_redrive
+    from pipeline.settings import get_settings
+
+    check_allowance(allow_failures)
+    result = run_redrive(get_settings(), index=index, stages=stage or None, limit=limit)
+    if not as_json:
+        for letter_id, resolution in result.resolved.items():
+            typer.echo(f"{letter_id}: {resolution}", err=True)
+        if result.skipped:
+            typer.echo(f"{result.skipped} dead letters kept neither bytes nor a URL: left open", err=True)
+    finish_run(result.report, as_json=as_json, allow_failures=allow_failures)

@@ -34,7 +34,7 @@ MAX_RAW_TEXT = 4000  # the readable excerpt shown next to the base64
 def failure_document(failure: Failure) -> dict:
     """One dead letter, the same in the JSON-lines file and in the dead-letter index."""
     doc: dict[str, Any] = {
-        "source": failure.source, "stage": failure.stage, "reason": failure.reason,
+        "source": failure.source, "stage": failure.stage, "kind": failure.kind, "reason": failure.reason,
         "url": failure.url, "at": failure.at.isoformat(),
     }
     if failure.raw is not None:
@@ -83,3 +83,26 @@ def dead_letter_sink(es: Elasticsearch, settings: Settings) -> Callable[[Failure
             log.error("could not write dead letter for %s: %s", failure.source, exc)
 
     return sink
+
+
+def open_dead_letters(es: Elasticsearch, settings: Settings, *, stages: list[str] | None = None,
+                      limit: int = 1000) -> list[dict]:
+    """Dead letters not yet resolved (oldest first), each with its ``_id``."""
+    name = ensure_deadletter_index(es, settings)
+    es.indices.refresh(index=name)
+    filters: list[dict] = [{"terms": {"stage": stages}}] if stages else []
+    query = {"bool": {"filter": filters, "must_not": [{"term": {"resolved": True}}]}}
+    hits = es.search(index=name, query=query, size=limit, sort=[{"at": "asc"}])["hits"]["hits"]
+    return [{**hit["_source"], "_id": hit["_id"]} for hit in hits]
+
+
+def raw_of(letter: dict) -> bytes | None:
+    """The input's bytes as the dead letter kept them; None when not kept whole."""
+    if not letter.get("raw_base64") or letter.get("raw_truncated"):
+        return None
+    return base64.b64decode(letter["raw_base64"])
+
+
+def mark_resolved(es: Elasticsearch, settings: Settings, letter_id: str, resolution: str) -> None:
+    es.update(index=settings.deadletter_index, id=letter_id,
+              doc={"resolved": True, "resolved_at": datetime.now(timezone.utc).isoformat(), "resolution": resolution})

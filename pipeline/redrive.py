@@ -1,0 +1,101 @@
+"""Redrive: dead letters back through the one ingest path (``mfa-ingest redrive``, nightly DAG).
+
+A dead letter whose failure came after the fetch (extraction, validation, the index)
+is re-processed from the bytes it kept whole, or else from the file its source names
+(a text dump); any other one with a URL (a fetch that failed, bytes not kept) is
+fetched again, politely (robots.txt, rate limits, retries, network guard). Each re-processed dead letter is marked resolved
+with its outcome: ``indexed (created)``, ``unchanged``, or ``failed again: <reason>``
+(and the new failure is a dead letter of its own). A dead letter with neither bytes
+nor URL cannot be redriven and stays open, counted as ``skipped``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pipeline.crawl.fetch import Fetcher
+from pipeline.errors import FetchError
+from pipeline.ingest import Ingestor
+from pipeline.profile import SiteProfile, get_profile
+from pipeline.records import Failure, Page
+from pipeline.report import RunReport
+from pipeline.settings import Settings
+from pipeline.store import client as es_client
+from pipeline.store import deadletter
+
+log = logging.getLogger(__name__)
+
+AFTER_FETCH = ("extract", "validate", "index")
+
+
+@dataclass
+class RedriveResult:
+    report: RunReport
+    resolved: dict[str, str] = field(default_factory=dict)  # dead-letter id -> outcome
+    skipped: int = 0
+
+
+def redrive(settings: Settings, *, profile: SiteProfile | None = None, index: str | None = None,
+            stages: list[str] | None = None, limit: int = 1000) -> RedriveResult:
+    """Re-process the open dead letters (oldest first, at most ``limit``) into ``index``."""
+    profile = profile or get_profile(settings.site_profile_path)
+    result = RedriveResult(report=RunReport(name="redrive"))
+    with es_client.connect(settings) as es:
+        letters = deadletter.open_dead_letters(es, settings, stages=stages, limit=limit)
+        pages: dict[str, Page | Failure] = {}
+        refetch = [letter for letter in letters if not _from_raw(letter, pages, settings.max_page_bytes)]
+        _fetch_again(settings, profile, refetch, pages, result)
+        with Ingestor(settings=settings, profile=profile, index=index, report=result.report, es=es) as ingestor:
+            outcomes = ingestor.ingest(list(pages.values()))
+        for letter in letters:
+            item = pages.get(letter["_id"])
+            if item is None:
+                continue
+            outcome = outcomes.get(item.source)
+            resolution = (f"failed again: {outcome.reason}" if isinstance(outcome, Failure)
+                          else f"indexed ({outcome})" if outcome in ("created", "updated")
+                          else str(outcome or "no outcome"))
+            deadletter.mark_resolved(es, settings, letter["_id"], resolution)
+            result.resolved[letter["_id"]] = resolution
+    result.report.extra["redriven"] = len(result.resolved)
+    result.report.extra["skipped"] = result.skipped
+    return result
+
+
+def _from_raw(letter: dict, pages: dict[str, Page | Failure], max_bytes: int) -> bool:
+    """Queue the letter's input when its failure came after the fetch and the bytes are at hand
+    (kept in the letter, or the dump file its source names); False: fetch it again."""
+    if letter.get("stage") not in AFTER_FETCH:
+        return False
+    raw = deadletter.raw_of(letter)
+    if raw is None and not letter.get("url"):
+        path = Path(letter["source"])
+        if path.is_file() and path.stat().st_size <= max_bytes:
+            raw = path.read_bytes()
+    if raw is None:
+        return False
+    pages[letter["_id"]] = Page(source=letter["source"], url=letter.get("url"), content=raw)
+    return True
+
+
+def _fetch_again(settings: Settings, profile: SiteProfile, letters: list[dict], pages: dict[str, Page | Failure],
+                 result: RedriveResult) -> None:
+    with_url = [letter for letter in letters if letter.get("url")]
+    result.skipped += len(letters) - len(with_url)
+    if not with_url:
+        return
+    hosts = set(profile.site.hosts) | {urlsplit(letter["url"]).hostname or "" for letter in with_url}
+    # The profile's hosts and the letters' own: a redrive goes where the crawl went, through the same guard.
+    with Fetcher(settings, hosts, languages=profile.crawl.languages) as fetcher:
+        for letter in with_url:
+            url = letter["url"]
+            try:
+                answer = fetcher.get(url)
+            except FetchError as exc:
+                pages[letter["_id"]] = Failure.from_error(exc, source=letter["source"], url=url)
+                continue
+            pages[letter["_id"]] = Page(source=letter["source"], url=url, content=answer.content,
+                                        content_type=answer.content_type, fetched_at=answer.fetched_at)

@@ -1,0 +1,63 @@
+"""`mfa-ingest redrive`: dead letters back through the ingest path, each marked resolved."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.crawl.crawler import run_crawl
+from pipeline.ingest import ingest_archive
+from pipeline.profile import get_profile
+from pipeline.redrive import redrive
+from pipeline.store import design
+from tests.conftest import SAMPLE_DUMPS
+from tests.replica.plugin import replica_overrides
+
+
+def letters(es, settings) -> list[dict]:
+    es.indices.refresh(index=settings.deadletter_index)
+    return [h["_source"] for h in es.search(index=settings.deadletter_index, size=100)["hits"]["hits"]]
+
+
+def count(es, alias) -> int:
+    es.indices.refresh(index=alias)
+    return es.count(index=alias)["count"]
+
+
+def test_index_failures_are_redriven_from_their_inputs_once_writes_work(es, settings):
+    alias = design.ensure_index(es, settings)
+    concrete = design.write_index(es, alias)
+    es.indices.put_settings(index=concrete, settings={"index.blocks.write": True})
+    try:
+        blocked = ingest_archive(SAMPLE_DUMPS, settings=settings)
+    finally:
+        es.indices.put_settings(index=concrete, settings={"index.blocks.write": None})
+    assert blocked.failed == 5 and count(es, alias) == 0
+    assert {d["stage"] for d in letters(es, settings)} == {"index"}
+
+    result = redrive(settings)
+    assert result.report.new == 5 and result.report.read == result.report.outcomes
+    assert count(es, alias) == 5
+    stored = letters(es, settings)
+    assert all(d["resolved"] and d["resolution"] == "indexed (created)" for d in stored), stored
+    again = CliRunner().invoke(app, ["redrive", "--json"], env={"MFA_INDEX_ALIAS": settings.index_alias,
+                                                               "MFA_DEADLETTER_INDEX": settings.deadletter_index})
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["read"] == 0, "a resolved dead letter is not redriven again"
+
+
+def test_a_failed_fetch_is_redriven_by_fetching_it_again(es, settings, replica):
+    cs = settings.model_copy(update={**replica_overrides(replica), "crawl_max_retries": 0})
+    victim = replica.article_url(replica.live_articles()[0])
+    replica.add_fault("status", match=victim.rsplit("/", 2)[-2], count=1, arg=500)
+    crawl = run_crawl(cs, get_profile())
+    assert crawl.failed == 1
+    (letter,) = letters(es, cs)
+    assert letter["stage"] == "fetch" and letter["url"] == victim
+
+    result = redrive(cs)
+    assert result.report.new == 1 and result.report.failed == 0, result.report.summary_lines()
+    (letter,) = letters(es, cs)
+    assert letter["resolved"] and letter["resolution"] == "indexed (created)"
