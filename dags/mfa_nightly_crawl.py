@@ -6,8 +6,10 @@ streaming into the alias; the task fails, naming the class and the first URLs, w
 site was unreachable or blocked or nothing was listed although it answered:
 pipeline.jobs.crawl_problems) -> data-quality check (pipeline.jobs.quality_problems:
 nothing new for ``max_quiet_days``, or a failure share over inputs attempted above
-``max_deadletter_share``) -> run summary in the task log and XCom (runs whatever failed
-before it; a leaf task then fails the run).
+``max_deadletter_share``) -> redrive of the dead letters that failed after their fetch
+(pipeline.redrive: a fixed profile or a recovered index lets them through; failed fetches
+are the crawl ledger's to retry) -> run summary in the task log and XCom (runs whatever
+failed before it; a leaf task then fails the run).
 Permanent errors (bad params, a bad profile, a missing index design) fail at once
 without retries (AirflowFailException); an unreachable site or node is retried.
 The time of day is the cron in MFA_NIGHTLY_SCHEDULE (default 02:30 UTC).
@@ -58,6 +60,8 @@ def _schedule() -> str:
         "max_deadletter_share": Param(0.2, type="number", minimum=0, maximum=1,
                                       description="fail when a larger share of the inputs attempted failed"),
         "index": Param(None, type=["null", "string"], description="write target (default: the alias)"),
+        "redrive_limit": Param(200, type="integer", minimum=0,
+                               description="dead letters (extraction, validation, index) re-processed per run"),
     },
     tags=["mfa-ingest", "crawl"],
 )
@@ -107,6 +111,17 @@ def mfa_nightly_crawl():
         return {"newest_indexed_at": newest.isoformat() if newest else None,
                 "deadletter_share": deadletter_share(summary), "documents": documents}
 
+    @task(pool=INDEX_WRITES_POOL)
+    def redrive(index: str, params: dict | None = None) -> dict:
+        from pipeline.redrive import redrive as run_redrive
+
+        if not params["redrive_limit"]:
+            return {"redriven": 0}
+        with permanent_errors():
+            result = run_redrive(settings_from_airflow(), index=index, stages=["extract", "validate", "index"],
+                                 limit=params["redrive_limit"])
+        return {**log_report(result.report), "resolutions": result.resolved}
+
     @task(trigger_rule="all_done", retries=0)
     def summary() -> dict:
         import logging
@@ -126,7 +141,9 @@ def mfa_nightly_crawl():
         for line in class_lines(report):
             log.info(line)
         log.info("quality: %s", quality if quality else "check did not pass (see quality_check)")
-        return {**report, "quality": quality}
+        redriven = ti.xcom_pull(task_ids="redrive") or {}
+        log.info("redrive: %s dead letters re-processed", redriven.get("read", 0))
+        return {**report, "quality": quality, "redrive": {k: redriven.get(k) for k in ("read", "new", "failed")}}
 
     @task(trigger_rule="one_failed", retries=0)
     def fail_run() -> None:
@@ -138,8 +155,10 @@ def mfa_nightly_crawl():
     checked_params >> index
     crawled = crawl(index)
     checked = quality_check(crawled, index)
-    [checked_params, index, crawled, checked] >> summary()
-    [checked_params, index, crawled, checked] >> fail_run()
+    redriven = redrive(index)
+    crawled >> redriven
+    [checked_params, index, crawled, checked, redriven] >> summary()
+    [checked_params, index, crawled, checked, redriven] >> fail_run()
 
 
 mfa_nightly_crawl()

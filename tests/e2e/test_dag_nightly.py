@@ -60,6 +60,7 @@ def test_nightly_crawl_indexes_the_replica_then_finds_nothing_new(dagbag, es, in
     summary = summary_of(first)
     assert (summary["new"], summary["failed"]) == (live, 0)
     assert summary["quality"]["documents"] == live
+    assert first.get_task_instance("redrive").state == "success" and summary["redrive"]["read"] == 0
 
     second = dag.test(run_conf=conf)
     assert second.state == "success"
