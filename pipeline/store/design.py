@@ -194,7 +194,8 @@ def refresh(es: Elasticsearch, index: str) -> None:
 
 def versions_index_name(alias: str) -> str:
     """Where every text of the alias's documents is kept (``history``)."""
-    return f"{alias}-versions"
+    # Not "-versions": the template of the transcripts index covers every "<alias>-v*" name.
+    return f"{alias}-history"
 
 
 def ensure_versions_index(es: Elasticsearch, settings: Settings, alias: str) -> str:

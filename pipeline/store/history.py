@@ -1,6 +1,6 @@
 """Stage store: every version of a document, oldest first (``mfa-ingest history``).
 
-The writer keeps one document per text a transcript ever had in ``<alias>-versions``
+The writer keeps one document per text a transcript ever had in ``<alias>-history``
 (store/writer.py: ``version_document``). A document is named by its id, or by any URL
 that reached it (the ``urls`` field of the current document).
 """

@@ -156,7 +156,8 @@ def test_the_site_comes_from_the_mfa_site_connection(dagbag, es, index_alias, ni
     port = int(nightly_env.base_url.rstrip("/").rsplit(":", 1)[1])
     monkeypatch.setenv("AIRFLOW_CONN_MFA_SITE", json.dumps({
         "conn_type": "http", "host": "127.0.0.1", "port": port,
-        "extra": {"archive_url": nightly_env.archive_url, "allowed_private_hosts": ["127.0.0.1"]}}))
+        "extra": {"archive_url": nightly_env.archive_url,
+                  "allowed_private_hosts": replica_overrides(nightly_env)["crawl_allowed_private_hosts"]}}))
     dag = dagbag.get_dag("mfa_nightly_crawl")
     _no_retries(dag, monkeypatch)
     run = dag.test(run_conf=CONF)

@@ -1,0 +1,147 @@
+"""The identity and ledger invariants, under random sequences of what happens to a site and
+an index (hypothesis stateful testing against the replica and the real node).
+
+Operations: crawl; replay of the WARC files written so far; ingest of text dumps of the
+same transcripts; edit an article; make a page fail N times (then it recovers); a crawl
+while the index refuses writes. After every run: ``read`` equals the sum of the outcomes.
+At the end, once the site answers again and the due pages are crawled: every live article
+is indexed exactly once per language with its latest text, every edit is in ``history``,
+and no document comes from a page that never succeeded.
+
+Small on purpose (the suite runs it by default): ``MAX_EXAMPLES`` sequences of at most
+``STEPS`` operations, derandomized so a failure reproduces with the same sequence.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import HealthCheck, settings as hsettings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from pipeline.crawl.crawler import run_crawl
+from pipeline.ingest import ingest_archive
+from pipeline.profile import get_profile
+from pipeline.replica.server import Replica
+from pipeline.settings import Settings
+from pipeline.store import design
+from pipeline.store.history import history
+from tests.conftest import SAMPLE_DUMPS, delete_indices_like
+from tests.replica.plugin import replica_overrides
+
+MAX_EXAMPLES = 8
+STEPS = 8
+
+
+def ledger_machine(es, tmp_path_factory):
+    class Ledger(RuleBasedStateMachine):
+        @initialize()
+        def start(self):
+            self.alias = f"mfa-prop-{uuid.uuid4().hex[:8]}"
+            self.replica = Replica().start()
+            state = tmp_path_factory.mktemp("state")
+            self.settings = Settings(index_alias=self.alias, deadletter_index=f"{self.alias}-deadletter",
+                                     state_index=f"{self.alias}-crawlstate", state_dir=state,
+                                     **{**replica_overrides(self.replica), "crawl_max_retries": 0,
+                                        "crawl_retry_schedule": [0.0]})
+            self.reports = []
+            self.edited: dict[str, str] = {}  # article URL -> the paragraph its latest edit added
+            self.crawled_once = False
+
+        def teardown(self):
+            if hasattr(self, "replica"):
+                self.replica.stop()
+                delete_indices_like(es, self.alias)
+
+        def _run(self, report):
+            self.reports.append(report)
+            assert report.read == report.outcomes, report.as_dict()
+
+        @rule()
+        def crawl(self):
+            self._run(run_crawl(self.settings, get_profile()))
+            self.crawled_once = True
+
+        @precondition(lambda self: self.crawled_once)
+        @rule()
+        def replay_the_warcs(self):
+            self._run(ingest_archive(self.settings.warc_dir, settings=self.settings))
+
+        @rule()
+        def ingest_dumps(self):
+            self._run(ingest_archive(SAMPLE_DUMPS, settings=self.settings))
+
+        @rule(which=st.integers(min_value=0, max_value=7))
+        def edit(self, which):
+            current = [a for a in self.replica.live_articles() if a.site == "current"]
+            article = current[which % len(current)]
+            edited = self.replica.edit_article(article.path)
+            self.edited[self.replica.article_url(edited)] = edited.paragraphs[-1]
+
+        @rule(which=st.integers(min_value=0, max_value=7), times=st.integers(min_value=1, max_value=3))
+        def flaky_page(self, which, times):
+            live = self.replica.live_articles()
+            url = self.replica.article_url(live[which % len(live)])
+            self.replica.add_fault("status", match=url.rstrip("/").rsplit("/", 1)[-1], count=times, arg=500)
+
+        @rule()
+        def crawl_while_writes_are_refused(self):
+            alias = design.ensure_index(es, self.settings)
+            concrete = design.write_index(es, alias)
+            es.indices.put_settings(index=concrete, settings={"index.blocks.write": True})
+            try:
+                self._run(run_crawl(self.settings, get_profile()))
+            finally:
+                es.indices.put_settings(index=concrete, settings={"index.blocks.write": None})
+
+        @invariant()
+        def no_document_from_a_page_that_never_succeeded(self):
+            if not es.indices.exists(index=self.alias):
+                return
+            es.indices.refresh(index=self.alias)
+            live = {self.replica.article_url(a) for a in self.replica.live_articles()}
+            for hit in es.search(index=self.alias, size=200, source_includes=["url", "sources"])["hits"]["hits"]:
+                url = hit["_source"].get("url")
+                assert url is None or url in live, url
+
+        def settle_and_check(self):
+            """The site answers again: one crawl takes every due page; then the end state."""
+            self.replica.clear_faults()
+            self._run(run_crawl(self.settings, get_profile()))
+            es.indices.refresh(index=self.alias)
+            docs = [h["_source"] for h in es.search(index=self.alias, size=200)["hits"]["hits"]]
+            by_url = {}
+            for doc in docs:
+                for url in doc.get("urls") or []:
+                    by_url.setdefault(url, []).append(doc)
+            keys = [(d.get("event_id"), d["language"]) for d in docs if d.get("event_id")]
+            assert len(keys) == len(set(keys)), "one document per article and language"
+            for article in self.replica.live_articles():
+                url = self.replica.article_url(article)
+                found = [d for d in docs if d.get("url") == url or url in (d.get("urls") or [])]
+                assert len(found) == 1, (url, len(found))
+                if url in self.edited:
+                    assert self.edited[url] in found[0]["body"], url
+                    versions = history(es, self.alias, url)
+                    assert len(versions) >= 2 and self.edited[url] in versions[-1]["body"]
+
+    return Ledger
+
+
+def test_identity_and_ledger_invariants_hold_under_random_operations(es, tmp_path_factory):
+    machine = ledger_machine(es, tmp_path_factory)
+    original_teardown = machine.teardown
+
+    def teardown(self):
+        try:
+            if hasattr(self, "replica"):
+                self.settle_and_check()
+        finally:
+            original_teardown(self)
+
+    machine.teardown = teardown
+    runner = machine.TestCase
+    runner.settings = hsettings(max_examples=MAX_EXAMPLES, stateful_step_count=STEPS, deadline=None,
+                                derandomize=True, suppress_health_check=list(HealthCheck))
+    runner("runTest").runTest()
