@@ -219,3 +219,14 @@ def log_report(report) -> dict:
         log.info(line)
     return report.as_dict()
 
+
+
+def worker_hostname() -> str:
+    """The host name a task instance records: MFA_WORKER_HOSTNAME when set, else the machine's FQDN.
+
+    Set as ``[core] hostname_callable`` by scripts/cluster.sh, whose Celery workers share one
+    machine: without it every task instance would name the same host.
+    """
+    import socket
+
+    return os.environ.get("MFA_WORKER_HOSTNAME") or socket.getfqdn()

@@ -92,6 +92,8 @@ airflow_env() {
   export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE="$AIRFLOW_HOME/simple_auth_manager_passwords.json"
   export AIRFLOW__CORE__LOAD_EXAMPLES=False
   export AIRFLOW__CORE__DAGS_FOLDER="$MFA_REPO/dags"
+  # Task instances record MFA_WORKER_HOSTNAME (set per worker below), not the shared machine name.
+  export AIRFLOW__CORE__HOSTNAME_CALLABLE=mfa_airflow.worker_hostname
 }
 
 # --- processes: one pid file per process, each in its own process group ------------------
@@ -223,7 +225,7 @@ airflow_up() {
   for name in $(worker_names); do
     i=$((i + 1))
     # Each worker serves its task logs on a port of its own (two on one machine).
-    start_proc "$name" env AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=$((8793 + i)) \
+    start_proc "$name" env AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=$((8793 + i)) MFA_WORKER_HOSTNAME="$name" \
       airflow celery worker --celery-hostname "$name@%h" --concurrency "$WORKER_CONCURRENCY"
   done
 }
