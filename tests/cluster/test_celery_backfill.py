@@ -137,8 +137,11 @@ def test_date_range_backfill_against_the_replica(fresh, es, cluster_replica):
 
 def test_nightly_crawl_on_the_cluster(fresh, es, cluster_replica):
     api, alias = fresh["api"], fresh["alias"]
-    run_id = api.trigger("mfa_nightly_crawl", {"lookback_days": 20000})
-    assert api.wait("mfa_nightly_crawl", run_id) == "success"
+    run_id = api.trigger("mfa_nightly_crawl", {"lookback_days": 20000})  # no logical date, as the UI does
+    try:
+        assert api.wait("mfa_nightly_crawl", run_id) == "success"
+    finally:  # unpaused it would go on running on its schedule beside the other tests
+        api.pause("mfa_nightly_crawl")
     live = {cluster_replica.article_url(a) for a in cluster_replica.live_articles()}
     assert urls(es, alias) == sorted(live)
     summary = api.xcom("mfa_nightly_crawl", run_id, "summary")
