@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     es_api_key: SecretStr | None = None
     es_request_timeout: float = 30.0
     es_verify_certs: bool = True
+    es_ca_certs: Path | None = Field(None, description="CA bundle (PEM) the node's TLS certificate is checked against")
 
     index_alias: str = Field("mfa-transcripts", description="read alias analysts query")
     deadletter_index: str = "mfa-deadletter"
