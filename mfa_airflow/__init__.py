@@ -90,6 +90,11 @@ def settings_from_airflow(conn_id: str = ES_CONN_ID, site_conn_id: str = SITE_CO
         api_key = (conn.extra_dejson or {}).get("api_key") if hasattr(conn, "extra_dejson") else None
         if api_key:
             values["es_api_key"] = api_key
+        extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}
+        if extra.get("ca_certs"):  # the CA of a node with its own certificates (docker/, docs/deployment.md)
+            values["es_ca_certs"] = extra["ca_certs"]
+        if "verify_certs" in extra:
+            values["es_verify_certs"] = extra["verify_certs"]
     values.update({k: v for k, v in overrides.items() if v is not None})
     with permanent_errors():
         return Settings(**values)
