@@ -71,14 +71,14 @@ def test_the_node_refuses_anonymous_and_unverified_clients(secure_node):
 
 def test_ingest_crawl_state_and_search_with_the_pipeline_user(secure_node, admin, replica, tmp_path):
     from pipeline.crawl.crawler import run_crawl
-    from pipeline.ingest import ingest_folder
+    from pipeline.ingest import ingest_archive
     from pipeline.profile import get_profile
     from pipeline.store.search import search
     from pipeline.store.client import connect
 
     settings = secure_settings(secure_node, "pipeline", tmp_path, **replica_overrides(replica))
     try:
-        report = ingest_folder(SAMPLE_DUMPS, settings=settings)
+        report = ingest_archive(SAMPLE_DUMPS, settings=settings)
         dumps = len(list(SAMPLE_DUMPS.iterdir()))
         assert (report.indexed, report.failed) == (dumps, 0)
         crawl = run_crawl(settings, get_profile(settings.site_profile_path))
@@ -96,12 +96,12 @@ def test_ingest_crawl_state_and_search_with_the_pipeline_user(secure_node, admin
 
 
 def test_a_user_without_write_privilege_gets_a_clear_error_not_retries(secure_node, admin, tmp_path):
-    from pipeline.ingest import ingest_folder
+    from pipeline.ingest import ingest_archive
 
     settings = secure_settings(secure_node, "reader", tmp_path)
     try:
         with pytest.raises(Exception) as failure:
-            ingest_folder(SAMPLE_DUMPS, settings=settings)
+            ingest_archive(SAMPLE_DUMPS, settings=settings)
         message = str(failure.value)
         assert "mfa-reader" in message and "unauthorized" in message, message
     finally:
