@@ -133,7 +133,8 @@ pg_up() {
   local bin; bin="$(pg_bindir)"
   if [ "$(id -u)" = 0 ]; then
     id "$PG_USER" >/dev/null 2>&1 || mfa_die "the PostgreSQL package did not create the user $PG_USER"
-    mkdir -p "$PGDATA" && chown "$PG_USER" "$PGDATA" "$RUN" && chmod 700 "$PGDATA"
+    # run/ holds the server's socket, on which the local superuser needs no password: owner only
+    mkdir -p "$PGDATA" && chown "$PG_USER" "$PGDATA" "$RUN" && chmod 700 "$PGDATA" "$RUN"
     touch "$LOGS/postgres.log" && chown "$PG_USER" "$LOGS/postgres.log"
     as_pg_user "test -w '$PGDATA'" || mfa_die "$PG_USER cannot write $PGDATA (set MFA_CLUSTER_DIR to a folder it can reach)"
   fi
