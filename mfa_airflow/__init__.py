@@ -208,8 +208,10 @@ def prepare_write_index(index: str | None = None) -> str:
         return ensure_index(es, settings)
 
 
-def resolve_input_path(path: str) -> Path:
-    """Relative DAG params are relative to the project folder (MFA_REPO or the library's repo)."""
+def resolve_input_path(path: str) -> Path | str:
+    """Relative DAG params are relative to the project folder (MFA_REPO or the library's repo); URLs stay URLs."""
+    if "://" in path:  # file:///..., s3://...: read through pipeline.storage
+        return path
     candidate = Path(path).expanduser()
     if candidate.is_absolute():
         return candidate

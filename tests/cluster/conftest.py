@@ -120,6 +120,9 @@ def cluster(es, es_url, cluster_replica, tmp_path_factory):
         "MFA_ES_URL": es_url, "AIRFLOW_CONN_ELASTICSEARCH_DEFAULT": es_url,
         "MFA_INDEX_ALIAS": alias, "MFA_DEADLETTER_INDEX": f"{alias}-deadletter",
         "MFA_STATE_INDEX": f"{alias}-crawlstate", "MFA_STATE_DIR": str(state),
+        # shared storage by URL, as on a real cluster (a shared mount here, a bucket in production)
+        "MFA_WARC_URL": (state / "shared" / "warc").as_uri(),
+        "MFA_DEADLETTER_URL": (state / "shared" / "deadletter").as_uri(),
         # a partition whose worker died is found after 20 s of silence and retried at once
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",

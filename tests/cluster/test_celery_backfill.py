@@ -64,7 +64,7 @@ def archive_inputs(shared, replica, es) -> list[str]:
     for year in (2020, 2021):
         (made,) = crawl_warc(replica, shared / f"crawl-{year}", date(year, 1, 1), date(year, 12, 31), es)
         shutil.copy(made, warcs / f"crawl-{year}.warc.gz")
-    return inputs + [str(warcs)]
+    return inputs + [warcs.as_uri()]  # archive inputs may be URLs (pipeline/storage.py)
 
 
 def reference(es, inputs, alias) -> dict[str, tuple]:
@@ -129,6 +129,8 @@ def test_date_range_backfill_against_the_replica(fresh, es, cluster_replica):
     expected = in_range(cluster_replica, date(2020, 6, 1), date(2021, 12, 31))
     assert urls(es, alias) == sorted(expected) and expected
     first = documents(es, alias)
+    # every worker archived what it fetched into the one shared WARC location (MFA_WARC_URL)
+    assert len(list((fresh["state_dir"] / "shared" / "warc").glob("*.warc.gz"))) >= len(instances)
 
     again = api.trigger("mfa_backfill", conf)
     assert api.wait("mfa_backfill", again) == "success"

@@ -74,3 +74,10 @@ def test_the_connections_ca_and_credentials_reach_the_settings(monkeypatch):
     assert settings.es_url == "https://elasticsearch:9200"
     assert (settings.es_username, settings.es_password.get_secret_value()) == ("mfa_pipeline", "s3cret")
     assert settings.es_ca_certs == Path("/certs/ca/ca.crt")
+
+
+def test_archive_inputs_given_as_urls_stay_urls():
+    from mfa_airflow import resolve_input_path
+
+    assert resolve_input_path("s3://bucket/warc/") == "s3://bucket/warc/"
+    assert resolve_input_path("file:///data/warc") == "file:///data/warc"
