@@ -93,7 +93,8 @@ def mfa_backfill():
         if deadletter_share(totals) > params["max_deadletter_share"]:
             problems.append(f"failure share {deadletter_share(totals):.1%} above {params['max_deadletter_share']:.1%}: "
                             + "; ".join(class_lines(totals)))
-        if totals["indexed"] + totals["unchanged"] == 0:
+        # a re-run finds every page unchanged (or 304 Not Modified): that is done, not "nothing"
+        if totals["indexed"] + totals["unchanged"] + totals["not_modified"] == 0:
             problems.append(f"the backfill indexed nothing: {totals}")
         if problems:
             raise AirflowFailException("; ".join(problems))

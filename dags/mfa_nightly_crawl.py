@@ -83,8 +83,10 @@ def mfa_nightly_crawl():
 
         context = get_current_context()
         settings = settings_from_airflow()
+        # a run triggered without a logical date (REST API, UI) has no data interval: it runs "now"
+        end = context.get("data_interval_end") or context["dag_run"].run_after
         # listings date documents in Moscow time: 02:30 UTC is already the next day there
-        since = (context["data_interval_end"].astimezone(MOSCOW) - timedelta(days=params["lookback_days"])).date()
+        since = (end.astimezone(MOSCOW) - timedelta(days=params["lookback_days"])).date()
         with permanent_errors():
             report = run_crawl(settings, get_profile(settings.site_profile_path), since=since, until=None,
                                sections=params["sections"], languages=params["languages"], index=index,

@@ -90,6 +90,11 @@ def settings_from_airflow(conn_id: str = ES_CONN_ID, site_conn_id: str = SITE_CO
         api_key = (conn.extra_dejson or {}).get("api_key") if hasattr(conn, "extra_dejson") else None
         if api_key:
             values["es_api_key"] = api_key
+        extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}
+        if extra.get("ca_certs"):  # the CA of a node with its own certificates (docker/, docs/deployment.md)
+            values["es_ca_certs"] = extra["ca_certs"]
+        if "verify_certs" in extra:
+            values["es_verify_certs"] = extra["verify_certs"]
     values.update({k: v for k, v in overrides.items() if v is not None})
     with permanent_errors():
         return Settings(**values)
@@ -203,8 +208,10 @@ def prepare_write_index(index: str | None = None) -> str:
         return ensure_index(es, settings)
 
 
-def resolve_input_path(path: str) -> Path:
-    """Relative DAG params are relative to the project folder (MFA_REPO or the library's repo)."""
+def resolve_input_path(path: str) -> Path | str:
+    """Relative DAG params are relative to the project folder (MFA_REPO or the library's repo); URLs stay URLs."""
+    if "://" in path:  # file:///..., s3://...: read through pipeline.storage
+        return path
     candidate = Path(path).expanduser()
     if candidate.is_absolute():
         return candidate
@@ -219,3 +226,14 @@ def log_report(report) -> dict:
         log.info(line)
     return report.as_dict()
 
+
+
+def worker_hostname() -> str:
+    """The host name a task instance records: MFA_WORKER_HOSTNAME when set, else the machine's FQDN.
+
+    Set as ``[core] hostname_callable`` by scripts/cluster.sh, whose Celery workers share one
+    machine: without it every task instance would name the same host.
+    """
+    import socket
+
+    return os.environ.get("MFA_WORKER_HOSTNAME") or socket.getfqdn()

@@ -52,7 +52,9 @@ def month_partitions(since: date | str, until: date | str) -> list[dict]:
 def archive_partitions(inputs: Iterable[str | Path]) -> list[dict]:
     """One partition per WARC file (a folder of WARCs gives one per file) or per text-dump folder."""
 
-    return [{"kind": "archive", "path": str(item.path), "label": item.path.name}
+    from pipeline.storage import name_of
+
+    return [{"kind": "archive", "path": str(item.path), "label": name_of(item.path)}
             for item in expand_archive_inputs(inputs)]
 
 

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     es_api_key: SecretStr | None = None
     es_request_timeout: float = 30.0
     es_verify_certs: bool = True
+    es_ca_certs: Path | None = Field(None, description="CA bundle (PEM) the node's TLS certificate is checked against")
 
     index_alias: str = Field("mfa-transcripts", description="read alias analysts query")
     deadletter_index: str = "mfa-deadletter"
@@ -81,6 +82,9 @@ class Settings(BaseSettings):
     crawl_progress: bool | None = Field(None, description="progress bar; default: only when stderr is a terminal")
     warc_max_bytes: int = Field(256 * 1024 * 1024, description="rotate the crawl WARC file after this size")
     warc_enabled: bool = True
+    # Shared storage by URL (pipeline/storage.py): file:///..., s3://bucket/prefix, any fsspec protocol.
+    warc_url: str | None = Field(None, description="folder URL for the crawl's WARC files (default: state_dir/warc)")
+    deadletter_url: str | None = Field(None, description="folder URL for dead-letter files (default: state_dir/deadletter)")
 
     config_dir: Path = DEFAULT_CONFIG_DIR
     state_dir: Path = DEFAULT_STATE_DIR
@@ -91,12 +95,14 @@ class Settings(BaseSettings):
         return self.site_profile or self.config_dir / "site.yaml"
 
     @property
-    def deadletter_dir(self) -> Path:
-        return self.state_dir / "deadletter"
+    def deadletter_dir(self) -> Path | str:
+        """Where dead-letter files go: MFA_DEADLETTER_URL, else <state_dir>/deadletter."""
+        return self.deadletter_url or self.state_dir / "deadletter"
 
     @property
-    def warc_dir(self) -> Path:
-        return self.state_dir / "warc"
+    def warc_dir(self) -> Path | str:
+        """Where the crawl's WARC files go: MFA_WARC_URL, else <state_dir>/warc."""
+        return self.warc_url or self.state_dir / "warc"
 
 
 @lru_cache(maxsize=1)

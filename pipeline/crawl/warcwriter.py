@@ -15,12 +15,12 @@ import json
 import threading
 from datetime import datetime, timezone
 from io import BytesIO
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from pipeline import storage
 from pipeline.crawl.fetch import FetchResult
 from pipeline.sources.warc import HINTS_HEADER
 # Hop-by-hop framing is gone once urllib3 has read the body; keeping it would make
@@ -29,13 +29,13 @@ _DROPPED = {"transfer-encoding", "content-length"}
 
 
 class WarcStore:
-    def __init__(self, folder: Path, *, prefix: str = "mfa-crawl", max_bytes: int = 256 * 1024 * 1024,
+    def __init__(self, folder: storage.Location, *, prefix: str = "mfa-crawl", max_bytes: int = 256 * 1024 * 1024,
                  software: str = "mfa-ingest"):
-        self.folder = Path(folder)
+        self.folder = storage.normalize(folder)  # a path, or a URL (s3://...): docs/deployment.md
         self.prefix = prefix
         self.max_bytes = max_bytes
         self.software = software
-        self.files: list[Path] = []
+        self.files: list[storage.Location] = []
         self._lock = threading.Lock()
         self._stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         self._fh = None
@@ -43,12 +43,12 @@ class WarcStore:
 
     # ---- files ------------------------------------------------------------
     def _open(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{self.prefix}-{self._stamp}-{len(self.files):05d}.warc.gz"
-        self._fh = path.open("wb")
+        storage.make_folder(self.folder)
+        path = storage.join(self.folder, f"{self.prefix}-{self._stamp}-{len(self.files):05d}.warc.gz")
+        self._fh = storage.open_file(path, "wb")
         self._writer = WARCWriter(self._fh, gzip=True)
         self.files.append(path)
-        info = self._writer.create_warcinfo_record(path.name, {
+        info = self._writer.create_warcinfo_record(storage.name_of(path), {
             "software": self.software, "format": "WARC File Format 1.1",
             "description": "responses fetched by the mfa-ingest crawler",
         })

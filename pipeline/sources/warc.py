@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from pipeline import storage
 from pipeline.profile import SiteProfile
 from pipeline.settings import DEFAULT_PAGE_BYTES
 from pipeline.records import HTML_TYPES, Failure, Page
@@ -44,11 +45,11 @@ _SCAN_BLOCK = 1 << 20
 
 class ArchiveInput(NamedTuple):
     kind: str  # "warc" (a WARC file) or "dumps" (a text-dump folder or file)
-    path: Path
+    path: storage.Location  # a Path, or a URL (s3://...) for WARC files in an object store
 
 
 def is_warc_name(path: Path | str) -> bool:
-    return Path(path).name.endswith(WARC_SUFFIXES)
+    return storage.name_of(path).endswith(WARC_SUFFIXES)
 
 
 def expand_archive_inputs(paths: Path | str | Iterable[Path | str]) -> list[ArchiveInput]:
@@ -56,14 +57,15 @@ def expand_archive_inputs(paths: Path | str | Iterable[Path | str]) -> list[Arch
 
     A folder holding WARC files gives each of them, in name order; a WARC file is
     itself; anything else (a folder of text dumps, a dump file, a missing path) is
-    a dump input, whose reader reports what is wrong with it.
+    a dump input, whose reader reports what is wrong with it. Inputs may be URLs
+    (``file://``, ``s3://``...; pipeline/storage.py); text dumps are read locally.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     inputs: list[ArchiveInput] = []
     for raw in paths:
-        path = Path(raw)
-        warcs = sorted(p for p in path.iterdir() if p.is_file() and is_warc_name(p)) if path.is_dir() else []
+        path = storage.normalize(raw if isinstance(raw, Path) else str(raw))
+        warcs = [p for p in storage.files_in(path) if is_warc_name(p)] if storage.is_folder(path) else []
         if warcs:
             inputs += [ArchiveInput("warc", p) for p in warcs]
         else:
@@ -112,16 +114,16 @@ def iter_warc(paths: Path | str | Iterable[Path | str], *, profile: SiteProfile 
         paths = [paths]
     wanted = article_matcher(profile)
     for raw_path in paths:
-        path = Path(raw_path)
-        if not path.is_file():
+        path = storage.normalize(raw_path if isinstance(raw_path, Path) else str(raw_path))
+        if not storage.is_file(path):
             yield Failure(source=str(path), stage="source", reason="WARC file does not exist")
             continue
         yield from _iter_file(path, wanted, max_bytes)
 
 
-def _iter_file(path: Path, wanted, max_bytes: int) -> Iterator[Page | Failure]:
+def _iter_file(path: storage.Location, wanted, max_bytes: int) -> Iterator[Page | Failure]:
     try:
-        with path.open("rb") as fh:
+        with storage.open_file(path, "rb") as fh:
             gzipped = fh.read(3) == _GZIP_MAGIC
             start: int | None = 0
             while start is not None:

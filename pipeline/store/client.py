@@ -27,6 +27,8 @@ def connect(settings: Settings) -> Elasticsearch:
     options: dict[str, Any] = {}
     if settings.es_url.startswith("https"):
         options["verify_certs"] = settings.es_verify_certs
+        if settings.es_ca_certs is not None:
+            options["ca_certs"] = str(settings.es_ca_certs)
     return Elasticsearch(
         settings.es_url,
         request_timeout=settings.es_request_timeout,

@@ -14,11 +14,11 @@ import base64
 import json
 import logging
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from pipeline import storage
 from pipeline.ids import deadletter_id
 from pipeline.records import Failure
 from pipeline.settings import Settings
@@ -48,17 +48,26 @@ def failure_document(failure: Failure) -> dict:
 class DeadLetterFile:
     """Appends failures to one JSON-lines file, opened lazily (no file when none failed)."""
 
-    def __init__(self, folder: Path, run_name: str = "run"):
+    def __init__(self, folder: storage.Location, run_name: str = "run"):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        self.path = Path(folder) / f"{run_name}-{stamp}.jsonl"
+        self.folder = storage.normalize(folder)  # a path, or a URL (s3://...): docs/deployment.md
+        self.path = storage.join(self.folder, f"{run_name}-{stamp}.jsonl")
         self.count = 0
+        self._lines: list[str] = []  # kept for stores that cannot append
 
     def write(self, failure: Failure) -> None:
-        # Open, append, close per failure: failures are rare, and a run killed right
-        # after one has still written it.
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(failure_document(failure), ensure_ascii=False) + "\n")
+        # Open, write, close per failure: failures are rare, and a run killed right
+        # after one has still written it. An object store cannot append: the file is
+        # written whole again each time.
+        line = json.dumps(failure_document(failure), ensure_ascii=False) + "\n"
+        storage.make_folder(self.folder)
+        if storage.can_append(self.path):
+            with storage.open_file(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+        else:
+            self._lines.append(line)
+            with storage.open_file(self.path, "w", encoding="utf-8") as fh:
+                fh.write("".join(self._lines))
         self.count += 1
 
 

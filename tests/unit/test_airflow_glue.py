@@ -60,3 +60,24 @@ def test_permanent_errors_fail_without_retry_and_transient_ones_pass_through():
     with pytest.raises(TransportConnectionError):  # retried by Airflow
         with permanent_errors():
             raise TransportConnectionError("connection refused")
+
+
+def test_the_connections_ca_and_credentials_reach_the_settings(monkeypatch):
+    """The compose file's connection URI: https, the pipeline user, the CA of the node's certificates."""
+    import mfa_airflow
+    from airflow.models.connection import Connection
+
+    uri = "https://mfa_pipeline:s3cret@elasticsearch:9200?ca_certs=%2Fcerts%2Fca%2Fca.crt"
+    monkeypatch.setattr(mfa_airflow, "_connection", lambda conn_id, **kw: (
+        Connection(conn_id=conn_id, uri=uri) if conn_id == mfa_airflow.ES_CONN_ID else None))
+    settings = mfa_airflow.settings_from_airflow()
+    assert settings.es_url == "https://elasticsearch:9200"
+    assert (settings.es_username, settings.es_password.get_secret_value()) == ("mfa_pipeline", "s3cret")
+    assert settings.es_ca_certs == Path("/certs/ca/ca.crt")
+
+
+def test_archive_inputs_given_as_urls_stay_urls():
+    from mfa_airflow import resolve_input_path
+
+    assert resolve_input_path("s3://bucket/warc/") == "s3://bucket/warc/"
+    assert resolve_input_path("file:///data/warc") == "file:///data/warc"

@@ -39,6 +39,11 @@ def local_es_version() -> str:
     return re.search(r"MFA_ES_VERSION:-([0-9.]+)", text).group(1)
 
 
+def expand(value: str) -> str:
+    """The value with each ${VAR...} (a secret from docker/.env) replaced by a placeholder."""
+    return re.sub(r"\$\{[^}]*\}", "secret", value)
+
+
 def image_tag(service: dict) -> str:
     return service["image"].rsplit(":", 1)[1]
 
@@ -48,7 +53,7 @@ def test_elasticsearch_and_kibana_run_the_local_nodes_version(compose):
     assert image_tag(compose["services"]["kibana"]) == local_es_version()
     assert compose["services"]["elasticsearch"]["environment"]["discovery.type"] == "single-node"
     hosts = compose["services"]["kibana"]["environment"]["ELASTICSEARCH_HOSTS"]
-    assert "http://elasticsearch:9200" in hosts
+    assert "https://elasticsearch:9200" in hosts
 
 
 def test_airflow_image_is_the_pinned_airflow_and_python(airflow_services):
@@ -70,7 +75,7 @@ def test_every_airflow_service_reaches_elasticsearch_through_the_connection_the_
     for name, svc in airflow_services.items():
         env = svc["environment"]
         for var in (conn_var, "MFA_ES_URL"):
-            url = urlsplit(env[var])
+            url = urlsplit(expand(env[var]))
             assert (url.hostname, str(url.port)) == ("elasticsearch", es_port), (name, var)
 
 
@@ -108,3 +113,50 @@ def test_mounted_folders_are_where_airflow_and_the_settings_look(airflow_service
 def test_init_creates_the_index_writes_pool_the_dags_use(airflow_services):
     command = " ".join(airflow_services["airflow-init"]["command"])
     assert f"pools set {mfa_airflow.INDEX_WRITES_POOL} {mfa_airflow.INDEX_WRITES_SLOTS} " in command
+
+
+def test_security_is_on_with_tls_and_each_client_has_its_own_account(compose, airflow_services):
+    services = compose["services"]
+    es_env = services["elasticsearch"]["environment"]
+    assert es_env["xpack.security.enabled"] == "true" and es_env["xpack.security.http.ssl.enabled"] == "true"
+    kibana = services["kibana"]["environment"]
+    assert kibana["ELASTICSEARCH_USERNAME"] == "kibana_system"  # Kibana's own account, not elastic
+    setup = services["es-setup"]
+    assert "../config/elasticsearch/pipeline-role.json:/setup/pipeline-role.json:ro" in setup["volumes"]
+    script = setup["command"][-1]
+    assert "_security/role/mfa_pipeline" in script and '\\"roles\\":[\\"mfa_pipeline\\"]' in script
+    assert (REPO / "config" / "elasticsearch" / "pipeline-role.json").is_file()
+    for name, svc in airflow_services.items():
+        env = svc["environment"]
+        conn = urlsplit(expand(env[f"AIRFLOW_CONN_{mfa_airflow.ES_CONN_ID.upper()}"]))
+        assert (conn.scheme, conn.username) == ("https", env["MFA_ES_USERNAME"]) == ("https", "mfa_pipeline"), name
+        assert "elastic" not in (conn.username, env["MFA_ES_USERNAME"])
+        assert "ca_certs=%2Fcerts%2Fca%2Fca.crt" in conn.query and env["MFA_ES_CA_CERTS"] == "/certs/ca/ca.crt"
+
+
+def test_airflow_runs_on_celery_with_redis_and_scalable_workers(compose, airflow_services):
+    assert "redis" in compose["services"]
+    for name, svc in airflow_services.items():
+        env = svc["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert urlsplit(expand(env["AIRFLOW__CELERY__BROKER_URL"])).hostname == "redis"
+        assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql+psycopg2://")
+        assert "redis" in svc["depends_on"]
+    worker = airflow_services["airflow-worker"]
+    assert worker["command"][:3] == ["airflow", "celery", "worker"]
+    # --scale airflow-worker=N needs a worker without a fixed name or host port
+    assert "container_name" not in worker and "ports" not in worker
+
+
+def test_workers_share_the_archive_by_url(airflow_services):
+    for svc in airflow_services.values():
+        env = svc["environment"]
+        for var in ("MFA_WARC_URL", "MFA_DEADLETTER_URL"):
+            assert env[var].startswith(f"file://{env['MFA_STATE_DIR']}/"), var  # on the shared volume
+
+
+def test_every_secret_the_compose_file_needs_is_in_the_env_example():
+    used = set(re.findall(r"\$\{([A-Z_]+)[:?}-]", COMPOSE.read_text(encoding="utf-8")))
+    example = (COMPOSE.parent / ".env.example").read_text(encoding="utf-8")
+    offered = set(re.findall(r"^([A-Z_]+)=", example, flags=re.M))
+    assert used and used <= offered, used - offered

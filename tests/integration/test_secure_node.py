@@ -1,0 +1,108 @@
+"""The pipeline against a node with security on (scripts/es.sh with MFA_ES_SECURE=1).
+
+TLS checked against the generated CA, the least-privilege user mfa-pipeline
+(config/elasticsearch/pipeline-role.json): ingest, the crawl state and search
+work with it; a user without write privilege gets a clear authorization error
+at once instead of a retry loop. The node runs on the plain node's port + 10
+(9200 -> 9210); it is started once per session and stopped at the end unless
+MFA_KEEP_ES=1.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from pipeline.settings import Settings
+from tests.conftest import REPO, SAMPLE_DUMPS
+from tests.replica.plugin import replica_overrides
+
+
+@pytest.fixture(scope="session")
+def secure_node():
+    plain = urlsplit(os.environ["MFA_ES_URL"])
+    url = f"https://127.0.0.1:{(plain.port or 9200) + 10}"
+    env = {**os.environ, "MFA_ES_URL": url, "MFA_ES_SECURE": "1"}
+    running = subprocess.run([str(REPO / "scripts" / "es.sh"), "status"], env=env, capture_output=True).returncode == 0
+    subprocess.run([str(REPO / "scripts" / "es.sh"), "start"], env=env, check=True)
+    secure = Path(os.environ["MFA_STATE_DIR"]) / "es" / "secure"
+    yield {"url": url, "ca": secure / "config" / "certs" / "ca" / "ca.crt",
+           "password": {u: (secure / f"{u}.password").read_text().strip() for u in ("pipeline", "reader", "elastic")}}
+    if not running and not os.environ.get("MFA_KEEP_ES"):
+        subprocess.run([str(REPO / "scripts" / "es.sh"), "stop"], env=env, check=False)
+
+
+def secure_settings(node, user: str, tmp_path, **extra) -> Settings:
+    alias = f"mfa-sec-{uuid.uuid4().hex[:8]}"
+    return Settings(es_url=node["url"], es_ca_certs=node["ca"], es_username=f"mfa-{user}",
+                    es_password=node["password"][user], index_alias=alias, deadletter_index=f"{alias}-deadletter",
+                    state_index=f"{alias}-crawlstate", state_dir=tmp_path / "state", **extra)
+
+
+@pytest.fixture
+def admin(secure_node):
+    from elasticsearch import Elasticsearch
+
+    client = Elasticsearch(secure_node["url"], ca_certs=str(secure_node["ca"]),
+                           basic_auth=("elastic", secure_node["password"]["elastic"]))
+    yield client
+    client.close()
+
+
+def cleanup(admin, settings):
+    names = list(admin.indices.get(index=f"{settings.index_alias}*", expand_wildcards="all"))
+    if names:
+        admin.indices.delete(index=",".join(names))
+    admin.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_alias}*")
+
+
+def test_the_node_refuses_anonymous_and_unverified_clients(secure_node):
+    import requests
+
+    assert requests.get(secure_node["url"], verify=str(secure_node["ca"]), timeout=10).status_code == 401
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(secure_node["url"], timeout=10)  # the CA is ours, not a public one
+
+
+def test_ingest_crawl_state_and_search_with_the_pipeline_user(secure_node, admin, replica, tmp_path):
+    from pipeline.crawl.crawler import run_crawl
+    from pipeline.ingest import ingest_archive
+    from pipeline.profile import get_profile
+    from pipeline.store.search import search
+    from pipeline.store.client import connect
+
+    settings = secure_settings(secure_node, "pipeline", tmp_path, **replica_overrides(replica))
+    try:
+        report = ingest_archive(SAMPLE_DUMPS, settings=settings)
+        dumps = len(list(SAMPLE_DUMPS.iterdir()))
+        assert (report.indexed, report.failed) == (dumps, 0)
+        crawl = run_crawl(settings, get_profile(settings.site_profile_path))
+        assert crawl.failed == 0 and crawl.new == len(replica.live_articles())
+        with connect(settings) as es:
+            es.indices.refresh(index=settings.index_alias)
+            total, hits = search(es, settings.index_alias, "Lavrov", size=3)
+            assert total >= 1 and hits
+            es.indices.refresh(index=settings.state_index)
+            assert es.count(index=settings.state_index)["count"] >= crawl.new  # the crawl state was written
+            with pytest.raises(Exception, match="unauthorized"):
+                es.indices.create(index="other-index")  # nothing outside mfa-*
+    finally:
+        cleanup(admin, settings)
+
+
+def test_a_user_without_write_privilege_gets_a_clear_error_not_retries(secure_node, admin, tmp_path):
+    from pipeline.ingest import ingest_archive
+
+    settings = secure_settings(secure_node, "reader", tmp_path)
+    try:
+        with pytest.raises(Exception) as failure:
+            ingest_archive(SAMPLE_DUMPS, settings=settings)
+        message = str(failure.value)
+        assert "mfa-reader" in message and "unauthorized" in message, message
+    finally:
+        cleanup(admin, settings)
