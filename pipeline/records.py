@@ -38,6 +38,7 @@ MOSCOW = timezone(timedelta(hours=3), "MSK")
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
 Role = Literal["statement", "question", "answer"]
+Kind = Literal["speech", "interview", "briefing", "statement", "comment", "answer", "article", "news"]
 Stage = Literal["source", "fetch", "extract", "validate", "index", "config"]
 
 
@@ -73,6 +74,8 @@ class Transcript(BaseModel):
     languages: list[str] = Field(default_factory=list)
     doc_number: str | None = None
     section: str | None = None
+    # What the section publishes (profile crawl.sections[].kind): speech, briefing, news...
+    kind: Kind | None = None
     url: str | None = None
     body: str = Field(min_length=1)
     turns: list[Turn] = Field(default_factory=list)
