@@ -9,6 +9,7 @@ from pipeline.cli import ingest_cmd
 from pipeline.cli import extract_cmd
 from pipeline.cli import crawl_cmd
 from pipeline.cli import index_cmd  # noqa: F401  (registration)
+from pipeline.cli import site_cmd  # noqa: F401  (registration)
 
 
 def main() -> None:
