@@ -27,7 +27,6 @@ from pipeline.errors import Blocked
 from pipeline.profile import ListingLayout, SiteProfile
 
 PAGE_KINDS = ("article", "listing", "feed", "robots")
-_XML_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<\?xml|^\s*<(?:rss|feed|rdf:RDF)\b", re.I)
 _HTML_START = re.compile(rb"^\s*(?:<!doctype html|<html)", re.I)
 
 
@@ -64,8 +63,8 @@ def challenge_reason(content: bytes, profile: SiteProfile, *, html_expected: boo
 def check(content: bytes, page_kind: str, profile: SiteProfile, *, listing: ListingLayout | None = None) -> str | None:
     """The reason a response of ``page_kind`` is blocked, or None when it is the page asked for."""
     if page_kind == "feed":
-        if _XML_START.search(content[:512]) and not _HTML_START.search(content[:512]):
-            return None
+        if not _HTML_START.search(content[:512]):
+            return None  # XML, or junk the feed parser reports as such
         return challenge_reason(content, profile) or "feed answered with HTML, not RSS (a challenge or an error page)"
     if page_kind == "robots":
         if not _HTML_START.search(content[:512]):

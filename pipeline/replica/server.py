@@ -248,6 +248,7 @@ class Replica:
 
 NOTICE = re.compile(r"(?i)\baccreditation\b|аккредитаци")
 _CURRENT_ARTICLE = re.compile(r"^/(?P<lang>[a-z]{2})/(?P<section>[a-z_/]+?)/(?P<id>\d{5,8})/$")
+ROBOTS = ROBOTS_CURRENT  # the name earlier tests import
 LISTING_PATHS = {path: (section, lang) for section, paths in SECTIONS.items()
                  for lang, path in paths.items() if lang in ("en", "ru")}
 ARCHIVE_LISTINGS = {path: instance for paths in ARCHIVE_SECTIONS.values() for path, instance in paths.values()}
