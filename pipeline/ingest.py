@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
+from urllib.parse import urlsplit
 
 from pipeline.errors import PipelineError
 from pipeline.extract.extractor import extract_record
+from pipeline.ids import host_key
 from pipeline.profile import SiteProfile, get_profile
 from pipeline.records import Failure, Page, Transcript
 from pipeline.report import RunReport
@@ -268,8 +270,35 @@ def ingest(items: Iterable[Item], **kwargs) -> RunReport:
 def ingest_archive(paths: Path | str | Iterable[Path | str], **kwargs) -> RunReport:
     """Ingest archive inputs: text-dump folders or files, WARC files and folders of them
     (``ingest``, ``replay`` and the archive partitions of a backfill all come here)."""
+    any_url = kwargs.pop("any_url", False)
     settings = kwargs.get("settings") or get_settings()
     profile = kwargs.get("profile") or get_profile(settings.site_profile_path)
     kwargs.update(settings=settings, profile=profile)
     kwargs.setdefault("report", RunReport(name="archive-ingest"))
-    return ingest(archive_pages(paths, max_bytes=settings.max_page_bytes, profile=profile), **kwargs)
+    skipped: Counter = Counter()
+    hosts = site_hosts(settings, profile) if any_url else None
+    report = ingest(archive_pages(paths, max_bytes=settings.max_page_bytes, profile=profile, skipped=skipped,
+                                  any_url_hosts=hosts), **kwargs)
+    account_skipped(report, skipped, kwargs.get("echo"))
+    return report
+
+
+def site_hosts(settings: Settings, profile: SiteProfile) -> set[str]:
+    """The site's hosts: the profile's and those of the configured base URLs (``replay --any-url``)."""
+    urls = [settings.crawl_base_url, settings.crawl_archive_url, profile.site.base_url, profile.crawl.archive_base_url]
+    return {host_key(h) for h in profile.site.hosts} | {host_key(urlsplit(u).hostname or "") for u in urls if u}
+
+
+def account_skipped(report: RunReport, skipped: Counter, echo: Callable[[str], None] | None) -> None:
+    """Every WARC record not taken, by reason, in the report; the response records named on ``echo``."""
+    for reason, count in sorted(skipped.items()):
+        report.extra[f"skipped: {reason}"] = count
+    report.extra["warc_records_skipped"] = sum(skipped.values())
+    if echo is None:
+        return
+    for reason, count in sorted(skipped.items()):
+        if reason.startswith("not a response record"):
+            continue  # requests and warcinfo: every exchange has them
+        hint = (" (pages outside the profile's article patterns: add the section to config/site.yaml "
+                "or replay with --any-url)" if reason == "not an article URL" else "")
+        echo(f"skipped {count} WARC records: {reason}{hint}")

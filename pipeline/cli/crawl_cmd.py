@@ -48,14 +48,15 @@ def crawl(
 def replay(
     warcs: Annotated[list[Path], typer.Argument(help="WARC files or folders of them (ours, wget's, ...)")],
     index: Annotated[Optional[str], typer.Option(help="write alias (default: the live alias)")] = None,
+    any_url: Annotated[bool, typer.Option("--any-url", help="take every HTML page of the site's hosts, not only article URLs")] = False,
     json_report: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
 ) -> None:
-    """Rebuild an index from archived responses, without crawling again."""
+    """Rebuild an index from archived responses, without crawling again; records not taken are counted by reason."""
     from pipeline.ingest import ingest_archive
     from pipeline.report import RunReport
 
     report = ingest_archive(warcs, index=index, report=RunReport(name="replay"),
-                            echo=lambda line: typer.echo(line, err=True))
+                            echo=lambda line: typer.echo(line, err=True), any_url=any_url)
     _print(report, json_report)
     raise typer.Exit(1 if report.failed else 0)
 

@@ -13,6 +13,7 @@ a record that breaks off, is a Failure and the next record or file goes on.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
@@ -22,6 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline.profile import SiteProfile
+from pipeline.ids import host_key
 from pipeline.settings import DEFAULT_PAGE_BYTES
 from pipeline.records import HTML_TYPES, Failure, Page
 
@@ -93,21 +95,34 @@ def _hints(record) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
+def host_matcher(hosts: Iterable[str]):
+    """A predicate on URLs: True for any URL on one of ``hosts`` (``replay --any-url``)."""
+    wanted = {host_key(h) for h in hosts}
+    return lambda url: host_key(urlsplit(url).hostname or "") in wanted
+
+
 def iter_warc(paths: Path | str | Iterable[Path | str], *, profile: SiteProfile | None = None,
-              max_bytes: int = DEFAULT_PAGE_BYTES) -> Iterator[Page | Failure]:
-    """Yield one Page per archived 200 HTML/text response (article pages only, given a profile)."""
+              max_bytes: int = DEFAULT_PAGE_BYTES, skipped: Counter | None = None,
+              any_url_hosts: Iterable[str] | None = None) -> Iterator[Page | Failure]:
+    """Yield one Page per archived 200 HTML/text response (article pages only, given a profile).
+
+    Every record not taken is counted in ``skipped`` by reason ("not an article URL", "status 404",
+    "not HTML: application/pdf", ...). ``any_url_hosts``: take every HTML page on those hosts instead
+    of article URLs only.
+    """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    wanted = article_matcher(profile)
+    wanted = host_matcher(any_url_hosts) if any_url_hosts is not None else article_matcher(profile)
+    skipped = skipped if skipped is not None else Counter()
     for raw_path in paths:
         path = Path(raw_path)
         if not path.is_file():
             yield Failure(source=str(path), stage="source", reason="WARC file does not exist")
             continue
-        yield from _iter_file(path, wanted, max_bytes)
+        yield from _iter_file(path, wanted, max_bytes, skipped)
 
 
-def _iter_file(path: Path, wanted, max_bytes: int) -> Iterator[Page | Failure]:
+def _iter_file(path: Path, wanted, max_bytes: int, skipped: Counter) -> Iterator[Page | Failure]:
     try:
         with path.open("rb") as fh:
             records = ArchiveIterator(fh)
@@ -117,7 +132,9 @@ def _iter_file(path: Path, wanted, max_bytes: int) -> Iterator[Page | Failure]:
                     yield Failure(source=str(path), stage="source", reason="not a WARC file (no WARC record header)")
                     return
                 item = _page_of(record, str(path), wanted, max_bytes)
-                if item is not None:
+                if isinstance(item, str):
+                    skipped[item] += 1
+                elif item is not None:
                     # The offset is only known once the record has been read through.
                     source = f"{path}#{records.get_record_offset()}"
                     yield Page(source=source, **item) if isinstance(item, dict) else item.model_copy(
@@ -126,18 +143,21 @@ def _iter_file(path: Path, wanted, max_bytes: int) -> Iterator[Page | Failure]:
         yield Failure(source=str(path), stage="source", reason=f"cannot read WARC: {type(exc).__name__}: {exc}")
 
 
-def _page_of(record, source: str, wanted, max_bytes: int) -> dict | Failure | None:
-    """The fields of a Page (built once its offset is known), a Failure, or None to skip."""
-    if record.rec_type != "response" or record.http_headers is None:
-        return None
+def _page_of(record, source: str, wanted, max_bytes: int) -> dict | Failure | str:
+    """The fields of a Page (built once its offset is known), a Failure, or the reason it is skipped."""
+    if record.rec_type != "response":
+        return f"not a response record ({record.rec_type})"
+    if record.http_headers is None:
+        return "response without HTTP headers"
     url = _target_uri(record)
     if not url or not wanted(url):
-        return None
-    if record.http_headers.get_statuscode() != "200":
-        return None
+        return "not an article URL"
+    status = record.http_headers.get_statuscode()
+    if status != "200":
+        return f"status {status}"
     ctype = record.http_headers.get_header("Content-Type") or ""
     if ctype and ctype.split(";")[0].strip().lower() not in HTML_TYPES:
-        return None
+        return f"not HTML: {ctype.split(';')[0].strip().lower()}"
     try:
         body = record.content_stream().read(max_bytes + 1)
     except Exception as exc:  # warcio raises assorted errors on broken gzip/chunked payloads
