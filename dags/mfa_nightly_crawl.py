@@ -3,7 +3,8 @@
 Thin wiring only: prepare the index (pipeline.store.writer.ensure_index) -> crawl and
 index (pipeline.crawl.crawler.run_crawl, streaming into the alias) -> data-quality check
 (pipeline.jobs.quality_problems: fails loudly when nothing new came for
-``max_quiet_days`` or the dead-letter share is above ``max_deadletter_share``) ->
+``max_quiet_days`` or the dead-letter share is above ``max_deadletter_share``) and the
+template-drift check (pipeline.crawl.drift, thresholds in the profile's crawl.drift) ->
 run summary in the task log and XCom (runs even when the check failed; a
 leaf task then fails the run).
 The time of day is the cron in MFA_NIGHTLY_SCHEDULE (default 02:30 UTC).
@@ -90,6 +91,27 @@ def mfa_nightly_crawl():
         return {"newest_indexed_at": newest.isoformat() if newest else None,
                 "deadletter_share": deadletter_share(summary), "documents": documents}
 
+    @task
+    def drift_check(summary: dict, index: str) -> dict:
+        """Template drift (pipeline.crawl.drift): this run's field coverage per section against the
+        previous runs of the profile's window; fails without retries when a share moved too far."""
+        from datetime import datetime
+
+        from pipeline.crawl.drift import drift_alarms, record_coverage
+        from pipeline.profile import get_profile
+        from pipeline.store.writer import connect
+
+        settings = settings_from_airflow()
+        profile = get_profile(settings.site_profile_path)
+        run_id = str(summary["extra"].get("run_id"))
+        with connect(settings) as es:
+            coverage = record_coverage(es, settings, profile, index, datetime.fromisoformat(summary["started_at"]),
+                                       run_id)
+            alarms = drift_alarms(es, settings, profile, run_id)
+        if alarms:
+            raise AirflowFailException("; ".join(alarms))
+        return coverage
+
     @task(trigger_rule="all_done")
     def summary(summary: dict) -> dict:
         import logging
@@ -110,7 +132,8 @@ def mfa_nightly_crawl():
     index = prepare_index()
     crawled = crawl(index)
     checked = quality_check(crawled, index)
-    checked >> summary(crawled)
-    [crawled, checked] >> fail_run()
+    drifted = drift_check(crawled, index)
+    [checked, drifted] >> summary(crawled)
+    [crawled, checked, drifted] >> fail_run()
 
 mfa_nightly_crawl()

@@ -137,7 +137,9 @@ class Replica:
             for i in range(count):
                 at = datetime.combine(day, datetime.min.time()).replace(hour=8 + i // 60, minute=i % 60)
                 path = f"{SECTIONS[section][language]}{first_id + i}/"
-                article = Article(site="current", language=language, path=path, section=section,
+                # Every other item has a document number: on the site it is sometimes missing (firm).
+                number = f"{3000 + i}-{day:%d-%m-%Y}" if i % 2 == 0 else None
+                article = Article(site="current", language=language, path=path, section=section, doc_number=number,
                                   title=f"Foreign Minister Sergey Lavrov's remarks, item {i + 1}, Moscow, "
                                         f"{at:%B} {at.day}, {at.year}",
                                   published=at, languages=[language],

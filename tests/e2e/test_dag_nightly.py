@@ -49,12 +49,12 @@ def test_nightly_crawl_indexes_the_replica_then_finds_nothing_new(dagbag, es, in
     dag = dagbag.get_dag("mfa_nightly_crawl")
     assert (dag.catchup, dag.max_active_runs) == (False, 1)
     assert dag.default_args["retry_exponential_backoff"] and dag.default_args["retries"] >= 1
-    conf = {"lookback_days": 20000, "index": None, "max_quiet_days": 7, "max_deadletter_share": 0.2}
+    conf = {"lookback_days": 30, "index": None, "max_quiet_days": 7, "max_deadletter_share": 0.2}
 
     first = dag.test(run_conf=conf)
     assert first.state == "success"
     assert first.get_task_instance("fail_run").state == "skipped"
-    live = len(nightly_env.live_articles())
+    live = len([a for a in nightly_env.live_articles() if a.site == "current"])  # the archive: backfill only
     es.indices.refresh(index=index_alias)
     assert es.count(index=index_alias)["count"] == live
     summary = summary_of(first)
@@ -76,7 +76,7 @@ def test_nightly_crawl_that_gets_nothing_fails_loudly_and_still_reports(dagbag, 
     for task in dag.tasks:  # no retry waits inside the test
         monkeypatch.setattr(task, "retries", 0)
     nightly_env.add_fault("status", match="/", count=100000, arg=503)  # the site is down all night
-    run = dag.test(run_conf={"lookback_days": 20000, "index": None, "max_quiet_days": 7,
+    run = dag.test(run_conf={"lookback_days": 30, "index": None, "max_quiet_days": 7,
                              "max_deadletter_share": 0.2})
     assert run.state == "failed"
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
@@ -86,3 +86,28 @@ def test_nightly_crawl_that_gets_nothing_fails_loudly_and_still_reports(dagbag, 
     assert states["fail_run"] == "failed"
     summary = summary_of(run)
     assert summary["new"] == 0 and summary["quality"] is None
+
+
+def test_nightly_crawl_fails_on_template_drift_and_passes_otherwise(dagbag, es, index_alias, nightly_env,
+                                                                   monkeypatch):
+    """The replica drops the time element: the share of documents with a time falls from 100% to 0%."""
+    from pipeline.replica.content import today_msk
+
+    dag = dagbag.get_dag("mfa_nightly_crawl")
+    for task in dag.tasks:
+        monkeypatch.setattr(task, "retries", 0)
+    conf = {"lookback_days": 30, "index": None, "max_quiet_days": 7, "max_deadletter_share": 0.2}
+    first = dag.test(run_conf=conf)
+    assert first.state == "success"
+    assert first.get_task_instance("drift_check").state == "success"
+    nightly_env.fill_day(today_msk(), 4, section="minister_speeches", first_id=1790100)
+    second = dag.test(run_conf=conf)  # new items, same template: no alarm
+    assert second.state == "success"
+
+    nightly_env.options.no_time = True
+    nightly_env.fill_day(today_msk(), 4, section="minister_speeches", first_id=1790200)
+    third = dag.test(run_conf=conf)
+    assert third.state == "failed"
+    states = {ti.task_id: ti.state for ti in third.get_task_instances()}
+    assert states["drift_check"] == "failed" and states["crawl"] == "success"
+    assert states["summary"] == "success" and states["fail_run"] == "failed"
