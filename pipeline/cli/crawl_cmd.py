@@ -42,6 +42,10 @@ def crawl(
                        since=since.date() if since else None, until=until.date() if until else None,
                        sections=section or None, languages=language or None, index=index)
     _print(report, json_report)
+    verdict = report.extra.get("verdict")  # blocked responses dominated the run (crawl/blocked.py)
+    if verdict:
+        typer.echo(str(verdict), err=True)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -65,12 +69,27 @@ def replay(
 def replica(
     port: Annotated[int, typer.Option(help="port of the current site (0: any free port)")] = 0,
     archive_port: Annotated[int, typer.Option(help="port of the archive portal (0: any free port)")] = 0,
+    faults: Annotated[Optional[str], typer.Option(
+        help="comma-separated fault sets: 500, 429, slow, down, blocked, drift, template")] = None,
 ) -> None:
-    """Serve the local replica of mid.ru and archive.mid.ru (pipeline/replica) until Ctrl-C."""
-    from pipeline.replica.server import Replica
+    """Serve the local replica of mid.ru and archive.mid.ru (pipeline/replica) until Ctrl-C.
 
-    server = Replica().start(port=port, archive_port=archive_port)
+    Its items are dated relative to today, so a nightly crawl against a fresh replica finds new ones.
+
+    Example: mfa-ingest replica --port 8800 --faults blocked
+    """
+    from pipeline.replica.server import FAULTS, Replica, apply_faults
+
+    server = Replica()
+    try:
+        apply_faults(server, [f.strip() for f in (faults or "").split(",") if f.strip()])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--faults") from None
+    server.start(port=port, archive_port=archive_port)
     typer.echo(f"current site:  {server.base_url}\narchive portal: {server.archive_url}\n")
+    for name in (faults or "").split(","):
+        if name.strip():
+            typer.echo(f"fault {name.strip()}: {FAULTS[name.strip()]}")
     typer.echo("point a crawl at it with:")
     typer.echo(f"  export MFA_CRAWL_BASE_URL={server.base_url} MFA_CRAWL_ARCHIVE_URL={server.archive_url}")
     typer.echo("  export MFA_CRAWL_ALLOWED_PRIVATE_HOSTS='[\"127.0.0.1\"]'")

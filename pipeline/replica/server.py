@@ -248,6 +248,41 @@ class Replica:
         return sorted(found, key=lambda a: a.published, reverse=True)[:20]
 
 
+# Named fault sets for demos and ops drills (``mfa-ingest replica --faults blocked,drift``).
+FAULTS = {
+    "500": "a burst of five HTTP 500 answers, then normal service",
+    "429": "five HTTP 429 answers with Retry-After: 1",
+    "slow": "every answer waits 2 seconds",
+    "down": "every connection is dropped without an answer",
+    "blocked": "every page is the F5/TSPD anti-bot challenge (HTTP 200, no content)",
+    "drift": "article pages lose their time element (template drift)",
+    "template": "a redesign: article and listing classes renamed (check-site fails)",
+}
+
+
+def apply_faults(replica: "Replica", names: list[str]) -> None:
+    """Switch on the named fault sets (keys of FAULTS); ValueError naming the valid ones."""
+    unknown = [n for n in names if n not in FAULTS]
+    if unknown:
+        raise ValueError(f"unknown fault {', '.join(unknown)}; choose from {', '.join(FAULTS)}")
+    forever = 1_000_000_000
+    for name in names:
+        if name == "500":
+            replica.add_fault("status", "", count=5, arg=500)
+        elif name == "429":
+            replica.add_fault("retry_after", "", count=5, arg=1)
+        elif name == "slow":
+            replica.add_fault("slow", "", count=forever, arg=2.0)
+        elif name == "down":
+            replica.add_fault("down", "", count=forever)
+        elif name == "blocked":
+            replica.serve_challenge("")
+        elif name == "drift":
+            replica.options.no_time = True
+        elif name == "template":
+            replica.options.changed_template = True
+
+
 NOTICE = re.compile(r"(?i)\baccreditation\b|аккредитаци")
 _CURRENT_ARTICLE = re.compile(r"^/(?P<lang>[a-z]{2})/(?P<section>[a-z_/]+?)/(?P<id>\d{5,8})/$")
 ROBOTS = ROBOTS_CURRENT  # the name earlier tests import
