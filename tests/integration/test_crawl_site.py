@@ -9,7 +9,6 @@ from protego import Protego
 
 from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState
-from pipeline.ids import state_key
 from pipeline.profile import get_profile
 from pipeline.replica.content import today_msk
 from pipeline.replica.pages import ROBOTS_ARCHIVE, ROBOTS_CURRENT
@@ -89,31 +88,31 @@ def test_backfill_walks_the_date_filtered_listing_day_by_day(es, crawl_settings,
 
 def test_a_challenge_on_an_article_a_listing_page_and_the_feed_is_blocked_not_content(es, crawl_settings, replica):
     profile = get_profile()
-    run_crawl(crawl_settings, profile, sections=["minister_speeches", "news"], languages=["en"])
-    before = stored(es, crawl_settings.index_alias)
+    settings = crawl_settings.model_copy(update={"crawl_retry_schedule": [0.0]})  # retried by the next run
+    run_crawl(settings, profile, sections=["minister_speeches", "news"], languages=["en"])
+    before = stored(es, settings.index_alias)
     edited = replica.edit_article()  # the edit is what the challenge hides
-    article_path = edited.path
-    replica.serve_challenge(article_path)
+    replica.serve_challenge(edited.path)
     replica.serve_challenge("/en/foreign_policy/news/")  # the listing page (and the news articles under it)
     replica.serve_challenge("/en/rss.php")
-    report = run_crawl(crawl_settings, profile, sections=["minister_speeches", "news"], languages=["en"])
+    report = run_crawl(settings, profile, sections=["minister_speeches", "news"], languages=["en"])
 
-    assert stored(es, crawl_settings.index_alias) == before, "a challenge never overwrites or adds"
+    assert stored(es, settings.index_alias) == before, "a challenge never overwrites or adds"
     assert report.extra["blocked"] >= 3 and report.failed >= 3
     assert all("blocked" in line for line in report.failures)
     blocked_urls = " ".join(report.failures)
-    assert article_path in blocked_urls and "/en/foreign_policy/news/" in blocked_urls and "rss.php" in blocked_urls
-    state = CrawlState(es, crawl_settings.state_index)
-    doc = state.get(state_key(replica.article_url(edited)))
-    assert doc["status"] in ("pending", "recheck"), "a blocked page is not done"
-    walk = state.get("walk-crawl-news-en")
-    assert walk is not None and not walk["complete"], "a blocked listing is not an empty, finished one"
+    assert edited.path in blocked_urls and "/en/foreign_policy/news/" in blocked_urls and "rss.php" in blocked_urls
+    state = CrawlState(es, report.extra["ledger"])
+    (doc,) = state.get_docs([replica.article_url(edited)]).values()
+    assert doc.status.value != "indexed" and doc.last_kind == "blocked", "a blocked page is not done"
+    walk = state.get_walk("walk-crawl-news-en")
+    assert walk is not None and not walk.complete, "a blocked listing is not an empty, finished one"
 
     # Unblocked, the next run takes the edit.
     replica.clear_faults()
-    again = run_crawl(crawl_settings, profile, sections=["minister_speeches"], languages=["en"])
+    again = run_crawl(settings, profile, sections=["minister_speeches"], languages=["en"])
     assert again.updated == 1 and "blocked" not in again.extra
-    assert stored(es, crawl_settings.index_alias)[replica.article_url(edited)]["doc_version"] == 2
+    assert stored(es, settings.index_alias)[replica.article_url(edited)]["doc_version"] == 2
 
 
 def test_a_run_dominated_by_challenges_gets_a_verdict_with_a_hint(es, crawl_settings, replica):
