@@ -186,7 +186,8 @@ class Crawler:
                 if language in section.listings:
                     # [site] date-filtered partitions where the layout has the filter (backfill, look-back)
                     for days in self._partitions(section):
-                        self._walk(section, language, seen, task, days)
+                        if not self._walk(section, language, seen, task, days):
+                            break  # a failed or blocked partition: the older ones wait for the next run
         if self.plan.incremental and self.settings.crawl_rss:
             for batch in iter_feeds(self.fetcher, self.profile, self.settings, self.plan.sections, self.plan.languages):
                 if batch.failure:
@@ -206,7 +207,8 @@ class Crawler:
         return list(partitions(self.plan.since, until, date_filter.partition_days)) or [None]
 
     def _walk(self, section: CrawlSection, language: str, seen: set[str], task,
-              days: tuple[date, date] | None = None) -> None:
+              days: tuple[date, date] | None = None) -> bool:
+        """Walk one listing (one partition of it); False when a page failed or was blocked."""
         key = f"walk-{self.plan.kind}-{section.name}-{language}" + (f"-{days[0]}-{days[1]}" if days else "")
         previous = self.state.get_walk(key)
         # A walk killed half-way reached this page; do not stop early before it again.
@@ -238,6 +240,7 @@ class Crawler:
         if complete:
             self.state.put_walk(key, WalkState(section=section.name, language=language, complete=True))
         self.report.extra["listing_pages"] = int(self.report.extra.get("listing_pages", 0)) + pages
+        return complete
 
     def _register(self, entries: Iterable[ListingEntry], seen: set[str]) -> list[bool]:
         """Record listed entries in the ledger; return, per entry, whether it was already known."""
