@@ -6,7 +6,8 @@ streaming into the alias; the task fails, naming the class and the first URLs, w
 site was unreachable or blocked or nothing was listed although it answered:
 pipeline.jobs.crawl_problems) -> data-quality check (pipeline.jobs.quality_problems:
 nothing new for ``max_quiet_days``, or a failure share over inputs attempted above
-``max_deadletter_share``) -> redrive of the dead letters that failed after their fetch
+``max_deadletter_share``) and the template-drift check (pipeline.crawl.drift, thresholds
+in the profile's crawl.drift) -> redrive of the dead letters that failed after their fetch
 (pipeline.redrive: a fixed profile or a recovered index lets them through; failed fetches
 are the crawl ledger's to retry) -> run summary in the task log and XCom (runs whatever
 failed before it; a leaf task then fails the run).
@@ -113,6 +114,27 @@ def mfa_nightly_crawl():
         return {"newest_indexed_at": newest.isoformat() if newest else None,
                 "deadletter_share": deadletter_share(summary), "documents": documents}
 
+    @task
+    def drift_check(summary: dict, index: str) -> dict:
+        """Template drift (pipeline.crawl.drift): this run's field coverage per section against the
+        previous runs of the profile's window; fails without retries when a share moved too far."""
+        from datetime import datetime
+
+        from pipeline.crawl.drift import drift_alarms, record_coverage
+        from pipeline.profile import get_profile
+        from pipeline.store.client import connect
+
+        settings = settings_from_airflow()
+        profile = get_profile(settings.site_profile_path)
+        run_id = str(summary["extra"].get("run_id"))
+        with permanent_errors(), connect(settings) as es:
+            coverage = record_coverage(es, settings, profile, index, datetime.fromisoformat(summary["started_at"]),
+                                       run_id)
+            alarms = drift_alarms(es, settings, profile, run_id)
+        if alarms:
+            raise AirflowFailException("; ".join(alarms))
+        return coverage
+
     @task(pool=INDEX_WRITES_POOL)
     def redrive(index: str, params: dict | None = None) -> dict:
         from pipeline.redrive import redrive as run_redrive
@@ -150,17 +172,18 @@ def mfa_nightly_crawl():
     @task(trigger_rule="one_failed", retries=0)
     def fail_run() -> None:
         # The summary runs whatever happened, so it cannot tell the run's outcome: this leaf does.
-        raise AirflowFailException("a task of the nightly crawl failed (see check / crawl / quality_check)")
+        raise AirflowFailException("a task of the nightly crawl failed (see check / crawl / quality_check / drift_check)")
 
     checked_params = check()
     index = prepare_index()
     checked_params >> index
     crawled = crawl(index)
     checked = quality_check(crawled, index)
+    drifted = drift_check(crawled, index)
     redriven = redrive(index)
     crawled >> redriven
-    [checked_params, index, crawled, checked, redriven] >> summary()
-    [checked_params, index, crawled, checked, redriven] >> fail_run()
+    [checked_params, index, crawled, checked, drifted, redriven] >> summary()
+    [checked_params, index, crawled, checked, drifted, redriven] >> fail_run()
 
 
 mfa_nightly_crawl()

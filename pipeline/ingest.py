@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
+from urllib.parse import urlsplit
 
 from pipeline.errors import PipelineError
 from pipeline.extract.extractor import extract_record
-from pipeline.ids import article_key, canonical_url
+from pipeline.ids import article_key, canonical_url, host_key
 from pipeline.profile import SiteProfile, get_profile
 from pipeline.records import Failure, Page, Transcript
 from pipeline.report import RunReport
@@ -283,14 +284,20 @@ def ingest_archive(paths: Path | str | Iterable[Path | str], *, progress=None, *
 
     ``progress``: a pipeline.progress.Progress counting the pages (with a total when
     there is no WARC file among the inputs, whose pages are only known by reading them)."""
+    any_url = kwargs.pop("any_url", False)
     settings = kwargs.get("settings") or get_settings()
     profile = kwargs.get("profile") or get_profile(settings.site_profile_path)
     kwargs.update(settings=settings, profile=profile)
     kwargs.setdefault("report", RunReport(name="archive-ingest"))
-    pages = archive_pages(paths, max_bytes=settings.max_page_bytes, profile=profile)
+    skipped: Counter = Counter()
+    hosts = site_hosts(settings, profile) if any_url else None
+    pages = archive_pages(paths, max_bytes=settings.max_page_bytes, profile=profile, skipped=skipped,
+                          any_url_hosts=hosts)
     if progress is not None:
         pages = progress.track(pages, f"{kwargs['report'].name}: pages", _dump_file_count(paths))
-    return ingest(pages, **kwargs)
+    report = ingest(pages, **kwargs)
+    account_skipped(report, skipped, kwargs.get("echo"))
+    return report
 
 
 def _dump_file_count(paths: Path | str | Iterable[Path | str]) -> int | None:
@@ -303,3 +310,24 @@ def _dump_file_count(paths: Path | str | Iterable[Path | str]) -> int | None:
             return None
         total += 1 if item.path.is_file() else sum(1 for f in item.path.rglob("*") if f.is_file())
     return total
+
+
+def site_hosts(settings: Settings, profile: SiteProfile) -> set[str]:
+    """The site's hosts: the profile's and those of the configured base URLs (``replay --any-url``)."""
+    urls = [settings.crawl_base_url, settings.crawl_archive_url, profile.site.base_url, profile.crawl.archive_base_url]
+    return {host_key(h) for h in profile.site.hosts} | {host_key(urlsplit(u).hostname or "") for u in urls if u}
+
+
+def account_skipped(report: RunReport, skipped: Counter, echo: Callable[[str], None] | None) -> None:
+    """Every WARC record not taken, by reason, in the report; the response records named on ``echo``."""
+    for reason, count in sorted(skipped.items()):
+        report.extra[f"skipped: {reason}"] = count
+    report.extra["warc_records_skipped"] = sum(skipped.values())
+    if echo is None:
+        return
+    for reason, count in sorted(skipped.items()):
+        if reason.startswith("not a response record"):
+            continue  # requests and warcinfo: every exchange has them
+        hint = (" (pages outside the profile's article patterns: add the section to config/site.yaml "
+                "or replay with --any-url)" if reason == "not an article URL" else "")
+        echo(f"skipped {count} WARC records: {reason}{hint}")

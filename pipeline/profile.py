@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from re import Pattern
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 import yaml
 from cssselect import SelectorError
@@ -18,6 +18,7 @@ from lxml.cssselect import CSSSelector
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipeline.errors import ConfigError
+from pipeline.records import Kind
 
 
 def _compiles(selector: str) -> str:
@@ -116,6 +117,9 @@ class HtmlLayout(_Strict):
     date: list[Css] = Field(default_factory=list)
     # Where the page shows the time apart from the date.
     time: list[Css] = Field(default_factory=list)
+    # When no date selector matches: the first line inside these elements that is a date (and time),
+    # e.g. "14.03.2024 13:20" printed before the title with no class of its own.
+    date_scope: list[Css] = Field(default_factory=list)
     doc_number: list[Css] = Field(default_factory=list)
     section: list[Css] = Field(default_factory=list)
     # The article's own list of language versions (never the site-wide switcher).
@@ -158,19 +162,41 @@ class ExtractionRules(_Strict):
 
 # Which base URL a listing layout lives on: site.base_url or crawl.archive_base_url.
 LISTING_SITES = ("current", "archive")
+# What a section publishes; travels to the record (Transcript.kind) and the index.
+KINDS = get_args(Kind)
+# How sure the evidence is about a selector or a URL pattern (shared/site-evidence.md):
+# firm = several independent sources; likely = one source that used it; claimed = unconfirmed.
+Confidence = Literal["firm", "likely", "claimed"]
+
+
+class DateFilter(_Strict):
+    """The listing filtered by publication day (``?activeFrom=DD.MM.YYYY&activeTo=DD.MM.YYYY``)."""
+
+    from_param: str = "activeFrom"
+    to_param: str = "activeTo"
+    format: str = "%d.%m.%Y"
+    # Days per backfill partition (1: day by day, 7: week by week); each partition walks its own dates only.
+    partition_days: int = Field(1, ge=1)
 
 
 class ListingLayout(_Strict):
     """How one site layout shows a listing page: CSS selectors and the date formats."""
 
     site: str = Field(description="'current' (site.base_url) or 'archive' (crawl.archive_base_url)")
+    # The element holding the list: a listing page without it is a structural miss (blocked), not "empty".
+    container: Css | None = Field(None, description="listing container; absent = not a listing page")
     item: Css = Field(description="one entry of the listing")
     link: Css = Field(description="the entry's link to the article (href)")
     title: Css | None = None
     date: Css | None = None
+    # Where the entry shows its time apart from the date (appended to the date text).
+    time: Css | None = None
     date_formats: list[str] = Field(default_factory=list, description="strptime formats, tried before dateparser")
     page_param: str | None = Field(None, description="query parameter of the page number (default for sections)")
     first_page: int = 1
+    date_filter: DateFilter | None = None
+    # Selector or pattern name -> firm / likely / claimed (docs/crawling.md, check-site).
+    confidence: dict[str, Confidence] = Field(default_factory=dict)
 
 
 class ListingPath(_Strict):
@@ -183,6 +209,7 @@ class ListingPath(_Strict):
 
 class CrawlSection(_Strict):
     name: str
+    kind: Kind = Field("speech", description="what the section publishes")
     layout: str = Field(description="a key of crawl.layouts")
     listings: dict[str, ListingPath] = Field(description="listing per language code")
     article_pattern: Pattern[str] = Field(description="regex an article URL path matches; group 'id' is the article id")
@@ -190,22 +217,55 @@ class CrawlSection(_Strict):
     nightly: bool = Field(True, description="walked by the nightly crawl when no sections are named")
     titles: list[str] = Field(default_factory=list,
                               description="the section's printed names on pages (search --section by name)")
+    # Listing entries whose title matches one of these are not transcripts (accreditation notices).
+    skip_titles: list[Pattern[str]] = Field(default_factory=list)
+    confidence: Confidence = "firm"
+
+    def skips(self, title: str | None) -> bool:
+        return bool(title) and any(p.search(title) for p in self.skip_titles)
 
 
 class CrawlFeed(_Strict):
     name: str
     language: str
     path: str
+    confidence: Confidence = "likely"
+
+
+class BlockedRules(_Strict):
+    """How an anti-bot challenge or another non-content HTTP 200 is told from a page (crawl/blocked.py)."""
+
+    # Substrings of a body that only a challenge page has.
+    markers: list[str] = Field(default_factory=list)
+    # A body with a <script> and less visible text than this is a challenge too.
+    min_text_chars: int = 200
+    # A run in which at least this share of the pages asked for were blocked fails.
+    dominant_share: float = Field(0.5, gt=0, le=1)
+    # Seconds added to the host's request interval after a challenge, doubled per challenge in a row.
+    backoff_s: float = 5.0
+    backoff_max_s: float = 120.0
+
+
+class DriftRules(_Strict):
+    """Template-drift alarm: per-section field coverage compared with the previous runs."""
+
+    window_days: int = 30
+    # A share (0..1) that moves by more than this from its mean over the window raises the alarm.
+    threshold: float = Field(0.3, gt=0, le=1)
+    # Sections with fewer documents in a run (or in the window) are not judged.
+    min_documents: int = 3
 
 
 class CrawlRules(_Strict):
-    """Sections, listing selectors and URL patterns used by sources/listings.py and crawl.py."""
+    """Sections, listing selectors and URL patterns used by crawl/listings.py and crawl/crawler.py."""
 
     archive_base_url: str = "https://archive.mid.ru"
     languages: list[str] = Field(default_factory=lambda: ["en", "ru"])
     layouts: dict[str, ListingLayout] = Field(default_factory=dict)
     sections: list[CrawlSection] = Field(default_factory=list)
     feeds: list[CrawlFeed] = Field(default_factory=list)
+    blocked: BlockedRules = Field(default_factory=BlockedRules)
+    drift: DriftRules = Field(default_factory=DriftRules)
 
     @model_validator(mode="after")
     def _names_resolve(self) -> "CrawlRules":
@@ -224,6 +284,10 @@ class CrawlRules(_Strict):
             if section.name == name:
                 return section
         raise ConfigError(f"unknown crawl section {name!r}; known: {[s.name for s in self.sections]}")
+
+    def section_of(self, url_path: str) -> CrawlSection | None:
+        """The first section whose article pattern matches a URL path."""
+        return next((s for s in self.sections if s.article_pattern.search(url_path)), None)
 
 
 class SiteProfile(_Strict):

@@ -38,6 +38,7 @@ MOSCOW = timezone(timedelta(hours=3), "MSK")
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
 Role = Literal["statement", "question", "answer"]
+Kind = Literal["speech", "interview", "briefing", "statement", "comment", "answer", "article", "news"]
 Stage = Literal["source", "fetch", "extract", "validate", "index", "config"]
 
 
@@ -77,6 +78,8 @@ class Transcript(BaseModel):
     languages: list[str] = Field(default_factory=list)
     doc_number: str | None = None
     section: str | None = None
+    # What the section publishes (profile crawl.sections[].kind): speech, briefing, news...
+    kind: Kind | None = None
     url: str | None = None
     # Provenance, stamped by the ingest path: the article whatever path reached it (shared by
     # its language versions), every URL that reached it (canonical first), when it was fetched.

@@ -10,6 +10,7 @@ from pipeline.cli import ingest_cmd
 from pipeline.cli import extract_cmd
 from pipeline.cli import crawl_cmd
 from pipeline.cli import index_cmd
+from pipeline.cli import site_cmd
 from pipeline.cli import history_cmd  # noqa: F401  (registration)
 
 

@@ -73,6 +73,9 @@ def crawl(
                        since=since.date() if since else None, until=until.date() if until else None,
                        sections=section or None, languages=language or None, index=index,
                        report=run_report("crawl" if until is None else "backfill"))
+    verdict = report.extra.get("verdict")  # blocked responses dominated the run (crawl/blocked.py)
+    if verdict:
+        typer.echo(str(verdict), err=True)
     finish_run(report, as_json=as_json, allow_failures=allow_failures, problems=crawl_problems(report.as_dict()))
 
 
@@ -80,11 +83,12 @@ def crawl(
 def replay(
     warcs: Annotated[list[Path], typer.Argument(help="WARC files or folders of them (ours, wget's, ...)")],
     index: IndexOpt = None,
+    any_url: Annotated[bool, typer.Option("--any-url", help="take every HTML page of the site's hosts, not only article URLs")] = False,
     allow_failures: AllowFailuresOpt = None,
     progress: ProgressOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rebuild an index from archived responses, without crawling again.
+    """Rebuild an index from archived responses, without crawling again; records not taken are counted by reason.
 
     Example: mfa-ingest replay .state/warc/ --index mfa-transcripts-replayed
     """
@@ -93,7 +97,7 @@ def replay(
     check_allowance(allow_failures)
     with progress_for(progress) as shown:
         report = ingest_archive(warcs, index=index, report=run_report("replay"), progress=shown,
-                                echo=lambda line: typer.echo(line, err=True))
+                                echo=lambda line: typer.echo(line, err=True), any_url=any_url)
     finish_run(report, as_json=as_json, allow_failures=allow_failures)
 
 
@@ -101,15 +105,27 @@ def replay(
 def replica(
     port: Annotated[int, typer.Option(help="port of the current site (0: any free port)")] = 0,
     archive_port: Annotated[int, typer.Option(help="port of the archive portal (0: any free port)")] = 0,
+    faults: Annotated[Optional[str], typer.Option(
+        help="comma-separated fault sets: 500, 429, slow, down, blocked, drift, template")] = None,
 ) -> None:
     """Serve the local replica of mid.ru and archive.mid.ru (pipeline/replica) until Ctrl-C.
 
-    Example: mfa-ingest replica --port 8081 --archive-port 8082
-    """
-    from pipeline.replica.server import Replica
+    Its items are dated relative to today, so a nightly crawl against a fresh replica finds new ones.
 
-    server = Replica().start(port=port, archive_port=archive_port)
+    Example: mfa-ingest replica --port 8800 --faults blocked
+    """
+    from pipeline.replica.server import FAULTS, Replica, apply_faults
+
+    server = Replica()
+    try:
+        apply_faults(server, [f.strip() for f in (faults or "").split(",") if f.strip()])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--faults") from None
+    server.start(port=port, archive_port=archive_port)
     typer.echo(f"current site:  {server.base_url}\narchive portal: {server.archive_url}\n")
+    for name in (faults or "").split(","):
+        if name.strip():
+            typer.echo(f"fault {name.strip()}: {FAULTS[name.strip()]}")
     typer.echo("point a crawl at it with:")
     typer.echo(f"  export MFA_CRAWL_BASE_URL={server.base_url} MFA_CRAWL_ARCHIVE_URL={server.archive_url}")
     # The replica's two host:port pairs only: a private host is allowed on its own port, nothing else there.

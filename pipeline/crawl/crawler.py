@@ -33,17 +33,20 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Iterable
+from urllib.parse import urlsplit
 
+from pipeline.crawl.blocked import raise_if_blocked
 from pipeline.crawl.fetch import Fetcher, FetchResult, allowed_hosts_for
-from pipeline.crawl.listings import ListingEntry, base_urls, in_range, iter_feeds, iter_listing
+from pipeline.crawl.listings import ListingEntry, base_urls, in_range, iter_feeds, iter_listing, partitions
 from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, WalkState, now_utc, state_index_for
 from pipeline.crawl.warcwriter import WarcStore
-from pipeline.errors import FetchError, HttpStatusError
+from pipeline.errors import Blocked, FetchError, HttpStatusError
+from pipeline.ids import host_key
 from pipeline.ingest import IngestOutcome, Ingestor
 from pipeline.profile import CrawlSection, SiteProfile
-from pipeline.records import Failure, Page
+from pipeline.records import MOSCOW, Failure, Page
 from pipeline.report import RunReport
 from pipeline.settings import Settings
 from pipeline.store import client as es_client
@@ -110,6 +113,7 @@ class Crawler:
         # Listing hints of the article fetches in flight, by the URL asked for: the WARC record of
         # every exchange that fetch causes (redirect hops included) carries them; the fetcher knows nothing of hints.
         self._hints_in_flight: dict[str, dict[str, str]] = {}
+        self._blocked_streak: dict[str, int] = {}  # [site] challenges per host in this run
         self._lock = threading.Lock()
         self.run_id = ""
         self.warc: WarcStore | None = None
@@ -141,6 +145,10 @@ class Crawler:
         self.report.extra["run_id"] = self.run_id
         self.report.extra["index"] = self.target
         self.report.extra["ledger"] = self.state.index
+        verdict = self.blocked_verdict()  # [site] a run that was mostly blocked fails loudly
+        if verdict:
+            self.report.extra["verdict"] = verdict
+            log.error(verdict)
         if self.warc is not None:
             self.report.extra["warc_files"] = len(self.warc.files)
             if self.warc.files:
@@ -183,29 +191,48 @@ class Crawler:
         for section in self.plan.sections:
             for language in self.plan.languages:
                 if language in section.listings:
-                    self._walk(section, language, seen, task)
+                    # [site] date-filtered partitions where the layout has the filter (backfill, look-back)
+                    for days in self._partitions(section):
+                        if not self._walk(section, language, seen, task, days):
+                            break  # a failed or blocked partition: the older ones wait for the next run
         if self.plan.incremental and self.settings.crawl_rss:
             for batch in iter_feeds(self.fetcher, self.profile, self.settings, self.plan.sections, self.plan.languages):
                 if batch.failure:
+                    self._note_blocked(batch.failure)
                     self.loose_failures.append(batch.failure)
                 else:
                     self._register([e for e in batch.entries if in_range(e.published, self.plan.since, None)], seen)
         self.state.refresh()
 
-    def _walk(self, section: CrawlSection, language: str, seen: set[str], task) -> None:
-        key = f"walk-{self.plan.kind}-{section.name}-{language}"
+    def _partitions(self, section: CrawlSection) -> list[tuple[date, date] | None]:
+        """[site] The date-filtered walks of a section: one per partition of [since, until or today]
+        when its layout has a date filter and the run is bounded; else one plain walk (None)."""
+        date_filter = self.profile.crawl.layouts[section.layout].date_filter
+        if date_filter is None or self.plan.since is None:
+            return [None]
+        until = self.plan.until or datetime.now(MOSCOW).date()
+        return list(partitions(self.plan.since, until, date_filter.partition_days)) or [None]
+
+    def _walk(self, section: CrawlSection, language: str, seen: set[str], task,
+              days: tuple[date, date] | None = None) -> bool:
+        """Walk one listing (one partition of it); False when a page failed or was blocked."""
+        key = f"walk-{self.plan.kind}-{section.name}-{language}" + (f"-{days[0]}-{days[1]}" if days else "")
         previous = self.state.get_walk(key)
         # A walk killed half-way reached this page; do not stop early before it again.
         reached = previous.page if previous and not previous.complete else 0
         streak, pages, complete = 0, 0, True
+        # [site] nightly without a look-back reads first pages only (robots.txt may forbid ?PAGEN paging)
+        first_only = self.plan.stops_at_known and self.profile.crawl.layouts[section.layout].date_filter is not None
         for batch in iter_listing(self.fetcher, self.profile, self.settings, section, language,
-                                  since=self.plan.since, until=self.plan.until):
+                                  since=self.plan.since, until=self.plan.until, days=days,
+                                  max_pages=1 if first_only else None):
             pages += 1
             if task is not None:
                 self.progress.advance(task)
             walked = WalkState(section=section.name, language=language, page=max(batch.page, reached))
             if batch.failure:
                 # Left incomplete: the next run walks past this page before it may stop early.
+                self._note_blocked(batch.failure)
                 self.loose_failures.append(batch.failure)
                 self.state.put_walk(key, walked)
                 complete = False
@@ -223,6 +250,7 @@ class Crawler:
         if complete:
             self.state.put_walk(key, WalkState(section=section.name, language=language, complete=True))
         self.report.extra["listing_pages"] = int(self.report.extra.get("listing_pages", 0)) + pages
+        return complete
 
     def _register(self, entries: Iterable[ListingEntry], seen: set[str]) -> list[bool]:
         """Record listed entries in the ledger; return, per entry, whether it was already known.
@@ -302,6 +330,10 @@ class Crawler:
             with self._lock:
                 self.report.not_modified += 1
             return _Attempt(doc, settled=doc.unchanged(run_id=self.run_id))
+        try:  # [site] a challenge or a page without its container: never extracted, never indexed
+            raise_if_blocked(result.content, "article", self.profile, doc.url)
+        except Blocked as exc:
+            return self._fetch_failed(doc, exc)
         page = Page(source=doc.url, content=result.content, url=doc.url, content_type=result.content_type,
                     fetched_at=result.fetched_at, hints=dict(doc.hints), aliases=[u for u in doc.urls if u != doc.url])
         return _Attempt(doc.fetched(), item=page, content_sha=hashlib.sha256(result.content).hexdigest(),
@@ -309,10 +341,40 @@ class Crawler:
 
     def _fetch_failed(self, doc: LedgerDoc, exc: FetchError) -> "_Attempt":
         failure = Failure.from_error(exc, source=doc.url, url=doc.url)
+        self._note_blocked(failure)
         schedule = self.settings.crawl_retry_schedule
         if isinstance(exc, HttpStatusError) and exc.status in (404, 410):
             return _Attempt(doc, item=failure, settled=doc.not_found(exc.reason, schedule=schedule))
         return _Attempt(doc, item=failure, settled=doc.failed(exc.reason, failure.kind, schedule=schedule))
+
+    # ---- [site] blocked responses (crawl/blocked.py) ----------------------------
+    def _note_blocked(self, failure: Failure) -> None:
+        """Count a blocked response and back its host off: the interval doubles per challenge
+        (profile crawl.blocked), scaled and capped by the politeness settings, never below
+        the politeness interval."""
+        if failure.kind != "blocked":
+            return
+        rules = self.profile.crawl.blocked
+        host = host_key(urlsplit(failure.url or failure.source).hostname or "")
+        with self._lock:
+            self.report.extra["blocked"] = int(self.report.extra.get("blocked", 0)) + 1
+            streak = self._blocked_streak.get(host, 0) + 1
+            self._blocked_streak[host] = streak
+        if self.fetcher is not None and host:
+            delay = min(rules.backoff_max_s, self.settings.crawl_backoff_max,
+                        rules.backoff_s * self.settings.crawl_backoff_factor * 2 ** (streak - 1))
+            self.fetcher.limiter.set_interval(host, delay)
+            log.warning("blocked by %s (%d so far): waiting %.1f s between requests", host, streak, delay)
+
+    def blocked_verdict(self) -> str | None:
+        """A message when blocked responses dominate the run (share of the responses)."""
+        blocked = int(self.report.extra.get("blocked", 0))
+        asked = max(blocked, self.report.fetched + self.report.not_modified)  # challenges are 200s: in fetched
+        if not blocked or blocked / max(asked, 1) < self.profile.crawl.blocked.dominant_share:
+            return None
+        return (f"blocked: {blocked} of {asked} responses were anti-bot challenges or pages without their "
+                "content; slow down (MFA_CRAWL_RATE_PER_HOST), change the User-Agent (MFA_CRAWL_USER_AGENT) "
+                "or try later")
 
     def _settle(self, attempt: "_Attempt", outcomes: dict[str, "IngestOutcome"]) -> LedgerDoc:
         """The ledger document after this run's attempt: indexed only on Elasticsearch's word."""

@@ -15,10 +15,11 @@ takes the time from the page itself.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Iterator
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -28,11 +29,13 @@ from bs4 import BeautifulSoup
 from lxml import etree
 
 from pipeline.errors import FetchError
+from pipeline.crawl.blocked import raise_if_blocked
 from pipeline.crawl.fetch import FEED_TYPES, Fetcher
 from pipeline.profile import CrawlSection, ListingLayout, SiteProfile
 from pipeline.ids import canonical_url
 from pipeline.records import MOSCOW, Failure
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ListingEntry:
@@ -47,6 +50,7 @@ class ListingEntry:
     published: datetime | date | None = None
     article_id: str | None = None
     listing_url: str | None = None
+    kind: str | None = None
 
     @property
     def key(self) -> str:
@@ -62,6 +66,8 @@ class ListingEntry:
             hints["id"] = self.article_id
         if self.listing_url:
             hints["listing_url"] = self.listing_url
+        if self.kind:
+            hints["kind"] = self.kind
         return hints
 
 
@@ -74,6 +80,7 @@ class ListingBatch:
     entries: list[ListingEntry] = field(default_factory=list)
     failure: Failure | None = None
     skipped_out_of_range: int = 0
+    skipped_not_transcripts: int = 0
 
 
 def base_urls(profile: SiteProfile, settings) -> dict[str, str]:
@@ -84,11 +91,20 @@ def base_urls(profile: SiteProfile, settings) -> dict[str, str]:
     }
 
 
-def listing_page_url(base: str, section: CrawlSection, layout: ListingLayout, language: str, page: int) -> str:
+def listing_page_url(base: str, section: CrawlSection, layout: ListingLayout, language: str, page: int,
+                     days: tuple[date, date] | None = None) -> str:
+    """A listing page's URL; ``days``: the date-filtered listing of [first, last] (the page number after
+    the filter, ``?activeFrom=..&activeTo=..&PAGEN_1=2``, which a ``/*?PAGEN`` robots rule leaves allowed)."""
     listing = section.listings[language]
     url = base + listing.path
     param = listing.page_param or layout.page_param
     params = dict(listing.params)
+    if days is not None:
+        if layout.date_filter is None:
+            raise ValueError(f"layout of section {section.name!r} has no date_filter")
+        f = layout.date_filter
+        params[f.from_param] = days[0].strftime(f.format)
+        params[f.to_param] = days[1].strftime(f.format)
     if page != layout.first_page and param:
         params[param] = str(page)
     return f"{url}?{urlencode(params)}" if params else url
@@ -143,7 +159,15 @@ def _day(published: datetime | date) -> date:
 
 def parse_listing(content: bytes, page_url: str, section: CrawlSection, layout_name: str,
                   layout: ListingLayout, language: str) -> list[ListingEntry]:
-    """The article entries of one listing page, in page order (newest first on the site)."""
+    """The article entries of one listing page, in page order (newest first on the site);
+    entries the section's ``skip_titles`` name (accreditation notices) are left out."""
+    return [e for e in parse_listing_all(content, page_url, section, layout_name, layout, language)
+            if not section.skips(e.title)]
+
+
+def parse_listing_all(content: bytes, page_url: str, section: CrawlSection, layout_name: str,
+                      layout: ListingLayout, language: str) -> list[ListingEntry]:
+    """Every article entry of one listing page, transcripts or not."""
     soup = BeautifulSoup(content, "lxml")
     entries = []
     for item in soup.select(layout.item):
@@ -156,11 +180,13 @@ def parse_listing(content: bytes, page_url: str, section: CrawlSection, layout_n
             continue
         title_el = item.select_one(layout.title) if layout.title else link
         date_el = item.select_one(layout.date) if layout.date else None
+        time_el = item.select_one(layout.time) if layout.time else None
+        stamp = " ".join(el.get_text(" ") for el in (date_el, time_el) if el is not None)
         entries.append(ListingEntry(
             url=url, section=section.name, language=language, layout=layout_name,
             title=" ".join(title_el.get_text(" ").split()) if title_el else None,
-            published=parse_listing_date(date_el.get_text(" "), layout, language) if date_el else None,
-            article_id=ident, listing_url=page_url,
+            published=parse_listing_date(stamp, layout, language) if stamp.strip() else None,
+            article_id=ident, listing_url=page_url, kind=section.kind,
         ))
     return entries
 
@@ -175,11 +201,13 @@ def in_range(published: datetime | date | None, since: date | None, until: date 
 
 def iter_listing(fetcher: Fetcher, profile: SiteProfile, settings, section: CrawlSection, language: str, *,
                  since: date | None = None, until: date | None = None, start_page: int | None = None,
-                 max_pages: int | None = None) -> Iterator[ListingBatch]:
+                 max_pages: int | None = None, days: tuple[date, date] | None = None) -> Iterator[ListingBatch]:
     """Walk one section's listing in one language, page by page, newest first.
 
-    Ends at an empty page, at a page whose entries are all older than ``since``,
-    after ``max_pages``, or at a page that cannot be fetched (a batch with a failure).
+    ``days``: the date-filtered listing of those days only (a backfill partition). Ends at an
+    empty page, at a page whose entries are all older than ``since``, after ``max_pages``, before
+    a page robots.txt disallows (paging is often forbidden: not a failure), or at a page that
+    cannot be fetched or is blocked (a batch with a failure: the walk is not complete).
     """
     layout = profile.crawl.layouts[section.layout]
     base = base_urls(profile, settings)[layout.site]
@@ -187,24 +215,40 @@ def iter_listing(fetcher: Fetcher, profile: SiteProfile, settings, section: Craw
     limit = max_pages or settings.crawl_max_listing_pages
     seen: set[str] = set()
     for _ in range(limit):
-        url = listing_page_url(base, section, layout, language, page)
+        url = listing_page_url(base, section, layout, language, page, days)
+        if page != layout.first_page and not fetcher.robots_allows(url):
+            log.info("%s/%s: robots.txt forbids paging (%s); the walk ends here", section.name, language, url)
+            return
         try:
             result = fetcher.get(url)
+            raise_if_blocked(result.content, "listing", profile, url, listing=layout)
         except FetchError as exc:
             yield ListingBatch(page, url, failure=Failure(source=url, url=url, stage="source", kind=exc.kind,
                                                          reason=f"listing page: {exc.reason}"))
             return
-        entries = [e for e in parse_listing(result.content, url, section, section.layout, layout, language)
-                   if e.key not in seen]
-        if not entries:
+        every = [e for e in parse_listing_all(result.content, url, section, section.layout, layout, language)
+                 if e.key not in seen]
+        if not every:
             return
-        seen.update(e.key for e in entries)
+        seen.update(e.key for e in every)
+        entries = [e for e in every if not section.skips(e.title)]
         kept = [e for e in entries if in_range(e.published, since, until)]
-        yield ListingBatch(page, url, kept, skipped_out_of_range=len(entries) - len(kept))
-        dated = [e.published for e in entries if e.published is not None]
+        yield ListingBatch(page, url, kept, skipped_out_of_range=len(entries) - len(kept),
+                           skipped_not_transcripts=len(every) - len(entries))
+        dated = [e.published for e in every if e.published is not None]
         if since is not None and dated and all(_day(d) < since for d in dated):
             return
         page += 1
+
+
+def partitions(since: date, until: date, days: int) -> list[tuple[date, date]]:
+    """[since, until] cut into runs of ``days`` days, newest first (each a date-filtered walk of its own)."""
+    out, end = [], until
+    while end >= since:
+        start = max(since, end - timedelta(days=days - 1))
+        out.append((start, end))
+        end = start - timedelta(days=1)
+    return out
 
 
 class FeedError(ValueError):
@@ -231,9 +275,11 @@ def parse_feed(content: bytes, feed_url: str, language: str, sections: list[Craw
             if ident is None:
                 continue
             published = _rss_date(item.findtext("pubDate"))
-            entries.append(ListingEntry(url=url, section=section.name, language=language,
-                                        layout=section.layout, title=(item.findtext("title") or "").strip() or None,
-                                        published=published, article_id=ident, listing_url=feed_url))
+            title = (item.findtext("title") or "").strip() or None
+            if not section.skips(title):
+                entries.append(ListingEntry(url=url, section=section.name, language=language,
+                                            layout=section.layout, title=title, published=published,
+                                            article_id=ident, listing_url=feed_url, kind=section.kind))
             break
     return entries
 
@@ -258,6 +304,7 @@ def iter_feeds(fetcher: Fetcher, profile: SiteProfile, settings, sections: list[
         url = base + feed.path
         try:
             result = fetcher.get(url, accept=FEED_TYPES)
+            raise_if_blocked(result.content, "feed", profile, url)
         except FetchError as exc:
             yield ListingBatch(0, url, failure=Failure(source=url, url=url, stage="source", kind=exc.kind,
                                                        reason=f"feed: {exc.reason}"))

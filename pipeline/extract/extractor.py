@@ -15,6 +15,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import lxml.html
 from cssselect import SelectorError
@@ -316,7 +317,7 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
             if sum(len(line) for line in lines) >= rules.min_text_chars:
                 heads = _select(root, layout.head)
                 head = heads[0] if heads else None
-                date_text = _first_text(root, layout.date)
+                date_text = _first_text(root, layout.date) or _scoped_date(root, layout.date_scope, profile)
                 time_text = _first_text(root, layout.time)
                 if date_text and time_text:
                     date_text = f"{date_text} {time_text}"
@@ -343,6 +344,20 @@ def _head_lines(head, container) -> list[str]:
     # The chrome inside the head (breadcrumbs) is read too: its lines hold no date, number,
     # languages line or note, and looking it up costs more than reading it.
     return block_lines(head, stop=container)
+
+
+def _scoped_date(root, scopes: list[str], profile: SiteProfile) -> str | None:
+    """The first line in ``scopes`` that is wholly a date and time (or a date): "14 March 202413:20"
+    comes back as "14 March 2024 13:20" (two inline elements glue date and time together)."""
+    patterns = profile.extraction.patterns
+    for scope in _select(root, scopes)[:1]:
+        for line in block_lines(scope):
+            match = patterns.date_time.fullmatch(line)
+            if match:
+                return f"{match['date']} {match['time']}"
+            if any(p.fullmatch(line) for p in (patterns.date_dmy, patterns.date_mdy, patterns.date_numeric)):
+                return line
+    return None
 
 
 def _document_title(root, rules) -> str | None:
@@ -410,6 +425,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
         "languages": raw.languages or head.languages or around.languages,
         "doc_number": _doc_number(raw.doc_number or head.doc_number, cr) or around.doc_number,
         "section": raw.section or head.section or page.hints.get("section"),
+        "kind": page.hints.get("kind") or _kind_of(page.url, profile),
         "url": page.url,
         "body": "\n\n".join(paragraphs),
         "turns": turns,  # validated Turn instances: pydantic keeps them, no second validation
@@ -426,6 +442,14 @@ def _doc_number(text: str | None, cr) -> str | None:
         return text
     match = cr.patterns.doc_number_search.search(text)
     return match.group(0) if match else text
+
+
+def _kind_of(url: str | None, profile: SiteProfile) -> str | None:
+    """The kind of the profile section whose article pattern the URL matches (replays carry no hint)."""
+    if not url:
+        return None
+    section = profile.crawl.section_of(urlsplit(url).path)
+    return section.kind if section else None
 
 
 def _published_at(raw: RawFields, head: Head, around: Head, title_day, page: Page, cr):

@@ -40,8 +40,11 @@ def _strip_suffixes(text: str, cr: CompiledRules) -> str:
 def _make_date(year: str, month: int | None, day: str) -> date | None:
     if month is None:
         return None
+    number = int(year)
+    if len(year) == 2:  # the old portal writes "29.06.17"; it has nothing before 2000
+        number += 2000
     try:
-        return date(int(year), month, int(day))
+        return date(number, month, int(day))
     except ValueError:
         return None
 

@@ -14,33 +14,19 @@ Run it by hand with ``mfa-ingest replica`` or ``python -m pipeline.replica.serve
 from __future__ import annotations
 
 import hashlib
-import html
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from pipeline.replica.content import (ARCHIVE_EN, ARCHIVE_INSTANCE, ARCHIVE_RU, CURRENT_EN, CURRENT_RU, EDIT_PARAGRAPH,
-                      Article, added_article, base_articles)
-
-MSK = timezone(timedelta(hours=3))
-ARCHIVE_RU_INSTANCE = "MCZ7HQuMdqBY"
-RSS_PATH = "/en/foreign_policy/news/rss/"
-EMPTY_LISTINGS = ("/en/press_service/spokesman/briefings/", "/ru/press_service/spokesman/briefings/")
-ROBOTS = "User-agent: *\nDisallow: /en/search/\nDisallow: /ru/search/\nDisallow: /private/\n"
-BOILERPLATE_EN = ('<div class="photo-album"><h3>Additional materials</h3><p>Photos</p>'
-                  '<p>1 of 1 photos in album</p></div><form class="search-form"><a>Advanced settings</a></form>')
-BOILERPLATE_RU = ('<div class="photo-album"><h3>Дополнительные материалы</h3><p>Фото</p>'
-                  '<p>1 из 1 фотографий в альбоме</p></div><form class="search-form">'
-                  '<p>Некорректно указаны даты</p><a>Дополнительные инструменты поиска</a></form>')
-MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-             "October", "November", "December"]
-MONTHS_RU = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
-             "октября", "ноября", "декабря"]
-
+from pipeline.replica.content import (ARCHIVE_SECTIONS, CURRENT_EN, EDIT_PARAGRAPH, SECTIONS, Article,
+                                     added_article, base_articles, today_msk)
+from pipeline.replica.pages import (CHALLENGE, ROBOTS_ARCHIVE, ROBOTS_CURRENT, PageOptions, render_archive_article,
+                                    render_archive_listing, render_article, render_listing, render_rss)
 
 @dataclass
 class Hit:
@@ -73,16 +59,22 @@ class _Doc:
 
 @dataclass
 class Replica:
-    page_size: int = 2
-    docs: dict[str, _Doc] = field(default_factory=dict)  # key: (site + path)
+    """Both sites' state: the items, the switches, the faults and the access log."""
+
+    page_size: int = 20  # the site shows 20 items per listing page
+    docs: dict[str, _Doc] = field(default_factory=dict)  # key: site + path
     faults: list[Fault] = field(default_factory=list)
     access_log: list[Hit] = field(default_factory=list)
-    robots: str = ROBOTS
+    robots: str = ROBOTS_CURRENT
+    archive_robots: str = ROBOTS_ARCHIVE
+    options: PageOptions = field(default_factory=PageOptions)
+    # The same id also answers under /{lang}/foreign_policy/news/<id>/ (served, not listed: folding is issue 9).
+    cross_posts: bool = True
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._servers: dict[str, ThreadingHTTPServer] = {}
-        start = datetime(2022, 1, 10, 9, 0, tzinfo=timezone.utc)
+        start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
         for article in base_articles():
             self._put(article, start)
 
@@ -120,15 +112,44 @@ class Replica:
     def _put(self, article: Article, modified: datetime, **kw) -> None:
         self.docs[article.site + article.path] = _Doc(article=article, modified=modified, **kw)
 
+    def articles(self, *, site: str | None = None, section: str | None = None,
+                 language: str | None = None) -> list[Article]:
+        """Every served, listed item version (redirects and removed pages left out)."""
+        return [d.article for d in self.docs.values() if d.listed and not d.gone and not d.redirect
+                and (site is None or d.article.site == site) and (section is None or d.article.section == section)
+                and (language is None or d.article.language == language)]
+
     def live_articles(self) -> list[Article]:
-        """Articles a complete crawl should index (listed, served, not redirected)."""
-        return [d.article for d in self.docs.values() if d.listed and not d.gone and not d.redirect]
+        """Transcripts a complete crawl should index: listed, served, and not a non-transcript notice."""
+        return [a for a in self.articles() if not is_notice(a)]
 
     def add_article(self) -> Article:
         article = added_article()
         with self._lock:
             self._put(article, datetime.now(timezone.utc).replace(microsecond=0))
         return article
+
+    def fill_day(self, day, count: int, section: str = "news", language: str = "en",
+                 first_id: int = 1800000) -> list[Article]:
+        """``count`` more short items on one day (more than a listing page holds, for paging tests)."""
+        made = []
+        with self._lock:
+            for i in range(count):
+                at = datetime.combine(day, datetime.min.time()).replace(hour=8 + i // 60, minute=i % 60)
+                path = f"{SECTIONS[section][language]}{first_id + i}/"
+                # Every other item has a document number: on the site it is sometimes missing (firm).
+                number = f"{3000 + i}-{day:%d-%m-%Y}" if i % 2 == 0 else None
+                article = Article(site="current", language=language, path=path, section=section, doc_number=number,
+                                  title=f"Foreign Minister Sergey Lavrov's remarks, item {i + 1}, Moscow, "
+                                        f"{at:%B} {at.day}, {at.year}",
+                                  published=at, languages=[language],
+                                  paragraphs=[f"Item {i + 1}: we held detailed talks on the agenda of the day "
+                                              "and agreed to continue them soon.",
+                                              "Question: What comes next?",
+                                              "Sergey Lavrov: We will keep working with our partners."])
+                self._put(article, datetime.now(timezone.utc).replace(microsecond=0))
+                made.append(article)
+        return made
 
     def edit_article(self, path: str | None = None) -> Article:
         """Change the text of an article (default: the newest English one); new ETag and date."""
@@ -149,17 +170,38 @@ class Replica:
 
     def add_offsite_redirect(self, target: str = "http://offsite.invalid/en/article/1/") -> str:
         """A listed article whose URL redirects to another host."""
+        at = datetime.combine(today_msk(), datetime.min.time()).replace(hour=10)
         article = Article(site="current", language="en", path=CURRENT_EN + "1785200/",
-                          title="Redirected article, Moscow, December 9, 2021",
-                          published=datetime(2021, 12, 9, 10, 0), paragraphs=["Moved."])
+                          title="Redirected article, Moscow", published=at, paragraphs=["Moved."])
         with self._lock:
             self._put(article, datetime.now(timezone.utc), redirect=target)
         return self.article_url(article)
 
+    def find(self, site: str, path: str, lang: str | None) -> _Doc | None:
+        """The item version a path answers with: by path, else by numeric id in any section path
+        (cross-posts, other language prefixes) and the ``?lang=`` (or path) language."""
+        doc = self.docs.get(site + path) if lang is None else None
+        if doc is not None or site != "current":
+            return doc
+        match = _CURRENT_ARTICLE.match(path)
+        if not match or not (self.cross_posts or lang):
+            return None
+        ident, want = match["id"], lang or match["lang"]
+        versions = [d for d in self.docs.values() if d.article.site == "current" and d.article.article_id == ident]
+        on_path = [d for d in versions if _section_path(d.article) == match["section"]
+                   or (self.cross_posts and match["section"] == "foreign_policy/news")]
+        chosen = [d for d in on_path if d.article.language == want] or on_path
+        return chosen[0] if chosen else None
+
     # ---- faults ----------------------------------------------------------
     def add_fault(self, kind: str, match: str = "", count: int = 1, arg: float = 0.0) -> None:
+        """kind: status (arg = code) | retry_after (arg = s) | slow (arg = s) | truncate | challenge | down."""
         with self._lock:
             self.faults.append(Fault(kind, match, count, arg))
+
+    def serve_challenge(self, match: str = "", count: int = 1_000_000) -> None:
+        """Answer matching paths with the F5/TSPD anti-bot challenge (HTTP 200, no content)."""
+        self.add_fault("challenge", match, count)
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -188,115 +230,81 @@ class Replica:
         with self._lock:
             self.access_log.append(hit)
 
-    # ---- rendering -------------------------------------------------------
-    def listing(self, site: str, path: str) -> list[_Doc]:
+    # ---- listings --------------------------------------------------------
+    def listing(self, site: str, path: str, since=None, until=None) -> list[Article]:
+        """The items a listing path shows, newest first, optionally only those of [since, until]."""
         with self._lock:
-            docs = [d for d in self.docs.values() if d.article.site == site and d.listed
-                    and _listing_path(d.article) == path]
-        return sorted(docs, key=lambda d: d.article.published, reverse=True)
+            found = [d.article for d in self.docs.values() if d.article.site == site and d.listed
+                     and d.article.listing_path == path]
+        found = [a for a in found if (since is None or a.published.date() >= since)
+                 and (until is None or a.published.date() <= until)]
+        return sorted(found, key=lambda a: (a.published, a.path), reverse=True)
+
+    def feed(self, lang: str) -> list[Article]:
+        """The newest 20 current-site items of one language, every section."""
+        with self._lock:
+            found = [d.article for d in self.docs.values() if d.article.site == "current" and d.listed
+                     and not d.redirect and d.article.language == lang]
+        return sorted(found, key=lambda a: a.published, reverse=True)[:20]
 
 
-def _listing_path(article: Article) -> str:
-    if article.site == "current":
-        return article.path.rsplit("/", 2)[0] + "/"
-    return article.path.split("/-/")[0]
+# Named fault sets for demos and ops drills (``mfa-ingest replica --faults blocked,drift``).
+FAULTS = {
+    "500": "a burst of five HTTP 500 answers, then normal service",
+    "429": "five HTTP 429 answers with Retry-After: 1",
+    "slow": "every answer waits 2 seconds",
+    "down": "every connection is dropped without an answer",
+    "blocked": "every page is the F5/TSPD anti-bot challenge (HTTP 200, no content)",
+    "drift": "article pages lose their time element (template drift)",
+    "template": "a redesign: article and listing classes renamed (check-site fails)",
+}
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+def apply_faults(replica: "Replica", names: list[str]) -> None:
+    """Switch on the named fault sets (keys of FAULTS); ValueError naming the valid ones."""
+    unknown = [n for n in names if n not in FAULTS]
+    if unknown:
+        raise ValueError(f"unknown fault {', '.join(unknown)}; choose from {', '.join(FAULTS)}")
+    forever = 1_000_000_000
+    for name in names:
+        if name == "500":
+            replica.add_fault("status", "", count=5, arg=500)
+        elif name == "429":
+            replica.add_fault("retry_after", "", count=5, arg=1)
+        elif name == "slow":
+            replica.add_fault("slow", "", count=forever, arg=2.0)
+        elif name == "down":
+            replica.add_fault("down", "", count=forever)
+        elif name == "blocked":
+            replica.serve_challenge("")
+        elif name == "drift":
+            replica.options.no_time = True
+        elif name == "template":
+            replica.options.changed_template = True
 
 
-def _long_date(article: Article) -> str:
-    d = article.published
-    if article.language == "ru":
-        return f"{d.day} {MONTHS_RU[d.month - 1]} {d.year}"
-    return f"{d.day} {MONTHS_EN[d.month - 1]} {d.year}"
+NOTICE = re.compile(r"(?i)\baccreditation\b|аккредитаци")
+_CURRENT_ARTICLE = re.compile(r"^/(?P<lang>[a-z]{2})/(?P<section>[a-z_/]+?)/(?P<id>\d{5,8})/$")
+ROBOTS = ROBOTS_CURRENT  # the name earlier tests import
+LISTING_PATHS = {path: (section, lang) for section, paths in SECTIONS.items()
+                 for lang, path in paths.items() if lang in ("en", "ru")}
+ARCHIVE_LISTINGS = {path: instance for paths in ARCHIVE_SECTIONS.values() for path, instance in paths.values()}
 
 
-def render_current_article(article: Article) -> str:
-    paras = "\n".join(f"<p>{_esc(p)}</p>" for p in article.paragraphs)
-    number = (f'<p class="article-line__note article-line__note_small">{_esc(article.doc_number)}</p>'
-              if article.doc_number else "")
-    boiler = BOILERPLATE_RU if article.language == "ru" else BOILERPLATE_EN
-    return f"""<!DOCTYPE html>
-<html lang="{article.language}"><head><meta charset="utf-8"><title>{_esc(article.title)}</title></head>
-<body>
-<header class="header"><nav class="menu"><a href="/{article.language}/">{_esc(article.section_label)}</a></nav></header>
-<div class="page-body">
-<div class="breadcrumbs"><a href="{_listing_path(article)}">{_esc(article.section_label)}</a></div>
-<div class="article-line"><span class="article-line__date">{_long_date(article)}</span><span class="article-line__time">{article.published:%H:%M}</span></div>
-<h1 class="photo-content__title">{_esc(article.title)}</h1>
-<ul class="lang-switcher"><li>en-GB<sup>1</sup></li><li>ru-RU<sup>1</sup></li></ul>
-{number}
-<div class="text article-content">
-{paras}
-</div>
-{boiler}
-</div>
-<footer class="footer">© Ministry of Foreign Affairs of the Russian Federation</footer>
-</body></html>
-"""
+def is_notice(article: Article) -> bool:
+    """A briefing accreditation notice: listed in the news, not a transcript."""
+    return bool(NOTICE.search(article.title))
 
 
-def render_archive_article(article: Article) -> str:
-    paras = "\n".join(f"<p>{_esc(p)}</p>" for p in article.paragraphs)
-    number = f'<div class="doc-number">{_esc(article.doc_number)}</div>' if article.doc_number else ""
-    return f"""<!DOCTYPE html>
-<html lang="{article.language}"><head>
-<meta http-equiv="Content-Type" content="text/html; charset={article.encoding}">
-<title>{_esc(article.title)} - Министерство иностранных дел Российской Федерации</title></head>
-<body class="portal">
-<div id="wrapper"><div class="portlet-boundary portlet-boundary_101_" id="p_p_id_101_INSTANCE_{ARCHIVE_INSTANCE}_">
-<div class="portlet-body"><div class="asset-full-content">
-<div class="news_date">{article.published:%d.%m.%Y %H:%M}</div>
-<h2 class="asset-title">{_esc(article.title)}</h2>
-{number}
-<div class="text article-content">
-{paras}
-</div>
-</div></div></div>
-<div class="portlet-boundary"><ul class="links"><li>Посольства и консульства</li></ul></div>
-</div></body></html>
-"""
+def _section_path(article: Article) -> str:
+    return article.listing_path.strip("/").split("/", 1)[1]
 
 
-def render_current_listing(replica: Replica, docs: list[_Doc], page: int, path: str, lang: str) -> str:
-    size = replica.page_size
-    chunk = docs[(page - 1) * size: page * size]
-    items = "\n".join(
-        f'<div class="announce__item"><a class="announce__link" href="{d.article.path}">'
-        f'<span class="announce__date">{d.article.published:%d.%m.%Y %H:%M}</span>'
-        f'<span class="announce__title">{_esc(d.article.title)}</span></a></div>'
-        for d in chunk)
-    nxt = (f'<div class="pagination"><a class="pagination__next" href="{path}?PAGEN_1={page + 1}">»</a></div>'
-           if page * size < len(docs) else "")
-    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>Listing</title></head>'
-            f'<body><div class="page-body"><div class="announce announce_articles">{items}</div>{nxt}'
-            f'</div></body></html>')
-
-
-def render_archive_listing(replica: Replica, docs: list[_Doc], page: int, path: str, instance: str) -> str:
-    size = replica.page_size
-    chunk = docs[(page - 1) * size: page * size]
-    items = "\n".join(
-        f'<li><div class="anons-date">{d.article.published:%d.%m.%Y}</div>'
-        f'<div class="anons-title"><a href="{d.article.path}">{_esc(d.article.title)}</a></div></li>'
-        for d in chunk)
-    nxt = (f'<div class="pager"><a class="next" href="{path}?p_p_id=101_INSTANCE_{instance}'
-           f'&amp;_101_INSTANCE_{instance}_cur={page + 1}">Next</a></div>' if page * size < len(docs) else "")
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Archive</title></head><body>'
-            f'<ul class="anons-list news-anons-list">{items}</ul>{nxt}</body></html>')
-
-
-def render_rss(replica: Replica) -> str:
-    docs = replica.listing("current", CURRENT_EN)
-    items = "\n".join(
-        f"<item><title>{_esc(d.article.title)}</title><link>{replica.article_url(d.article)}</link>"
-        f"<guid>{replica.article_url(d.article)}</guid>"
-        f"<pubDate>{format_datetime(d.article.published.replace(tzinfo=MSK))}</pubDate></item>"
-        for d in docs[:10])
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>MFA news</title>'
-            f"<link>{replica.base_url}/en/</link><description>News</description>{items}</channel></rss>")
+def _date_param(query: dict[str, list[str]], key: str):
+    try:
+        return datetime.strptime(query[key][0], "%d.%m.%Y").date()
+    except (KeyError, ValueError):
+        return None
 
 
 def _page_number(query: dict[str, list[str]], key_suffix: str) -> int:
@@ -354,6 +362,12 @@ def _handler_for(replica: Replica, site: str):
                 if fault.kind == "retry_after":
                     return self._send(429, b"<html><body>Too many requests</body></html>",
                                       headers={"Retry-After": str(int(fault.arg))})
+                if fault.kind == "challenge":
+                    return self._send(200, CHALLENGE.encode())
+                if fault.kind == "down":  # the connection drops without an answer
+                    replica._log(Hit(at=self._at, site=site, method="GET", path=self.path, status=0, headers={}))
+                    self.close_connection = True
+                    return 0
                 if fault.kind == "slow":
                     time.sleep(fault.arg)
                 truncate = fault.kind == "truncate"
@@ -363,7 +377,8 @@ def _handler_for(replica: Replica, site: str):
             parts = urlsplit(self.path)
             path, query = parts.path, parse_qs(parts.query)
             if path == "/robots.txt":
-                return self._send(200, replica.robots.encode(), "text/plain; charset=utf-8")
+                text = replica.robots if site == "current" else replica.archive_robots
+                return self._send(200, text.encode(), "text/plain; charset=utf-8")
             if path.startswith("/private/"):
                 return self._send(200, b"<html><body>private</body></html>")
             if path == "/test/pdf":
@@ -378,33 +393,53 @@ def _handler_for(replica: Replica, site: str):
                 port = self.server.server_address[1]
                 return self._send(302, b"", headers={"Location": f"http://localhost:{port}{CURRENT_EN}1785001/"})
             if site == "current":
-                if path == RSS_PATH:
-                    return self._send(200, render_rss(replica).encode(), "application/rss+xml; charset=utf-8")
-                if path in (CURRENT_EN, CURRENT_RU) or path in EMPTY_LISTINGS:
-                    lang = path.split("/")[1]
-                    docs = replica.listing(site, path) if path in (CURRENT_EN, CURRENT_RU) else []
-                    body = render_current_listing(replica, docs, _page_number(query, "PAGEN_1"), path, lang)
-                    return self._send(200, body.encode(), truncate=truncate)
-            else:
-                if path in (ARCHIVE_EN, ARCHIVE_RU):
-                    instance = ARCHIVE_INSTANCE if path == ARCHIVE_EN else ARCHIVE_RU_INSTANCE
-                    body = render_archive_listing(replica, replica.listing(site, path),
-                                                  _page_number(query, "_cur"), path, instance)
-                    return self._send(200, body.encode(), truncate=truncate)
-            doc = replica.docs.get(site + path)
+                feed = re.fullmatch(r"/([a-z]{2})/rss\.php", path)
+                if feed:
+                    body = render_rss(replica.feed(feed[1]), replica.base_url, feed[1])
+                    return self._send(200, body.encode(), "application/rss+xml; charset=utf-8")
+                if path in LISTING_PATHS:
+                    return self._current_listing(path, query, truncate)
+            elif path in ARCHIVE_LISTINGS:
+                return self._archive_listing(path, query, truncate)
+            doc = replica.find(site, path, (query.get("lang") or [None])[0])
             if doc is None or doc.gone:
                 return self._send(404, b"<html><body>Not found</body></html>")
             if doc.redirect:
                 return self._send(302, b"", headers={"Location": doc.redirect})
             return self._article(doc, truncate)
 
+        def _current_listing(self, path: str, query: dict, truncate: bool) -> int:
+            """``?PAGEN_1=N`` paging; ``?activeFrom=&activeTo=`` filters by day (PAGEN_1 after them)."""
+            since, until = _date_param(query, "activeFrom"), _date_param(query, "activeTo")
+            items = replica.listing("current", path, since, until)
+            page = _page_number(query, "PAGEN_1")
+            size = replica.page_size
+            chunk = items[(page - 1) * size: page * size]
+            nxt = None
+            if page * size < len(items):
+                params = {k: v[0] for k, v in query.items() if k != "PAGEN_1"}
+                params["PAGEN_1"] = str(page + 1)
+                nxt = f"{path}?{urlencode(params)}"
+            body = render_listing(chunk, LISTING_PATHS[path][1], nxt, replica.options)
+            return self._send(200, body.encode(), truncate=truncate)
+
+        def _archive_listing(self, path: str, query: dict, truncate: bool) -> int:
+            instance = ARCHIVE_LISTINGS[path]
+            items = replica.listing("archive", path)
+            page = _page_number(query, "_cur")
+            size = replica.page_size
+            chunk = items[(page - 1) * size: page * size]
+            nxt = (f"{path}?p_p_id=101_INSTANCE_{instance}&_101_INSTANCE_{instance}_cur={page + 1}"
+                   if page * size < len(items) else None)
+            return self._send(200, render_archive_listing(chunk, nxt).encode(), truncate=truncate)
+
         def _article(self, doc: _Doc, truncate: bool) -> int:
             article = doc.article
             if article.site == "current":
-                body = render_current_article(article).encode("utf-8")
+                body = render_article(article, replica.options).encode("utf-8")
                 ctype = "text/html; charset=utf-8"
             else:
-                body = render_archive_article(article).encode(article.encoding)
+                body = render_archive_article(article, replica.options).encode(article.encoding)
                 ctype = f"text/html; charset={article.encoding}"
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             modified = format_datetime(doc.modified.astimezone(timezone.utc), usegmt=True)

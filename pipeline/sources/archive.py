@@ -9,6 +9,7 @@ give only the article pages of the profile's crawl sections.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -19,10 +20,14 @@ from pipeline.sources.warc import expand_archive_inputs, iter_warc
 
 
 def archive_pages(paths: Path | str | Iterable[Path | str], *, max_bytes: int,
-                  profile: SiteProfile | None = None) -> Iterator[Page | Failure]:
-    """Pages of archive inputs, in the order given (a folder of WARC files in name order)."""
+                  profile: SiteProfile | None = None, skipped: Counter | None = None,
+                  any_url_hosts: Iterable[str] | None = None) -> Iterator[Page | Failure]:
+    """Pages of archive inputs, in the order given (a folder of WARC files in name order).
+
+    WARC records not taken are counted by reason in ``skipped`` (see ``warc.iter_warc``)."""
     for item in expand_archive_inputs(paths):
         if item.kind == "warc":
-            yield from iter_warc([item.path], profile=profile, max_bytes=max_bytes)
+            yield from iter_warc([item.path], profile=profile, max_bytes=max_bytes, skipped=skipped,
+                                 any_url_hosts=any_url_hosts)
         else:
             yield from iter_dump_folder(item.path, max_bytes=max_bytes)

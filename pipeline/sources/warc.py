@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
@@ -33,6 +34,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline import storage
 from pipeline.profile import SiteProfile
+from pipeline.ids import host_key
 from pipeline.settings import DEFAULT_PAGE_BYTES
 from pipeline.records import HTML_TYPES, Failure, Page
 
@@ -107,32 +109,45 @@ def _hints(record) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
+def host_matcher(hosts: Iterable[str]):
+    """A predicate on URLs: True for any URL on one of ``hosts`` (``replay --any-url``)."""
+    wanted = {host_key(h) for h in hosts}
+    return lambda url: host_key(urlsplit(url).hostname or "") in wanted
+
+
 def iter_warc(paths: Path | str | Iterable[Path | str], *, profile: SiteProfile | None = None,
-              max_bytes: int = DEFAULT_PAGE_BYTES) -> Iterator[Page | Failure]:
-    """Yield one Page per archived 200 HTML/text response (article pages only, given a profile)."""
+              max_bytes: int = DEFAULT_PAGE_BYTES, skipped: Counter | None = None,
+              any_url_hosts: Iterable[str] | None = None) -> Iterator[Page | Failure]:
+    """Yield one Page per archived 200 HTML/text response (article pages only, given a profile).
+
+    Every record not taken is counted in ``skipped`` by reason ("not an article URL", "status 404",
+    "not HTML: application/pdf", ...). ``any_url_hosts``: take every HTML page on those hosts instead
+    of article URLs only.
+    """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    wanted = article_matcher(profile)
+    wanted = host_matcher(any_url_hosts) if any_url_hosts is not None else article_matcher(profile)
+    skipped = skipped if skipped is not None else Counter()
     for raw_path in paths:
         path = storage.normalize(raw_path if isinstance(raw_path, Path) else str(raw_path))
         if not storage.is_file(path):
             yield Failure(source=str(path), stage="source", reason="WARC file does not exist")
             continue
-        yield from _iter_file(path, wanted, max_bytes)
+        yield from _iter_file(path, wanted, max_bytes, skipped)
 
 
-def _iter_file(path: storage.Location, wanted, max_bytes: int) -> Iterator[Page | Failure]:
+def _iter_file(path: storage.Location, wanted, max_bytes: int, skipped: Counter) -> Iterator[Page | Failure]:
     try:
         with storage.open_file(path, "rb") as fh:
             gzipped = fh.read(3) == _GZIP_MAGIC
             start: int | None = 0
             while start is not None:
-                start = yield from _iter_from(fh, path, start, gzipped, wanted, max_bytes)
+                start = yield from _iter_from(fh, path, start, gzipped, wanted, max_bytes, skipped)
     except OSError as exc:
         yield Failure(source=str(path), stage="source", reason=f"cannot read WARC: {type(exc).__name__}: {exc}")
 
 
-def _iter_from(fh, path: Path, start: int, gzipped: bool, wanted, max_bytes: int):
+def _iter_from(fh, path: Path, start: int, gzipped: bool, wanted, max_bytes: int, skipped: Counter):
     """Read records from ``start``; return where to resume after a corrupt gzip member, or None at the end."""
     fh.seek(start)
     records = ArchiveIterator(fh)
@@ -147,9 +162,11 @@ def _iter_from(fh, path: Path, start: int, gzipped: bool, wanted, max_bytes: int
             current = records.get_record_offset()
             source = f"{path}#{current}"
             current += records.get_record_length()
-            if isinstance(item, dict):
+            if isinstance(item, str):
+                skipped[item] += 1
+            elif isinstance(item, dict):
                 yield Page(source=source, **item)
-            elif item is not None:
+            else:
                 yield item.model_copy(update={"source": source})
         return None
     except (ArchiveLoadFailed, EOFError, ValueError, zlib.error) as exc:
@@ -185,18 +202,21 @@ def _next_member(fh, offset: int) -> int | None:
         position += len(block)
 
 
-def _page_of(record, source: str, wanted, max_bytes: int) -> dict | Failure | None:
-    """The fields of a Page (built once its offset is known), a Failure, or None to skip."""
-    if record.rec_type != "response" or record.http_headers is None:
-        return None
+def _page_of(record, source: str, wanted, max_bytes: int) -> dict | Failure | str:
+    """The fields of a Page (built once its offset is known), a Failure, or the reason it is skipped."""
+    if record.rec_type != "response":
+        return f"not a response record ({record.rec_type})"
+    if record.http_headers is None:
+        return "response without HTTP headers"
     url = _target_uri(record)
     if not url or not wanted(url):
-        return None
-    if record.http_headers.get_statuscode() != "200":
-        return None
+        return "not an article URL"
+    status = record.http_headers.get_statuscode()
+    if status != "200":
+        return f"status {status}"
     ctype = record.http_headers.get_header("Content-Type") or ""
     if ctype and ctype.split(";")[0].strip().lower() not in HTML_TYPES:
-        return None
+        return f"not HTML: {ctype.split(';')[0].strip().lower()}"
     cut = record.rec_headers.get_header("WARC-Truncated")
     if cut:
         return Failure(source=source, url=url, stage="source", reason=f"truncated (WARC-Truncated: {cut})")

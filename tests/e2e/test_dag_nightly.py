@@ -49,12 +49,12 @@ def test_nightly_crawl_indexes_the_replica_then_finds_nothing_new(dagbag, es, in
     dag = dagbag.get_dag("mfa_nightly_crawl")
     assert (dag.catchup, dag.max_active_runs) == (False, 1)
     assert dag.default_args["retry_exponential_backoff"] and dag.default_args["retries"] >= 1
-    conf = {"lookback_days": 20000, "index": None, "max_quiet_days": 7, "max_deadletter_share": 0.2}
+    conf = {"lookback_days": 30, "index": None, "max_quiet_days": 7, "max_deadletter_share": 0.2}
 
     first = dag.test(run_conf=conf)
     assert first.state == "success"
     assert first.get_task_instance("fail_run").state == "skipped"
-    live = len(nightly_env.live_articles())
+    live = len([a for a in nightly_env.live_articles() if a.site == "current"])  # the archive: backfill only
     es.indices.refresh(index=index_alias)
     assert es.count(index=index_alias)["count"] == live
     summary = summary_of(first)
@@ -80,7 +80,8 @@ def _states(run) -> dict:
     return {ti.task_id: ti.state for ti in run.get_task_instances()}
 
 
-CONF = {"lookback_days": 20000, "index": None, "max_quiet_days": 7, "max_deadletter_share": 0.2}
+# 30 days: the look-back walks the date-filtered listing day by day (the replica dates items relative to today)
+CONF = {"lookback_days": 30, "index": None, "max_quiet_days": 7, "max_deadletter_share": 0.2}
 
 
 def _task_log(capfd) -> str:
@@ -125,8 +126,9 @@ def test_nightly_crawl_with_a_bad_sections_param_fails_at_once(dagbag, es, index
     from airflow.sdk.exceptions import ParamValidationError
 
     dag = dagbag.get_dag("mfa_nightly_crawl")
-    assert dag.params.get_param("sections").schema["items"]["enum"] == ["minister_speeches", "briefings",
-                                                                       "archive_minister_speeches"]
+    from pipeline.profile import get_profile
+
+    assert dag.params.get_param("sections").schema["items"]["enum"] == [s.name for s in get_profile().crawl.sections]
     with pytest.raises(ParamValidationError, match="nope"):  # refused when the run is made: no task, no retry
         dag.test(run_conf={**CONF, "sections": ["nope"]})
     assert nightly_env.hits() == []
@@ -163,3 +165,28 @@ def test_the_site_comes_from_the_mfa_site_connection(dagbag, es, index_alias, ni
     run = dag.test(run_conf=CONF)
     assert run.state == "success"
     assert summary_of(run)["new"] == len(nightly_env.live_articles())
+
+
+def test_nightly_crawl_fails_on_template_drift_and_passes_otherwise(dagbag, es, index_alias, nightly_env,
+                                                                   monkeypatch):
+    """The replica drops the time element: the share of documents with a time falls from 100% to 0%."""
+    from pipeline.replica.content import today_msk
+
+    dag = dagbag.get_dag("mfa_nightly_crawl")
+    for task in dag.tasks:
+        monkeypatch.setattr(task, "retries", 0)
+    conf = {"lookback_days": 30, "index": None, "max_quiet_days": 7, "max_deadletter_share": 0.2}
+    first = dag.test(run_conf=conf)
+    assert first.state == "success"
+    assert first.get_task_instance("drift_check").state == "success"
+    nightly_env.fill_day(today_msk(), 4, section="minister_speeches", first_id=1790100)
+    second = dag.test(run_conf=conf)  # new items, same template: no alarm
+    assert second.state == "success"
+
+    nightly_env.options.no_time = True
+    nightly_env.fill_day(today_msk(), 4, section="minister_speeches", first_id=1790200)
+    third = dag.test(run_conf=conf)
+    assert third.state == "failed"
+    states = {ti.task_id: ti.state for ti in third.get_task_instances()}
+    assert states["drift_check"] == "failed" and states["crawl"] == "success"
+    assert states["summary"] == "success" and states["fail_run"] == "failed"

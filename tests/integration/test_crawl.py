@@ -29,13 +29,18 @@ def article_hits(replica):
     return [h for h in replica.hits() if ARTICLE_PATH.search(h.path.split("?")[0])]
 
 
+def nightly_articles(replica):
+    """What a nightly run indexes: the current site's transcripts (the archive portal is backfill-only)."""
+    return [a for a in replica.live_articles() if a.site == "current"]
+
+
 def test_first_crawl_indexes_every_document_and_second_only_revalidates(es, crawl_settings, replica):
     profile = get_profile()
     first = run_crawl(crawl_settings, profile)
-    live = replica.live_articles()
+    live = nightly_articles(replica)
     docs = stored(es, crawl_settings.index_alias)
     assert set(docs) == {replica.article_url(a) for a in live}
-    assert first.new == len(live) == 8 and first.failed == 0
+    assert first.new == len(live) == 17 and first.failed == 0
     assert first.listed == len(live)
     assert {d["doc_version"] for d in docs.values()} == {1}
     assert first.extra["warc_files"] >= 1
@@ -48,12 +53,11 @@ def test_first_crawl_indexes_every_document_and_second_only_revalidates(es, craw
     assert hits and {h.status for h in hits} == {304}
     assert all("if-none-match" in h.headers for h in hits)
     assert {h.site for h in hits} == {"current"}
-    assert second.not_modified == len(hits) == 5
-    # Everything else fetched is a listing page, the feed or robots.txt.
+    assert second.not_modified == len(hits) == 17
+    # Everything else fetched is a first listing page, a feed or robots.txt.
     others = [h for h in replica.hits() if h not in hits]
     assert all(h.status == 200 for h in others)
-    assert all("minister_speeches" in h.path or "vistupleniya" in h.path or h.path.endswith(("/rss/", "robots.txt"))
-               for h in others)
+    assert all(h.path.endswith(("/", "rss.php", "robots.txt")) and "?" not in h.path for h in others)
     assert stored(es, crawl_settings.index_alias) == docs
 
 
@@ -72,48 +76,51 @@ def test_added_and_edited_articles_are_exactly_what_the_next_crawl_picks_up(es, 
     assert edited_doc["doc_version"] == 2
     assert "follow-up meeting" in edited_doc["body"]
     assert docs[replica.article_url(added)]["doc_version"] == 1
-    assert len(docs) == 9
+    assert len(docs) == 18
 
 
-def test_nightly_crawl_stops_at_known_documents(es, crawl_settings, replica):
+def test_nightly_crawl_reads_first_listing_pages_only(es, crawl_settings, replica):
+    """robots.txt is claimed to forbid ?PAGEN paging: nightly takes page 1 and the feeds, never page 2."""
+    replica.page_size = 2
     profile = get_profile()
     run_crawl(crawl_settings, profile, sections=["minister_speeches"], languages=["en"])
     replica.add_article()
     replica.clear_log()
-    settings = crawl_settings.model_copy(update={"crawl_known_streak": 2, "crawl_rss": False})
-    report = run_crawl(settings, profile, sections=["minister_speeches"], languages=["en"])
+    report = run_crawl(crawl_settings, profile, sections=["minister_speeches"], languages=["en"])
     assert report.new == 1
     listing_pages = [h.path for h in replica.hits() if "minister_speeches/?" in h.path or h.path.endswith("speeches/")]
-    # page 1 holds the new article and one known; page 2 the second known: the walk stops there.
-    assert listing_pages == ["/en/press_service/minister_speeches/", "/en/press_service/minister_speeches/?PAGEN_1=2"]
+    assert listing_pages == ["/en/press_service/minister_speeches/"]
 
 
 def test_backfill_range_takes_only_documents_in_range(es, crawl_settings, replica):
-    from datetime import date
+    from datetime import timedelta
 
-    report = run_crawl(crawl_settings, get_profile(), since=date(2021, 1, 1), until=date(2021, 12, 31))
+    from pipeline.replica.content import today_msk
+
+    since, until = today_msk() - timedelta(days=5), today_msk() - timedelta(days=1)
+    report = run_crawl(crawl_settings, get_profile(), since=since, until=until)
     docs = stored(es, crawl_settings.index_alias)
-    expected = {replica.article_url(a) for a in replica.live_articles() if a.published.year == 2021}
-    assert set(docs) == expected and report.new == 3
-    assert not replica.hits(contains="/rss/"), "the feed is for nightly runs"
+    expected = {replica.article_url(a) for a in replica.live_articles() if since <= a.published.date() <= until}
+    assert set(docs) == expected and report.new == len(expected) == 14
+    assert not replica.hits(contains="rss.php"), "the feed is for nightly runs"
 
 
 def test_faults_every_document_indexed_once_retries_counted(es, crawl_settings, replica):
     from pipeline.replica.content import CURRENT_EN, CURRENT_RU
 
     replica.add_fault("status", CURRENT_EN + "1785002/", count=2, arg=503)
-    replica.add_fault("status", CURRENT_RU + "?PAGEN_1=2", count=2, arg=500)
-    replica.add_fault("retry_after", CURRENT_RU + "1790001/", count=1, arg=1)
+    replica.add_fault("status", "/ru/foreign_policy/news/", count=2, arg=500)  # the listing page
+    replica.add_fault("retry_after", CURRENT_RU + "1785002/", count=1, arg=1)
     replica.add_fault("slow", CURRENT_EN + "1785003/", count=1, arg=2.5)
-    replica.add_fault("truncate", "/content/id/4141810", count=1)
+    replica.add_fault("truncate", "/en/press_service/spokesman/briefings/1787001/", count=1)
     offsite = replica.add_offsite_redirect()
-    gone = replica.remove_article(CURRENT_RU + "1790002/")
+    gone = replica.remove_article(CURRENT_RU + "1785003/")
     report = run_crawl(crawl_settings, get_profile())
 
-    live = replica.live_articles()
+    live = nightly_articles(replica)
     docs = stored(es, crawl_settings.index_alias)
-    assert set(docs) == {replica.article_url(a) for a in live} and len(live) == 7
-    assert report.new == 7 and report.updated == 0
+    assert set(docs) == {replica.article_url(a) for a in live} and len(live) == 16
+    assert report.new == 16 and report.updated == 0
     assert {d["doc_version"] for d in docs.values()} == {1}
     assert report.retries == 2 + 2 + 1 + 1 + 1
     assert report.failed == 2
@@ -159,18 +166,22 @@ def test_state_lives_in_elasticsearch(es, crawl_settings, replica):
 
 def test_nightly_dag_style_run_with_a_lookback_since(es, crawl_settings, replica):
     """The nightly DAG passes since=<look-back day>: the walk ends at older pages, the feed is read."""
-    from datetime import date
+    from datetime import timedelta
+
+    from pipeline.replica.content import today_msk
 
     profile = get_profile()
     run_crawl(crawl_settings, profile)
-    replica.add_article()
+    added = replica.add_article()
     replica.clear_log()
-    report = run_crawl(crawl_settings, profile, since=date(2021, 12, 1))
+    since = today_msk() - timedelta(days=1)
+    report = run_crawl(crawl_settings, profile, since=since)
     assert report.new == 1 and report.updated == 0
-    assert replica.hits(contains="/rss/")
-    assert not replica.hits(contains="PAGEN_1=3"), "the walk ends at the first page older than since"
+    assert replica.hits(contains="rss.php")
+    assert not [h for h in replica.hits() if "PAGEN" in h.path and "activeFrom" not in h.path]
     rechecked = {h.path for h in article_hits(replica) if h.status == 304}
-    assert rechecked == {"/en/press_service/minister_speeches/1785001/"}  # the one known document in range
+    known_in_range = {a.path for a in nightly_articles(replica) if a.published.date() >= since} - {added.path}
+    assert rechecked == known_in_range and len(known_in_range) == 5
 
 
 def test_a_page_that_disappears_is_reported_once_and_left_alone(es, crawl_settings, replica):

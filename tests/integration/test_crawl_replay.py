@@ -54,7 +54,7 @@ def test_replay_of_the_crawl_warc_rebuilds_the_same_index(es, crawl_settings, re
     replica.edit_article()
     run_crawl(crawl_settings, get_profile())  # a second version of one page in the archive
     crawled = ids_and_hashes(es, crawl_settings.index_alias)
-    assert len(crawled) == crawl.new == 8
+    assert len(crawled) == crawl.new == 17
 
     warcs = sorted(crawl_settings.warc_dir.glob("*.warc.gz"))
     assert len(warcs) >= 2
@@ -70,7 +70,39 @@ def test_wget_warc_of_the_replica_replays(es, crawl_settings, replica, other_ali
         subprocess.run([wget, "-r", "-l", "2", "-np", "-q", f"--warc-file={tmp_path / 'wget'}",
                         "-P", str(tmp_path / "mirror"), replica.base_url + CURRENT_EN], check=True, timeout=60)
         replay_cli(str(tmp_path / "wget.warc.gz"), "--index", other_alias)
-        assert ids_and_hashes(es, other_alias) == crawled
+        # wget also took the ?lang= versions (other ids until identity folding, issue 9)
+        assert crawled.items() <= ids_and_hashes(es, other_alias).items()
     else:  # no wget on this machine: the committed WARC wget made of the replica
         replay_cli(str(FIXTURE), "--index", other_alias)
         assert sorted(ids_and_hashes(es, other_alias).values()) == sorted(crawled.values())
+
+
+def test_a_warc_of_foreign_policy_news_replays_with_every_record_accounted_for(es, crawl_settings, replica,
+                                                                                other_alias):
+    """The earlier profile read 0 records of /en/foreign_policy/news/<id>/ and said nothing about them."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from pipeline.ingest import ingest_archive
+    from pipeline.report import RunReport
+
+    run_crawl(crawl_settings, get_profile(), sections=["news"])
+    warcs = sorted(crawl_settings.warc_dir.glob("*.warc.gz"))
+    total = 0
+    for path in warcs:
+        with path.open("rb") as fh:
+            total += sum(1 for _ in ArchiveIterator(fh))
+    said: list[str] = []
+    report = ingest_archive(warcs, settings=crawl_settings, profile=get_profile(), index=other_alias,
+                            report=RunReport(name="replay"), echo=said.append)
+    assert report.new == 2 and report.failed == 0  # the news transcript in English and in Russian
+    skipped = {k: v for k, v in report.extra.items() if k.startswith("skipped: ")}
+    assert report.read + report.failed + report.extra["warc_records_skipped"] == total
+    assert sum(skipped.values()) == report.extra["warc_records_skipped"]
+    assert skipped["skipped: not an article URL"] >= 3  # robots.txt, listing pages, feeds
+    assert any("not an article URL" in line and "--any-url" in line for line in said)
+
+    # --any-url takes every HTML page of the site's hosts: the listing pages too (and refuses them loudly).
+    anyurl = ingest_archive(warcs, settings=crawl_settings, profile=get_profile(), index=other_alias,
+                            report=RunReport(name="replay"), any_url=True, echo=said.append)
+    assert anyurl.read > report.read
+    assert anyurl.read + anyurl.extra["warc_records_skipped"] == total

@@ -41,17 +41,48 @@ def test_live_defaults_build_the_real_listing_urls():
 
 
 def test_current_listing_walks_every_page_with_hints(replica, replica_settings):
+    replica.page_size = 2
     batches = walk(replica_settings, "minister_speeches", "en")
     assert [b.page for b in batches] == [1, 2]
     entries = [e for b in batches for e in b.entries]
-    expected = [a for a in replica.live_articles() if a.site == "current" and a.language == "en"]
+    expected = replica.listing("current", "/en/press_service/minister_speeches/")
     assert [e.url for e in entries] == [replica.article_url(a) for a in expected]
     first = entries[0]
     assert first.title == expected[0].title
     assert first.published == expected[0].published.replace(tzinfo=MOSCOW)
     assert first.article_id == "1785001"
     assert first.hints()["section"] == "minister_speeches" and first.hints()["language"] == "en"
+    assert first.hints()["kind"] == "speech"
     assert replica.hits(contains="PAGEN_1=2")
+
+
+def test_listing_entries_as_the_evidence_shows_them(replica, replica_settings):
+    """``ul.announce.announce_articles > li.announce__item``, date and time in two spans, per language."""
+    en = [e for b in walk(replica_settings, "news", "en") for e in b.entries]
+    ru = [e for b in walk(replica_settings, "news", "ru") for e in b.entries]
+    expected = {a.path: a for a in replica.live_articles() if a.section == "news"}
+    for entry in en + ru:
+        article = expected[entry.url.split(replica.base_url)[1]]
+        assert entry.published == article.published.replace(tzinfo=MOSCOW)  # "1 December 2026 12:10" / "01.12.2026"
+        assert entry.kind == "news"
+    # The accreditation notice is listed by the site but is not a transcript.
+    assert len(en) == len(ru) == 1 and all("1786499" not in e.url for e in en + ru)
+
+
+def test_date_filtered_listing_urls_and_partitions():
+    from pipeline.crawl.listings import partitions
+
+    crawl = get_profile().crawl
+    news = crawl.section("news")
+    day = (date(2011, 9, 22), date(2011, 9, 22))
+    assert listing_page_url("https://mid.ru", news, crawl.layouts["current"], "en", 1, day) == \
+        "https://mid.ru/en/foreign_policy/news/?activeFrom=22.09.2011&activeTo=22.09.2011"
+    assert listing_page_url("https://mid.ru", news, crawl.layouts["current"], "en", 2, day).endswith(
+        "?activeFrom=22.09.2011&activeTo=22.09.2011&PAGEN_1=2")
+    assert partitions(date(2024, 3, 1), date(2024, 3, 3), 1) == [
+        (date(2024, 3, 3), date(2024, 3, 3)), (date(2024, 3, 2), date(2024, 3, 2)), (date(2024, 3, 1), date(2024, 3, 1))]
+    assert partitions(date(2024, 3, 1), date(2024, 3, 10), 7) == [
+        (date(2024, 3, 4), date(2024, 3, 10)), (date(2024, 3, 1), date(2024, 3, 3))]
 
 
 def test_old_portal_listing_uses_its_page_parameter(replica, replica_settings):
@@ -66,21 +97,28 @@ def test_old_portal_listing_uses_its_page_parameter(replica, replica_settings):
 
 
 def test_date_range_filters_and_stops_early(replica, replica_settings):
-    batches = walk(replica_settings, "minister_speeches", "en", since=date(2021, 7, 1))
+    from datetime import timedelta
+
+    from pipeline.replica.content import today_msk
+
+    today = today_msk()
+    batches = walk(replica_settings, "minister_speeches", "en", since=today - timedelta(days=1))
     kept = [e for b in batches for e in b.entries]
-    assert [e.published.date() for e in kept] == [date(2021, 12, 2)]
+    assert [e.published.date() for e in kept] == [today]
     assert sum(b.skipped_out_of_range for b in batches) == 2
     replica.page_size = 1
     replica.clear_log()
-    batches = walk(replica_settings, "minister_speeches", "en", since=date(2021, 7, 1), until=date(2021, 12, 31))
+    batches = walk(replica_settings, "minister_speeches", "en", since=today - timedelta(days=1), until=today)
     # page 2 holds only an older entry: the walk stops there and never asks for page 3
     assert [b.page for b in batches] == [1, 2]
     assert not replica.hits(contains="PAGEN_1=3")
-    until = walk(replica_settings, "minister_speeches", "en", until=date(2021, 6, 30))
+    replica.page_size = 20
+    until = walk(replica_settings, "minister_speeches", "en", until=today - timedelta(days=1))
     assert [e.article_id for b in until for e in b.entries] == ["1785002", "1785003"]
 
 
 def test_listing_failure_ends_the_walk_with_a_reason(replica, replica_settings):
+    replica.page_size = 2
     replica.add_fault("status", "PAGEN_1=2", count=50, arg=500)
     batches = walk(replica_settings, "minister_speeches", "en")
     assert batches[-1].failure is not None and "500" in batches[-1].failure.reason
@@ -93,7 +131,8 @@ def test_rss_feed_gives_article_entries(replica, replica_settings):
     with fetcher_for(replica_settings, profile) as fetcher:
         (batch,) = list(iter_feeds(fetcher, profile, replica_settings, sections, ["en"]))
     assert [e.article_id for e in batch.entries] == ["1785001", "1785002", "1785003"]
-    assert batch.entries[0].published == datetime(2021, 12, 2, 23, 28, tzinfo=MOSCOW)
+    assert batch.entries[0].published == replica.live_articles()[0].published.replace(tzinfo=MOSCOW)
+    assert batch.url.endswith("/en/rss.php")
 
 
 def test_listing_dates_in_russian_and_numeric():

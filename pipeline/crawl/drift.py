@@ -1,0 +1,91 @@
+"""Template drift: per-section field coverage of each run, compared with the previous runs.
+
+A redesign of mid.ru rarely breaks extraction outright: the time element disappears, the
+document number moves, and records go on being indexed with less in them. After each crawl
+``record_coverage`` stores, per profile section, the share of the run's documents that have
+a time (not midnight), a place, a document number, languages and more than one turn, and
+their mean paragraph count, in the index ``<state_index>-coverage``. ``drift_alarms``
+compares the newest run with the mean of the runs of the previous ``drift.window_days`` and
+names every share that moved by more than ``drift.threshold`` (profile ``crawl.drift``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from pipeline.profile import SiteProfile
+
+SHARES = ("time", "place", "doc_number", "languages", "turns")
+_FIELDS = ["url", "published_at", "location", "doc_number", "languages", "turn_count", "body"]
+
+
+def coverage_index(settings) -> str:
+    return f"{settings.state_index}-coverage"
+
+
+def _has(doc: dict) -> dict[str, bool]:
+    at = doc.get("published_at") or ""
+    return {"time": "T00:00:00" not in at, "place": bool(doc.get("location")),
+            "doc_number": bool(doc.get("doc_number")), "languages": bool(doc.get("languages")),
+            "turns": int(doc.get("turn_count") or 0) > 1}
+
+
+def run_coverage(es, index: str, profile: SiteProfile, since: datetime) -> dict[str, dict]:
+    """Per profile section: documents indexed since ``since`` (this run), shares and mean paragraphs."""
+    es.indices.refresh(index=index)
+    hits = es.search(index=index, size=10000, source_includes=_FIELDS,
+                     query={"range": {"indexed_at": {"gte": since.isoformat()}}})["hits"]["hits"]
+    by_section: dict[str, list[dict]] = defaultdict(list)
+    for hit in hits:
+        source = hit["_source"]
+        section = profile.crawl.section_of(urlsplit(source.get("url") or "").path)
+        by_section[section.name if section else "unknown"].append(source)
+    out = {}
+    for name, docs in by_section.items():
+        flags = [_has(d) for d in docs]
+        out[name] = {"documents": len(docs),
+                     "shares": {k: round(sum(f[k] for f in flags) / len(docs), 4) for k in SHARES},
+                     "mean_paragraphs": round(sum((d.get("body") or "").count("\n\n") + 1 for d in docs) / len(docs), 2)}
+    return out
+
+
+def record_coverage(es, settings, profile: SiteProfile, index: str, since: datetime, run_id: str,
+                    now: datetime | None = None) -> dict[str, dict]:
+    """Store this run's coverage (one document per section) and return it."""
+    now = now or datetime.now(timezone.utc)
+    coverage = run_coverage(es, index, profile, since)
+    for section, data in coverage.items():
+        es.index(index=coverage_index(settings), id=f"{run_id}-{section}",
+                 document={"run_id": run_id, "at": now.isoformat(), "section": section, **data})
+    es.indices.refresh(index=coverage_index(settings))
+    return coverage
+
+
+def drift_alarms(es, settings, profile: SiteProfile, run_id: str, now: datetime | None = None) -> list[str]:
+    """One message per section share that moved by more than the threshold from the window's mean."""
+    rules = profile.crawl.drift
+    now = now or datetime.now(timezone.utc)
+    name = coverage_index(settings)
+    if not es.indices.exists(index=name):
+        return []
+    es.indices.refresh(index=name)
+    start = (now - timedelta(days=rules.window_days)).isoformat()
+    hits = es.search(index=name, size=10000, query={"range": {"at": {"gte": start}}})["hits"]["hits"]
+    current = {h["_source"]["section"]: h["_source"] for h in hits if h["_source"]["run_id"] == run_id}
+    alarms = []
+    for section, latest in sorted(current.items()):
+        past = [h["_source"] for h in hits if h["_source"]["section"] == section and h["_source"]["run_id"] != run_id]
+        past_docs = sum(p["documents"] for p in past)
+        if latest["documents"] < rules.min_documents or past_docs < rules.min_documents:
+            continue
+        for share in SHARES:
+            before = sum(p["shares"][share] * p["documents"] for p in past) / past_docs
+            now_share = latest["shares"][share]
+            if abs(now_share - before) > rules.threshold:
+                alarms.append(f"template drift in section {section}: {share} found on {now_share:.0%} of "
+                              f"{latest['documents']} documents this run, {before:.0%} over the previous "
+                              f"{rules.window_days} days (threshold {rules.threshold:.0%}); check the selectors "
+                              "with `mfa-ingest check-site`")
+    return alarms

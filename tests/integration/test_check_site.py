@@ -1,0 +1,47 @@
+"""check-site against the replica: exit 0 as it is, exit 1 naming the selector on a changed template."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def _run(replica, tmp_path, *args):
+    env = {**os.environ, "MFA_CRAWL_ALLOWED_PRIVATE_HOSTS": '["127.0.0.1"]', "MFA_CRAWL_RATE_PER_HOST": "50",
+           "MFA_STATE_DIR": str(tmp_path), "MFA_CRAWL_PROGRESS": "false"}
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", "check-site", "--base-url", replica.base_url,
+                           *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(autouse=True)
+def _cli_module():
+    # ``python -m pipeline.cli`` needs a __main__; the console script is the same app.
+    if not (REPO / "pipeline" / "cli" / "__main__.py").exists():
+        pytest.fail("pipeline/cli/__main__.py missing")
+
+
+def test_check_site_passes_on_the_replica(replica, tmp_path):
+    done = _run(replica, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:4] == ["section", "lang", "items", "art"]
+    assert any(line.startswith("briefings") and line.endswith("ok") for line in lines)
+    assert "responses saved to" in lines[-1] and ".warc" in lines[-1]
+    report = json.loads(_run(replica, tmp_path, "--json", "--section", "news").stdout)
+    news = {c["language"]: c for c in report["sections"]}
+    # the listing shows the transcript and an accreditation notice; only the transcript is checked
+    assert news["en"]["items"] == 2 and news["en"]["found"]["time"] == news["en"]["articles"] == 1
+
+
+def test_check_site_fails_naming_the_selector_on_a_changed_template(replica, tmp_path):
+    replica.options.changed_template = True
+    done = _run(replica, tmp_path, "--section", "minister_speeches", "--language", "en")
+    assert done.returncode == 1
+    assert "ul.announce.announce_articles > li.announce__item" in done.stdout
+    assert "FAIL" in done.stdout

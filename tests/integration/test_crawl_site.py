@@ -1,0 +1,130 @@
+"""Crawls of the replica built from the site evidence: every section, both languages, robots, blocked pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from protego import Protego
+
+from pipeline.crawl.crawler import run_crawl
+from pipeline.crawl.state import CrawlState
+from pipeline.profile import get_profile
+from pipeline.replica.content import today_msk
+from pipeline.replica.pages import ROBOTS_ARCHIVE, ROBOTS_CURRENT
+from tests.replica.plugin import replica_overrides
+
+
+@pytest.fixture
+def crawl_settings(settings, replica):
+    return settings.model_copy(update=replica_overrides(replica))
+
+
+def stored(es, alias) -> dict[str, dict]:
+    es.indices.refresh(index=alias)
+    hits = es.search(index=alias, size=1000, source_includes=["url", "kind", "published_at", "doc_version", "body",
+                                                               "word_count", "doc_number", "language"])
+    return {h["_source"]["url"]: h["_source"] for h in hits["hits"]["hits"]}
+
+
+def assert_robots_honoured(replica) -> None:
+    """No request the replica's robots.txt disallows (RFC 9309 wildcards, read with Protego)."""
+    rules = {"current": Protego.parse(replica.robots), "archive": Protego.parse(replica.archive_robots)}
+    bad = [h.path for h in replica.hits() if not rules[h.site].can_fetch(h.path, "mfa-ingest")]
+    assert not bad, f"disallowed URLs were requested: {bad}"
+
+
+def test_the_robots_txt_served_uses_rfc9309_wildcards():
+    current, archive = Protego.parse(ROBOTS_CURRENT), Protego.parse(ROBOTS_ARCHIVE)
+    assert not current.can_fetch("/en/foreign_policy/news/?PAGEN_1=2", "x")
+    assert current.can_fetch("/en/foreign_policy/news/?activeFrom=01.12.2026&activeTo=01.12.2026&PAGEN_1=2", "x")
+    assert not archive.can_fetch("/en/foreign_policy/news/-/asset_publisher/cKNonkJE02Bw/content/id/1?redirect=x", "x")
+    assert archive.can_fetch("/en/foreign_policy/news/-/asset_publisher/cKNonkJE02Bw/content/id/1", "x")
+
+
+def test_nightly_crawl_indexes_every_section_in_both_languages_once(es, crawl_settings, replica):
+    """The listing as the evidence shows it is read (the old profile listed 0 and reported success)."""
+    report = run_crawl(crawl_settings, get_profile())
+    docs = stored(es, crawl_settings.index_alias)
+    expected = {replica.article_url(a): a for a in replica.live_articles() if a.site == "current"}
+    assert set(docs) == set(expected) and len(expected) == 17
+    assert report.new == 17 and report.failed == 0
+    for url, article in expected.items():
+        assert docs[url]["kind"] == article.kind, url
+        assert docs[url]["published_at"].startswith(article.published.strftime("%Y-%m-%dT%H:%M")), url
+        assert docs[url]["language"] == article.language
+    assert {d["kind"] for d in docs.values()} == {"speech", "briefing", "answer", "comment", "statement", "news"}
+    # The accreditation notice in the news listing is not a transcript and was never fetched.
+    assert not replica.hits(contains="/1786499/")
+    # The briefing: its table of contents and "Back to contents" links are not speech.
+    briefing = docs[replica.base_url + "/en/press_service/spokesman/briefings/1787001/"]["body"]
+    assert "Table of contents" not in briefing and "Back to contents" not in briefing
+    assert "Maria Zakharova: We are open to dialogue" in briefing
+    assert_robots_honoured(replica)
+    assert not replica.hits(contains="PAGEN"), "nightly reads first pages and feeds only"
+    assert replica.hits(contains="/en/rss.php") and replica.hits(contains="/ru/rss.php")
+
+
+def test_backfill_walks_the_date_filtered_listing_day_by_day(es, crawl_settings, replica):
+    today = today_msk()
+    extra = replica.fill_day(today - timedelta(days=3), 23)  # more than a listing page holds (20)
+    since, until = today - timedelta(days=4), today - timedelta(days=2)
+    report = run_crawl(crawl_settings, get_profile(), since=since, until=until,
+                       sections=["news", "minister_speeches", "answers"])
+    docs = stored(es, crawl_settings.index_alias)
+    expected = {replica.article_url(a) for a in replica.live_articles()
+                if a.section in ("news", "minister_speeches", "answers") and since <= a.published.date() <= until}
+    assert set(docs) == expected and report.new == len(expected) >= len(extra) + 3
+    listing = [h.path for h in replica.hits() if "activeFrom" in h.path]
+    # Each partition (one day) asks for its own dates only, and the crowded day has a second page.
+    for hit in listing:
+        assert "activeFrom=" in hit and hit.split("activeFrom=")[1][:10] == hit.split("activeTo=")[1][:10]
+    crowded = (today - timedelta(days=3)).strftime("%d.%m.%Y")
+    assert any(crowded in h and "PAGEN_1=2" in h for h in listing)
+    assert not [h.path for h in replica.hits() if "PAGEN" in h.path and "activeFrom" not in h.path]
+    assert_robots_honoured(replica)
+    assert not replica.hits(contains="rss.php"), "the feeds are for nightly runs"
+
+
+def test_a_challenge_on_an_article_a_listing_page_and_the_feed_is_blocked_not_content(es, crawl_settings, replica):
+    profile = get_profile()
+    settings = crawl_settings.model_copy(update={"crawl_retry_schedule": [0.0]})  # retried by the next run
+    run_crawl(settings, profile, sections=["minister_speeches", "news"], languages=["en"])
+    before = stored(es, settings.index_alias)
+    edited = replica.edit_article()  # the edit is what the challenge hides
+    replica.serve_challenge(edited.path)
+    replica.serve_challenge("/en/foreign_policy/news/")  # the listing page (and the news articles under it)
+    replica.serve_challenge("/en/rss.php")
+    report = run_crawl(settings, profile, sections=["minister_speeches", "news"], languages=["en"])
+
+    assert stored(es, settings.index_alias) == before, "a challenge never overwrites or adds"
+    assert report.extra["blocked"] >= 3 and report.failed >= 3
+    assert all("blocked" in line for line in report.failures)
+    blocked_urls = " ".join(report.failures)
+    assert edited.path in blocked_urls and "/en/foreign_policy/news/" in blocked_urls and "rss.php" in blocked_urls
+    state = CrawlState(es, report.extra["ledger"])
+    (doc,) = state.get_docs([replica.article_url(edited)]).values()
+    assert doc.status.value != "indexed" and doc.last_kind == "blocked", "a blocked page is not done"
+    walk = state.get_walk("walk-crawl-news-en")
+    assert walk is not None and not walk.complete, "a blocked listing is not an empty, finished one"
+
+    # Unblocked, the next run takes the edit.
+    replica.clear_faults()
+    again = run_crawl(settings, profile, sections=["minister_speeches"], languages=["en"])
+    assert again.updated == 1 and "blocked" not in again.extra
+    assert stored(es, settings.index_alias)[replica.article_url(edited)]["doc_version"] == 2
+
+
+def test_a_run_dominated_by_challenges_gets_a_verdict_with_a_hint(es, crawl_settings, replica):
+    replica.serve_challenge("")
+    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+    assert report.new == 0 and report.extra["blocked"] >= 1
+    verdict = report.extra["verdict"]
+    assert verdict.startswith("blocked:") and "User-Agent" in verdict and "try later" in verdict
+
+
+def test_a_changed_template_is_a_loud_structural_miss_not_an_empty_listing(es, crawl_settings, replica):
+    replica.options.changed_template = True
+    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+    assert report.new == 0 and report.failed >= 1
+    assert any("no listing container" in line for line in report.failures)
