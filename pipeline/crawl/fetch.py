@@ -37,7 +37,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from pipeline.crawl.hosts import NetworkGuard, RateLimiter
 from pipeline.crawl.robots import RobotsRules
-from pipeline.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable
+from pipeline.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable, RobotsDisallowed
 from pipeline.ids import host_key
 from pipeline.records import HTML_TYPES
 from pipeline.settings import Settings
@@ -169,6 +169,17 @@ class Fetcher:
         self.guard.check(url)
 
     # ---- robots.txt ----------------------------------------------------
+    def robots_allows(self, url: str) -> bool:
+        """Whether robots.txt lets us fetch ``url`` (asked before paging a listing); an
+        unreachable robots.txt raises like the fetch itself would."""
+        if self.robots is None:
+            return True
+        try:
+            self.robots.check(url)
+        except RobotsDisallowed:
+            return False
+        return True
+
     def _fetch_robots(self, url: str) -> FetchResult:
         """robots.txt of an origin, redirects followed (RFC 9309: at least five), any content type."""
         result, requested = None, url

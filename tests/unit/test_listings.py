@@ -41,6 +41,7 @@ def test_live_defaults_build_the_real_listing_urls():
 
 
 def test_current_listing_walks_every_page_with_hints(replica, replica_settings):
+    replica.robots = "User-agent: *\nAllow: /\n"  # a robots.txt that allows listing paging
     replica.page_size = 2
     batches = walk(replica_settings, "minister_speeches", "en")
     assert [b.page for b in batches] == [1, 2]
@@ -101,6 +102,7 @@ def test_date_range_filters_and_stops_early(replica, replica_settings):
 
     from pipeline.replica.content import today_msk
 
+    replica.robots = "User-agent: *\nAllow: /\n"  # a robots.txt that allows listing paging
     today = today_msk()
     batches = walk(replica_settings, "minister_speeches", "en", since=today - timedelta(days=1))
     kept = [e for b in batches for e in b.entries]
@@ -118,11 +120,20 @@ def test_date_range_filters_and_stops_early(replica, replica_settings):
 
 
 def test_listing_failure_ends_the_walk_with_a_reason(replica, replica_settings):
+    replica.robots = "User-agent: *\nAllow: /\n"  # a robots.txt that allows listing paging
     replica.page_size = 2
     replica.add_fault("status", "PAGEN_1=2", count=50, arg=500)
     batches = walk(replica_settings, "minister_speeches", "en")
     assert batches[-1].failure is not None and "500" in batches[-1].failure.reason
     assert len(batches[0].entries) == 2
+
+
+def test_paging_that_robots_txt_forbids_is_never_requested(replica, replica_settings):
+    """The claimed robots.txt (Disallow: /*?PAGEN) the replica serves: the walk ends at page 1."""
+    replica.page_size = 2
+    batches = walk(replica_settings, "minister_speeches", "en")
+    assert [b.page for b in batches] == [1]
+    assert not replica.hits(contains="PAGEN_1=")
 
 
 def test_rss_feed_gives_article_entries(replica, replica_settings):
