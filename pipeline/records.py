@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -42,6 +42,44 @@ Kind = Literal["speech", "interview", "briefing", "statement", "comment", "answe
 Stage = Literal["source", "fetch", "extract", "validate", "index", "config"]
 
 
+class ListingHints(BaseModel):
+    """What a listing page or feed said about one article; it travels beside the fetch
+    (crawl ledger, WARC ``MFA-Hints`` header, ``Page.hints``) and fills what the page lacks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    section: str | None = None
+    language: str | None = None
+    layout: str | None = None
+    kind: str | None = None
+    title: str | None = None
+    # A Moscow-time datetime, or a bare day when the listing gave no time (the page's time line then counts).
+    published: AwareDatetime | date | None = None
+    article_id: str | None = None
+    listing_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_keys(cls, data: Any) -> Any:
+        """The string dict written before this model (old WARC headers, old ledger entries):
+        ``date`` is ``published``, ``id`` is ``article_id``."""
+        if isinstance(data, dict) and ("date" in data or "id" in data):
+            data = dict(data)
+            if "date" in data:
+                data.setdefault("published", data.pop("date"))
+            if "id" in data:
+                data.setdefault("article_id", data.pop("id"))
+        return data
+
+    @field_validator("published", mode="before")
+    @classmethod
+    def _day_or_stamp(cls, value: Any) -> Any:
+        """"2021-12-09" is a day, never a midnight datetime; a string with a time is a datetime."""
+        if isinstance(value, str) and len(value.strip()) == 10:
+            return date.fromisoformat(value.strip())
+        return value
+
+
 class Page(BaseModel):
     """One raw input: a fetched response, a file of a dump folder, a WARC record."""
 
@@ -55,7 +93,7 @@ class Page(BaseModel):
     # Other URLs of the same article (other section paths, language prefixes) the crawl folded into this fetch.
     aliases: list[str] = Field(default_factory=list)
     # What a listing page said about the article (title, date, section, language).
-    hints: dict[str, str] = Field(default_factory=dict)
+    hints: ListingHints = Field(default_factory=ListingHints)
 
 
 class Turn(BaseModel):

@@ -46,7 +46,7 @@ from pipeline.errors import Blocked, FetchError, HttpStatusError
 from pipeline.ids import host_key
 from pipeline.ingest import IngestOutcome, Ingestor
 from pipeline.profile import CrawlSection, SiteProfile
-from pipeline.records import MOSCOW, Failure, Page
+from pipeline.records import MOSCOW, Failure, ListingHints, Page
 from pipeline.report import RunReport
 from pipeline.settings import Settings
 from pipeline.store import client as es_client
@@ -112,7 +112,7 @@ class Crawler:
         self.loose_failures: list[Failure] = []  # listing failures, reported with the first batch
         # Listing hints of the article fetches in flight, by the URL asked for: the WARC record of
         # every exchange that fetch causes (redirect hops included) carries them; the fetcher knows nothing of hints.
-        self._hints_in_flight: dict[str, dict[str, str]] = {}
+        self._hints_in_flight: dict[str, ListingHints] = {}
         self._blocked_streak: dict[str, int] = {}  # [site] challenges per host in this run
         self._lock = threading.Lock()
         self.run_id = ""
@@ -317,7 +317,7 @@ class Crawler:
         # failed must come back whole, not as "not modified".
         recheck = doc.status in (Status.RECHECK, Status.INDEXED) or (doc.status is Status.FAILED and doc.content_sha)
         with self._lock:
-            self._hints_in_flight[doc.url] = dict(doc.hints)
+            self._hints_in_flight[doc.url] = doc.hints
         try:
             result = self.fetcher.get(doc.url, etag=doc.etag if recheck else None,
                                       last_modified=doc.last_modified if recheck else None)
@@ -335,7 +335,7 @@ class Crawler:
         except Blocked as exc:
             return self._fetch_failed(doc, exc)
         page = Page(source=doc.url, content=result.content, url=doc.url, content_type=result.content_type,
-                    fetched_at=result.fetched_at, hints=dict(doc.hints), aliases=[u for u in doc.urls if u != doc.url])
+                    fetched_at=result.fetched_at, hints=doc.hints, aliases=[u for u in doc.urls if u != doc.url])
         return _Attempt(doc.fetched(), item=page, content_sha=hashlib.sha256(result.content).hexdigest(),
                         etag=result.etag, last_modified=result.last_modified)
 

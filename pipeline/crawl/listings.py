@@ -33,7 +33,7 @@ from pipeline.crawl.blocked import raise_if_blocked
 from pipeline.crawl.fetch import FEED_TYPES, Fetcher
 from pipeline.profile import CrawlSection, ListingLayout, SiteProfile
 from pipeline.ids import canonical_url
-from pipeline.records import MOSCOW, Failure
+from pipeline.records import MOSCOW, Failure, ListingHints
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +56,12 @@ class ListingEntry:
     def key(self) -> str:
         return canonical_url(self.url)
 
-    def hints(self) -> dict[str, str]:
-        hints = {"section": self.section, "language": self.language, "layout": self.layout}
-        if self.title:
-            hints["title"] = self.title
-        if self.published:
-            hints["date"] = self.published.isoformat()  # "2021-12-09" or "2021-12-09T10:00:00+03:00"
-        if self.article_id:
-            hints["id"] = self.article_id
-        if self.listing_url:
-            hints["listing_url"] = self.listing_url
-        if self.kind:
-            hints["kind"] = self.kind
-        return hints
+    def hints(self) -> ListingHints:
+        """What the listing said, as it travels beside the fetch; the date stays a date or datetime."""
+        return ListingHints(section=self.section, language=self.language, layout=self.layout,
+                            title=self.title or None, published=self.published or None,
+                            article_id=self.article_id or None, listing_url=self.listing_url or None,
+                            kind=self.kind or None)
 
 
 @dataclass

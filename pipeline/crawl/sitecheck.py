@@ -129,7 +129,7 @@ def run_check(settings, profile: SiteProfile, *, sections: list[str] | None = No
     checks: list[SectionCheck] = []
     allowed = allowed_hosts_for(base_urls(profile, settings).values(), profile.site.hosts)
     with WarcStore(settings.state_dir / "check-site", max_bytes=settings.warc_max_bytes) as warc, \
-            Fetcher(settings, allowed, recorder=lambda r: warc.record(r, r.hints),
+            Fetcher(settings, allowed, recorder=warc.record,
                     languages=profile.crawl.languages) as fetcher:
         for section in chosen:
             for language in wanted:

@@ -39,6 +39,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from pipeline.ids import state_key
 from pipeline.profile import IdentityRule
+from pipeline.records import ListingHints
 from pipeline.settings import DEFAULT_CONFIG_DIR, Settings
 from pipeline.store.design import create_index_if_missing, load_config_json
 
@@ -82,7 +83,7 @@ class LedgerDoc(BaseModel):
     urls: list[str] = Field(default_factory=list)  # every URL a listing gave for it, the first one first
     section: str
     language: str
-    hints: dict[str, str] = Field(default_factory=dict)
+    hints: ListingHints = Field(default_factory=ListingHints)
     listed_at: AwareDatetime | date | None = None
     status: Status = Status.DISCOVERED
     first_seen: AwareDatetime = Field(default_factory=now_utc)

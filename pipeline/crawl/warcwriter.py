@@ -22,6 +22,7 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline import storage
 from pipeline.crawl.fetch import FetchResult
+from pipeline.records import ListingHints
 from pipeline.sources.warc import HINTS_HEADER
 # Hop-by-hop framing is gone once urllib3 has read the body; keeping it would make
 # readers try to de-chunk plain bytes.
@@ -74,7 +75,7 @@ class WarcStore:
         self.close()
 
     # ---- records ----------------------------------------------------------
-    def record(self, result: FetchResult, hints: dict[str, str] | None = None) -> None:
+    def record(self, result: FetchResult, hints: ListingHints | None = None) -> None:
         """Write the request and response records of one exchange."""
         with self._lock:
             if self._writer is None:
@@ -97,10 +98,11 @@ class WarcStore:
             self._rotate_if_full()
 
 
-def _warc_headers(date: str, hints: dict[str, str] | None) -> dict[str, str]:
+def _warc_headers(date: str, hints: ListingHints | None) -> dict[str, str]:
     headers = {"WARC-Date": date}
-    if hints:
-        headers[HINTS_HEADER] = json.dumps(hints, ensure_ascii=True, sort_keys=True)
+    data = hints.model_dump(mode="json", exclude_none=True) if hints is not None else None
+    if data:  # the JSON of model_dump_json(exclude_none=True), kept ASCII as WARC headers were
+        headers[HINTS_HEADER] = json.dumps(data, ensure_ascii=True, sort_keys=True)
     return headers
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import date, datetime, time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -412,9 +413,9 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
         # menus, labels and captions only: a page whose speech was lost, never a record
         raise DropPage(f"no speech paragraph (no sentence of {rules.prose_min_words}+ words "
                        f"among {len(paragraphs)} lines)")
-    title = raw.title or head.title or page.hints.get("title") or raw.fallback_title or ""
+    title = raw.title or head.title or page.hints.title or raw.fallback_title or ""
     place, title_day = title_tail(title, cr)
-    language = (page.hints.get("language") or raw.page_language or language_from_url(page.url, rules)
+    language = (page.hints.language or raw.page_language or language_from_url(page.url, rules)
                 or detect_language("\n".join(paragraphs[:20]), rules, profile.site.default_language))
     turns, speakers = split_turns(paragraphs, cr, title, language)
     fields = {
@@ -424,8 +425,8 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
         "language": language,
         "languages": raw.languages or head.languages or around.languages,
         "doc_number": _doc_number(raw.doc_number or head.doc_number, cr) or around.doc_number,
-        "section": raw.section or head.section or page.hints.get("section"),
-        "kind": page.hints.get("kind") or _kind_of(page.url, profile),
+        "section": raw.section or head.section or page.hints.section,
+        "kind": page.hints.kind or _kind_of(page.url, profile),
         "url": page.url,
         "body": "\n\n".join(paragraphs),
         "turns": turns,  # validated Turn instances: pydantic keeps them, no second validation
@@ -462,15 +463,21 @@ def _published_at(raw: RawFields, head: Head, around: Head, title_day, page: Pag
         return own
     if title_day is not None:
         return combine(title_day, at)
-    return _first_stamp((page.hints.get("date"),), at, cr)
+    return _listed_stamp(page.hints.published, at)
+
+
+def _listed_stamp(published: datetime | date | None, at: time | None) -> datetime | None:
+    """The listing's date: a datetime is the stamp; a bare day (the listing gave no time)
+    takes the page's "23:28" time line, as a date text of the page does in ``_first_stamp``."""
+    if isinstance(published, datetime):
+        return published
+    if isinstance(published, date):
+        return combine(published, at)
+    return None
 
 
 def _first_stamp(texts, at, cr):
-    """The first text holding a date; one without a time of its own takes the page's time line.
-
-    A listing hint is a bare day ("2021-12-09") when the listing gave no time, so the
-    page's "23:28" line still counts; a hint with a time ("...T10:00:00+03:00") is kept.
-    """
+    """The first text holding a date; one without a time of its own takes the page's time line."""
     for text in filter(None, texts):
         stamp = parse_datetime_loose(text, cr)
         if stamp is not None:

@@ -6,7 +6,8 @@ with HTTP status 200 and an HTML or text body becomes a Page whose bytes are the
 payload with transfer and content encodings undone (warcio). With a site profile,
 only URLs that match an article pattern of a crawl section are kept, so listing
 pages, feeds and robots.txt are left out. Hints written by our crawler (the
-``MFA-Hints`` header) come back as ``Page.hints``. A file that cannot be read, or
+``MFA-Hints`` header, JSON of ``ListingHints``; the older string form with ``date``
+still reads) come back as ``Page.hints``. A file that cannot be read, or
 a record that breaks off, is a Failure and the next record or file goes on.
 
 Damage never becomes a document: a record marked ``WARC-Truncated``, or whose
@@ -21,7 +22,7 @@ after it is read.
 
 from __future__ import annotations
 
-import json
+import logging
 import zlib
 from collections import Counter
 from datetime import datetime
@@ -30,16 +31,20 @@ from typing import Iterable, Iterator, NamedTuple
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from pydantic import ValidationError
 from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline import storage
 from pipeline.profile import SiteProfile
 from pipeline.ids import host_key
 from pipeline.settings import DEFAULT_PAGE_BYTES
-from pipeline.records import HTML_TYPES, Failure, Page
+from pipeline.records import HTML_TYPES, Failure, ListingHints, Page
 
 # What the listing said about an article, carried in the response record (written by warcstore.py).
 HINTS_HEADER = "MFA-Hints"
+
+log = logging.getLogger(__name__)
+
 WARC_SUFFIXES = (".warc", ".warc.gz")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _SCAN_BLOCK = 1 << 20
@@ -98,15 +103,18 @@ def _warc_date(record) -> datetime | None:
         return None
 
 
-def _hints(record) -> dict[str, str]:
+def _hints(record) -> ListingHints:
+    """The listing hints of a record (ours, or the old string header with ``date``); a header that
+    does not validate is ignored with a warning, the record itself still counts."""
     raw = record.rec_headers.get_header(HINTS_HEADER)
     if not raw:
-        return {}
+        return ListingHints()
     try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return ListingHints.model_validate_json(raw)
+    except ValidationError as exc:
+        log.warning("ignoring the %s header of %s: %s", HINTS_HEADER,
+                    record.rec_headers.get_header("WARC-Target-URI"), exc.errors(include_url=False)[:1])
+        return ListingHints()
 
 
 def host_matcher(hosts: Iterable[str]):

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -13,7 +14,8 @@ from tests.conftest import REPO
 
 
 def _run(replica, tmp_path, *args):
-    env = {**os.environ, "MFA_CRAWL_ALLOWED_PRIVATE_HOSTS": '["127.0.0.1"]', "MFA_CRAWL_RATE_PER_HOST": "50",
+    host = urlsplit(replica.base_url).netloc  # a private host is allowed on one port (pipeline/crawl/hosts.py)
+    env = {**os.environ, "MFA_CRAWL_ALLOWED_PRIVATE_HOSTS": json.dumps([host]), "MFA_CRAWL_RATE_PER_HOST": "50",
            "MFA_STATE_DIR": str(tmp_path), "MFA_CRAWL_PROGRESS": "false"}
     return subprocess.run([sys.executable, "-m", "pipeline.cli", "check-site", "--base-url", replica.base_url,
                            *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)

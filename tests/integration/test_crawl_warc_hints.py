@@ -4,12 +4,14 @@ article fetch (redirect hops included) and the WARC keeps them in the MFA-Hints 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.crawl.crawler import run_crawl
 from pipeline.profile import get_profile
+from pipeline.records import MOSCOW, ListingHints
 from pipeline.replica.content import CURRENT_EN
 from pipeline.sources.warc import HINTS_HEADER
 from tests.replica.plugin import replica_overrides
@@ -37,7 +39,8 @@ def test_article_exchanges_carry_their_listing_hints_in_the_warc(es, crawl_setti
     moved = replica.add_offsite_redirect(replica.base_url + CURRENT_EN + "1785001/")  # a listed URL that moved
     run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
     records = responses(crawl_settings.warc_dir)
-    titles = {replica.article_url(d.article): d.article.title for d in replica.listing("current", CURRENT_EN)}
+    listed = {replica.article_url(a): a for a in replica.listing("current", CURRENT_EN)}
+    titles = {url: a.title for url, a in listed.items()}
 
     for url, status, hints in records:
         if url.endswith(("/robots.txt", "minister_speeches/")) or "PAGEN" in url:
@@ -46,6 +49,9 @@ def test_article_exchanges_carry_their_listing_hints_in_the_warc(es, crawl_setti
     direct = [(url, hints) for i, (url, status, hints) in enumerate(records)
               if url in titles and i not in (hop, hop + 1)]
     assert len(direct) == 3 and all(hints and hints["title"] == titles[url] for url, hints in direct)
+    for url, hints in direct:  # the header is ListingHints' JSON: the listing's stamp comes back typed
+        published = ListingHints.model_validate(hints).published
+        assert isinstance(published, datetime) and published == listed[url].published.replace(tzinfo=MOSCOW), (url, hints)
 
     (_, first_status, first_hints), (target, second_status, second_hints) = records[hop], records[hop + 1]
     assert first_status == "302" and first_hints["title"].startswith("Redirected article")

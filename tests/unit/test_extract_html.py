@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from pipeline.errors import DropPage, RecordRejected
 from pipeline.extract.extractor import extract_record, read_html
 from pipeline.profile import get_profile
-from pipeline.records import Page
+from pipeline.records import ListingHints, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted((ROOT / "pipeline/data/eval").glob("*.expected.json"))
@@ -65,7 +66,7 @@ def test_hints_fill_what_the_page_lacks():
     html = ('<html><body><div class="page-body"><div class="text article-content">'
             "<p>Мы подробно обсудили ситуацию в регионе и наметили дальнейшие шаги.</p></div></div></body></html>")
     page = Page(source="x", content=html.encode(), url="https://mid.ru/ru/foreign_policy/news/1/",
-                hints={"title": "Заявление", "date": "18.11.2019", "section": "Новости"})
+                hints=ListingHints(title="Заявление", published=date(2019, 11, 18), section="Новости"))
     record = extract_record(page, get_profile())
     assert record.title == "Заявление"
     assert record.published_at.isoformat() == "2019-11-18T00:00:00+03:00"

@@ -5,12 +5,14 @@ as a field, speaker names to one canonical id across languages."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from pipeline.extract.extractor import extract_record
 from pipeline.extract.metadata import speaker_key
 from pipeline.profile import get_profile
-from pipeline.records import Page
+from pipeline.records import MOSCOW, ListingHints, Page
 
 PROFILE = get_profile()
 SWITCHER = ('<ul class="lang-switcher">' + "".join(f'<li><a hreflang="{c}" href="/{c}/">{c}-XX</a></li>'
@@ -71,7 +73,7 @@ def test_date_and_time_from_any_element_near_the_title(head, stamp):
 
 def test_listing_hint_is_the_fallback_for_the_time():
     page = Page(source="meta", content=current(title="Remarks by the Minister"),
-                hints={"date": "2024-03-14T10:00:00+03:00"})
+                hints=ListingHints(published=datetime(2024, 3, 14, 10, 0, tzinfo=MOSCOW)))
     assert extract_record(page, PROFILE).published_at.isoformat() == "2024-03-14T10:00:00+03:00"
 
 

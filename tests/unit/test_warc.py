@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.crawl.fetch import FetchResult, Fetcher, allowed_hosts_for
 from pipeline.profile import get_profile
-from pipeline.records import Failure, Page
+from pipeline.records import Failure, ListingHints, Page
 from pipeline.sources.warc import iter_warc
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.replica.content import CURRENT_EN
@@ -22,7 +22,7 @@ def test_every_exchange_is_written_and_read_back(replica, replica_settings, tmp_
     profile = get_profile()
     store = WarcStore(tmp_path / "warc", max_bytes=20_000)
     hosts = allowed_hosts_for([replica.base_url], profile.site.hosts)
-    with Fetcher(replica_settings, hosts, recorder=lambda r: store.record(r, {"title": "from listing"})) as f:
+    with Fetcher(replica_settings, hosts, recorder=lambda r: store.record(r, ListingHints(title="from listing"))) as f:
         f.get(replica.base_url + CURRENT_EN)
         results = [f.get(replica.base_url + CURRENT_EN + ident + "/") for ident in ("1785001", "1785002", "1785003")]
         fetched = {r.url: r.content for r in results}
@@ -41,7 +41,7 @@ def test_every_exchange_is_written_and_read_back(replica, replica_settings, tmp_
     pages = [p for p in iter_warc(store.files, profile=profile)]
     assert all(isinstance(p, Page) for p in pages)
     assert {p.url: p.content for p in pages} == fetched  # listing page and robots.txt left out
-    assert pages[0].hints == {"title": "from listing"}
+    assert pages[0].hints == ListingHints(title="from listing")
     assert pages[0].fetched_at is not None
 
 
