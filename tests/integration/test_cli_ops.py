@@ -5,6 +5,7 @@ index versions; the real node, the sample dumps and the site replica."""
 from __future__ import annotations
 
 import csv
+from datetime import date, timedelta
 import io
 import json
 import os
@@ -24,6 +25,10 @@ from tests.replica.plugin import replica_overrides
 
 CLI = str(REPO / ".venv" / "bin" / "mfa-ingest")
 
+
+# A look-back of a month: the replica dates its items relative to today, and a --since walks
+# the date-filtered listing day by day.
+SINCE = (date.today() - timedelta(days=30)).isoformat()
 
 def closed_port() -> int:
     """A port nothing listens on (bound, then released)."""
@@ -127,7 +132,7 @@ def test_crawl_of_a_down_site_exits_non_zero_naming_site_unreachable(settings, e
     env = _replica_env(replica)
     env["MFA_CRAWL_BASE_URL"] = f"http://127.0.0.1:{closed_port()}"
     env["MFA_CRAWL_ARCHIVE_URL"] = f"http://127.0.0.1:{closed_port()}"
-    done = run_cli("crawl", "--since", "2019-01-01", "--json", settings=settings, **env)
+    done = run_cli("crawl", "--since", SINCE, "--json", settings=settings, **env)
     assert done.returncode == 1, done.stderr
     assert "error: site unreachable" in done.stderr
     report = json.loads(done.stdout)
@@ -136,7 +141,7 @@ def test_crawl_of_a_down_site_exits_non_zero_naming_site_unreachable(settings, e
 
 def test_crawl_of_a_site_answering_503_everywhere_exits_non_zero(settings, es, index_alias, replica):
     replica.add_fault("status", match="/", count=100000, arg=503)
-    done = run_cli("crawl", "--since", "2019-01-01", settings=settings, **_replica_env(replica))
+    done = run_cli("crawl", "--since", SINCE, settings=settings, **_replica_env(replica))
     assert done.returncode == 1
     assert "error: site unreachable" in done.stderr
 
@@ -145,11 +150,11 @@ def test_crawl_that_fails_one_page_exits_non_zero_and_names_the_class(settings, 
     article = replica.live_articles()[0]
     path = replica.article_url(article).split("://", 1)[1].split("/", 1)[1]
     replica.add_fault("status", match="/" + path, count=100000, arg=500)
-    done = run_cli("crawl", "--since", "2019-01-01", settings=settings, **_replica_env(replica))
+    done = run_cli("crawl", "--since", SINCE, settings=settings, **_replica_env(replica))
     assert done.returncode == 1
     assert "failed: http_error 1" in done.stderr and path in done.stderr
     assert "site unreachable" not in done.stderr
-    done = run_cli("crawl", "--since", "2019-01-01", "--allow-failures", "1", settings=settings,
+    done = run_cli("crawl", "--since", SINCE, "--allow-failures", "1", settings=settings,
                    **_replica_env(replica))
     assert done.returncode == 0, done.stderr
 

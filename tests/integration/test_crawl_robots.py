@@ -21,6 +21,7 @@ def crawl_settings(settings, replica):
 
 def test_disallowed_paging_is_never_requested(es, crawl_settings, replica):
     replica.robots = ROBOTS + "Disallow: /*?PAGEN\n"
+    replica.page_size = 2  # listings longer than one page
     # Without the feed, which would name the later articles too.
     report = run_crawl(crawl_settings.model_copy(update={"crawl_rss": False}), get_profile())
 
@@ -33,10 +34,10 @@ def test_disallowed_paging_is_never_requested(es, crawl_settings, replica):
     es.indices.refresh(index=crawl_settings.index_alias)
     hits = es.search(index=crawl_settings.index_alias, size=100, source_includes=["url"])["hits"]["hits"]
     indexed = {urlsplit(h["_source"]["url"]).path for h in hits}
-    first_pages = {d.article.path for path in (CURRENT_EN, CURRENT_RU)
+    first_pages = {d.path for path in (CURRENT_EN, CURRENT_RU)
                    for d in replica.listing("current", path)[: replica.page_size]}
     assert first_pages <= indexed
-    later = {d.article.path for path in (CURRENT_EN, CURRENT_RU)
+    later = {d.path for path in (CURRENT_EN, CURRENT_RU)
              for d in replica.listing("current", path)[replica.page_size:]}
     assert later and not later & indexed, "only reachable through the forbidden ?PAGEN_1=2"
     assert report.new == len(indexed)
