@@ -13,9 +13,10 @@ import shutil
 import signal
 import subprocess
 import time
-from datetime import date
+from datetime import date, timedelta
 
-from pipeline.jobs import archive_partitions, run_partition
+from pipeline.jobs import archive_partitions, month_partitions, run_partition
+from pipeline.replica.content import today_msk
 from pipeline.settings import Settings
 from tests.conftest import FIXTURES, SAMPLE_DUMPS, delete_indices_like
 from tests.replica.plugin import replica_overrides
@@ -24,6 +25,8 @@ from .conftest import CLUSTER_SH, RUN_TIMEOUT
 
 WARC = FIXTURES / "warc" / "wget-replica.warc.gz"
 
+
+TODAY = today_msk()
 
 def documents(es, alias) -> dict[str, tuple]:
     """Every document of the alias: id -> (content hash, version, indexed_at)."""
@@ -61,9 +64,11 @@ def archive_inputs(shared, replica, es) -> list[str]:
     warcs = shared / "warcs"
     warcs.mkdir()
     shutil.copy(WARC, warcs / WARC.name)
-    for year in (2020, 2021):
-        (made,) = crawl_warc(replica, shared / f"crawl-{year}", date(year, 1, 1), date(year, 12, 31), es)
-        shutil.copy(made, warcs / f"crawl-{year}.warc.gz")
+    # the replica dates its items relative to today: two windows of the last two months
+    for n, (since, until) in enumerate(((TODAY - timedelta(days=60), TODAY - timedelta(days=31)),
+                                        (TODAY - timedelta(days=30), TODAY))):
+        (made,) = crawl_warc(replica, shared / f"crawl-{n}", since, until, es)
+        shutil.copy(made, warcs / f"crawl-{n}.warc.gz")
     return inputs + [warcs.as_uri()]  # archive inputs may be URLs (pipeline/storage.py)
 
 
@@ -120,13 +125,14 @@ def urls(es, alias) -> list[str]:
 
 def test_date_range_backfill_against_the_replica(fresh, es, cluster_replica):
     api, alias = fresh["api"], fresh["alias"]
-    conf = {"since": "2020-06-01", "until": "2021-12-31"}
+    since, until = TODAY - timedelta(days=60), TODAY
+    conf = {"since": since.isoformat(), "until": until.isoformat()}
     run_id = api.trigger("mfa_backfill", conf)
     assert api.wait("mfa_backfill", run_id) == "success"
     instances = api.mapped("mfa_backfill", run_id, "run_partition")
-    assert len(instances) == 19 and all(ti["state"] == "success" for ti in instances)
+    assert len(instances) == len(month_partitions(since, until)) and all(ti["state"] == "success" for ti in instances)
     assert {ti["hostname"] for ti in instances} == {"worker1", "worker2"}
-    expected = in_range(cluster_replica, date(2020, 6, 1), date(2021, 12, 31))
+    expected = in_range(cluster_replica, since, until)
     assert urls(es, alias) == sorted(expected) and expected
     first = documents(es, alias)
     # every worker archived what it fetched into the one shared WARC location (MFA_WARC_URL)
@@ -157,8 +163,9 @@ def worker_pid(cluster, name: str) -> int:
 def test_a_worker_killed_mid_partition_costs_a_retry_not_a_document(fresh, es, cluster_replica):
     api, alias = fresh["api"], fresh["alias"]
     # every response of the replica takes 0.4 s: a month's crawl runs for seconds, long enough to be caught
-    cluster_replica.add_fault("slow", match="/", count=100000, arg=0.4)
-    conf = {"since": "2021-06-01", "until": "2021-12-31"}
+    cluster_replica.add_fault("slow", match="/", count=100000, arg=0.1)
+    since, until = TODAY - timedelta(days=45), TODAY
+    conf = {"since": since.isoformat(), "until": until.isoformat()}
     run_id = api.trigger("mfa_backfill", conf)
     deadline = time.monotonic() + RUN_TIMEOUT
     victim = None
@@ -180,5 +187,5 @@ def test_a_worker_killed_mid_partition_costs_a_retry_not_a_document(fresh, es, c
     tries = api.tries("mfa_backfill", run_id, "run_partition", victim["map_index"])
     assert tries[0]["hostname"] == dead and tries[0]["state"] != "success"
     assert tries[-1]["state"] == "success" and tries[-1]["hostname"] != dead
-    expected = in_range(cluster_replica, date(2021, 6, 1), date(2021, 12, 31))
+    expected = in_range(cluster_replica, since, until)
     assert urls(es, alias) == sorted(expected) and expected  # each once: no duplicate

@@ -102,7 +102,7 @@ def test_a_challenge_on_an_article_a_listing_page_and_the_feed_is_blocked_not_co
     assert all("blocked" in line for line in report.failures)
     blocked_urls = " ".join(report.failures)
     assert edited.path in blocked_urls and "/en/foreign_policy/news/" in blocked_urls and "rss.php" in blocked_urls
-    state = CrawlState(es, report.extra["ledger"])
+    state = CrawlState(es, report.extra["ledger"], identity=get_profile().site.identity)  # keys fold like the crawl's
     (doc,) = state.get_docs([replica.article_url(edited)]).values()
     assert doc.status.value != "indexed" and doc.last_kind == "blocked", "a blocked page is not done"
     walk = state.get_walk("walk-crawl-news-en")

@@ -44,26 +44,36 @@ def test_one_article_by_four_paths_and_its_russian_version_is_two_documents_shar
     assert report.new == 2 and report.superseded + report.unchanged == 3
 
 
-def test_a_dump_then_a_crawl_of_the_same_transcript_is_one_document_with_both_sources(es, settings, replica):
-    """Before: a dump has no URL, so dumps then a crawl indexed the same transcripts twice."""
+def test_a_dump_then_a_crawl_of_the_same_transcript_is_one_document_with_both_sources(es, settings, replica,
+                                                                                     tmp_path):
+    """Before: a saved page has no URL, so saved pages then a crawl indexed the same transcripts twice."""
+    import urllib.request
+
     from pipeline.crawl.crawler import run_crawl
     from pipeline.profile import get_profile
     from tests.replica.plugin import replica_overrides
 
-    dumps = ingest_archive(SAMPLE_DUMPS, settings=settings)
-    assert dumps.new == 5
+    # pages of the site saved without their URL, as an old scrape keeps them
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    current = [a for a in replica.live_articles() if a.site == "current" and a.language == "en"][:3]
+    for n, article in enumerate(current):
+        with urllib.request.urlopen(replica.article_url(article), timeout=10) as resp:
+            (saved / f"page-{n}.html").write_bytes(resp.read())
+    dumps = ingest_archive(saved, settings=settings)
+    assert dumps.new == len(current) == 3
     es.indices.refresh(index=settings.index_alias)
     crawl = run_crawl(settings.model_copy(update=replica_overrides(replica)), get_profile())
     assert crawl.failed == 0, crawl.summary_lines()
     docs = documents(es, settings.index_alias)
     keys = [d["match_key"] for d in docs]
     assert len(keys) == len(set(keys)), "one document per transcript"
-    both = [d for d in docs if any(s.endswith(".txt") for s in d["sources"]) and d.get("event_id")]
-    assert both, "the crawled documents took the dumps over"
+    both = [d for d in docs if any(s.endswith(".html") for s in d["sources"]) and d.get("event_id")]
+    assert len(both) == len(current), "the crawled documents took the saved pages over"
     for doc in both:
         assert any(s.startswith("http") for s in doc["sources"]) and doc["urls"]
-    # and the other way round: dumps after the crawl join the crawled documents
-    again = ingest_archive(SAMPLE_DUMPS, settings=settings)
+    # and the other way round: the saved pages again join the crawled documents
+    again = ingest_archive(saved, settings=settings)
     assert again.new == 0 and again.read == again.outcomes
     assert len(documents(es, settings.index_alias)) == len(docs)
 
