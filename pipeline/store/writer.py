@@ -268,7 +268,7 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
             old = {"sources": _merged([s for d in carried for s in d.get("sources") or []], None),
                    "first_published": carried[0].get("first_published"), "urls": []}
         if old is not None and old.get("content_hash") == record.content_hash:
-            _touch_version(actions, versions_index, doc_id, record, old, now)
+            _keep_version(actions, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
             outcomes.append(IndexOutcome(doc_id, record.source, "unchanged"))
             continue
         if old is not None and record.event_id is None and old.get("event_id"):
@@ -318,10 +318,6 @@ def _keep_version(actions: dict, versions_index: str | None, doc_id: str, record
                                  "doc": {"last_seen": at.isoformat()},
                                  "upsert": version_document(record, doc_id, doc_version=doc_version, at=at)}
 
-
-def _touch_version(actions: dict, versions_index: str | None, doc_id: str, record: Transcript, stored: dict,
-                   at: datetime) -> None:
-    _keep_version(actions, versions_index, doc_id, record, int(stored.get("doc_version") or 1), at)
 
 
 def index_records(
