@@ -230,7 +230,10 @@ start() {
   mkdir -p "$ES_DATA" "$ES_LOGS"
   [ -z "$SECURE" ] || { secure_files "$java_home"; secure_provision "$java_home"; }
   write_config
+  # The secured node's folder too (not recursively: its password files stay root's):
+  # the node writes its pid file and console log there.
   [ "$(id -u)" != 0 ] || chown -R "$ES_USER" "$ES_DATA" "$ES_LOGS" "$ES_CONF"
+  [ "$(id -u)" != 0 ] || [ -z "$SECURE" ] || chown "$ES_USER" "$SEC_DIR"
   mfa_say "starting Elasticsearch $MFA_ES_VERSION on 127.0.0.1:$ES_PORT (Java: $java_home)"
   # Output to a file and stdin from /dev/null: the daemon must not hold the caller's pipes.
   run_as_es_user "ES_PATH_CONF='$ES_CONF' ES_JAVA_HOME='$java_home' ES_JAVA_OPTS='-Xms$ES_HEAP -Xmx$ES_HEAP' \
