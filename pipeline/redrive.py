@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipeline.crawl.fetch import Fetcher
+from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
+from pipeline.crawl.listings import base_urls
 from pipeline.errors import FetchError
 from pipeline.ingest import Ingestor
 from pipeline.profile import SiteProfile, get_profile
@@ -87,8 +88,9 @@ def _fetch_again(settings: Settings, profile: SiteProfile, letters: list[dict], 
     result.skipped += len(letters) - len(with_url)
     if not with_url:
         return
-    hosts = set(profile.site.hosts) | {urlsplit(letter["url"]).hostname or "" for letter in with_url}
-    # The profile's hosts and the letters' own: a redrive goes where the crawl went, through the same guard.
+    # The crawl's own hosts, not the letters': a letter naming another host (a base URL changed
+    # since, an edited letter) fails at the network guard with its reason instead of widening it.
+    hosts = allowed_hosts_for(base_urls(profile, settings).values(), profile.site.hosts)
     with Fetcher(settings, hosts, languages=profile.crawl.languages) as fetcher:
         for letter in with_url:
             url = letter["url"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from typer.testing import CliRunner
 
@@ -61,3 +62,21 @@ def test_a_failed_fetch_is_redriven_by_fetching_it_again(es, settings, replica):
     assert result.report.new == 1 and result.report.failed == 0, result.report.summary_lines()
     (letter,) = letters(es, cs)
     assert letter["resolved"] and letter["resolution"] == "indexed (created)"
+
+
+def test_a_letter_naming_another_host_is_refused_by_the_guard_not_fetched(es, settings, replica):
+    """The redrive fetches where the crawl may go (its base URLs and the profile's hosts): a letter
+    whose URL names any other host fails at the network guard; it does not widen the guard."""
+    cs = settings.model_copy(update={**replica_overrides(replica), "crawl_max_retries": 0})
+    victim = replica.article_url(replica.live_articles()[0])
+    replica.add_fault("status", match=victim.rsplit("/", 2)[-2], count=1, arg=500)
+    assert run_crawl(cs, get_profile()).failed == 1
+    es.indices.refresh(index=cs.deadletter_index)
+    (hit,) = es.search(index=cs.deadletter_index, size=10)["hits"]["hits"]
+    elsewhere = urlsplit(victim)._replace(scheme="https", netloc="www.example.org").geturl()
+    es.update(index=cs.deadletter_index, id=hit["_id"], doc={"url": elsewhere}, refresh=True)
+
+    result = redrive(cs)
+    assert result.report.failed == 1 and result.report.new == 0
+    assert dict(result.report.failures_by_kind) == {"refused": 1}, result.report.summary_lines()
+    assert "example.org" in result.resolved[hit["_id"]]
