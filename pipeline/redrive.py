@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
 from pipeline.crawl.listings import base_urls
