@@ -5,7 +5,9 @@ current ``Transcript`` model) or archive inputs (text-dump folders or WARC files
 run through the current extraction), and writes, through the one ingest path, a
 new concrete index created from the current template. The alias moves in one atomic
 ``_aliases`` call only when the check passes; the old index is kept so ``rollback``
-can move the alias back. The index-version primitives are in store/reindex.py.
+can move the alias back. What documents accumulated (sources, URLs, first publication,
+version count) is carried over from the old index. The index-version primitives are in
+store/reindex.py.
 
 Run it while no crawl writes to the alias: documents written to the old index
 after the rebuild started would not be in the new one. Two guards: the writing
@@ -31,7 +33,7 @@ from pipeline.report import RunReport
 from pipeline.settings import Settings
 from pipeline.sources.archive import archive_pages
 from pipeline.store import design
-from pipeline.store.reindex import check_build, create_next_index, stored_records, swap_alias
+from pipeline.store.reindex import carry_provenance, check_build, create_next_index, stored_records, swap_alias
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +97,10 @@ def rebuild(
     # The one ingest path, writing to the new concrete index the template just shaped.
     ingest(items, settings=settings, profile=profile, index=new, prepared=True, keep_versions=False,
            report=report, es=es)
+    lost = carry_provenance(es, old=old, new=new, retry_window=settings.es_retry_window) if old else 0
     old_count, new_count, problem = check_build(es, old=old, new=new, since=report.started_at, min_ratio=min_ratio)
+    if lost and problem is None:
+        problem = f"{lost} documents would lose their sources and first publication date (see the log)"
     swapped = False
     if problem is None and swap:
         swap_alias(es, alias, old=old, new=new)

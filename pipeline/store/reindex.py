@@ -12,6 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import islice
 from typing import Iterator
 
 from elasticsearch import Elasticsearch, helpers
@@ -20,6 +21,7 @@ from pipeline.store import design
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.records import Failure, Transcript, validate_record
 from pipeline.settings import Settings
+from pipeline.store.writer import _merged, _with_policy
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +121,43 @@ def stored_records(es: Elasticsearch, index: str) -> Iterator[Transcript | Failu
         except PipelineError as exc:
             yield Failure(source=source.get("source") or f"{index}/{hit['_id']}", stage=exc.stage,
                           reason=exc.reason, url=source.get("url"))
+
+
+# What a document accumulates over its life, which no input holds whole: kept across a rebuild.
+_PROVENANCE = ["sources", "urls", "first_published", "doc_version", "content_hash"]
+
+
+def carry_provenance(es: Elasticsearch, *, old: str, new: str, retry_window: float) -> int:
+    """Give each document of ``new`` what its namesake in ``old`` accumulated: every source and
+    URL that brought it, its first publication date, its version count (one more when the
+    rebuild changed its text). The new index was written from inputs that know only themselves.
+    Returns how many documents could not be updated (each logged)."""
+    es.indices.refresh(index=new)
+    hits = helpers.scan(es, index=old, query={"query": {"match_all": {}}, "_source": _PROVENANCE},
+                        size=500, preserve_order=False)
+    failed = 0
+    while batch := list(islice(hits, 500)):
+        found = _with_policy(lambda: es.mget(index=new, ids=[h["_id"] for h in batch], source_includes=_PROVENANCE),
+                             "looking up the rebuilt documents", retry_window)
+        built = {d["_id"]: d["_source"] for d in found.body["docs"] if d.get("found")}
+        actions = [_carried(new, hit["_id"], hit["_source"], built[hit["_id"]]) for hit in batch if hit["_id"] in built]
+        actions = [a for a in actions if a is not None]
+        if actions:
+            _, errors = _with_policy(lambda: helpers.bulk(es, actions, raise_on_error=False, max_retries=0),
+                                     "carrying provenance over", retry_window)
+            for error in errors:
+                log.error("provenance of %s not carried over: %s", next(iter(error.values())).get("_id"), error)
+            failed += len(errors)
+    return failed
+
+
+def _carried(index: str, doc_id: str, was: dict, now: dict) -> dict | None:
+    version = int(was.get("doc_version") or 1) + (0 if was.get("content_hash") == now.get("content_hash") else 1)
+    doc = {"sources": _merged(was.get("sources"), now.get("sources")), "urls": _merged(now.get("urls"), was.get("urls")),
+           "first_published": was.get("first_published") or now.get("first_published"), "doc_version": version}
+    if all(now.get(key) == value for key, value in doc.items()):
+        return None
+    return {"_op_type": "update", "_index": index, "_id": doc_id, "doc": doc}
 
 
 def swap_alias(es: Elasticsearch, alias: str, *, old: str | None, new: str) -> None:

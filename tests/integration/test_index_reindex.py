@@ -125,3 +125,21 @@ def test_a_rebuild_refuses_to_swap_when_the_old_index_took_writes_during_the_bui
 
     quiet = rebuild(es, settings, min_ratio=0.5)  # nothing writes now: the swap goes ahead
     assert quiet.swapped and quiet.new_count == len(dumps)
+
+
+def test_a_rebuild_keeps_what_accumulated_on_each_document(es, settings, index_alias, tmp_path):
+    """Every source that brought a transcript, its first publication date and its version count
+    are history, not derived from the text: a rebuild (from the index or from archives) keeps them."""
+    ingest_archive(SAMPLE_DUMPS, settings=settings)
+    doc_id = sorted(hashes(es, index_alias))[0]
+    stored = es.get(index=index_alias, id=doc_id)["_source"]
+    history = {"sources": [*stored["sources"], "warc/2021-12-03.warc.gz#r7"],
+               "first_published": "2003-01-01T10:00:00+03:00", "doc_version": 4}
+    es.update(index=index_alias, id=doc_id, doc=history, refresh=True)
+
+    for build in (lambda: rebuild(es, settings), lambda: rebuild(es, settings, archive=[SAMPLE_DUMPS])):
+        result = build()
+        assert result.swapped, result.check
+        kept = es.get(index=index_alias, id=doc_id)["_source"]
+        assert {k: kept[k] for k in history} == history
+        assert kept["content_hash"] == stored["content_hash"]
