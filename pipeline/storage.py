@@ -84,6 +84,26 @@ def files_in(location: Location) -> list[Location]:
     return [join(base, n.rstrip("/").rsplit("/", 1)[-1]) for n in names]
 
 
+def files_under(location: Location) -> list[Location]:
+    """Every file below a folder, at any depth, in name order, as locations of the same kind."""
+    location = normalize(location)
+    if isinstance(location, Path):
+        return sorted(p for p in location.rglob("*") if p.is_file())
+    fs, path = filesystem(location)
+    # Spelled from the URL given (not fsspec's own form of it), so sources read as the user wrote them.
+    return sorted(location + name[len(path.rstrip("/")):] for name in fs.find(path))
+
+
+def size_of(location: Location) -> int:
+    fs, path = filesystem(location)
+    return int(fs.size(path))
+
+
+def exists(location: Location) -> bool:
+    fs, path = filesystem(location)
+    return fs.exists(path)
+
+
 def can_append(location: Location) -> bool:
     """Object stores (S3...) cannot append to an object: a writer rewrites it whole instead."""
     return is_local(location)

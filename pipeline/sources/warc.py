@@ -65,7 +65,7 @@ def expand_archive_inputs(paths: Path | str | Iterable[Path | str]) -> list[Arch
     A folder holding WARC files gives each of them, in name order; a WARC file is
     itself; anything else (a folder of text dumps, a dump file, a missing path) is
     a dump input, whose reader reports what is wrong with it. Inputs may be URLs
-    (``file://``, ``s3://``...; pipeline/storage.py); text dumps are read locally.
+    (``file://``, ``s3://``...; pipeline/storage.py), text-dump folders too.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]

@@ -78,3 +78,27 @@ def test_file_urls_and_plain_paths_are_the_same_local_folder(tmp_path):
     dead.write(Failure(source="y", stage="extract", reason="r"))
     assert dead.path.parent == tmp_path / "shared" / "dead" and len(dead.path.read_text().splitlines()) == 2
     assert Settings(state_dir=tmp_path).warc_dir == tmp_path / "warc"  # the default is unchanged
+
+
+def test_text_dump_folders_are_read_from_a_url_like_a_local_folder(bucket):
+    """A backfill partition of dumps runs on any worker: the folder may be a URL, nested or not."""
+    from pipeline.sources.archive import archive_pages
+    from tests.conftest import SAMPLE_DUMPS
+
+    fs = fsspec.filesystem("memory")
+    local = sorted(p for p in SAMPLE_DUMPS.iterdir() if p.is_file())
+    for n, path in enumerate(local):
+        fs.pipe(f"{bucket}/dumps/{'nested/' if n % 2 else ''}{path.name}", path.read_bytes())
+    fs.pipe(f"{bucket}/dumps/.hidden", b"not a page")
+
+    pages = list(archive_pages([f"{bucket}/dumps"], max_bytes=10_000_000))
+    assert all(isinstance(p, Page) for p in pages), pages
+    assert sorted(p.content for p in pages) == sorted(p.read_bytes() for p in local)
+    assert all(p.source.startswith(f"{bucket}/dumps/") for p in pages)
+
+    big = max(local, key=lambda p: p.stat().st_size)
+    (too_big,) = archive_pages([f"{bucket}/dumps/{'nested/' if local.index(big) % 2 else ''}{big.name}"],
+                               max_bytes=big.stat().st_size - 1)
+    assert isinstance(too_big, Failure) and "over the" in too_big.reason
+    (missing,) = archive_pages([f"{bucket}/nowhere"], max_bytes=10_000_000)
+    assert isinstance(missing, Failure) and missing.reason == "input folder does not exist"
