@@ -229,6 +229,50 @@ def test_search_pages_through_all_documents(settings, indexed_sample, sample_rec
     assert sorted(seen) == sorted(r.doc_id for r in sample_records)
 
 
+@pytest.fixture
+def indexed_kinds(es, settings, index_alias, replica, indexed_sample, sample_records) -> tuple[Counter, list]:
+    """The sample (no section, so no kind) and a nightly crawl of the replica, whose items carry the kind
+    of their section; returns the documents per kind the inputs give (the replica's own section table)."""
+    from pipeline.crawl.crawler import run_crawl
+
+    report = run_crawl(settings.model_copy(update=replica_overrides(replica)), get_profile(settings.site_profile_path))
+    assert report.failed == 0
+    es.indices.refresh(index=index_alias)
+    current = [a for a in replica.live_articles() if a.site == "current"]  # nightly: the current site
+    assert report.new == len(current)
+    expected = Counter(a.kind for a in current) + Counter("(none)" for r in sample_records if r.kind is None)
+    return expected, current
+
+
+def test_kind_filters_and_groups_documents_as_their_sections_publish(settings, indexed_kinds):
+    expected, current = indexed_kinds
+    assert len([k for k in expected if k != "(none)"]) >= 3 and expected["(none)"] >= 1
+    done = run_cli("stats", "--by", "kind", "--json", settings=settings)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["buckets"] == dict(expected)
+    for kind in (k for k in expected if k != "(none)"):
+        done = run_cli("search", "--kind", kind, "--size", "100", "--json", settings=settings)
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout)
+        assert out["total"] == expected[kind] and {h["kind"] for h in out["hits"]} == {kind}, kind
+        languages = Counter(a.language for a in current if a.kind == kind)
+        done = run_cli("stats", "--kind", kind, "--by", "language", "--json", settings=settings)
+        assert json.loads(done.stdout)["buckets"] == dict(languages), kind
+    table = run_cli("stats", "--kind", "briefing", "--by", "kind", settings=settings).stdout
+    assert re.search(rf"\bbriefing\b.*\b{expected['briefing']}\b", table), table
+
+
+def test_a_mistyped_kind_names_the_profiles_kinds(settings, es, index_alias):
+    published = {s.kind for s in get_profile(settings.site_profile_path).crawl.sections}
+    assert {"speech", "briefing"} <= published
+    for command in (["search", "NATO"], ["stats"], ["stats", "--by", "month"]):
+        done = run_cli(*command, "--kind", "briefings", settings=settings)
+        assert done.returncode == 2, (command, done.stderr)
+        assert "--kind" in done.stderr and "Traceback" not in done.stderr
+        named = set(done.stderr.rsplit("one of:", 1)[-1].replace(",", " ").split())
+        assert named == published, done.stderr  # the kinds the profile's sections publish, no more
+
+
 # ---- index versions ------------------------------------------------------------------
 
 def test_versions_lists_and_prunes(settings, es, index_alias, indexed_sample):
