@@ -128,15 +128,40 @@ def _replica_env(replica) -> dict:
     return {f"MFA_{k.upper()}": json.dumps(v) if isinstance(v, list) else v for k, v in replica_overrides(replica).items()}
 
 
+def retry_window(overrides: dict) -> float:
+    """The longest one host's retries can take (docs/crawling.md): every attempt waiting out its connect
+    timeout, and the backoff after each failed one (capped, plus the jitter)."""
+    tries = overrides["crawl_max_retries"]
+    backoff = sum(min(overrides["crawl_backoff_factor"] * 2 ** n, overrides["crawl_backoff_max"])
+                  + overrides["crawl_backoff_jitter"] for n in range(tries))
+    return (tries + 1) * overrides["crawl_connect_timeout"] + backoff
+
+
 def test_crawl_of_a_down_site_exits_non_zero_naming_site_unreachable(settings, es, index_alias, replica):
+    """One retry window per host (both sites down), not one per listing and day of the month's look-back;
+    then one stderr line per failure class with its count, and the run-level error."""
+    import time
+
     env = _replica_env(replica)
-    env["MFA_CRAWL_BASE_URL"] = f"http://127.0.0.1:{closed_port()}"
-    env["MFA_CRAWL_ARCHIVE_URL"] = f"http://127.0.0.1:{closed_port()}"
+    down = [f"127.0.0.1:{closed_port()}", f"127.0.0.1:{closed_port()}"]
+    env["MFA_CRAWL_BASE_URL"], env["MFA_CRAWL_ARCHIVE_URL"] = (f"http://{host}" for host in down)
+    env["MFA_CRAWL_ALLOWED_PRIVATE_HOSTS"] = json.dumps(down)  # down, not refused by the private-host guard
+    started = time.monotonic()
     done = run_cli("crawl", "--since", SINCE, "--json", settings=settings, **env)
+    took = time.monotonic() - started
     assert done.returncode == 1, done.stderr
     assert "error: site unreachable" in done.stderr
     report = json.loads(done.stdout)
     assert report["fetched"] == 0 and report["failed"] >= 1 and report["failure_share"] == 1.0
+    classes = [line for line in done.stderr.splitlines() if line.startswith("failed: ")]
+    assert sorted(line.split()[1:3] for line in classes) == sorted([k, str(n)]
+                                                                   for k, n in report["failures_by_kind"].items())
+    assert set(report["failures_by_kind"]) <= {"site_unreachable", "robots_unreachable"}
+    crawl = get_profile(settings.site_profile_path).crawl
+    listings = sum(len(s.listings) for s in crawl.sections) + len(crawl.feeds)
+    assert report["failed"] <= listings  # one failure per listing, not one per day of the look-back
+    startup = 30  # the CLI's own start (imports, the node's index set-up) on a busy machine
+    assert took < 2 * retry_window(replica_overrides(replica)) + startup, took
 
 
 def test_crawl_of_a_site_answering_503_everywhere_exits_non_zero(settings, es, index_alias, replica):
