@@ -164,6 +164,24 @@ def test_nightly_crawl_with_a_bad_sections_param_fails_at_once(dagbag, es, index
     assert nightly_env.hits() == []
 
 
+def test_every_dag_param_naming_profile_values_lists_them_as_an_enum(dagbag):
+    """sections, languages and kinds params, in any DAG, offer exactly the profile's values (the trigger form
+    shows them, a wrong one is refused before a task runs)."""
+    from pipeline.profile import get_profile
+
+    crawl = get_profile().crawl
+    allowed = {"sections": [s.name for s in crawl.sections], "languages": list(crawl.languages),
+               "kinds": list(dict.fromkeys(s.kind for s in crawl.sections))}
+    seen = []
+    for dag_id, dag in sorted(dagbag.dags.items()):
+        for name in allowed.keys() & set(dag.params.keys()):
+            items = dag.params.get_param(name).schema["items"]
+            assert sorted(items.get("enum", [])) == sorted(allowed[name]), (dag_id, name)
+            seen.append((dag_id, name))
+    assert {("mfa_nightly_crawl", "sections"), ("mfa_nightly_crawl", "languages"),
+            ("mfa_backfill", "sections"), ("mfa_backfill", "languages")} <= set(seen)
+
+
 def test_a_permanent_error_fails_without_retries_and_the_summary_still_reports(dagbag, es, index_alias,
                                                                               nightly_env, monkeypatch, capfd):
     dag = dagbag.get_dag("mfa_nightly_crawl")
