@@ -224,7 +224,8 @@ def search(
         return
     if fmt is Format.csv:
         rows = [{"doc_id": h.doc_id, "published_at": h.published_at, "title": h.title, "language": h.language,
-                 "section": h.section, "kind": h.kind, "url": h.url, "speaker": t["speaker"], "role": t["role"], "text": t["text"]}
+                 "section": h.section, "kind": h.kind, "url": h.url,
+                 "speaker": t["speaker"], "role": t["role"], "text": t["text"]}
                 for h in hits for t in (h.turns or [{"speaker": "", "role": "", "text": ""}])]
         print_rows(rows, fmt, columns=list(rows[0]) if rows else ["doc_id"])
         return

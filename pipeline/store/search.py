@@ -268,7 +268,8 @@ def search(es: Elasticsearch, index: str, text: str | None = None, *, size: int 
                  for t in inner.get("hits", [])]
         marks = [frag for frags in h.get("highlight", {}).values() for frag in frags]
         hits.append(Hit(doc_id=h["_id"], score=h.get("_score"), title=src["title"], published_at=src["published_at"],
-                        url=src.get("url"), section=src.get("section"), language=src["language"], kind=src.get("kind"), turns=turns,
+                        url=src.get("url"), section=src.get("section"), language=src["language"],
+                        kind=src.get("kind"), turns=turns,
                         turns_total=inner.get("total", {}).get("value", 0), highlights=marks))
     return resp["hits"]["total"]["value"], hits
 
