@@ -264,7 +264,7 @@ def stats(
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
 ) -> None:
-    """Counts in the index. Without --by: documents per section, language and Moscow month, and dead letters.
+    """Counts in the index. Without --by: documents per section, kind, language and Moscow month, and dead letters.
 
     Example: mfa-ingest stats NATO --count questions --by month --from 2021-01-01 --to 2021-12-31
 
@@ -299,7 +299,7 @@ def stats(
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         else:
             typer.echo(f"{data['alias']} -> {', '.join(data['indices']) or '(missing)'}: {data['total']} documents")
-            for key in ("by_section", "by_language", "by_month"):
+            for key in ("by_section", "by_kind", "by_language", "by_month"):
                 typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
             typer.echo(f"dead letters: {data['deadletters']} " + json.dumps(data["deadletters_by_stage"]))
         if not data["indices"]:  # the counts above are of nothing: say why, and fail

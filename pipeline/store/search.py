@@ -344,21 +344,24 @@ def _matches(person: SpeakerMatch, printed: str) -> bool:
 
 
 def stats(es: Elasticsearch, settings: Settings, *, alias: str | None = None) -> dict:
-    """Document counts per section, language and Moscow month; dead letters per stage; what the alias points at."""
+    """Document counts per section, kind, language and Moscow month; dead letters per stage; what the alias
+    points at."""
     alias = alias or settings.index_alias
-    out: dict = {"alias": alias, "indices": [], "total": 0, "by_section": {}, "by_language": {}, "by_month": {},
-                 "deadletters": 0, "deadletters_by_stage": {}}
+    out: dict = {"alias": alias, "indices": [], "total": 0, "by_section": {}, "by_kind": {}, "by_language": {},
+                 "by_month": {}, "deadletters": 0, "deadletters_by_stage": {}}
     if es.indices.exists_alias(name=alias) or es.indices.exists(index=alias):
         out["indices"] = (sorted(es.indices.get_alias(name=alias).body) if es.indices.exists_alias(name=alias)
                           else [alias])
         resp = es.search(index=alias, size=0, track_total_hits=True, aggs={
             "by_section": {"terms": {"field": "section", "size": 50, "missing": "(none)"}},
+            "by_kind": _bucket_agg("kind"),
             "by_language": {"terms": {"field": "language", "size": 20}},
             "by_month": _bucket_agg("month"),
         }).body
         out["total"] = resp["hits"]["total"]["value"]
         aggs = resp["aggregations"]
         out["by_section"] = {b["key"]: b["doc_count"] for b in aggs["by_section"]["buckets"]}
+        out["by_kind"] = {b["key"]: b["doc_count"] for b in aggs["by_kind"]["buckets"]}
         out["by_language"] = {b["key"]: b["doc_count"] for b in aggs["by_language"]["buckets"]}
         out["by_month"] = {b["key_as_string"]: b["doc_count"] for b in aggs["by_month"]["buckets"]}
     if es.indices.exists(index=settings.deadletter_index):

@@ -275,6 +275,8 @@ def test_kind_filters_and_groups_documents_as_their_sections_publish(settings, i
     done = run_cli("stats", "--by", "kind", "--json", settings=settings)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["buckets"] == dict(expected)
+    overview = run_cli("stats", "--json", settings=settings)  # the plain overview counts kinds too
+    assert json.loads(overview.stdout)["by_kind"] == dict(expected)
     for kind in (k for k in expected if k != "(none)"):
         done = run_cli("search", "--kind", kind, "--size", "100", "--json", settings=settings)
         assert done.returncode == 0, done.stderr
