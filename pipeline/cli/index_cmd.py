@@ -43,6 +43,8 @@ RoleOpt = Annotated[Optional[str], typer.Option(help="turns of this role: statem
 SectionOpt = Annotated[Optional[str], typer.Option(
     help="profile section name (minister_speeches, briefings...) or a printed section title")]
 LanguageOpt = Annotated[Optional[str], typer.Option(help="document language: en, ru, ...")]
+KindOpt = Annotated[Optional[str], typer.Option(
+    help="what the document is, as its section publishes it: speech, briefing, news... (the profile's kinds)")]
 
 
 @contextmanager
@@ -56,10 +58,10 @@ def _client() -> Iterator[tuple[Elasticsearch, Settings]]:
         yield es, settings
 
 
-def _filters(settings, *, speaker, role, since, until, section, language) -> dict:
+def _filters(settings, *, speaker, role, since, until, section, language, kind) -> dict:
     """The search filters of the options, resolved and checked against the profile (BadParameter when wrong)."""
     from pipeline.profile import get_profile
-    from pipeline.store.search import ROLES, resolve_section, resolve_speaker
+    from pipeline.store.search import ROLES, kind_choices, resolve_section, resolve_speaker
 
     profile = get_profile(settings.site_profile_path)
     if role and role not in ROLES:
@@ -74,9 +76,12 @@ def _filters(settings, *, speaker, role, since, until, section, language) -> dic
     if language and language not in languages:
         raise typer.BadParameter(f"{language!r} is not one of: {', '.join(sorted(languages))}",
                                  param_hint="--language")
+    kinds = kind_choices(profile)
+    if kind and kind not in kinds:
+        raise typer.BadParameter(f"{kind!r} is not one of: {', '.join(kinds)}", param_hint="--kind")
     return dict(speaker=resolve_speaker(speaker, profile) if speaker else None, role=role,
                 date_from=since.date() if since else None, date_to=until.date() if until else None,
-                section=sections, language=language, config_dir=settings.config_dir)
+                section=sections, language=language, kind=kind, config_dir=settings.config_dir)
 
 
 def _people(settings) -> list:
@@ -187,6 +192,7 @@ def search(
     until: ToOpt = None,
     section: SectionOpt = None,
     language: LanguageOpt = None,
+    kind: KindOpt = None,
     index: IndexOpt = None,
     size: Annotated[int, typer.Option(min=1, help="documents per page")] = 10,
     page: Annotated[int, typer.Option(min=1, help="page of documents to show")] = 1,
@@ -198,6 +204,8 @@ def search(
     """Search the index; with --speaker/--role the words must be in one matching turn.
 
     Example: mfa-ingest search NATO --speaker Lavrov --role answer --from 2021-01-01 --to 2021-12-31
+
+    Example: mfa-ingest search sanctions --kind briefing --language en
     """
     from pipeline.store.search import MAX_TURNS
     from pipeline.store.search import search as do_search
@@ -205,7 +213,7 @@ def search(
     fmt = Format.json if as_json else fmt
     with _client() as (es, settings):
         filters = _filters(settings, speaker=speaker, role=role, since=since, until=until,
-                           section=section, language=language)
+                           section=section, language=language, kind=kind)
         target = index or settings.index_alias
         _require_index(es, target)
         total, hits = do_search(es, target, query, size=size, offset=(page - 1) * size,
@@ -216,7 +224,8 @@ def search(
         return
     if fmt is Format.csv:
         rows = [{"doc_id": h.doc_id, "published_at": h.published_at, "title": h.title, "language": h.language,
-                 "section": h.section, "url": h.url, "speaker": t["speaker"], "role": t["role"], "text": t["text"]}
+                 "section": h.section, "kind": h.kind, "url": h.url,
+                 "speaker": t["speaker"], "role": t["role"], "text": t["text"]}
                 for h in hits for t in (h.turns or [{"speaker": "", "role": "", "text": ""}])]
         print_rows(rows, fmt, columns=list(rows[0]) if rows else ["doc_id"])
         return
@@ -225,7 +234,7 @@ def search(
                + (f"; showing {first + 1}-{first + len(hits)}" if hits else ""))
     for hit in hits:
         typer.echo(f"{hit.published_at[:16].replace('T', ' ')}  {hit.title}  "
-                   f"[{hit.language}/{hit.section or '-'}]  {hit.url or ''}")
+                   f"[{hit.language}/{hit.section or '-'}/{hit.kind or '-'}]  {hit.url or ''}")
         for mark in hit.highlights[:3]:
             typer.echo(f"    … {' '.join(mark.split())} …")
         if hit.turns:
@@ -242,7 +251,7 @@ def search(
 def stats(
     query: Annotated[Optional[str], typer.Argument(help="count only what matches these words")] = None,
     by: Annotated[Optional[str], typer.Option(
-        help="group by month, year, speaker, role, place, section or language (Moscow months)")] = None,
+        help="group by month, year, speaker, role, place, section, kind or language (Moscow months)")] = None,
     count: Annotated[str, typer.Option(help="count documents, turns or questions")] = "documents",
     speaker: SpeakerOpt = None,
     role: RoleOpt = None,
@@ -250,15 +259,20 @@ def stats(
     until: ToOpt = None,
     section: SectionOpt = None,
     language: LanguageOpt = None,
+    kind: KindOpt = None,
     index: IndexOpt = None,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
 ) -> None:
-    """Counts in the index. Without --by: documents per section, language and Moscow month, and dead letters.
+    """Counts in the index. Without --by: documents per section, kind, language and Moscow month, and dead letters.
 
     Example: mfa-ingest stats NATO --count questions --by month --from 2021-01-01 --to 2021-12-31
 
     Example: mfa-ingest stats --by speaker --count turns --role answer --format csv > answers.csv
+
+    Example: mfa-ingest stats --kind briefing --by month --from 2021-01-01 --to 2021-12-31
+
+    Example: mfa-ingest stats --by kind --language ru
     """
     from pipeline.store.search import BY_FIELDS, COUNTS, count_by
     from pipeline.store.search import stats as do_stats
@@ -268,14 +282,15 @@ def stats(
         raise typer.BadParameter(f"{by!r} is not one of: {', '.join(BY_FIELDS)}", param_hint="--by")
     if count not in COUNTS:
         raise typer.BadParameter(f"{count!r} is not one of: {', '.join(COUNTS)}", param_hint="--count")
-    plain = by is None and not any((query, speaker, role, since, until, section, language)) and count == "documents"
+    plain = (by is None and not any((query, speaker, role, since, until, section, language, kind))
+             and count == "documents")
     with _client() as (es, settings):
         target = index or settings.index_alias
         if plain:
             data = do_stats(es, settings, alias=target)
         else:
             filters = _filters(settings, speaker=speaker, role=role, since=since, until=until,
-                               section=section, language=language)
+                               section=section, language=language, kind=kind)
             _require_index(es, target)
             buckets = count_by(es, target, query, by=by or "month", count=count, people=_people(settings),
                                **filters)
@@ -284,7 +299,7 @@ def stats(
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         else:
             typer.echo(f"{data['alias']} -> {', '.join(data['indices']) or '(missing)'}: {data['total']} documents")
-            for key in ("by_section", "by_language", "by_month"):
+            for key in ("by_section", "by_kind", "by_language", "by_month"):
                 typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
             typer.echo(f"dead letters: {data['deadletters']} " + json.dumps(data["deadletters_by_stage"]))
         if not data["indices"]:  # the counts above are of nothing: say why, and fail

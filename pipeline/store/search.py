@@ -11,7 +11,8 @@ its pages in Moscow time); a datetime is an exact instant. Month buckets are
 Moscow months. A speaker is found by any printed form of the name or its surname,
 in any language, through the profile's ``speakers`` list (``Speaker.id`` is what a
 stored canonical id will match once records carry one); a section by its profile
-name (``minister_speeches``) or any printed title.
+name (``minister_speeches``) or any printed title; a kind (speech, briefing...) among
+those the profile's sections publish.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ if TYPE_CHECKING:
 ROLES: tuple[str, ...] = get_args(Role)
 TIME_ZONE = "Europe/Moscow"  # Moscow has kept UTC+03:00 since 2014: the same as records.MOSCOW
 # stats --by: the field each dimension groups on (speaker and role group turns, the rest documents)
-BY_FIELDS = {"month": "published_at", "year": "published_at", "section": "section", "language": "language",
-             "place": "location", "speaker": "turns.speaker", "role": "turns.role"}
+BY_FIELDS = {"month": "published_at", "year": "published_at", "section": "section", "kind": "kind",
+             "language": "language", "place": "location", "speaker": "turns.speaker", "role": "turns.role"}
 COUNTS = ("documents", "turns", "questions")
 MAX_TURNS = 100  # Elasticsearch's default index.max_inner_result_window
 
@@ -77,6 +78,7 @@ class Hit:
     url: str | None
     section: str | None
     language: str
+    kind: str | None = None
     turns: list[dict] = field(default_factory=list)
     turns_total: int = 0
     highlights: list[str] = field(default_factory=list)
@@ -144,6 +146,14 @@ def resolve_section(asked: str, profile: "SiteProfile") -> list[str]:
     raise ValueError(f"unknown section {asked!r}; choose one of: {', '.join(section_choices(profile))}")
 
 
+def kind_choices(profile: "SiteProfile") -> list[str]:
+    """Every value --kind takes: the kinds the profile's sections publish, in the record's order."""
+    from pipeline.profile import KINDS
+
+    used = {s.kind for s in profile.crawl.sections}
+    return [k for k in KINDS if k in used]
+
+
 def moscow_range(date_from: date | datetime | str | None, date_to: date | datetime | str | None) -> dict:
     """A ``published_at`` range: days are Moscow calendar days, both included; datetimes are instants."""
     bounds: dict[str, str] = {}
@@ -189,7 +199,7 @@ def turn_clauses(text: str | None, *, speaker: str | SpeakerMatch | None, role: 
 
 
 def document_filters(*, date_from=None, date_to=None, section: str | list[str] | None = None,
-                     language: str | None = None) -> list[dict]:
+                     language: str | None = None, kind: str | None = None) -> list[dict]:
     filters: list[dict] = []
     if date_from or date_to:
         filters.append({"range": {"published_at": moscow_range(date_from, date_to)}})
@@ -197,6 +207,8 @@ def document_filters(*, date_from=None, date_to=None, section: str | list[str] |
         filters.append({"terms": {"section": [section] if isinstance(section, str) else list(section)}})
     if language:
         filters.append({"term": {"language": language}})
+    if kind:
+        filters.append({"term": {"kind": kind}})
     return filters
 
 
@@ -209,6 +221,7 @@ def build_query(
     date_to: date | datetime | str | None = None,
     section: str | list[str] | None = None,
     language: str | None = None,
+    kind: str | None = None,
     max_turns: int = 5,
     highlight: bool = False,
     config_dir: Path | None = None,
@@ -217,7 +230,7 @@ def build_query(
 
     ``config_dir``: where the language overlay naming the sub-fields is (default: the project's config/).
     """
-    filters = document_filters(date_from=date_from, date_to=date_to, section=section, language=language)
+    filters = document_filters(date_from=date_from, date_to=date_to, section=section, language=language, kind=kind)
     must: list[dict] = []
     if speaker or role:
         inner: dict = {"size": max_turns, "_source": ["turns.speaker", "turns.role", "turns.text"]}
@@ -244,7 +257,7 @@ def search(es: Elasticsearch, index: str, text: str | None = None, *, size: int 
         extra["highlight"] = {"fields": {"body": {"number_of_fragments": 3}, "title": {"number_of_fragments": 0}}}
     resp = es.search(
         index=index, query=query, size=size, from_=offset, track_total_hits=True,
-        source=["title", "published_at", "url", "section", "language"],
+        source=["title", "published_at", "url", "section", "language", "kind"],
         sort=["_score", {"published_at": "desc"}], **extra,
     ).body
     hits = []
@@ -255,7 +268,8 @@ def search(es: Elasticsearch, index: str, text: str | None = None, *, size: int 
                  for t in inner.get("hits", [])]
         marks = [frag for frags in h.get("highlight", {}).values() for frag in frags]
         hits.append(Hit(doc_id=h["_id"], score=h.get("_score"), title=src["title"], published_at=src["published_at"],
-                        url=src.get("url"), section=src.get("section"), language=src["language"], turns=turns,
+                        url=src.get("url"), section=src.get("section"), language=src["language"],
+                        kind=src.get("kind"), turns=turns,
                         turns_total=inner.get("total", {}).get("value", 0), highlights=marks))
     return resp["hits"]["total"]["value"], hits
 
@@ -330,21 +344,24 @@ def _matches(person: SpeakerMatch, printed: str) -> bool:
 
 
 def stats(es: Elasticsearch, settings: Settings, *, alias: str | None = None) -> dict:
-    """Document counts per section, language and Moscow month; dead letters per stage; what the alias points at."""
+    """Document counts per section, kind, language and Moscow month; dead letters per stage; what the alias
+    points at."""
     alias = alias or settings.index_alias
-    out: dict = {"alias": alias, "indices": [], "total": 0, "by_section": {}, "by_language": {}, "by_month": {},
-                 "deadletters": 0, "deadletters_by_stage": {}}
+    out: dict = {"alias": alias, "indices": [], "total": 0, "by_section": {}, "by_kind": {}, "by_language": {},
+                 "by_month": {}, "deadletters": 0, "deadletters_by_stage": {}}
     if es.indices.exists_alias(name=alias) or es.indices.exists(index=alias):
         out["indices"] = (sorted(es.indices.get_alias(name=alias).body) if es.indices.exists_alias(name=alias)
                           else [alias])
         resp = es.search(index=alias, size=0, track_total_hits=True, aggs={
             "by_section": {"terms": {"field": "section", "size": 50, "missing": "(none)"}},
+            "by_kind": _bucket_agg("kind"),
             "by_language": {"terms": {"field": "language", "size": 20}},
             "by_month": _bucket_agg("month"),
         }).body
         out["total"] = resp["hits"]["total"]["value"]
         aggs = resp["aggregations"]
         out["by_section"] = {b["key"]: b["doc_count"] for b in aggs["by_section"]["buckets"]}
+        out["by_kind"] = {b["key"]: b["doc_count"] for b in aggs["by_kind"]["buckets"]}
         out["by_language"] = {b["key"]: b["doc_count"] for b in aggs["by_language"]["buckets"]}
         out["by_month"] = {b["key_as_string"]: b["doc_count"] for b in aggs["by_month"]["buckets"]}
     if es.indices.exists(index=settings.deadletter_index):

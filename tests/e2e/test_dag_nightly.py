@@ -122,6 +122,36 @@ def test_nightly_crawl_of_an_unreachable_site_fails_naming_it_and_still_reports(
     assert summary["quality"] is None
 
 
+def test_nightly_crawl_of_a_blocking_site_fails_naming_blocked_and_passes_otherwise(dagbag, es, index_alias,
+                                                                                  nightly_env, monkeypatch, capfd):
+    """The replica's ``blocked`` fault set (every page the anti-bot challenge, HTTP 200): the crawl task
+    fails naming the class and the first URLs, the summary still reports; without it the same run passes."""
+    from pipeline.replica.server import apply_faults
+
+    dag = dagbag.get_dag("mfa_nightly_crawl")
+    _no_retries(dag, monkeypatch)
+    apply_faults(nightly_env, ["blocked"])
+    run = dag.test(run_conf=CONF)
+    assert run.state == "failed"
+    states = _states(run)
+    assert states["crawl"] == "failed" and states["quality_check"] == "upstream_failed"
+    assert states["summary"] == "success" and states["fail_run"] == "failed"
+    summary = summary_of(run)
+    blocked = summary["failures_by_kind"].get("blocked", 0)
+    assert blocked >= 1 and summary["new"] == 0 and summary["quality"] is None
+    first = summary["first_by_kind"]["blocked"]
+    assert first and all(url.startswith((nightly_env.base_url, nightly_env.archive_url)) for url in first)
+    log = _task_log(capfd)
+    (message,) = [line for line in log.splitlines() if "AirflowException: crawl failed:" in line][:1]
+    assert f"blocked: {blocked} anti-bot answers; first: {first[0]}" in message, message
+    assert "site unreachable" not in message  # the site answered: not the same alarm
+
+    nightly_env.clear_faults()  # the challenge is gone: the same run passes
+    again = dag.test(run_conf=CONF)
+    assert again.state == "success", _states(again)
+    assert summary_of(again)["new"] == len([a for a in nightly_env.live_articles() if a.site == "current"])
+
+
 def test_nightly_crawl_with_a_bad_sections_param_fails_at_once(dagbag, es, index_alias, nightly_env):
     from airflow.sdk.exceptions import ParamValidationError
 
@@ -132,6 +162,24 @@ def test_nightly_crawl_with_a_bad_sections_param_fails_at_once(dagbag, es, index
     with pytest.raises(ParamValidationError, match="nope"):  # refused when the run is made: no task, no retry
         dag.test(run_conf={**CONF, "sections": ["nope"]})
     assert nightly_env.hits() == []
+
+
+def test_every_dag_param_naming_profile_values_lists_them_as_an_enum(dagbag):
+    """sections, languages and kinds params, in any DAG, offer exactly the profile's values (the trigger form
+    shows them, a wrong one is refused before a task runs)."""
+    from pipeline.profile import get_profile
+
+    crawl = get_profile().crawl
+    allowed = {"sections": [s.name for s in crawl.sections], "languages": list(crawl.languages),
+               "kinds": list(dict.fromkeys(s.kind for s in crawl.sections))}
+    seen = []
+    for dag_id, dag in sorted(dagbag.dags.items()):
+        for name in allowed.keys() & set(dag.params.keys()):
+            items = dag.params.get_param(name).schema["items"]
+            assert sorted(items.get("enum", [])) == sorted(allowed[name]), (dag_id, name)
+            seen.append((dag_id, name))
+    assert {("mfa_nightly_crawl", "sections"), ("mfa_nightly_crawl", "languages"),
+            ("mfa_backfill", "sections"), ("mfa_backfill", "languages")} <= set(seen)
 
 
 def test_a_permanent_error_fails_without_retries_and_the_summary_still_reports(dagbag, es, index_alias,

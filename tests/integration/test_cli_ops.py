@@ -128,15 +128,40 @@ def _replica_env(replica) -> dict:
     return {f"MFA_{k.upper()}": json.dumps(v) if isinstance(v, list) else v for k, v in replica_overrides(replica).items()}
 
 
+def retry_window(overrides: dict) -> float:
+    """The longest one host's retries can take (docs/crawling.md): every attempt waiting out its connect
+    timeout, and the backoff after each failed one (capped, plus the jitter)."""
+    tries = overrides["crawl_max_retries"]
+    backoff = sum(min(overrides["crawl_backoff_factor"] * 2 ** n, overrides["crawl_backoff_max"])
+                  + overrides["crawl_backoff_jitter"] for n in range(tries))
+    return (tries + 1) * overrides["crawl_connect_timeout"] + backoff
+
+
 def test_crawl_of_a_down_site_exits_non_zero_naming_site_unreachable(settings, es, index_alias, replica):
+    """One retry window per host (both sites down), not one per listing and day of the month's look-back;
+    then one stderr line per failure class with its count, and the run-level error."""
+    import time
+
     env = _replica_env(replica)
-    env["MFA_CRAWL_BASE_URL"] = f"http://127.0.0.1:{closed_port()}"
-    env["MFA_CRAWL_ARCHIVE_URL"] = f"http://127.0.0.1:{closed_port()}"
+    down = [f"127.0.0.1:{closed_port()}", f"127.0.0.1:{closed_port()}"]
+    env["MFA_CRAWL_BASE_URL"], env["MFA_CRAWL_ARCHIVE_URL"] = (f"http://{host}" for host in down)
+    env["MFA_CRAWL_ALLOWED_PRIVATE_HOSTS"] = json.dumps(down)  # down, not refused by the private-host guard
+    started = time.monotonic()
     done = run_cli("crawl", "--since", SINCE, "--json", settings=settings, **env)
+    took = time.monotonic() - started
     assert done.returncode == 1, done.stderr
     assert "error: site unreachable" in done.stderr
     report = json.loads(done.stdout)
     assert report["fetched"] == 0 and report["failed"] >= 1 and report["failure_share"] == 1.0
+    classes = [line for line in done.stderr.splitlines() if line.startswith("failed: ")]
+    assert sorted(line.split()[1:3] for line in classes) == sorted([k, str(n)]
+                                                                   for k, n in report["failures_by_kind"].items())
+    assert set(report["failures_by_kind"]) <= {"site_unreachable", "robots_unreachable"}
+    crawl = get_profile(settings.site_profile_path).crawl
+    listings = sum(len(s.listings) for s in crawl.sections) + len(crawl.feeds)
+    assert report["failed"] <= listings  # one failure per listing, not one per day of the look-back
+    startup = 30  # the CLI's own start (imports, the node's index set-up) on a busy machine
+    assert took < 2 * retry_window(replica_overrides(replica)) + startup, took
 
 
 def test_crawl_of_a_site_answering_503_everywhere_exits_non_zero(settings, es, index_alias, replica):
@@ -227,6 +252,52 @@ def test_search_pages_through_all_documents(settings, indexed_sample, sample_rec
         assert out["total"] == len(sample_records)
         seen += [h["doc_id"] for h in out["hits"]]
     assert sorted(seen) == sorted(r.doc_id for r in sample_records)
+
+
+@pytest.fixture
+def indexed_kinds(es, settings, index_alias, replica, indexed_sample, sample_records) -> tuple[Counter, list]:
+    """The sample (no section, so no kind) and a nightly crawl of the replica, whose items carry the kind
+    of their section; returns the documents per kind the inputs give (the replica's own section table)."""
+    from pipeline.crawl.crawler import run_crawl
+
+    report = run_crawl(settings.model_copy(update=replica_overrides(replica)), get_profile(settings.site_profile_path))
+    assert report.failed == 0
+    es.indices.refresh(index=index_alias)
+    current = [a for a in replica.live_articles() if a.site == "current"]  # nightly: the current site
+    assert report.new == len(current)
+    expected = Counter(a.kind for a in current) + Counter("(none)" for r in sample_records if r.kind is None)
+    return expected, current
+
+
+def test_kind_filters_and_groups_documents_as_their_sections_publish(settings, indexed_kinds):
+    expected, current = indexed_kinds
+    assert len([k for k in expected if k != "(none)"]) >= 3 and expected["(none)"] >= 1
+    done = run_cli("stats", "--by", "kind", "--json", settings=settings)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["buckets"] == dict(expected)
+    overview = run_cli("stats", "--json", settings=settings)  # the plain overview counts kinds too
+    assert json.loads(overview.stdout)["by_kind"] == dict(expected)
+    for kind in (k for k in expected if k != "(none)"):
+        done = run_cli("search", "--kind", kind, "--size", "100", "--json", settings=settings)
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout)
+        assert out["total"] == expected[kind] and {h["kind"] for h in out["hits"]} == {kind}, kind
+        languages = Counter(a.language for a in current if a.kind == kind)
+        done = run_cli("stats", "--kind", kind, "--by", "language", "--json", settings=settings)
+        assert json.loads(done.stdout)["buckets"] == dict(languages), kind
+    table = run_cli("stats", "--kind", "briefing", "--by", "kind", settings=settings).stdout
+    assert re.search(rf"\bbriefing\b.*\b{expected['briefing']}\b", table), table
+
+
+def test_a_mistyped_kind_names_the_profiles_kinds(settings, es, index_alias):
+    published = {s.kind for s in get_profile(settings.site_profile_path).crawl.sections}
+    assert {"speech", "briefing"} <= published
+    for command in (["search", "NATO"], ["stats"], ["stats", "--by", "month"]):
+        done = run_cli(*command, "--kind", "briefings", settings=settings)
+        assert done.returncode == 2, (command, done.stderr)
+        assert "--kind" in done.stderr and "Traceback" not in done.stderr
+        named = set(done.stderr.rsplit("one of:", 1)[-1].replace(",", " ").split())
+        assert named == published, done.stderr  # the kinds the profile's sections publish, no more
 
 
 # ---- index versions ------------------------------------------------------------------
