@@ -145,12 +145,14 @@ def assert_rate(hits, rate: float) -> None:
     """Over every run of consecutive requests, k gaps take at least k / rate seconds.
 
     The replica stamps arrival times; the scheduling noise between the client letting a
-    request go and the server reading it (a few ms, more on a loaded machine) is
-    tolerated. Noise does not add up along a run, only its two ends count, so the bound
-    stays tight: at 20 req/s a limiter running even 1.5x too fast fails within 3 gaps.
+    request go and the server reading it is tolerated: a few ms on a quiet machine, up to
+    ~30 ms seen on a loaded 2-core CI machine (one late stamp made a single gap 23 ms at
+    20 req/s). Noise does not add up along a run, only its two ends count, so the bound
+    stays tight over longer runs: at 20 req/s a limiter 1.5x too fast fails within 4
+    gaps, one 1.1x too fast within 12.
     """
     times = sorted(h.at for h in hits)
-    tolerance = 0.015
+    tolerance = 0.05
     for i in range(len(times)):
         for j in range(i + 1, len(times)):
             assert times[j] - times[i] >= (j - i) / rate - tolerance, (i, j, times[j] - times[i])
