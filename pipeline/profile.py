@@ -164,7 +164,7 @@ class ExtractionRules(_Strict):
 LISTING_SITES = ("current", "archive")
 # What a section publishes; travels to the record (Transcript.kind) and the index.
 KINDS = get_args(Kind)
-# How sure the evidence is about a selector or a URL pattern (shared/site-evidence.md):
+# How sure the evidence is about a selector or a URL pattern (docs/evidence/site-evidence.md):
 # firm = several independent sources; likely = one source that used it; claimed = unconfirmed.
 Confidence = Literal["firm", "likely", "claimed"]
 

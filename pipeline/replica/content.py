@@ -1,4 +1,4 @@
-"""The replica's articles, built from the public evidence about mid.ru (shared/site-evidence.md).
+"""The replica's articles, built from the public evidence about mid.ru (docs/evidence/site-evidence.md).
 
 Bodies come from the real sample dumps (English) plus short Russian transcripts and a
 briefing shaped as the evidence describes (a table of contents of in-page links, topic
