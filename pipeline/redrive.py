@@ -89,7 +89,7 @@ def _fetch_again(settings: Settings, profile: SiteProfile, letters: list[dict], 
         return
     hosts = set(profile.site.hosts) | {urlsplit(letter["url"]).hostname or "" for letter in with_url}
     # The profile's hosts and the letters' own: a redrive goes where the crawl went, through the same guard.
-    with Fetcher(settings, hosts, languages=profile.crawl.languages) as fetcher:
+    with Fetcher(settings, hosts, languages=profile.crawl.languages, profile=profile) as fetcher:
         for letter in with_url:
             url = letter["url"]
             try:

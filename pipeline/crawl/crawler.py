@@ -131,7 +131,8 @@ class Crawler:
                 self.warc = stack.enter_context(WarcStore(self.settings.warc_dir, max_bytes=self.settings.warc_max_bytes))
             self.fetcher = stack.enter_context(Fetcher(self.settings, self._allowed_hosts(),
                                                        recorder=self._on_response, on_retry=self._on_retry,
-                                                       languages=self.profile.crawl.languages))
+                                                       languages=self.profile.crawl.languages,
+                                                       profile=self.profile))
             self.progress = stack.enter_context(_progress(self.settings))
             # One Ingestor for the whole run: one dead-letter file, one extraction pool, one refresh at the end.
             self.ingestor = stack.enter_context(Ingestor(settings=self.settings, profile=self.profile,

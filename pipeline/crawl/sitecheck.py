@@ -130,7 +130,7 @@ def run_check(settings, profile: SiteProfile, *, sections: list[str] | None = No
     allowed = allowed_hosts_for(base_urls(profile, settings).values(), profile.site.hosts)
     with WarcStore(settings.state_dir / "check-site", max_bytes=settings.warc_max_bytes) as warc, \
             Fetcher(settings, allowed, recorder=warc.record,
-                    languages=profile.crawl.languages) as fetcher:
+                    languages=profile.crawl.languages, profile=profile) as fetcher:
         for section in chosen:
             for language in wanted:
                 if language in section.listings:

@@ -128,3 +128,22 @@ def test_a_changed_template_is_a_loud_structural_miss_not_an_empty_listing(es, c
     report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
     assert report.new == 0 and report.failed >= 1
     assert any("no listing container" in line for line in report.failures)
+
+
+def test_a_challenge_in_place_of_robots_txt_blocks_the_host_and_the_run_says_so(es, crawl_settings, replica):
+    """robots.txt answered with the F5/TSPD challenge is not "no rules": nothing else of the
+    site is fetched, every page is counted blocked, and the report and the exit say blocked."""
+    from pipeline.jobs import crawl_problems
+
+    replica.serve_challenge("/robots.txt")
+    settings = crawl_settings.model_copy(update={"crawl_backoff_max": 30.0})  # the challenge is not asked again
+    report = run_crawl(settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+
+    assert [h.path for h in replica.hits()] == ["/robots.txt"], "nothing but robots.txt was requested"
+    assert report.new == 0 and stored(es, settings.index_alias) == {}
+    assert report.extra["blocked"] >= 2 and report.failed >= 2  # the listing page and the feed
+    assert all("blocked" in line and "robots.txt" in line for line in report.failures)
+    assert report.extra["verdict"].startswith("blocked:")
+    problems = crawl_problems(report.as_dict())
+    assert any(p.startswith("blocked:") for p in problems), problems
+    assert not any(p.startswith("nothing listed") for p in problems)
