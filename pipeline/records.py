@@ -131,6 +131,9 @@ class Transcript(BaseModel):
     speaker_ids: list[str] = Field(default_factory=list)
     # "Unofficial translation from Russian" and the like: said of the text, not part of it.
     translation_note: str | None = None
+    # Which reader produced the record: a profile layout's name ("current", "archive"...),
+    # "generic" (the fallback for an HTML page no layout reads) or "text" (a text dump).
+    layout: str | None = None
     source: str | None = None
 
     @field_validator("published_at")

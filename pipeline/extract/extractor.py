@@ -433,6 +433,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
         "speakers": speakers,
         "speaker_ids": list(dict.fromkeys(t.speaker_id for t in turns if t.speaker_id)),
         "translation_note": note,
+        "layout": raw.layout,
     }
     return validate_record(fields, source=page.source)
 
