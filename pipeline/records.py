@@ -102,6 +102,9 @@ class Turn(BaseModel):
     text: str
     # The same person in every language ("lavrov-s"); None for question labels.
     speaker_id: str | None = None
+    # The topic heading the turn stands under (a briefing's "On the situation in the Middle
+    # East", "Answers to media questions"), as printed; None on a page without headings.
+    topic: str | None = None
 
 
 class Transcript(BaseModel):

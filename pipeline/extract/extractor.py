@@ -43,6 +43,7 @@ from pipeline.extract.metadata import (
     language_from_url,
     parse_datetime_loose,
     parse_time,
+    split_topics,
     split_turns,
     title_tail,
 )
@@ -65,6 +66,8 @@ class RawFields:
     # The document's <title>, site name taken off: used when nothing better names the page.
     fallback_title: str | None = None
     layout: str = "text"
+    # The text of the topic headings the layout marks inside the text (``headings`` selectors).
+    headings: list[str] = field(default_factory=list)
     # Lines of the article head outside the text container (date, time, number, notes).
     head_lines: list[str] = field(default_factory=list)
 
@@ -315,6 +318,8 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
             container = containers[0]
             _remove(container, rules.drop_always + layout.drop)
             lines = block_lines(container)
+            headings = [line for selector in layout.headings for element in _css(selector)(container)
+                        for line in block_lines(element)]
             if sum(len(line) for line in lines) >= rules.min_text_chars:
                 heads = _select(root, layout.head)
                 head = heads[0] if heads else None
@@ -333,6 +338,7 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
                     page_language=_page_language(root),
                     fallback_title=_document_title(root, rules),
                     layout=layout.name,
+                    headings=headings,
                 )
     return read_unknown_layout(text, root, profile)
 
@@ -406,7 +412,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     note, rest = take_translation_note(rest, cr)
     around = scan_head_lines(raw.head_lines, cr)
     note = note or around.translation_note
-    paragraphs = clean_lines(rest, rules)
+    paragraphs, topics = split_topics(clean_lines(rest, rules), raw.headings, cr)
     if not paragraphs:
         raise DropPage("no speech text found")
     if not any(is_prose(paragraph, rules) for paragraph in paragraphs):
@@ -417,7 +423,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     place, title_day = title_tail(title, cr)
     language = (page.hints.language or raw.page_language or language_from_url(page.url, rules)
                 or detect_language("\n".join(paragraphs[:20]), rules, profile.site.default_language))
-    turns, speakers = split_turns(paragraphs, cr, title, language)
+    turns, speakers = split_turns(paragraphs, cr, title, language, topics)
     fields = {
         "title": title,
         "published_at": _published_at(raw, head, around, title_day, page, cr),

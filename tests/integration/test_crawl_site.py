@@ -147,3 +147,22 @@ def test_a_challenge_in_place_of_robots_txt_blocks_the_host_and_the_run_says_so(
     problems = crawl_problems(report.as_dict())
     assert any(p.startswith("blocked:") for p in problems), problems
     assert not any(p.startswith("nothing listed") for p in problems)
+
+
+@pytest.mark.parametrize("language, topic, said", [
+    ("en", "On the situation in the Middle East", "We call on all the parties to show restraint"),
+    ("ru", "О ситуации на Ближнем Востоке", "Мы призываем все стороны к сдержанности"),
+])
+def test_a_briefings_topics_title_its_turns_in_the_index(es, crawl_settings, replica, language, topic, said):
+    """The briefing crawled in one language: the nested turns carry their topic heading, which
+    a nested query finds with the turn's speech; the heading itself is not in the body."""
+    report = run_crawl(crawl_settings, get_profile(), sections=["briefings"], languages=[language])
+    assert report.new == 1 and report.failed == 0
+    es.indices.refresh(index=crawl_settings.index_alias)
+    hits = es.search(index=crawl_settings.index_alias, source_includes=["url", "body"], query={"nested": {
+        "path": "turns", "query": {"term": {"turns.topic.keyword": topic}}, "inner_hits": {}}})["hits"]["hits"]
+    assert [h["_source"]["url"] for h in hits] == [
+        replica.base_url + f"/{language}/press_service/spokesman/briefings/1787001/"]
+    (turn,) = [t["_source"] for t in hits[0]["inner_hits"]["turns"]["hits"]["hits"]]
+    assert turn["text"].startswith(said) and turn["topic"] == topic and turn["speaker_id"] == "zakharova-m"
+    assert topic not in hits[0]["_source"]["body"] and said in hits[0]["_source"]["body"]
