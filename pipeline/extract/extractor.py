@@ -16,7 +16,7 @@ import threading
 from datetime import date, datetime, time
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from cssselect import SelectorError
@@ -275,12 +275,14 @@ def _in_chrome(element, chrome: set) -> bool:
     return element in chrome or any(parent in chrome for parent in element.iterancestors())
 
 
-def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], head=None) -> list[str]:
-    """The article's versions, in page order; elements of the site chrome never count.
+def _language_links(root, selectors: list[str], rules, chrome_selectors: list[str],
+                    head=None) -> list[tuple[str, str | None]]:
+    """The article's versions, in page order, each with the link to it (None when the entry
+    is no single link); elements of the site chrome never count.
 
     Searched in the article head when the layout names one (a fraction of a page whose
     menus are large), ``<link>`` alternates in the document's <head>."""
-    codes: list[str] = []
+    links: list[tuple[str, str | None]] = []
     chrome: set | None = None  # looked up only when a candidate is found: most pages have none
     for selector in selectors:
         scope = head if head is not None and not selector.startswith("link") else root
@@ -289,15 +291,38 @@ def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], h
                 chrome = _chrome(root, chrome_selectors)
             if chrome and _in_chrome(element, chrome):
                 continue
-            query = _QUERY_LANG.search(element.get("href") or "")
+            href = (element.get("href") or "").strip() or None
+            query = _QUERY_LANG.search(href or "")
             value = element.get("hreflang") or (query.group(1) if query else _element_text(element))
             found = rules.patterns.language_code.findall(value) or [value[:2].lower()]
             for code in found:
-                if code.isalpha() and len(code) == 2 and code not in codes:
-                    codes.append(code)
-        if codes:
-            return codes
-    return codes
+                if code.isalpha() and len(code) == 2 and code not in (c for c, _ in links):
+                    links.append((code, href if len(found) == 1 else None))
+        if links:
+            return links
+    return links
+
+
+def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], head=None) -> list[str]:
+    """The codes of the article's versions, in page order (``_language_links``)."""
+    return [code for code, _ in _language_links(root, selectors, rules, chrome_selectors, head)]
+
+
+def language_links(content: bytes, content_type: str | None, url: str, profile: SiteProfile) -> dict[str, str]:
+    """The article's versions that its own language list links to (``?lang=ru`` by the title),
+    by language code, resolved against ``url``: the layout's ``languages`` selectors, read as
+    the record's ``languages`` field is, never the site-wide switcher. {} for a page no layout
+    detects, or whose list links nowhere."""
+    decoded = decode_page(content, content_type)
+    if not decoded.is_html:
+        return {}
+    root = parse_html(decoded.text)
+    layout = _layout_of(root, profile)
+    if layout is None:
+        return {}
+    heads = _select(root, layout.head)
+    links = _language_links(root, layout.languages, profile.extraction, layout.chrome, heads[0] if heads else None)
+    return {code: urljoin(url, href) for code, href in links if href and not href.startswith("#")}
 
 
 def _layout_of(root, profile: SiteProfile):
@@ -492,4 +517,4 @@ def _first_stamp(texts, at, cr):
     return None
 
 
-__all__ = ["extract_record", "build_record", "RawFields"]
+__all__ = ["extract_record", "build_record", "language_links", "RawFields"]

@@ -166,3 +166,50 @@ def test_a_briefings_topics_title_its_turns_in_the_index(es, crawl_settings, rep
     (turn,) = [t["_source"] for t in hits[0]["inner_hits"]["turns"]["hits"]["hits"]]
     assert turn["text"].startswith(said) and turn["topic"] == topic and turn["speaker_id"] == "zakharova-m"
     assert topic not in hits[0]["_source"]["body"] and said in hits[0]["_source"]["body"]
+
+
+def _version_hits(replica, ident: int, language: str) -> list[str]:
+    """Requests that asked for one language version of an item: its own path or ``?lang=``."""
+    return [h.path for h in replica.hits() if f"/{ident}/" in h.path
+            and ((f"lang={language}" in h.path) or (h.path.startswith(f"/{language}/") and "lang=" not in h.path))]
+
+
+def test_a_version_only_the_articles_language_links_reach_is_discovered_and_fetched_once(es, crawl_settings, replica):
+    """The Russian version of 1785002 is served but in no listing; the English page lists it
+    (``?lang=ru``). A nightly crawl of the section finds it there and indexes it once; 1785003,
+    listed in both languages and linked both ways, is still fetched once per language."""
+    replica.unlist("/ru/press_service/minister_speeches/1785002/")
+    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"])
+    docs = stored(es, crawl_settings.index_alias)
+    base = replica.base_url + "/{}/press_service/minister_speeches/{}/"
+    assert set(docs) == {base.format("en", 1785001), base.format("en", 1785002), base.format("en", 1785003),
+                         base.format("en", 1785002) + "?lang=ru", base.format("ru", 1785003)}
+    found = docs[base.format("en", 1785002) + "?lang=ru"]
+    assert found["language"] == "ru" and "Вчера и сегодня мы провели подробные переговоры" in found["body"]
+    assert report.new == 5 and report.failed == 0
+    for ident, language in ((1785002, "ru"), (1785002, "en"), (1785003, "ru"), (1785003, "en")):
+        assert len(_version_hits(replica, ident, language)) == 1, (ident, language, replica.hits(contains=str(ident)))
+    assert not _version_hits(replica, 1785001, "ru"), "a language the page does not list is not asked for"
+    assert_robots_honoured(replica)
+
+
+def _ledger(es, report):
+    return list(CrawlState(es, report.extra["ledger"], identity=get_profile().site.identity).iter_docs())
+
+
+def test_language_links_keep_to_the_runs_languages(es, crawl_settings, replica):
+    replica.unlist("/ru/press_service/minister_speeches/1785002/")
+    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+    assert not [h.path for h in replica.hits() if "lang=ru" in h.path or h.path.startswith("/ru/")]
+    assert {d["language"] for d in stored(es, crawl_settings.index_alias).values()} == {"en"}
+    assert {d.language for d in _ledger(es, report)} == {"en"}, "nothing queued in a language the run leaves out"
+
+
+def test_language_links_keep_to_robots_txt(es, crawl_settings, replica):
+    replica.unlist("/ru/press_service/minister_speeches/1785002/")
+    replica.robots = ROBOTS_CURRENT + "Disallow: /*?lang=\n"
+    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"])
+    assert not replica.hits(contains="lang="), "robots.txt forbids ?lang= links: none is asked"
+    assert report.failed == 0, "a link robots.txt forbids is not queued, so it is no failure either"
+    assert not [u for d in _ledger(es, report) for u in d.urls if "lang=" in u]
+    assert len(stored(es, crawl_settings.index_alias)) == 4  # 1785002 in Russian is out of reach
