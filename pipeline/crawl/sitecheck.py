@@ -71,10 +71,10 @@ def check_section(fetcher: Fetcher, profile: SiteProfile, settings, section: Cra
     base = base_urls(profile, settings)[layout.site]
     url = listing_page_url(base, section, layout, language, layout.first_page)
     result = SectionCheck(section.name, language, url)
-    if layout.page_param or section.listings[language].page_param:
-        result.paging_allowed = fetcher.robots_allows(listing_page_url(base, section, layout, language,
-                                                                       layout.first_page + 1))
-    try:
+    try:  # robots.txt unreachable or a challenge in its place raises here: reported like the listing's fetch
+        if layout.page_param or section.listings[language].page_param:
+            result.paging_allowed = fetcher.robots_allows(listing_page_url(base, section, layout, language,
+                                                                           layout.first_page + 1))
         page = fetcher.get(url)
     except FetchError as exc:
         result.problems.append(f"listing not fetched: {exc.reason}")
