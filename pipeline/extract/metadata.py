@@ -231,11 +231,13 @@ def split_topics(paragraphs: list[str], headings: list[str], cr: CompiledRules) 
     label is never one. Its text, as printed without a closing colon, is the topic."""
     marked = {normalise_phrase(h) for h in headings} | cr.topic_headings
     marked.discard("")
+    longest = 2 * max(map(len, marked), default=0) + 8  # speech paragraphs are not normalised for nothing
     speech: list[str] = []
     topics: list[str | None] = []
     topic: str | None = None
     for paragraph in paragraphs:
-        if normalise_phrase(paragraph) in marked and speaker_of(paragraph, cr) is None:
+        if (len(paragraph) <= longest and normalise_phrase(paragraph) in marked
+                and speaker_of(paragraph, cr) is None):
             topic = paragraph.strip().rstrip(":").strip()
             continue
         speech.append(paragraph)

@@ -74,3 +74,17 @@ def test_a_page_without_headings_has_no_topics():
     record = extract_record(Page(source="replica", url="https://mid.ru" + article.path,
                                  content=render_article(article, PageOptions()).encode()), get_profile())
     assert len(record.turns) > 1 and all(t.topic is None for t in record.turns)
+
+
+def test_a_text_dump_of_a_briefing_keeps_the_answers_heading_as_the_topic():
+    """No markup to mark headings in a text dump: the line "Из ответов на вопросы СМИ:" still
+    heads the questions and answers after it; the opening statement before it has no topic."""
+    text = ("Брифинг официального представителя МИД России М.В.Захаровой, Москва, 3 декабря 2025 года\n\n"
+            "Мы внимательно следим за развитием событий и будем информировать вас о наших шагах.\n\n"
+            "Из ответов на вопросы СМИ:\n\n"
+            "Вопрос: Когда состоится следующая встреча министров иностранных дел?\n\n"
+            "М.В.Захарова: Сроки встречи согласовываются, мы сообщим о них дополнительно.\n")
+    record = extract_record(Page(source="dump.txt", content=text.encode(), content_type="text/plain"), get_profile())
+    assert [(t.role, t.topic) for t in record.turns] == [
+        ("statement", None), ("question", "Из ответов на вопросы СМИ"), ("answer", "Из ответов на вопросы СМИ")]
+    assert "Из ответов на вопросы СМИ" not in record.body
