@@ -78,6 +78,9 @@ class LanguageRules(_Strict):
     chrome_words: list[str] = Field(default_factory=list)
     # Notes such as "Unofficial translation from Russian": a record field, never body text.
     translation_notes: list[str] = Field(default_factory=list)
+    # Whole lines that head a part of a transcript whatever their markup ("Answers to media
+    # questions:" in a briefing): the topic of the turns after them, never speech.
+    topic_headings: list[str] = Field(default_factory=list)
     # Frequent short words, to tell the languages written in Latin script apart.
     stopwords: list[str] = Field(default_factory=list)
 
@@ -125,6 +128,9 @@ class HtmlLayout(_Strict):
     # The article's own list of language versions (never the site-wide switcher).
     languages: list[Css] = Field(default_factory=list)
     text: list[Css]
+    # Topic headings inside the text (a briefing's centred paragraphs), every selector counted:
+    # the topic of the turns after them, never speech.
+    headings: list[Css] = Field(default_factory=list)
     # Blocks removed from the page before the text is read.
     drop: list[Css] = Field(default_factory=list)
     # The article head (title, date, number... around the title, up to the text container):

@@ -102,6 +102,9 @@ class Turn(BaseModel):
     text: str
     # The same person in every language ("lavrov-s"); None for question labels.
     speaker_id: str | None = None
+    # The topic heading the turn stands under (a briefing's "On the situation in the Middle
+    # East", "Answers to media questions"), as printed; None on a page without headings.
+    topic: str | None = None
 
 
 class Transcript(BaseModel):
@@ -131,6 +134,9 @@ class Transcript(BaseModel):
     speaker_ids: list[str] = Field(default_factory=list)
     # "Unofficial translation from Russian" and the like: said of the text, not part of it.
     translation_note: str | None = None
+    # Which reader produced the record: a profile layout's name ("current", "archive"...),
+    # "generic" (the fallback for an HTML page no layout reads) or "text" (a text dump).
+    layout: str | None = None
     source: str | None = None
 
     @field_validator("published_at")

@@ -90,7 +90,7 @@ def _fetch_again(settings: Settings, profile: SiteProfile, letters: list[dict], 
     # The crawl's own hosts, not the letters': a letter naming another host (a base URL changed
     # since, an edited letter) fails at the network guard with its reason instead of widening it.
     hosts = allowed_hosts_for(base_urls(profile, settings).values(), profile.site.hosts)
-    with Fetcher(settings, hosts, languages=profile.crawl.languages) as fetcher:
+    with Fetcher(settings, hosts, languages=profile.crawl.languages, profile=profile) as fetcher:
         for letter in with_url:
             url = letter["url"]
             try:

@@ -17,6 +17,11 @@ A run has two phases:
    happened to it: ``indexed`` only when Elasticsearch acknowledged its document,
    ``failed`` with the reason and a next-retry time otherwise (crawl/state.py). An
    edited page keeps its document id, so the writer stores it as the next version.
+   A fetched article's own language list (``?lang=`` links, the layout's ``languages``
+   selectors) names its other versions: those in the run's languages that robots.txt
+   allows enter the ledger like listed ones (folded by ``ids.state_key``, so a version
+   also listed, or linked from several pages, is one entry, fetched once) and are
+   fetched in the following batches of the same run.
 
 Killed half-way, the next run carries on as the same run: settled documents are
 neither fetched nor re-checked again, waiting ones are fetched, and an unfinished
@@ -32,7 +37,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Iterable
 from urllib.parse import urlsplit
@@ -42,8 +47,9 @@ from pipeline.crawl.fetch import Fetcher, FetchResult, allowed_hosts_for
 from pipeline.crawl.listings import ListingEntry, base_urls, in_range, iter_feeds, iter_listing, partitions
 from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, WalkState, now_utc, state_index_for
 from pipeline.crawl.warcwriter import WarcStore
-from pipeline.errors import Blocked, FetchError, HttpStatusError
-from pipeline.ids import host_key
+from pipeline.errors import Blocked, FetchError, HttpStatusError, PipelineError
+from pipeline.extract.extractor import language_links
+from pipeline.ids import article_key, host_key, url_language
 from pipeline.ingest import IngestOutcome, Ingestor
 from pipeline.profile import CrawlSection, SiteProfile
 from pipeline.records import MOSCOW, Failure, ListingHints, Page
@@ -131,7 +137,8 @@ class Crawler:
                 self.warc = stack.enter_context(WarcStore(self.settings.warc_dir, max_bytes=self.settings.warc_max_bytes))
             self.fetcher = stack.enter_context(Fetcher(self.settings, self._allowed_hosts(),
                                                        recorder=self._on_response, on_retry=self._on_retry,
-                                                       languages=self.profile.crawl.languages))
+                                                       languages=self.profile.crawl.languages,
+                                                       profile=self.profile))
             self.progress = stack.enter_context(_progress(self.settings))
             # One Ingestor for the whole run: one dead-letter file, one extraction pool, one refresh at the end.
             self.ingestor = stack.enter_context(Ingestor(settings=self.settings, profile=self.profile,
@@ -252,11 +259,12 @@ class Crawler:
         self.report.extra["listing_pages"] = int(self.report.extra.get("listing_pages", 0)) + pages
         return complete
 
-    def _register(self, entries: Iterable[ListingEntry], seen: set[str]) -> list[bool]:
+    def _register(self, entries: Iterable[ListingEntry], seen: set[str], *, listed: bool = True) -> list[bool]:
         """Record listed entries in the ledger; return, per entry, whether it was already known.
 
         Entries are folded by ledger key: an article listed under two section paths (or
-        two language prefixes asking for one language) is one entry, fetched once."""
+        two language prefixes asking for one language) is one entry, fetched once.
+        ``listed=False``: entries an article's language links gave (not counted as listed)."""
         fresh: dict[str, ListingEntry] = {}
         for entry in entries:
             key = self.state.key_of(entry.url)
@@ -267,7 +275,7 @@ class Crawler:
         changed: list[LedgerDoc] = []
         known_flags = []
         for key, entry in fresh.items():
-            self.report.listed += 1
+            self.report.listed += int(listed)
             old = stored.get(key)
             known_flags.append(old is not None)
             if old is None:
@@ -300,6 +308,7 @@ class Crawler:
                 attempts = list(workers.map(self._fetch_guarded, batch))
                 outcomes = self._ingest([a.item for a in attempts if a.item is not None])
                 self.state.save([self._settle(a, outcomes) for a in attempts], refresh=True)
+                self._register_versions(attempts)  # due in the next batches
                 if task is not None:
                     self.progress.advance(task, len(batch))
         finally:
@@ -337,7 +346,8 @@ class Crawler:
         page = Page(source=doc.url, content=result.content, url=doc.url, content_type=result.content_type,
                     fetched_at=result.fetched_at, hints=doc.hints, aliases=[u for u in doc.urls if u != doc.url])
         return _Attempt(doc.fetched(), item=page, content_sha=hashlib.sha256(result.content).hexdigest(),
-                        etag=result.etag, last_modified=result.last_modified)
+                        etag=result.etag, last_modified=result.last_modified,
+                        versions=self._versions_of(doc, result))
 
     def _fetch_failed(self, doc: LedgerDoc, exc: FetchError) -> "_Attempt":
         failure = Failure.from_error(exc, source=doc.url, url=doc.url)
@@ -346,6 +356,42 @@ class Crawler:
         if isinstance(exc, HttpStatusError) and exc.status in (404, 410):
             return _Attempt(doc, item=failure, settled=doc.not_found(exc.reason, schedule=schedule))
         return _Attempt(doc, item=failure, settled=doc.failed(exc.reason, failure.kind, schedule=schedule))
+
+    # ---- [site] other language versions (the article's own ?lang= links) ----------------
+    def _versions_of(self, doc: LedgerDoc, result: FetchResult) -> list[ListingEntry]:
+        """The article's versions its language list links to, in the run's other languages,
+        on article URLs the profile's identity names (so they fold), that robots.txt allows."""
+        try:
+            links = language_links(result.content, result.content_type, doc.url, self.profile)
+        except PipelineError as exc:  # the extract stage reports the page itself
+            log.debug("no language links read from %s: %s", doc.url, exc)
+            return []
+        found = []
+        for language, url in links.items():
+            if (language == doc.language or language not in self.plan.languages or url_language(url) != language
+                    or article_key(url, self.profile.site.identity) is None):
+                continue
+            try:
+                self.fetcher.check_url(url)
+                if not self.fetcher.robots_allows(url):
+                    continue
+            except FetchError:  # another host, or robots.txt unreachable or blocked: not now
+                continue
+            found.append(ListingEntry(url=url, section=doc.section, language=language,
+                                      layout=doc.hints.layout or self.sections[doc.section].layout,
+                                      article_id=doc.hints.article_id, listing_url=doc.url,
+                                      kind=doc.hints.kind or self.sections[doc.section].kind))
+        return found
+
+    def _register_versions(self, attempts: list["_Attempt"]) -> None:
+        """Enter the versions this batch's pages link to in the ledger (known ones fold)."""
+        entries = [entry for attempt in attempts for entry in attempt.versions]
+        if entries:
+            known = self._register(entries, set(), listed=False)
+            self.state.refresh()  # the next due() must see them
+            new = known.count(False)
+            if new:
+                self.report.extra["language_versions"] = int(self.report.extra.get("language_versions", 0)) + new
 
     # ---- [site] blocked responses (crawl/blocked.py) ----------------------------
     def _note_blocked(self, failure: Failure) -> None:
@@ -409,6 +455,8 @@ class _Attempt:
     content_sha: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    # Other language versions the page links to (``Crawler._versions_of``), for the ledger.
+    versions: list[ListingEntry] = field(default_factory=list)
 
 
 def _progress(settings: Settings):

@@ -3,8 +3,9 @@
 A redesign of mid.ru rarely breaks extraction outright: the time element disappears, the
 document number moves, and records go on being indexed with less in them. After each crawl
 ``record_coverage`` stores, per profile section, the share of the run's documents that have
-a time (not midnight), a place, a document number, languages and more than one turn, and
-their mean paragraph count, in the index ``<state_index>-coverage``. ``drift_alarms``
+a time (not midnight), a place, a document number, languages and more than one turn, the
+share read by the extractor's generic fallback (no layout of the profile read it: record
+field ``layout``), and their mean paragraph count, in the index ``<state_index>-coverage``. ``drift_alarms``
 compares the newest run with the mean of the runs of the previous ``drift.window_days`` and
 names every share that moved by more than ``drift.threshold`` (profile ``crawl.drift``).
 """
@@ -17,8 +18,8 @@ from urllib.parse import urlsplit
 
 from pipeline.profile import SiteProfile
 
-SHARES = ("time", "place", "doc_number", "languages", "turns")
-_FIELDS = ["url", "published_at", "location", "doc_number", "languages", "turn_count", "body"]
+SHARES = ("time", "place", "doc_number", "languages", "turns", "generic")
+_FIELDS = ["url", "published_at", "location", "doc_number", "languages", "turn_count", "body", "layout"]
 
 
 def coverage_index(settings) -> str:
@@ -29,7 +30,7 @@ def _has(doc: dict) -> dict[str, bool]:
     at = doc.get("published_at") or ""
     return {"time": "T00:00:00" not in at, "place": bool(doc.get("location")),
             "doc_number": bool(doc.get("doc_number")), "languages": bool(doc.get("languages")),
-            "turns": int(doc.get("turn_count") or 0) > 1}
+            "turns": int(doc.get("turn_count") or 0) > 1, "generic": doc.get("layout") == "generic"}
 
 
 def run_coverage(es, index: str, profile: SiteProfile, since: datetime) -> dict[str, dict]:
@@ -77,14 +78,19 @@ def drift_alarms(es, settings, profile: SiteProfile, run_id: str, now: datetime 
     alarms = []
     for section, latest in sorted(current.items()):
         past = [h["_source"] for h in hits if h["_source"]["section"] == section and h["_source"]["run_id"] != run_id]
-        past_docs = sum(p["documents"] for p in past)
-        if latest["documents"] < rules.min_documents or past_docs < rules.min_documents:
+        if latest["documents"] < rules.min_documents:
             continue
         for share in SHARES:
-            before = sum(p["shares"][share] * p["documents"] for p in past) / past_docs
+            # Runs recorded before a share existed do not count for it.
+            measured = [p for p in past if share in p["shares"]]
+            past_docs = sum(p["documents"] for p in measured)
+            if share not in latest["shares"] or past_docs < rules.min_documents:
+                continue
+            before = sum(p["shares"][share] * p["documents"] for p in measured) / past_docs
             now_share = latest["shares"][share]
             if abs(now_share - before) > rules.threshold:
-                alarms.append(f"template drift in section {section}: {share} found on {now_share:.0%} of "
+                what = "read by the generic fallback" if share == "generic" else f"{share} found"
+                alarms.append(f"template drift in section {section}: {what} on {now_share:.0%} of "
                               f"{latest['documents']} documents this run, {before:.0%} over the previous "
                               f"{rules.window_days} days (threshold {rules.threshold:.0%}); check the selectors "
                               "with `mfa-ingest check-site`")

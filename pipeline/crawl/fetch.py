@@ -5,7 +5,8 @@ retry policy (tenacity, around the whole exchange: connection errors, timeouts,
 429 and 5xx honouring Retry-After up to a cap, bodies broken off mid-read;
 exponential backoff with jitter), a per-host rate limiter waited on before every
 attempt, retries included, robots.txt as RFC 9309 reads it (robots.py: Protego,
-cached per origin, Crawl-delay honoured, unreachable kept apart from disallowed),
+cached per origin, Crawl-delay honoured, unreachable kept apart from disallowed, an
+anti-bot challenge in its place blocked as crawl/blocked.py detects it),
 connect and read timeouts, a response-size cap, content-type checks, conditional requests
 (ETag / Last-Modified) and redirects followed by hand so that every hop goes
 through the network guard (hosts.py): the allowed hosts only, never a non-global
@@ -35,10 +36,12 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from pipeline.crawl import blocked
 from pipeline.crawl.hosts import NetworkGuard, RateLimiter
 from pipeline.crawl.robots import RobotsRules
 from pipeline.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable, RobotsDisallowed
 from pipeline.ids import host_key
+from pipeline.profile import SiteProfile, get_profile
 from pipeline.records import HTML_TYPES
 from pipeline.settings import Settings
 
@@ -102,8 +105,10 @@ class Fetcher:
     def __init__(self, settings: Settings, allowed_hosts: Iterable[str], *,
                  recorder: Callable[[FetchResult], None] | None = None,
                  on_retry: Callable[[str | None, str], None] | None = None,
-                 languages: Iterable[str] = ()):
+                 languages: Iterable[str] = (), profile: SiteProfile | None = None):
         self.settings = settings
+        # The challenge markers robots.txt is screened with (default: the settings' profile).
+        profile = profile or get_profile(settings.site_profile_path)
         self.accept_language = accept_language(languages)
         self.guard = NetworkGuard(allowed_hosts, settings.crawl_allowed_private_hosts)
         self.recorder = recorder
@@ -112,7 +117,8 @@ class Fetcher:
         self._on_retry_cb = on_retry
         self._lock = threading.Lock()
         self.robots = (RobotsRules(self._fetch_robots, settings.crawl_user_agent, ttl=settings.crawl_robots_ttl,
-                                   retry_unreachable_after=settings.crawl_backoff_max, limiter=self.limiter)
+                                   retry_unreachable_after=settings.crawl_backoff_max, limiter=self.limiter,
+                                   blocked=lambda body: blocked.check(body, "robots", profile))
                        if settings.crawl_respect_robots else None)
         self.session = self._session()
         self._retrying = self._retry_policy()
@@ -171,7 +177,7 @@ class Fetcher:
     # ---- robots.txt ----------------------------------------------------
     def robots_allows(self, url: str) -> bool:
         """Whether robots.txt lets us fetch ``url`` (asked before paging a listing); an
-        unreachable robots.txt raises like the fetch itself would."""
+        unreachable or challenged robots.txt raises like the fetch itself would."""
         if self.robots is None:
             return True
         try:

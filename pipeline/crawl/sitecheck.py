@@ -71,10 +71,10 @@ def check_section(fetcher: Fetcher, profile: SiteProfile, settings, section: Cra
     base = base_urls(profile, settings)[layout.site]
     url = listing_page_url(base, section, layout, language, layout.first_page)
     result = SectionCheck(section.name, language, url)
-    if layout.page_param or section.listings[language].page_param:
-        result.paging_allowed = fetcher.robots_allows(listing_page_url(base, section, layout, language,
-                                                                       layout.first_page + 1))
-    try:
+    try:  # robots.txt unreachable or a challenge in its place raises here: reported like the listing's fetch
+        if layout.page_param or section.listings[language].page_param:
+            result.paging_allowed = fetcher.robots_allows(listing_page_url(base, section, layout, language,
+                                                                           layout.first_page + 1))
         page = fetcher.get(url)
     except FetchError as exc:
         result.problems.append(f"listing not fetched: {exc.reason}")
@@ -130,7 +130,7 @@ def run_check(settings, profile: SiteProfile, *, sections: list[str] | None = No
     allowed = allowed_hosts_for(base_urls(profile, settings).values(), profile.site.hosts)
     with WarcStore(settings.state_dir / "check-site", max_bytes=settings.warc_max_bytes) as warc, \
             Fetcher(settings, allowed, recorder=warc.record,
-                    languages=profile.crawl.languages) as fetcher:
+                    languages=profile.crawl.languages, profile=profile) as fetcher:
         for section in chosen:
             for language in wanted:
                 if language in section.listings:

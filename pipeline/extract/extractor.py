@@ -16,7 +16,7 @@ import threading
 from datetime import date, datetime, time
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from cssselect import SelectorError
@@ -43,6 +43,7 @@ from pipeline.extract.metadata import (
     language_from_url,
     parse_datetime_loose,
     parse_time,
+    split_topics,
     split_turns,
     title_tail,
 )
@@ -65,6 +66,8 @@ class RawFields:
     # The document's <title>, site name taken off: used when nothing better names the page.
     fallback_title: str | None = None
     layout: str = "text"
+    # The text of the topic headings the layout marks inside the text (``headings`` selectors).
+    headings: list[str] = field(default_factory=list)
     # Lines of the article head outside the text container (date, time, number, notes).
     head_lines: list[str] = field(default_factory=list)
 
@@ -272,12 +275,14 @@ def _in_chrome(element, chrome: set) -> bool:
     return element in chrome or any(parent in chrome for parent in element.iterancestors())
 
 
-def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], head=None) -> list[str]:
-    """The article's versions, in page order; elements of the site chrome never count.
+def _language_links(root, selectors: list[str], rules, chrome_selectors: list[str],
+                    head=None) -> list[tuple[str, str | None]]:
+    """The article's versions, in page order, each with the link to it (None when the entry
+    is no single link); elements of the site chrome never count.
 
     Searched in the article head when the layout names one (a fraction of a page whose
     menus are large), ``<link>`` alternates in the document's <head>."""
-    codes: list[str] = []
+    links: list[tuple[str, str | None]] = []
     chrome: set | None = None  # looked up only when a candidate is found: most pages have none
     for selector in selectors:
         scope = head if head is not None and not selector.startswith("link") else root
@@ -286,15 +291,38 @@ def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], h
                 chrome = _chrome(root, chrome_selectors)
             if chrome and _in_chrome(element, chrome):
                 continue
-            query = _QUERY_LANG.search(element.get("href") or "")
+            href = (element.get("href") or "").strip() or None
+            query = _QUERY_LANG.search(href or "")
             value = element.get("hreflang") or (query.group(1) if query else _element_text(element))
             found = rules.patterns.language_code.findall(value) or [value[:2].lower()]
             for code in found:
-                if code.isalpha() and len(code) == 2 and code not in codes:
-                    codes.append(code)
-        if codes:
-            return codes
-    return codes
+                if code.isalpha() and len(code) == 2 and code not in (c for c, _ in links):
+                    links.append((code, href if len(found) == 1 else None))
+        if links:
+            return links
+    return links
+
+
+def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], head=None) -> list[str]:
+    """The codes of the article's versions, in page order (``_language_links``)."""
+    return [code for code, _ in _language_links(root, selectors, rules, chrome_selectors, head)]
+
+
+def language_links(content: bytes, content_type: str | None, url: str, profile: SiteProfile) -> dict[str, str]:
+    """The article's versions that its own language list links to (``?lang=ru`` by the title),
+    by language code, resolved against ``url``: the layout's ``languages`` selectors, read as
+    the record's ``languages`` field is, never the site-wide switcher. {} for a page no layout
+    detects, or whose list links nowhere."""
+    decoded = decode_page(content, content_type)
+    if not decoded.is_html:
+        return {}
+    root = parse_html(decoded.text)
+    layout = _layout_of(root, profile)
+    if layout is None:
+        return {}
+    heads = _select(root, layout.head)
+    links = _language_links(root, layout.languages, profile.extraction, layout.chrome, heads[0] if heads else None)
+    return {code: urljoin(url, href) for code, href in links if href and not href.startswith("#")}
 
 
 def _layout_of(root, profile: SiteProfile):
@@ -315,6 +343,8 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
             container = containers[0]
             _remove(container, rules.drop_always + layout.drop)
             lines = block_lines(container)
+            headings = [line for selector in layout.headings for element in _css(selector)(container)
+                        for line in block_lines(element)]
             if sum(len(line) for line in lines) >= rules.min_text_chars:
                 heads = _select(root, layout.head)
                 head = heads[0] if heads else None
@@ -333,6 +363,7 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
                     page_language=_page_language(root),
                     fallback_title=_document_title(root, rules),
                     layout=layout.name,
+                    headings=headings,
                 )
     return read_unknown_layout(text, root, profile)
 
@@ -406,7 +437,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     note, rest = take_translation_note(rest, cr)
     around = scan_head_lines(raw.head_lines, cr)
     note = note or around.translation_note
-    paragraphs = clean_lines(rest, rules)
+    paragraphs, topics = split_topics(clean_lines(rest, rules), raw.headings, cr)
     if not paragraphs:
         raise DropPage("no speech text found")
     if not any(is_prose(paragraph, rules) for paragraph in paragraphs):
@@ -417,7 +448,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     place, title_day = title_tail(title, cr)
     language = (page.hints.language or raw.page_language or language_from_url(page.url, rules)
                 or detect_language("\n".join(paragraphs[:20]), rules, profile.site.default_language))
-    turns, speakers = split_turns(paragraphs, cr, title, language)
+    turns, speakers = split_turns(paragraphs, cr, title, language, topics)
     fields = {
         "title": title,
         "published_at": _published_at(raw, head, around, title_day, page, cr),
@@ -433,6 +464,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
         "speakers": speakers,
         "speaker_ids": list(dict.fromkeys(t.speaker_id for t in turns if t.speaker_id)),
         "translation_note": note,
+        "layout": raw.layout,
     }
     return validate_record(fields, source=page.source)
 
@@ -485,4 +517,4 @@ def _first_stamp(texts, at, cr):
     return None
 
 
-__all__ = ["extract_record", "build_record", "RawFields"]
+__all__ = ["extract_record", "build_record", "language_links", "RawFields"]

@@ -223,34 +223,62 @@ def main_speaker(title: str, labelled: list[str], language: str, rules: Extracti
     return lang.main_speakers[0] if lang and lang.main_speakers else None
 
 
-def split_turns(paragraphs: list[str], cr: CompiledRules, title: str, language: str) -> tuple[list[Turn], list[str]]:
+def split_topics(paragraphs: list[str], headings: list[str], cr: CompiledRules) -> tuple[list[str], list[str | None]]:
+    """The speech paragraphs without the topic headings, and the topic each stands under.
+
+    A heading is a paragraph the layout marked as one (``headings``: the text of its
+    ``headings`` elements) or one of the profile's ``topic_headings`` lines; a speaker's
+    label is never one. Its text, as printed without a closing colon, is the topic."""
+    marked = {normalise_phrase(h) for h in headings} | cr.topic_headings
+    marked.discard("")
+    longest = 2 * max(map(len, marked), default=0) + 8  # speech paragraphs are not normalised for nothing
+    speech: list[str] = []
+    topics: list[str | None] = []
+    topic: str | None = None
+    for paragraph in paragraphs:
+        if (len(paragraph) <= longest and normalise_phrase(paragraph) in marked
+                and speaker_of(paragraph, cr) is None):
+            topic = paragraph.strip().rstrip(":").strip()
+            continue
+        speech.append(paragraph)
+        topics.append(topic)
+    return speech, topics
+
+
+def split_turns(paragraphs: list[str], cr: CompiledRules, title: str, language: str,
+                topics: list[str | None] | None = None) -> tuple[list[Turn], list[str]]:
     """Turns covering every paragraph in order, and the distinct named speakers.
 
     An unlabelled paragraph continues the current turn; before any label it
     belongs to the main speaker's opening statement. A named speaker's turn is
-    an answer once a question has been asked, a statement before that.
+    an answer once a question has been asked, a statement before that. ``topics``
+    (from ``split_topics``) gives each turn its topic: a new topic starts a new turn
+    of the same speaker.
     """
+    topics = topics or [None] * len(paragraphs)
     labels = [speaker_of(p, cr) for p in paragraphs]
     named = [lab[0] for lab in labels if lab and not lab[1]]
     opener = main_speaker(title, named, language, cr.rules) or (named[0] if named else "Speaker")
     turns: list[dict] = []
     asked = False
-    for paragraph, label in zip(paragraphs, labels):
+    for paragraph, label, topic in zip(paragraphs, labels, topics):
         if label is None:
             if not turns:
-                turns.append({"speaker": opener, "role": "statement", "text": [paragraph]})
+                turns.append({"speaker": opener, "role": "statement", "text": [paragraph], "topic": topic})
+            elif turns[-1]["topic"] != topic:
+                turns.append({**turns[-1], "text": [paragraph], "topic": topic})
             else:
                 turns[-1]["text"].append(paragraph)
             continue
         name, is_question, rest = label
         asked = asked or is_question
         role = "question" if is_question else ("answer" if asked else "statement")
-        turns.append({"speaker": name, "role": role, "text": [rest] if rest else []})
+        turns.append({"speaker": name, "role": role, "text": [rest] if rest else [], "topic": topic})
     speakers: list[str] = []
     for turn in turns:
         if turn["role"] != "question" and turn["speaker"] not in speakers:
             speakers.append(turn["speaker"])
     ids = {name: speaker_key(name, cr.rules) for name in speakers}
-    result = [Turn(speaker=t["speaker"], role=t["role"], text="\n\n".join(t["text"]),
+    result = [Turn(speaker=t["speaker"], role=t["role"], text="\n\n".join(t["text"]), topic=t["topic"],
                    speaker_id=None if t["role"] == "question" else ids[t["speaker"]]) for t in turns]
     return result, speakers

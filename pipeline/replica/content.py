@@ -253,7 +253,9 @@ def base_articles(base: date | None = None) -> list[Article]:
     d1, d2, d3 = w(0, "09:30"), w(3, "15:45"), w(9, "19:32")
     articles = [
         # Minister's speeches: one id per item, both languages (the /ru/ and /en/ paths carry the same id).
-        _current("minister_speeches", "en", 1785001, osce_title, d1, osce, doc_number=doc_number(2501, d1.date())),
+        # (1785001 has no Russian version: its page lists English only)
+        _current("minister_speeches", "en", 1785001, osce_title, d1, osce, doc_number=doc_number(2501, d1.date()),
+                 languages=["en"]),
         _current("minister_speeches", "en", 1785002, makei_title, d2, makei, doc_number=doc_number(1225, d2.date())),
         _current("minister_speeches", "ru", 1785002, RU_MAKEI, d2, RU_MAKEI_BODY, doc_number=doc_number(1225, d2.date())),
         _current("minister_speeches", "en", 1785003, csto_title, d3, csto),

@@ -39,6 +39,9 @@ class PageOptions:
     date_form: str = "text"
     no_time: bool = False  # drift: the time element is gone
     changed_template: bool = False  # drift: the article and listing classes are renamed
+    # drift: the text block's class is renamed while the wrapper and the title stay, so a layout
+    # still detects the page but finds no text: the extractor falls back to its generic reader
+    renamed_text_block: bool = False
 
 
 def esc(text: str) -> str:
@@ -112,6 +115,8 @@ def render_article(article: Article, opts: PageOptions) -> str:
         wrapper, title_cls, text_cls = "photo-content", "photo-content__title", "text article-content"
         if opts.changed_template:  # drift: a redesign renamed the classes
             wrapper, title_cls, text_cls = "news-card", "news-card__heading", "news-card__body"
+        if opts.renamed_text_block:
+            text_cls = "article-text"
         num = f'<p class="article-line__note article-line__note_small">{esc(number)}</p>' if number else ""
         main = (f'<div class="{wrapper}">{_date_line(article, opts, "photo-content")}'
                 f'<h1 class="{title_cls}">{esc(article.title)}</h1>{num}'

@@ -162,6 +162,14 @@ class Replica:
                                doc.modified + timedelta(seconds=1))
         return doc.article
 
+    def unlist(self, path: str) -> Article:
+        """The item version stays served, but no listing or feed shows it (published after the
+        first listing page a nightly crawl reads): only the language links of its other versions
+        (``?lang=``) reach it."""
+        with self._lock:
+            self.docs["current" + path].listed = False
+        return self.docs["current" + path].article
+
     def remove_article(self, path: str = CURRENT_EN + "1785002/") -> Article:
         """The page disappears (404) but the listing still shows it."""
         with self._lock:

@@ -47,3 +47,11 @@ def test_check_site_fails_naming_the_selector_on_a_changed_template(replica, tmp
     assert done.returncode == 1
     assert "ul.announce.announce_articles > li.announce__item" in done.stdout
     assert "FAIL" in done.stdout
+
+
+def test_check_site_says_blocked_when_robots_txt_is_the_challenge(replica, tmp_path):
+    replica.serve_challenge("/robots.txt")
+    done = _run(replica, tmp_path, "--section", "news")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "robots.txt" in done.stdout and "blocked" in done.stdout, done.stdout
+    assert [h.path for h in replica.hits()] == ["/robots.txt"]

@@ -33,11 +33,14 @@ def test_disallowed_paging_is_never_requested(es, crawl_settings, replica):
     # What the first listing pages name is indexed; page 2 and beyond are out of reach.
     es.indices.refresh(index=crawl_settings.index_alias)
     hits = es.search(index=crawl_settings.index_alias, size=100, source_includes=["url"])["hits"]["hits"]
-    indexed = {urlsplit(h["_source"]["url"]).path for h in hits}
+    urls = [urlsplit(h["_source"]["url"]) for h in hits]
+    indexed = {u.path + (f"?{u.query}" if u.query else "") for u in urls}
     first_pages = {d.path for path in (CURRENT_EN, CURRENT_RU)
                    for d in replica.listing("current", path)[: replica.page_size]}
     assert first_pages <= indexed
     later = {d.path for path in (CURRENT_EN, CURRENT_RU)
              for d in replica.listing("current", path)[replica.page_size:]}
     assert later and not later & indexed, "only reachable through the forbidden ?PAGEN_1=2"
+    # ...or through the language list of a version on a first page (``?lang=``), never by their own path.
+    assert all(p.split("?")[0] in first_pages for p in indexed if "lang=" in p)
     assert report.new == len(indexed)

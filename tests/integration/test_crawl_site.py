@@ -128,3 +128,88 @@ def test_a_changed_template_is_a_loud_structural_miss_not_an_empty_listing(es, c
     report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
     assert report.new == 0 and report.failed >= 1
     assert any("no listing container" in line for line in report.failures)
+
+
+def test_a_challenge_in_place_of_robots_txt_blocks_the_host_and_the_run_says_so(es, crawl_settings, replica):
+    """robots.txt answered with the F5/TSPD challenge is not "no rules": nothing else of the
+    site is fetched, every page is counted blocked, and the report and the exit say blocked."""
+    from pipeline.jobs import crawl_problems
+
+    replica.serve_challenge("/robots.txt")
+    settings = crawl_settings.model_copy(update={"crawl_backoff_max": 30.0})  # the challenge is not asked again
+    report = run_crawl(settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+
+    assert [h.path for h in replica.hits()] == ["/robots.txt"], "nothing but robots.txt was requested"
+    assert report.new == 0 and stored(es, settings.index_alias) == {}
+    assert report.extra["blocked"] >= 2 and report.failed >= 2  # the listing page and the feed
+    assert all("blocked" in line and "robots.txt" in line for line in report.failures)
+    assert report.extra["verdict"].startswith("blocked:")
+    problems = crawl_problems(report.as_dict())
+    assert any(p.startswith("blocked:") for p in problems), problems
+    assert not any(p.startswith("nothing listed") for p in problems)
+
+
+@pytest.mark.parametrize("language, topic, said", [
+    ("en", "On the situation in the Middle East", "We call on all the parties to show restraint"),
+    ("ru", "О ситуации на Ближнем Востоке", "Мы призываем все стороны к сдержанности"),
+])
+def test_a_briefings_topics_title_its_turns_in_the_index(es, crawl_settings, replica, language, topic, said):
+    """The briefing crawled in one language: the nested turns carry their topic heading, which
+    a nested query finds with the turn's speech; the heading itself is not in the body."""
+    report = run_crawl(crawl_settings, get_profile(), sections=["briefings"], languages=[language])
+    assert report.new == 1 and report.failed == 0
+    es.indices.refresh(index=crawl_settings.index_alias)
+    hits = es.search(index=crawl_settings.index_alias, source_includes=["url", "body"], query={"nested": {
+        "path": "turns", "query": {"term": {"turns.topic.keyword": topic}}, "inner_hits": {}}})["hits"]["hits"]
+    assert [h["_source"]["url"] for h in hits] == [
+        replica.base_url + f"/{language}/press_service/spokesman/briefings/1787001/"]
+    (turn,) = [t["_source"] for t in hits[0]["inner_hits"]["turns"]["hits"]["hits"]]
+    assert turn["text"].startswith(said) and turn["topic"] == topic and turn["speaker_id"] == "zakharova-m"
+    assert topic not in hits[0]["_source"]["body"] and said in hits[0]["_source"]["body"]
+
+
+def _version_hits(replica, ident: int, language: str) -> list[str]:
+    """Requests that asked for one language version of an item: its own path or ``?lang=``."""
+    return [h.path for h in replica.hits() if f"/{ident}/" in h.path
+            and ((f"lang={language}" in h.path) or (h.path.startswith(f"/{language}/") and "lang=" not in h.path))]
+
+
+def test_a_version_only_the_articles_language_links_reach_is_discovered_and_fetched_once(es, crawl_settings, replica):
+    """The Russian version of 1785002 is served but in no listing; the English page lists it
+    (``?lang=ru``). A nightly crawl of the section finds it there and indexes it once; 1785003,
+    listed in both languages and linked both ways, is still fetched once per language."""
+    replica.unlist("/ru/press_service/minister_speeches/1785002/")
+    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"])
+    docs = stored(es, crawl_settings.index_alias)
+    base = replica.base_url + "/{}/press_service/minister_speeches/{}/"
+    assert set(docs) == {base.format("en", 1785001), base.format("en", 1785002), base.format("en", 1785003),
+                         base.format("en", 1785002) + "?lang=ru", base.format("ru", 1785003)}
+    found = docs[base.format("en", 1785002) + "?lang=ru"]
+    assert found["language"] == "ru" and "Вчера и сегодня мы провели подробные переговоры" in found["body"]
+    assert report.new == 5 and report.failed == 0
+    for ident, language in ((1785002, "ru"), (1785002, "en"), (1785003, "ru"), (1785003, "en")):
+        assert len(_version_hits(replica, ident, language)) == 1, (ident, language, replica.hits(contains=str(ident)))
+    assert not _version_hits(replica, 1785001, "ru"), "a language the page does not list is not asked for"
+    assert_robots_honoured(replica)
+
+
+def _ledger(es, report):
+    return list(CrawlState(es, report.extra["ledger"], identity=get_profile().site.identity).iter_docs())
+
+
+def test_language_links_keep_to_the_runs_languages(es, crawl_settings, replica):
+    replica.unlist("/ru/press_service/minister_speeches/1785002/")
+    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+    assert not [h.path for h in replica.hits() if "lang=ru" in h.path or h.path.startswith("/ru/")]
+    assert {d["language"] for d in stored(es, crawl_settings.index_alias).values()} == {"en"}
+    assert {d.language for d in _ledger(es, report)} == {"en"}, "nothing queued in a language the run leaves out"
+
+
+def test_language_links_keep_to_robots_txt(es, crawl_settings, replica):
+    replica.unlist("/ru/press_service/minister_speeches/1785002/")
+    replica.robots = ROBOTS_CURRENT + "Disallow: /*?lang=\n"
+    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"])
+    assert not replica.hits(contains="lang="), "robots.txt forbids ?lang= links: none is asked"
+    assert report.failed == 0, "a link robots.txt forbids is not queued, so it is no failure either"
+    assert not [u for d in _ledger(es, report) for u in d.urls if "lang=" in u]
+    assert len(stored(es, crawl_settings.index_alias)) == 4  # 1785002 in Russian is out of reach

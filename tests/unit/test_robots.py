@@ -13,7 +13,7 @@ import socket
 import pytest
 
 from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
-from pipeline.errors import FetchError, RobotsDisallowed, RobotsUnreachable, SiteUnreachable
+from pipeline.errors import Blocked, FetchError, RobotsDisallowed, RobotsUnreachable, SiteUnreachable
 from pipeline.replica.content import CURRENT_EN
 from pipeline.replica.server import ROBOTS
 
@@ -121,3 +121,19 @@ def test_the_group_naming_our_product_token_applies_not_the_star_group(replica, 
     with make_fetcher(replica_settings) as fetcher:
         assert_let_through(fetcher, replica, ARTICLE)
         assert_refused(fetcher, replica, "/private/page")
+
+
+def test_a_challenge_served_for_robots_txt_is_blocked_not_an_empty_rule_set(replica, replica_settings):
+    """The F5/TSPD challenge (HTTP 200, a script, no rules) in place of robots.txt: nothing of that
+    origin is fetched, the failure is ``blocked`` (not "everything allowed"), and robots.txt is not
+    asked again for every URL (the challenge is remembered like an unreachable robots.txt)."""
+    replica.serve_challenge("/robots.txt")
+    settings = replica_settings.model_copy(update={"crawl_backoff_max": 30.0})
+    with make_fetcher(settings) as fetcher:
+        for path in (ARTICLE, "/private/page"):
+            with pytest.raises(Blocked, match="robots.txt") as err:
+                fetcher.get(replica.base_url + path)
+            assert err.value.kind == "blocked" and "challenge" in err.value.reason
+        with pytest.raises(Blocked):  # asked before paging a listing: never read as "allowed"
+            fetcher.robots_allows(replica.base_url + ARTICLE)
+    assert [h.path for h in replica.hits()] == ["/robots.txt"], "only robots.txt was asked, once"
