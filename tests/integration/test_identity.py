@@ -150,6 +150,8 @@ def test_a_dump_and_a_crawled_page_of_one_transcript_in_one_run_are_one_document
     assert report.failed == 0 and report.read == report.outcomes, report.summary_lines()
     docs = documents(es, settings.index_alias)
     _assert_one_document_per_transcript(docs, expected)
+    # one chunk: the run's closing pass folded every shared transcript
+    assert report.extra.get("folded") == sum(1 for sources in expected.values() if len(sources) > 1)
     # the earliest publication is kept (a dump dates its transcript, a crawled page may give a later time)
     for doc in docs:
         assert doc["first_published"] <= doc["published_at"]
