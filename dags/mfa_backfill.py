@@ -37,7 +37,7 @@ CHOICES = profile_choices()
     catchup=False,
     max_active_runs=1,
     max_active_tasks=8,
-    default_args={"retries": 3, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
+    default_args={"retries": 3, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": 2.0,
                   "max_retry_delay": timedelta(minutes=30)},
     params={
         "since": Param(None, type=["null", "string"], format="date",

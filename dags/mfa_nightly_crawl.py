@@ -48,7 +48,7 @@ def _schedule() -> str:
     default_args={
         "retries": 3,
         "retry_delay": timedelta(minutes=5),
-        "retry_exponential_backoff": True,
+        "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(hours=1),
     },
     params={
