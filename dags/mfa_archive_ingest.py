@@ -23,7 +23,7 @@ from mfa_airflow import INDEX_WRITES_POOL, log_report, permanent_errors, resolve
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": True},
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "retry_exponential_backoff": 2.0},
     params={
         "paths": Param(["sample/dumps"], type="array", items={"type": "string"}, minItems=1,
                        description="folders (or files) of saved pages, as mfa-ingest ingest PATHS..."),

@@ -5,6 +5,8 @@ Params: a date range (``since``/``until``) with optional ``sections`` and
 (text-dump folders, WARC files or folders of them) -> one partition per file or
 dump folder, replayed. Partitions become mapped task instances (dynamic task
 mapping), each idempotent and retriable on its own (pipeline.jobs.run_partition).
+``fold`` then gives every transcript one document again where two partitions wrote a
+dump and a crawled page of it at the same time (pipeline.store.writer.fold_same_transcripts).
 Sections and languages must be among the profile's (checked when the run is made and
 again by ``plan``); permanent errors fail at once, without retries. ``total`` fails the
 run when any partition could not reach the site or the failure share is above
@@ -20,8 +22,9 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from mfa_airflow import (INDEX_WRITES_POOL, check_params, choice_list_param, log_report, permanent_errors,
-                         prepare_write_index, profile_choices, resolve_input_path, settings_from_airflow)
+from mfa_airflow import (INDEX_WRITES_POOL, check_params, choice_list_param, fold_same_transcripts, log_report,
+                         permanent_errors, prepare_write_index, profile_choices, resolve_input_path,
+                         settings_from_airflow)
 
 CHOICES = profile_choices()
 
@@ -34,7 +37,7 @@ CHOICES = profile_choices()
     catchup=False,
     max_active_runs=1,
     max_active_tasks=8,
-    default_args={"retries": 3, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True,
+    default_args={"retries": 3, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": 2.0,
                   "max_retry_delay": timedelta(minutes=30)},
     params={
         "since": Param(None, type=["null", "string"], format="date",
@@ -82,12 +85,18 @@ def mfa_backfill():
                              sections=params["sections"], languages=params["languages"])
         return {**log_report(report), "partition": partition}
 
+    # after every partition, even failed ones: partitions on two workers may each have missed
+    # the other's document of the same transcript (a dump and a crawled page)
+    @task(trigger_rule="all_done", pool=INDEX_WRITES_POOL)
+    def fold(index: str) -> int:
+        return fold_same_transcripts(index)
+
     @task(retries=0)
-    def total(reports: list[dict], params: dict | None = None) -> dict:
+    def total(reports: list[dict], folded: int, params: dict | None = None) -> dict:
         from pipeline.jobs import add_reports, crawl_problems, deadletter_share
         from pipeline.report import class_lines
 
-        totals = add_reports(reports)
+        totals = {**add_reports(reports), "folded": folded}
         problems = [f"{rep['partition']['label']}: {p}" for rep in reports if rep["partition"]["kind"] == "range"
                     for p in crawl_problems(rep) if not p.startswith("nothing listed")]
         if deadletter_share(totals) > params["max_deadletter_share"]:
@@ -102,7 +111,9 @@ def mfa_backfill():
 
     index = prepare_index()
     reports = run_partition.partial(index=index).expand(partition=plan())
-    total(reports)
+    folded = fold(index)
+    reports >> folded
+    total(reports, folded)
 
 
 mfa_backfill()

@@ -13,7 +13,7 @@ are the crawl ledger's to retry) -> run summary in the task log and XCom (runs w
 failed before it; a leaf task then fails the run).
 Permanent errors (bad params, a bad profile, a missing index design) fail at once
 without retries (AirflowFailException); an unreachable site or node is retried.
-The time of day is the cron in MFA_NIGHTLY_SCHEDULE (default 02:30 UTC).
+The time of day is the cron in MFA_NIGHTLY_SCHEDULE (default 02:30 UTC; ``none``: triggered runs only).
 Elasticsearch comes from the ``elasticsearch_default`` connection, the site from ``mfa_site``.
 """
 
@@ -32,10 +32,12 @@ REPORT_KEY = "report"  # the crawl's report, pushed before the task may fail on 
 CHOICES = profile_choices()
 
 
-def _schedule() -> str:
+def _schedule() -> str | None:
     import os  # an environment read, not work: allowed at parse time
 
-    return os.environ.get("MFA_NIGHTLY_SCHEDULE", DEFAULT_SCHEDULE)
+    cron = os.environ.get("MFA_NIGHTLY_SCHEDULE", DEFAULT_SCHEDULE).strip()
+    # "none": triggered runs only; unpausing then starts no run of its own (the Celery tier, staging)
+    return None if cron.lower() in ("", "none") else cron
 
 
 @dag(
@@ -48,7 +50,7 @@ def _schedule() -> str:
     default_args={
         "retries": 3,
         "retry_delay": timedelta(minutes=5),
-        "retry_exponential_backoff": True,
+        "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(hours=1),
     },
     params={

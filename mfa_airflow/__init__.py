@@ -208,6 +208,17 @@ def prepare_write_index(index: str | None = None) -> str:
         return ensure_index(es, settings)
 
 
+def fold_same_transcripts(index: str) -> int:
+    """Fold the URL-less documents of ``index`` into the crawled documents of the same transcripts
+    (pipeline.store.writer.fold_same_transcripts); how many were folded."""
+    from pipeline.store.client import connect
+    from pipeline.store.writer import fold_same_transcripts as fold
+
+    settings = settings_from_airflow()
+    with permanent_errors(), connect(settings) as es:
+        return fold(es, index, retry_window=settings.es_retry_window)
+
+
 def resolve_input_path(path: str) -> Path | str:
     """Relative DAG params are relative to the project folder (MFA_REPO or the library's repo); URLs stay URLs."""
     if "://" in path:  # file:///..., s3://...: read through pipeline.storage

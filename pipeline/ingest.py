@@ -238,8 +238,16 @@ class Ingestor:
         return outcomes
 
     def close(self) -> RunReport:
-        """Refresh the index once, name the run's dead-letter file, release the pool and client."""
+        """Fold what the writer could not (documents of one transcript written at the same time),
+        refresh the index once, name the run's dead-letter file, release the pool and client.
+
+        The fold runs at the end of every run, so of two runs writing the same transcript at
+        once (two backfill partitions on two workers) the one that ends last, having seen
+        both writes, leaves one document."""
         try:
+            folded = writer.fold_same_transcripts(self.es, self.target, retry_window=self.settings.es_retry_window)
+            if folded:
+                self.report.extra["folded"] = folded
             design.refresh(self.es, self.target)
             self.report.extra["index"] = self.target
             if self.sink.file.count:

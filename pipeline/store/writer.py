@@ -320,6 +320,107 @@ def _keep_version(actions: dict, versions_index: str | None, doc_id: str, record
 
 
 
+# --- folding: one document per transcript, whatever order the writes came in -------------------
+
+FOLD_PAGE = 500
+_FOLD_FIELDS = ["match_key", "event_id", "sources", "first_published", "published_at"]
+
+
+def fold_same_transcripts(es: Elasticsearch, index: str, *, retry_window: float) -> int:
+    """Fold every URL-less document into the crawled document of the same transcript; return how many.
+
+    The per-chunk folding (``_same_transcripts``) finds the other document by a search,
+    which sees only refreshed documents: a dump and a crawled page of one transcript
+    written at the same time (two workers, two runs, or one chunk) each miss the other and
+    both get a document. This pass converges after the fact: it refreshes, finds the match
+    keys held both by a document with an article (``event_id``) and by one without, merges
+    the latter's ``sources`` into the crawled document (the crawled text stays, as when the
+    writer folds), keeps the earliest ``first_published``, then deletes the URL-less
+    document. Every update and delete is conditional on the sequence number read, so a
+    document that changed meanwhile is left to the next pass, never overwritten, and a
+    URL-less document is deleted only once its sources are in the crawled one. Idempotent:
+    a pass over a folded index changes nothing. Its cost follows the URL-less documents
+    (a composite aggregation over their match keys, ``FOLD_PAGE`` at a time).
+    """
+    client = _without_client_retries(es)
+    _with_policy(lambda: client.indices.refresh(index=index), "refreshing before folding", retry_window)
+    bare = {"bool": {"must_not": [{"exists": {"field": "event_id"}}]}}
+    after: dict | None = None
+    folded = 0
+    while True:
+        composite: dict = {"size": FOLD_PAGE, "sources": [{"key": {"terms": {"field": "match_key"}}}]}
+        if after:
+            composite["after"] = after
+        resp = _with_policy(lambda: client.search(index=index, size=0, query=bare, aggs={"keys": {"composite": composite}}),
+                            "listing URL-less documents", retry_window)
+        page = resp.body["aggregations"]["keys"]
+        keys = [b["key"]["key"] for b in page["buckets"]]
+        if keys:
+            folded += _fold_keys(client, index, keys, retry_window)
+        after = page.get("after_key")
+        if len(keys) < FOLD_PAGE or after is None:
+            break
+    if folded:
+        log.info("folded %d URL-less documents into the crawled documents of the same transcripts", folded)
+    return folded
+
+
+def _earliest(docs: list[dict]) -> str | None:
+    stamps = [d.get("first_published") or d.get("published_at") for d in docs]
+    return min((s for s in stamps if s), key=datetime.fromisoformat, default=None)
+
+
+def _fold_keys(client: Elasticsearch, index: str, keys: list[str], retry_window: float) -> int:
+    """Fold the documents of these match keys (one page of the pass); return how many were deleted."""
+    resp = _with_policy(lambda: client.search(index=index, size=10 * len(keys), seq_no_primary_term=True,
+                                              query={"terms": {"match_key": keys}}, source_includes=_FOLD_FIELDS),
+                        "looking up the same transcripts", retry_window)
+    groups: dict[str, list[dict]] = {}
+    for hit in resp.body["hits"]["hits"]:
+        groups.setdefault(hit["_source"]["match_key"], []).append(hit)
+    updates: list[dict] = []
+    deletes: dict[str, list[dict]] = {}  # target id -> the URL-less documents it absorbs
+    for hits in groups.values():
+        crawled = sorted((h for h in hits if h["_source"].get("event_id")), key=lambda h: h["_id"])
+        absorbed = [h for h in hits if not h["_source"].get("event_id")]
+        if not crawled or not absorbed:
+            continue
+        target = crawled[0]  # two articles with one title on one day: the same one every pass
+        kept = target["_source"]
+        sources = _merged(kept.get("sources"), [s for h in absorbed for s in h["_source"].get("sources") or []])
+        first = _earliest([kept] + [h["_source"] for h in absorbed])
+        if sources != kept.get("sources") or first != kept.get("first_published"):
+            updates += [{"update": {"_index": target["_index"], "_id": target["_id"], "if_seq_no": target["_seq_no"],
+                                    "if_primary_term": target["_primary_term"]}},
+                        {"doc": {"sources": sources, "first_published": first}}]
+        deletes[target["_id"]] = absorbed
+    if not deletes:
+        return 0
+    if updates:  # the sources first: a URL-less document goes only once the crawled one lists them
+        for item in _fold_bulk(client, updates, retry_window):
+            info = item["update"]
+            if info.get("status", 500) >= 300:
+                log.warning("folding into %s left for the next pass: %s", info.get("_id"), _reason(info))
+                deletes.pop(info.get("_id"), None)
+    ops = [{"delete": {"_index": h["_index"], "_id": h["_id"], "if_seq_no": h["_seq_no"],
+                       "if_primary_term": h["_primary_term"]}} for absorbed in deletes.values() for h in absorbed]
+    if not ops:
+        return 0
+    done = 0
+    for item in _fold_bulk(client, ops, retry_window):
+        info = item["delete"]
+        if info.get("status") == 200 or info.get("status") == 404:  # 404: another pass folded it first
+            done += info.get("status") == 200
+        else:  # changed since it was read (409), or busy: the next pass sees it again
+            log.warning("folding %s left for the next pass: %s", info.get("_id"), _reason(info))
+    return done
+
+
+def _fold_bulk(client: Elasticsearch, operations: list[dict], retry_window: float) -> list[dict]:
+    return _with_policy(lambda: client.bulk(operations=operations), "folding the same transcripts",
+                        retry_window).body["items"]
+
+
 def index_records(
     es: Elasticsearch,
     records: Iterable[Transcript],

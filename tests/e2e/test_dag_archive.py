@@ -8,6 +8,16 @@ def test_dagbag_loads_every_dag_without_import_errors(dagbag):
     assert "mfa_archive_ingest" in dagbag.dag_ids
 
 
+def test_retries_that_ask_for_backoff_back_off(dagbag):
+    """Airflow 3 reads retry_exponential_backoff as a multiplier: True is 1.0, a constant delay
+    (a backfill partition whose worker died waited its full 2 minutes, whatever
+    [core] max_task_retry_delay said, which caps only a backoff)."""
+    asking = [(dag_id, task.task_id, task.retry_exponential_backoff) for dag_id, dag in dagbag.dags.items()
+              for task in dag.tasks if task.retries and task.retry_exponential_backoff]
+    assert asking, "some DAG retries with backoff"
+    assert [a for a in asking if a[2] <= 1] == []
+
+
 def test_archive_dag_indexes_the_sample_into_a_fresh_index(dagbag, es, es_url, index_alias, monkeypatch):
     # Inside Airflow the node comes from the elasticsearch_default connection: point
     # MFA_ES_URL nowhere, so the run can only succeed through the connection.

@@ -48,7 +48,7 @@ def summary_of(run) -> dict:
 def test_nightly_crawl_indexes_the_replica_then_finds_nothing_new(dagbag, es, index_alias, nightly_env):
     dag = dagbag.get_dag("mfa_nightly_crawl")
     assert (dag.catchup, dag.max_active_runs) == (False, 1)
-    assert dag.default_args["retry_exponential_backoff"] and dag.default_args["retries"] >= 1
+    assert dag.default_args["retry_exponential_backoff"] > 1 and dag.default_args["retries"] >= 1
     conf = {"lookback_days": 30, "index": None, "max_quiet_days": 7, "max_deadletter_share": 0.2}
 
     first = dag.test(run_conf=conf)

@@ -107,3 +107,82 @@ def test_ingest_into_a_new_target_gets_the_index_design(es, settings, index_alia
     assert es.indices.exists_alias(name=target)
     mapping = es.indices.get_mapping(index=f"{target}-v1")[f"{target}-v1"]["mappings"]
     assert mapping["dynamic"] == "strict" and mapping["properties"]["turns"]["type"] == "nested"
+
+
+# --- a dump and a crawled page of the same transcript written at the same time -----------------
+
+WARC = REPO_ROOT / "tests" / "fixtures" / "warc" / "wget-replica.warc.gz"
+
+
+def _expected_transcripts(settings, *inputs) -> dict[str, set[str]]:
+    """match key -> sources of every input that gives that transcript (read from the inputs, not assumed)."""
+    from pipeline.ingest import extract_or_failure
+    from pipeline.profile import get_profile
+    from pipeline.records import Transcript
+    from pipeline.sources.archive import archive_pages
+
+    profile = get_profile(settings.site_profile_path)
+    found: dict[str, set[str]] = {}
+    for path in inputs:
+        for page in archive_pages(path, max_bytes=settings.max_page_bytes, profile=profile):
+            record = extract_or_failure(page, profile) if isinstance(page, Page) else page
+            assert isinstance(record, Transcript), record
+            found.setdefault(record.match_key, set()).add(record.source)
+    return found
+
+
+def _assert_one_document_per_transcript(docs: list[dict], expected: dict[str, set[str]]) -> None:
+    keys = [d["match_key"] for d in docs]
+    assert sorted(keys) == sorted(expected), "one document per transcript"
+    shared = {k for k, sources in expected.items() if len(sources) > 1}
+    assert shared, "the inputs must hold a transcript twice (a dump and a crawled page)"
+    for doc in docs:
+        assert expected[doc["match_key"]] <= set(doc["sources"]), "no input's source lost"
+        if doc["match_key"] in shared:
+            assert doc.get("event_id") and doc["urls"], "the crawled document holds the transcript"
+
+
+def test_a_dump_and_a_crawled_page_of_one_transcript_in_one_run_are_one_document(es, settings, tmp_path):
+    """Before: within one bulk chunk neither input saw the other (the writer only looked at stored
+    documents), so `ingest DUMPS WARC` indexed each shared transcript twice."""
+    expected = _expected_transcripts(settings, SAMPLE_DUMPS, WARC)
+    report = ingest_archive([SAMPLE_DUMPS, WARC], settings=settings)
+    assert report.failed == 0 and report.read == report.outcomes, report.summary_lines()
+    docs = documents(es, settings.index_alias)
+    _assert_one_document_per_transcript(docs, expected)
+    # one chunk: the run's closing pass folded every shared transcript
+    assert report.extra.get("folded") == sum(1 for sources in expected.values() if len(sources) > 1)
+    # the earliest publication is kept (a dump dates its transcript, a crawled page may give a later time)
+    for doc in docs:
+        assert doc["first_published"] <= doc["published_at"]
+
+
+def test_a_dump_and_a_warc_ingested_at_the_same_time_leave_one_document_per_transcript(es, settings):
+    """Before: the writer finds the other input's document by a search, which sees only refreshed
+    documents; two runs at the same time (two Celery workers) each missed the other's write and
+    the index kept two documents per shared transcript. A re-run must then change nothing."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.store import design
+
+    expected = _expected_transcripts(settings, SAMPLE_DUMPS, WARC)
+    target = design.ensure_index(es, settings, alias=settings.index_alias)
+    design.ensure_versions_index(es, settings, target)
+    start = threading.Barrier(2)
+
+    def run(path):
+        start.wait()
+        return ingest_archive(path, settings=settings)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(run, [SAMPLE_DUMPS, WARC]))
+    assert all(r.failed == 0 and r.read == r.outcomes for r in reports), [r.summary_lines() for r in reports]
+    docs = documents(es, settings.index_alias)
+    _assert_one_document_per_transcript(docs, expected)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        again = list(pool.map(run, [SAMPLE_DUMPS, WARC]))
+    assert sum(r.new + r.updated + r.failed for r in again) == 0, [r.summary_lines() for r in again]
+    after = documents(es, settings.index_alias)
+    assert sorted(after, key=lambda d: d["_id"]) == sorted(docs, key=lambda d: d["_id"]), "a re-run changed nothing"
