@@ -30,7 +30,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +41,7 @@ from pipeline.settings import Settings  # noqa: E402
 
 CURRENT_HOST = "https://mid.ru"
 ARCHIVE_HOST = "https://archive.mid.ru"
+BASE_DAY = date(2026, 1, 15)
 
 
 # --------------------------------------------------------------------------- the archive
@@ -49,9 +50,12 @@ ARCHIVE_HOST = "https://archive.mid.ru"
 def synthetic_pages(n: int):
     """(url, html) of n distinct article pages built from the replica's articles."""
     from pipeline.replica.content import base_articles
-    from pipeline.replica.server import render_archive_article, render_current_article
+    from pipeline.replica.pages import PageOptions, render_archive_article, render_article
 
-    templates = base_articles()
+    # A fixed day: the replica dates its items relative to today, and every run (and the
+    # output check, bench/dump_records.py) must see the same pages.
+    templates = base_articles(BASE_DAY)
+    options = PageOptions()
     for i in range(n):
         base = templates[i % len(templates)]
         number = 2_000_000 + i
@@ -62,9 +66,9 @@ def synthetic_pages(n: int):
         article = replace(base, path=path, published=base.published - timedelta(days=i // len(templates)),
                           paragraphs=[*base.paragraphs, closing])
         if base.site == "current":
-            yield CURRENT_HOST + path, render_current_article(article)
+            yield CURRENT_HOST + path, render_article(article, options)
         else:
-            yield ARCHIVE_HOST + path, render_archive_article(article)
+            yield ARCHIVE_HOST + path, render_archive_article(article, options)
 
 
 def write_warc(path: Path, n: int) -> int:
