@@ -129,9 +129,35 @@ def _parse(text: str) -> tuple[lxml.html.HtmlElement, bool]:
     return root, last is not None and last.type_name == "ERR_RESOURCE_LIMIT"
 
 
-def _select(root, selectors: list[str]) -> list:
+class _Query:
+    """CSS look-ups on one parsed page, each a walk of the tree in libxml2.
+
+    A profile lists several selectors per field (one per layout variant), most of which
+    a given page cannot match: a selector whose tags and classes (``_needs``) do not all
+    occur in the page is answered "nothing" without the walk. The page's tags and
+    classes are read once, at the first look-up; later ones may run after ``_remove``
+    dropped elements, and dropping only takes away, so what was absent stays absent.
+    """
+
+    def __init__(self, root):
+        self.root = root
+        self._classes: set[str] | None = None
+
+    def __call__(self, selector: str, scope=None) -> list:
+        needs = _needs(selector)
+        if needs is not None and needs[1]:
+            # Classes only: they are read as strings in one XPath call, while listing the
+            # tags would make a Python object of every element.
+            if self._classes is None:
+                self._classes = _classes(self.root)
+            if not needs[1] <= self._classes:
+                return []
+        return _css(selector)(self.root if scope is None else scope)
+
+
+def _select(query: _Query, selectors: list[str]) -> list:
     for selector in selectors:
-        found = _css(selector)(root)
+        found = query(selector)
         if found:
             return found
     return []
@@ -157,9 +183,9 @@ def _element_text(element) -> str:
     return _collapse_spaces(element.text_content()).strip()
 
 
-def _first_text(root, selectors: list[str]) -> str | None:
+def _first_text(query: _Query, selectors: list[str]) -> str | None:
     for selector in selectors:
-        for element in _css(selector)(root):
+        for element in query(selector):
             text = _element_text(element)
             if text:
                 return text
@@ -218,11 +244,16 @@ _CLASS_SEPARATOR = re.compile(r"[ \t\r\n]+")  # how XPath's normalize-space spli
 
 def _present(element) -> tuple[set[str], set[str]]:
     """The tag names (lower-case) and class tokens in ``element`` and below it."""
-    classes: set[str] = set()
-    for value in element.xpath("descendant-or-self::*/@class"):
-        classes.update(_CLASS_SEPARATOR.split(value))
     tags = {node.tag.lower() for node in element.iter() if isinstance(node.tag, str)}
-    return tags, classes
+    return tags, _classes(element)
+
+
+_CLASS_VALUES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
+
+
+def _classes(element) -> set[str]:
+    """The class tokens in ``element`` and below it."""
+    return set(_CLASS_SEPARATOR.split(" ".join(_CLASS_VALUES(element))))
 
 
 @lru_cache(maxsize=512)
@@ -263,16 +294,16 @@ def _collect_needs(tree, tags: set[str], classes: set[str]) -> bool:
 _QUERY_LANG = re.compile(r"[?&]lang=([a-z]{2})\b")
 
 
-def _chrome(root, selectors: list[str]) -> set:
-    """The site-chrome elements under ``root`` (the site's language switcher, menus)."""
-    return {element for selector in selectors for element in _css(selector)(root)}
+def _chrome(query: _Query, selectors: list[str]) -> set:
+    """The site-chrome elements of the page (the site's language switcher, menus)."""
+    return {element for selector in selectors for element in query(selector)}
 
 
 def _in_chrome(element, chrome: set) -> bool:
     return element in chrome or any(parent in chrome for parent in element.iterancestors())
 
 
-def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], head=None) -> list[str]:
+def _languages(query: _Query, selectors: list[str], rules, chrome_selectors: list[str], head=None) -> list[str]:
     """The article's versions, in page order; elements of the site chrome never count.
 
     Searched in the article head when the layout names one (a fraction of a page whose
@@ -280,10 +311,10 @@ def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], h
     codes: list[str] = []
     chrome: set | None = None  # looked up only when a candidate is found: most pages have none
     for selector in selectors:
-        scope = head if head is not None and not selector.startswith("link") else root
-        for element in _css(selector)(scope):
+        scope = head if head is not None and not selector.startswith("link") else None
+        for element in query(selector, scope):
             if chrome is None:
-                chrome = _chrome(root, chrome_selectors)
+                chrome = _chrome(query, chrome_selectors)
             if chrome and _in_chrome(element, chrome):
                 continue
             query = _QUERY_LANG.search(element.get("href") or "")
@@ -297,9 +328,9 @@ def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], h
     return codes
 
 
-def _layout_of(root, profile: SiteProfile):
+def _layout_of(query: _Query, profile: SiteProfile):
     for layout in profile.extraction.layouts:
-        if any(_css(selector)(root) for selector in layout.detect):
+        if any(query(selector) for selector in layout.detect):
             return layout
     return None
 
@@ -308,27 +339,28 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
     """The structure layer for HTML pages: the profile's layouts, else a generic extractor."""
     rules = profile.extraction
     root = parse_html(text)
-    layout = _layout_of(root, profile)
+    query = _Query(root)
+    layout = _layout_of(query, profile)
     if layout is not None:
-        containers = _select(root, layout.text)
+        containers = _select(query, layout.text)
         if containers:
             container = containers[0]
             _remove(container, rules.drop_always + layout.drop)
             lines = block_lines(container)
             if sum(len(line) for line in lines) >= rules.min_text_chars:
-                heads = _select(root, layout.head)
+                heads = _select(query, layout.head)
                 head = heads[0] if heads else None
-                date_text = _first_text(root, layout.date) or _scoped_date(root, layout.date_scope, profile)
-                time_text = _first_text(root, layout.time)
+                date_text = _first_text(query, layout.date) or _scoped_date(query, layout.date_scope, profile)
+                time_text = _first_text(query, layout.time)
                 if date_text and time_text:
                     date_text = f"{date_text} {time_text}"
                 return RawFields(
                     lines=lines,
-                    title=_first_text(root, layout.title),
+                    title=_first_text(query, layout.title),
                     date_text=date_text,
-                    doc_number=_first_text(root, layout.doc_number),
-                    section=_first_text(root, layout.section),
-                    languages=_languages(root, layout.languages, rules, layout.chrome, head),
+                    doc_number=_first_text(query, layout.doc_number),
+                    section=_first_text(query, layout.section),
+                    languages=_languages(query, layout.languages, rules, layout.chrome, head),
                     head_lines=_head_lines(head, container),
                     page_language=_page_language(root),
                     fallback_title=_document_title(root, rules),
@@ -347,11 +379,11 @@ def _head_lines(head, container) -> list[str]:
     return block_lines(head, stop=container)
 
 
-def _scoped_date(root, scopes: list[str], profile: SiteProfile) -> str | None:
+def _scoped_date(query: _Query, scopes: list[str], profile: SiteProfile) -> str | None:
     """The first line in ``scopes`` that is wholly a date and time (or a date): "14 March 202413:20"
     comes back as "14 March 2024 13:20" (two inline elements glue date and time together)."""
     patterns = profile.extraction.patterns
-    for scope in _select(root, scopes)[:1]:
+    for scope in _select(query, scopes)[:1]:
         for line in block_lines(scope):
             match = patterns.date_time.fullmatch(line)
             if match:
@@ -390,7 +422,7 @@ def read_unknown_layout(text: str, root, profile: SiteProfile) -> RawFields:
     return RawFields(
         lines=split_lines(body),
         title=title or getattr(document, "title", None),
-        date_text=_first_text(root, ["time[datetime]", 'meta[property="article:published_time"]'])
+        date_text=_first_text(_Query(root), ["time[datetime]", 'meta[property="article:published_time"]'])
         or getattr(document, "date", None),
         page_language=_page_language(root),
         fallback_title=_document_title(root, profile.extraction),
