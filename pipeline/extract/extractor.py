@@ -23,7 +23,7 @@ from cssselect import SelectorError
 from cssselect import parser as cssparser
 from cssselect.parser import parse as cssselect_parse
 from lxml import etree
-from lxml.cssselect import CSSSelector
+from lxml.cssselect import CSSSelector, LxmlHTMLTranslator
 
 from pipeline.extract.clean import (
     Head,
@@ -294,13 +294,49 @@ def _collect_needs(tree, tags: set[str], classes: set[str]) -> bool:
 _QUERY_LANG = re.compile(r"[?&]lang=([a-z]{2})\b")
 
 
-def _chrome(query: _Query, selectors: list[str]) -> set:
-    """The site-chrome elements of the page (the site's language switcher, menus)."""
-    return {element for selector in selectors for element in query(selector)}
+class _Chrome:
+    """Whether an element lies in the site chrome (the site's language switcher, menus).
+
+    A chrome selector without combinators is tested on the element and its ancestors
+    (one ``ancestor-or-self`` XPath: a few nodes); only other selectors need the set of
+    all chrome elements, each a walk of the whole page, made once when first asked."""
+
+    def __init__(self, query: _Query, selectors: list[str]):
+        self.query = query
+        self.tests = [_within(s) for s in selectors]
+        self.others = [s for s, test in zip(selectors, self.tests) if test is None]
+        self._elements: set | None = None
+
+    def __contains__(self, element) -> bool:
+        if any(test(element) for test in self.tests if test is not None):
+            return True
+        if not self.others:
+            return False
+        if self._elements is None:
+            self._elements = {found for selector in self.others for found in self.query(selector)}
+        return element in self._elements or any(parent in self._elements for parent in element.iterancestors())
 
 
-def _in_chrome(element, chrome: set) -> bool:
-    return element in chrome or any(parent in chrome for parent in element.iterancestors())
+@lru_cache(maxsize=512)
+def _within(selector: str):
+    """For a selector without combinators or pseudo-classes: an XPath that is true when
+    the element or one of its ancestors matches it (the translation CSSSelector uses)."""
+    try:
+        parsed = cssselect_parse(selector)
+    except SelectorError:
+        return None
+    if len(parsed) != 1 or parsed[0].pseudo_element is not None or not _simple(parsed[0].parsed_tree):
+        return None
+    path = LxmlHTMLTranslator().css_to_xpath(selector, prefix="ancestor-or-self::")
+    return etree.XPath(f"boolean({path})")
+
+
+def _simple(tree) -> bool:
+    if isinstance(tree, cssparser.Element):
+        return True
+    if isinstance(tree, (cssparser.Class, cssparser.Hash, cssparser.Attrib)):
+        return _simple(tree.selector)
+    return False
 
 
 def _languages(query: _Query, selectors: list[str], rules, chrome_selectors: list[str], head=None) -> list[str]:
@@ -309,16 +345,14 @@ def _languages(query: _Query, selectors: list[str], rules, chrome_selectors: lis
     Searched in the article head when the layout names one (a fraction of a page whose
     menus are large), ``<link>`` alternates in the document's <head>."""
     codes: list[str] = []
-    chrome: set | None = None  # looked up only when a candidate is found: most pages have none
+    chrome = _Chrome(query, chrome_selectors)
     for selector in selectors:
         scope = head if head is not None and not selector.startswith("link") else None
         for element in query(selector, scope):
-            if chrome is None:
-                chrome = _chrome(query, chrome_selectors)
-            if chrome and _in_chrome(element, chrome):
+            if element in chrome:
                 continue
-            query = _QUERY_LANG.search(element.get("href") or "")
-            value = element.get("hreflang") or (query.group(1) if query else _element_text(element))
+            in_href = _QUERY_LANG.search(element.get("href") or "")
+            value = element.get("hreflang") or (in_href.group(1) if in_href else _element_text(element))
             found = rules.patterns.language_code.findall(value) or [value[:2].lower()]
             for code in found:
                 if code.isalpha() and len(code) == 2 and code not in codes:
