@@ -116,11 +116,12 @@ def child_replay(warc: Path, alias: str) -> dict:
     samples: list[float] = []
     t0, cpu0 = time.perf_counter(), time.process_time()
     pages = archive_pages([warc], max_bytes=settings.max_page_bytes, profile=profile)
-    report = ingest(rss_sampled(pages, samples), settings=settings, profile=profile, es=es,
+    worker_cpu: dict[int, float] = {}
+    report = ingest(rss_sampled(pages, samples, worker_cpu=worker_cpu), settings=settings, profile=profile, es=es,
                     report=RunReport(name="replay-bench"))
     seconds = time.perf_counter() - t0
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # extraction workers, reaped at the end of the run
-    cpu_s = time.process_time() - cpu0 + children.ru_utime + children.ru_stime
+    # Extraction workers (MFA_EXTRACT_WORKERS > 1) as last sampled: up to 1,000 pages of theirs are not counted.
+    cpu_s = time.process_time() - cpu0 + sum(worker_cpu.values())
     # With extract_workers > 1 the extraction processes count too: their RSS is in the samples.
     own_peak = peak_rss_mb()
     return {"seconds": seconds, "cpu_s": cpu_s, "new": report.new, "failed": report.failed, "read": report.read,
@@ -143,16 +144,25 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def rss_sampled(pages, samples: list[float], every: int = 1000):
+def rss_sampled(pages, samples: list[float], every: int = 1000, worker_cpu: dict[int, float] | None = None):
     """Pass the pages through, noting the current RSS every ``every`` pages (is memory flat along the run?):
-    this process plus any it started (extraction workers), so a parallel run is not under-counted."""
+    this process plus any it started (extraction workers), so a parallel run is not under-counted.
+    ``worker_cpu``: the CPU seconds each process it started had used when last seen (the extraction
+    workers are the fork server's children, never reaped by this process: RUSAGE_CHILDREN misses them)."""
     import psutil
 
     me = psutil.Process()
     for n, page in enumerate(pages, 1):
         if n % every == 0:
-            tree = [me, *me.children(recursive=True)]
-            samples.append(sum(_rss(p) for p in tree) / 2**20)
+            children = me.children(recursive=True)
+            samples.append(sum(_rss(p) for p in [me, *children]) / 2**20)
+            if worker_cpu is not None:
+                for child in children:
+                    try:
+                        times = child.cpu_times()
+                    except psutil.NoSuchProcess:
+                        continue
+                    worker_cpu[child.pid] = times.user + times.system
         yield page
 
 
