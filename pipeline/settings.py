@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     deadletter_index: str = "mfa-deadletter"
     state_index: str = "mfa-crawl-state"
     bulk_chunk_size: int = 200
+    # Bulk chunks the writer has in flight at once (each its look-ups, then its _bulk request);
+    # chunks that share a document or a match key never overlap (pipeline/store/writer.py).
+    bulk_in_flight: int = Field(1, ge=1, description="bulk chunks sent concurrently (1: one at a time)")
     max_page_bytes: int = Field(DEFAULT_PAGE_BYTES, description="the one size cap of an input page: fetched "
                                 "responses, dump files, WARC records")
     es_retry_window: float = Field(120.0, description="seconds an index write keeps retrying while the node "

@@ -19,7 +19,7 @@ from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
 from pipeline.crawl.listings import base_urls, listing_page_url, parse_listing_all
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.errors import FetchError, PipelineError
-from pipeline.extract.extractor import _css, _layout_of, extract_record, parse_html
+from pipeline.extract.extractor import _css, _layout_of, _Query, extract_record, parse_html
 from pipeline.profile import CrawlSection, SiteProfile
 from pipeline.records import Page
 
@@ -54,7 +54,7 @@ def _unmatched_listing(content: bytes, section: CrawlSection, profile: SiteProfi
 
 def _unmatched_article(content: bytes, profile: SiteProfile) -> list[str]:
     root = parse_html(content.decode("utf-8", "replace"))
-    layout = _layout_of(root, profile)
+    layout = _layout_of(_Query(root), profile)
     if layout is None:
         return ["article layout: no layout's detect selector matched"]
     misses = []

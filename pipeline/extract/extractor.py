@@ -23,7 +23,7 @@ from cssselect import SelectorError
 from cssselect import parser as cssparser
 from cssselect.parser import parse as cssselect_parse
 from lxml import etree
-from lxml.cssselect import CSSSelector
+from lxml.cssselect import CSSSelector, LxmlHTMLTranslator
 
 from pipeline.extract.clean import (
     Head,
@@ -91,6 +91,7 @@ def extract_record(page: Page, profile: SiteProfile | None = None) -> Transcript
 # Tags whose content starts a new line: a scraper's "one block per line".
 _BLOCK_TAGS = frozenset("""address article aside blockquote dd div dl dt fieldset figcaption figure footer
 h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr ul""".split())
+_LINE_TAGS = _BLOCK_TAGS | {"br"}  # tags whose start breaks the line
 _SPACE_RUN = re.compile(r"[ \t\r\n\f\v]+")  # HTML whitespace; no-break spaces are text
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 
@@ -132,9 +133,35 @@ def _parse(text: str) -> tuple[lxml.html.HtmlElement, bool]:
     return root, last is not None and last.type_name == "ERR_RESOURCE_LIMIT"
 
 
-def _select(root, selectors: list[str]) -> list:
+class _Query:
+    """CSS look-ups on one parsed page, each a walk of the tree in libxml2.
+
+    A profile lists several selectors per field (one per layout variant), most of which
+    a given page cannot match: a selector whose tags and classes (``_needs``) do not all
+    occur in the page is answered "nothing" without the walk. The page's tags and
+    classes are read once, at the first look-up; later ones may run after ``_remove``
+    dropped elements, and dropping only takes away, so what was absent stays absent.
+    """
+
+    def __init__(self, root):
+        self.root = root
+        self._classes: set[str] | None = None
+
+    def __call__(self, selector: str, scope=None) -> list:
+        needs = _needs(selector)
+        if needs is not None and needs[1]:
+            # Classes only: they are read as strings in one XPath call, while listing the
+            # tags would make a Python object of every element.
+            if self._classes is None:
+                self._classes = _classes(self.root)
+            if not needs[1] <= self._classes:
+                return []
+        return _css(selector)(self.root if scope is None else scope)
+
+
+def _select(query: _Query, selectors: list[str]) -> list:
     for selector in selectors:
-        found = _css(selector)(root)
+        found = query(selector)
         if found:
             return found
     return []
@@ -160,9 +187,9 @@ def _element_text(element) -> str:
     return _collapse_spaces(element.text_content()).strip()
 
 
-def _first_text(root, selectors: list[str]) -> str | None:
+def _first_text(query: _Query, selectors: list[str]) -> str | None:
     for selector in selectors:
-        for element in _css(selector)(root):
+        for element in query(selector):
             text = _element_text(element)
             if text:
                 return text
@@ -173,30 +200,37 @@ def block_lines(element, skip: frozenset = frozenset(), stop=None) -> list[str]:
     """The text of an element as a naive scraper sees it: one line per block, <br> breaks.
     Elements in ``skip`` are left out with their subtree (their tails stay); reading ends
     where ``stop`` starts."""
+    # The loop runs once per start and end of every node of the text container: names
+    # are bound locally and each attribute read once (measured: a tenth off the walk).
     parts: list[str] = []
+    append = parts.append
+    collapse = _collapse_spaces
     walker = etree.iterwalk(element, events=("start", "end"))
     for event, node in walker:
-        tag = node.tag if isinstance(node.tag, str) else None
+        tag = node.tag  # a function (etree.Comment, ...) for comments and processing instructions
         if event == "start":
-            if tag is None:
+            if tag.__class__ is not str:
                 continue  # comments and processing instructions carry no page text
             if node is stop:
                 break
-            if node in skip:
+            if skip and node in skip:
                 walker.skip_subtree()  # no "end" event comes for it
-                parts.append("\n")
-                if node.tail:
-                    parts.append(_collapse_spaces(node.tail))
+                append("\n")
+                tail = node.tail
+                if tail:
+                    append(collapse(tail))
                 continue
-            if tag in _BLOCK_TAGS or tag == "br":
-                parts.append("\n")
-            if node.text:
-                parts.append(_collapse_spaces(node.text))
+            if tag in _LINE_TAGS:
+                append("\n")
+            text = node.text
+            if text:
+                append(collapse(text))
         else:
             if tag in _BLOCK_TAGS:
-                parts.append("\n")
-            if node.tail and node is not element:
-                parts.append(_collapse_spaces(node.tail))
+                append("\n")
+            tail = node.tail
+            if tail and node is not element:
+                append(collapse(tail))
     return split_lines("".join(parts))
 
 
@@ -221,11 +255,16 @@ _CLASS_SEPARATOR = re.compile(r"[ \t\r\n]+")  # how XPath's normalize-space spli
 
 def _present(element) -> tuple[set[str], set[str]]:
     """The tag names (lower-case) and class tokens in ``element`` and below it."""
-    classes: set[str] = set()
-    for value in element.xpath("descendant-or-self::*/@class"):
-        classes.update(_CLASS_SEPARATOR.split(value))
     tags = {node.tag.lower() for node in element.iter() if isinstance(node.tag, str)}
-    return tags, classes
+    return tags, _classes(element)
+
+
+_CLASS_VALUES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
+
+
+def _classes(element) -> set[str]:
+    """The class tokens in ``element`` and below it."""
+    return set(_CLASS_SEPARATOR.split(" ".join(_CLASS_VALUES(element))))
 
 
 @lru_cache(maxsize=512)
@@ -266,16 +305,52 @@ def _collect_needs(tree, tags: set[str], classes: set[str]) -> bool:
 _QUERY_LANG = re.compile(r"[?&]lang=([a-z]{2})\b")
 
 
-def _chrome(root, selectors: list[str]) -> set:
-    """The site-chrome elements under ``root`` (the site's language switcher, menus)."""
-    return {element for selector in selectors for element in _css(selector)(root)}
+class _Chrome:
+    """Whether an element lies in the site chrome (the site's language switcher, menus).
+
+    A chrome selector without combinators is tested on the element and its ancestors
+    (one ``ancestor-or-self`` XPath: a few nodes); only other selectors need the set of
+    all chrome elements, each a walk of the whole page, made once when first asked."""
+
+    def __init__(self, query: _Query, selectors: list[str]):
+        self.query = query
+        self.tests = [_within(s) for s in selectors]
+        self.others = [s for s, test in zip(selectors, self.tests) if test is None]
+        self._elements: set | None = None
+
+    def __contains__(self, element) -> bool:
+        if any(test(element) for test in self.tests if test is not None):
+            return True
+        if not self.others:
+            return False
+        if self._elements is None:
+            self._elements = {found for selector in self.others for found in self.query(selector)}
+        return element in self._elements or any(parent in self._elements for parent in element.iterancestors())
 
 
-def _in_chrome(element, chrome: set) -> bool:
-    return element in chrome or any(parent in chrome for parent in element.iterancestors())
+@lru_cache(maxsize=512)
+def _within(selector: str):
+    """For a selector without combinators or pseudo-classes: an XPath that is true when
+    the element or one of its ancestors matches it (the translation CSSSelector uses)."""
+    try:
+        parsed = cssselect_parse(selector)
+    except SelectorError:
+        return None
+    if len(parsed) != 1 or parsed[0].pseudo_element is not None or not _simple(parsed[0].parsed_tree):
+        return None
+    path = LxmlHTMLTranslator().css_to_xpath(selector, prefix="ancestor-or-self::")
+    return etree.XPath(f"boolean({path})")
 
 
-def _language_links(root, selectors: list[str], rules, chrome_selectors: list[str],
+def _simple(tree) -> bool:
+    if isinstance(tree, cssparser.Element):
+        return True
+    if isinstance(tree, (cssparser.Class, cssparser.Hash, cssparser.Attrib)):
+        return _simple(tree.selector)
+    return False
+
+
+def _language_links(query: _Query, selectors: list[str], rules, chrome_selectors: list[str],
                     head=None) -> list[tuple[str, str | None]]:
     """The article's versions, in page order, each with the link to it (None when the entry
     is no single link); elements of the site chrome never count.
@@ -283,17 +358,15 @@ def _language_links(root, selectors: list[str], rules, chrome_selectors: list[st
     Searched in the article head when the layout names one (a fraction of a page whose
     menus are large), ``<link>`` alternates in the document's <head>."""
     links: list[tuple[str, str | None]] = []
-    chrome: set | None = None  # looked up only when a candidate is found: most pages have none
+    chrome = _Chrome(query, chrome_selectors)
     for selector in selectors:
-        scope = head if head is not None and not selector.startswith("link") else root
-        for element in _css(selector)(scope):
-            if chrome is None:
-                chrome = _chrome(root, chrome_selectors)
-            if chrome and _in_chrome(element, chrome):
+        scope = head if head is not None and not selector.startswith("link") else None
+        for element in query(selector, scope):
+            if element in chrome:
                 continue
             href = (element.get("href") or "").strip() or None
-            query = _QUERY_LANG.search(href or "")
-            value = element.get("hreflang") or (query.group(1) if query else _element_text(element))
+            in_href = _QUERY_LANG.search(href or "")
+            value = element.get("hreflang") or (in_href.group(1) if in_href else _element_text(element))
             found = rules.patterns.language_code.findall(value) or [value[:2].lower()]
             for code in found:
                 if code.isalpha() and len(code) == 2 and code not in (c for c, _ in links):
@@ -303,9 +376,9 @@ def _language_links(root, selectors: list[str], rules, chrome_selectors: list[st
     return links
 
 
-def _languages(root, selectors: list[str], rules, chrome_selectors: list[str], head=None) -> list[str]:
+def _languages(query: _Query, selectors: list[str], rules, chrome_selectors: list[str], head=None) -> list[str]:
     """The codes of the article's versions, in page order (``_language_links``)."""
-    return [code for code, _ in _language_links(root, selectors, rules, chrome_selectors, head)]
+    return [code for code, _ in _language_links(query, selectors, rules, chrome_selectors, head)]
 
 
 def language_links(content: bytes, content_type: str | None, url: str, profile: SiteProfile) -> dict[str, str]:
@@ -316,18 +389,18 @@ def language_links(content: bytes, content_type: str | None, url: str, profile: 
     decoded = decode_page(content, content_type)
     if not decoded.is_html:
         return {}
-    root = parse_html(decoded.text)
-    layout = _layout_of(root, profile)
+    query = _Query(parse_html(decoded.text))
+    layout = _layout_of(query, profile)
     if layout is None:
         return {}
-    heads = _select(root, layout.head)
-    links = _language_links(root, layout.languages, profile.extraction, layout.chrome, heads[0] if heads else None)
+    heads = _select(query, layout.head)
+    links = _language_links(query, layout.languages, profile.extraction, layout.chrome, heads[0] if heads else None)
     return {code: urljoin(url, href) for code, href in links if href and not href.startswith("#")}
 
 
-def _layout_of(root, profile: SiteProfile):
+def _layout_of(query: _Query, profile: SiteProfile):
     for layout in profile.extraction.layouts:
-        if any(_css(selector)(root) for selector in layout.detect):
+        if any(query(selector) for selector in layout.detect):
             return layout
     return None
 
@@ -336,29 +409,30 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
     """The structure layer for HTML pages: the profile's layouts, else a generic extractor."""
     rules = profile.extraction
     root = parse_html(text)
-    layout = _layout_of(root, profile)
+    query = _Query(root)
+    layout = _layout_of(query, profile)
     if layout is not None:
-        containers = _select(root, layout.text)
+        containers = _select(query, layout.text)
         if containers:
             container = containers[0]
             _remove(container, rules.drop_always + layout.drop)
             lines = block_lines(container)
-            headings = [line for selector in layout.headings for element in _css(selector)(container)
+            headings = [line for selector in layout.headings for element in query(selector, container)
                         for line in block_lines(element)]
             if sum(len(line) for line in lines) >= rules.min_text_chars:
-                heads = _select(root, layout.head)
+                heads = _select(query, layout.head)
                 head = heads[0] if heads else None
-                date_text = _first_text(root, layout.date) or _scoped_date(root, layout.date_scope, profile)
-                time_text = _first_text(root, layout.time)
+                date_text = _first_text(query, layout.date) or _scoped_date(query, layout.date_scope, profile)
+                time_text = _first_text(query, layout.time)
                 if date_text and time_text:
                     date_text = f"{date_text} {time_text}"
                 return RawFields(
                     lines=lines,
-                    title=_first_text(root, layout.title),
+                    title=_first_text(query, layout.title),
                     date_text=date_text,
-                    doc_number=_first_text(root, layout.doc_number),
-                    section=_first_text(root, layout.section),
-                    languages=_languages(root, layout.languages, rules, layout.chrome, head),
+                    doc_number=_first_text(query, layout.doc_number),
+                    section=_first_text(query, layout.section),
+                    languages=_languages(query, layout.languages, rules, layout.chrome, head),
                     head_lines=_head_lines(head, container),
                     page_language=_page_language(root),
                     fallback_title=_document_title(root, rules),
@@ -378,11 +452,11 @@ def _head_lines(head, container) -> list[str]:
     return block_lines(head, stop=container)
 
 
-def _scoped_date(root, scopes: list[str], profile: SiteProfile) -> str | None:
+def _scoped_date(query: _Query, scopes: list[str], profile: SiteProfile) -> str | None:
     """The first line in ``scopes`` that is wholly a date and time (or a date): "14 March 202413:20"
     comes back as "14 March 2024 13:20" (two inline elements glue date and time together)."""
     patterns = profile.extraction.patterns
-    for scope in _select(root, scopes)[:1]:
+    for scope in _select(query, scopes)[:1]:
         for line in block_lines(scope):
             match = patterns.date_time.fullmatch(line)
             if match:
@@ -421,7 +495,7 @@ def read_unknown_layout(text: str, root, profile: SiteProfile) -> RawFields:
     return RawFields(
         lines=split_lines(body),
         title=title or getattr(document, "title", None),
-        date_text=_first_text(root, ["time[datetime]", 'meta[property="article:published_time"]'])
+        date_text=_first_text(_Query(root), ["time[datetime]", 'meta[property="article:published_time"]'])
         or getattr(document, "date", None),
         page_language=_page_language(root),
         fallback_title=_document_title(root, profile.extraction),

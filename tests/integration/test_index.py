@@ -101,6 +101,22 @@ def test_reingest_skips_unchanged_and_an_edit_updates_in_place(es, settings, ind
     assert es.get(index=alias, id=records[4].doc_id)["_source"]["doc_version"] == 1
 
 
+def test_several_chunks_in_flight_keep_the_order_and_never_create_a_document_twice(es, settings, index_alias):
+    alias = design.ensure_index(es, settings)
+    settings.bulk_chunk_size = 5
+    settings.bulk_in_flight = 3
+    records = [make_record(n) for n in range(30)]
+    # the same document again two chunks later: its chunk waits for the one that created it
+    again = [*records[:12], make_record(2, body="Sergey Lavrov spoke about item 2, edited later."), *records[12:]]
+
+    outcomes = list(writer.index_records(es, again, index=alias, settings=settings))
+    assert [o.doc_id for o in outcomes] == [r.doc_id for r in again]
+    assert outcomes_by_status(outcomes) == {"created": 30, "updated": 1}
+    design.refresh(es, alias)
+    assert es.count(index=alias)["count"] == 30
+    assert es.get(index=alias, id=records[2].doc_id)["_source"]["doc_version"] == 2
+
+
 def test_a_document_the_mapping_refuses_fails_with_the_reason_and_the_rest_go_in(es, settings, index_alias):
     class WithUnmappedField(Transcript):
         sentiment: str = "positive"
