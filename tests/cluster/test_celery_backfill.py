@@ -168,7 +168,7 @@ def urls(es, alias) -> list[str]:
     return sorted(h["_source"]["url"] for h in es.search(index=alias, size=1000, source_includes=["url"])["hits"]["hits"])
 
 
-def transcripts(found) -> list[str]:
+def by_article(found) -> list[str]:
     """Each URL as the transcript it names (article and language, ids.state_key): a version is
     reached by its own listing or by a sibling's ?lang= link, whichever the walk meets first,
     and is one document either way; a duplicate shows as a repeated key."""
@@ -188,7 +188,7 @@ def test_date_range_backfill_against_the_replica(fresh, es, cluster_replica):
     expected = in_range(cluster_replica, since, until)
     print(f"\ndate-range backfill, {len(instances)} partitions: {len(expected)} documents; "
           f"partitions per worker: {per_worker(instances)}")
-    assert transcripts(urls(es, alias)) == transcripts(expected) and expected
+    assert by_article(urls(es, alias)) == by_article(expected) and expected
     first = documents(es, alias)
     # every worker archived what it fetched into the one shared WARC location (MFA_WARC_URL)
     assert len(list((fresh["state_dir"] / "shared" / "warc").glob("*.warc.gz"))) >= len(instances)
@@ -215,7 +215,7 @@ def test_nightly_crawl_on_the_cluster(fresh, es, cluster_replica):
     live = {cluster_replica.article_url(a) for a in cluster_replica.live_articles()
             if a.site == "current" and a.published.date() >= TODAY - timedelta(days=LOOKBACK_DAYS)}
     print(f"\nnightly crawl, {LOOKBACK_DAYS} days: {len(live)} documents")
-    assert transcripts(urls(es, alias)) == transcripts(live) and live
+    assert by_article(urls(es, alias)) == by_article(live) and live
     summary = api.xcom("mfa_nightly_crawl", run_id, "summary")
     assert (summary["new"], summary["failed"]) == (len(live), 0)
 
@@ -256,4 +256,4 @@ def test_a_worker_killed_mid_partition_costs_a_retry_not_a_document(fresh, es, c
     assert tries[0]["hostname"] == dead and tries[0]["state"] != "success"
     assert tries[-1]["state"] == "success" and tries[-1]["hostname"] != dead
     expected = in_range(cluster_replica, since, until)
-    assert transcripts(urls(es, alias)) == transcripts(expected) and expected  # each once: no duplicate
+    assert by_article(urls(es, alias)) == by_article(expected) and expected  # each once: no duplicate
