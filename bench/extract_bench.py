@@ -88,7 +88,7 @@ def trafilatura_with_metadata(pages: list[bytes]) -> int:
 
 
 def measure(name: str, run, pages: list[bytes], rounds: int) -> dict:
-    run(pages[:2])  # warm-up: imports, compiled patterns, caches
+    run(pages)  # warm-up: imports, compiled patterns, caches
     started = time.perf_counter()
     cpu_started = time.process_time()
     done = 0

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from pipeline.extract.metadata import parse_date
 from pipeline.profile import ExtractionRules
-from pipeline.extract.rules import BULLETS, CompiledRules, compiled, normalise_phrase
+from pipeline.extract.rules import BULLETS, CompiledRules, compiled, letter_counts, normalise_phrase
 
 _SENTENCE_END = (".", "!", "?", "…", "»", "\"", "”", ":")
 _LISTING_NAME_MAX_WORDS = 14
@@ -256,7 +256,7 @@ def _drop_known(lines: list[str], cr: CompiledRules) -> tuple[list[bool], list[b
     in_listing = False
     since_prose = 0  # lines kept since the last prose line, candidates for a listing's head
     for i, line in enumerate(lines):
-        key = normalise_phrase(line)
+        key = cr.phrase_key(line)
         if key in cr.listing_starts:
             in_listing = dropped[i] = True
             continue
@@ -290,8 +290,6 @@ _SENTENCE_STOP = (".", "!", "?", "…", "»", "\"", "”", "“", "'")
 _SHORT_WORDS = 5
 _RUN_INSIDE = 3  # label-like lines in a row that make a leaked menu inside the speech
 _WORD = re.compile(r"[^\W\d_]{3,}")
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
-_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 def _sentence_like(line: str) -> bool:
@@ -301,8 +299,7 @@ def _sentence_like(line: str) -> bool:
 
 def _script(text: str) -> str | None:
     text = text[:1500]  # a sample tells the script
-    cyrillic = len(_CYRILLIC.findall(text))
-    latin = len(_LATIN.findall(text))
+    cyrillic, latin = letter_counts(text)
     if cyrillic == latin:
         return None
     return "cyrillic" if cyrillic > latin else "latin"

@@ -141,13 +141,25 @@ class _Query:
     occur in the page is answered "nothing" without the walk. The page's tags and
     classes are read once, at the first look-up; later ones may run after ``_remove``
     dropped elements, and dropping only takes away, so what was absent stays absent.
+
+    A whole-page answer is kept for the selectors that only test an element and its
+    ancestors (``_stable``): layouts look the same selector up more than once (detection,
+    then the field; the head, then the date's scope). Dropping a subtree cannot make such
+    a selector match anew, nor stop it matching an element that stays, so after ``dropped``
+    the kept answer is the old one without the elements that left the page.
     """
 
     def __init__(self, root):
         self.root = root
         self._classes: set[str] | None = None
+        self._answers: dict[str, list] = {}
+        self._pruned = False
 
     def __call__(self, selector: str, scope=None) -> list:
+        if scope is None:
+            kept = self._answers.get(selector)
+            if kept is not None:
+                return [e for e in kept if self._attached(e)] if self._pruned else kept
         needs = _needs(selector)
         if needs is not None and needs[1]:
             # Classes only: they are read as strings in one XPath call, while listing the
@@ -156,7 +168,20 @@ class _Query:
                 self._classes = _classes(self.root)
             if not needs[1] <= self._classes:
                 return []
-        return _css(selector)(self.root if scope is None else scope)
+        found = _css(selector)(self.root if scope is None else scope)
+        if scope is None and _stable(selector):
+            self._answers[selector] = found
+        return found
+
+    def dropped(self) -> None:
+        """Subtrees were dropped from the page (``_remove``)."""
+        self._pruned = True
+
+    def _attached(self, element) -> bool:
+        top = element
+        for top in element.iterancestors():
+            pass
+        return top is self.root
 
 
 def _select(query: _Query, selectors: list[str]) -> list:
@@ -302,6 +327,30 @@ def _collect_needs(tree, tags: set[str], classes: set[str]) -> bool:
     return False
 
 
+@lru_cache(maxsize=512)
+def _stable(selector: str) -> bool:
+    """Whether ``selector`` tests only an element and its ancestors (tags, classes, ids,
+    attributes; descendant and child combinators): no sibling or position pseudo-classes,
+    whose answer can change when another element is dropped."""
+    try:
+        parsed = cssselect_parse(selector)
+    except SelectorError:
+        return False
+    return all(group.pseudo_element is None and _ancestral(group.parsed_tree) for group in parsed)
+
+
+def _ancestral(tree, combined: bool = True) -> bool:
+    """Tags, classes, ids and attributes only; with ``combined`` also descendant and child
+    combinators of such parts."""
+    if isinstance(tree, cssparser.Element):
+        return True
+    if isinstance(tree, (cssparser.Class, cssparser.Hash, cssparser.Attrib)):
+        return _ancestral(tree.selector, combined)
+    if combined and isinstance(tree, cssparser.CombinedSelector):
+        return tree.combinator in (" ", ">") and _ancestral(tree.selector) and _ancestral(tree.subselector)
+    return False
+
+
 _QUERY_LANG = re.compile(r"[?&]lang=([a-z]{2})\b")
 
 
@@ -336,18 +385,10 @@ def _within(selector: str):
         parsed = cssselect_parse(selector)
     except SelectorError:
         return None
-    if len(parsed) != 1 or parsed[0].pseudo_element is not None or not _simple(parsed[0].parsed_tree):
+    if len(parsed) != 1 or parsed[0].pseudo_element is not None or not _ancestral(parsed[0].parsed_tree, combined=False):
         return None
     path = LxmlHTMLTranslator().css_to_xpath(selector, prefix="ancestor-or-self::")
     return etree.XPath(f"boolean({path})")
-
-
-def _simple(tree) -> bool:
-    if isinstance(tree, cssparser.Element):
-        return True
-    if isinstance(tree, (cssparser.Class, cssparser.Hash, cssparser.Attrib)):
-        return _simple(tree.selector)
-    return False
 
 
 def _language_links(query: _Query, selectors: list[str], rules, chrome_selectors: list[str],
@@ -416,13 +457,16 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
         if containers:
             container = containers[0]
             _remove(container, rules.drop_always + layout.drop)
+            query.dropped()
             lines = block_lines(container)
             headings = [line for selector in layout.headings for element in query(selector, container)
                         for line in block_lines(element)]
             if sum(len(line) for line in lines) >= rules.min_text_chars:
                 heads = _select(query, layout.head)
                 head = heads[0] if heads else None
-                date_text = _first_text(query, layout.date) or _scoped_date(query, layout.date_scope, profile)
+                head_lines = _head_lines(head, container)
+                date_text = _first_text(query, layout.date) or _scoped_date(
+                    query, layout.date_scope, profile, _Read(container, lines, head, head_lines))
                 time_text = _first_text(query, layout.time)
                 if date_text and time_text:
                     date_text = f"{date_text} {time_text}"
@@ -433,7 +477,7 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
                     doc_number=_first_text(query, layout.doc_number),
                     section=_first_text(query, layout.section),
                     languages=_languages(query, layout.languages, rules, layout.chrome, head),
-                    head_lines=_head_lines(head, container),
+                    head_lines=head_lines,
                     page_language=_page_language(root),
                     fallback_title=_document_title(root, rules),
                     layout=layout.name,
@@ -452,18 +496,47 @@ def _head_lines(head, container) -> list[str]:
     return block_lines(head, stop=container)
 
 
-def _scoped_date(query: _Query, scopes: list[str], profile: SiteProfile) -> str | None:
+@dataclass
+class _Read:
+    """Lines already read from the page: the text container's and the article head's
+    (``head_lines``: up to the container)."""
+
+    container: object
+    lines: list[str]
+    head: object
+    head_lines: list[str]
+
+
+def _scoped_date(query: _Query, scopes: list[str], profile: SiteProfile, read: _Read) -> str | None:
     """The first line in ``scopes`` that is wholly a date and time (or a date): "14 March 202413:20"
     comes back as "14 March 2024 13:20" (two inline elements glue date and time together)."""
     patterns = profile.extraction.patterns
     for scope in _select(query, scopes)[:1]:
-        for line in block_lines(scope):
+        for line in _scope_lines(scope, read):
             match = patterns.date_time.fullmatch(line)
             if match:
                 return f"{match['date']} {match['time']}"
             if any(p.fullmatch(line) for p in (patterns.date_dmy, patterns.date_mdy, patterns.date_numeric)):
                 return line
     return None
+
+
+def _scope_lines(scope, read: _Read):
+    """``block_lines(scope)``, lazily, without reading again what ``read`` holds: when the
+    scope is the article head and holds the text container, a block, its lines are the head's
+    lines up to the container, then the container's, then the rest (a block starts and ends
+    a line, so no line spans a border). The rest is read only when asked for."""
+    container = read.container
+    if scope is not read.head or container.tag not in _BLOCK_TAGS or not _inside(container, scope):
+        yield from block_lines(scope)
+        return
+    yield from read.head_lines
+    yield from read.lines
+    yield from block_lines(scope)[len(read.head_lines) + len(read.lines):]
+
+
+def _inside(element, ancestor) -> bool:
+    return any(parent is ancestor for parent in element.iterancestors())
 
 
 def _document_title(root, rules) -> str | None:

@@ -18,11 +18,9 @@ import dateparser
 
 from pipeline.profile import ExtractionRules
 from pipeline.records import MOSCOW, Turn
-from pipeline.extract.rules import CompiledRules, compiled, normalise_phrase
+from pipeline.extract.rules import CompiledRules, compiled, letter_counts, normalise_phrase
 
 _TIME = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
-_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+")
 
 # --- dates and times ------------------------------------------------------------
@@ -134,8 +132,7 @@ def detect_language(text: str, rules: ExtractionRules, default: str) -> str:
     Latin-script language whose stopwords are most frequent."""
     cr = compiled(rules)
     sample = text[:5000]
-    cyrillic = len(_CYRILLIC.findall(sample))
-    latin = len(_LATIN.findall(sample))
+    cyrillic, latin = letter_counts(sample)
     if cyrillic > latin:
         return cr.cyrillic_languages[0] if cr.cyrillic_languages else default
     words = [w.casefold() for w in _WORD.findall(sample)]

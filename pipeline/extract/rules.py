@@ -14,6 +14,11 @@ import unicodedata
 from pipeline.profile import ExtractionRules
 
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+# Runs, not single letters: counting the letters of a run is several times cheaper than
+# one match object (or list item) per letter.
+_CYRILLIC_RUN = re.compile(r"[а-яё]+", re.IGNORECASE)
+_LATIN_RUN = re.compile(r"[a-z]+", re.IGNORECASE)
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _MENU_WORD = re.compile(r"[^\W\d_]{3,}")
 
 # (old, new) pairs applied with str.replace: a dict-driven str.translate walks Cyrillic
@@ -24,6 +29,11 @@ BULLETS = "•·*–—-\u2022 \t"
 
 def normalise_phrase(text: str) -> str:
     """The form phrases are compared in: NFC, case-folded, plain apostrophes, no bullets."""
+    if text.isascii():
+        # ASCII is already NFC and case-folds as lower(); of the apostrophes only "`" is ASCII
+        if "`" in text:
+            text = text.replace("`", "'")
+        return " ".join(text.strip(BULLETS).rstrip(" :").split()).lower()
     text = unicodedata.normalize("NFC", text)
     for old, new in _APOSTROPHES:
         if old in text:
@@ -31,6 +41,19 @@ def normalise_phrase(text: str) -> str:
     text = text.strip(BULLETS).rstrip(" :").strip()
     # split/join collapses the same Unicode whitespace runs as re's \s+, without the regex
     return " ".join(text.split()).casefold()
+
+
+def letter_counts(text: str) -> tuple[int, int]:
+    """(Cyrillic letters, Latin letters) in ``text``: what tells its script."""
+    if text.isascii():
+        data = text.encode("ascii")
+        return 0, len(data) - len(data.translate(None, _ASCII_LETTERS))
+    return sum(map(len, _CYRILLIC_RUN.findall(text))), sum(map(len, _LATIN_RUN.findall(text)))
+
+
+# A key that no phrase list holds (``CompiledRules.phrase_key``); control characters never
+# reach the lines (decode removes them), so no line normalises to it.
+NOT_A_PHRASE = "\x00"
 
 
 class CompiledRules:
@@ -67,10 +90,29 @@ class CompiledRules:
         starts = sorted({re.escape(note.split()[0]) for note in self.translation_notes})
         self.translation_note_start = (re.compile(rf"[\W_]*(?:{'|'.join(starts)})\b", re.IGNORECASE)
                                        if starts else None)
+        # The most words a listed line phrase has: a line with more is none of them.
+        self.phrase_max_words = max((len(key.split()) for key in
+                                     self.boilerplate | self.listing_starts | self.contact_labels), default=0)
         # printed name (case-folded, initials' dots as spaces) -> canonical speaker id
         self.speaker_ids = {re.sub(r"[\s.]+", " ", name.casefold()).strip(): key
                             for key, names in rules.speakers.items() for name in names}
 
+
+    def phrase_key(self, line: str) -> str:
+        """``normalise_phrase(line)`` when the line may be one of the listed phrases
+        (boilerplate lines, listing headings, contact labels), else ``NOT_A_PHRASE``.
+
+        Normalising a speech paragraph costs more than all the rest of its look-ups, and
+        it can only match when short: the key keeps every word of the line inside its
+        leading and trailing bullets and colons, so a line with more words than the
+        longest phrase normalises to none of them."""
+        limit = self.phrase_max_words
+        if len(line.strip(_KEY_EDGES).split(None, limit)) > limit:
+            return NOT_A_PHRASE
+        return normalise_phrase(line)
+
+
+_KEY_EDGES = BULLETS + ":"
 
 _COMPILED: dict[int, CompiledRules] = {}
 

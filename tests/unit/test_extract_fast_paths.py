@@ -1,0 +1,123 @@
+"""Each shortcut of extraction gives the answer of the plain way it replaces (issue 14).
+
+The shortcuts: kept answers of whole-page look-ups (``_Query``), the date's scope read from
+lines already read (``_scope_lines``), the phrase key that skips normalising long lines
+(``CompiledRules.phrase_key``), the ASCII path of ``normalise_phrase`` and the letter counts
+that tell a line's script (``letter_counts``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import lxml.html
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.extract.decode import decode_page
+from pipeline.extract.extractor import _css, _Query, _Read, _head_lines, _remove, _scope_lines, _select, block_lines, parse_html
+from pipeline.extract.rules import _APOSTROPHES, BULLETS, NOT_A_PHRASE, compiled, letter_counts, normalise_phrase
+from pipeline.profile import get_profile
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE = get_profile()
+CR = compiled(PROFILE.extraction)
+
+PAGE = """<html><body><div class="page-body"><p class="date">14 March 2024</p>
+<div class="text article-content"><p>Speech one.</p><figure class="f">photo</figure>
+<ul class="crumbs"><li class="c">first</li><li class="c">last</li></ul></div>
+<p>After the text.</p></div><ul class="crumbs2"><li class="c">outside</li></ul></body></html>"""
+
+
+def _plain(root, selector: str) -> list:
+    return _css(selector)(root)
+
+
+@pytest.mark.parametrize("selector", ["li.c", "div.page-body li", "ul > li", "figure", "p", "li.c:last-child",
+                                      "li + li", "li:first-child"])
+def test_a_kept_answer_is_the_fresh_answer_after_a_drop(selector):
+    root = lxml.html.document_fromstring(PAGE)
+    query = _Query(root)
+    query(selector)  # answered (and kept, when it may be) before the drop
+    container = _css("div.text")(root)[0]
+    _remove(container, ["figure", "li.c:last-child"])
+    query.dropped()
+    assert query(selector) == _plain(root, selector)
+
+
+def test_a_positional_selector_is_asked_again_after_a_drop():
+    root = lxml.html.document_fromstring(PAGE)
+    query = _Query(root)
+    assert [e.text for e in query("div.text li:last-child")] == ["last"]
+    _remove(_css("div.text")(root)[0], ["li.c:last-child"])
+    query.dropped()
+    assert [e.text for e in query("div.text li:last-child")] == ["first"]  # a kept answer would say "last"
+
+
+def _pages() -> list[str]:
+    pages = [decode_page(path.read_bytes()).text for folder in ("eval", "unseen")
+             for path in sorted((ROOT / "pipeline/data" / folder).glob("*.html"))]
+    assert len(pages) >= 10
+    return pages + [PAGE]
+
+
+@pytest.mark.parametrize("scoped", ["div.page-body", "body", "div.text"])
+def test_the_scope_read_in_pieces_is_the_scope_read_whole(scoped):
+    checked = 0
+    for text in _pages():
+        root = parse_html(text)
+        query = _Query(root)
+        containers = _select(query, ["div.text"])
+        scopes = _select(query, [scoped])
+        if not containers or not scopes:
+            continue
+        container, scope = containers[0], scopes[0]
+        _remove(container, ["figure", "script"])
+        query.dropped()
+        lines = block_lines(container)
+        read = _Read(container, lines, scope, _head_lines(scope, container))
+        assert list(_scope_lines(scope, read)) == block_lines(scope)
+        checked += 1
+    assert checked >= 1
+
+
+def _normalise_plainly(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    for old, new in _APOSTROPHES:
+        text = text.replace(old, new)
+    text = text.strip(BULLETS).rstrip(" :").strip()
+    return " ".join(text.split()).casefold()
+
+
+LINE_CHARS = st.sampled_from(list("aZkK:`'’ \t-*•·ßİıſé\u0301Жжё\u00a0.,1") + ["\u212a", "\u0456"])
+phrases = sorted(CR.boilerplate | CR.listing_starts | CR.contact_labels)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(LINE_CHARS, max_size=40))
+def test_normalise_phrase_is_the_plain_normalisation(text):
+    assert normalise_phrase(text) == _normalise_plainly(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(LINE_CHARS, max_size=6), st.sampled_from(phrases), st.text(LINE_CHARS, max_size=6),
+       st.integers(0, 3))
+def test_the_phrase_key_skips_only_lines_that_are_no_phrase(before, phrase, after, extra):
+    line = before + phrase.upper() + after + " more words of speech" * extra
+    key = CR.phrase_key(line)
+    if key == NOT_A_PHRASE:
+        plain = normalise_phrase(line)
+        assert plain and plain not in CR.boilerplate | CR.listing_starts | CR.contact_labels
+    else:
+        assert key == normalise_phrase(line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(LINE_CHARS, max_size=60))
+def test_letter_counts_are_the_letters_the_patterns_match(text):
+    cyrillic = len(re.findall(r"[а-яё]", text, re.IGNORECASE))
+    latin = len(re.findall(r"[a-z]", text, re.IGNORECASE))
+    assert letter_counts(text) == (cyrillic, latin)
