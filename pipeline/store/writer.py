@@ -164,11 +164,11 @@ def _same_transcripts(es: Elasticsearch, index: str, keys: list[str], retry_wind
 
 
 def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, str | None],
-                done: list[IndexOutcome], busy: dict[str, str]) -> None:
+                done: list[IndexOutcome], busy: dict[str, str], side_refused: dict[str, str]) -> None:
     """Send the pending actions once. Acknowledged and refused items leave ``pending``;
     document writes (``index`` actions) get an outcome in ``done``; side actions (kept
-    versions, merged sources, absorbed duplicates) are logged when refused. Items refused
-    as busy stay (their reason in ``busy``) and raise _StillBusy."""
+    versions, merged sources, absorbed duplicates) go to ``side_refused`` with the reason
+    when refused. Items refused as busy stay (their reason in ``busy``) and raise _StillBusy."""
     busy.clear()
     key_of = {(action["_op_type"], action["_id"]): key for key, action in pending.items()}
     for ok, item in helpers.streaming_bulk(
@@ -183,9 +183,9 @@ def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, 
             busy[key] = _reason(info)
             continue
         del pending[key]
-        if op != "index":  # a side action: the document's own outcome does not hang on it
+        if op != "index":  # a side action: its owner's outcome says so (``_with_side_refusals``)
             if not ok and not (op == "delete" and info.get("status") == 404):
-                log.error("%s of %s refused: %s", op, info.get("_id"), _reason(info))
+                side_refused[key] = _reason(info)
             continue
         if ok:
             status: Status = "created" if info.get("result") == "created" else "updated"
@@ -197,21 +197,52 @@ def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, 
 
 
 def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, str | None], *,
-                retry_window: float) -> list[IndexOutcome]:
-    """Send one chunk under the write policy; an outcome per document once Elasticsearch answered for it."""
+                retry_window: float) -> tuple[list[IndexOutcome], dict[str, str]]:
+    """Send one chunk under the write policy: an outcome per document once Elasticsearch
+    answered for it, and the side actions it refused (key -> reason)."""
     client = _without_client_retries(es)
-    pending, done, busy = dict(actions), [], {}
+    pending, done, busy, side_refused = dict(actions), [], {}, {}
     try:
-        write_policy(retry_window)(_bulk_round, client, pending, sources, done, busy)
+        write_policy(retry_window)(_bulk_round, client, pending, sources, done, busy, side_refused)
     except RetryError as exc:
         cause = exc.last_attempt.exception()
         if not isinstance(cause, _StillBusy):
             raise IndexingError(f"bulk of {len(pending)} documents: Elasticsearch did not answer "
                                 f"for {retry_window:.0f}s: {cause}") from cause
-        done += [IndexOutcome(key, sources.get(key), "failed", f"still busy after {retry_window:.0f}s: "
-                              f"{busy.get(key, 'refused')}") for key, action in pending.items()
-                 if action["_op_type"] == "index"]
-    return done
+        for key, action in pending.items():
+            reason = f"still busy after {retry_window:.0f}s: {busy.get(key, 'refused')}"
+            if action["_op_type"] == "index":
+                done.append(IndexOutcome(key, sources.get(key), "failed", reason))
+            else:
+                side_refused[key] = reason
+    return done, side_refused
+
+
+def _with_side_refusals(outcomes: list[IndexOutcome], refused: dict[str, str],
+                        owners: dict[str, tuple[str, str]]) -> list[IndexOutcome]:
+    """A refused side action fails the input it belongs to (``owners``: action key ->
+    (document id, what the action keeps)): its document may be stored, but a version or
+    a source it brought is not, and only a failure makes the ledger and the dead letters
+    try it again (the retry finds the text stored and writes what is missing). A refused
+    delete of an absorbed duplicate belongs to no input: the run's fold deletes it again."""
+    failed: dict[str, str] = {}
+    for key, reason in refused.items():
+        owner = owners.get(key)
+        if owner is None:
+            log.error("%s refused: %s (the fold at the end of the run tries again)", key, reason)
+            continue
+        doc_id, what = owner
+        failed.setdefault(doc_id, f"{what} refused: {reason}")
+    if not failed:
+        return outcomes
+    result = list(outcomes)
+    for doc_id, reason in failed.items():
+        # the input that brought the action: the last outcome of its document (earlier copies were superseded)
+        last = max((i for i, o in enumerate(result) if o.doc_id == doc_id), default=None)
+        if last is not None and result[last].status != "failed":
+            result[last] = IndexOutcome(doc_id, result[last].source, "failed",
+                                        f"{result[last].status}, but {reason}")
+    return result
 
 
 def _implausible(record: Transcript, old: dict, max_shrink: float) -> str | None:
@@ -259,6 +290,7 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
         by_id[doc_id] = record
     stored = _stored_state(es, index, list(by_id), retry_window)
     actions: dict[str, dict] = {}
+    owners: dict[str, tuple[str, str]] = {}  # side action -> (its document, what it keeps)
     sources: dict[str, str | None] = {}
     now = datetime.now(timezone.utc)
     for doc_id, record in by_id.items():
@@ -269,18 +301,19 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
             old = {"sources": _merged([s for d in carried for s in d.get("sources") or []], None),
                    "first_published": carried[0].get("first_published"), "urls": []}
         if old is not None and old.get("content_hash") == record.content_hash:
-            _keep_version(actions, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
+            _keep_version(actions, owners, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
             outcomes.append(IndexOutcome(doc_id, record.source, "unchanged"))
             continue
         if old is not None and record.event_id is None and old.get("event_id"):
             # A dump of a transcript the crawl has: the crawled text stays, the dump is one more source.
             actions[f"sources:{doc_id}"] = {"_op_type": "update", "_index": index, "_id": doc_id,
                                             "doc": {"sources": _merged(old.get("sources"), [record.source])}}
+            owners[f"sources:{doc_id}"] = (doc_id, "adding its source to the stored document")
             outcomes.append(IndexOutcome(doc_id, record.source, "unchanged"))
             sources.pop(doc_id)
             continue
         if _older(record, old):
-            _keep_version(actions, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
+            _keep_version(actions, owners, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
             outcomes.append(IndexOutcome(doc_id, record.source, "superseded",
                                          f"fetched {record.fetched_at.isoformat()}, before the stored version"))
             sources.pop(doc_id)
@@ -295,11 +328,12 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
             "_op_type": "index", "_index": index, "_id": doc_id,
             "_source": document_json(record, doc_version=version, indexed_at=now, stored=old),
         }
-        _keep_version(actions, versions_index, doc_id, record, version, now)
+        _keep_version(actions, owners, versions_index, doc_id, record, version, now)
     for doc_id in absorbed:
         actions[f"delete:{doc_id}"] = {"_op_type": "delete", "_index": index, "_id": doc_id}
     if actions:
-        outcomes.extend(_bulk_chunk(es, actions, sources, retry_window=retry_window))
+        done, refused = _bulk_chunk(es, actions, sources, retry_window=retry_window)
+        outcomes = _with_side_refusals(outcomes + done, refused, owners)
     return outcomes
 
 
@@ -310,11 +344,12 @@ def _older(record: Transcript, stored: dict | None) -> bool:
     return record.fetched_at < datetime.fromisoformat(stored["fetched_at"])
 
 
-def _keep_version(actions: dict, versions_index: str | None, doc_id: str, record: Transcript, doc_version: int,
-                  at: datetime) -> None:
+def _keep_version(actions: dict, owners: dict, versions_index: str | None, doc_id: str, record: Transcript,
+                  doc_version: int, at: datetime) -> None:
     if versions_index is None:
         return
     vid = version_id(doc_id, record.content_hash)
+    owners[f"version:{vid}"] = (doc_id, "keeping its version in the history")
     actions[f"version:{vid}"] = {"_op_type": "update", "_index": versions_index, "_id": vid,
                                  "doc": {"last_seen": at.isoformat()},
                                  "upsert": version_document(record, doc_id, doc_version=doc_version, at=at)}

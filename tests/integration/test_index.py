@@ -204,3 +204,25 @@ def test_an_index_of_another_design_is_refused_with_a_clear_error(es, settings, 
                       aliases={alias: {"is_write_index": True}})
     with pytest.raises(ConfigError, match="does not fit the current index design"):
         design.ensure_index(es, settings)
+
+
+def test_a_refused_history_write_fails_its_input_and_the_retry_keeps_the_version(es, settings, index_alias):
+    """Before: a kept version refused by Elasticsearch was only logged; the input came out
+    "created" and the ledger marked it done, so that text never reached the history."""
+    alias = design.ensure_index(es, settings)
+    history = design.ensure_versions_index(es, settings, alias)
+    records = [make_record(n) for n in range(3)]
+    es.indices.put_settings(index=history, settings={"index.blocks.write": True})
+    try:
+        first = list(writer.index_records(es, records, index=alias, settings=settings, versions_index=history))
+    finally:
+        es.indices.put_settings(index=history, settings={"index.blocks.write": None})
+    assert [o.status for o in first] == ["failed"] * 3
+    assert all(o.reason.startswith("created, but keeping its version in the history refused: status 403")
+               for o in first), first
+
+    again = list(writer.index_records(es, records, index=alias, settings=settings, versions_index=history))
+    assert [o.status for o in again] == ["unchanged"] * 3
+    es.indices.refresh(index=history)
+    kept = es.search(index=history, size=10)["hits"]["hits"]
+    assert sorted(h["_source"]["content_hash"] for h in kept) == sorted(r.content_hash for r in records)

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import tomllib
 import urllib.request
 from pathlib import Path
@@ -70,16 +71,26 @@ def test_the_installed_copy_evaluates_itself(installed):
 
 
 def test_the_installed_copy_serves_the_replica(installed):
+    """The command keeps serving after it printed how to use it (it once crashed right after
+    its first lines, on a missing import, while a page fetched at once still came back)."""
     work, env = installed
     code = "import sys; from pipeline.cli import main; sys.argv[0] = 'mfa-ingest'; main()"
-    proc = subprocess.Popen([sys.executable, "-c", code, "replica"], cwd=work, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-u", "-c", code, "replica"], cwd=work, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        assert match, line + proc.stderr.read() if proc.poll() is not None else line
-        with urllib.request.urlopen(match.group(1) + "/en/press_service/minister_speeches/", timeout=10) as resp:
+        printed = []
+        while not printed or "MFA_CRAWL_ALLOWED_PRIVATE_HOSTS" not in printed[-1]:
+            line = proc.stdout.readline()
+            assert line, "".join(printed) + proc.stderr.read()  # the command ended before saying all
+            printed.append(line)
+        time.sleep(0.5)
+        assert proc.poll() is None, "".join(printed) + proc.stderr.read()
+        base, archive = re.findall(r"(http://127\.0\.0\.1:\d+)", "".join(printed))[:2]
+        with urllib.request.urlopen(base + "/en/press_service/minister_speeches/", timeout=10) as resp:
             assert resp.status == 200 and b"<html" in resp.read().lower()
+        with urllib.request.urlopen(base + "/robots.txt", timeout=10) as resp:
+            assert b"Disallow" in resp.read()
+        assert proc.poll() is None
     finally:
         proc.terminate()
         proc.wait(timeout=10)
