@@ -80,3 +80,31 @@ def test_a_planted_violation_breaks_the_build(tmp_path, what):
     (tmp_path / path).write_text(line)
     done = lint(tmp_path)
     assert done.returncode != 0 and "BROKEN" in done.stdout, done.stdout[-2000:]
+
+
+CODE_FILES = sorted([*(REPO / "pipeline").rglob("*.py"), *(REPO / "mfa_airflow").rglob("*.py"), *DAG_FILES,
+                     *(REPO / "bench").glob("*.py")])
+
+
+def _flake_problems(source: str, name: str) -> list[str]:
+    from pyflakes import checker, messages
+
+    tree = ast.parse(source, filename=name)
+    found = checker.Checker(tree, filename=name)
+    wrong = (messages.UndefinedName, messages.UndefinedLocal, messages.UndefinedExport, messages.UnusedImport,
+             messages.ImportShadowedByLoopVar, messages.RedefinedWhileUnused)
+    # a package's __init__ imports its command modules for what importing them registers
+    registering = Path(name).name == "__init__.py"
+    return [str(m) for m in found.messages
+            if isinstance(m, wrong) and not (registering and isinstance(m, messages.UnusedImport))]
+
+
+def test_no_module_uses_a_name_it_never_defined():
+    """A merge once dropped an import that a line added on the other branch used: the replica
+    command crashed at its first use. pyflakes sees such names (and imports left unused)."""
+    problems = [p for path in CODE_FILES for p in _flake_problems(path.read_text(encoding="utf-8"), str(path))]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_name_check_sees_a_missing_import():
+    assert _flake_problems("def f():\n    return json.dumps([])\n", "planted.py")
