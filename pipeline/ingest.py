@@ -217,25 +217,36 @@ class Ingestor:
         """Extract and index one batch of items; every Failure goes to the sink.
 
         Returns what became of each input, by its ``source``, once Elasticsearch has
-        answered for it: the crawler marks a page done only on that word.
+        answered for it: the crawler marks a page done only on that word. The map grows
+        with the batch: a stream of any length goes through ``stream``.
         """
+        outcomes: dict[str, IngestOutcome] = {}
+        self._run(items, outcomes.__setitem__)
+        return outcomes
+
+    def stream(self, items: Iterable[Item]) -> None:
+        """``ingest`` for inputs of any number (a replay of 100,000 pages): every outcome is
+        counted in the report and every failure dead-lettered, and nothing is kept per
+        input, so memory stays flat however long the stream."""
+        self._run(items, None)
+
+    def _run(self, items: Iterable[Item], note: Callable[[str, IngestOutcome], None] | None) -> None:
         workers = self.settings.extract_workers
         if workers > 1 and self._pool is None:
             self._pool = make_pool(self.profile, workers)
-        outcomes: dict[str, IngestOutcome] = {}
 
         def fail(failure: Failure) -> None:
             self.sink(failure)
-            outcomes[failure.source] = failure
+            if note is not None:
+                note(failure.source, failure)
 
         records = divert_failures(transform(items, self.profile, self.report, workers=workers, pool=self._pool), fail)
         for outcome in writer.index_records(self.es, records, index=self.target, settings=self.settings,
                                             versions_index=self.versions):
             if self.report.count_outcome(outcome.status):
                 fail(Failure(source=outcome.source or outcome.doc_id, stage="index", reason=outcome.reason or "refused"))
-            elif outcome.source is not None:
-                outcomes[outcome.source] = outcome.status
-        return outcomes
+            elif outcome.source is not None and note is not None:
+                note(outcome.source, outcome.status)
 
     def close(self) -> RunReport:
         """Fold what the writer could not (documents of one transcript written at the same time),
@@ -282,7 +293,7 @@ def ingest(items: Iterable[Item], **kwargs) -> RunReport:
     """
     ingestor = Ingestor(**kwargs)
     with ingestor:
-        ingestor.ingest(items)
+        ingestor.stream(items)
     return ingestor.report
 
 

@@ -147,7 +147,9 @@ def _stored_state(es: Elasticsearch, index: str, ids: list[str], retry_window: f
     client = _without_client_retries(es)
     resp = _with_policy(lambda: client.mget(index=index, ids=ids, source_includes=STORED_FIELDS),
                         "looking up stored hashes", retry_window)
-    return {d["_id"]: d.get("_source", {}) for d in resp.body["docs"] if d.get("found")}
+    # with the version read (``_seq_no``, ``_primary_term``): updates of what accumulates are conditional on it
+    return {d["_id"]: {**d.get("_source", {}), "_seq_no": d["_seq_no"], "_primary_term": d["_primary_term"]}
+            for d in resp.body["docs"] if d.get("found")}
 
 
 def _same_transcripts(es: Elasticsearch, index: str, keys: list[str], retry_window: float) -> dict[str, list[dict]]:
@@ -167,7 +169,7 @@ def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, 
                 done: list[IndexOutcome], busy: dict[str, str], side_refused: dict[str, str]) -> None:
     """Send the pending actions once. Acknowledged and refused items leave ``pending``;
     document writes (``index`` actions) get an outcome in ``done``; side actions (kept
-    versions, merged sources, absorbed duplicates) go to ``side_refused`` with the reason
+    versions, a dump's source on a stored document) go to ``side_refused`` with the reason
     when refused. Items refused as busy stay (their reason in ``busy``) and raise _StillBusy."""
     busy.clear()
     key_of = {(action["_op_type"], action["_id"]): key for key, action in pending.items()}
@@ -184,7 +186,7 @@ def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, 
             continue
         del pending[key]
         if op != "index":  # a side action: its owner's outcome says so (``_with_side_refusals``)
-            if not ok and not (op == "delete" and info.get("status") == 404):
+            if not ok:
                 side_refused[key] = _reason(info)
             continue
         if ok:
@@ -223,15 +225,10 @@ def _with_side_refusals(outcomes: list[IndexOutcome], refused: dict[str, str],
     """A refused side action fails the input it belongs to (``owners``: action key ->
     (document id, what the action keeps)): its document may be stored, but a version or
     a source it brought is not, and only a failure makes the ledger and the dead letters
-    try it again (the retry finds the text stored and writes what is missing). A refused
-    delete of an absorbed duplicate belongs to no input: the run's fold deletes it again."""
+    try it again (the retry finds the text stored and writes what is missing)."""
     failed: dict[str, str] = {}
     for key, reason in refused.items():
-        owner = owners.get(key)
-        if owner is None:
-            log.error("%s refused: %s (the fold at the end of the run tries again)", key, reason)
-            continue
-        doc_id, what = owner
+        doc_id, what = owners[key]
         failed.setdefault(doc_id, f"{what} refused: {reason}")
     if not failed:
         return outcomes
@@ -258,8 +255,8 @@ def _resolve_identity(chunk: list[Transcript], same: dict[str, list[dict]]) -> t
     """(document id per input, URL-less documents the chunk's crawled versions absorb).
 
     A URL-less input joins the stored document of the same transcript when there is one;
-    a crawled input takes over a stored URL-less document of the same transcript (which
-    is then deleted, its sources carried over)."""
+    a crawled input takes over a stored URL-less document of the same transcript (its
+    sources carried over now; the fold when the run closes deletes it)."""
     ids: dict[str, str] = {}
     absorbed: set[str] = set()
     for record in chunk:
@@ -300,19 +297,18 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
         if old is None and carried:
             old = {"sources": _merged([s for d in carried for s in d.get("sources") or []], None),
                    "first_published": carried[0].get("first_published"), "urls": []}
-        if old is not None and old.get("content_hash") == record.content_hash:
-            _keep_version(actions, owners, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
-            outcomes.append(IndexOutcome(doc_id, record.source, "unchanged"))
-            continue
-        if old is not None and record.event_id is None and old.get("event_id"):
-            # A dump of a transcript the crawl has: the crawled text stays, the dump is one more source.
-            actions[f"sources:{doc_id}"] = {"_op_type": "update", "_index": index, "_id": doc_id,
-                                            "doc": {"sources": _merged(old.get("sources"), [record.source])}}
-            owners[f"sources:{doc_id}"] = (doc_id, "adding its source to the stored document")
+        same_text = old is not None and old.get("content_hash") == record.content_hash
+        if same_text or (old is not None and record.event_id is None and old.get("event_id")):
+            # The stored text stays (the same text, or a dump of a transcript the crawl has, whose
+            # crawled text wins); the input is one more source of it, its URLs more URLs.
+            if same_text:
+                _keep_version(actions, owners, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
+            _add_provenance(actions, owners, index, doc_id, old, record)
             outcomes.append(IndexOutcome(doc_id, record.source, "unchanged"))
             sources.pop(doc_id)
             continue
         if _older(record, old):
+            _add_provenance(actions, owners, index, doc_id, old, record)
             _keep_version(actions, owners, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
             outcomes.append(IndexOutcome(doc_id, record.source, "superseded",
                                          f"fetched {record.fetched_at.isoformat()}, before the stored version"))
@@ -329,12 +325,56 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
             "_source": document_json(record, doc_version=version, indexed_at=now, stored=old),
         }
         _keep_version(actions, owners, versions_index, doc_id, record, version, now)
-    for doc_id in absorbed:
-        actions[f"delete:{doc_id}"] = {"_op_type": "delete", "_index": index, "_id": doc_id}
+    # The URL-less documents the chunk's crawled documents absorb are not deleted here: their
+    # sources are carried only into a crawled document written now, and a write can be
+    # refused; the fold when the run closes deletes each once its sources are listed on the
+    # crawled document (conditionally on what it read). Deleting here lost a dump's source
+    # when the crawled document was already stored (or its write was refused).
     if actions:
         done, refused = _bulk_chunk(es, actions, sources, retry_window=retry_window)
+        refused = _provenance_again(es, index, refused, owners, by_id, retry_window)
         outcomes = _with_side_refusals(outcomes + done, refused, owners)
     return outcomes
+
+
+PROVENANCE_ATTEMPTS = 5
+
+
+def _add_provenance(actions: dict, owners: dict, index: str, doc_id: str, stored: dict, record: Transcript) -> None:
+    """Add the input's source and URLs to the stored document when it lacks them: an update
+    conditional on the version read (another run may be adding its own), so a concurrent
+    change is never overwritten with a stale list (``_provenance_again`` reads it again)."""
+    sources = _merged(stored.get("sources"), [record.source])
+    urls = _merged(stored.get("urls"), record.urls)
+    if sources == (stored.get("sources") or []) and urls == (stored.get("urls") or []):
+        return
+    key = f"sources:{doc_id}"
+    actions[key] = {"_op_type": "update", "_index": index, "_id": doc_id, "doc": {"sources": sources, "urls": urls}}
+    if "_seq_no" in stored:
+        actions[key].update(if_seq_no=stored["_seq_no"], if_primary_term=stored["_primary_term"])
+    owners[key] = (doc_id, "adding its source to the stored document")
+
+
+def _provenance_again(es: Elasticsearch, index: str, refused: dict[str, str], owners: dict,
+                      by_id: dict[str, Transcript], retry_window: float) -> dict[str, str]:
+    """Send again the provenance updates refused because the document changed after it was
+    read (409): read it anew, merge, send (a few times: each conflict means another writer
+    made progress). What is still refused stays refused, and fails its input."""
+    for _ in range(PROVENANCE_ATTEMPTS):
+        conflicts = [key for key, reason in refused.items() if key.startswith("sources:") and "status 409" in reason]
+        if not conflicts:
+            break
+        ids = [owners[key][0] for key in conflicts]
+        fresh = _stored_state(es, index, ids, retry_window)
+        actions: dict[str, dict] = {}
+        for key, doc_id in zip(conflicts, ids):
+            del refused[key]
+            if doc_id in fresh:
+                _add_provenance(actions, {}, index, doc_id, fresh[doc_id], by_id[doc_id])
+        if actions:
+            _, again = _bulk_chunk(es, actions, {}, retry_window=retry_window)
+            refused.update(again)
+    return refused
 
 
 def _older(record: Transcript, stored: dict | None) -> bool:
@@ -350,7 +390,9 @@ def _keep_version(actions: dict, owners: dict, versions_index: str | None, doc_i
         return
     vid = version_id(doc_id, record.content_hash)
     owners[f"version:{vid}"] = (doc_id, "keeping its version in the history")
-    actions[f"version:{vid}"] = {"_op_type": "update", "_index": versions_index, "_id": vid,
+    # retry_on_conflict: two runs meeting the same text touch its last_seen at once (the node
+    # retries the update on the newer version; the upsert is the same either way)
+    actions[f"version:{vid}"] = {"_op_type": "update", "_index": versions_index, "_id": vid, "retry_on_conflict": 5,
                                  "doc": {"last_seen": at.isoformat()},
                                  "upsert": version_document(record, doc_id, doc_version=doc_version, at=at)}
 

@@ -183,6 +183,7 @@ def test_a_dump_and_a_warc_ingested_at_the_same_time_leave_one_document_per_tran
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         again = list(pool.map(run, [SAMPLE_DUMPS, WARC]))
-    assert sum(r.new + r.updated + r.failed for r in again) == 0, [r.summary_lines() for r in again]
+    assert sum(r.new + r.updated + r.failed for r in again) == 0, "\n".join(
+        line for r in again for line in r.summary_lines())
     after = documents(es, settings.index_alias)
     assert sorted(after, key=lambda d: d["_id"]) == sorted(docs, key=lambda d: d["_id"]), "a re-run changed nothing"

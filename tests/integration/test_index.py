@@ -226,3 +226,54 @@ def test_a_refused_history_write_fails_its_input_and_the_retry_keeps_the_version
     es.indices.refresh(index=history)
     kept = es.search(index=history, size=10)["hits"]["hits"]
     assert sorted(h["_source"]["content_hash"] for h in kept) == sorted(r.content_hash for r in records)
+
+
+def _crawled_and_dump(n: int) -> tuple[Transcript, Transcript]:
+    """One transcript as the crawl has it (an article, its URLs) and as a text dump of the same text."""
+    crawled = make_record(n, event_id=f"mid:{100000 + n}", urls=[f"https://mid.ru/en/foreign_policy/news/{100000 + n}/"],
+                          source=f"https://mid.ru/en/foreign_policy/news/{100000 + n}/")
+    dump = make_record(n, url=None, source=f"/dumps/{n:03d}.txt")
+    assert dump.content_hash == crawled.content_hash and dump.match_key == crawled.match_key
+    return crawled, dump
+
+
+def _stored(es, alias: str, doc_id: str) -> dict:
+    es.indices.refresh(index=alias)
+    return es.get(index=alias, id=doc_id)["_source"]
+
+
+def test_a_dump_of_the_crawled_text_is_one_more_source_of_it(es, settings, index_alias):
+    """Before: a dump whose text is the crawled document's came out "unchanged" without its
+    source on the document (the same-text check came first), so a dump then a crawl and a
+    crawl then a dump ended differently: the Celery tier's race lost the dump's source."""
+    alias = design.ensure_index(es, settings)
+    crawled, dump = _crawled_and_dump(3)
+    assert [o.status for o in writer.index_records(es, [crawled], index=alias, settings=settings)] == ["created"]
+    es.indices.refresh(index=alias)  # the dump finds the crawled document by a search
+    outcomes = list(writer.index_records(es, [dump], index=alias, settings=settings))
+    assert [(o.doc_id, o.status) for o in outcomes] == [(crawled.doc_id, "unchanged")]
+    assert _stored(es, alias, crawled.doc_id)["sources"] == [crawled.source, dump.source]
+
+
+def test_a_source_added_meanwhile_by_another_run_is_never_overwritten(es, settings, index_alias, monkeypatch):
+    """The writer adds a source to what it read; when another run changes the document between
+    that read and the write, the write is refused (conditional) and made again on a fresh read."""
+    alias = design.ensure_index(es, settings)
+    crawled, dump = _crawled_and_dump(4)
+    list(writer.index_records(es, [crawled], index=alias, settings=settings))
+    es.indices.refresh(index=alias)
+    read = writer._stored_state
+    calls = []
+
+    def read_then_another_run_writes(*args, **kwargs):
+        state = read(*args, **kwargs)
+        if not calls:  # after the first read only: another run adds its own source
+            es.update(index=alias, id=crawled.doc_id, doc={"sources": [crawled.source, "/other-run/dump.txt"]})
+        calls.append(args)
+        return state
+
+    monkeypatch.setattr(writer, "_stored_state", read_then_another_run_writes)
+    outcomes = list(writer.index_records(es, [dump], index=alias, settings=settings))
+    assert [o.status for o in outcomes] == ["unchanged"], outcomes
+    assert _stored(es, alias, crawled.doc_id)["sources"] == [crawled.source, "/other-run/dump.txt", dump.source]
+    assert len(calls) == 2  # read again once after the refusal

@@ -3,7 +3,8 @@ an index (hypothesis stateful testing against the replica and the real node).
 
 Operations: crawl; replay of the WARC files written so far; ingest of text dumps of the
 same transcripts; edit an article; make a page fail N times (then it recovers); a crawl
-while the index refuses writes. After every run: ``read`` equals the sum of the outcomes.
+while the index refuses writes; a crawl killed (SIGKILL) after a few article pages, which
+can leave a WARC file cut short and pages half-done in the ledger. After every run: ``read`` equals the sum of the outcomes.
 At the end, once the site answers again and the due pages are crawled: every live article
 is indexed exactly once per language with its latest text, every edit is in ``history``,
 and no document comes from a page that never succeeded.
@@ -14,6 +15,10 @@ Small on purpose (the suite runs it by default): ``MAX_EXAMPLES`` sequences of a
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import time
 import uuid
 
 from hypothesis import HealthCheck, settings as hsettings
@@ -24,14 +29,16 @@ from pipeline.crawl.crawler import run_crawl
 from pipeline.ingest import ingest_archive
 from pipeline.profile import get_profile
 from pipeline.replica.server import Replica
-from pipeline.settings import Settings
+from pipeline.settings import REPO_ROOT, Settings
 from pipeline.store import design
 from pipeline.store.history import history
 from tests.conftest import SAMPLE_DUMPS, delete_indices_like
+from tests.integration.test_crawl_resume import crawl_env
 from tests.replica.plugin import replica_overrides
 
 MAX_EXAMPLES = 8
 STEPS = 8
+_ARTICLE_PATH = re.compile(r"/\d{5,}/|/content/id/\d+")
 
 
 def ledger_machine(es, tmp_path_factory):
@@ -101,15 +108,43 @@ def ledger_machine(es, tmp_path_factory):
             finally:
                 es.indices.put_settings(index=concrete, settings={"index.blocks.write": None})
 
+        @rule(pages=st.integers(min_value=1, max_value=4))
+        def crawl_killed_mid_run(self, pages):
+            """``mfa-ingest crawl`` in a process killed once the site has served ``pages`` more
+            article pages (or a crawl that ends first: nothing to kill). No report: the run
+            never ended; the next runs must finish its work."""
+            env = crawl_env(self.settings, self.replica)
+            env.update(MFA_CRAWL_MAX_RETRIES="0", MFA_CRAWL_RETRY_SCHEDULE="[0.0]")
+            served = len(self._article_hits())
+            proc = subprocess.Popen([str(REPO_ROOT / ".venv" / "bin" / "mfa-ingest"), "crawl"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 120
+            try:
+                while proc.poll() is None and len(self._article_hits()) < served + pages:
+                    assert time.monotonic() < deadline, "the crawl made no progress"
+                    time.sleep(0.02)
+            finally:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=30)
+            self.crawled_once = True
+
+        def _article_hits(self):
+            return [h for h in self.replica.hits() if _ARTICLE_PATH.search(h.path)]
+
         @invariant()
         def no_document_from_a_page_that_never_succeeded(self):
             if not es.indices.exists(index=self.alias):
                 return
             es.indices.refresh(index=self.alias)
             live = {self.replica.article_url(a) for a in self.replica.live_articles()}
-            for hit in es.search(index=self.alias, size=200, source_includes=["url", "sources"])["hits"]["hits"]:
+            # every page the site ever answered with its text (crawls, killed crawls; a WARC holds only those)
+            served = {self.replica.url(h.site) + h.path for h in self.replica.hits(status=200)}
+            for hit in es.search(index=self.alias, size=200, source_includes=["url", "urls"])["hits"]["hits"]:
                 url = hit["_source"].get("url")
-                assert url is None or url in live, url
+                if url is None:
+                    continue  # a text dump
+                assert url in live, url
+                assert served & {url, *(hit["_source"].get("urls") or [])}, f"never served with its text: {url}"
 
         def settle_and_check(self):
             """The site answers again: one crawl takes every due page; then the end state."""

@@ -108,3 +108,14 @@ def test_no_module_uses_a_name_it_never_defined():
 
 def test_the_name_check_sees_a_missing_import():
     assert _flake_problems("def f():\n    return json.dumps([])\n", "planted.py")
+
+
+def test_the_readme_tree_names_every_top_level_module_and_package():
+    """The README's architecture tree is the map of pipeline/: nothing at its top is left off."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Architecture"):]
+    tree = section[section.index("```"):section.index("```", section.index("```") + 3)]
+    tops = {p.name for p in (REPO / "pipeline").iterdir()
+            if (p.suffix == ".py" and p.name != "__init__.py") or (p.is_dir() and not p.name.startswith("__"))}
+    missing = {name for name in tops if (name if name.endswith(".py") else f"{name}/") not in tree}
+    assert not missing, f"pipeline/ entries the README tree does not name: {sorted(missing)}"

@@ -60,6 +60,13 @@ def test_export_has_the_data_view_search_and_dashboard(objects):
     assert len(panels) == len(dashboard["references"]) == 5
 
 
+def test_the_saved_search_shows_identity_and_versions(objects):
+    """Analysts see which article a document is (event_id, every URL that reached it) and its
+    edits (version, first publication, last change) without adding columns by hand."""
+    (search,) = [o for o in objects if o["type"] == "search"]
+    assert {"event_id", "urls", "doc_version", "first_published", "last_changed"} <= set(search["attributes"]["columns"])
+
+
 def test_ids_are_unique_and_every_reference_resolves(objects):
     ids = [(o["type"], o["id"]) for o in objects]
     assert len(ids) == len(set(ids))
