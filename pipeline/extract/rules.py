@@ -112,7 +112,9 @@ class CompiledRules:
         return normalise_phrase(line)
 
 
-_KEY_EDGES = BULLETS + ":"
+# What normalise_phrase takes off the ends of a line, counting what it first turns into
+# one of those: a no-break space becomes a space, the Greek ano teleia (NFC) a middle dot.
+_KEY_EDGES = BULLETS + ":\u00a0\u0387"
 
 _COMPILED: dict[int, CompiledRules] = {}
 

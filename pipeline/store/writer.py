@@ -371,6 +371,8 @@ def _provenance_again(es: Elasticsearch, index: str, refused: dict[str, str], ow
             del refused[key]
             if doc_id in fresh:
                 _add_provenance(actions, {}, index, doc_id, fresh[doc_id], by_id[doc_id])
+            else:  # deleted meanwhile (a fold took it into another document): the retry finds that one
+                refused[key] = "the document was deleted meanwhile"
         if actions:
             _, again = _bulk_chunk(es, actions, {}, retry_window=retry_window)
             refused.update(again)

@@ -102,11 +102,20 @@ def test_normalise_phrase_is_the_plain_normalisation(text):
     assert normalise_phrase(text) == _normalise_plainly(text)
 
 
+EDGE_CHARS = st.sampled_from(list(BULLETS + ": \u00a0\u0387\u2003"))
+
+
+@pytest.mark.parametrize("line", ["\u00a0" + "• " * 9 + "Address", "\u0387 " * 9 + "Phone:", "• " * 12 + "E-mail :",
+                                  "Address" + " •" * 12, "\u00a0\u00a0Hotline" + " :" * 10])
+def test_a_phrase_behind_many_bullets_is_still_the_phrase(line):
+    assert CR.phrase_key(line) == normalise_phrase(line) in CR.contact_labels
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(LINE_CHARS, max_size=6), st.sampled_from(phrases), st.text(LINE_CHARS, max_size=6),
-       st.integers(0, 3))
+@given(st.lists(st.text(EDGE_CHARS, min_size=1, max_size=2), max_size=12), st.sampled_from(phrases),
+       st.lists(st.text(EDGE_CHARS, min_size=1, max_size=2), max_size=12), st.integers(0, 3))
 def test_the_phrase_key_skips_only_lines_that_are_no_phrase(before, phrase, after, extra):
-    line = before + phrase.upper() + after + " more words of speech" * extra
+    line = " ".join(before) + " " + phrase.upper() + " " + " ".join(after) + " more words of speech" * extra
     key = CR.phrase_key(line)
     if key == NOT_A_PHRASE:
         plain = normalise_phrase(line)
