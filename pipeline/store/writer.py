@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator, Literal
@@ -43,6 +43,10 @@ class IndexOutcome:
     source: str | None
     status: Status
     reason: str | None = None
+
+
+# The bulk operations that write a document itself (its outcome is the input's); the others are side actions.
+DOCUMENT_OPS = ("index", "create")
 
 
 class _StillBusy(Exception):
@@ -168,7 +172,7 @@ def _same_transcripts(es: Elasticsearch, index: str, keys: list[str], retry_wind
 def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, str | None],
                 done: list[IndexOutcome], busy: dict[str, str], side_refused: dict[str, str]) -> None:
     """Send the pending actions once. Acknowledged and refused items leave ``pending``;
-    document writes (``index`` actions) get an outcome in ``done``; side actions (kept
+    document writes (``DOCUMENT_OPS``) get an outcome in ``done``; side actions (kept
     versions, a dump's source on a stored document) go to ``side_refused`` with the reason
     when refused. Items refused as busy stay (their reason in ``busy``) and raise _StillBusy."""
     busy.clear()
@@ -185,7 +189,7 @@ def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, 
             busy[key] = _reason(info)
             continue
         del pending[key]
-        if op != "index":  # a side action: its owner's outcome says so (``_with_side_refusals``)
+        if op not in DOCUMENT_OPS:  # a side action: its owner's outcome says so (``_Plan.send``)
             if not ok:
                 side_refused[key] = _reason(info)
             continue
@@ -213,33 +217,11 @@ def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, 
                                 f"for {retry_window:.0f}s: {cause}") from cause
         for key, action in pending.items():
             reason = f"still busy after {retry_window:.0f}s: {busy.get(key, 'refused')}"
-            if action["_op_type"] == "index":
+            if action["_op_type"] in DOCUMENT_OPS:
                 done.append(IndexOutcome(key, sources.get(key), "failed", reason))
             else:
                 side_refused[key] = reason
     return done, side_refused
-
-
-def _with_side_refusals(outcomes: list[IndexOutcome], refused: dict[str, str],
-                        owners: dict[str, tuple[str, str]]) -> list[IndexOutcome]:
-    """A refused side action fails the input it belongs to (``owners``: action key ->
-    (document id, what the action keeps)): its document may be stored, but a version or
-    a source it brought is not, and only a failure makes the ledger and the dead letters
-    try it again (the retry finds the text stored and writes what is missing)."""
-    failed: dict[str, str] = {}
-    for key, reason in refused.items():
-        doc_id, what = owners[key]
-        failed.setdefault(doc_id, f"{what} refused: {reason}")
-    if not failed:
-        return outcomes
-    result = list(outcomes)
-    for doc_id, reason in failed.items():
-        # the input that brought the action: the last outcome of its document (earlier copies were superseded)
-        last = max((i for i, o in enumerate(result) if o.doc_id == doc_id), default=None)
-        if last is not None and result[last].status != "failed":
-            result[last] = IndexOutcome(doc_id, result[last].source, "failed",
-                                        f"{result[last].status}, but {reason}")
-    return result
 
 
 def _implausible(record: Transcript, old: dict, max_shrink: float) -> str | None:
@@ -272,111 +254,153 @@ def _resolve_identity(chunk: list[Transcript], same: dict[str, list[dict]]) -> t
 
 def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retry_window: float,
                  versions_index: str | None = None, max_shrink: float = 1.0) -> list[IndexOutcome]:
-    """Look up what is stored for one chunk, send what changed, return an outcome per document."""
+    """Look up what is stored for one chunk, send what changed, return an outcome per input.
+
+    Every write of a stored document is conditional on the version read (``if_seq_no``):
+    when another run changed it meanwhile the write is refused (409), and that document is
+    read again and planned again (``CONFLICT_ATTEMPTS`` times), so what the other run added
+    (a source, a URL) is never overwritten by a stale copy."""
     same = _same_transcripts(es, index, list({r.match_key for r in chunk}), retry_window)
     ids, absorbed = _resolve_identity(chunk, same)
     absorbed_docs = {d["_id"]: d for docs in same.values() for d in docs if d["_id"] in absorbed}
     by_id: dict[str, Transcript] = {}
-    outcomes: list[IndexOutcome] = []
+    superseded: list[IndexOutcome] = []
     for record in chunk:
         doc_id = ids[id(record)]
         earlier = by_id.get(doc_id)
         if earlier is not None:  # a later copy of the same document wins; the earlier one says so
-            outcomes.append(IndexOutcome(doc_id, earlier.source, "superseded",
-                                         f"a later input ({record.source}) holds the same document"))
+            superseded.append(IndexOutcome(doc_id, earlier.source, "superseded",
+                                           f"a later input ({record.source}) holds the same document"))
         by_id[doc_id] = record
     stored = _stored_state(es, index, list(by_id), retry_window)
-    actions: dict[str, dict] = {}
-    owners: dict[str, tuple[str, str]] = {}  # side action -> (its document, what it keeps)
-    sources: dict[str, str | None] = {}
-    now = datetime.now(timezone.utc)
     for doc_id, record in by_id.items():
-        sources[doc_id] = record.source
-        old = stored.get(doc_id)
         carried = [absorbed_docs[a] for a in absorbed if absorbed_docs[a]["match_key"] == record.match_key]
-        if old is None and carried:
-            old = {"sources": _merged([s for d in carried for s in d.get("sources") or []], None),
-                   "first_published": carried[0].get("first_published"), "urls": []}
+        if doc_id not in stored and carried:
+            # The URL-less documents it absorbs: their sources are carried into this write. They are
+            # not deleted here (the write may be refused): the fold when the run closes deletes each
+            # once its sources are listed on the crawled document, conditionally on what it read.
+            stored[doc_id] = {"sources": _merged([s for d in carried for s in d.get("sources") or []], None),
+                              "first_published": carried[0].get("first_published"), "urls": []}
+    final: dict[str, IndexOutcome] = {}
+    todo = list(by_id)
+    for attempt in range(CONFLICT_ATTEMPTS + 1):
+        plan = _Plan(index=index, versions_index=versions_index, max_shrink=max_shrink,
+                     now=datetime.now(timezone.utc))
+        for doc_id in todo:
+            plan.document(doc_id, by_id[doc_id], stored.get(doc_id))
+        results = plan.send(es, retry_window)
+        todo = [doc_id for doc_id in todo if plan.conflicted(doc_id) and attempt < CONFLICT_ATTEMPTS]
+        final.update({doc_id: outcome for doc_id, outcome in results.items() if doc_id not in todo})
+        if not todo:
+            break
+        stored = _stored_state(es, index, todo, retry_window)
+    return superseded + [final[doc_id] for doc_id in by_id]
+
+
+CONFLICT_ATTEMPTS = 5
+
+
+@dataclass
+class _Plan:
+    """What one round of a chunk sends: the actions, which input each side action belongs to,
+    and the outcomes decided without a write (unchanged, superseded, implausible)."""
+
+    index: str
+    versions_index: str | None
+    max_shrink: float
+    now: datetime
+    actions: dict[str, dict] = field(default_factory=dict)
+    owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # side action -> (document, what it keeps)
+    sources: dict[str, str | None] = field(default_factory=dict)  # document written -> its input
+    decided: dict[str, IndexOutcome] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    done: dict[str, IndexOutcome] = field(default_factory=dict)
+
+    def document(self, doc_id: str, record: Transcript, old: dict | None) -> None:
+        """Plan one input against what is stored for its document (``old``, None when nothing)."""
         same_text = old is not None and old.get("content_hash") == record.content_hash
         if same_text or (old is not None and record.event_id is None and old.get("event_id")):
             # The stored text stays (the same text, or a dump of a transcript the crawl has, whose
             # crawled text wins); the input is one more source of it, its URLs more URLs.
             if same_text:
-                _keep_version(actions, owners, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
-            _add_provenance(actions, owners, index, doc_id, old, record)
-            outcomes.append(IndexOutcome(doc_id, record.source, "unchanged"))
-            sources.pop(doc_id)
-            continue
+                self._keep_version(doc_id, record, int(old.get("doc_version") or 1))
+            self._add_provenance(doc_id, old, record)
+            self.decided[doc_id] = IndexOutcome(doc_id, record.source, "unchanged")
+            return
         if _older(record, old):
-            _add_provenance(actions, owners, index, doc_id, old, record)
-            _keep_version(actions, owners, versions_index, doc_id, record, int(old.get("doc_version") or 1), now)
-            outcomes.append(IndexOutcome(doc_id, record.source, "superseded",
-                                         f"fetched {record.fetched_at.isoformat()}, before the stored version"))
-            sources.pop(doc_id)
-            continue
-        shrank = _implausible(record, old, max_shrink) if old is not None else None
+            self._add_provenance(doc_id, old, record)
+            self._keep_version(doc_id, record, int(old.get("doc_version") or 1))
+            self.decided[doc_id] = IndexOutcome(doc_id, record.source, "superseded",
+                                                f"fetched {record.fetched_at.isoformat()}, before the stored version")
+            return
+        shrank = _implausible(record, old, self.max_shrink) if old is not None else None
         if shrank:  # the stored document stays; the new version goes to the dead letters
-            outcomes.append(IndexOutcome(doc_id, record.source, "failed", shrank))
-            sources.pop(doc_id)
-            continue
+            self.decided[doc_id] = IndexOutcome(doc_id, record.source, "failed", shrank)
+            return
         version = int(old.get("doc_version") or 0) + 1 if old is not None and "content_hash" in old else 1
-        actions[doc_id] = {
-            "_op_type": "index", "_index": index, "_id": doc_id,
-            "_source": document_json(record, doc_version=version, indexed_at=now, stored=old),
-        }
-        _keep_version(actions, owners, versions_index, doc_id, record, version, now)
-    # The URL-less documents the chunk's crawled documents absorb are not deleted here: their
-    # sources are carried only into a crawled document written now, and a write can be
-    # refused; the fold when the run closes deletes each once its sources are listed on the
-    # crawled document (conditionally on what it read). Deleting here lost a dump's source
-    # when the crawled document was already stored (or its write was refused).
-    if actions:
-        done, refused = _bulk_chunk(es, actions, sources, retry_window=retry_window)
-        refused = _provenance_again(es, index, refused, owners, by_id, retry_window)
-        outcomes = _with_side_refusals(outcomes + done, refused, owners)
-    return outcomes
+        # A document not stored when read is created, never replaced: two runs writing one new
+        # transcript at once get one 409, and that one plans again against the other's write.
+        stored = old is not None and "_seq_no" in old
+        self.actions[doc_id] = _conditional({
+            "_op_type": "index" if stored else "create", "_index": self.index, "_id": doc_id,
+            "_source": document_json(record, doc_version=version, indexed_at=self.now, stored=old),
+        }, old)
+        self.sources[doc_id] = record.source
+        self._keep_version(doc_id, record, version)
+
+    def send(self, es: Elasticsearch, retry_window: float) -> dict[str, IndexOutcome]:
+        """Send the round's actions; an outcome per planned document. A refused side action
+        fails the input it belongs to: its document may be stored, but a version or a source
+        it brought is not, and only a failure makes the ledger and the dead letters try it
+        again (the retry finds the text stored and writes what is missing)."""
+        if self.actions:
+            done, self.refused = _bulk_chunk(es, self.actions, self.sources, retry_window=retry_window)
+            self.done = {outcome.doc_id: outcome for outcome in done}
+        results = {**self.decided, **self.done}
+        for key, reason in self.refused.items():
+            doc_id, what = self.owners[key]
+            outcome = results[doc_id]
+            if outcome.status != "failed":
+                results[doc_id] = IndexOutcome(doc_id, outcome.source, "failed", f"{outcome.status}, but {what} "
+                                               f"refused: {reason}")
+        return results
+
+    def conflicted(self, doc_id: str) -> bool:
+        """Whether a write of this document was refused because it changed after it was read."""
+        written = self.done.get(doc_id)
+        if written is not None and written.status == "failed" and "status 409" in (written.reason or ""):
+            return True
+        return "status 409" in self.refused.get(f"sources:{doc_id}", "")
+
+    def _add_provenance(self, doc_id: str, stored: dict, record: Transcript) -> None:
+        """Add the input's source and URLs to the stored document when it lacks them."""
+        sources = _merged(stored.get("sources"), [record.source])
+        urls = _merged(stored.get("urls"), record.urls)
+        if sources == (stored.get("sources") or []) and urls == (stored.get("urls") or []):
+            return
+        key = f"sources:{doc_id}"
+        self.actions[key] = _conditional({"_op_type": "update", "_index": self.index, "_id": doc_id,
+                                          "doc": {"sources": sources, "urls": urls}}, stored)
+        self.owners[key] = (doc_id, "adding its source to the stored document")
+
+    def _keep_version(self, doc_id: str, record: Transcript, doc_version: int) -> None:
+        if self.versions_index is None:
+            return
+        vid = version_id(doc_id, record.content_hash)
+        self.owners[f"version:{vid}"] = (doc_id, "keeping its version in the history")
+        # retry_on_conflict: two runs meeting the same text touch its last_seen at once (the node
+        # retries the update on the newer version; the upsert is the same either way)
+        self.actions[f"version:{vid}"] = {
+            "_op_type": "update", "_index": self.versions_index, "_id": vid, "retry_on_conflict": 5,
+            "doc": {"last_seen": self.now.isoformat()},
+            "upsert": version_document(record, doc_id, doc_version=doc_version, at=self.now)}
 
 
-PROVENANCE_ATTEMPTS = 5
-
-
-def _add_provenance(actions: dict, owners: dict, index: str, doc_id: str, stored: dict, record: Transcript) -> None:
-    """Add the input's source and URLs to the stored document when it lacks them: an update
-    conditional on the version read (another run may be adding its own), so a concurrent
-    change is never overwritten with a stale list (``_provenance_again`` reads it again)."""
-    sources = _merged(stored.get("sources"), [record.source])
-    urls = _merged(stored.get("urls"), record.urls)
-    if sources == (stored.get("sources") or []) and urls == (stored.get("urls") or []):
-        return
-    key = f"sources:{doc_id}"
-    actions[key] = {"_op_type": "update", "_index": index, "_id": doc_id, "doc": {"sources": sources, "urls": urls}}
-    if "_seq_no" in stored:
-        actions[key].update(if_seq_no=stored["_seq_no"], if_primary_term=stored["_primary_term"])
-    owners[key] = (doc_id, "adding its source to the stored document")
-
-
-def _provenance_again(es: Elasticsearch, index: str, refused: dict[str, str], owners: dict,
-                      by_id: dict[str, Transcript], retry_window: float) -> dict[str, str]:
-    """Send again the provenance updates refused because the document changed after it was
-    read (409): read it anew, merge, send (a few times: each conflict means another writer
-    made progress). What is still refused stays refused, and fails its input."""
-    for _ in range(PROVENANCE_ATTEMPTS):
-        conflicts = [key for key, reason in refused.items() if key.startswith("sources:") and "status 409" in reason]
-        if not conflicts:
-            break
-        ids = [owners[key][0] for key in conflicts]
-        fresh = _stored_state(es, index, ids, retry_window)
-        actions: dict[str, dict] = {}
-        for key, doc_id in zip(conflicts, ids):
-            del refused[key]
-            if doc_id in fresh:
-                _add_provenance(actions, {}, index, doc_id, fresh[doc_id], by_id[doc_id])
-            else:  # deleted meanwhile (a fold took it into another document): the retry finds that one
-                refused[key] = "the document was deleted meanwhile"
-        if actions:
-            _, again = _bulk_chunk(es, actions, {}, retry_window=retry_window)
-            refused.update(again)
-    return refused
+def _conditional(action: dict, stored: dict | None) -> dict:
+    """The action, conditional on the version of the stored document it was planned from."""
+    if stored is not None and "_seq_no" in stored:
+        action.update(if_seq_no=stored["_seq_no"], if_primary_term=stored["_primary_term"])
+    return action
 
 
 def _older(record: Transcript, stored: dict | None) -> bool:
@@ -384,20 +408,6 @@ def _older(record: Transcript, stored: dict | None) -> bool:
     if stored is None or record.fetched_at is None or not stored.get("fetched_at"):
         return False
     return record.fetched_at < datetime.fromisoformat(stored["fetched_at"])
-
-
-def _keep_version(actions: dict, owners: dict, versions_index: str | None, doc_id: str, record: Transcript,
-                  doc_version: int, at: datetime) -> None:
-    if versions_index is None:
-        return
-    vid = version_id(doc_id, record.content_hash)
-    owners[f"version:{vid}"] = (doc_id, "keeping its version in the history")
-    # retry_on_conflict: two runs meeting the same text touch its last_seen at once (the node
-    # retries the update on the newer version; the upsert is the same either way)
-    actions[f"version:{vid}"] = {"_op_type": "update", "_index": versions_index, "_id": vid, "retry_on_conflict": 5,
-                                 "doc": {"last_seen": at.isoformat()},
-                                 "upsert": version_document(record, doc_id, doc_version=doc_version, at=at)}
-
 
 
 # --- folding: one document per transcript, whatever order the writes came in -------------------

@@ -277,3 +277,55 @@ def test_a_source_added_meanwhile_by_another_run_is_never_overwritten(es, settin
     assert [o.status for o in outcomes] == ["unchanged"], outcomes
     assert _stored(es, alias, crawled.doc_id)["sources"] == [crawled.source, "/other-run/dump.txt", dump.source]
     assert len(calls) == 2  # read again once after the refusal
+
+
+def test_an_edit_written_while_another_run_adds_a_source_keeps_that_source(es, settings, index_alias, monkeypatch):
+    """Before: an edited text was written whole with the sources read before; a source another
+    run added in between was lost. The write is conditional, and planned again on a fresh read."""
+    alias = design.ensure_index(es, settings)
+    crawled, _ = _crawled_and_dump(5)
+    list(writer.index_records(es, [crawled], index=alias, settings=settings))
+    edited = crawled.model_copy(update={"body": crawled.body + " And one more sentence was added later."})
+    read = writer._stored_state
+    calls = []
+
+    def read_then_another_run_writes(*args, **kwargs):
+        state = read(*args, **kwargs)
+        if not calls:
+            es.update(index=alias, id=crawled.doc_id, doc={"sources": [crawled.source, "/other-run/dump.txt"]})
+        calls.append(args)
+        return state
+
+    monkeypatch.setattr(writer, "_stored_state", read_then_another_run_writes)
+    outcomes = list(writer.index_records(es, [edited], index=alias, settings=settings))
+    assert [o.status for o in outcomes] == ["updated"], outcomes
+    stored = _stored(es, alias, crawled.doc_id)
+    assert stored["content_hash"] == edited.content_hash and stored["doc_version"] == 2
+    assert stored["sources"] == [crawled.source, "/other-run/dump.txt"]
+    assert len(calls) == 2
+
+
+def test_a_new_document_written_by_another_run_meanwhile_is_not_replaced(es, settings, index_alias, monkeypatch):
+    """Two runs writing one new transcript at once (two backfill partitions): before, the later
+    write replaced the earlier whole, sources and all. A document not stored when read is now
+    created, never replaced: the second run's create is refused and planned again."""
+    alias = design.ensure_index(es, settings)
+    crawled, _ = _crawled_and_dump(6)
+    other_run = crawled.model_copy(update={"source": "/archive/other-run.warc.gz#123"})
+    read = writer._stored_state
+    calls = []
+
+    def read_then_another_run_writes(*args, **kwargs):
+        state = read(*args, **kwargs)
+        calls.append(args)
+        if len(calls) == 1:  # nothing was stored at this read; the other run's write lands now
+            with monkeypatch.context() as plain:
+                plain.setattr(writer, "_stored_state", read)
+                assert [o.status for o in writer.index_records(es, [other_run], index=alias,
+                                                                 settings=settings)] == ["created"]
+        return state
+
+    monkeypatch.setattr(writer, "_stored_state", read_then_another_run_writes)
+    outcomes = list(writer.index_records(es, [crawled], index=alias, settings=settings))
+    assert [o.status for o in outcomes] == ["unchanged"], outcomes
+    assert _stored(es, alias, crawled.doc_id)["sources"] == [other_run.source, crawled.source]
