@@ -255,6 +255,25 @@ def test_a_dump_of_the_crawled_text_is_one_more_source_of_it(es, settings, index
     assert _stored(es, alias, crawled.doc_id)["sources"] == [crawled.source, dump.source]
 
 
+def _another_run_writes_after_the_first_read(monkeypatch, write) -> list:
+    """Patch the writer's look-up of stored documents so that ``write()`` (another run's write)
+    lands right after this run's first read, before its write. Returns the reads made."""
+    read = writer._stored_state
+    reads: list = []
+
+    def read_then_another_run_writes(*args, **kwargs):
+        state = read(*args, **kwargs)
+        reads.append(args)
+        if len(reads) == 1:
+            with monkeypatch.context() as plain:
+                plain.setattr(writer, "_stored_state", read)
+                write()
+        return state
+
+    monkeypatch.setattr(writer, "_stored_state", read_then_another_run_writes)
+    return reads
+
+
 def test_a_source_added_meanwhile_by_another_run_is_never_overwritten(es, settings, index_alias, monkeypatch):
     """The writer adds a source to what it read; when another run changes the document between
     that read and the write, the write is refused (conditional) and made again on a fresh read."""
@@ -262,21 +281,12 @@ def test_a_source_added_meanwhile_by_another_run_is_never_overwritten(es, settin
     crawled, dump = _crawled_and_dump(4)
     list(writer.index_records(es, [crawled], index=alias, settings=settings))
     es.indices.refresh(index=alias)
-    read = writer._stored_state
-    calls = []
-
-    def read_then_another_run_writes(*args, **kwargs):
-        state = read(*args, **kwargs)
-        if not calls:  # after the first read only: another run adds its own source
-            es.update(index=alias, id=crawled.doc_id, doc={"sources": [crawled.source, "/other-run/dump.txt"]})
-        calls.append(args)
-        return state
-
-    monkeypatch.setattr(writer, "_stored_state", read_then_another_run_writes)
+    reads = _another_run_writes_after_the_first_read(monkeypatch, lambda: es.update(
+        index=alias, id=crawled.doc_id, doc={"sources": [crawled.source, "/other-run/dump.txt"]}))
     outcomes = list(writer.index_records(es, [dump], index=alias, settings=settings))
     assert [o.status for o in outcomes] == ["unchanged"], outcomes
     assert _stored(es, alias, crawled.doc_id)["sources"] == [crawled.source, "/other-run/dump.txt", dump.source]
-    assert len(calls) == 2  # read again once after the refusal
+    assert len(reads) == 2  # read again once after the refusal
 
 
 def test_an_edit_written_while_another_run_adds_a_source_keeps_that_source(es, settings, index_alias, monkeypatch):
@@ -286,23 +296,14 @@ def test_an_edit_written_while_another_run_adds_a_source_keeps_that_source(es, s
     crawled, _ = _crawled_and_dump(5)
     list(writer.index_records(es, [crawled], index=alias, settings=settings))
     edited = crawled.model_copy(update={"body": crawled.body + " And one more sentence was added later."})
-    read = writer._stored_state
-    calls = []
-
-    def read_then_another_run_writes(*args, **kwargs):
-        state = read(*args, **kwargs)
-        if not calls:
-            es.update(index=alias, id=crawled.doc_id, doc={"sources": [crawled.source, "/other-run/dump.txt"]})
-        calls.append(args)
-        return state
-
-    monkeypatch.setattr(writer, "_stored_state", read_then_another_run_writes)
+    reads = _another_run_writes_after_the_first_read(monkeypatch, lambda: es.update(
+        index=alias, id=crawled.doc_id, doc={"sources": [crawled.source, "/other-run/dump.txt"]}))
     outcomes = list(writer.index_records(es, [edited], index=alias, settings=settings))
     assert [o.status for o in outcomes] == ["updated"], outcomes
     stored = _stored(es, alias, crawled.doc_id)
     assert stored["content_hash"] == edited.content_hash and stored["doc_version"] == 2
     assert stored["sources"] == [crawled.source, "/other-run/dump.txt"]
-    assert len(calls) == 2
+    assert len(reads) == 2
 
 
 def test_a_new_document_written_by_another_run_meanwhile_is_not_replaced(es, settings, index_alias, monkeypatch):
@@ -312,20 +313,10 @@ def test_a_new_document_written_by_another_run_meanwhile_is_not_replaced(es, set
     alias = design.ensure_index(es, settings)
     crawled, _ = _crawled_and_dump(6)
     other_run = crawled.model_copy(update={"source": "/archive/other-run.warc.gz#123"})
-    read = writer._stored_state
-    calls = []
-
-    def read_then_another_run_writes(*args, **kwargs):
-        state = read(*args, **kwargs)
-        calls.append(args)
-        if len(calls) == 1:  # nothing was stored at this read; the other run's write lands now
-            with monkeypatch.context() as plain:
-                plain.setattr(writer, "_stored_state", read)
-                assert [o.status for o in writer.index_records(es, [other_run], index=alias,
-                                                                 settings=settings)] == ["created"]
-        return state
-
-    monkeypatch.setattr(writer, "_stored_state", read_then_another_run_writes)
+    other = []  # nothing is stored at this run's read; the other run's write lands right after it
+    _another_run_writes_after_the_first_read(monkeypatch, lambda: other.extend(
+        writer.index_records(es, [other_run], index=alias, settings=settings)))
     outcomes = list(writer.index_records(es, [crawled], index=alias, settings=settings))
     assert [o.status for o in outcomes] == ["unchanged"], outcomes
+    assert [o.status for o in other] == ["created"]
     assert _stored(es, alias, crawled.doc_id)["sources"] == [other_run.source, crawled.source]
