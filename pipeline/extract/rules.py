@@ -13,7 +13,6 @@ import unicodedata
 
 from pipeline.profile import ExtractionRules
 
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 # Runs, not single letters: counting the letters of a run is several times cheaper than
 # one match object (or list item) per letter.
 _CYRILLIC_RUN = re.compile(r"[а-яё]+", re.IGNORECASE)
@@ -75,7 +74,7 @@ class CompiledRules:
         # Language detection: stopword sets of the Latin-script languages, and the
         # languages whose stopwords are Cyrillic (the first is taken for Cyrillic text).
         self.latin_stopwords = {code: frozenset(lang.stopwords) for code, lang in rules.languages.items()
-                                if not _CYRILLIC.search(" ".join(lang.stopwords))}
+                                if not _CYRILLIC_RUN.search(" ".join(lang.stopwords))}
         self.cyrillic_languages = [code for code in rules.languages if code not in self.latin_stopwords]
         self.main_speakers = [name for lang in langs for name in lang.main_speakers]
         self.dateparser_languages = list(rules.languages)

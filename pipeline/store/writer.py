@@ -169,13 +169,24 @@ def _same_transcripts(es: Elasticsearch, index: str, keys: list[str], retry_wind
     return found
 
 
+@dataclass
+class _Answers:
+    """What Elasticsearch answered for the actions of one chunk, over the rounds it took."""
+
+    done: list[IndexOutcome] = field(default_factory=list)  # an outcome per document written
+    busy: dict[str, str] = field(default_factory=dict)  # refused as busy in the last round: sent again
+    side_refused: dict[str, str] = field(default_factory=dict)  # side action -> why it was refused
+    conflicts: set[str] = field(default_factory=set)  # actions refused because the document changed (409)
+
+
 def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, str | None],
-                done: list[IndexOutcome], busy: dict[str, str], side_refused: dict[str, str]) -> None:
+                answers: _Answers) -> None:
     """Send the pending actions once. Acknowledged and refused items leave ``pending``;
-    document writes (``DOCUMENT_OPS``) get an outcome in ``done``; side actions (kept
-    versions, a dump's source on a stored document) go to ``side_refused`` with the reason
-    when refused. Items refused as busy stay (their reason in ``busy``) and raise _StillBusy."""
-    busy.clear()
+    document writes (``DOCUMENT_OPS``) get an outcome in ``answers.done``; side actions (kept
+    versions, an input's source on a stored document) go to ``answers.side_refused`` with the
+    reason when refused. Items refused as busy stay (their reason in ``answers.busy``) and
+    raise _StillBusy."""
+    answers.busy.clear()
     key_of = {(action["_op_type"], action["_id"]): key for key, action in pending.items()}
     for ok, item in helpers.streaming_bulk(
         es, list(pending.values()), chunk_size=len(pending), max_chunk_bytes=100 * 1024 * 1024,
@@ -186,42 +197,44 @@ def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, 
         if key not in pending:
             continue
         if not ok and info.get("status") in RETRY_STATUSES:
-            busy[key] = _reason(info)
+            answers.busy[key] = _reason(info)
             continue
         del pending[key]
+        if not ok and info.get("status") == 409:
+            answers.conflicts.add(key)
         if op not in DOCUMENT_OPS:  # a side action: its owner's outcome says so (``_Plan.send``)
             if not ok:
-                side_refused[key] = _reason(info)
+                answers.side_refused[key] = _reason(info)
             continue
         if ok:
             status: Status = "created" if info.get("result") == "created" else "updated"
-            done.append(IndexOutcome(key, sources.get(key), status))
+            answers.done.append(IndexOutcome(key, sources.get(key), status))
         else:
-            done.append(IndexOutcome(key, sources.get(key), "failed", _reason(info)))
+            answers.done.append(IndexOutcome(key, sources.get(key), "failed", _reason(info)))
     if pending:
-        raise _StillBusy(f"{len(pending)} documents refused as busy, e.g. {next(iter(busy.values()), '')}")
+        raise _StillBusy(f"{len(pending)} documents refused as busy, e.g. {next(iter(answers.busy.values()), '')}")
 
 
 def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, str | None], *,
-                retry_window: float) -> tuple[list[IndexOutcome], dict[str, str]]:
+                retry_window: float) -> _Answers:
     """Send one chunk under the write policy: an outcome per document once Elasticsearch
-    answered for it, and the side actions it refused (key -> reason)."""
+    answered for it, the side actions it refused and the actions refused as conflicts."""
     client = _without_client_retries(es)
-    pending, done, busy, side_refused = dict(actions), [], {}, {}
+    pending, answers = dict(actions), _Answers()
     try:
-        write_policy(retry_window)(_bulk_round, client, pending, sources, done, busy, side_refused)
+        write_policy(retry_window)(_bulk_round, client, pending, sources, answers)
     except RetryError as exc:
         cause = exc.last_attempt.exception()
         if not isinstance(cause, _StillBusy):
             raise IndexingError(f"bulk of {len(pending)} documents: Elasticsearch did not answer "
                                 f"for {retry_window:.0f}s: {cause}") from cause
         for key, action in pending.items():
-            reason = f"still busy after {retry_window:.0f}s: {busy.get(key, 'refused')}"
+            reason = f"still busy after {retry_window:.0f}s: {answers.busy.get(key, 'refused')}"
             if action["_op_type"] in DOCUMENT_OPS:
-                done.append(IndexOutcome(key, sources.get(key), "failed", reason))
+                answers.done.append(IndexOutcome(key, sources.get(key), "failed", reason))
             else:
-                side_refused[key] = reason
-    return done, side_refused
+                answers.side_refused[key] = reason
+    return answers
 
 
 def _implausible(record: Transcript, old: dict, max_shrink: float) -> str | None:
@@ -313,8 +326,7 @@ class _Plan:
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # side action -> (document, what it keeps)
     sources: dict[str, str | None] = field(default_factory=dict)  # document written -> its input
     decided: dict[str, IndexOutcome] = field(default_factory=dict)
-    refused: dict[str, str] = field(default_factory=dict)
-    done: dict[str, IndexOutcome] = field(default_factory=dict)
+    answers: _Answers = field(default_factory=_Answers)
 
     def document(self, doc_id: str, record: Transcript, old: dict | None) -> None:
         """Plan one input against what is stored for its document (``old``, None when nothing)."""
@@ -340,9 +352,9 @@ class _Plan:
         version = int(old.get("doc_version") or 0) + 1 if old is not None and "content_hash" in old else 1
         # A document not stored when read is created, never replaced: two runs writing one new
         # transcript at once get one 409, and that one plans again against the other's write.
-        stored = old is not None and "_seq_no" in old
+        exists = old is not None and "_seq_no" in old
         self.actions[doc_id] = _conditional({
-            "_op_type": "index" if stored else "create", "_index": self.index, "_id": doc_id,
+            "_op_type": "index" if exists else "create", "_index": self.index, "_id": doc_id,
             "_source": document_json(record, doc_version=version, indexed_at=self.now, stored=old),
         }, old)
         self.sources[doc_id] = record.source
@@ -354,10 +366,9 @@ class _Plan:
         it brought is not, and only a failure makes the ledger and the dead letters try it
         again (the retry finds the text stored and writes what is missing)."""
         if self.actions:
-            done, self.refused = _bulk_chunk(es, self.actions, self.sources, retry_window=retry_window)
-            self.done = {outcome.doc_id: outcome for outcome in done}
-        results = {**self.decided, **self.done}
-        for key, reason in self.refused.items():
+            self.answers = _bulk_chunk(es, self.actions, self.sources, retry_window=retry_window)
+        results = {**self.decided, **{outcome.doc_id: outcome for outcome in self.answers.done}}
+        for key, reason in self.answers.side_refused.items():
             doc_id, what = self.owners[key]
             outcome = results[doc_id]
             if outcome.status != "failed":
@@ -367,10 +378,7 @@ class _Plan:
 
     def conflicted(self, doc_id: str) -> bool:
         """Whether a write of this document was refused because it changed after it was read."""
-        written = self.done.get(doc_id)
-        if written is not None and written.status == "failed" and "status 409" in (written.reason or ""):
-            return True
-        return "status 409" in self.refused.get(f"sources:{doc_id}", "")
+        return doc_id in self.answers.conflicts or f"sources:{doc_id}" in self.answers.conflicts
 
     def _add_provenance(self, doc_id: str, stored: dict, record: Transcript) -> None:
         """Add the input's source and URLs to the stored document when it lacks them."""

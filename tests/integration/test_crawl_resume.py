@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
 import time
@@ -12,24 +10,7 @@ from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState, Status
 from pipeline.profile import get_profile
 from pipeline.settings import REPO_ROOT
-from tests.replica.plugin import replica_overrides
-
-
-def crawl_env(settings, replica) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "MFA_INDEX_ALIAS": settings.index_alias,
-        "MFA_STATE_INDEX": settings.state_index,
-        "MFA_DEADLETTER_INDEX": settings.deadletter_index,
-        "MFA_STATE_DIR": str(settings.state_dir),
-        "MFA_CRAWL_BASE_URL": replica.base_url,
-        "MFA_CRAWL_ARCHIVE_URL": replica.archive_url,
-        "MFA_CRAWL_ALLOWED_PRIVATE_HOSTS": json.dumps(replica_overrides(replica)["crawl_allowed_private_hosts"]),
-        "MFA_CRAWL_RATE_PER_HOST": "4",
-        "MFA_CRAWL_BATCH_SIZE": "2",
-        "MFA_CRAWL_CONCURRENCY": "1",
-    })
-    return env
+from tests.replica.plugin import crawl_env, replica_overrides
 
 
 def done_urls(state: CrawlState) -> set[str]:

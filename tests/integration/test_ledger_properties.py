@@ -15,11 +15,11 @@ Small on purpose (the suite runs it by default): ``MAX_EXAMPLES`` sequences of a
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import time
 import uuid
+from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck, settings as hsettings
 from hypothesis import strategies as st
@@ -33,12 +33,10 @@ from pipeline.settings import REPO_ROOT, Settings
 from pipeline.store import design
 from pipeline.store.history import history
 from tests.conftest import SAMPLE_DUMPS, delete_indices_like
-from tests.integration.test_crawl_resume import crawl_env
-from tests.replica.plugin import replica_overrides
+from tests.replica.plugin import crawl_env, replica_overrides
 
 MAX_EXAMPLES = 8
 STEPS = 8
-_ARTICLE_PATH = re.compile(r"/\d{5,}/|/content/id/\d+")
 
 
 def ledger_machine(es, tmp_path_factory):
@@ -129,7 +127,8 @@ def ledger_machine(es, tmp_path_factory):
             self.crawled_once = True
 
         def _article_hits(self):
-            return [h for h in self.replica.hits() if _ARTICLE_PATH.search(h.path)]
+            sections = get_profile().crawl  # article pages are those of the profile's article patterns
+            return [h for h in self.replica.hits() if sections.section_of(urlsplit(h.path).path)]
 
         @invariant()
         def no_document_from_a_page_that_never_succeeded(self):

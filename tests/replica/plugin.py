@@ -7,6 +7,8 @@ numbers (20 req/s, short backoff) and a temporary state folder; no Elasticsearch
 
 from __future__ import annotations
 
+import json
+import os
 from urllib.parse import urlsplit
 
 import pytest
@@ -38,6 +40,25 @@ def replica_overrides(replica: Replica) -> dict:
         crawl_max_retries=4,
         crawl_progress=False,
     )
+
+
+def crawl_env(settings, replica: Replica) -> dict[str, str]:
+    """The environment of an `mfa-ingest crawl` process pointed at the replica (one page at a
+    time, a few per second: slow enough to be killed half-way)."""
+    env = dict(os.environ)
+    env.update({
+        "MFA_INDEX_ALIAS": settings.index_alias,
+        "MFA_STATE_INDEX": settings.state_index,
+        "MFA_DEADLETTER_INDEX": settings.deadletter_index,
+        "MFA_STATE_DIR": str(settings.state_dir),
+        "MFA_CRAWL_BASE_URL": replica.base_url,
+        "MFA_CRAWL_ARCHIVE_URL": replica.archive_url,
+        "MFA_CRAWL_ALLOWED_PRIVATE_HOSTS": json.dumps(replica_overrides(replica)["crawl_allowed_private_hosts"]),
+        "MFA_CRAWL_RATE_PER_HOST": "4",
+        "MFA_CRAWL_BATCH_SIZE": "2",
+        "MFA_CRAWL_CONCURRENCY": "1",
+    })
+    return env
 
 
 @pytest.fixture
