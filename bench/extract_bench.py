@@ -87,23 +87,33 @@ def trafilatura_with_metadata(pages: list[bytes]) -> int:
                if trafilatura.bare_extraction(content, with_metadata=True, include_comments=False) is not None)
 
 
-def measure(name: str, run, pages: list[bytes], rounds: int) -> dict:
-    run(pages)  # warm-up: imports, compiled patterns, caches
-    started = time.perf_counter()
-    cpu_started = time.process_time()
-    done = 0
+def measure(runs: dict, pages: list[bytes], rounds: int) -> list[dict]:
+    """Each extractor over all pages, ``rounds`` times, the extractors taking turns round by
+    round: a slow spell of a shared machine then slows them alike instead of one of them."""
+    for run in runs.values():
+        run(pages)  # warm-up: imports, compiled patterns, caches
+    wall = dict.fromkeys(runs, 0.0)
+    cpu = dict.fromkeys(runs, 0.0)
+    done = dict.fromkeys(runs, 0)
     for _ in range(rounds):
-        done += run(pages)
-    wall = time.perf_counter() - started
-    cpu = time.process_time() - cpu_started
-    # memory in a separate pass: tracing allocations slows Python code several times over
-    tracemalloc.start()
-    run(pages)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    total = len(pages) * rounds
-    return {"name": name, "pages": total, "ok": done, "seconds": wall, "pages_per_s": total / wall,
-            "cpu_pages_per_s": total / cpu if cpu else float("inf"), "peak_alloc_mb": peak / 2**20}
+        for name, run in runs.items():
+            started, cpu_started = time.perf_counter(), time.process_time()
+            done[name] += run(pages)
+            wall[name] += time.perf_counter() - started
+            cpu[name] += time.process_time() - cpu_started
+    results = []
+    for name, run in runs.items():
+        # memory in a separate pass: tracing allocations slows Python code several times over
+        tracemalloc.start()
+        run(pages)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        total = len(pages) * rounds
+        results.append({"name": name, "pages": total, "ok": done[name], "seconds": wall[name],
+                        "pages_per_s": total / wall[name],
+                        "cpu_pages_per_s": total / cpu[name] if cpu[name] else float("inf"),
+                        "peak_alloc_mb": peak / 2**20})
+    return results
 
 
 def main() -> None:
@@ -115,9 +125,8 @@ def main() -> None:
     pages = fixture_pages() + seed_pages()
     size_kb = sum(len(p) for p in pages) / len(pages) / 1024
     print(f"{len(pages)} HTML pages (mean {size_kb:.0f} KB), {args.rounds} rounds, one CPU")
-    results = [measure("ours (extract_record)", ours, pages, args.rounds),
-               measure("trafilatura.extract (text only)", trafilatura_text, pages, args.rounds),
-               measure("trafilatura.bare_extraction (+metadata)", trafilatura_with_metadata, pages, args.rounds)]
+    results = measure({"ours (extract_record)": ours, "trafilatura.extract (text only)": trafilatura_text,
+                       "trafilatura.bare_extraction (+metadata)": trafilatura_with_metadata}, pages, args.rounds)
     print(f"{'extractor':42} {'pages/s':>9} {'cpu pages/s':>12} {'ok':>9} {'peak alloc MB':>14}")
     for r in results:
         print(f"{r['name']:42} {r['pages_per_s']:9.1f} {r['cpu_pages_per_s']:12.1f} "

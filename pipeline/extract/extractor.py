@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
 from cssselect import SelectorError
 from cssselect import parser as cssparser
 from cssselect.parser import parse as cssselect_parse
@@ -104,8 +103,11 @@ def _collapse_spaces(text: str) -> str:
     return text
 
 
-def parse_html(text: str) -> lxml.html.HtmlElement:
+def parse_html(text: str) -> etree._Element:
     """A tolerant lxml tree; DropPage when nothing can be parsed.
+
+    Plain ``etree`` elements, not ``lxml.html``'s: those are looked up in Python for every
+    element the code touches (the class of each tag), a few per cent of extracting a page.
 
     ``huge_tree`` lifts libxml2's nesting limit from 256 to 2048 levels; a page deeper
     than that is parsed again after flatten_deep_html, so no text below the limit is lost.
@@ -120,14 +122,16 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
 _PARSERS = threading.local()  # one parser per thread: lxml parsers are not thread-safe
 
 
-def _parse(text: str) -> tuple[lxml.html.HtmlElement, bool]:
+def _parse(text: str) -> tuple[etree._Element, bool]:
     parser = getattr(_PARSERS, "parser", None)
     if parser is None:
-        parser = _PARSERS.parser = lxml.html.HTMLParser(huge_tree=True)
+        parser = _PARSERS.parser = etree.HTMLParser(huge_tree=True)
     try:
-        root = lxml.html.document_fromstring(text, parser=parser)
+        root = etree.fromstring(text, parser)
     except (etree.ParserError, ValueError) as exc:
         raise DropPage(f"unparsable HTML: {exc}") from None
+    if root is None:
+        raise DropPage("unparsable HTML: Document is empty")
     # Past the depth limit libxml2 stops reading: the limit is then its last error.
     last = parser.error_log.last_error
     return root, last is not None and last.type_name == "ERR_RESOURCE_LIMIT"
@@ -209,7 +213,10 @@ def _element_text(element) -> str:
             return value.strip()
     if len(element):
         return " ".join(block_lines(element))
-    return _collapse_spaces(element.text_content()).strip()
+    return _collapse_spaces(_string_value(element)).strip()
+
+
+_string_value = etree.XPath("string()", smart_strings=False)  # all text below an element, in order
 
 
 def _first_text(query: _Query, selectors: list[str]) -> str | None:
@@ -270,9 +277,22 @@ def _remove(root, selectors: list[str]) -> None:
             if not (needs[0] <= present[0] and needs[1] <= present[1]):
                 continue  # cannot match: spare the XPath walk over the subtree
         for element in select(root):
-            parent = element.getparent()
-            if parent is not None:
-                element.drop_tree()  # keeps the tail text, which belongs to the parent
+            if element.getparent() is not None:
+                _drop_tree(element)
+
+
+def _drop_tree(element) -> None:
+    """Take ``element`` and its subtree out of the page; its tail text belongs to the parent's
+    text and stays, after the previous sibling or at the start of the parent's text."""
+    parent = element.getparent()
+    tail = element.tail
+    if tail:
+        previous = element.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + tail
+        else:
+            previous.tail = (previous.tail or "") + tail
+    parent.remove(element)
 
 
 _CLASS_SEPARATOR = re.compile(r"[ \t\r\n]+")  # how XPath's normalize-space splits @class
@@ -558,18 +578,20 @@ def read_unknown_layout(text: str, root, profile: SiteProfile) -> RawFields:
     """A page no layout of the profile knows: trafilatura finds the main text and metadata."""
     import trafilatura  # imported on demand: costly, and only unknown layouts need it
 
-    document = trafilatura.bare_extraction(text, with_metadata=True, favor_recall=True,
+    heading = root.find(".//h1")
+    title = _element_text(heading) if heading is not None else None
+    date_text = _first_text(_Query(root), ["time[datetime]", 'meta[property="article:published_time"]'])
+    # trafilatura's metadata (a third of its time) is only asked for when the page's own <h1>
+    # or date element is missing: the main text it finds is the same with or without it.
+    document = trafilatura.bare_extraction(text, with_metadata=not (title and date_text), favor_recall=True,
                                            include_comments=False, include_tables=True)
     body = getattr(document, "text", None) if document is not None else None
     if not body or len(body.strip()) < profile.extraction.min_text_chars:
         raise DropPage("no main text found in an HTML page of unknown layout")
-    heading = root.find(".//h1")
-    title = _element_text(heading) if heading is not None else None
     return RawFields(
         lines=split_lines(body),
         title=title or getattr(document, "title", None),
-        date_text=_first_text(_Query(root), ["time[datetime]", 'meta[property="article:published_time"]'])
-        or getattr(document, "date", None),
+        date_text=date_text or getattr(document, "date", None),
         page_language=_page_language(root),
         fallback_title=_document_title(root, profile.extraction),
         layout="generic",

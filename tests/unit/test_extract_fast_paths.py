@@ -2,8 +2,9 @@
 
 The shortcuts: kept answers of whole-page look-ups (``_Query``), the date's scope read from
 lines already read (``_scope_lines``), the phrase key that skips normalising long lines
-(``CompiledRules.phrase_key``), the ASCII path of ``normalise_phrase`` and the letter counts
-that tell a line's script (``letter_counts``).
+(``CompiledRules.phrase_key``), the ASCII path of ``normalise_phrase``, the letter counts
+that tell a line's script (``letter_counts``) and trafilatura's metadata asked for only when
+a page of unknown layout lacks its own title or date element (``read_unknown_layout``).
 """
 
 from __future__ import annotations
@@ -130,3 +131,39 @@ def test_letter_counts_are_the_letters_the_patterns_match(text):
     cyrillic = len(re.findall(r"[а-яё]", text, re.IGNORECASE))
     latin = len(re.findall(r"[a-z]", text, re.IGNORECASE))
     assert letter_counts(text) == (cyrillic, latin)
+
+
+GENERIC_SPEECH = "".join(f"<p>Paragraph {i} of a statement the minister made to the press about the talks held "
+                         f"today, and the agreements reached by both delegations on every point.</p>" for i in range(6))
+GENERIC_PAGES = {
+    "h1 and time": '<html lang="en"><head><title>Talks | MFA</title></head><body><main><article>'
+                   '<h1>Statement after the talks</h1><time datetime="2024-03-14T13:20:00+03:00">14 March</time>'
+                   f"{GENERIC_SPEECH}</article></main></body></html>",
+    "no h1": '<html><head><title>Statement after the talks, 14 March 2024 | MFA</title>'
+             '<meta property="article:published_time" content="2024-03-14T13:20:00+03:00"></head><body><main>'
+             f"<article>{GENERIC_SPEECH}</article></main></body></html>",
+    "no date element": '<html><head><title>Talks</title><meta name="date" content="2024-03-14"></head><body>'
+                       f"<main><article><h1>Statement after the talks</h1>{GENERIC_SPEECH}</article></main></body></html>",
+    "empty h1, no date": f"<html><head><title>Talks</title></head><body><h1> </h1><div>{GENERIC_SPEECH}</div></body></html>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERIC_PAGES))
+def test_an_unknown_layout_reads_as_it_does_with_trafilaturas_metadata_always_on(name):
+    # The plain way: trafilatura's metadata always extracted, the page's own elements first.
+    import trafilatura
+
+    from pipeline.extract.extractor import _first_text, _element_text, read_unknown_layout
+    from pipeline.extract.clean import split_lines
+
+    text = GENERIC_PAGES[name]
+    root = parse_html(text)
+    document = trafilatura.bare_extraction(text, with_metadata=True, favor_recall=True, include_comments=False,
+                                           include_tables=True)
+    heading = root.find(".//h1")
+    plain_title = (_element_text(heading) if heading is not None else None) or document.title
+    plain_date = _first_text(_Query(root), ["time[datetime]", 'meta[property="article:published_time"]']) \
+        or document.date
+    raw = read_unknown_layout(text, parse_html(text), PROFILE)
+    assert (raw.lines, raw.title, raw.date_text) == (split_lines(document.text), plain_title, plain_date)
+    assert raw.title  # from trafilatura when the page has no <h1> of its own
