@@ -16,7 +16,11 @@ For each size N it
    into another fresh index from the same template, with as many requests in
    flight as the writer keeps (``MFA_BULK_IN_FLIGHT``): the node's ceiling for
    these documents at the pipeline's own client concurrency;
-4. prints both rates, their ratio, the peak RSS along the sizes and the CPU ms/doc.
+4. prints both rates, their ratio, the peak RSS along the sizes, the CPU ms/doc of the
+   pipeline, and the node's own CPU ms/doc in each phase (``_nodes/stats``: the process
+   CPU of every node), with what a ratio of 0.8 leaves the pipeline on this machine
+   when the node shares its cores: the cores, less the node's raw cost per document at
+   0.8 of the ceiling.
 
 Elasticsearch: MFA_ES_URL (the local node). Indices are named mfa-bench-* and
 deleted at the end unless --keep. Figures only: nothing here passes or fails.
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -225,6 +230,15 @@ def cleanup(es, prefix: str) -> None:
         es.indices.delete_index_template(name=tpl["name"])
 
 
+def node_cpu_seconds(es) -> float:
+    """The CPU time the node processes have used so far (all nodes of the cluster). The node
+    refreshes these figures once a second (``monitor.process.refresh_interval``): read after
+    a pause, so what a phase used has reached them."""
+    time.sleep(1.5)
+    stats = es.nodes.stats(metric="process", filter_path="nodes.*.process.cpu.total_in_millis")
+    return sum(node["process"]["cpu"]["total_in_millis"] for node in stats["nodes"].values()) / 1000
+
+
 def bench_size(n: int, workdir: Path, keep: bool) -> dict:
     settings = Settings()
     es = es_client.connect(settings)
@@ -234,11 +248,15 @@ def bench_size(n: int, workdir: Path, keep: bool) -> dict:
     html_bytes = write_warc(warc, n)
     build_s = time.perf_counter() - t0
     try:
+        node_before = node_cpu_seconds(es)
         done = subprocess.run([sys.executable, __file__, "--child", str(warc), f"{prefix}-replay"],
                               capture_output=True, text=True, check=True)
+        node_e2e_s = node_cpu_seconds(es) - node_before
         replay = json.loads(done.stdout.strip().splitlines()[-1])
         chunks = serialised_chunks(es, f"{prefix}-replay", settings.bulk_chunk_size)
+        node_before = node_cpu_seconds(es)
         raw_s, raw_docs = raw_bulk(es, settings, f"{prefix}-raw", chunks, settings.bulk_in_flight)
+        node_raw_s = node_cpu_seconds(es) - node_before
     finally:
         if not keep:
             cleanup(es, prefix)
@@ -248,6 +266,8 @@ def bench_size(n: int, workdir: Path, keep: bool) -> dict:
         "e2e_dps": replay["new"] / replay["seconds"], "raw_docs": raw_docs, "raw_s": raw_s,
         "raw_dps": raw_docs / raw_s, "peak_rss_mb": replay["peak_rss_mb"],
         "cpu_ms_per_doc": 1000 * replay["cpu_s"] / max(1, replay["new"]), "rss_samples": replay["rss_samples_mb"],
+        "node_e2e_ms_per_doc": 1000 * node_e2e_s / max(1, replay["new"]),
+        "node_raw_ms_per_doc": 1000 * node_raw_s / max(1, raw_docs), "node_raw_cores": node_raw_s / raw_s,
     }
 
 
@@ -275,10 +295,22 @@ def main() -> None:
                   f"{row['build_s']:.1f}s); indexed {row['indexed']}, failed {row['failed']}", flush=True)
     print()
     print(f"{'N':>7} {'e2e docs/s':>11} {'raw _bulk docs/s':>17} {'ratio':>6} {'e2e s':>7} {'raw s':>6} "
-          f"{'peak RSS MB':>12} {'CPU ms/doc':>11}")
+          f"{'peak RSS MB':>12} {'CPU ms/doc':>11} {'node ms/doc e2e':>16} {'node ms/doc raw':>16}")
     for r in rows:
         print(f"{r['n']:>7} {r['e2e_dps']:>11.0f} {r['raw_dps']:>17.0f} {r['e2e_dps'] / r['raw_dps']:>6.2f} "
-              f"{r['e2e_s']:>7.1f} {r['raw_s']:>6.1f} {r['peak_rss_mb']:>12.0f} {r['cpu_ms_per_doc']:>11.2f}")
+              f"{r['e2e_s']:>7.1f} {r['raw_s']:>6.1f} {r['peak_rss_mb']:>12.0f} {r['cpu_ms_per_doc']:>11.2f} "
+              f"{r['node_e2e_ms_per_doc']:>16.2f} {r['node_raw_ms_per_doc']:>16.2f}")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    for r in rows:
+        # At 0.8 of the ceiling the node alone needs 0.8 * raw docs/s * its raw cost per document;
+        # whatever CPU is left on a machine it shares is all the pipeline may use per document.
+        at = 0.8 * r["raw_dps"]
+        left_raw = 1000 * cores / at - r["node_raw_ms_per_doc"]
+        left_e2e = 1000 * cores / at - r["node_e2e_ms_per_doc"]
+        print(f"N={r['n']}: the raw run kept {r['node_raw_cores']:.2f} of {cores} cores busy in the node; at 0.8 of "
+              f"the ceiling ({at:.0f} docs/s) a pipeline sharing those cores may use {left_raw:.2f} CPU ms/doc if "
+              f"its writes cost the node what raw ones do, {left_e2e:.2f} at what they cost it here "
+              f"(the pipeline uses {r['cpu_ms_per_doc']:.2f})")
     for r in rows:
         step = 10 if len(r["rss_samples"]) > 20 else 1  # a 100,000-page run: every tenth sample
         print(f"RSS every {1000 * step:,} pages, N={r['n']}: "
