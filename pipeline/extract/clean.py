@@ -28,7 +28,7 @@ _SENTENCE_END = (".", "!", "?", "…", "»", "\"", "”", ":")
 _LISTING_NAME_MAX_WORDS = 14
 _LISTING_BACKTRACK = 3
 _SECTION_MAX_WORDS = 6  # a section header is short; a title names people, place and date
-_DIGITS = "0123456789"
+_DIGITS = b"0123456789"
 
 
 class Line(str):
@@ -218,7 +218,10 @@ def is_prose(line: str, rules: ExtractionRules) -> bool:
     # At most prose_min_words pieces are split off: a long paragraph is not split whole.
     if len(line.split(None, max(rules.prose_min_words - 1, 0))) < rules.prose_min_words:
         return False
-    digits = sum(map(line.count, _DIGITS))
+    # Digits are ASCII: as many bytes of the UTF-8 form as characters of the line, counted by
+    # one C-speed deletion instead of ten scans of the line.
+    data = line.encode("utf-8", "surrogatepass")
+    digits = len(data) - len(data.translate(None, _DIGITS))
     return digits <= len(line) * 0.2
 
 

@@ -377,18 +377,19 @@ _QUERY_LANG = re.compile(r"[?&]lang=([a-z]{2})\b")
 class _Chrome:
     """Whether an element lies in the site chrome (the site's language switcher, menus).
 
-    A chrome selector without combinators is tested on the element and its ancestors
-    (one ``ancestor-or-self`` XPath: a few nodes); only other selectors need the set of
-    all chrome elements, each a walk of the whole page, made once when first asked."""
+    The chrome selectors without combinators are tested on the element and its ancestors
+    together (one ``ancestor-or-self`` XPath over a few nodes: ``_within``); only other
+    selectors need the set of all chrome elements, each a walk of the whole page, made once
+    when first asked."""
 
     def __init__(self, query: _Query, selectors: list[str]):
         self.query = query
-        self.tests = [_within(s) for s in selectors]
-        self.others = [s for s, test in zip(selectors, self.tests) if test is None]
+        self.test = _within(tuple(s for s in selectors if _ancestral_only(s)))
+        self.others = [s for s in selectors if not _ancestral_only(s)]
         self._elements: set | None = None
 
     def __contains__(self, element) -> bool:
-        if any(test(element) for test in self.tests if test is not None):
+        if self.test is not None and self.test(element):
             return True
         if not self.others:
             return False
@@ -398,17 +399,24 @@ class _Chrome:
 
 
 @lru_cache(maxsize=512)
-def _within(selector: str):
-    """For a selector without combinators or pseudo-classes: an XPath that is true when
-    the element or one of its ancestors matches it (the translation CSSSelector uses)."""
+def _ancestral_only(selector: str) -> bool:
+    """One selector without combinators or pseudo-classes (tags, classes, ids, attributes)."""
     try:
         parsed = cssselect_parse(selector)
     except SelectorError:
+        return False
+    return len(parsed) == 1 and parsed[0].pseudo_element is None and _ancestral(parsed[0].parsed_tree, combined=False)
+
+
+@lru_cache(maxsize=128)
+def _within(selectors: tuple[str, ...]):
+    """For selectors ``_ancestral_only``: one XPath, true when the element or one of its
+    ancestors matches any of them (the translations CSSSelector uses, as one union)."""
+    if not selectors:
         return None
-    if len(parsed) != 1 or parsed[0].pseudo_element is not None or not _ancestral(parsed[0].parsed_tree, combined=False):
-        return None
-    path = LxmlHTMLTranslator().css_to_xpath(selector, prefix="ancestor-or-self::")
-    return etree.XPath(f"boolean({path})")
+    translator = LxmlHTMLTranslator()
+    paths = " | ".join(translator.css_to_xpath(s, prefix="ancestor-or-self::") for s in selectors)
+    return etree.XPath(f"boolean({paths})")
 
 
 def _language_links(query: _Query, selectors: list[str], rules, chrome_selectors: list[str],
