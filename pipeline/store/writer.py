@@ -364,10 +364,23 @@ class _Plan:
         """Send the round's actions; an outcome per planned document. A refused side action
         fails the input it belongs to: its document may be stored, but a version or a source
         it brought is not, and only a failure makes the ledger and the dead letters try it
-        again (the retry finds the text stored and writes what is missing)."""
-        if self.actions:
-            self.answers = _bulk_chunk(es, self.actions, self.sources, retry_window=retry_window)
+        again (the retry finds the text stored and writes what is missing).
+
+        The documents go first, their kept versions after: only an input whose writes went
+        through keeps its text in the history. A write refused because another run changed
+        the document is planned again under another version number; its text kept before
+        that would stay numbered from the stale read."""
+        writes = {key: action for key, action in self.actions.items() if not key.startswith("version:")}
+        if writes:
+            self.answers = _bulk_chunk(es, writes, self.sources, retry_window=retry_window)
         results = {**self.decided, **{outcome.doc_id: outcome for outcome in self.answers.done}}
+        written = {doc_id for doc_id, outcome in results.items() if outcome.status != "failed"
+                   and not self.conflicted(doc_id) and f"sources:{doc_id}" not in self.answers.side_refused}
+        versions = {key: action for key, action in self.actions.items()
+                    if key.startswith("version:") and self.owners[key][0] in written}
+        if versions:
+            kept = _bulk_chunk(es, versions, {}, retry_window=retry_window)
+            self.answers.side_refused.update(kept.side_refused)
         for key, reason in self.answers.side_refused.items():
             doc_id, what = self.owners[key]
             outcome = results[doc_id]

@@ -306,6 +306,29 @@ def test_an_edit_written_while_another_run_adds_a_source_keeps_that_source(es, s
     assert len(reads) == 2
 
 
+def test_two_edits_at_once_keep_each_text_under_its_own_version_number(es, settings, index_alias, monkeypatch):
+    """Two runs editing one document at once. Before: the write refused because the other run
+    had written meanwhile still kept its text in the history, numbered from the stale read (2),
+    and the write planned again never corrected it: two texts numbered 2. A version is now kept
+    only once the write of its document went through."""
+    from pipeline.store.history import history
+
+    alias = design.ensure_index(es, settings)
+    versions = design.ensure_versions_index(es, settings, alias)
+    crawled, _ = _crawled_and_dump(7)
+    list(writer.index_records(es, [crawled], index=alias, settings=settings, versions_index=versions))
+    ours = crawled.model_copy(update={"body": crawled.body + " This run read one more sentence at the end."})
+    theirs = crawled.model_copy(update={"body": crawled.body + " The other run read another closing sentence."})
+    _another_run_writes_after_the_first_read(monkeypatch, lambda: list(
+        writer.index_records(es, [theirs], index=alias, settings=settings, versions_index=versions)))
+    outcomes = list(writer.index_records(es, [ours], index=alias, settings=settings, versions_index=versions))
+    assert [o.status for o in outcomes] == ["updated"], outcomes
+    stored = _stored(es, alias, crawled.doc_id)
+    assert (stored["content_hash"], stored["doc_version"]) == (ours.content_hash, 3)
+    kept = sorted((v["doc_version"], v["content_hash"]) for v in history(es, alias, crawled.doc_id))
+    assert kept == [(1, crawled.content_hash), (2, theirs.content_hash), (3, ours.content_hash)]
+
+
 def test_a_new_document_written_by_another_run_meanwhile_is_not_replaced(es, settings, index_alias, monkeypatch):
     """Two runs writing one new transcript at once (two backfill partitions): before, the later
     write replaced the earlier whole, sources and all. A document not stored when read is now
