@@ -204,6 +204,9 @@ def _css(selector: str) -> CSSSelector:
         raise ConfigError(f"bad CSS selector in the site profile: {selector!r}: {exc}") from None
 
 
+_string_value = etree.XPath("string()", smart_strings=False)  # all text below an element, in order
+
+
 def _element_text(element) -> str:
     """The text of one element on one line (attributes of meta/time first); a <br> or a
     block inside it is a space ("14 March 2024<br>13:20" is not "202413:20")."""
@@ -214,9 +217,6 @@ def _element_text(element) -> str:
     if len(element):
         return " ".join(block_lines(element))
     return _collapse_spaces(_string_value(element)).strip()
-
-
-_string_value = etree.XPath("string()", smart_strings=False)  # all text below an element, in order
 
 
 def _first_text(query: _Query, selectors: list[str]) -> str | None:
