@@ -26,6 +26,30 @@ def test_every_package_folder_is_listed_in_pyproject():
     assert on_disk <= listed, f"packages missing from pyproject.toml: {sorted(on_disk - listed)}"
 
 
+def test_every_pin_installs_on_the_oldest_python_the_project_claims():
+    """Before: the lock pinned soupsieve 4.1.2, which needs Python 3.11.5, while pyproject (and
+    bootstrap.sh) take any 3.11: on Debian 12's Python 3.11.2 the first command of the README
+    stopped at pip. Each pin's own Requires-Python (in the metadata this venv installed from
+    the lock) must admit the oldest version pyproject claims."""
+    import importlib.metadata
+
+    from packaging.specifiers import SpecifierSet
+
+    claimed = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    oldest = re.fullmatch(r">=\s*(\d+\.\d+(?:\.\d+)?)", claimed.strip()).group(1)
+    oldest = oldest if oldest.count(".") == 2 else oldest + ".0"
+    pins = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", (REPO / "requirements" / "lock.txt").read_text(), flags=re.M)
+    assert len(pins) > 50
+    refusing = []
+    for name, version in pins:
+        meta = importlib.metadata.distribution(name).metadata
+        assert meta["Version"] == version, f"{name}: {meta['Version']} installed, {version} pinned"
+        needs = meta.get("Requires-Python")
+        if needs and not SpecifierSet(needs).contains(oldest):
+            refusing.append(f"{name}=={version} (Requires-Python {needs})")
+    assert not refusing, f"pins that do not install on Python {oldest}: {refusing}"
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> tuple[Path, dict]:
     """The project built as a wheel and installed (without its dependencies, which the venv has)
