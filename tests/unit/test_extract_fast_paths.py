@@ -3,8 +3,9 @@
 The shortcuts: kept answers of whole-page look-ups (``_Query``), the date's scope read from
 lines already read (``_scope_lines``), the phrase key that skips normalising long lines
 (``CompiledRules.phrase_key``), the ASCII path of ``normalise_phrase``, the letter counts
-that tell a line's script (``letter_counts``) and trafilatura's metadata asked for only when
-a page of unknown layout lacks its own title or date element (``read_unknown_layout``).
+that tell a line's script (``letter_counts``, with its letters spelled out instead of matched
+case-insensitively) and trafilatura's metadata asked for only when a page of unknown layout
+lacks its own title or date element (``read_unknown_layout``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from hypothesis import strategies as st
 
 from pipeline.extract.decode import decode_page
 from pipeline.extract.extractor import _css, _Query, _Read, _head_lines, _remove, _scope_lines, _select, block_lines, parse_html
-from pipeline.extract.rules import _APOSTROPHES, BULLETS, NOT_A_PHRASE, compiled, letter_counts, normalise_phrase
+from pipeline.extract.rules import (_APOSTROPHES, _CYRILLIC_LETTERS, _LATIN_LETTERS, BULLETS, NOT_A_PHRASE, compiled,
+                                   letter_counts, normalise_phrase)
 from pipeline.profile import get_profile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,6 +133,13 @@ def test_letter_counts_are_the_letters_the_patterns_match(text):
     cyrillic = len(re.findall(r"[а-яё]", text, re.IGNORECASE))
     latin = len(re.findall(r"[a-z]", text, re.IGNORECASE))
     assert letter_counts(text) == (cyrillic, latin)
+
+
+@pytest.mark.parametrize("spelled, plain", [(_CYRILLIC_LETTERS, r"[а-яё]"), (_LATIN_LETTERS, r"[a-z]")])
+def test_the_spelled_out_letters_are_those_the_case_insensitive_pattern_matches(spelled, plain):
+    plain = re.compile(plain, re.IGNORECASE)
+    differ = [hex(cp) for cp in range(0x110000) if bool(spelled.fullmatch(chr(cp))) != bool(plain.fullmatch(chr(cp)))]
+    assert not differ
 
 
 GENERIC_SPEECH = "".join(f"<p>Paragraph {i} of a statement the minister made to the press about the talks held "
