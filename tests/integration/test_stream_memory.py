@@ -7,10 +7,10 @@ long sources stream into the real node; what is allocated one chunk before the e
 exceed what was allocated three chunks in by far less than the sources read in between.
 
 Some growth is not a leak: memory allocated inside pydantic's validation (where tracemalloc's
-tracebacks end) that stops growing, like a bounded cache (about 200 bytes an input over the
-first 8,000, then flat: 2.75-3.05 MB of traced memory from
-8,600 to 28,600 inputs in a 30,000-input run), 0.3-0.4 MB over this test's inputs, against
-the 7 MB that keeping each input's 4 KB source would add.
+tracebacks end) that stops growing, like a bounded cache: about 200 bytes an input over the
+first 8,000, then flat (2.75-3.05 MB of traced memory from 8,600 to 28,600 inputs in a
+30,000-input run). Over this test's inputs that is 0.3-0.4 MB, against the 7 MB that
+keeping each input's 4 KB source would add.
 """
 
 from __future__ import annotations
