@@ -22,6 +22,7 @@ from cssselect import SelectorError
 from cssselect import parser as cssparser
 from cssselect.parser import parse as cssselect_parse
 from lxml import etree
+from lxml.html import HtmlMixin
 from lxml.cssselect import CSSSelector, LxmlHTMLTranslator
 
 from pipeline.extract.clean import (
@@ -278,21 +279,9 @@ def _remove(root, selectors: list[str]) -> None:
                 continue  # cannot match: spare the XPath walk over the subtree
         for element in select(root):
             if element.getparent() is not None:
-                _drop_tree(element)
-
-
-def _drop_tree(element) -> None:
-    """Take ``element`` and its subtree out of the page; its tail text belongs to the parent's
-    text and stays, after the previous sibling or at the start of the parent's text."""
-    parent = element.getparent()
-    tail = element.tail
-    if tail:
-        previous = element.getprevious()
-        if previous is None:
-            parent.text = (parent.text or "") + tail
-        else:
-            previous.tail = (previous.tail or "") + tail
-    parent.remove(element)
+                # lxml.html's drop_tree, on the plain elements parse_html gives: it keeps the
+                # tail text, which belongs to the parent, and uses nothing of lxml.html's classes
+                HtmlMixin.drop_tree(element)
 
 
 _CLASS_SEPARATOR = re.compile(r"[ \t\r\n]+")  # how XPath's normalize-space splits @class

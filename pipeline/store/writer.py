@@ -322,7 +322,8 @@ class _Plan:
     versions_index: str | None
     max_shrink: float
     now: datetime
-    actions: dict[str, dict] = field(default_factory=dict)
+    actions: dict[str, dict] = field(default_factory=dict)  # the documents and the sources added to them
+    versions: dict[str, dict] = field(default_factory=dict)  # kept versions, sent after the documents
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # side action -> (document, what it keeps)
     sources: dict[str, str | None] = field(default_factory=dict)  # document written -> its input
     decided: dict[str, IndexOutcome] = field(default_factory=dict)
@@ -370,14 +371,12 @@ class _Plan:
         through keeps its text in the history. A write refused because another run changed
         the document is planned again under another version number; its text kept before
         that would stay numbered from the stale read."""
-        writes = {key: action for key, action in self.actions.items() if not key.startswith("version:")}
-        if writes:
-            self.answers = _bulk_chunk(es, writes, self.sources, retry_window=retry_window)
+        if self.actions:
+            self.answers = _bulk_chunk(es, self.actions, self.sources, retry_window=retry_window)
         results = {**self.decided, **{outcome.doc_id: outcome for outcome in self.answers.done}}
         written = {doc_id for doc_id, outcome in results.items() if outcome.status != "failed"
                    and not self.conflicted(doc_id) and f"sources:{doc_id}" not in self.answers.side_refused}
-        versions = {key: action for key, action in self.actions.items()
-                    if key.startswith("version:") and self.owners[key][0] in written}
+        versions = {key: action for key, action in self.versions.items() if self.owners[key][0] in written}
         if versions:
             kept = _bulk_chunk(es, versions, {}, retry_window=retry_window)
             self.answers.side_refused.update(kept.side_refused)
@@ -411,7 +410,7 @@ class _Plan:
         self.owners[f"version:{vid}"] = (doc_id, "keeping its version in the history")
         # retry_on_conflict: two runs meeting the same text touch its last_seen at once (the node
         # retries the update on the newer version; the upsert is the same either way)
-        self.actions[f"version:{vid}"] = {
+        self.versions[f"version:{vid}"] = {
             "_op_type": "update", "_index": self.versions_index, "_id": vid, "retry_on_conflict": 5,
             "doc": {"last_seen": self.now.isoformat()},
             "upsert": version_document(record, doc_id, doc_version=doc_version, at=self.now)}

@@ -16,10 +16,10 @@ keeping each input's 4 KB source would add.
 from __future__ import annotations
 
 import tracemalloc
-from datetime import datetime
 
 from pipeline.ingest import ingest
-from pipeline.records import MOSCOW, Transcript
+
+from tests.integration.test_index import make_record
 
 CHUNKS = 12
 SOURCE_CHARS = 4_000  # each input's source: a leak of one string per input is 4 KB a time
@@ -29,11 +29,7 @@ def _records(count: int, sample_at: tuple[int, int], samples: dict[int, int]):
     for n in range(count):
         if n in sample_at:
             samples[n] = tracemalloc.get_traced_memory()[0]
-        yield Transcript(
-            title=f"Remarks at the briefing number {n}", published_at=datetime(2024, 3, 1 + n % 28, 12, tzinfo=MOSCOW),
-            language="en", url=f"https://mid.ru/en/foreign_policy/news/{300000 + n}/",
-            body=f"The minister answered question {n} on cooperation in the region.",
-            source=f"/archive/{'a' * SOURCE_CHARS}/{n}.warc.gz#0")
+        yield make_record(n, source=f"/archive/{'a' * SOURCE_CHARS}/{n}.warc.gz#0")
 
 
 def test_a_long_stream_keeps_nothing_per_input(es, settings, index_alias):
