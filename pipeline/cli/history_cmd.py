@@ -32,11 +32,18 @@ def history(
         if as_json:
             typer.echo(json.dumps(version, ensure_ascii=False))
         else:
-            typer.echo(f"v{version['doc_version']}  first seen {version['first_seen']}  last seen {version['last_seen']}"
+            typer.echo(f"{_number(version)}  first seen {version['first_seen']}  last seen {version['last_seen']}"
                        f"  {len(version['body'].split())} words  {version['content_hash'][:12]}  {version['source']}")
     if not versions:
         typer.echo("no kept version of that document", err=True)
         raise typer.Exit(1)
+
+
+def _number(version: dict) -> str:
+    """``v2``; a text the document never had (an older replay's) says when it was fetched."""
+    if version.get("doc_version") is None:
+        return f"earlier text (fetched {version.get('fetched_at') or 'at an unknown time'}, never indexed)"
+    return f"v{version['doc_version']}"
 
 
 @command()

@@ -112,8 +112,9 @@ def _merged(first: list | None, then: list | None) -> list:
     return list(dict.fromkeys(v for v in [*(first or []), *(then or [])] if v))
 
 
-def version_document(record: Transcript, doc_id: str, *, doc_version: int, at: datetime) -> dict:
-    """One kept version of a document (``history``): its text and where and when it was seen."""
+def version_document(record: Transcript, doc_id: str, *, doc_version: int | None, at: datetime) -> dict:
+    """One kept version of a document (``history``): its text and where and when it was seen;
+    ``doc_version`` None for a text the document never had (an older replay's)."""
     return {"doc_id": doc_id, "doc_version": doc_version, "content_hash": record.content_hash,
             "title": record.title, "body": record.body, "published_at": record.published_at.isoformat(),
             "url": record.url, "source": record.source,
@@ -342,7 +343,8 @@ class _Plan:
             return
         if _older(record, old):
             self._add_provenance(doc_id, old, record)
-            self._keep_version(doc_id, record, int(old.get("doc_version") or 1))
+            # never the document's text: kept without a number (a text it had keeps its own)
+            self._keep_version(doc_id, record, None)
             self.decided[doc_id] = IndexOutcome(doc_id, record.source, "superseded",
                                                 f"fetched {record.fetched_at.isoformat()}, before the stored version")
             return
@@ -359,7 +361,7 @@ class _Plan:
             "_source": document_json(record, doc_version=version, indexed_at=self.now, stored=old),
         }, old)
         self.sources[doc_id] = record.source
-        self._keep_version(doc_id, record, version)
+        self._keep_version(doc_id, record, version, becomes_text=True)
 
     def send(self, es: Elasticsearch, retry_window: float) -> dict[str, IndexOutcome]:
         """Send the round's actions; an outcome per planned document. A refused side action
@@ -403,17 +405,26 @@ class _Plan:
                                           "doc": {"sources": sources, "urls": urls}}, stored)
         self.owners[key] = (doc_id, "adding its source to the stored document")
 
-    def _keep_version(self, doc_id: str, record: Transcript, doc_version: int) -> None:
+    def _keep_version(self, doc_id: str, record: Transcript, doc_version: int | None, *,
+                      becomes_text: bool = False) -> None:
+        """Keep the input's text in the history (one entry per text), or touch its ``last_seen``.
+
+        ``doc_version`` None: a text the document never had (an older replay's). ``becomes_text``:
+        the write makes it the document's text, so an entry kept before (without a number, or
+        with the number it had before the page went back to it) takes the new number: the
+        document's ``doc_version`` always names an entry of its history."""
         if self.versions_index is None:
             return
         vid = version_id(doc_id, record.content_hash)
         self.owners[f"version:{vid}"] = (doc_id, "keeping its version in the history")
+        seen: dict = {"last_seen": self.now.isoformat()}
+        if becomes_text:
+            seen["doc_version"] = doc_version
         # retry_on_conflict: two runs meeting the same text touch its last_seen at once (the node
         # retries the update on the newer version; the upsert is the same either way)
         self.versions[f"version:{vid}"] = {
             "_op_type": "update", "_index": self.versions_index, "_id": vid, "retry_on_conflict": 5,
-            "doc": {"last_seen": self.now.isoformat()},
-            "upsert": version_document(record, doc_id, doc_version=doc_version, at=self.now)}
+            "doc": seen, "upsert": version_document(record, doc_id, doc_version=doc_version, at=self.now)}
 
 
 def _conditional(action: dict, stored: dict | None) -> dict:

@@ -329,6 +329,50 @@ def test_two_edits_at_once_keep_each_text_under_its_own_version_number(es, setti
     assert kept == [(1, crawled.content_hash), (2, theirs.content_hash), (3, ours.content_hash)]
 
 
+def test_a_text_only_an_older_replay_had_is_kept_without_a_number_until_it_becomes_the_text(
+        es, settings, index_alias):
+    """An old WARC replayed after the page was edited twice brings a third text, fetched before
+    the stored one (``superseded``). Before: that text was kept under the stored version's
+    number, two texts numbered 2 of which one was never the document's. It is kept without a
+    number; when a later fetch makes it the document's text, its entry takes that number."""
+    from datetime import timedelta
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.store.history import history
+
+    alias = design.ensure_index(es, settings)
+    versions = design.ensure_versions_index(es, settings, alias)
+    crawled, _ = _crawled_and_dump(8)
+    day = datetime(2024, 3, 1, 9, 0, tzinfo=MOSCOW)
+    first = crawled.model_copy(update={"fetched_at": day})
+    edited = first.model_copy(update={"body": first.body + " A sentence added on the second day.",
+                                      "fetched_at": day + timedelta(days=1)})
+    older = first.model_copy(update={"body": first.body + " A draft sentence the page had before.",
+                                     "fetched_at": day - timedelta(days=30)})
+
+    def write(record):
+        return [o.status for o in writer.index_records(es, [record], index=alias, settings=settings,
+                                                       versions_index=versions)]
+
+    assert write(first) == ["created"] and write(edited) == ["updated"]
+    assert write(older) == ["superseded"]
+    assert _stored(es, alias, first.doc_id)["doc_version"] == 2
+    kept = {v["content_hash"]: v["doc_version"] for v in history(es, alias, first.doc_id)}
+    assert kept == {first.content_hash: 1, edited.content_hash: 2, older.content_hash: None}
+    listed = CliRunner().invoke(app, ["history", first.doc_id, "--index", alias])
+    assert listed.exit_code == 0, listed.output
+    assert [line.split("  ")[0] for line in listed.stdout.splitlines()] == [
+        "v1", "v2", f"earlier text (fetched {older.fetched_at.isoformat()}, never indexed)"]
+
+    back = older.model_copy(update={"fetched_at": day + timedelta(days=2)})  # the page now has that text
+    assert write(back) == ["updated"]
+    assert _stored(es, alias, first.doc_id)["doc_version"] == 3
+    kept = {v["content_hash"]: v["doc_version"] for v in history(es, alias, first.doc_id)}
+    assert kept == {first.content_hash: 1, edited.content_hash: 2, older.content_hash: 3}
+
+
 def test_a_new_document_written_by_another_run_meanwhile_is_not_replaced(es, settings, index_alias, monkeypatch):
     """Two runs writing one new transcript at once (two backfill partitions): before, the later
     write replaced the earlier whole, sources and all. A document not stored when read is now
