@@ -21,11 +21,20 @@ from pipeline.errors import ConfigError
 from pipeline.records import Kind
 
 
+@lru_cache(maxsize=1024)
+def compiled_selector(selector: str) -> CSSSelector:
+    """A CSS selector as the XPath lxml runs, compiled once per process: the profile's are
+    compiled when it loads (``_compiles``), and every reader of pages (extraction, the
+    crawl's blocked-page check) looks them up here instead of compiling them per page.
+    Raises cssselect's SelectorError for a bad selector."""
+    return CSSSelector(selector, translator="html")
+
+
 def _compiles(selector: str) -> str:
     """A CSS selector of the profile, compiled once at load: a typo is a load-time error
     naming the selector, not one dead letter per page."""
     try:
-        CSSSelector(selector, translator="html")
+        compiled_selector(selector)
     except SelectorError as exc:
         raise ValueError(f"bad CSS selector {selector!r}: {exc}") from None
     return selector

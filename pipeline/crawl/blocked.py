@@ -21,10 +21,9 @@ import re
 
 import lxml.html
 from lxml import etree
-from lxml.cssselect import CSSSelector
 
 from pipeline.errors import Blocked
-from pipeline.profile import ListingLayout, SiteProfile
+from pipeline.profile import ListingLayout, SiteProfile, compiled_selector
 
 PAGE_KINDS = ("article", "listing", "feed", "robots")
 _HTML_START = re.compile(rb"^\s*(?:<!doctype html|<html)", re.I)
@@ -76,11 +75,11 @@ def check(content: bytes, page_kind: str, profile: SiteProfile, *, listing: List
     # A page with its container is the page asked for, even with a stray marker in a <noscript>.
     if page_kind == "article":
         selectors = [s for layout in profile.extraction.layouts for s in layout.detect]
-        if any(CSSSelector(s, translator="html")(root) for s in selectors):
+        if any(compiled_selector(s)(root) for s in selectors):
             return None
         missing = "structural miss: no article container (none of the layouts' detect selectors matched)"
     elif page_kind == "listing" and listing is not None and listing.container:
-        if CSSSelector(listing.container, translator="html")(root):
+        if compiled_selector(listing.container)(root):
             return None
         missing = f"structural miss: no listing container ({listing.container!r} matched nothing)"
     else:

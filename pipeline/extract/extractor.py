@@ -47,7 +47,7 @@ from pipeline.extract.metadata import (
     split_turns,
     title_tail,
 )
-from pipeline.profile import SiteProfile, get_profile
+from pipeline.profile import SiteProfile, compiled_selector, get_profile
 from pipeline.records import Page, Transcript, validate_record
 from pipeline.extract.rules import compiled
 
@@ -197,10 +197,9 @@ def _select(query: _Query, selectors: list[str]) -> list:
     return []
 
 
-@lru_cache(maxsize=512)
 def _css(selector: str) -> CSSSelector:
     try:
-        return CSSSelector(selector, translator="html")
+        return compiled_selector(selector)
     except SelectorError as exc:
         raise ConfigError(f"bad CSS selector in the site profile: {selector!r}: {exc}") from None
 
