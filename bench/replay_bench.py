@@ -20,7 +20,9 @@ For each size N it
    pipeline, and the node's own CPU ms/doc in each phase (``_nodes/stats``: the process
    CPU of every node), with what a ratio of 0.8 leaves the pipeline on this machine
    when the node shares its cores: the cores, less the node's raw cost per document at
-   0.8 of the ceiling.
+   0.8 of the ceiling. The last column, peak PSS, is the replay's memory with a page
+   shared by several of its processes (the fork server and extraction workers) counted
+   once, as sampled every 1,000 pages; the RSS column counts it in each process.
 
 Elasticsearch: MFA_ES_URL (the local node). Indices are named mfa-bench-* and
 deleted at the end unless --keep. Figures only: nothing here passes or fails.
@@ -119,18 +121,20 @@ def child_replay(warc: Path, alias: str) -> dict:
     es = es_client.connect(settings)
     design.ensure_index(es, settings)
     samples: list[float] = []
+    pss: list[float] = []
     t0, cpu0 = time.perf_counter(), time.process_time()
     pages = archive_pages([warc], max_bytes=settings.max_page_bytes, profile=profile)
     worker_cpu: dict[int, float] = {}
-    report = ingest(rss_sampled(pages, samples, worker_cpu=worker_cpu), settings=settings, profile=profile, es=es,
-                    report=RunReport(name="replay-bench"))
+    report = ingest(rss_sampled(pages, samples, worker_cpu=worker_cpu, pss=pss), settings=settings, profile=profile,
+                    es=es, report=RunReport(name="replay-bench"))
     seconds = time.perf_counter() - t0
     # Extraction workers (MFA_EXTRACT_WORKERS > 1) as last sampled: up to 1,000 pages of theirs are not counted.
     cpu_s = time.process_time() - cpu0 + sum(worker_cpu.values())
     # With extract_workers > 1 the extraction processes count too: their RSS is in the samples.
     own_peak = peak_rss_mb()
     return {"seconds": seconds, "cpu_s": cpu_s, "new": report.new, "failed": report.failed, "read": report.read,
-            "peak_rss_mb": max([own_peak, *samples]), "rss_samples_mb": samples}
+            "peak_rss_mb": max([own_peak, *samples]), "rss_samples_mb": samples,
+            "peak_pss_mb": max(pss, default=float("nan"))}
 
 
 def peak_rss_mb() -> float:
@@ -149,11 +153,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def rss_sampled(pages, samples: list[float], every: int = 1000, worker_cpu: dict[int, float] | None = None):
+def rss_sampled(pages, samples: list[float], every: int = 1000, worker_cpu: dict[int, float] | None = None,
+                pss: list[float] | None = None):
     """Pass the pages through, noting the current RSS every ``every`` pages (is memory flat along the run?):
     this process plus any it started (extraction workers), so a parallel run is not under-counted.
     ``worker_cpu``: the CPU seconds each process it started had used when last seen (the extraction
-    workers are the fork server's children, never reaped by this process: RUSAGE_CHILDREN misses them)."""
+    workers are the fork server's children, never reaped by this process: RUSAGE_CHILDREN misses them).
+    ``pss``: the same processes' proportional set size (Linux): a page shared by the fork server
+    and its workers counts once, where the RSS sum counts it in each."""
     import psutil
 
     me = psutil.Process()
@@ -161,6 +168,8 @@ def rss_sampled(pages, samples: list[float], every: int = 1000, worker_cpu: dict
         if n % every == 0:
             children = me.children(recursive=True)
             samples.append(sum(_rss(p) for p in [me, *children]) / 2**20)
+            if pss is not None:
+                pss.append(sum(_pss(p) for p in [me, *children]) / 2**20)
             if worker_cpu is not None:
                 for child in children:
                     try:
@@ -177,6 +186,15 @@ def _rss(process) -> int:
     try:
         return process.memory_info().rss
     except psutil.NoSuchProcess:
+        return 0
+
+
+def _pss(process) -> int:
+    import psutil
+
+    try:
+        return getattr(process.memory_full_info(), "pss", 0)
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
         return 0
 
 
@@ -264,7 +282,7 @@ def bench_size(n: int, workdir: Path, keep: bool) -> dict:
         "n": n, "warc_mb": warc.stat().st_size / 2**20, "html_mb": html_bytes / 2**20, "build_s": build_s,
         "indexed": replay["new"], "failed": replay["failed"], "e2e_s": replay["seconds"],
         "e2e_dps": replay["new"] / replay["seconds"], "raw_docs": raw_docs, "raw_s": raw_s,
-        "raw_dps": raw_docs / raw_s, "peak_rss_mb": replay["peak_rss_mb"],
+        "raw_dps": raw_docs / raw_s, "peak_rss_mb": replay["peak_rss_mb"], "peak_pss_mb": replay["peak_pss_mb"],
         "cpu_ms_per_doc": 1000 * replay["cpu_s"] / max(1, replay["new"]), "rss_samples": replay["rss_samples_mb"],
         "node_e2e_ms_per_doc": 1000 * node_e2e_s / max(1, replay["new"]),
         "node_raw_ms_per_doc": 1000 * node_raw_s / max(1, raw_docs), "node_raw_cores": node_raw_s / raw_s,
@@ -295,11 +313,11 @@ def main() -> None:
                   f"{row['build_s']:.1f}s); indexed {row['indexed']}, failed {row['failed']}", flush=True)
     print()
     print(f"{'N':>7} {'e2e docs/s':>11} {'raw _bulk docs/s':>17} {'ratio':>6} {'e2e s':>7} {'raw s':>6} "
-          f"{'peak RSS MB':>12} {'CPU ms/doc':>11} {'node ms/doc e2e':>16} {'node ms/doc raw':>16}")
+          f"{'peak RSS MB':>12} {'CPU ms/doc':>11} {'node ms/doc e2e':>16} {'node ms/doc raw':>16} {'peak PSS MB':>12}")
     for r in rows:
         print(f"{r['n']:>7} {r['e2e_dps']:>11.0f} {r['raw_dps']:>17.0f} {r['e2e_dps'] / r['raw_dps']:>6.2f} "
               f"{r['e2e_s']:>7.1f} {r['raw_s']:>6.1f} {r['peak_rss_mb']:>12.0f} {r['cpu_ms_per_doc']:>11.2f} "
-              f"{r['node_e2e_ms_per_doc']:>16.2f} {r['node_raw_ms_per_doc']:>16.2f}")
+              f"{r['node_e2e_ms_per_doc']:>16.2f} {r['node_raw_ms_per_doc']:>16.2f} {r['peak_pss_mb']:>12.0f}")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     for r in rows:
         # At 0.8 of the ceiling the node alone needs 0.8 * raw docs/s * its raw cost per document;
