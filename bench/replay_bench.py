@@ -167,9 +167,10 @@ def rss_sampled(pages, samples: list[float], every: int = 1000, worker_cpu: dict
     for n, page in enumerate(pages, 1):
         if n % every == 0:
             children = me.children(recursive=True)
-            samples.append(sum(_rss(p) for p in [me, *children]) / 2**20)
+            sizes = [_memory(p) for p in [me, *children]]  # one read of each process's memory map
+            samples.append(sum(rss for rss, _ in sizes) / 2**20)
             if pss is not None:
-                pss.append(sum(_pss(p) for p in [me, *children]) / 2**20)
+                pss.append(sum(shared_once for _, shared_once in sizes) / 2**20)
             if worker_cpu is not None:
                 for child in children:
                     try:
@@ -180,22 +181,15 @@ def rss_sampled(pages, samples: list[float], every: int = 1000, worker_cpu: dict
         yield page
 
 
-def _rss(process) -> int:
+def _memory(process) -> tuple[int, int]:
+    """(RSS, PSS) of a process in bytes; (0, 0) for one that has ended."""
     import psutil
 
     try:
-        return process.memory_info().rss
-    except psutil.NoSuchProcess:
-        return 0
-
-
-def _pss(process) -> int:
-    import psutil
-
-    try:
-        return getattr(process.memory_full_info(), "pss", 0)
+        info = process.memory_full_info()
     except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return 0
+        return 0, 0
+    return info.rss, getattr(info, "pss", 0)
 
 
 # --------------------------------------------------------------------------- the ceiling
