@@ -235,6 +235,17 @@ def is_boilerplate_line(line: str, cr: CompiledRules, key: str | None = None) ->
     return any(p.match(line.strip(BULLETS)) for p in cr.boilerplate_patterns)
 
 
+def is_listed_notice(line: str, cr: CompiledRules, key: str) -> bool:
+    """A line that reads as prose is boilerplate only when the profile lists all of it: a
+    listed phrase, or a pattern that matches the whole line. So a notice in a sentence's
+    shape (``... press Ctrl+Enter.``) is taken out by listing it, and a pattern written for
+    a label's start (``^Версия для``) never takes a speech paragraph that begins so."""
+    if key in cr.boilerplate:
+        return True
+    stripped = line.strip(BULLETS)
+    return any(p.fullmatch(stripped) for p in cr.boilerplate_patterns)
+
+
 def _is_listing_name(line: str) -> bool:
     """A short heading-like line (a country, an embassy's name) that may precede contacts."""
     return len(line.split()) <= _LISTING_NAME_MAX_WORDS and not line.rstrip().endswith(
@@ -279,7 +290,7 @@ def _drop_known(lines: list[str], cr: CompiledRules) -> tuple[list[bool], list[b
                 dropped[i] = True
                 continue
             in_listing = False
-        if not prose and is_boilerplate_line(line, cr, key):
+        if is_listed_notice(line, cr, key) if prose else is_boilerplate_line(line, cr, key):
             dropped[i] = True
             continue
         kept.append(i)

@@ -74,3 +74,61 @@ def test_head_of_a_container_does_not_take_speech_as_title(rules):
     head, rest = read_head(["15:45", "Colleagues,", "Thank you."], rules, title_known=None, title_in_text=False)
     assert head.time_text == "15:45" and head.title is None
     assert rest == ["Colleagues,", "Thank you."]
+
+
+# --- a site notice that reads as a sentence: the fix is the profile ---------------------
+
+NOTICE_EN = "Spotted a mistake in this text? Select it with the mouse and press Ctrl+Enter to tell the editors."
+NOTICE_RU = ("Продолжая пользоваться сайтом, вы соглашаетесь на обработку файлов cookie в соответствии "
+             "с политикой конфиденциальности.")
+
+
+def _profile_listing(tmp_path, phrases=(), patterns=()):
+    import yaml
+
+    from pipeline.profile import load_profile
+    from pipeline.settings import REPO_ROOT
+
+    data = yaml.safe_load((REPO_ROOT / "config" / "site.yaml").read_text(encoding="utf-8"))
+    languages = data["extraction"]["languages"]
+    languages["en"]["boilerplate_lines"].extend(phrases)
+    languages["ru"]["boilerplate_patterns"].extend(patterns)
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return load_profile(path)
+
+
+def _dump_with_notices():
+    from pipeline.settings import REPO_ROOT
+
+    text = (REPO_ROOT / "sample/dumps/003_2234830b66175c33.txt").read_text(encoding="utf-8")
+    head, middle, tail = text.partition("It was a very busy month")
+    # one notice between two paragraphs, both after the speech, as a scraper saved them
+    return f"{head}{NOTICE_EN}\n\n{middle}{tail.rstrip()}\n\n{NOTICE_EN}\n\n{NOTICE_RU}\n"
+
+
+def test_a_notice_that_reads_as_prose_goes_once_the_profile_lists_it(tmp_path):
+    """Where the site adds a notice in a sentence's shape, the fix is YAML: the phrase in
+    ``boilerplate_lines``, or a pattern matching the whole notice in ``boilerplate_patterns``.
+    Both used to be looked up for lines that do not read as prose only, so a listed notice
+    stayed in the text."""
+    from pipeline.extract.extractor import extract_record
+    from pipeline.records import Page
+
+    page = Page(source="dump", content=_dump_with_notices().encode("utf-8"))
+    shipped = extract_record(page).body
+    assert NOTICE_EN in shipped and NOTICE_RU in shipped  # unknown to the shipped profile: shape keeps prose
+
+    profile = _profile_listing(tmp_path, phrases=[NOTICE_EN], patterns=[r"Продолжая пользоваться сайтом, .*cookie.*"])
+    body = extract_record(page, profile).body
+    assert NOTICE_EN not in body and NOTICE_RU not in body
+    # every other paragraph is still there, in its order
+    assert body.split("\n\n") == [p for p in shipped.split("\n\n") if p not in (NOTICE_EN, NOTICE_RU)]
+
+
+def test_a_pattern_takes_a_line_that_reads_as_prose_only_when_it_matches_all_of_it(tmp_path):
+    """A pattern written for a label (its start only) never takes a speech paragraph that
+    begins with the same words; a label-like line still goes on its start, as ever."""
+    rules = _profile_listing(tmp_path, patterns=[r"Версия для"]).extraction
+    speech = "Версия для печати этого документа будет разослана всем участникам встречи сегодня вечером."
+    assert clean_lines([speech, "Версия для слабовидящих"], rules) == [speech]
