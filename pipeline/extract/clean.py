@@ -179,6 +179,11 @@ def scan_head_lines(lines: list[str], cr: CompiledRules) -> Head:
     return head
 
 
+# Words a translation note may have beyond a listed one ("Unofficial translation" + "from the
+# Russian language"); a line in a sentence's shape is never a note, however short.
+_NOTE_MORE_WORDS = 5
+
+
 def translation_note(line: str, cr: CompiledRules) -> bool:
     """A note such as "Unofficial translation from Russian" (maybe with a few more words),
     never a sentence of speech that mentions one."""
@@ -188,7 +193,7 @@ def translation_note(line: str, cr: CompiledRules) -> bool:
     for note in cr.translation_notes:
         if key == note:
             return True
-        if key.startswith(note) and len(key[len(note):].split()) <= 3 and not is_prose(line, cr.rules):
+        if key.startswith(note) and len(key[len(note):].split()) <= _NOTE_MORE_WORDS and not is_prose(line, cr.rules):
             return True
     return False
 

@@ -104,8 +104,19 @@ def test_translation_note_is_a_field_not_body_text(where):
     assert note not in record.body and record.body.split("\n\n") == EN
 
 
-def test_a_speech_sentence_mentioning_a_translation_stays():
-    line = "Unofficial translation from Russian is what the press received, and it was accurate."
+@pytest.mark.parametrize("note", ["Unofficial translation from the Russian language",
+                                  "Unofficial translation from the original Russian text",
+                                  "Translated from Russian by the Ministry's language service"])
+def test_a_longer_wording_of_a_listed_note_is_the_note_too(note):
+    """A listed note's start with up to five words more, not in a sentence's shape."""
+    record = _extract(current(body=[note, *EN]))
+    assert record.translation_note == note
+    assert record.body.split("\n\n") == EN
+
+
+@pytest.mark.parametrize("line", ["Unofficial translation from Russian is what the press received, and it was accurate.",
+                                  "Unofficial translation from Russian was handed to everyone."])
+def test_a_speech_sentence_mentioning_a_translation_stays(line):
     record = _extract(current(body=[line, *EN]))
     assert record.body.split("\n\n")[0] == line and record.translation_note is None
 
