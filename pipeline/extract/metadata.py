@@ -20,7 +20,8 @@ from pipeline.profile import ExtractionRules
 from pipeline.records import MOSCOW, Turn
 from pipeline.extract.rules import CompiledRules, compiled, letter_counts, normalise_phrase
 
-_TIME = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
+# A time, and the am/pm mark a 12-hour clock puts after it ("1:20 pm", "11:05 p.m.").
+_TIME = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b(?:\s?([ap])\.?\s?m\b\.?)?", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+")
 
 # --- dates and times ------------------------------------------------------------
@@ -91,7 +92,12 @@ def parse_time(text: str | None) -> time | None:
     if not text:
         return None
     match = _TIME.search(text)
-    return time(int(match.group(1)), int(match.group(2))) if match else None
+    if not match:
+        return None
+    hour, minute, mark = int(match.group(1)), int(match.group(2)), (match.group(3) or "").lower()
+    if mark and 1 <= hour <= 12:  # "12:40 am" is 00:40, "1:20 pm" 13:20; "13:20 pm" says nothing more
+        hour = hour % 12 + (12 if mark == "p" else 0)
+    return time(hour, minute)
 
 
 def combine(day: date, at: time | None) -> datetime:

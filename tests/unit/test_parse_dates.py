@@ -52,6 +52,22 @@ def test_glued_date_and_time(cr, line, expected):
     assert split_date_time(line, cr) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("December 2, 2021, 1:20 pm", "2021-12-02T13:20:00+03:00"),
+    ("2 December 2021 11:05 p.m.", "2021-12-02T23:05:00+03:00"),
+    ("2 December 2021, 12:10 PM", "2021-12-02T12:10:00+03:00"),
+    ("2 December 2021 12:40 am", "2021-12-02T00:40:00+03:00"),
+    ("2 December 2021 9:15 a.m.", "2021-12-02T09:15:00+03:00"),
+    ("2 December 2021 13:20", "2021-12-02T13:20:00+03:00"),
+    ("2 December 2021 13:20 pm", "2021-12-02T13:20:00+03:00"),  # already 24-hour: pm says nothing more
+    ("2 декабря 2021 года, 13:20", "2021-12-02T13:20:00+03:00"),
+    ("2 December 2021 1:20 pmx", "2021-12-02T01:20:00+03:00"),  # not an am/pm mark
+])
+def test_a_twelve_hour_time_is_read_with_its_am_or_pm(cr, text, expected):
+    """"1:20 pm" is 13:20: the mark after a time is never dropped on the way."""
+    assert parse_datetime_loose(text, cr).isoformat() == expected
+
+
 def test_loose_forms_keep_the_time_in_moscow(cr):
     assert parse_datetime_loose("2022-06-09T14:05:00+03:00", cr).isoformat() == "2022-06-09T14:05:00+03:00"
     assert parse_datetime_loose("9 June 2022 14:05", cr).isoformat() == "2022-06-09T14:05:00+03:00"
