@@ -202,11 +202,27 @@ def speaker_of(paragraph: str, cr: CompiledRules) -> tuple[str, bool, str] | Non
     label = match["label"].strip()
     name_match = cr.patterns.speaker_name.match(label)
     bare = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
-    if normalise_phrase(bare) in cr.question_labels:
+    if normalise_phrase(bare) in cr.question_labels or _names_who_asks(bare, cr):
         return bare, True, match["rest"].strip()
     if name_match:
         return name_match["name"].strip(), False, match["rest"].strip()
     return None
+
+
+_QUOTES = "«»\"“”„'"
+_ASKER_MAX_WORDS = 8
+
+
+def _names_who_asks(label: str, cr: CompiledRules) -> bool:
+    """A question label, then who asks: a link word, a name or a quoted name ("Question from
+    Reuters", "Question from the floor", "Вопрос агентства «Рейтер»"). Speech that starts with
+    the same word ("Question marks remain over the deal: ...") names nobody."""
+    first, _, asker = label.partition(" ")
+    words = asker.split()
+    if not words or len(words) > _ASKER_MAX_WORDS or normalise_phrase(first) not in cr.question_labels:
+        return False
+    return (normalise_phrase(words[0]) in cr.question_links or any(ch.isupper() for ch in asker)
+            or any(ch in _QUOTES for ch in asker))
 
 
 def main_speaker(title: str, labelled: list[str], language: str, rules: ExtractionRules) -> str | None:

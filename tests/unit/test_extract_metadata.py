@@ -139,3 +139,17 @@ def test_turns_carry_the_id_and_keep_the_printed_name():
     assert [t.speaker for t in ru.turns if t.role != "question"] == ["С.В.Лавров", "С.В.Лавров"]
     assert [t.speaker_id for t in en.turns] == [t.speaker_id for t in ru.turns] == ["lavrov-s", None, "lavrov-s"]
     assert en.speaker_ids == ru.speaker_ids == ["lavrov-s"]
+
+
+def test_a_question_that_names_who_asks_is_a_turn_of_its_own():
+    """"Question from Reuters:" used to read as one more paragraph of the answer before it:
+    the journalist's words were indexed as the minister's."""
+    body = ["We held talks today and agreed on many things of importance to both of us.",
+            "Question: What did you agree on?", "Sergey Lavrov: On the next steps of our work.",
+            "Question from Reuters: Is there a response to last week's proposals?",
+            "Sergey Lavrov: We have sent it through diplomatic channels."]
+    record = _extract(current(body=body))
+    assert [(t.role, t.speaker_id) for t in record.turns] == [
+        ("statement", "lavrov-s"), ("question", None), ("answer", "lavrov-s"), ("question", None), ("answer", "lavrov-s")]
+    assert record.turns[3].speaker == "Question from Reuters"
+    assert record.turns[3].text == "Is there a response to last week's proposals?"

@@ -96,6 +96,14 @@ def test_title_tail(cr, title, place, day):
     ("The conclusion from this is simple: we must create our own mechanisms.", None),
     ("Colleagues,", None),
     ("As for military-political cooperation: we will submit a plan.", None),
+    # a question label that names who asks: a question, never a paragraph of the last answer
+    ("Question from Reuters: Is there a response?", ("Question from Reuters", True, "Is there a response?")),
+    ("Вопрос агентства «Рейтер»: Есть ли ответ?", ("Вопрос агентства «Рейтер»", True, "Есть ли ответ?")),
+    ("Question (TASS): Will you go?", ("Question", True, "Will you go?")),
+    ("Question from the floor: What next?", ("Question from the floor", True, "What next?")),
+    ("Questions and answers: a new format", None),
+    ("Question marks remain over the deal: we do not know the answer yet.", None),
+    ("Question number two: how do we proceed from here?", None),
 ])
 def test_speaker_labels(cr, paragraph, expected):
     assert speaker_of(paragraph, cr) == expected
