@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.extract.metadata import parse_date
+from pipeline.extract.metadata import is_question_label, parse_date
 from pipeline.profile import ExtractionRules
 from pipeline.extract.rules import BULLETS, CompiledRules, compiled, letter_counts, normalise_phrase
 
@@ -351,7 +351,7 @@ def chrome_signal(line: str, cr: CompiledRules) -> str | None:
 
 def _labels_speaker(label: str, cr: CompiledRules) -> bool:
     label = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
-    return normalise_phrase(label) in cr.question_labels or bool(cr.patterns.speaker_name.match(label))
+    return is_question_label(label, cr) or bool(cr.patterns.speaker_name.match(label))
 
 
 def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = None,

@@ -202,7 +202,7 @@ def speaker_of(paragraph: str, cr: CompiledRules) -> tuple[str, bool, str] | Non
     label = match["label"].strip()
     name_match = cr.patterns.speaker_name.match(label)
     bare = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
-    if normalise_phrase(bare) in cr.question_labels or _names_who_asks(bare, cr):
+    if is_question_label(bare, cr):
         return bare, True, match["rest"].strip()
     if name_match:
         return name_match["name"].strip(), False, match["rest"].strip()
@@ -213,7 +213,13 @@ _QUOTES = "«»\"“”„'"
 _ASKER_MAX_WORDS = 8
 
 
-def _names_who_asks(label: str, cr: CompiledRules) -> bool:
+def is_question_label(label: str, cr: CompiledRules) -> bool:
+    """A label (its note taken off) that opens a question: a question label of the profile,
+    alone or naming who asks."""
+    return normalise_phrase(label) in cr.question_labels or names_who_asks(label, cr)
+
+
+def names_who_asks(label: str, cr: CompiledRules) -> bool:
     """A question label, then who asks: a link word, a name or a quoted name ("Question from
     Reuters", "Question from the floor", "Вопрос агентства «Рейтер»"). Speech that starts with
     the same word ("Question marks remain over the deal: ...") names nobody."""

@@ -153,3 +153,15 @@ def test_a_question_that_names_who_asks_is_a_turn_of_its_own():
         ("statement", "lavrov-s"), ("question", None), ("answer", "lavrov-s"), ("question", None), ("answer", "lavrov-s")]
     assert record.turns[3].speaker == "Question from Reuters"
     assert record.turns[3].text == "Is there a response to last week's proposals?"
+
+
+def test_a_question_label_on_a_line_of_its_own_that_names_who_asks_stays():
+    """The label alone ("Question from TASS:"), the question in the next paragraph: the label
+    is no page chrome (a short label with a colon), or the question joins the answer before."""
+    body = ["We held talks today and agreed on many things of importance to both of us.",
+            "Question from TASS:", "What about the next round of talks in Geneva this spring?",
+            "Sergey Lavrov: It will take place as agreed."]
+    record = _extract(current(body=body))
+    assert [(t.role, t.speaker, t.text) for t in record.turns[1:]] == [
+        ("question", "Question from TASS", "What about the next round of talks in Geneva this spring?"),
+        ("answer", "Sergey Lavrov", "It will take place as agreed.")]
