@@ -27,6 +27,7 @@ from pipeline.records import Failure, Page, Transcript
 from pipeline.report import RunReport
 from pipeline.settings import Settings, get_settings
 from pipeline.sources.archive import archive_pages
+from pipeline.sources.challenge import HTML_START, archived_challenge
 from pipeline.store import client as es_client
 from pipeline.store import deadletter, design, writer
 
@@ -52,11 +53,23 @@ def extract_or_failure(page: Page, profile: SiteProfile) -> Transcript | Failure
     try:
         return with_provenance(extract_record(page, profile), page, profile)
     except PipelineError as exc:
+        # Read again only when it failed: a challenge archived in place of the page (a crawl's
+        # WARC holds every answer) is named as the crawl names it, not as a page with no date.
+        challenge = archived_challenge(page.content, profile) if _html_body(page) else None
+        if challenge is not None:
+            return Failure(source=page.source, url=page.url, stage=exc.stage, kind="blocked",
+                           reason=f"blocked: {challenge}, archived in place of the page ({exc.reason})",
+                           raw=page.content)
         return Failure.from_error(exc, source=page.source, url=page.url, raw=page.content)
     except Exception as exc:  # a bug on one page must not end the run; keep the page
         log.exception("unexpected error extracting %s", page.source)
         return Failure(source=page.source, url=page.url, stage="extract",
                        reason=f"unexpected {type(exc).__name__}: {exc}", raw=page.content)
+
+
+def _html_body(page: Page) -> bool:
+    media = (page.content_type or "").split(";")[0].strip().lower()
+    return media in ("text/html", "application/xhtml+xml") or bool(HTML_START.search(page.content[:512]))
 
 
 def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | None = None, *,

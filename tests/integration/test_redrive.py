@@ -80,3 +80,27 @@ def test_a_letter_naming_another_host_is_refused_by_the_guard_not_fetched(es, se
     assert result.report.failed == 1 and result.report.new == 0
     assert dict(result.report.failures_by_kind) == {"refused": 1}, result.report.summary_lines()
     assert "example.org" in result.resolved[hit["_id"]]
+
+
+def test_an_archived_challenge_is_redriven_by_fetching_its_page_again(es, settings, replica, tmp_path):
+    """A challenge replayed from a WARC is a dead letter of class ``blocked``. Its bytes are the
+    challenge, not the page, so redriving them could only fail again: the page is fetched."""
+    from pipeline.crawl.fetch import FetchResult
+    from pipeline.crawl.warcwriter import WarcStore
+    from pipeline.replica.pages import CHALLENGE
+
+    cs = settings.model_copy(update=replica_overrides(replica))
+    url = replica.article_url(replica.live_articles()[0])
+    with WarcStore(tmp_path) as store:
+        store.record(FetchResult(url=url, status=200, reason="OK", http_version="HTTP/1.1",
+                                 headers=[("Content-Type", "text/html; charset=utf-8")], request_headers=[],
+                                 content=CHALLENGE.encode(), raw_body=CHALLENGE.encode()))
+    replay = ingest_archive(store.files, settings=cs)
+    assert replay.failed == 1 and replay.failures_by_kind == {"blocked": 1}
+    (letter,) = letters(es, cs)
+    assert letter["kind"] == "blocked" and letter["url"] == url
+
+    result = redrive(cs)
+    assert result.report.new == 1 and result.report.failed == 0, result.report.summary_lines()
+    (letter,) = letters(es, cs)
+    assert letter["resolved"] and letter["resolution"] == "indexed (created)"

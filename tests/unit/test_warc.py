@@ -81,3 +81,37 @@ def test_missing_or_broken_warc_is_a_failure(tmp_path):
     items = list(iter_warc([tmp_path / "missing.warc.gz", broken]))
     assert [type(i) for i in items] == [Failure, Failure]
     assert "does not exist" in items[0].reason and "not a WARC file" in items[1].reason
+
+
+def test_a_challenge_archived_in_place_of_an_article_is_a_blocked_input(tmp_path):
+    """A crawl's WARC holds every answer, the F5/TSPD challenge served for an article too.
+    Replayed, it is counted ``blocked`` with the challenge named, as the crawl counts it,
+    never a record, and never a validation refusal of a page with no date."""
+    from pipeline.ingest import transform
+    from pipeline.replica.pages import CHALLENGE
+
+    profile = get_profile()
+    url = "https://mid.ru/en/press_service/minister_speeches/1785001/"
+    with WarcStore(tmp_path) as store:
+        store.record(FetchResult(url=url, status=200, reason="OK", http_version="HTTP/1.1",
+                                 headers=[("Content-Type", "text/html; charset=utf-8")],
+                                 request_headers=[("Host", "mid.ru")], content=CHALLENGE.encode(),
+                                 raw_body=CHALLENGE.encode()))
+    (outcome,) = list(transform(iter_warc(store.files, profile=profile), profile))
+    assert isinstance(outcome, Failure) and outcome.url == url
+    assert outcome.kind == "blocked"
+    assert "anti-bot challenge" in outcome.reason and "/TSPD/" in outcome.reason
+    assert outcome.raw == CHALLENGE.encode()  # kept, as every failed input is
+
+
+def test_an_article_that_fails_keeps_its_own_reason_whatever_its_noscript_says():
+    """The layout's container makes it the page asked for, as in the crawl: a stray marker
+    in a <noscript> does not turn its own failure into a challenge."""
+    from pipeline.ingest import extract_or_failure
+
+    page = (b'<html><head><script src="/app.js"></script></head><body><noscript>Please enable JavaScript'
+            b'</noscript><div class="photo-content"><h1 class="photo-content__title">Statement</h1>'
+            b'<div class="text article-content"><p>Photos</p></div></div></body></html>')
+    outcome = extract_or_failure(Page(source="p", url="https://mid.ru/en/foreign_policy/news/1785002/",
+                                      content=page, content_type="text/html"), get_profile())
+    assert isinstance(outcome, Failure) and outcome.kind != "blocked" and "challenge" not in outcome.reason
