@@ -362,7 +362,8 @@ def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = N
     next to a line). Anchors are the lines that read as speech (prose, or a speaker label
     with text); the speech block runs from the first to the last anchor. A heading (a
     label-like line of five or more words right before an anchor, or the last of the
-    lines repeated from a table of contents) is never dropped. Decided per line:
+    lines repeated from a table of contents) and the items of a list a sentence of speech
+    announces (``_announced_items``) are never dropped. Decided per line:
 
     * anywhere: a chrome signal (``chrome_signal``) on a line that is not prose, or a
       label-like line (no sentence ending) that repeats on the page (``• France`` x 9);
@@ -397,6 +398,8 @@ def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = N
     protected = [label_like[i] and i + 1 < len(lines) and is_anchor[i + 1]
                  and (len(line.split()) >= _SHORT_WORDS or first_seen[line] < i)
                  for i, line in enumerate(lines)]
+    for i in _announced_items(lines, cr, drop, label_like, is_anchor, prose):
+        protected[i] = True
     for i, line in enumerate(lines):
         if drop[i] or prose[i] or protected[i]:
             continue
@@ -417,6 +420,26 @@ def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = N
         other_script = speech_script is not None and _script(line) not in (None, speech_script)
         drop[i] = run >= 2 or other_script or outside_gap
     return [line for i, line in enumerate(lines) if not drop[i]]
+
+
+def _announced_items(lines: list[str], cr: CompiledRules, drop: list[bool], label_like: list[bool],
+                     is_anchor: list[bool], prose: list[bool]) -> list[int]:
+    """The items of lists the speech announces: the label-like lines right after a sentence of
+    speech that ends with a colon ("... the following areas:"), up to the next line of speech,
+    a known phrase, a counter, or a scraper's gap of blank lines. Items of speech
+    (``strategic stability and arms control``, ``• migration``) look like a leaked menu by
+    their shape; the sentence that announces them tells them apart."""
+    items: list[int] = []
+    counter = cr.patterns.counter_line
+    for i, line in enumerate(lines):
+        if not (prose[i] and is_anchor[i] and line.rstrip().endswith(":")):
+            continue
+        j = i + 1
+        while (j < len(lines) and label_like[j] and not is_anchor[j] and getattr(lines[j], "gap", 0) < 2
+               and not (counter is not None and counter.match(lines[j].strip()))):
+            items.append(j)
+            j += 1
+    return items
 
 
 def _has_letters(line: str) -> bool:

@@ -132,3 +132,43 @@ def test_a_pattern_takes_a_line_that_reads_as_prose_only_when_it_matches_all_of_
     rules = _profile_listing(tmp_path, patterns=[r"Версия для"]).extraction
     speech = "Версия для печати этого документа будет разослана всем участникам встречи сегодня вечером."
     assert clean_lines([speech, "Версия для слабовидящих"], rules) == [speech]
+
+
+# --- a list the speech announces ----------------------------------------------------------
+
+AREAS = ["strategic stability and arms control", "the fight against international terrorism",
+         "international information security", "migration"]
+INTRO = "We agreed to focus on the following areas of our cooperation in the coming year:"
+AFTER = "We will report on the results at our next meeting in Minsk in the spring."
+
+
+def test_the_items_of_a_list_the_speech_announces_are_speech():
+    """Short lines without a sentence ending, three or more in a row inside the speech, read
+    as a leaked menu: the items of a list after "... the following areas:" were lost."""
+    from pipeline.extract.extractor import extract_record
+    from pipeline.records import Page
+
+    items = "".join(f"<li>{item}</li>" for item in AREAS)
+    page = (f'<html lang="en"><body><div class="photo-content"><span class="photo-content__date">2 December 2021 '
+            f'13:20</span><h1 class="photo-content__title">Foreign Minister Sergey Lavrov’s remarks, Moscow</h1>'
+            f'<div class="text article-content"><p>{INTRO}</p><ul>{items}</ul><p>{AFTER}</p></div></div></body></html>')
+    record = extract_record(Page(source="p", url="https://mid.ru/en/foreign_policy/news/1790000/",
+                                 content=page.encode(), content_type="text/html"))
+    assert record.body.split("\n\n") == [INTRO, *AREAS, AFTER]
+
+
+def test_a_bulleted_list_the_speech_announces_stays_in_a_dump_and_ends_where_the_chrome_starts():
+    from pipeline.extract.extractor import extract_record
+    from pipeline.records import Page
+
+    bullets = "\n".join(f"    • {item}" for item in AREAS)
+    dump = (f"2 December 202113:20\n\nForeign Minister Sergey Lavrov’s remarks, Moscow, December 2, 2021\n\n"
+            f"{AFTER}\n\n{INTRO}\n\n{bullets}\n\n\n\n\nRelated documents\n\nPicture gallery\n")
+    body = extract_record(Page(source="d", content=dump.encode())).body.split("\n\n")
+    assert body == [AFTER, INTRO, *(f"• {item}" for item in AREAS)]
+
+
+def test_a_menu_after_a_sentence_is_still_a_leaked_menu(rules):
+    menu = ["Picture gallery", "Extended lookup options", "More pictures"]
+    speech = ["We held talks today and agreed on many things.", "We will meet again next week in Minsk."]
+    assert clean_lines(speech[:1] + menu + speech[1:], rules) == speech
