@@ -9,7 +9,8 @@ Russian and French wordings, an embassy listing with other labels), leaked into 
 container before, between and after the speech; the old portal's Word-converted markup
 (``p.dxl-par > span.dxl-run``); briefings with a table of contents and "back to contents"
 links; interviews; statements without questions; plain-text dumps in a naive scraper's
-shape; the five seed dumps with their trailing block replaced by an unseen one.
+shape; the five seed dumps with their trailing block replaced by an unseen one; lists the
+speech announces ("... these areas:") and questions whose label names who asks.
 """
 
 from __future__ import annotations
@@ -69,6 +70,40 @@ RU_INTERVIEW = dict(
     ],
     turns=[["Вопрос", "question", 1], ["С.В.Лавров", "answer", 2], ["Вопрос", "question", 1],
            ["С.В.Лавров", "answer", 3]],
+)
+EN_PRESS = dict(
+    title="Foreign Minister Sergey Lavrov’s remarks at a joint news conference, Minsk, October 12, 2023",
+    lang="en", place="Minsk", day="2023-10-12", section="Ministers’ speeches",
+    paragraphs=[
+        "We have agreed on a plan of consultations for the next two years, covering these areas:",
+        "strategic stability and arms control",
+        "the fight against international terrorism",
+        "international information security",
+        "migration",
+        "The plan will be signed by the deputy ministers before the end of the year.",
+        "Question from Reuters: Will the plan be published in full?",
+        "Sergey Lavrov: Its main provisions will be made public, as always.",
+        "Question from the floor:",
+        "Is there any progress on the date of the next summit?",
+        "Sergey Lavrov: Not yet.",
+    ],
+    turns=[["Sergey Lavrov", "statement", 6], ["Question from Reuters", "question", 1], ["Sergey Lavrov", "answer", 1],
+           ["Question from the floor", "question", 1], ["Sergey Lavrov", "answer", 1]],
+)
+RU_PRESS = dict(
+    title="Выступление Министра иностранных дел России С.В.Лаврова на совместной пресс-конференции, Минск, "
+          "12 октября 2023 года",
+    lang="ru", place="Минск", day="2023-10-12", section="Выступления Министра",
+    paragraphs=[
+        "Мы согласовали план консультаций на ближайшие два года по следующим направлениям:",
+        "стратегическая стабильность и контроль над вооружениями",
+        "борьба с международным терроризмом",
+        "международная информационная безопасность",
+        "The plan was also handed over to our partners in English, as agreed in advance.",
+        "Вопрос агентства «Рейтер»: Будет ли план опубликован полностью?",
+        "С.В.Лавров: Основные положения будут преданы гласности, как всегда.",
+    ],
+    turns=[["С.В.Лавров", "statement", 5], ["Вопрос агентства «Рейтер»", "question", 1], ["С.В.Лавров", "answer", 1]],
 )
 EN_BRIEFING = dict(
     title="Briefing by Foreign Ministry Spokeswoman Maria Zakharova, Moscow, March 15, 2023",
@@ -339,6 +374,14 @@ add_text("txt_ru_interview_ru", RU_INTERVIEW, trailing=BLOCKS["ru"], langs=("ru"
 add_text("txt_en_briefing", EN_BRIEFING, trailing=BLOCKS["de"], header="Spokeswoman’s briefings")
 add_text("txt_ru_briefing", RU_BRIEFING, trailing=BLOCKS["es"], doc="480-15-03-2023")
 add_text("txt_en_interview_en", EN_INTERVIEW, trailing=BLOCKS["en"] + BLOCKS["fr"])
+
+
+# a list the speech announces, questions whose label names who asks
+add_current("cur_en_press_list", EN_PRESS, trailing=BLOCKS["en"], doc="1988-12-10-2023")
+add_current("cur_ru_press_list", RU_PRESS, trailing=BLOCKS["ru"], langs=("ru", "en"))
+add_archive("arc_en_press_list", EN_PRESS, trailing=BLOCKS["de"])
+add_text("txt_en_press_list", EN_PRESS, trailing=BLOCKS["es"], header="Ministers’ speeches")
+add_text("txt_ru_press_list", RU_PRESS, trailing=BLOCKS["fr"], langs=("ru", "en"))
 
 
 # the five seed dumps, their trailing block replaced by an unseen one
