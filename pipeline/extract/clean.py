@@ -362,8 +362,9 @@ def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = N
     next to a line). Anchors are the lines that read as speech (prose, or a speaker label
     with text); the speech block runs from the first to the last anchor. A heading (a
     label-like line of five or more words right before an anchor, or the last of the
-    lines repeated from a table of contents) and the items of a list a sentence of speech
-    announces (``_announced_items``) are never dropped. Decided per line:
+    lines repeated from a table of contents), the items of a list a sentence of speech
+    announces (``_announced_items``) and a last paragraph without its full stop
+    (``_closing_paragraph``) are never dropped. Decided per line:
 
     * anywhere: a chrome signal (``chrome_signal``) on a line that is not prose, or a
       label-like line (no sentence ending) that repeats on the page (``• France`` x 9);
@@ -407,6 +408,9 @@ def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = N
             drop[i] = True
         elif label_like[i] and counts[line] > 1:
             drop[i] = True  # repeated: country tags, or a table-of-contents entry (its heading is protected)
+    closing = _closing_paragraph(lines, drop, label_like, short, last)
+    if closing is not None:
+        protected[closing] = True
     outside_gap = False
     for i, line in enumerate(lines):
         if drop[i] or not label_like[i] or protected[i]:
@@ -420,6 +424,24 @@ def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = N
         other_script = speech_script is not None and _script(line) not in (None, speech_script)
         drop[i] = run >= 2 or other_script or outside_gap
     return [line for i, line in enumerate(lines) if not drop[i]]
+
+
+def _closing_paragraph(lines: list[str], drop: list[bool], label_like: list[bool], short: list[bool],
+                       last: int) -> int | None:
+    """The speech's last paragraph when it lacks its full stop (the site's text has such slips):
+    the first line kept after the last anchor, longer than a label (more than
+    ``2 * _SHORT_WORDS`` words), and no other unknown label right after it before the
+    scraper's gap. Known chrome next to it (dropped by its phrase) does not make it chrome; a
+    block of unknown labels around a long line does."""
+    if last < 0:
+        return None
+    after = [j for j in range(last + 1, len(lines)) if not drop[j]]
+    if not after or not label_like[after[0]] or short[after[0]]:
+        return None
+    if len(after) > 1 and label_like[after[1]] and not any(
+            getattr(lines[j], "gap", 0) >= 2 for j in range(after[0] + 1, after[1] + 1)):
+        return None
+    return after[0]
 
 
 def _announced_items(lines: list[str], cr: CompiledRules, drop: list[bool], label_like: list[bool],

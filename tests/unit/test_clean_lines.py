@@ -172,3 +172,35 @@ def test_a_menu_after_a_sentence_is_still_a_leaked_menu(rules):
     menu = ["Picture gallery", "Extended lookup options", "More pictures"]
     speech = ["We held talks today and agreed on many things.", "We will meet again next week in Minsk."]
     assert clean_lines(speech[:1] + menu + speech[1:], rules) == speech
+
+
+# --- the last paragraph without its full stop --------------------------------------------
+
+LAST = "We will continue to work with our partners on all of these issues in the coming months"
+FIRST = "We held talks today and we agreed on many things of importance to both of us."
+
+
+def _dump(tail: str) -> str:
+    return (f"1 December 202019:32\n\nForeign Minister Sergey Lavrov’s remarks, Moscow, December 1, 2020\n\n"
+            f"{FIRST}\n\n{LAST}\n\n\n\n\n{tail}\n")
+
+
+@pytest.mark.parametrize("tail", ["Advanced settings", "Related documents\n\nPicture gallery\n\nWrong dates entered"])
+def test_the_last_paragraph_without_its_full_stop_stays_before_the_page_chrome_of_a_dump(tail):
+    """The speech's last paragraph has no full stop (the site's text has such slips): it is
+    no label of the chrome that follows the scraper's gap, known or not."""
+    from pipeline.extract.extractor import extract_record
+    from pipeline.records import Page
+
+    body = extract_record(Page(source="d", content=_dump(tail).encode())).body
+    assert body.split("\n\n") == [FIRST, LAST]
+
+
+def test_the_last_paragraph_without_its_full_stop_stays_next_to_known_chrome(rules):
+    assert clean_lines([FIRST, LAST, "Advanced settings", "Photos"], rules) == [FIRST, LAST]
+
+
+def test_short_unknown_labels_after_the_speech_still_go(rules):
+    """The paragraph rule asks for more words than a menu entry has: a lone unknown label
+    next to known chrome is still chrome."""
+    assert clean_lines([FIRST, "Picture gallery", "Advanced settings"], rules) == [FIRST]
