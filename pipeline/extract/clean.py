@@ -351,7 +351,8 @@ def chrome_signal(line: str, cr: CompiledRules) -> str | None:
 
 def _labels_speaker(label: str, cr: CompiledRules) -> bool:
     label = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
-    return is_question_label(label, cr) or bool(cr.patterns.speaker_name.match(label))
+    return (is_question_label(label, cr) or normalise_phrase(label) in cr.answer_labels
+            or bool(cr.patterns.speaker_name.match(label)))
 
 
 def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = None,

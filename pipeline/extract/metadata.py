@@ -194,8 +194,9 @@ def _name_form(name: str) -> str:
 # --- turns ---------------------------------------------------------------------------
 
 
-def speaker_of(paragraph: str, cr: CompiledRules) -> tuple[str, bool, str] | None:
-    """(plain name, is a question, text after the label) for a labelled paragraph."""
+def speaker_of(paragraph: str, cr: CompiledRules) -> tuple[str | None, bool, str] | None:
+    """(plain name, is a question, text after the label) for a labelled paragraph; the name is
+    None for an answer label that names nobody ("Answer:"): the main speaker answers."""
     match = cr.patterns.speaker_label.match(paragraph)
     if not match:
         return None
@@ -204,6 +205,8 @@ def speaker_of(paragraph: str, cr: CompiledRules) -> tuple[str, bool, str] | Non
     bare = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
     if is_question_label(bare, cr):
         return bare, True, match["rest"].strip()
+    if normalise_phrase(bare) in cr.answer_labels:
+        return None, False, match["rest"].strip()
     if name_match:
         return name_match["name"].strip(), False, match["rest"].strip()
     return None
@@ -282,7 +285,7 @@ def split_turns(paragraphs: list[str], cr: CompiledRules, title: str, language: 
     """
     topics = topics or [None] * len(paragraphs)
     labels = [speaker_of(p, cr) for p in paragraphs]
-    named = [lab[0] for lab in labels if lab and not lab[1]]
+    named = [lab[0] for lab in labels if lab and not lab[1] and lab[0]]
     opener = main_speaker(title, named, language, cr.rules) or (named[0] if named else "Speaker")
     turns: list[dict] = []
     asked = False
@@ -297,7 +300,8 @@ def split_turns(paragraphs: list[str], cr: CompiledRules, title: str, language: 
             continue
         name, is_question, rest = label
         asked = asked or is_question
-        role = "question" if is_question else ("answer" if asked else "statement")
+        role = "question" if is_question else ("answer" if asked or name is None else "statement")
+        name = name or opener  # "Answer:" names nobody: the main speaker answers
         turns.append({"speaker": name, "role": role, "text": [rest] if rest else [], "topic": topic})
     speakers: list[str] = []
     for turn in turns:

@@ -72,6 +72,7 @@ class CompiledRules:
         self.contact_labels = {normalise_phrase(s) for lang in langs for s in lang.contact_labels}
         self.question_labels = {normalise_phrase(s) for lang in langs for s in lang.question_labels}
         self.question_links = frozenset(normalise_phrase(s) for lang in langs for s in lang.question_links)
+        self.answer_labels = frozenset(normalise_phrase(s) for lang in langs for s in lang.answer_labels)
         self.topic_headings = {normalise_phrase(s) for lang in langs for s in lang.topic_headings}
         self.months = {name.casefold(): num for lang in langs for name, num in lang.months.items()}
         self.date_suffixes = sorted({s for lang in langs for s in lang.date_suffixes}, key=len, reverse=True)

@@ -165,3 +165,29 @@ def test_a_question_label_on_a_line_of_its_own_that_names_who_asks_stays():
     assert [(t.role, t.speaker, t.text) for t in record.turns[1:]] == [
         ("question", "Question from TASS", "What about the next round of talks in Geneva this spring?"),
         ("answer", "Sergey Lavrov", "It will take place as agreed.")]
+
+
+@pytest.mark.parametrize("lang, body, title", [
+    ("en", ["Today we will talk about the preparations for the summit and the situation in the region.",
+            "Question: Will the minister travel to the summit himself?",
+            "Answer: Yes, he will lead the delegation, as was announced last week.",
+            "Question: And who else will be in the delegation?",
+            "Answer:", "We will publish the list once it is agreed with our partners."],
+     "Briefing by Foreign Ministry Spokeswoman Maria Zakharova, Moscow, March 15, 2024"),
+    ("ru", ["Сегодня мы поговорим о подготовке к саммиту и о ситуации в регионе в целом.",
+            "Вопрос: Поедет ли министр на саммит сам?",
+            "Ответ: Да, он возглавит делегацию, как и было объявлено на прошлой неделе.",
+            "Вопрос: А кто ещё войдёт в состав делегации?",
+            "Ответ:", "Мы опубликуем список, как только согласуем его с партнёрами."],
+     "Брифинг официального представителя МИД России М.В.Захаровой, Москва, 15 марта 2024 года"),
+])
+def test_an_answer_label_gives_the_turn_to_the_main_speaker(lang, body, title):
+    """Briefings and answers to media questions print "Answer:" ("Ответ:") where an interview
+    prints the name: the spokeswoman's answer, never one more paragraph of the question."""
+    record = _extract(current(body=body, lang=lang, title=title))
+    assert [(t.role, t.speaker_id) for t in record.turns] == [
+        ("statement", "zakharova-m"), ("question", None), ("answer", "zakharova-m"), ("question", None),
+        ("answer", "zakharova-m")]
+    assert record.turns[2].text == body[2].split(": ", 1)[1]
+    assert record.turns[4].text == body[5]
+    assert record.speakers == [record.turns[0].speaker]

@@ -102,6 +102,10 @@ def test_title_tail(cr, title, place, day):
     ("Question (TASS): Will you go?", ("Question", True, "Will you go?")),
     ("Question from the floor: What next?", ("Question from the floor", True, "What next?")),
     ("Questions and answers: a new format", None),
+    # an answer label names nobody: the main speaker answers (split_turns)
+    ("Answer: We will see.", (None, False, "We will see.")),
+    ("Ответ (перевод с английского): Посмотрим.", (None, False, "Посмотрим.")),
+    ("Answer me this: why did they leave the treaty?", None),
     ("Question marks remain over the deal: we do not know the answer yet.", None),
     ("Question number two: how do we proceed from here?", None),
 ])
