@@ -611,7 +611,10 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
                        f"among {len(paragraphs)} lines)")
     title = raw.title or head.title or page.hints.title or raw.fallback_title or ""
     place, title_day = title_tail(title, cr)
-    language = (page.hints.language or raw.page_language or language_from_url(page.url, rules)
+    # ?lang= asks for the text's language (/pt/...?lang=en is English); the page's lang
+    # attribute may be the template's, so it comes after it
+    language = (page.hints.language or language_from_url(page.url, rules, asked_only=True) or raw.page_language
+                or language_from_url(page.url, rules)
                 or detect_language("\n".join(paragraphs[:20]), rules, profile.site.default_language))
     turns, speakers = split_turns(paragraphs, cr, title, language, topics)
     fields = {

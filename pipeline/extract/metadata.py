@@ -121,7 +121,9 @@ def title_tail(title: str, cr: CompiledRules) -> tuple[str | None, date | None]:
 # --- language -----------------------------------------------------------------------
 
 
-def language_from_url(url: str | None, rules: ExtractionRules) -> str | None:
+def language_from_url(url: str | None, rules: ExtractionRules, *, asked_only: bool = False) -> str | None:
+    """The content language a URL names: ``?lang=xx``, else (unless ``asked_only``) the
+    ``/xx/`` path prefix, which does not decide it when ``lang`` is given."""
     if not url or rules.url_language is None:
         return None
     path_code = query_code = None
@@ -129,7 +131,7 @@ def language_from_url(url: str | None, rules: ExtractionRules) -> str | None:
         found = match.groupdict()
         query_code = query_code or found.get("qlang")
         path_code = path_code or found.get("lang")
-    code = query_code or path_code  # ?lang=de on an /en/ path is the German version
+    code = query_code if asked_only else query_code or path_code  # ?lang=de on an /en/ path is German
     return code if code in rules.languages else None
 
 

@@ -191,3 +191,19 @@ def test_an_answer_label_gives_the_turn_to_the_main_speaker(lang, body, title):
     assert record.turns[2].text == body[2].split(": ", 1)[1]
     assert record.turns[4].text == body[5]
     assert record.speakers == [record.turns[0].speaker]
+
+
+def test_the_language_a_url_asks_for_beats_the_template_language_of_the_page():
+    """/pt/...?lang=en serves English text (site evidence, firm) in a page whose template may
+    say lang="pt": the record is English, and the same document as the one under /en/."""
+    from pipeline.ids import document_id
+    from pipeline.ingest import with_provenance
+
+    text = ["We held talks today and agreed on many things of importance to both of us and to our partners.",
+            "Thank you."]
+    pages = {url: Page(source=url, url=url, content=current(body=text, lang=lang))
+             for url, lang in [("https://mid.ru/pt/foreign_policy/news/1792974/?lang=en", "pt"),
+                               ("https://mid.ru/en/foreign_policy/news/1792974/", "en")]}
+    records = [with_provenance(extract_record(page, PROFILE), page, PROFILE) for page in pages.values()]
+    assert [r.language for r in records] == ["en", "en"]
+    assert document_id(records[0]) == document_id(records[1])
