@@ -28,6 +28,7 @@ from lxml.cssselect import CSSSelector, LxmlHTMLTranslator
 from pipeline.extract.clean import (
     Head,
     clean_lines,
+    drop_invisible,
     is_prose,
     read_head,
     scan_head_lines,
@@ -97,8 +98,10 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 
 
 def _collapse_spaces(text: str) -> str:
-    """HTML whitespace runs -> one space. Most text nodes have none to collapse, and a
-    substring test is ~20x cheaper than letting the regex scan a long Cyrillic paragraph."""
+    """A text node as a line reads it: HTML whitespace runs -> one space, invisible characters
+    out (``drop_invisible``). Most text nodes have no run to collapse, and a substring test is
+    ~20x cheaper than letting the regex scan a long Cyrillic paragraph."""
+    text = drop_invisible(text)
     if "  " in text or "\n" in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
         return _SPACE_RUN.sub(" ", text)
     return text
