@@ -85,6 +85,8 @@ class LanguageRules(_Strict):
     question_links: list[str] = Field(default_factory=list)
     # Labels of an answer that name nobody ("Answer:", "Ответ:" in briefings): the main speaker's turn.
     answer_labels: list[str] = Field(default_factory=list)
+    # Titles and honorifics printed before a speaker's name ("Foreign Minister", "Mr"): no part of it.
+    speaker_titles: list[str] = Field(default_factory=list)
     main_speakers: list[str] = Field(default_factory=list)
     # Words of the site's menus and captions beyond the whole phrases above ("gallery",
     # "options"): a short line made mostly of these words (and of the phrases' words) is chrome.

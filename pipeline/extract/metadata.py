@@ -10,7 +10,6 @@ stamps in markup, listing hints) go to dateparser. Times are Moscow time.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime, time
 from functools import lru_cache
 
@@ -18,7 +17,7 @@ import dateparser
 
 from pipeline.profile import ExtractionRules
 from pipeline.records import MOSCOW, Turn
-from pipeline.extract.rules import CompiledRules, compiled, letter_counts, normalise_phrase
+from pipeline.extract.rules import CompiledRules, compiled, fallback_key, letter_counts, name_form, normalise_phrase
 
 # A time, and the am/pm mark a 12-hour clock puts after it ("1:20 pm", "11:05 p.m.").
 _TIME = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b(?:\s?([ap])\.?\s?m\b\.?)?", re.IGNORECASE)
@@ -154,43 +153,20 @@ def detect_language(text: str, rules: ExtractionRules, default: str) -> str:
 
 # --- speaker ids ---------------------------------------------------------------------
 
-# Russian -> Latin letters (close to the BGN/PCGN romanisation the site's English pages use).
-_TRANSLIT = str.maketrans({
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
-    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
-    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "",
-    "э": "e", "ю": "yu", "я": "ya"})
-# Spellings that differ between romanisations of one Russian name (Makei/Makey, Lawrow/Lavrov,
-# Sergej/Sergey, Sacharowa/Zakharova), folded to one form in the fallback key.
-_FOLD = (("kh", "h"), ("ch", "h"), ("w", "v"), ("j", "i"), ("y", "i"), ("ii", "i"))
-_NAME_PARTS = re.compile(r"[\s.]+")
-
-
-def _fold(word: str) -> str:
-    word = unicodedata.normalize("NFKD", word.casefold().translate(_TRANSLIT))
-    word = "".join(ch for ch in word if ch.isalpha() and not unicodedata.combining(ch))
-    for old, new in _FOLD:
-        word = word.replace(old, new)
-    return word
-
-
 def speaker_key(name: str, rules: ExtractionRules) -> str:
     """The canonical id of a speaker: the profile's id for a listed name, else
     ``<surname>-<initial>`` romanised and folded (``А.С.Мирзоян`` and ``Ararat Mirzoyan``
-    -> ``mirzoian-a``)."""
-    known = compiled(rules).speaker_ids.get(_name_form(name))
+    -> ``mirzoian-a``). A title or honorific before the name (``Foreign Minister``,
+    ``Министр``, ``Mr``: the profile's ``speaker_titles``) is no part of it, and an unlisted
+    form of a listed person (``M.Zakharova``) gets the listed person's id when its key is the
+    key of one of the listed forms."""
+    cr = compiled(rules)
+    name = cr.without_titles(name)
+    known = cr.speaker_ids.get(name_form(name))
     if known:
         return known
-    parts = [p for p in _NAME_PARTS.split(name) if p]
-    if not parts:
-        return _fold(name) or name
-    surname = _fold(parts[-1])
-    return f"{surname}-{_fold(parts[0])[:1]}" if len(parts) > 1 else surname
-
-
-def _name_form(name: str) -> str:
-    """A printed name compared without case or the spaces after initials."""
-    return _NAME_PARTS.sub(" ", name.casefold()).strip()
+    key = fallback_key(name)
+    return cr.speaker_ids_by_key.get(key) or key
 
 
 # --- turns ---------------------------------------------------------------------------
@@ -203,14 +179,15 @@ def speaker_of(paragraph: str, cr: CompiledRules) -> tuple[str | None, bool, str
     if not match:
         return None
     label = match["label"].strip()
-    name_match = cr.patterns.speaker_name.match(label)
+    # a title before the name may have words in lower case ("Министр иностранных дел С.В.Лавров")
+    name_match = cr.patterns.speaker_name.match(label) or cr.patterns.speaker_name.match(cr.without_titles(label))
     bare = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
     if is_question_label(bare, cr):
         return bare, True, match["rest"].strip()
     if normalise_phrase(bare) in cr.answer_labels:
         return None, False, match["rest"].strip()
     if name_match:
-        return name_match["name"].strip(), False, match["rest"].strip()
+        return bare, False, match["rest"].strip()
     return None
 
 

@@ -53,6 +53,42 @@ def letter_counts(text: str) -> tuple[int, int]:
     return len(text) - len(_CYRILLIC_LETTERS.sub("", text)), len(text) - len(_LATIN_LETTERS.sub("", text))
 
 
+# --- speaker names ---------------------------------------------------------------------
+
+# Russian -> Latin letters (close to the BGN/PCGN romanisation the site's English pages use).
+_TRANSLIT = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "",
+    "э": "e", "ю": "yu", "я": "ya"})
+# Spellings that differ between romanisations of one Russian name (Makei/Makey, Lawrow/Lavrov,
+# Sergej/Sergey, Sacharowa/Zakharova), folded to one form in the fallback key.
+_FOLD = (("kh", "h"), ("ch", "h"), ("w", "v"), ("j", "i"), ("y", "i"), ("ii", "i"))
+_NAME_PARTS = re.compile(r"[\s.]+")
+
+
+def _fold(word: str) -> str:
+    word = unicodedata.normalize("NFKD", word.casefold().translate(_TRANSLIT))
+    word = "".join(ch for ch in word if ch.isalpha() and not unicodedata.combining(ch))
+    for old, new in _FOLD:
+        word = word.replace(old, new)
+    return word
+
+
+def fallback_key(name: str) -> str:
+    """``<surname>-<initial>`` romanised and folded: the id of a speaker the profile does not list."""
+    parts = [p for p in _NAME_PARTS.split(name) if p]
+    if not parts:
+        return _fold(name) or name
+    surname = _fold(parts[-1])
+    return f"{surname}-{_fold(parts[0])[:1]}" if len(parts) > 1 else surname
+
+
+def name_form(name: str) -> str:
+    """A printed name compared without case or the spaces after initials."""
+    return _NAME_PARTS.sub(" ", name.casefold()).strip()
+
+
 # A key that no phrase list holds (``CompiledRules.phrase_key``); control characters never
 # reach the lines (decode removes them), so no line normalises to it.
 NOT_A_PHRASE = "\x00"
@@ -98,9 +134,26 @@ class CompiledRules:
         self.phrase_max_words = max((len(key.split()) for key in
                                      self.boilerplate | self.listing_starts | self.contact_labels), default=0)
         # printed name (case-folded, initials' dots as spaces) -> canonical speaker id
-        self.speaker_ids = {re.sub(r"[\s.]+", " ", name.casefold()).strip(): key
-                            for key, names in rules.speakers.items() for name in names}
+        self.speaker_ids = {name_form(name): key for key, names in rules.speakers.items() for name in names}
+        # the fallback key of each listed form -> its id, unless two people share the key
+        by_key: dict[str, set[str]] = {}
+        for key, names in rules.speakers.items():
+            for name in names:
+                by_key.setdefault(fallback_key(name), set()).add(key)
+        self.speaker_ids_by_key = {k: next(iter(ids)) for k, ids in by_key.items() if len(ids) == 1}
+        # titles and honorifics printed before a name ("Foreign Minister", "Министр", "Mr"),
+        # longest first, any number of them
+        titles = sorted({t for lang in langs for t in lang.speaker_titles}, key=len, reverse=True)
+        self._titles = (re.compile(rf"^(?:(?:{'|'.join(re.escape(t) for t in titles)})\.?\s+)+", re.IGNORECASE)
+                        if titles else None)
 
+
+    def without_titles(self, name: str) -> str:
+        """``name`` without the titles and honorifics before it (the name itself if that is all)."""
+        if self._titles is None:
+            return name
+        rest = self._titles.sub("", name.strip(), count=1)
+        return rest or name
 
     def phrase_key(self, line: str) -> str:
         """``normalise_phrase(line)`` when the line may be one of the listed phrases

@@ -106,6 +106,10 @@ def test_title_tail(cr, title, place, day):
     ("Answer: We will see.", (None, False, "We will see.")),
     ("Ответ (перевод с английского): Посмотрим.", (None, False, "Посмотрим.")),
     ("Answer me this: why did they leave the treaty?", None),
+    # a title before the name, in any case: the label is the speaker as printed
+    ("Министр иностранных дел России С.В.Лавров: Да.", ("Министр иностранных дел России С.В.Лавров", False, "Да.")),
+    ("Foreign Minister Sergey Lavrov (speaking after Vladimir Makei): Yes.",
+     ("Foreign Minister Sergey Lavrov", False, "Yes.")),
     ("Question marks remain over the deal: we do not know the answer yet.", None),
     ("Question number two: how do we proceed from here?", None),
 ])
