@@ -245,3 +245,14 @@ def test_invisible_characters_do_not_split_the_words_of_the_text(shape):
         want = _extract(dump.format(title, *clean).encode())
     assert not any(ch in got.body + got.title for ch in INVISIBLE)
     assert (got.body, got.title, got.content_hash) == (want.body, want.title, want.content_hash)
+
+
+@pytest.mark.parametrize("printed", ["№ 1225-18-06-2021", "№1225-18-06-2021", "No. 1225-18-06-2021"])
+def test_a_document_number_with_its_number_sign_is_the_number_in_a_dump(printed):
+    """The old portal prints "№ 2393-18-11-2019"; a scraper's dump of such a page kept the
+    line, and it was the first paragraph of the speech."""
+    dump = (f"1 December 202019:32\n\nForeign Minister Sergey Lavrov’s remarks, Moscow, December 1, 2020\n\n"
+            f"{printed}\n\nWe held talks today and we agreed on many things of importance to both of us.\n")
+    record = _extract(dump.encode())
+    assert record.doc_number == "1225-18-06-2021"
+    assert record.body == "We held talks today and we agreed on many things of importance to both of us."
