@@ -147,7 +147,6 @@ class CompiledRules:
         self._titles = (re.compile(rf"^(?:(?:{'|'.join(re.escape(t) for t in titles)})\.?\s+)+", re.IGNORECASE)
                         if titles else None)
 
-
     def without_titles(self, name: str) -> str:
         """``name`` without the titles and honorifics before it (the name itself if that is all)."""
         if self._titles is None:
