@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
-from pipeline.errors import PipelineError
+from pipeline.errors import Blocked, PipelineError
+from pipeline.extract.decode import looks_like_html
 from pipeline.extract.extractor import extract_record
 from pipeline.ids import article_key, canonical_url, host_key
 from pipeline.profile import SiteProfile, get_profile
@@ -27,7 +28,7 @@ from pipeline.records import Failure, Page, Transcript
 from pipeline.report import RunReport
 from pipeline.settings import Settings, get_settings
 from pipeline.sources.archive import archive_pages
-from pipeline.sources.challenge import HTML_START, archived_challenge
+from pipeline.sources.challenge import archived_challenge
 from pipeline.store import client as es_client
 from pipeline.store import deadletter, design, writer
 
@@ -54,22 +55,17 @@ def extract_or_failure(page: Page, profile: SiteProfile) -> Transcript | Failure
         return with_provenance(extract_record(page, profile), page, profile)
     except PipelineError as exc:
         # Read again only when it failed: a challenge archived in place of the page (a crawl's
-        # WARC holds every answer) is named as the crawl names it, not as a page with no date.
-        challenge = archived_challenge(page.content, profile) if _html_body(page) else None
-        if challenge is not None:
-            return Failure(source=page.source, url=page.url, stage=exc.stage, kind="blocked",
-                           reason=f"blocked: {challenge}, archived in place of the page ({exc.reason})",
-                           raw=page.content)
+        # WARC holds every answer) is the crawl's Blocked, not a page with no date; a fetch
+        # failure, so a redrive asks the site for the page instead of re-reading the challenge.
+        if looks_like_html(page.content[:1024], page.content_type):
+            challenge = archived_challenge(page.content, profile)
+            if challenge is not None:
+                exc = Blocked(f"blocked: {challenge}, archived in place of the page ({exc.reason})")
         return Failure.from_error(exc, source=page.source, url=page.url, raw=page.content)
     except Exception as exc:  # a bug on one page must not end the run; keep the page
         log.exception("unexpected error extracting %s", page.source)
         return Failure(source=page.source, url=page.url, stage="extract",
                        reason=f"unexpected {type(exc).__name__}: {exc}", raw=page.content)
-
-
-def _html_body(page: Page) -> bool:
-    media = (page.content_type or "").split(";")[0].strip().lower()
-    return media in ("text/html", "application/xhtml+xml") or bool(HTML_START.search(page.content[:512]))
 
 
 def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | None = None, *,

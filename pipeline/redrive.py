@@ -2,9 +2,8 @@
 
 A dead letter whose failure came after the fetch (extraction, validation, the index)
 is re-processed from the bytes it kept whole, or else from the file its source names
-(a text dump); any other one with a URL (a fetch that failed, bytes not kept, or bytes that
-are an anti-bot challenge archived in place of the page: class ``blocked``) is
-fetched again, politely (robots.txt, rate limits, retries, network guard). Each re-processed dead letter is marked resolved
+(a text dump); any other one with a URL (a fetch that failed, an anti-bot challenge archived
+in place of the page among them, or bytes not kept) is fetched again, politely (robots.txt, rate limits, retries, network guard). Each re-processed dead letter is marked resolved
 with its outcome: ``indexed (created)``, ``unchanged``, or ``failed again: <reason>``
 (and the new failure is a dead letter of its own). A dead letter with neither bytes
 nor URL cannot be redriven and stays open, counted as ``skipped``.
@@ -71,8 +70,6 @@ def _from_raw(letter: dict, pages: dict[str, Page | Failure], max_bytes: int) ->
     (kept in the letter, or the dump file its source names); False: fetch it again."""
     if letter.get("stage") not in AFTER_FETCH:
         return False
-    if letter.get("kind") == "blocked" and letter.get("url"):
-        return False  # the bytes are a challenge archived in place of the page: ask the site for it
     raw = deadletter.raw_of(letter)
     if raw is None and not letter.get("url"):
         path = Path(letter["source"])

@@ -47,8 +47,8 @@ def check(content: bytes, page_kind: str, profile: SiteProfile, *, listing: List
             return None
         missing = f"structural miss: no listing container ({listing.container!r} matched nothing)"
     else:
-        return challenge_reason(content, profile)
-    return challenge_reason(content, profile) or missing
+        return challenge_reason(content, profile, root)
+    return challenge_reason(content, profile, root) or missing
 
 
 def raise_if_blocked(content: bytes, page_kind: str, profile: SiteProfile, url: str, *,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.extract.metadata import is_question_label, parse_date
+from pipeline.extract.metadata import label_kind, parse_date
 from pipeline.profile import ExtractionRules
 from pipeline.extract.rules import BULLETS, CompiledRules, compiled, letter_counts, normalise_phrase
 
@@ -246,25 +246,22 @@ def is_prose(line: str, rules: ExtractionRules) -> bool:
     return digits <= len(line) * 0.2
 
 
-def is_boilerplate_line(line: str, cr: CompiledRules, key: str | None = None) -> bool:
-    """``key``: the line's normalise_phrase form when the caller has it already."""
+def is_boilerplate_line(line: str, cr: CompiledRules, key: str | None = None, *, prose: bool = False) -> bool:
+    """A line the profile lists: a phrase, a pattern, the languages line. ``key``: the line's
+    normalise_phrase form when the caller has it already. A line that reads as ``prose`` goes
+    only when the profile lists all of it: the phrase, or a pattern matching the whole line.
+    So a notice in a sentence's shape (``... press Ctrl+Enter.``) is taken out by listing it,
+    and a pattern written for a label's start (``^Версия для``) never takes a speech
+    paragraph that begins so."""
     key = normalise_phrase(line) if key is None else key
     if not key or key in cr.boilerplate:
         return True
+    stripped = line.strip(BULLETS)
+    if prose:
+        return any(p.fullmatch(stripped) for p in cr.boilerplate_patterns)
     if cr.patterns.languages_line.match(line):
         return True
-    return any(p.match(line.strip(BULLETS)) for p in cr.boilerplate_patterns)
-
-
-def is_listed_notice(line: str, cr: CompiledRules, key: str) -> bool:
-    """A line that reads as prose is boilerplate only when the profile lists all of it: a
-    listed phrase, or a pattern that matches the whole line. So a notice in a sentence's
-    shape (``... press Ctrl+Enter.``) is taken out by listing it, and a pattern written for
-    a label's start (``^Версия для``) never takes a speech paragraph that begins so."""
-    if key in cr.boilerplate:
-        return True
-    stripped = line.strip(BULLETS)
-    return any(p.fullmatch(stripped) for p in cr.boilerplate_patterns)
+    return any(p.match(stripped) for p in cr.boilerplate_patterns)
 
 
 def _is_listing_name(line: str) -> bool:
@@ -311,7 +308,7 @@ def _drop_known(lines: list[str], cr: CompiledRules) -> tuple[list[bool], list[b
                 dropped[i] = True
                 continue
             in_listing = False
-        if is_listed_notice(line, cr, key) if prose else is_boilerplate_line(line, cr, key):
+        if is_boilerplate_line(line, cr, key, prose=prose):
             dropped[i] = True
             continue
         kept.append(i)
@@ -366,9 +363,7 @@ def chrome_signal(line: str, cr: CompiledRules) -> str | None:
 
 
 def _labels_speaker(label: str, cr: CompiledRules) -> bool:
-    label = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
-    return (is_question_label(label, cr) or normalise_phrase(label) in cr.answer_labels
-            or bool(cr.patterns.speaker_name.match(label)))
+    return label_kind(label, cr) is not None
 
 
 def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = None,
@@ -416,7 +411,7 @@ def structural(lines: list[str], cr: CompiledRules, prose: list[bool] | None = N
     protected = [label_like[i] and i + 1 < len(lines) and is_anchor[i + 1]
                  and (len(line.split()) >= _SHORT_WORDS or first_seen[line] < i)
                  for i, line in enumerate(lines)]
-    for i in _announced_items(lines, cr, drop, label_like, is_anchor, prose):
+    for i in _announced_items(lines, cr, label_like, is_anchor, prose):
         protected[i] = True
     for i, line in enumerate(lines):
         if drop[i] or prose[i] or protected[i]:
@@ -461,8 +456,8 @@ def _closing_paragraph(lines: list[str], drop: list[bool], label_like: list[bool
     return after[0]
 
 
-def _announced_items(lines: list[str], cr: CompiledRules, drop: list[bool], label_like: list[bool],
-                     is_anchor: list[bool], prose: list[bool]) -> list[int]:
+def _announced_items(lines: list[str], cr: CompiledRules, label_like: list[bool], is_anchor: list[bool],
+                     prose: list[bool]) -> list[int]:
     """The items of lists the speech announces: the label-like lines right after a sentence of
     speech that ends with a colon ("... the following areas:"), up to the next line of speech,
     a known phrase, a counter, or a scraper's gap of blank lines. Items of speech

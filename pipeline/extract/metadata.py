@@ -178,16 +178,23 @@ def speaker_of(paragraph: str, cr: CompiledRules) -> tuple[str | None, bool, str
     match = cr.patterns.speaker_label.match(paragraph)
     if not match:
         return None
-    label = match["label"].strip()
-    # a title before the name may have words in lower case ("Министр иностранных дел С.В.Лавров")
-    name_match = cr.patterns.speaker_name.match(label) or cr.patterns.speaker_name.match(cr.without_titles(label))
-    bare = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
+    kind = label_kind(match["label"], cr)
+    return None if kind is None else (*kind, match["rest"].strip())
+
+
+def label_kind(label: str, cr: CompiledRules) -> tuple[str | None, bool] | None:
+    """What a speaker label opens: (the label without its note, True) for a question, (None,
+    False) for an answer label that names nobody, (the label without its note, False) for a
+    named speaker, or None when it opens no turn. One test for the turns and the cleaner."""
+    bare = re.sub(r"\s*\([^)]*\)\s*$", "", label.strip()).strip()
     if is_question_label(bare, cr):
-        return bare, True, match["rest"].strip()
+        return bare, True
     if normalise_phrase(bare) in cr.answer_labels:
-        return None, False, match["rest"].strip()
-    if name_match:
-        return bare, False, match["rest"].strip()
+        return None, False
+    # a title before the name may have words in lower case ("Министр иностранных дел С.В.Лавров")
+    names = cr.patterns.speaker_name
+    if names.match(label.strip()) or names.match(cr.without_titles(label.strip())):
+        return bare, False
     return None
 
 

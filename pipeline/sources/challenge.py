@@ -34,12 +34,14 @@ def _visible_text(root) -> str:
     return " ".join(root.text_content().split())
 
 
-def challenge_reason(content: bytes, profile: SiteProfile) -> str | None:
-    """Why a body is an anti-bot challenge (a marker, or scripts and almost no text); None when not."""
+def challenge_reason(content: bytes, profile: SiteProfile, root=None) -> str | None:
+    """Why a body is an anti-bot challenge (a marker, or scripts and almost no text); None when not.
+    ``root``: the body as the caller parsed it already (``parse_html_bytes``); its scripts are
+    taken out here."""
     rules = profile.crawl.blocked
     text = content.decode("utf-8", "replace")
     marker = next((m for m in rules.markers if m in text), None)
-    root = parse_html_bytes(content)
+    root = parse_html_bytes(content) if root is None else root
     visible = _visible_text(root) if root is not None else ""
     if marker is not None and len(visible) < 20 * rules.min_text_chars:
         return f"anti-bot challenge (marker {marker!r}, {len(visible)} characters of text)"
@@ -60,4 +62,4 @@ def archived_challenge(content: bytes, profile: SiteProfile) -> str | None:
     root = parse_html_bytes(content)
     if root is not None and has_article(root, profile):
         return None
-    return challenge_reason(content, profile)
+    return challenge_reason(content, profile, root)
