@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.crawl.crawler import run_crawl  # noqa: E402
 from pipeline.store.client import connect  # noqa: E402
-from pipeline.profile import get_profile  # noqa: E402
+from pipeline.context import RunContext  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from tests.replica.plugin import replica_overrides  # noqa: E402
 from pipeline.replica.server import Replica  # noqa: E402
@@ -47,7 +47,7 @@ def main() -> None:
             for run in range(1, args.runs + 1):
                 replica.clear_log()
                 t0 = time.monotonic()
-                report = run_crawl(settings, get_profile())
+                report = run_crawl(RunContext.build(settings, es=es))
                 wall = time.monotonic() - t0
                 hits = replica.hits()
                 times = [h.at for h in hits]

@@ -31,9 +31,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from pipeline.errors import PipelineError  # noqa: E402
 from pipeline.extract.extractor import extract_record  # noqa: E402
 from pipeline.ingest import transform  # noqa: E402
-from pipeline.profile import get_profile  # noqa: E402
+from pipeline.context import RunContext  # noqa: E402
 from pipeline.records import Failure, Page, Transcript  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
 from pipeline.sources.archive import archive_pages  # noqa: E402
 from pipeline.store.writer import document_json  # noqa: E402
 
@@ -64,7 +63,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--synthetic", type=int, default=300, help="replay-bench pages to include")
     args = parser.parse_args()
-    profile = get_profile()
+    ctx = RunContext.build()
+    profile, settings = ctx.profile, ctx.settings
     out = sys.stdout
     for folder in ("eval", "unseen", "seeds"):
         for expected_path in sorted((DATA / folder).glob("*.expected.json")):
@@ -73,7 +73,6 @@ def main() -> None:
             for url in dict.fromkeys([expected.get("url"), None]):
                 page = Page(source=str(path.relative_to(ROOT)), content=path.read_bytes(), url=url)
                 print(_line(f"{folder}/{path.name} url={url}", _one(page, profile)), file=out)
-    settings = Settings()
     for archive in (ROOT / "sample/dumps", *sorted((ROOT / "tests/fixtures/warc").glob("*.warc.gz"))):
         pages = archive_pages([archive], max_bytes=settings.max_page_bytes, profile=profile)
         for n, outcome in enumerate(transform(pages, profile)):

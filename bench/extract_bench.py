@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.extract.extractor import extract_record  # noqa: E402
-from pipeline.profile import get_profile  # noqa: E402
+from pipeline.context import RunContext  # noqa: E402
 from pipeline.records import Page  # noqa: E402
 
 
@@ -63,7 +63,7 @@ def fixture_pages() -> list[bytes]:
 
 
 def ours(pages: list[bytes]) -> int:
-    profile = get_profile()
+    profile = RunContext.build().profile
     done = 0
     for number, content in enumerate(pages):
         try:

@@ -111,23 +111,21 @@ def install() -> None:
 
 
 def run(warc: Path, pages: int) -> tuple[float, float]:
+    from pipeline.context import RunContext
     from pipeline.ingest import ingest
-    from pipeline.profile import get_profile
     from pipeline.report import RunReport
     from pipeline.settings import Settings
     from pipeline.sources.archive import archive_pages
-    from pipeline.store import client as es_client
 
     prefix = f"mfa-bench-{uuid.uuid4().hex[:8]}"
     settings = Settings(index_alias=f"{prefix}-profile", deadletter_index=f"{prefix}-deadletter",
                         state_dir=Path(tempfile.mkdtemp(prefix="mfa-profile-state-")))
-    profile = get_profile(settings.site_profile_path)
-    es = es_client.connect(settings)
+    ctx = RunContext.build(settings, report=RunReport(name="profile"))
+    profile, es = ctx.profile, ctx.es
     try:
         w0, c0 = time.perf_counter(), time.process_time()
         source = archive_pages([warc], max_bytes=settings.max_page_bytes, profile=profile)
-        report = ingest(_timed_pages(source), settings=settings, profile=profile, es=es,
-                        report=RunReport(name="profile"))
+        report = ingest(ctx, _timed_pages(source))
         total_wall, total_cpu = time.perf_counter() - w0, time.process_time() - c0
         assert report.new == pages, (report.new, report.failed)
     finally:
@@ -139,13 +137,13 @@ def cprofile_extraction(warc: Path, top: int) -> None:
     import cProfile
     import pstats
 
+    from pipeline.context import RunContext
     from pipeline.ingest import extract_or_failure
-    from pipeline.profile import get_profile
-    from pipeline.settings import Settings
     from pipeline.sources.archive import archive_pages
 
-    profile = get_profile()
-    pages = list(archive_pages([warc], max_bytes=Settings().max_page_bytes, profile=profile))
+    ctx = RunContext.build()
+    profile = ctx.profile
+    pages = list(archive_pages([warc], max_bytes=ctx.settings.max_page_bytes, profile=profile))
     profiler = cProfile.Profile()
     profiler.enable()
     for page in pages:

@@ -110,23 +110,22 @@ def write_warc(path: Path, n: int) -> int:
 
 
 def child_replay(warc: Path, alias: str) -> dict:
-    from pipeline.profile import get_profile
+    from pipeline.context import RunContext
     from pipeline.sources.archive import archive_pages
     from pipeline.report import RunReport
     from pipeline.ingest import ingest
 
     settings = Settings(index_alias=alias, deadletter_index=f"{alias}-deadletter",
                         state_dir=Path(tempfile.mkdtemp(prefix="mfa-bench-state-")))
-    profile = get_profile(settings.site_profile_path)
-    es = es_client.connect(settings)
+    ctx = RunContext.build(settings, report=RunReport(name="replay-bench"))
+    profile, es = ctx.profile, ctx.es
     design.ensure_index(es, settings)
     samples: list[float] = []
     pss: list[float] = []
     t0, cpu0 = time.perf_counter(), time.process_time()
     pages = archive_pages([warc], max_bytes=settings.max_page_bytes, profile=profile)
     worker_cpu: dict[int, float] = {}
-    report = ingest(rss_sampled(pages, samples, worker_cpu=worker_cpu, pss=pss), settings=settings, profile=profile,
-                    es=es, report=RunReport(name="replay-bench"))
+    report = ingest(ctx, rss_sampled(pages, samples, worker_cpu=worker_cpu, pss=pss))
     seconds = time.perf_counter() - t0
     # Extraction workers (MFA_EXTRACT_WORKERS > 1) as last sampled: up to 1,000 pages of theirs are not counted.
     cpu_s = time.process_time() - cpu0 + sum(worker_cpu.values())

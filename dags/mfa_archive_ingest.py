@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
-from mfa_airflow import INDEX_WRITES_POOL, log_report, permanent_errors, resolve_input_path, settings_from_airflow
+from mfa_airflow import INDEX_WRITES_POOL, context_from_airflow, log_report, permanent_errors, resolve_input_path
 
 
 @dag(
@@ -38,11 +38,10 @@ def mfa_archive_ingest():
     def ingest_archive(params: dict | None = None) -> dict:
         from pipeline.ingest import ingest_archive as run_ingest
 
-        settings = settings_from_airflow()
         from pipeline.progress import Progress
 
-        with permanent_errors(), Progress("log") as progress:  # a log line every so many pages
-            report = run_ingest([resolve_input_path(p) for p in params["paths"]], settings=settings,
+        with context_from_airflow() as ctx, permanent_errors(), Progress("log") as progress:  # a log line every so many pages
+            report = run_ingest(ctx, [resolve_input_path(p) for p in params["paths"]],
                                 index=params["index"], progress=progress)
         return log_report(report)
 

@@ -24,7 +24,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from mfa_airflow import (INDEX_WRITES_POOL, check_params, choice_list_param, fold_same_transcripts, log_report,
                          permanent_errors, prepare_write_index, profile_choices, resolve_input_path,
-                         settings_from_airflow)
+                         context_from_airflow)
 
 CHOICES = profile_choices()
 
@@ -80,8 +80,8 @@ def mfa_backfill():
         from pipeline.jobs import run_partition as run_one
 
         get_current_context()["partition_label"] = partition["label"]  # names the mapped instance in the UI
-        with permanent_errors():
-            report = run_one(settings_from_airflow(), partition, index=index,
+        with context_from_airflow() as ctx, permanent_errors():
+            report = run_one(ctx, partition, index=index,
                              sections=params["sections"], languages=params["languages"])
         return {**log_report(report), "partition": partition}
 

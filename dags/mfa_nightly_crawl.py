@@ -25,7 +25,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from mfa_airflow import (INDEX_WRITES_POOL, check_params, choice_list_param, fail_on_crawl_problems, log_report,
-                         permanent_errors, prepare_write_index, profile_choices, settings_from_airflow)
+                         permanent_errors, prepare_write_index, profile_choices, context_from_airflow)
 
 DEFAULT_SCHEDULE = "30 2 * * *"
 REPORT_KEY = "report"  # the crawl's report, pushed before the task may fail on it
@@ -80,20 +80,17 @@ def mfa_nightly_crawl():
     @task(pool=INDEX_WRITES_POOL)  # one slot: crawls run beside each other, never beside a reindex
     def crawl(index: str, params: dict | None = None) -> dict:
         from pipeline.crawl.crawler import run_crawl
-        from pipeline.profile import get_profile
         from pipeline.records import MOSCOW
         from pipeline.report import RunReport
 
         context = get_current_context()
-        settings = settings_from_airflow()
         # a run triggered without a logical date (REST API, UI) has no data interval: it runs "now"
         end = context.get("data_interval_end") or context["dag_run"].run_after
         # listings date documents in Moscow time: 02:30 UTC is already the next day there
         since = (end.astimezone(MOSCOW) - timedelta(days=params["lookback_days"])).date()
-        with permanent_errors():
-            report = run_crawl(settings, get_profile(settings.site_profile_path), since=since, until=None,
-                               sections=params["sections"], languages=params["languages"], index=index,
-                               report=RunReport(name="nightly"))
+        with context_from_airflow() as ctx, permanent_errors():
+            report = run_crawl(ctx.for_run(RunReport(name="nightly")), since=since, until=None,
+                               sections=params["sections"], languages=params["languages"], index=index)
         summary = log_report(report)
         context["ti"].xcom_push(key=REPORT_KEY, value=summary)  # for the summary, also when this task fails
         fail_on_crawl_problems(summary)
@@ -101,11 +98,10 @@ def mfa_nightly_crawl():
 
     @task
     def quality_check(summary: dict, index: str, params: dict | None = None) -> dict:
-        from pipeline.store.client import connect
         from pipeline.jobs import deadletter_share, newest_indexed_at, quality_problems
 
-        settings = settings_from_airflow()
-        with permanent_errors(), connect(settings) as es:
+        with context_from_airflow() as ctx, permanent_errors():
+            es = ctx.es
             es.indices.refresh(index=index)
             newest = newest_indexed_at(es, index)
             documents = es.count(index=index)["count"]
@@ -123,13 +119,9 @@ def mfa_nightly_crawl():
         from datetime import datetime
 
         from pipeline.crawl.drift import drift_alarms, record_coverage
-        from pipeline.profile import get_profile
-        from pipeline.store.client import connect
-
-        settings = settings_from_airflow()
-        profile = get_profile(settings.site_profile_path)
         run_id = str(summary["extra"].get("run_id"))
-        with permanent_errors(), connect(settings) as es:
+        with context_from_airflow() as ctx, permanent_errors():
+            es, settings, profile = ctx.es, ctx.settings, ctx.profile
             coverage = record_coverage(es, settings, profile, index, datetime.fromisoformat(summary["started_at"]),
                                        run_id)
             alarms = drift_alarms(es, settings, profile, run_id)
@@ -143,8 +135,8 @@ def mfa_nightly_crawl():
 
         if not params["redrive_limit"]:
             return {"redriven": 0}
-        with permanent_errors():
-            result = run_redrive(settings_from_airflow(), index=index, stages=["extract", "validate", "index"],
+        with context_from_airflow() as ctx, permanent_errors():
+            result = run_redrive(ctx, index=index, stages=["extract", "validate", "index"],
                                  limit=params["redrive_limit"])
         return {**log_report(result.report), "resolutions": result.resolved}
 

@@ -18,7 +18,7 @@ from airflow.sdk import Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from mfa_airflow import (INDEX_WRITES_POOL, INDEX_WRITES_SLOTS, log_report, permanent_errors,
-                         resolve_input_path, settings_from_airflow)
+                         resolve_input_path, context_from_airflow)
 
 
 @dag(
@@ -42,15 +42,12 @@ def mfa_reindex():
     # a half-built index is left for inspection; a new run builds the next version
     @task(retries=0, pool=INDEX_WRITES_POOL, pool_slots=INDEX_WRITES_SLOTS)
     def build(params: dict | None = None) -> dict:
-        from pipeline.rebuild import rebuild
-        from pipeline.store.client import connect
-
-        settings = settings_from_airflow()
-        archive = [resolve_input_path(p) for p in params["archive_inputs"] or []] or None
         from pipeline.progress import Progress
+        from pipeline.rebuild import rebuild
 
-        with permanent_errors(), connect(settings) as es, Progress("log") as progress:
-            result = rebuild(es, settings, archive=archive, alias=params["index"], min_ratio=params["min_ratio"],
+        archive = [resolve_input_path(p) for p in params["archive_inputs"] or []] or None
+        with context_from_airflow() as ctx, permanent_errors(), Progress("log") as progress:
+            result = rebuild(ctx, archive=archive, alias=params["index"], min_ratio=params["min_ratio"],
                              swap=False, progress=progress)
         log_report(result.report)
         return {k: v for k, v in result.as_dict().items() if k != "report"}
@@ -64,11 +61,11 @@ def mfa_reindex():
 
     @task(pool=INDEX_WRITES_POOL, pool_slots=INDEX_WRITES_SLOTS)
     def swap(checked: dict) -> dict:
-        from pipeline.store.client import connect
         from pipeline.store.design import write_index
         from pipeline.store.reindex import check_no_writes, swap_alias
 
-        with permanent_errors(), connect(settings_from_airflow()) as es:
+        with context_from_airflow() as ctx, permanent_errors():
+            es = ctx.es
             current = write_index(es, checked["alias"])
             if current != checked["old_index"]:
                 raise AirflowFailException(f"{checked['alias']} moved to {current} during the rebuild; not swapping")

@@ -100,6 +100,16 @@ def settings_from_airflow(conn_id: str = ES_CONN_ID, site_conn_id: str = SITE_CO
         return Settings(**values)
 
 
+def context_from_airflow(**overrides):
+    """The task's run context (pipeline.context.RunContext): settings_from_airflow and the profile
+    they name, loaded once; build it once per task and hand it down (``with`` closes its client)."""
+    from pipeline.context import RunContext
+
+    settings = settings_from_airflow(**overrides)
+    with permanent_errors():
+        return RunContext.build(settings)
+
+
 def profile_choices() -> dict[str, list[str]]:
     """Allowed values of the DAG params, from the site profile: crawl sections and languages.
 
@@ -107,9 +117,9 @@ def profile_choices() -> dict[str, list[str]]:
     choices here and fails the first task instead of hiding the DAG.
     """
     try:
-        from pipeline.profile import get_profile
+        from pipeline.context import RunContext
 
-        crawl = get_profile().crawl
+        crawl = RunContext.build().profile.crawl
         return {"sections": [s.name for s in crawl.sections], "languages": list(crawl.languages)}
     except Exception as exc:  # reported by check_params at run time
         log.warning("site profile unreadable at parse time: %s", exc)
@@ -129,10 +139,7 @@ def check_params(params: dict) -> None:
     """Fail the run at once (no retries) when params name sections or languages the profile lacks."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    with permanent_errors():
-        from pipeline.profile import get_profile
-
-        crawl = get_profile(settings_from_airflow().site_profile_path).crawl
+    crawl = context_from_airflow().profile.crawl
     wanted = {"sections": [s.name for s in crawl.sections], "languages": list(crawl.languages)}
     for key, allowed in wanted.items():
         bad = [v for v in (params.get(key) or []) if v not in allowed]
@@ -198,25 +205,21 @@ def fail_on_crawl_problems(report: dict) -> None:
 
 def prepare_write_index(index: str | None = None) -> str:
     """The write target of a run: ``index`` when given, else the alias (created with its first index if missing)."""
-    from pipeline.store.client import connect
     from pipeline.store.design import ensure_index
 
     if index:
         return index
-    settings = settings_from_airflow()
-    with permanent_errors(), connect(settings) as es:
-        return ensure_index(es, settings)
+    with context_from_airflow() as ctx, permanent_errors():
+        return ensure_index(ctx.es, ctx.settings)
 
 
 def fold_same_transcripts(index: str) -> int:
     """Fold the URL-less documents of ``index`` into the crawled documents of the same transcripts
     (pipeline.store.writer.fold_same_transcripts); how many were folded."""
-    from pipeline.store.client import connect
     from pipeline.store.writer import fold_same_transcripts as fold
 
-    settings = settings_from_airflow()
-    with permanent_errors(), connect(settings) as es:
-        return fold(es, index, retry_window=settings.es_retry_window)
+    with context_from_airflow() as ctx, permanent_errors():
+        return fold(ctx.es, index, retry_window=ctx.settings.es_retry_window)
 
 
 def resolve_input_path(path: str) -> Path | str:

@@ -17,19 +17,18 @@ from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
-from urllib.parse import urlsplit
 
+from pipeline.context import RunContext
 from pipeline.errors import Blocked, PipelineError
 from pipeline.extract.decode import looks_like_html
 from pipeline.extract.extractor import extract_record
-from pipeline.ids import article_key, canonical_url, host_key
-from pipeline.profile import SiteProfile, get_profile
+from pipeline.ids import article_key, canonical_url
+from pipeline.profile import SiteProfile
 from pipeline.records import Failure, Page, Transcript
 from pipeline.report import RunReport
-from pipeline.settings import Settings, get_settings
+from pipeline.settings import Settings
 from pipeline.sources.archive import archive_pages
 from pipeline.sources.challenge import archived_challenge
-from pipeline.store import client as es_client
 from pipeline.store import deadletter, design, writer
 
 log = logging.getLogger(__name__)
@@ -193,24 +192,24 @@ class FailureSink:
 class Ingestor:
     """One run of extract + index fed batch by batch (the crawler hands over a batch at a time).
 
-    Built once per run: one failure sink (one dead-letter file, named in the report),
-    one dead-letter index check, one extraction pool when ``extract_workers`` > 1.
+    Built once per run from the run's context (settings, profile, Elasticsearch client,
+    report: ``ctx.report``, else a new one called ``ingest``): one failure sink (one
+    dead-letter file, named in the report), one dead-letter index check, one extraction
+    pool when ``extract_workers`` > 1.
     ``index`` is the alias to write through (default: ``settings.index_alias``); it is
     given the index design when missing (``design.ensure_index``: ``NAME-v1`` behind
     the alias ``NAME``, never an index Elasticsearch makes up). ``prepared=True`` says
     the caller already did that, or writes to a concrete index it just created from the
-    template (the rebuild, which also keeps no versions: ``keep_versions=False``). ``close()`` refreshes the index and finishes the report
-    once, and closes the Elasticsearch client when the Ingestor opened it.
+    template (the rebuild, which also keeps no versions: ``keep_versions=False``). ``close()`` refreshes the index
+    and finishes the report once; the client is the context's, closed by whoever built it.
     """
 
-    def __init__(self, *, settings: Settings | None = None, profile: SiteProfile | None = None,
-                 index: str | None = None, prepared: bool = False, keep_versions: bool = True,
-                 report: RunReport | None = None, es=None, echo: Callable[[str], None] | None = None):
-        self.settings = settings or get_settings()
-        self.profile = profile or get_profile(self.settings.site_profile_path)
-        self.report = report or RunReport(name="ingest")
-        self._owns_es = es is None
-        self.es = es if es is not None else es_client.connect(self.settings)
+    def __init__(self, ctx: RunContext, *, index: str | None = None, prepared: bool = False,
+                 keep_versions: bool = True, echo: Callable[[str], None] | None = None):
+        self.settings = ctx.settings
+        self.profile = ctx.profile
+        self.report = ctx.run_report("ingest")
+        self.es = ctx.es
         self._pool: ProcessPoolExecutor | None = None
         try:
             target = index or self.settings.index_alias
@@ -259,7 +258,7 @@ class Ingestor:
 
     def close(self) -> RunReport:
         """Fold what the writer could not (documents of one transcript written at the same time),
-        refresh the index once, name the run's dead-letter file, release the pool and client.
+        refresh the index once, name the run's dead-letter file, release the pool.
 
         The fold runs at the end of every run, so of two runs writing the same transcript at
         once (two backfill partitions on two workers) the one that ends last, having seen
@@ -280,9 +279,6 @@ class Ingestor:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        if self._owns_es:
-            self.es.close()
-            self._owns_es = False
 
     def __enter__(self) -> "Ingestor":
         return self
@@ -294,36 +290,32 @@ class Ingestor:
             self._release()
 
 
-def ingest(items: Iterable[Item], **kwargs) -> RunReport:
+def ingest(ctx: RunContext, items: Iterable[Item], **kwargs) -> RunReport:
     """Run items through extraction into Elasticsearch in one go; return the report.
 
-    Keyword arguments are the Ingestor's (``settings``, ``profile``, ``index``,
-    ``prepared``, ``report``, ``es``, ``echo``). A client opened here is closed here.
+    Keyword arguments are the Ingestor's (``index``, ``prepared``, ``keep_versions``, ``echo``).
     """
-    ingestor = Ingestor(**kwargs)
+    ingestor = Ingestor(ctx, **kwargs)
     with ingestor:
         ingestor.stream(items)
     return ingestor.report
 
 
-def ingest_archive(paths: Path | str | Iterable[Path | str], *, progress=None, **kwargs) -> RunReport:
+def ingest_archive(ctx: RunContext, paths: Path | str | Iterable[Path | str], *, progress=None,
+                   any_url: bool = False, **kwargs) -> RunReport:
     """Ingest archive inputs: text-dump folders or files, WARC files and folders of them
     (``ingest``, ``replay`` and the archive partitions of a backfill all come here).
 
     ``progress``: a pipeline.progress.Progress counting the pages (with a total when
     there is no WARC file among the inputs, whose pages are only known by reading them)."""
-    any_url = kwargs.pop("any_url", False)
-    settings = kwargs.get("settings") or get_settings()
-    profile = kwargs.get("profile") or get_profile(settings.site_profile_path)
-    kwargs.update(settings=settings, profile=profile)
-    kwargs.setdefault("report", RunReport(name="archive-ingest"))
+    ctx = ctx.for_run(ctx.run_report("archive-ingest"))
     skipped: Counter = Counter()
-    hosts = site_hosts(settings, profile) if any_url else None
-    pages = archive_pages(paths, max_bytes=settings.max_page_bytes, profile=profile, skipped=skipped,
+    hosts = set(ctx.site_hosts) if any_url else None
+    pages = archive_pages(paths, max_bytes=ctx.settings.max_page_bytes, profile=ctx.profile, skipped=skipped,
                           any_url_hosts=hosts)
     if progress is not None:
-        pages = progress.track(pages, f"{kwargs['report'].name}: pages", _dump_file_count(paths))
-    report = ingest(pages, **kwargs)
+        pages = progress.track(pages, f"{ctx.report.name}: pages", _dump_file_count(paths))
+    report = ingest(ctx, pages, **kwargs)
     account_skipped(report, skipped, kwargs.get("echo"))
     return report
 
@@ -338,12 +330,6 @@ def _dump_file_count(paths: Path | str | Iterable[Path | str]) -> int | None:
             return None
         total += 1 if item.path.is_file() else sum(1 for f in item.path.rglob("*") if f.is_file())
     return total
-
-
-def site_hosts(settings: Settings, profile: SiteProfile) -> set[str]:
-    """The site's hosts: the profile's and those of the configured base URLs (``replay --any-url``)."""
-    urls = [settings.crawl_base_url, settings.crawl_archive_url, profile.site.base_url, profile.crawl.archive_base_url]
-    return {host_key(h) for h in profile.site.hosts} | {host_key(urlsplit(u).hostname or "") for u in urls if u}
 
 
 def account_skipped(report: RunReport, skipped: Counter, echo: Callable[[str], None] | None) -> None:

@@ -22,9 +22,9 @@ from typing import Iterable
 
 from elasticsearch import Elasticsearch
 
+from pipeline.context import RunContext
 from pipeline.report import RunReport
 from pipeline.sources.warc import expand_archive_inputs
-from pipeline.settings import Settings
 
 def _as_date(value: date | datetime | str) -> date:
     if isinstance(value, datetime):
@@ -59,7 +59,7 @@ def archive_partitions(inputs: Iterable[str | Path]) -> list[dict]:
 
 
 def run_partition(
-    settings: Settings,
+    ctx: RunContext,
     partition: dict,
     *,
     index: str | None = None,
@@ -67,23 +67,20 @@ def run_partition(
     languages: list[str] | None = None,
 ) -> RunReport:
     """Run one partition into ``index`` (default: the alias) and return its report."""
-    from pipeline.profile import get_profile
-
-    profile = get_profile(settings.site_profile_path)
-    report = RunReport(name=f"backfill {partition.get('label') or partition.get('path') or partition.get('since')}")
+    ctx = ctx.for_run(RunReport(
+        name=f"backfill {partition.get('label') or partition.get('path') or partition.get('since')}"))
     if partition["kind"] == "archive":
         from pipeline.ingest import ingest_archive
         from pipeline.progress import Progress
 
         # under a scheduler: a log line every so many pages, so a long partition is seen moving
-        with Progress.wanted(settings.crawl_progress) as progress:
-            return ingest_archive([partition["path"]], settings=settings, profile=profile, index=index,
-                                  report=report, progress=progress)
+        with Progress.wanted(ctx.settings.crawl_progress) as progress:
+            return ingest_archive(ctx, [partition["path"]], index=index, progress=progress)
     if partition["kind"] == "range":
         from pipeline.crawl.crawler import run_crawl
 
-        return run_crawl(settings, profile, since=_as_date(partition["since"]), until=_as_date(partition["until"]),
-                         sections=sections, languages=languages, index=index, report=report)
+        return run_crawl(ctx, since=_as_date(partition["since"]), until=_as_date(partition["until"]),
+                         sections=sections, languages=languages, index=index)
     raise ValueError(f"unknown partition kind {partition['kind']!r}")
 
 

@@ -327,17 +327,3 @@ def load_profile(path: Path) -> SiteProfile:
         return SiteProfile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"site profile {path} is invalid: {exc}") from None
-
-
-@lru_cache(maxsize=8)
-def _cached(path: str) -> SiteProfile:
-    return load_profile(Path(path))
-
-
-def get_profile(path: Path | None = None) -> SiteProfile:
-    """The profile at ``path`` (default: the one named by the settings), cached."""
-    if path is None:
-        from pipeline.settings import get_settings
-
-        path = get_settings().site_profile_path
-    return _cached(str(Path(path).resolve()))

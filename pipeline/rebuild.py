@@ -24,13 +24,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
-from elasticsearch import Elasticsearch
-
+from pipeline.context import RunContext
 from pipeline.ingest import ingest
-from pipeline.profile import get_profile
 from pipeline.records import Failure, Page, Transcript
 from pipeline.report import RunReport
-from pipeline.settings import Settings
 from pipeline.sources.archive import archive_pages
 from pipeline.store import design
 from pipeline.store.reindex import carry_provenance, check_build, create_next_index, stored_records, swap_alias
@@ -63,8 +60,7 @@ class ReindexResult:
 
 
 def rebuild(
-    es: Elasticsearch,
-    settings: Settings,
+    ctx: RunContext,
     *,
     archive: Iterable[Path | str] | None = None,
     alias: str | None = None,
@@ -79,11 +75,11 @@ def rebuild(
     was and keeps the new index for inspection. ``progress``: a pipeline.progress.Progress
     counting the inputs (with a total when rebuilding from the current index).
     """
+    settings, profile, es = ctx.settings, ctx.profile, ctx.es
     alias = alias or settings.index_alias
-    profile = get_profile(settings.site_profile_path)
     design.ensure_index(es, settings, alias=alias)
     old = design.write_index(es, alias)
-    report = RunReport(name="reindex")
+    report = ctx.run_report("reindex")
     new = create_next_index(es, settings, alias, put_template=False)  # ensure_index just put it
     if archive is None:
         report.extra["from"] = old or ""
@@ -95,8 +91,7 @@ def rebuild(
         total = int(es.count(index=old)["count"]) if archive is None and old else None
         items = progress.track(items, "reindex: documents", total)
     # The one ingest path, writing to the new concrete index the template just shaped.
-    ingest(items, settings=settings, profile=profile, index=new, prepared=True, keep_versions=False,
-           report=report, es=es)
+    ingest(ctx.for_run(report), items, index=new, prepared=True, keep_versions=False)
     lost = carry_provenance(es, old=old, new=new, retry_window=settings.es_retry_window) if old else 0
     old_count, new_count, problem = check_build(es, old=old, new=new, since=report.started_at, min_ratio=min_ratio)
     if lost and problem is None:

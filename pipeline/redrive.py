@@ -15,15 +15,12 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
-from pipeline.crawl.listings import base_urls
+from pipeline.context import RunContext
+from pipeline.crawl.fetch import Fetcher
 from pipeline.errors import FetchError
 from pipeline.ingest import Ingestor
-from pipeline.profile import SiteProfile, get_profile
 from pipeline.records import Failure, Page
 from pipeline.report import RunReport
-from pipeline.settings import Settings
-from pipeline.store import client as es_client
 from pipeline.store import deadletter
 
 log = logging.getLogger(__name__)
@@ -38,28 +35,28 @@ class RedriveResult:
     skipped: int = 0
 
 
-def redrive(settings: Settings, *, profile: SiteProfile | None = None, index: str | None = None,
-            stages: list[str] | None = None, limit: int = 1000) -> RedriveResult:
+def redrive(ctx: RunContext, *, index: str | None = None, stages: list[str] | None = None,
+            limit: int = 1000) -> RedriveResult:
     """Re-process the open dead letters (oldest first, at most ``limit``) into ``index``."""
-    profile = profile or get_profile(settings.site_profile_path)
-    result = RedriveResult(report=RunReport(name="redrive"))
-    with es_client.connect(settings) as es:
-        letters = deadletter.open_dead_letters(es, settings, stages=stages, limit=limit)
-        pages: dict[str, Page | Failure] = {}
-        refetch = [letter for letter in letters if not _from_raw(letter, pages, settings.max_page_bytes)]
-        _fetch_again(settings, profile, refetch, pages, result)
-        with Ingestor(settings=settings, profile=profile, index=index, report=result.report, es=es) as ingestor:
-            outcomes = ingestor.ingest(list(pages.values()))
-        for letter in letters:
-            item = pages.get(letter["_id"])
-            if item is None:
-                continue
-            outcome = outcomes.get(item.source)
-            resolution = (f"failed again: {outcome.reason}" if isinstance(outcome, Failure)
-                          else f"indexed ({outcome})" if outcome in ("created", "updated")
-                          else str(outcome or "no outcome"))
-            deadletter.mark_resolved(es, settings, letter["_id"], resolution)
-            result.resolved[letter["_id"]] = resolution
+    ctx = ctx.for_run(ctx.run_report("redrive"))
+    settings, es = ctx.settings, ctx.es
+    result = RedriveResult(report=ctx.report)
+    letters = deadletter.open_dead_letters(es, settings, stages=stages, limit=limit)
+    pages: dict[str, Page | Failure] = {}
+    refetch = [letter for letter in letters if not _from_raw(letter, pages, settings.max_page_bytes)]
+    _fetch_again(ctx, refetch, pages, result)
+    with Ingestor(ctx, index=index) as ingestor:
+        outcomes = ingestor.ingest(list(pages.values()))
+    for letter in letters:
+        item = pages.get(letter["_id"])
+        if item is None:
+            continue
+        outcome = outcomes.get(item.source)
+        resolution = (f"failed again: {outcome.reason}" if isinstance(outcome, Failure)
+                      else f"indexed ({outcome})" if outcome in ("created", "updated")
+                      else str(outcome or "no outcome"))
+        deadletter.mark_resolved(es, settings, letter["_id"], resolution)
+        result.resolved[letter["_id"]] = resolution
     result.report.extra["redriven"] = len(result.resolved)
     result.report.extra["skipped"] = result.skipped
     return result
@@ -81,7 +78,7 @@ def _from_raw(letter: dict, pages: dict[str, Page | Failure], max_bytes: int) ->
     return True
 
 
-def _fetch_again(settings: Settings, profile: SiteProfile, letters: list[dict], pages: dict[str, Page | Failure],
+def _fetch_again(ctx: RunContext, letters: list[dict], pages: dict[str, Page | Failure],
                  result: RedriveResult) -> None:
     with_url = [letter for letter in letters if letter.get("url")]
     result.skipped += len(letters) - len(with_url)
@@ -89,8 +86,7 @@ def _fetch_again(settings: Settings, profile: SiteProfile, letters: list[dict], 
         return
     # The crawl's own hosts, not the letters': a letter naming another host (a base URL changed
     # since, an edited letter) fails at the network guard with its reason instead of widening it.
-    hosts = allowed_hosts_for(base_urls(profile, settings).values(), profile.site.hosts)
-    with Fetcher(settings, hosts, languages=profile.crawl.languages, profile=profile) as fetcher:
+    with Fetcher(ctx) as fetcher:
         for letter in with_url:
             url = letter["url"]
             try:

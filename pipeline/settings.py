@@ -8,7 +8,6 @@ Secrets only ever come from the environment or an Airflow connection.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -106,9 +105,3 @@ class Settings(BaseSettings):
     def warc_dir(self) -> Path | str:
         """Where the crawl's WARC files go: MFA_WARC_URL, else <state_dir>/warc."""
         return self.warc_url or self.state_dir / "warc"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()

@@ -84,7 +84,7 @@ def index_alias(es, monkeypatch):
     monkeypatch.setenv("MFA_INDEX_ALIAS", alias)
     monkeypatch.setenv("MFA_DEADLETTER_INDEX", f"{alias}-deadletter")
     monkeypatch.setenv("MFA_STATE_INDEX", f"{alias}-crawlstate")
-    from pipeline.settings import get_settings
+    from pipeline.context import get_settings
 
     get_settings.cache_clear()  # commands run in-process read the settings of this test
     yield alias

@@ -42,13 +42,10 @@ def explain(exc: BaseException) -> tuple[str, str] | None:
     from pydantic import ValidationError
 
     from pipeline.errors import ConfigError, IndexingError, PipelineError
-    from pipeline.settings import get_settings
 
     def es_url() -> str:
-        try:
-            return get_settings().es_url
-        except Exception:  # the settings themselves may be what is broken
-            return "MFA_ES_URL"
+        # the command's context, when it got as far as building one (the settings may be what is broken)
+        return _context[0].settings.es_url if _context else "MFA_ES_URL"
 
     if isinstance(exc, (TransportConnectionError, ConnectionTimeout)):
         return (f"Elasticsearch unreachable at {es_url()}",
@@ -86,6 +83,7 @@ def _es_reason(exc) -> str:
 
 
 _running: list = []  # the report of the run in progress, printed (--json) when the run breaks off
+_context: list = []  # the command's RunContext, once built (its settings name the node in error messages)
 
 
 def run_report(name: str):
@@ -97,6 +95,18 @@ def run_report(name: str):
     return report
 
 
+def run_context(report: str | None = None, **overrides):
+    """The command's RunContext (pipeline.context), built once: the MFA_* settings with the command's
+    ``overrides`` (None values ignored) and the profile they name; ``report``: the run's report name.
+    Use it in a ``with`` block, which closes its Elasticsearch client."""
+    from pipeline.context import RunContext
+
+    ctx = RunContext.build(report=run_report(report) if report else None,
+                           overrides={k: v for k, v in overrides.items() if v is not None})
+    _context[:] = [ctx]
+    return ctx
+
+
 def guarded(func: Callable) -> Callable:
     """Run a command; an expected error becomes one or two lines and exit 3 (a bug: the traceback
     and exit 1). With ``--json`` a JSON object goes to stdout either way: the run's report so far
@@ -105,6 +115,7 @@ def guarded(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         _running.clear()
+        _context.clear()
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit, KeyboardInterrupt):

@@ -20,7 +20,7 @@ from pipeline.cli._common import (
     command,
     finish_run,
     progress_for,
-    run_report,
+    run_context,
 )
 
 DATE = ["%Y-%m-%d"]
@@ -60,20 +60,13 @@ def crawl(
     """
     from pipeline.crawl.crawler import run_crawl
     from pipeline.jobs import crawl_problems
-    from pipeline.profile import get_profile
-    from pipeline.settings import get_settings
 
     check_allowance(allow_failures)
-    settings = get_settings()
     progress_for(progress)  # sets up the log lines when there is no bar
-    if progress is not None:
-        settings = settings.model_copy(update={"crawl_progress": progress})
-    profile = get_profile(settings.site_profile_path)
-    check_choices(profile, section, language)
-    report = run_crawl(settings, profile,
-                       since=since.date() if since else None, until=until.date() if until else None,
-                       sections=section or None, languages=language or None, index=index,
-                       report=run_report("crawl" if until is None else "backfill"))
+    with run_context("crawl" if until is None else "backfill", crawl_progress=progress) as ctx:
+        check_choices(ctx.profile, section, language)
+        report = run_crawl(ctx, since=since.date() if since else None, until=until.date() if until else None,
+                           sections=section or None, languages=language or None, index=index)
     verdict = report.extra.get("verdict")  # blocked responses dominated the run (crawl/blocked.py)
     if verdict:
         typer.echo(str(verdict), err=True)
@@ -96,8 +89,8 @@ def replay(
     from pipeline.ingest import ingest_archive
 
     check_allowance(allow_failures)
-    with progress_for(progress) as shown:
-        report = ingest_archive(warcs, index=index, report=run_report("replay"), progress=shown,
+    with run_context("replay") as ctx, progress_for(progress) as shown:
+        report = ingest_archive(ctx, warcs, index=index, progress=shown,
                                 echo=lambda line: typer.echo(line, err=True), any_url=any_url)
     finish_run(report, as_json=as_json, allow_failures=allow_failures)
 

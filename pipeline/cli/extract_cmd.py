@@ -15,9 +15,9 @@ import typer
 
 from pipeline.errors import PipelineError, SourceError
 from pipeline.extract.extractor import extract_record
-from pipeline.profile import SiteProfile, get_profile
+from pipeline.profile import SiteProfile
 from pipeline.records import Page
-from pipeline.cli._common import command
+from pipeline.cli._common import command, run_context
 
 
 def _read_bounded(stream: BinaryIO, limit: int) -> bytes:
@@ -60,7 +60,7 @@ def extract(
 
     Example: mfa-ingest extract sample/dumps/000_dcbbeb771279dad1.txt --pretty
     """
-    profile = get_profile(profile_path)
+    profile = run_context(site_profile=profile_path).profile
     failed = 0
     for path in paths:
         result = extract_one(path, profile, url)
@@ -100,7 +100,7 @@ def eval_command(
 
     from pipeline.evaluation.evaluate import DEFAULT_CASE_DIRS, evaluate, totals
 
-    results = evaluate(get_profile(profile_path), tuple(cases) if cases else DEFAULT_CASE_DIRS)
+    results = evaluate(run_context(site_profile=profile_path).profile, tuple(cases) if cases else DEFAULT_CASE_DIRS)
     ours, ours_html, theirs = totals(results)
     if as_json:
         typer.echo(json.dumps({"cases": [asdict(r) for r in results],

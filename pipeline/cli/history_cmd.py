@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli._common import AllowFailuresOpt, IndexOpt, JsonOpt, check_allowance, command, finish_run
+from pipeline.cli._common import (AllowFailuresOpt, IndexOpt, JsonOpt, check_allowance, command, finish_run,
+                                  run_context)
 
 
 @command()
@@ -21,13 +22,10 @@ def history(
 
     Example: mfa-ingest history https://mid.ru/en/foreign_policy/news/1817060/ --json
     """
-    from pipeline.settings import get_settings
-    from pipeline.store.client import connect
     from pipeline.store.history import history as versions_of
 
-    settings = get_settings()
-    with connect(settings) as es:
-        versions = versions_of(es, index or settings.index_alias, ref)
+    with run_context() as ctx:
+        versions = versions_of(ctx.es, index or ctx.settings.index_alias, ref)
     for version in versions:
         if as_json:
             typer.echo(json.dumps(version, ensure_ascii=False))
@@ -61,10 +59,10 @@ def redrive(
     Example: mfa-ingest redrive --stage index --stage extract
     """
     from pipeline.redrive import redrive as run_redrive
-    from pipeline.settings import get_settings
 
     check_allowance(allow_failures)
-    result = run_redrive(get_settings(), index=index, stages=stage or None, limit=limit)
+    with run_context("redrive") as ctx:
+        result = run_redrive(ctx, index=index, stages=stage or None, limit=limit)
     if not as_json:
         for letter_id, resolution in result.resolved.items():
             typer.echo(f"{letter_id}: {resolution}", err=True)

@@ -24,13 +24,12 @@ from pipeline.cli._common import (
     check_allowance,
     command,
     progress_for,
+    run_context,
 )
 from pipeline.cli.output import Format, FormatOpt, print_rows
 
 if TYPE_CHECKING:
-    from elasticsearch import Elasticsearch
-
-    from pipeline.settings import Settings
+    from pipeline.context import RunContext
 
 DATE = ["%Y-%m-%d"]
 FromOpt = Annotated[Optional[datetime], typer.Option(
@@ -48,22 +47,17 @@ KindOpt = Annotated[Optional[str], typer.Option(
 
 
 @contextmanager
-def _client() -> Iterator[tuple[Elasticsearch, Settings]]:
-    """A client for the configured node with the settings; closed when the command is done."""
-    from pipeline.store.client import connect
-    from pipeline.settings import get_settings
-
-    settings = get_settings()
-    with connect(settings) as es:
-        yield es, settings
+def _client() -> Iterator[RunContext]:
+    """The command's context; its client (for the configured node) is closed when the command is done."""
+    with run_context() as ctx:
+        yield ctx
 
 
-def _filters(settings, *, speaker, role, since, until, section, language, kind) -> dict:
+def _filters(ctx: RunContext, *, speaker, role, since, until, section, language, kind) -> dict:
     """The search filters of the options, resolved and checked against the profile (BadParameter when wrong)."""
-    from pipeline.profile import get_profile
     from pipeline.store.search import ROLES, kind_choices, resolve_section, resolve_speaker
 
-    profile = get_profile(settings.site_profile_path)
+    settings, profile = ctx.settings, ctx.profile
     if role and role not in ROLES:
         raise typer.BadParameter(f"{role!r} is not one of: {', '.join(ROLES)}", param_hint="--role")
     sections = None
@@ -84,12 +78,10 @@ def _filters(settings, *, speaker, role, since, until, section, language, kind) 
                 section=sections, language=language, kind=kind, config_dir=settings.config_dir)
 
 
-def _people(settings) -> list:
+def _people(profile) -> list:
     """The profile's speakers, each with all its printed forms (stats --by speaker merges them)."""
-    from pipeline.profile import get_profile
     from pipeline.store.search import resolve_speaker
 
-    profile = get_profile(settings.site_profile_path)
     return [resolve_speaker(person_id, profile) for person_id in profile.extraction.speakers]
 
 
@@ -125,8 +117,8 @@ def reindex(
     from pipeline.rebuild import rebuild
 
     check_allowance(allow_failures)
-    with _client() as (es, settings), progress_for(progress) as shown:
-        result = rebuild(es, settings, archive=archive or None, alias=index, min_ratio=min_ratio, swap=not no_swap,
+    with _client() as ctx, progress_for(progress) as shown:
+        result = rebuild(ctx, archive=archive or None, alias=index, min_ratio=min_ratio, swap=not no_swap,
                          progress=shown)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
@@ -152,7 +144,8 @@ def rollback(
     """
     from pipeline.store.reindex import rollback as do_rollback
 
-    with _client() as (es, settings):
+    with _client() as ctx:
+        es, settings = ctx.es, ctx.settings
         old, new = do_rollback(es, settings, alias=index, to=to)
     typer.echo(f"{index or settings.index_alias}: {old} -> {new}")
 
@@ -171,7 +164,8 @@ def versions(
     """
     from pipeline.store.reindex import prunable, version_table
 
-    with _client() as (es, settings):
+    with _client() as ctx:
+        es, settings = ctx.es, ctx.settings
         alias = index or settings.index_alias
         table = version_table(es, alias)
         doomed = [v.name for v in prunable(table, keep)] if keep is not None else []
@@ -211,8 +205,9 @@ def search(
     from pipeline.store.search import search as do_search
 
     fmt = Format.json if as_json else fmt
-    with _client() as (es, settings):
-        filters = _filters(settings, speaker=speaker, role=role, since=since, until=until,
+    with _client() as ctx:
+        es, settings = ctx.es, ctx.settings
+        filters = _filters(ctx, speaker=speaker, role=role, since=since, until=until,
                            section=section, language=language, kind=kind)
         target = index or settings.index_alias
         _require_index(es, target)
@@ -284,15 +279,16 @@ def stats(
         raise typer.BadParameter(f"{count!r} is not one of: {', '.join(COUNTS)}", param_hint="--count")
     plain = (by is None and not any((query, speaker, role, since, until, section, language, kind))
              and count == "documents")
-    with _client() as (es, settings):
+    with _client() as ctx:
+        es, settings = ctx.es, ctx.settings
         target = index or settings.index_alias
         if plain:
             data = do_stats(es, settings, alias=target)
         else:
-            filters = _filters(settings, speaker=speaker, role=role, since=since, until=until,
+            filters = _filters(ctx, speaker=speaker, role=role, since=since, until=until,
                                section=section, language=language, kind=kind)
             _require_index(es, target)
-            buckets = count_by(es, target, query, by=by or "month", count=count, people=_people(settings),
+            buckets = count_by(es, target, query, by=by or "month", count=count, people=_people(ctx.profile),
                                **filters)
     if plain:
         if fmt is Format.json:
@@ -334,9 +330,7 @@ def kibana_import(
     from pipeline.errors import ConfigError
     from pipeline.store.kibana import (default_export, import_saved_objects, load_saved_objects, set_time_zone,
                                        with_alias)
-    from pipeline.settings import get_settings
-
-    settings = get_settings()
+    settings = run_context().settings
     alias = index or settings.index_alias
     objects = with_alias(load_saved_objects(export or default_export(settings.config_dir)), alias)
     try:

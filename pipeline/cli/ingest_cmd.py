@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from pipeline.cli._common import (AllowFailuresOpt, IndexOpt, JsonOpt, ProgressOpt, check_allowance, command,
-                                  finish_run, progress_for, run_report)
+                                  finish_run, progress_for, run_context)
 
 
 def echo_err(line: str) -> None:
@@ -32,9 +32,8 @@ def ingest(
     from pipeline.ingest import ingest_archive
 
     check_allowance(allow_failures)
-    with progress_for(progress) as shown:
-        report = ingest_archive(paths, index=index, echo=echo_err, report=run_report("archive-ingest"),
-                                progress=shown)
+    with run_context("archive-ingest") as ctx, progress_for(progress) as shown:
+        report = ingest_archive(ctx, paths, index=index, echo=echo_err, progress=shown)
     finish_run(report, as_json=as_json, allow_failures=allow_failures, lines=3)
 
 
@@ -46,9 +45,9 @@ def show_settings() -> None:
     """
     from urllib.parse import urlsplit
 
-    from pipeline.settings import get_settings
+    from pipeline.settings import Settings
 
-    data = json.loads(get_settings().model_dump_json())
+    data = json.loads(Settings().model_dump_json())  # only the settings: a broken profile must not hide them
     # A URL may carry user:password; the SecretStr fields are already masked.
     parts = urlsplit(data["es_url"])
     if parts.password:

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from pipeline.cli._app import app
+from pipeline.cli._common import run_context
 
 
 @app.command("check-site")
@@ -25,14 +26,8 @@ def check_site(
     Example: mfa-ingest check-site --base-url https://mid.ru --section briefings --language en
     """
     from pipeline.crawl.sitecheck import run_check, table_lines
-    from pipeline.profile import get_profile
-    from pipeline.settings import get_settings
-
-    settings = get_settings()
-    if base_url:
-        settings = settings.model_copy(update={"crawl_base_url": base_url})
-    report = run_check(settings, get_profile(settings.site_profile_path), sections=section or None,
-                       languages=language or None, articles=articles)
+    with run_context(crawl_base_url=base_url or None) as ctx:
+        report = run_check(ctx, sections=section or None, languages=language or None, articles=articles)
     if json_report:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:

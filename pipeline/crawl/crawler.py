@@ -42,9 +42,10 @@ from datetime import date, datetime
 from typing import Iterable
 from urllib.parse import urlsplit
 
+from pipeline.context import RunContext
 from pipeline.crawl.blocked import raise_if_blocked
-from pipeline.crawl.fetch import Fetcher, FetchResult, allowed_hosts_for
-from pipeline.crawl.listings import ListingEntry, base_urls, in_range, iter_feeds, iter_listing, partitions
+from pipeline.crawl.fetch import Fetcher, FetchResult
+from pipeline.crawl.listings import ListingEntry, in_range, iter_feeds, iter_listing, partitions
 from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, WalkState, now_utc, state_index_for
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.errors import Blocked, FetchError, HttpStatusError, PipelineError
@@ -55,7 +56,6 @@ from pipeline.profile import CrawlSection, SiteProfile
 from pipeline.records import MOSCOW, Failure, ListingHints, Page
 from pipeline.report import RunReport
 from pipeline.settings import Settings
-from pipeline.store import client as es_client
 from pipeline.store import design
 
 log = logging.getLogger(__name__)
@@ -93,28 +93,29 @@ def make_plan(profile: SiteProfile, *, since: date | None, until: date | None,
     return CrawlPlan(chosen, list(languages or profile.crawl.languages), since, until)
 
 
-def run_crawl(settings: Settings, profile: SiteProfile, *, since: date | None = None, until: date | None = None,
-              sections: list[str] | None = None, languages: list[str] | None = None, index: str | None = None,
-              report: RunReport | None = None) -> RunReport:
-    """Crawl the site into ``index`` (default: the live alias); return the run report."""
-    plan = make_plan(profile, since=since, until=until, sections=sections, languages=languages)
-    report = report or RunReport(name="crawl" if plan.incremental else "backfill")
-    es = es_client.connect(settings)
-    try:
-        target = design.ensure_index(es, settings, alias=index)
-        Crawler(settings, profile, plan, report, es, target).run()
-    finally:
-        es.close()
-    return report.finish()
+def run_crawl(ctx: RunContext, *, since: date | None = None, until: date | None = None,
+              sections: list[str] | None = None, languages: list[str] | None = None,
+              index: str | None = None) -> RunReport:
+    """Crawl the site into ``index`` (default: the live alias); return the run report
+    (``ctx.report``, else a new one called ``crawl`` or ``backfill``)."""
+    plan = make_plan(ctx.profile, since=since, until=until, sections=sections, languages=languages)
+    ctx = ctx.for_run(ctx.run_report("crawl" if plan.incremental else "backfill"))
+    target = design.ensure_index(ctx.es, ctx.settings, alias=index)
+    Crawler(ctx, plan, target).run()
+    return ctx.report.finish()
 
 
 class Crawler:
-    def __init__(self, settings: Settings, profile: SiteProfile, plan: CrawlPlan, report: RunReport, es, target: str):
-        self.settings, self.profile, self.plan, self.report = settings, profile, plan, report
-        self.es, self.target = es, target
-        self.state = CrawlState(es, state_index_for(settings, target), config_dir=settings.config_dir,
-                                identity=profile.site.identity)
-        self.sections = {s.name: s for s in profile.crawl.sections}
+    """One crawl run; every component it builds (fetcher, ingestor, ledger) gets the run's context."""
+
+    def __init__(self, ctx: RunContext, plan: CrawlPlan, target: str):
+        assert ctx.report is not None, "a crawl's context carries its report"
+        self.ctx, self.plan, self.report = ctx, plan, ctx.report
+        self.settings, self.profile = ctx.settings, ctx.profile
+        self.es, self.target = ctx.es, target
+        self.state = CrawlState(self.es, state_index_for(self.settings, target), config_dir=self.settings.config_dir,
+                                identity=ctx.identity)
+        self.sections = {s.name: s for s in self.profile.crawl.sections}
         self.loose_failures: list[Failure] = []  # listing failures, reported with the first batch
         # Listing hints of the article fetches in flight, by the URL asked for: the WARC record of
         # every exchange that fetch causes (redirect hops included) carries them; the fetcher knows nothing of hints.
@@ -135,15 +136,11 @@ class Crawler:
         with ExitStack() as stack:
             if self.settings.warc_enabled:
                 self.warc = stack.enter_context(WarcStore(self.settings.warc_dir, max_bytes=self.settings.warc_max_bytes))
-            self.fetcher = stack.enter_context(Fetcher(self.settings, self._allowed_hosts(),
-                                                       recorder=self._on_response, on_retry=self._on_retry,
-                                                       languages=self.profile.crawl.languages,
-                                                       profile=self.profile))
+            self.fetcher = stack.enter_context(Fetcher(self.ctx, recorder=self._on_response,
+                                                       on_retry=self._on_retry))
             self.progress = stack.enter_context(_progress(self.settings))
             # One Ingestor for the whole run: one dead-letter file, one extraction pool, one refresh at the end.
-            self.ingestor = stack.enter_context(Ingestor(settings=self.settings, profile=self.profile,
-                                                         index=self.target, prepared=True, report=self.report,
-                                                         es=self.es))
+            self.ingestor = stack.enter_context(Ingestor(self.ctx, index=self.target, prepared=True))
             self.discover()
             self.fetch_waiting()
             if self.loose_failures:
@@ -170,9 +167,6 @@ class Crawler:
         else:
             self.run_id = uuid.uuid4().hex[:16]
         self.state.put_run(run_key, RunState(run_id=self.run_id, started_at=now_utc()))
-
-    def _allowed_hosts(self) -> set[str]:
-        return allowed_hosts_for(base_urls(self.profile, self.settings).values(), self.profile.site.hosts)
 
     # ---- callbacks from the fetcher's threads ----------------------------
     def _on_response(self, result: FetchResult) -> None:
@@ -203,7 +197,7 @@ class Crawler:
                         if not self._walk(section, language, seen, task, days):
                             break  # a failed or blocked partition: the older ones wait for the next run
         if self.plan.incremental and self.settings.crawl_rss:
-            for batch in iter_feeds(self.fetcher, self.profile, self.settings, self.plan.sections, self.plan.languages):
+            for batch in iter_feeds(self.fetcher, self.ctx, self.plan.sections, self.plan.languages):
                 if batch.failure:
                     self._note_blocked(batch.failure)
                     self.loose_failures.append(batch.failure)
@@ -230,7 +224,7 @@ class Crawler:
         streak, pages, complete = 0, 0, True
         # [site] nightly without a look-back reads first pages only (robots.txt may forbid ?PAGEN paging)
         first_only = self.plan.stops_at_known and self.profile.crawl.layouts[section.layout].date_filter is not None
-        for batch in iter_listing(self.fetcher, self.profile, self.settings, section, language,
+        for batch in iter_listing(self.fetcher, self.ctx, section, language,
                                   since=self.plan.since, until=self.plan.until, days=days,
                                   max_pages=1 if first_only else None):
             pages += 1

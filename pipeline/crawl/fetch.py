@@ -36,12 +36,12 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from pipeline.context import RunContext
 from pipeline.crawl import blocked
 from pipeline.crawl.hosts import NetworkGuard, RateLimiter
 from pipeline.crawl.robots import RobotsRules
 from pipeline.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable, RobotsDisallowed
 from pipeline.ids import host_key
-from pipeline.profile import SiteProfile, get_profile
 from pipeline.records import HTML_TYPES
 from pipeline.settings import Settings
 
@@ -102,15 +102,15 @@ def accept_language(languages: Iterable[str]) -> str:
 class Fetcher:
     """Polite HTTP GETs for one run. Thread-safe; close() when done."""
 
-    def __init__(self, settings: Settings, allowed_hosts: Iterable[str], *,
+    def __init__(self, ctx: RunContext, *, allowed_hosts: Iterable[str] | None = None,
                  recorder: Callable[[FetchResult], None] | None = None,
-                 on_retry: Callable[[str | None, str], None] | None = None,
-                 languages: Iterable[str] = (), profile: SiteProfile | None = None):
-        self.settings = settings
-        # The challenge markers robots.txt is screened with (default: the settings' profile).
-        profile = profile or get_profile(settings.site_profile_path)
-        self.accept_language = accept_language(languages)
-        self.guard = NetworkGuard(allowed_hosts, settings.crawl_allowed_private_hosts)
+                 on_retry: Callable[[str | None, str], None] | None = None):
+        """``allowed_hosts``: the network guard's hosts (default: the context's, the site's own)."""
+        settings = self.settings = ctx.settings
+        profile = ctx.profile  # its challenge markers screen robots.txt
+        self.accept_language = accept_language(ctx.languages)
+        self.guard = NetworkGuard(ctx.allowed_hosts if allowed_hosts is None else allowed_hosts,
+                                  settings.crawl_allowed_private_hosts)
         self.recorder = recorder
         self.limiter = RateLimiter(settings.crawl_rate_per_host)
         self.retries = 0
@@ -401,11 +401,3 @@ def _check_type(result: FetchResult, accept: tuple[str, ...]) -> None:
     media = (result.content_type or "").split(";")[0].strip().lower()
     if media and media not in accept:
         raise FetchError(f"{result.url}: unexpected content type {media}")
-
-
-def allowed_hosts_for(base_urls: Iterable[str | None], hosts: Iterable[str]) -> set[str]:
-    """The hosts a crawl may touch: the profile's hosts plus those of the (overridden) base URLs."""
-    allowed = {host_key(h) for h in hosts}
-    allowed |= {host_key(urlsplit(u).hostname or "") for u in base_urls if u}
-    allowed.discard("")
-    return allowed

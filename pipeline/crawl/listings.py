@@ -28,10 +28,11 @@ from dateparser.date import DateDataParser
 from bs4 import BeautifulSoup
 from lxml import etree
 
+from pipeline.context import RunContext
 from pipeline.errors import FetchError
 from pipeline.crawl.blocked import raise_if_blocked
 from pipeline.crawl.fetch import FEED_TYPES, Fetcher
-from pipeline.profile import CrawlSection, ListingLayout, SiteProfile
+from pipeline.profile import CrawlSection, ListingLayout
 from pipeline.ids import canonical_url
 from pipeline.records import MOSCOW, Failure, ListingHints
 
@@ -74,14 +75,6 @@ class ListingBatch:
     failure: Failure | None = None
     skipped_out_of_range: int = 0
     skipped_not_transcripts: int = 0
-
-
-def base_urls(profile: SiteProfile, settings) -> dict[str, str]:
-    """Base URL per site ('current', 'archive'): the profile's, unless the settings override them."""
-    return {
-        "current": (settings.crawl_base_url or profile.site.base_url).rstrip("/"),
-        "archive": (settings.crawl_archive_url or profile.crawl.archive_base_url).rstrip("/"),
-    }
 
 
 def listing_page_url(base: str, section: CrawlSection, layout: ListingLayout, language: str, page: int,
@@ -192,7 +185,7 @@ def in_range(published: datetime | date | None, since: date | None, until: date 
     return (since is None or day >= since) and (until is None or day <= until)
 
 
-def iter_listing(fetcher: Fetcher, profile: SiteProfile, settings, section: CrawlSection, language: str, *,
+def iter_listing(fetcher: Fetcher, ctx: RunContext, section: CrawlSection, language: str, *,
                  since: date | None = None, until: date | None = None, start_page: int | None = None,
                  max_pages: int | None = None, days: tuple[date, date] | None = None) -> Iterator[ListingBatch]:
     """Walk one section's listing in one language, page by page, newest first.
@@ -202,10 +195,11 @@ def iter_listing(fetcher: Fetcher, profile: SiteProfile, settings, section: Craw
     a page robots.txt disallows (paging is often forbidden: not a failure), or at a page that
     cannot be fetched or is blocked (a batch with a failure: the walk is not complete).
     """
+    profile = ctx.profile
     layout = profile.crawl.layouts[section.layout]
-    base = base_urls(profile, settings)[layout.site]
+    base = ctx.base_urls[layout.site]
     page = start_page or layout.first_page
-    limit = max_pages or settings.crawl_max_listing_pages
+    limit = max_pages or ctx.settings.crawl_max_listing_pages
     seen: set[str] = set()
     for _ in range(limit):
         url = listing_page_url(base, section, layout, language, page, days)
@@ -287,10 +281,11 @@ def _rss_date(text: str | None) -> datetime | None:
         return None
 
 
-def iter_feeds(fetcher: Fetcher, profile: SiteProfile, settings, sections: list[CrawlSection],
+def iter_feeds(fetcher: Fetcher, ctx: RunContext, sections: list[CrawlSection],
                languages: list[str]) -> Iterator[ListingBatch]:
     """One batch per configured feed in the wanted languages (current site only)."""
-    base = base_urls(profile, settings)["current"]
+    profile = ctx.profile
+    base = ctx.base_urls["current"]
     for feed in profile.crawl.feeds:
         if feed.language not in languages:
             continue

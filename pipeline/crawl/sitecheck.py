@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 from pipeline.crawl.blocked import check as blocked_reason
-from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
-from pipeline.crawl.listings import base_urls, listing_page_url, parse_listing_all
+from pipeline.context import RunContext
+from pipeline.crawl.fetch import Fetcher
+from pipeline.crawl.listings import listing_page_url, parse_listing_all
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.errors import FetchError, PipelineError
 from pipeline.extract.extractor import _css, _layout_of, _Query, extract_record, parse_html
@@ -65,10 +66,11 @@ def _unmatched_article(content: bytes, profile: SiteProfile) -> list[str]:
     return misses
 
 
-def check_section(fetcher: Fetcher, profile: SiteProfile, settings, section: CrawlSection, language: str,
+def check_section(fetcher: Fetcher, ctx: RunContext, section: CrawlSection, language: str,
                   articles: int) -> SectionCheck:
+    profile = ctx.profile
     layout = profile.crawl.layouts[section.layout]
-    base = base_urls(profile, settings)[layout.site]
+    base = ctx.base_urls[layout.site]
     url = listing_page_url(base, section, layout, language, layout.first_page)
     result = SectionCheck(section.name, language, url)
     try:  # robots.txt unreachable or a challenge in its place raises here: reported like the listing's fetch
@@ -120,21 +122,20 @@ def _check_article(fetcher: Fetcher, profile: SiteProfile, url: str, result: Sec
         result.found[name] += int(present)
 
 
-def run_check(settings, profile: SiteProfile, *, sections: list[str] | None = None,
+def run_check(ctx: RunContext, *, sections: list[str] | None = None,
               languages: list[str] | None = None, articles: int = 2) -> dict:
     """Check the chosen sections (default: every section of the current site) in each language."""
+    settings, profile = ctx.settings, ctx.profile
     chosen = ([profile.crawl.section(n) for n in sections] if sections else
               [s for s in profile.crawl.sections if profile.crawl.layouts[s.layout].site == "current"])
     wanted = languages or profile.crawl.languages
     checks: list[SectionCheck] = []
-    allowed = allowed_hosts_for(base_urls(profile, settings).values(), profile.site.hosts)
     with WarcStore(settings.state_dir / "check-site", max_bytes=settings.warc_max_bytes) as warc, \
-            Fetcher(settings, allowed, recorder=warc.record,
-                    languages=profile.crawl.languages, profile=profile) as fetcher:
+            Fetcher(ctx, recorder=warc.record) as fetcher:
         for section in chosen:
             for language in wanted:
                 if language in section.listings:
-                    checks.append(check_section(fetcher, profile, settings, section, language, articles))
+                    checks.append(check_section(fetcher, ctx, section, language, articles))
         files = [str(f) for f in warc.files]
     for check in checks:  # a firm field missing on a checked article
         for name in FIRM_FIELDS:

@@ -48,7 +48,7 @@ from pipeline.extract.metadata import (
     split_turns,
     title_tail,
 )
-from pipeline.profile import SiteProfile, compiled_selector, get_profile
+from pipeline.profile import SiteProfile, compiled_selector
 from pipeline.records import Page, Transcript, validate_record
 from pipeline.extract.rules import compiled
 
@@ -73,9 +73,8 @@ class RawFields:
     head_lines: list[str] = field(default_factory=list)
 
 
-def extract_record(page: Page, profile: SiteProfile | None = None) -> Transcript:
+def extract_record(page: Page, profile: SiteProfile) -> Transcript:
     """Turn one page into a Transcript; raise DropPage or RecordRejected with a reason."""
-    profile = profile or get_profile()
     rules = profile.extraction
     if len(page.content) > rules.max_bytes:
         raise DropPage(f"input too large: {len(page.content)} bytes > {rules.max_bytes}")

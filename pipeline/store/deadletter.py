@@ -96,8 +96,11 @@ def dead_letter_sink(es: Elasticsearch, settings: Settings) -> Callable[[Failure
 
 def open_dead_letters(es: Elasticsearch, settings: Settings, *, stages: list[str] | None = None,
                       limit: int = 1000) -> list[dict]:
-    """Dead letters not yet resolved (oldest first), each with its ``_id``."""
-    name = ensure_deadletter_index(es, settings)
+    """Dead letters not yet resolved (oldest first), each with its ``_id``; none while there is no
+    dead-letter index (the run's failure sink creates it, once)."""
+    name = settings.deadletter_index
+    if not es.indices.exists(index=name):
+        return []
     es.indices.refresh(index=name)
     filters: list[dict] = [{"terms": {"stage": stages}}] if stages else []
     query = {"bool": {"filter": filters, "must_not": [{"term": {"resolved": True}}]}}

@@ -16,9 +16,10 @@ import time
 from collections import Counter
 from datetime import date, timedelta
 
+from pipeline.context import RunContext
 from pipeline.ids import state_key
 from pipeline.jobs import archive_partitions, month_partitions, run_partition
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import Page
 from pipeline.replica.content import today_msk
 from pipeline.settings import Settings
@@ -43,13 +44,13 @@ def documents(es, alias) -> dict[str, tuple]:
 def crawl_warc(replica, folder, since, until, es, sections=None):
     """WARC files of a crawl of the replica (what a crawler of ours leaves in state/warc)."""
     from pipeline.crawl.crawler import run_crawl
-    from pipeline.profile import get_profile
+    from pipeline.context import get_profile
 
     scratch = f"mfa-scratch-{folder.name}"
     settings = Settings(state_dir=folder, index_alias=scratch, state_index=f"{scratch}-crawlstate",
                         deadletter_index=f"{scratch}-deadletter", **replica_overrides(replica))
     try:
-        run_crawl(settings, get_profile(settings.site_profile_path), since=since, until=until, sections=sections)
+        run_crawl(RunContext.build(settings, get_profile(settings.site_profile_path)), since=since, until=until, sections=sections)
     finally:
         delete_indices_like(es, scratch)
     return sorted((folder / "warc").glob("*.warc.gz"))
@@ -58,7 +59,7 @@ def crawl_warc(replica, folder, since, until, es, sections=None):
 def transcripts(inputs) -> dict[str, set[str]]:
     """match key -> sources of the inputs that give that transcript (read from the inputs)."""
     from pipeline.ingest import extract_or_failure
-    from pipeline.profile import get_profile
+    from pipeline.context import get_profile
     from pipeline.records import Transcript
     from pipeline.sources.archive import archive_pages
 
@@ -102,7 +103,7 @@ def reference(es, inputs, alias) -> dict[str, tuple]:
     """The documents the same partitions give when run one after the other in this process."""
     settings = Settings(index_alias=alias, state_index=f"{alias}-crawlstate", deadletter_index=f"{alias}-deadletter")
     for part in archive_partitions(inputs):
-        run_partition(settings, part)
+        run_partition(RunContext.build(settings), part)
     return documents(es, alias)
 
 

@@ -107,7 +107,7 @@ def test_backfill_refuses_a_section_the_profile_lacks(dagbag, es, es_url, index_
 
 def distinct_transcripts(inputs) -> set[str]:
     from pipeline.extract.extractor import extract_record
-    from pipeline.profile import get_profile
+    from pipeline.context import get_profile
     from pipeline.records import Page
     from pipeline.sources.archive import archive_pages
 

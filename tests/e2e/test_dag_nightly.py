@@ -156,7 +156,7 @@ def test_nightly_crawl_with_a_bad_sections_param_fails_at_once(dagbag, es, index
     from airflow.sdk.exceptions import ParamValidationError
 
     dag = dagbag.get_dag("mfa_nightly_crawl")
-    from pipeline.profile import get_profile
+    from pipeline.context import get_profile
 
     assert dag.params.get_param("sections").schema["items"]["enum"] == [s.name for s in get_profile().crawl.sections]
     with pytest.raises(ParamValidationError, match="nope"):  # refused when the run is made: no task, no retry
@@ -167,7 +167,7 @@ def test_nightly_crawl_with_a_bad_sections_param_fails_at_once(dagbag, es, index
 def test_every_dag_param_naming_profile_values_lists_them_as_an_enum(dagbag):
     """sections, languages and kinds params, in any DAG, offer exactly the profile's values (the trigger form
     shows them, a wrong one is refused before a task runs)."""
-    from pipeline.profile import get_profile
+    from pipeline.context import get_profile
 
     crawl = get_profile().crawl
     allowed = {"sections": [s.name for s in crawl.sections], "languages": list(crawl.languages),

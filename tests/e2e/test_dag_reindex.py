@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from pipeline.context import RunContext
 from pipeline.store import design
 from pipeline.ingest import ingest_archive
 from pipeline.settings import Settings
@@ -14,7 +15,7 @@ from tests.conftest import SAMPLE_DUMPS
 def test_reindex_dag_builds_checks_and_swaps(dagbag, es, es_url, index_alias, monkeypatch, tmp_path):
     monkeypatch.setenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", es_url)
     monkeypatch.setenv("MFA_STATE_DIR", str(tmp_path / "state"))
-    ingest_archive(SAMPLE_DUMPS, settings=Settings())
+    ingest_archive(RunContext.build(Settings()), SAMPLE_DUMPS)
     n_docs = len(list(SAMPLE_DUMPS.iterdir()))
 
     run = dagbag.get_dag("mfa_reindex").test()
@@ -27,7 +28,7 @@ def test_reindex_dag_builds_checks_and_swaps(dagbag, es, es_url, index_alias, mo
 def test_reindex_dag_refuses_to_swap_to_a_smaller_index(dagbag, es, es_url, index_alias, monkeypatch, tmp_path):
     monkeypatch.setenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", es_url)
     monkeypatch.setenv("MFA_STATE_DIR", str(tmp_path / "state"))
-    ingest_archive(SAMPLE_DUMPS, settings=Settings())
+    ingest_archive(RunContext.build(Settings()), SAMPLE_DUMPS)
     one = tmp_path / "one"
     one.mkdir()
     first = sorted(SAMPLE_DUMPS.iterdir())[0]

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from pipeline.context import RunContext
 from pipeline.ingest import ingest_archive
 from pipeline.sources.dumps import iter_dump_folder
 
@@ -20,18 +21,18 @@ def files_mentioning(word):
 
 
 def test_sample_is_indexed_once_and_reingest_keeps_the_count(es, settings, index_alias):
-    first = ingest_archive(SAMPLE_DUMPS, settings=settings)
+    first = ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
     n_files = len(list(SAMPLE_DUMPS.iterdir()))
     assert (first.read, first.extracted, first.new, first.failed) == (n_files, n_files, n_files, 0)
     assert count(es, index_alias) == n_files
 
-    second = ingest_archive(SAMPLE_DUMPS, settings=settings)
+    second = ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
     assert (second.new, second.unchanged, second.failed) == (0, n_files, 0)
     assert count(es, index_alias) == n_files
 
 
 def test_search_nato_finds_exactly_the_transcripts_that_mention_it(es, settings, index_alias):
-    ingest_archive(SAMPLE_DUMPS, settings=settings)
+    ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
     es.indices.refresh(index=index_alias)
     hits = es.search(index=index_alias, query={"match": {"body": "NATO"}}, size=50, source=["source"])["hits"]["hits"]
     found = {h["_source"]["source"].rsplit("/", 1)[-1] for h in hits}
@@ -40,7 +41,7 @@ def test_search_nato_finds_exactly_the_transcripts_that_mention_it(es, settings,
 
 
 def test_documents_carry_the_record_fields(es, settings, index_alias):
-    ingest_archive(SAMPLE_DUMPS, settings=settings)
+    ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
     es.indices.refresh(index=index_alias)
     doc = es.search(index=index_alias, query={"term": {"doc_number": "1225-18-06-2021"}})["hits"]["hits"]
     assert len(doc) == 1
@@ -61,7 +62,7 @@ def test_bad_inputs_get_one_line_each_and_good_files_are_indexed(es, settings, i
     empty.mkdir()
     lines: list[str] = []
 
-    report = ingest_archive([good, empty, tmp_path / "missing"], settings=settings, echo=lines.append)
+    report = ingest_archive(RunContext.build(settings), [good, empty, tmp_path / "missing"], echo=lines.append)
 
     assert report.new == 2
     assert count(es, index_alias) == 2

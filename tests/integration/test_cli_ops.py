@@ -16,9 +16,10 @@ from collections import Counter
 
 import pytest
 
+from pipeline.context import RunContext
 from pipeline.extract.extractor import extract_record
 from pipeline.ingest import ingest_archive
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.sources.dumps import iter_dump_folder
 from tests.conftest import REPO, SAMPLE_DUMPS
 from tests.replica.plugin import replica_overrides
@@ -56,7 +57,7 @@ def sample_records(settings):
 
 @pytest.fixture
 def indexed_sample(es, settings, index_alias):
-    report = ingest_archive(SAMPLE_DUMPS, settings=settings)
+    report = ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
     assert report.failed == 0
     es.indices.refresh(index=index_alias)
 
@@ -260,7 +261,7 @@ def indexed_kinds(es, settings, index_alias, replica, indexed_sample, sample_rec
     of their section; returns the documents per kind the inputs give (the replica's own section table)."""
     from pipeline.crawl.crawler import run_crawl
 
-    report = run_crawl(settings.model_copy(update=replica_overrides(replica)), get_profile(settings.site_profile_path))
+    report = run_crawl(RunContext.build(settings.model_copy(update=replica_overrides(replica)), get_profile(settings.site_profile_path)))
     assert report.failed == 0
     es.indices.refresh(index=index_alias)
     current = [a for a in replica.live_articles() if a.site == "current"]  # nightly: the current site
@@ -325,7 +326,7 @@ def test_a_transcript_of_1_december_0115_moscow_time_counts_in_december(settings
     from pipeline.records import MOSCOW
 
     early = sample_records[0].model_copy(update={"published_at": datetime(2021, 12, 1, 1, 15, tzinfo=MOSCOW)})
-    report = ingest([early], settings=settings)
+    report = ingest(RunContext.build(settings), [early])
     assert report.new == 1
     es.indices.refresh(index=index_alias)
     out = json.loads(run_cli("stats", "--by", "month", "--json", settings=settings).stdout)
@@ -344,7 +345,7 @@ def test_one_person_in_several_printed_forms_is_one_speaker(settings, es, index_
         "url": "https://example.invalid/ru/1", "language": "ru", "body": english.body + "\n\nКопия.",
         "turns": [Turn(speaker="С.В.Лавров" if t.speaker == "Sergey Lavrov" else t.speaker, role=t.role, text=t.text)
                   for t in english.turns]})
-    assert ingest([english, russian], settings=settings).new == 2
+    assert ingest(RunContext.build(settings), [english, russian]).new == 2
     es.indices.refresh(index=index_alias)
     lavrov_turns = sum(t.speaker == "Sergey Lavrov" for t in english.turns)
     out = json.loads(run_cli("stats", "--by", "speaker", "--count", "turns", "--json", settings=settings).stdout)

@@ -6,9 +6,10 @@ import re
 
 import pytest
 
+from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState, Status
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from tests.replica.plugin import replica_overrides
 
 ARTICLE_PATH = re.compile(r"/\d+/$|/content/id/\d+$")
@@ -36,7 +37,7 @@ def nightly_articles(replica):
 
 def test_first_crawl_indexes_every_document_and_second_only_revalidates(es, crawl_settings, replica):
     profile = get_profile()
-    first = run_crawl(crawl_settings, profile)
+    first = run_crawl(RunContext.build(crawl_settings, profile))
     live = nightly_articles(replica)
     docs = stored(es, crawl_settings.index_alias)
     assert set(docs) == {replica.article_url(a) for a in live}
@@ -46,7 +47,7 @@ def test_first_crawl_indexes_every_document_and_second_only_revalidates(es, craw
     assert first.extra["warc_files"] >= 1
 
     replica.clear_log()
-    second = run_crawl(crawl_settings, profile)
+    second = run_crawl(RunContext.build(crawl_settings, profile))
     assert (second.new, second.updated, second.failed, second.read) == (0, 0, 0, 0)
     # Articles: conditional requests only, all answered 304; archive (frozen) pages are not asked at all.
     hits = article_hits(replica)
@@ -63,11 +64,11 @@ def test_first_crawl_indexes_every_document_and_second_only_revalidates(es, craw
 
 def test_added_and_edited_articles_are_exactly_what_the_next_crawl_picks_up(es, crawl_settings, replica):
     profile = get_profile()
-    run_crawl(crawl_settings, profile)
+    run_crawl(RunContext.build(crawl_settings, profile))
     added = replica.add_article()
     edited = replica.edit_article()
     replica.clear_log()
-    report = run_crawl(crawl_settings, profile)
+    report = run_crawl(RunContext.build(crawl_settings, profile))
     assert (report.new, report.updated, report.failed) == (1, 1, 0)
     fetched = {h.path for h in article_hits(replica) if h.status == 200}
     assert fetched == {added.path, edited.path}
@@ -83,10 +84,10 @@ def test_nightly_crawl_reads_first_listing_pages_only(es, crawl_settings, replic
     """robots.txt is claimed to forbid ?PAGEN paging: nightly takes page 1 and the feeds, never page 2."""
     replica.page_size = 2
     profile = get_profile()
-    run_crawl(crawl_settings, profile, sections=["minister_speeches"], languages=["en"])
+    run_crawl(RunContext.build(crawl_settings, profile), sections=["minister_speeches"], languages=["en"])
     replica.add_article()
     replica.clear_log()
-    report = run_crawl(crawl_settings, profile, sections=["minister_speeches"], languages=["en"])
+    report = run_crawl(RunContext.build(crawl_settings, profile), sections=["minister_speeches"], languages=["en"])
     assert report.new == 1
     listing_pages = [h.path for h in replica.hits() if "minister_speeches/?" in h.path or h.path.endswith("speeches/")]
     assert listing_pages == ["/en/press_service/minister_speeches/"]
@@ -98,7 +99,7 @@ def test_backfill_range_takes_only_documents_in_range(es, crawl_settings, replic
     from pipeline.replica.content import today_msk
 
     since, until = today_msk() - timedelta(days=5), today_msk() - timedelta(days=1)
-    report = run_crawl(crawl_settings, get_profile(), since=since, until=until)
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()), since=since, until=until)
     docs = stored(es, crawl_settings.index_alias)
     expected = {replica.article_url(a) for a in replica.live_articles() if since <= a.published.date() <= until}
     assert set(docs) == expected and report.new == len(expected) == 14
@@ -115,7 +116,7 @@ def test_faults_every_document_indexed_once_retries_counted(es, crawl_settings, 
     replica.add_fault("truncate", "/en/press_service/spokesman/briefings/1787001/", count=1)
     offsite = replica.add_offsite_redirect()
     gone = replica.remove_article(CURRENT_RU + "1785003/")
-    report = run_crawl(crawl_settings, get_profile())
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()))
 
     live = nightly_articles(replica)
     docs = stored(es, crawl_settings.index_alias)
@@ -130,12 +131,12 @@ def test_faults_every_document_indexed_once_retries_counted(es, crawl_settings, 
 
 def test_request_rate_never_exceeds_the_limit(es, crawl_settings, replica):
     replica.add_fault("status", "1785002", count=2, arg=503)  # retries count against the limit too
-    run_crawl(crawl_settings, get_profile())
+    run_crawl(RunContext.build(crawl_settings, get_profile()))
     assert_rate(replica.hits(), crawl_settings.crawl_rate_per_host)
 
     replica.clear_log()
     slow = crawl_settings.model_copy(update={"crawl_rate_per_host": 2.0, "crawl_concurrency": 3})
-    run_crawl(slow, get_profile(), sections=["archive_minister_speeches"], languages=["en"], index=None)
+    run_crawl(RunContext.build(slow, get_profile()), sections=["archive_minister_speeches"], languages=["en"], index=None)
     hits = replica.hits()
     assert len(hits) >= 4  # robots.txt, listing pages
     assert_rate(hits, 2.0)
@@ -159,7 +160,7 @@ def assert_rate(hits, rate: float) -> None:
 
 
 def test_state_lives_in_elasticsearch(es, crawl_settings, replica):
-    run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["ru"])
+    run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["minister_speeches"], languages=["ru"])
     state = CrawlState(es, crawl_settings.state_index)
     docs = list(state.iter_docs())
     assert {d.status for d in docs} == {Status.INDEXED} and len(docs) == 2
@@ -173,11 +174,11 @@ def test_nightly_dag_style_run_with_a_lookback_since(es, crawl_settings, replica
     from pipeline.replica.content import today_msk
 
     profile = get_profile()
-    run_crawl(crawl_settings, profile)
+    run_crawl(RunContext.build(crawl_settings, profile))
     added = replica.add_article()
     replica.clear_log()
     since = today_msk() - timedelta(days=1)
-    report = run_crawl(crawl_settings, profile, since=since)
+    report = run_crawl(RunContext.build(crawl_settings, profile), since=since)
     assert report.new == 1 and report.updated == 0
     assert replica.hits(contains="rss.php")
     assert not [h for h in replica.hits() if "PAGEN" in h.path and "activeFrom" not in h.path]
@@ -188,12 +189,12 @@ def test_nightly_dag_style_run_with_a_lookback_since(es, crawl_settings, replica
 
 def test_a_page_that_disappears_is_reported_once_and_left_alone(es, crawl_settings, replica):
     profile = get_profile()
-    run_crawl(crawl_settings, profile)
+    run_crawl(RunContext.build(crawl_settings, profile))
     gone = replica.remove_article()
-    report = run_crawl(crawl_settings, profile)
+    report = run_crawl(RunContext.build(crawl_settings, profile))
     assert report.failed == 1 and "404" in report.failures[0] and replica.article_url(gone) in report.failures[0]
     assert replica.article_url(gone) in stored(es, crawl_settings.index_alias), "the indexed copy is kept"
     replica.clear_log()
-    again = run_crawl(crawl_settings, profile)
+    again = run_crawl(RunContext.build(crawl_settings, profile))
     assert again.failed == 0
     assert not replica.hits(contains=gone.path)

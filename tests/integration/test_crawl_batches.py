@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from tests.replica.plugin import replica_overrides
 
 pytestmark = pytest.mark.integration
@@ -21,7 +22,7 @@ def test_failures_of_every_batch_go_to_the_one_dead_letter_file_the_report_names
     # Two articles that always fail, fetched in different batches of one page each.
     replica.add_fault("status", CURRENT_EN + "1785002/", count=50, arg=500)
     replica.add_fault("status", CURRENT_RU + "1785002/", count=50, arg=500)
-    report = run_crawl(crawl_settings, get_profile())
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()))
 
     assert report.failed == 2 and report.new == 15
     files = sorted(crawl_settings.deadletter_dir.glob("*.jsonl"))

@@ -3,9 +3,10 @@ acknowledged its document; any other outcome leaves it pending with a retry time
 
 from __future__ import annotations
 
+from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState, Status, state_index_for
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.store import design
 from tests.replica.plugin import replica_overrides
 
@@ -38,7 +39,7 @@ def test_a_crawl_whose_writes_are_blocked_indexes_everything_on_the_next_run(es,
     concrete = design.write_index(es, alias)
     es.indices.put_settings(index=concrete, settings={"index.blocks.write": True})
     try:
-        blocked = run_crawl(cs, get_profile(), index=alias)
+        blocked = run_crawl(RunContext.build(cs, get_profile()), index=alias)
     finally:
         es.indices.put_settings(index=concrete, settings={"index.blocks.write": None})
     assert blocked.listed > 0 and blocked.failures_by_stage.get("index") == blocked.listed
@@ -47,7 +48,7 @@ def test_a_crawl_whose_writes_are_blocked_indexes_everything_on_the_next_run(es,
     assert {d.status for d in docs.values()} == {Status.FAILED}
     assert all(d.last_kind == "index_failure" and d.attempts == 1 and d.content_sha is None for d in docs.values())
 
-    again = run_crawl(cs, get_profile(), index=alias)
+    again = run_crawl(RunContext.build(cs, get_profile()), index=alias)
     assert again.new == blocked.listed and again.failed == 0, again.summary_lines()
     assert_balanced(again)
     assert indexed_urls(es, alias) == {d.url for d in docs.values()}
@@ -62,12 +63,12 @@ def test_a_page_failing_three_times_is_retried_and_indexed_when_it_recovers(es, 
     path = url.split(replica.base_url, 1)[-1] if url.startswith(replica.base_url) else url.split(replica.archive_url, 1)[-1]
     replica.add_fault("status", match=path, count=3, arg=500)
     for attempt in (1, 2, 3):
-        report = run_crawl(cs, get_profile())
+        report = run_crawl(RunContext.build(cs, get_profile()))
         assert_balanced(report)
         doc = ledger(es, cs)[url]
         assert doc.status is Status.FAILED and doc.attempts == attempt and "500" in doc.last_reason
         assert url not in indexed_urls(es, cs.index_alias)
-    recovered = run_crawl(cs, get_profile())
+    recovered = run_crawl(RunContext.build(cs, get_profile()))
     assert_balanced(recovered)
     assert ledger(es, cs)[url].status is Status.INDEXED
     assert url in indexed_urls(es, cs.index_alias)
@@ -78,11 +79,11 @@ def test_a_failed_page_waits_for_its_retry_time(es, settings, replica):
     victim = replica.live_articles()[0]
     url = replica.article_url(victim)
     replica.add_fault("status", match=url.rsplit("/", 2)[-2], count=1, arg=500)
-    run_crawl(cs, get_profile())
+    run_crawl(RunContext.build(cs, get_profile()))
     doc = ledger(es, cs)[url]
     assert doc.status is Status.FAILED and doc.next_retry_at > doc.first_seen
     replica.clear_log()
-    run_crawl(cs, get_profile())
+    run_crawl(RunContext.build(cs, get_profile()))
     assert not replica.hits(contains=url.rsplit("/", 2)[-2]), "not due for an hour: not fetched again"
     assert ledger(es, cs)[url].status is Status.FAILED
 
@@ -90,10 +91,10 @@ def test_a_failed_page_waits_for_its_retry_time(es, settings, replica):
 def test_crawling_into_a_new_index_starts_its_own_ledger(es, settings, replica):
     """Before: crawl --index fresh indexed nothing, every page was 'done' for another index."""
     cs = crawl_settings_for(settings, replica)
-    first = run_crawl(cs, get_profile())
+    first = run_crawl(RunContext.build(cs, get_profile()))
     assert first.new > 0
     fresh = f"{cs.index_alias}-fresh"  # named after the test's alias: its clean-up removes it
-    second = run_crawl(cs, get_profile(), index=fresh)
+    second = run_crawl(RunContext.build(cs, get_profile()), index=fresh)
     assert second.new == first.new, second.summary_lines()
     assert indexed_urls(es, fresh) == indexed_urls(es, cs.index_alias)
     assert es.indices.exists(index=f"{fresh}-v1"), "the new target got the design, not an auto-created index"

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.context import RunContext
 from pipeline.cli import app
 from pipeline.crawl.crawler import run_crawl
-from pipeline.profile import get_profile
-from pipeline.settings import get_settings
+from pipeline.context import get_profile
+from pipeline.context import get_settings
 from tests.conftest import delete_indices_like
 from pipeline.replica.content import CURRENT_EN
 from tests.replica.plugin import replica_overrides
@@ -50,9 +51,9 @@ def replay_cli(*args: str):
 
 def test_replay_of_the_crawl_warc_rebuilds_the_same_index(es, crawl_settings, replica, other_alias):
     replica.add_fault("status", "1785002", count=1, arg=503)  # a retried exchange is archived too
-    crawl = run_crawl(crawl_settings, get_profile())
+    crawl = run_crawl(RunContext.build(crawl_settings, get_profile()))
     replica.edit_article()
-    run_crawl(crawl_settings, get_profile())  # a second version of one page in the archive
+    run_crawl(RunContext.build(crawl_settings, get_profile()))  # a second version of one page in the archive
     crawled = ids_and_hashes(es, crawl_settings.index_alias)
     assert len(crawled) == crawl.new == 17
 
@@ -64,7 +65,7 @@ def test_replay_of_the_crawl_warc_rebuilds_the_same_index(es, crawl_settings, re
 
 def test_wget_warc_of_the_replica_replays(es, crawl_settings, replica, other_alias, tmp_path):
     wget = shutil.which("wget")
-    run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+    run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["minister_speeches"], languages=["en"])
     crawled = ids_and_hashes(es, crawl_settings.index_alias)
     if wget:
         subprocess.run([wget, "-r", "-l", "2", "-np", "-q", f"--warc-file={tmp_path / 'wget'}",
@@ -85,15 +86,14 @@ def test_a_warc_of_foreign_policy_news_replays_with_every_record_accounted_for(e
     from pipeline.ingest import ingest_archive
     from pipeline.report import RunReport
 
-    run_crawl(crawl_settings, get_profile(), sections=["news"])
+    run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["news"])
     warcs = sorted(crawl_settings.warc_dir.glob("*.warc.gz"))
     total = 0
     for path in warcs:
         with path.open("rb") as fh:
             total += sum(1 for _ in ArchiveIterator(fh))
     said: list[str] = []
-    report = ingest_archive(warcs, settings=crawl_settings, profile=get_profile(), index=other_alias,
-                            report=RunReport(name="replay"), echo=said.append)
+    report = ingest_archive(RunContext.build(crawl_settings, get_profile(), report=RunReport(name="replay")), warcs, index=other_alias, echo=said.append)
     assert report.new == 2 and report.failed == 0  # the news transcript in English and in Russian
     skipped = {k: v for k, v in report.extra.items() if k.startswith("skipped: ")}
     assert report.read + report.failed + report.extra["warc_records_skipped"] == total
@@ -102,7 +102,6 @@ def test_a_warc_of_foreign_policy_news_replays_with_every_record_accounted_for(e
     assert any("not an article URL" in line and "--any-url" in line for line in said)
 
     # --any-url takes every HTML page of the site's hosts: the listing pages too (and refuses them loudly).
-    anyurl = ingest_archive(warcs, settings=crawl_settings, profile=get_profile(), index=other_alias,
-                            report=RunReport(name="replay"), any_url=True, echo=said.append)
+    anyurl = ingest_archive(RunContext.build(crawl_settings, get_profile(), report=RunReport(name="replay")), warcs, index=other_alias, any_url=True, echo=said.append)
     assert anyurl.read > report.read
     assert anyurl.read + anyurl.extra["warc_records_skipped"] == total

@@ -6,9 +6,10 @@ import signal
 import subprocess
 import time
 
+from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState, Status
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.settings import REPO_ROOT
 from tests.replica.plugin import crawl_env, replica_overrides
 
@@ -40,7 +41,7 @@ def test_killed_crawl_resumes_without_refetching_finished_pages(es, settings, re
 
     replica.clear_log()
     settings = settings.model_copy(update=replica_overrides(replica))
-    report = run_crawl(settings, get_profile())
+    report = run_crawl(RunContext.build(settings, get_profile()))
     assert report.extra.get("resumed") == 1
     asked = {replica.url(h.site) + h.path for h in replica.hits()}
     assert not (asked & finished), "finished pages were requested again"
@@ -52,5 +53,5 @@ def test_killed_crawl_resumes_without_refetching_finished_pages(es, settings, re
 
     # Once finished, the next run is a normal nightly run again: finished pages are re-checked (304).
     replica.clear_log()
-    again = run_crawl(settings, get_profile())
+    again = run_crawl(RunContext.build(settings, get_profile()))
     assert "resumed" not in again.extra and again.not_modified == 17

@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 import pytest
 from protego import Protego
 
+from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.replica.content import CURRENT_EN, CURRENT_RU
 from pipeline.replica.server import ROBOTS
 from tests.replica.plugin import replica_overrides
@@ -23,7 +24,7 @@ def test_disallowed_paging_is_never_requested(es, crawl_settings, replica):
     replica.robots = ROBOTS + "Disallow: /*?PAGEN\n"
     replica.page_size = 2  # listings longer than one page
     # Without the feed, which would name the later articles too.
-    report = run_crawl(crawl_settings.model_copy(update={"crawl_rss": False}), get_profile())
+    report = run_crawl(RunContext.build(crawl_settings.model_copy(update={"crawl_rss": False}), get_profile()))
 
     rules = Protego.parse(replica.robots)
     asked = [h.path for h in replica.hits(site="current")]

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from protego import Protego
 
+from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.replica.content import today_msk
 from pipeline.replica.pages import ROBOTS_ARCHIVE, ROBOTS_CURRENT
 from tests.replica.plugin import replica_overrides
@@ -44,7 +45,7 @@ def test_the_robots_txt_served_uses_rfc9309_wildcards():
 
 def test_nightly_crawl_indexes_every_section_in_both_languages_once(es, crawl_settings, replica):
     """The listing as the evidence shows it is read (the old profile listed 0 and reported success)."""
-    report = run_crawl(crawl_settings, get_profile())
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()))
     docs = stored(es, crawl_settings.index_alias)
     expected = {replica.article_url(a): a for a in replica.live_articles() if a.site == "current"}
     assert set(docs) == set(expected) and len(expected) == 17
@@ -69,8 +70,7 @@ def test_backfill_walks_the_date_filtered_listing_day_by_day(es, crawl_settings,
     today = today_msk()
     extra = replica.fill_day(today - timedelta(days=3), 23)  # more than a listing page holds (20)
     since, until = today - timedelta(days=4), today - timedelta(days=2)
-    report = run_crawl(crawl_settings, get_profile(), since=since, until=until,
-                       sections=["news", "minister_speeches", "answers"])
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()), since=since, until=until, sections=["news", "minister_speeches", "answers"])
     docs = stored(es, crawl_settings.index_alias)
     expected = {replica.article_url(a) for a in replica.live_articles()
                 if a.section in ("news", "minister_speeches", "answers") and since <= a.published.date() <= until}
@@ -89,13 +89,13 @@ def test_backfill_walks_the_date_filtered_listing_day_by_day(es, crawl_settings,
 def test_a_challenge_on_an_article_a_listing_page_and_the_feed_is_blocked_not_content(es, crawl_settings, replica):
     profile = get_profile()
     settings = crawl_settings.model_copy(update={"crawl_retry_schedule": [0.0]})  # retried by the next run
-    run_crawl(settings, profile, sections=["minister_speeches", "news"], languages=["en"])
+    run_crawl(RunContext.build(settings, profile), sections=["minister_speeches", "news"], languages=["en"])
     before = stored(es, settings.index_alias)
     edited = replica.edit_article()  # the edit is what the challenge hides
     replica.serve_challenge(edited.path)
     replica.serve_challenge("/en/foreign_policy/news/")  # the listing page (and the news articles under it)
     replica.serve_challenge("/en/rss.php")
-    report = run_crawl(settings, profile, sections=["minister_speeches", "news"], languages=["en"])
+    report = run_crawl(RunContext.build(settings, profile), sections=["minister_speeches", "news"], languages=["en"])
 
     assert stored(es, settings.index_alias) == before, "a challenge never overwrites or adds"
     assert report.extra["blocked"] >= 3 and report.failed >= 3
@@ -110,14 +110,14 @@ def test_a_challenge_on_an_article_a_listing_page_and_the_feed_is_blocked_not_co
 
     # Unblocked, the next run takes the edit.
     replica.clear_faults()
-    again = run_crawl(settings, profile, sections=["minister_speeches"], languages=["en"])
+    again = run_crawl(RunContext.build(settings, profile), sections=["minister_speeches"], languages=["en"])
     assert again.updated == 1 and "blocked" not in again.extra
     assert stored(es, settings.index_alias)[replica.article_url(edited)]["doc_version"] == 2
 
 
 def test_a_run_dominated_by_challenges_gets_a_verdict_with_a_hint(es, crawl_settings, replica):
     replica.serve_challenge("")
-    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["minister_speeches"], languages=["en"])
     assert report.new == 0 and report.extra["blocked"] >= 1
     verdict = report.extra["verdict"]
     assert verdict.startswith("blocked:") and "User-Agent" in verdict and "try later" in verdict
@@ -125,7 +125,7 @@ def test_a_run_dominated_by_challenges_gets_a_verdict_with_a_hint(es, crawl_sett
 
 def test_a_changed_template_is_a_loud_structural_miss_not_an_empty_listing(es, crawl_settings, replica):
     replica.options.changed_template = True
-    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["minister_speeches"], languages=["en"])
     assert report.new == 0 and report.failed >= 1
     assert any("no listing container" in line for line in report.failures)
 
@@ -137,7 +137,7 @@ def test_a_challenge_in_place_of_robots_txt_blocks_the_host_and_the_run_says_so(
 
     replica.serve_challenge("/robots.txt")
     settings = crawl_settings.model_copy(update={"crawl_backoff_max": 30.0})  # the challenge is not asked again
-    report = run_crawl(settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+    report = run_crawl(RunContext.build(settings, get_profile()), sections=["minister_speeches"], languages=["en"])
 
     assert [h.path for h in replica.hits()] == ["/robots.txt"], "nothing but robots.txt was requested"
     assert report.new == 0 and stored(es, settings.index_alias) == {}
@@ -156,7 +156,7 @@ def test_a_challenge_in_place_of_robots_txt_blocks_the_host_and_the_run_says_so(
 def test_a_briefings_topics_title_its_turns_in_the_index(es, crawl_settings, replica, language, topic, said):
     """The briefing crawled in one language: the nested turns carry their topic heading, which
     a nested query finds with the turn's speech; the heading itself is not in the body."""
-    report = run_crawl(crawl_settings, get_profile(), sections=["briefings"], languages=[language])
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["briefings"], languages=[language])
     assert report.new == 1 and report.failed == 0
     es.indices.refresh(index=crawl_settings.index_alias)
     hits = es.search(index=crawl_settings.index_alias, source_includes=["url", "body"], query={"nested": {
@@ -179,7 +179,7 @@ def test_a_version_only_the_articles_language_links_reach_is_discovered_and_fetc
     (``?lang=ru``). A nightly crawl of the section finds it there and indexes it once; 1785003,
     listed in both languages and linked both ways, is still fetched once per language."""
     replica.unlist("/ru/press_service/minister_speeches/1785002/")
-    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"])
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["minister_speeches"])
     docs = stored(es, crawl_settings.index_alias)
     base = replica.base_url + "/{}/press_service/minister_speeches/{}/"
     assert set(docs) == {base.format("en", 1785001), base.format("en", 1785002), base.format("en", 1785003),
@@ -199,7 +199,7 @@ def _ledger(es, report):
 
 def test_language_links_keep_to_the_runs_languages(es, crawl_settings, replica):
     replica.unlist("/ru/press_service/minister_speeches/1785002/")
-    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["minister_speeches"], languages=["en"])
     assert not [h.path for h in replica.hits() if "lang=ru" in h.path or h.path.startswith("/ru/")]
     assert {d["language"] for d in stored(es, crawl_settings.index_alias).values()} == {"en"}
     assert {d.language for d in _ledger(es, report)} == {"en"}, "nothing queued in a language the run leaves out"
@@ -208,7 +208,7 @@ def test_language_links_keep_to_the_runs_languages(es, crawl_settings, replica):
 def test_language_links_keep_to_robots_txt(es, crawl_settings, replica):
     replica.unlist("/ru/press_service/minister_speeches/1785002/")
     replica.robots = ROBOTS_CURRENT + "Disallow: /*?lang=\n"
-    report = run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"])
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["minister_speeches"])
     assert not replica.hits(contains="lang="), "robots.txt forbids ?lang= links: none is asked"
     assert report.failed == 0, "a link robots.txt forbids is not queued, so it is no failure either"
     assert not [u for d in _ledger(es, report) for u in d.urls if "lang=" in u]

@@ -9,8 +9,9 @@ from datetime import datetime
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import MOSCOW, ListingHints
 from pipeline.replica.content import CURRENT_EN
 from pipeline.sources.warc import HINTS_HEADER
@@ -37,7 +38,7 @@ def responses(warc_dir) -> list[tuple[str, str, dict | None]]:
 
 def test_article_exchanges_carry_their_listing_hints_in_the_warc(es, crawl_settings, replica):
     moved = replica.add_offsite_redirect(replica.base_url + CURRENT_EN + "1785001/")  # a listed URL that moved
-    run_crawl(crawl_settings, get_profile(), sections=["minister_speeches"], languages=["en"])
+    run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["minister_speeches"], languages=["en"])
     records = responses(crawl_settings.warc_dir)
     listed = {replica.article_url(a): a for a in replica.listing("current", CURRENT_EN)}
     titles = {url: a.title for url, a in listed.items()}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.drift import coverage_index, drift_alarms, record_coverage
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from tests.replica.plugin import replica_overrides
 
 
@@ -47,7 +48,7 @@ def test_a_template_change_that_forces_the_generic_fallback_raises_a_drift_alarm
             replica.options.renamed_text_block = renamed
             since = datetime.now(timezone.utc)
             index = f"{settings.index_alias}-{run_id}"
-            report = run_crawl(crawl_settings, profile, sections=["minister_speeches"], index=index)
+            report = run_crawl(RunContext.build(crawl_settings, profile), sections=["minister_speeches"], index=index)
             assert report.new == 5 and report.failed == 0, report.failures
             coverage[run_id] = record_coverage(es, crawl_settings, profile, index, since, run_id)
             if run_id == "before":

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from typer.testing import CliRunner
 
+from pipeline.context import RunContext
 from pipeline.cli import app
 from pipeline.ingest import ingest, ingest_archive
 from pipeline.records import Page
@@ -35,8 +36,7 @@ def test_one_article_by_four_paths_and_its_russian_version_is_two_documents_shar
              f"https://mid.ru/en/foreign_policy/news/{ARTICLE}/",
              f"https://mid.ru/pt/foreign_policy/news/{ARTICLE}/?lang=en",
              f"https://www.mid.ru/en/foreign_policy/news/{ARTICLE}/?utm_source=telegram"]
-    report = ingest([page(url, EN) for url in paths] + [page(f"https://mid.ru/en/foreign_policy/news/{ARTICLE}/?lang=ru", RU)],
-                    settings=settings)
+    report = ingest(RunContext.build(settings), [page(url, EN) for url in paths] + [page(f"https://mid.ru/en/foreign_policy/news/{ARTICLE}/?lang=ru", RU)])
     assert report.read == report.outcomes == 5 and report.failed == 0, report.summary_lines()
     docs = documents(es, settings.index_alias)
     assert sorted(d["language"] for d in docs) == ["en", "ru"]
@@ -50,7 +50,7 @@ def test_a_dump_then_a_crawl_of_the_same_transcript_is_one_document_with_both_so
     import urllib.request
 
     from pipeline.crawl.crawler import run_crawl
-    from pipeline.profile import get_profile
+    from pipeline.context import get_profile
     from tests.replica.plugin import replica_overrides
 
     # pages of the site saved without their URL, as an old scrape keeps them
@@ -60,10 +60,10 @@ def test_a_dump_then_a_crawl_of_the_same_transcript_is_one_document_with_both_so
     for n, article in enumerate(current):
         with urllib.request.urlopen(replica.article_url(article), timeout=10) as resp:
             (saved / f"page-{n}.html").write_bytes(resp.read())
-    dumps = ingest_archive(saved, settings=settings)
+    dumps = ingest_archive(RunContext.build(settings), saved)
     assert dumps.new == len(current) == 3
     es.indices.refresh(index=settings.index_alias)
-    crawl = run_crawl(settings.model_copy(update=replica_overrides(replica)), get_profile())
+    crawl = run_crawl(RunContext.build(settings.model_copy(update=replica_overrides(replica)), get_profile()))
     assert crawl.failed == 0, crawl.summary_lines()
     docs = documents(es, settings.index_alias)
     keys = [d["match_key"] for d in docs]
@@ -73,7 +73,7 @@ def test_a_dump_then_a_crawl_of_the_same_transcript_is_one_document_with_both_so
     for doc in both:
         assert any(s.startswith("http") for s in doc["sources"]) and doc["urls"]
     # and the other way round: the saved pages again join the crawled documents
-    again = ingest_archive(saved, settings=settings)
+    again = ingest_archive(RunContext.build(settings), saved)
     assert again.new == 0 and again.read == again.outcomes
     assert len(documents(es, settings.index_alias)) == len(docs)
 
@@ -83,10 +83,10 @@ def test_an_edit_keeps_both_versions_in_history_and_an_old_replay_never_wins(es,
     first_at = datetime(2022, 6, 9, 12, 0, tzinfo=timezone.utc)
     edited = EN.replace(b"We expect concrete results.", b"We expect concrete results and a new round in July.")
     assert edited != EN
-    ingest([page(url, EN, first_at)], settings=settings)
-    later = ingest([page(url, edited, first_at + timedelta(days=1))], settings=settings)
+    ingest(RunContext.build(settings), [page(url, EN, first_at)])
+    later = ingest(RunContext.build(settings), [page(url, edited, first_at + timedelta(days=1))])
     assert later.updated == 1
-    stale = ingest([page(url, EN, first_at - timedelta(days=1))], settings=settings)  # replay of an older WARC
+    stale = ingest(RunContext.build(settings), [page(url, EN, first_at - timedelta(days=1))])  # replay of an older WARC
     assert stale.superseded == 1 and stale.read == stale.outcomes
 
     (doc,) = documents(es, settings.index_alias)
@@ -117,7 +117,7 @@ WARC = REPO_ROOT / "tests" / "fixtures" / "warc" / "wget-replica.warc.gz"
 def _expected_transcripts(settings, *inputs) -> dict[str, set[str]]:
     """match key -> sources of every input that gives that transcript (read from the inputs, not assumed)."""
     from pipeline.ingest import extract_or_failure
-    from pipeline.profile import get_profile
+    from pipeline.context import get_profile
     from pipeline.records import Transcript
     from pipeline.sources.archive import archive_pages
 
@@ -146,7 +146,7 @@ def test_a_dump_and_a_crawled_page_of_one_transcript_in_one_run_are_one_document
     """Before: within one bulk chunk neither input saw the other (the writer only looked at stored
     documents), so `ingest DUMPS WARC` indexed each shared transcript twice."""
     expected = _expected_transcripts(settings, SAMPLE_DUMPS, WARC)
-    report = ingest_archive([SAMPLE_DUMPS, WARC], settings=settings)
+    report = ingest_archive(RunContext.build(settings), [SAMPLE_DUMPS, WARC])
     assert report.failed == 0 and report.read == report.outcomes, report.summary_lines()
     docs = documents(es, settings.index_alias)
     _assert_one_document_per_transcript(docs, expected)
@@ -173,7 +173,7 @@ def test_a_dump_and_a_warc_ingested_at_the_same_time_leave_one_document_per_tran
 
     def run(path):
         start.wait()
-        return ingest_archive(path, settings=settings)
+        return ingest_archive(RunContext.build(settings), path)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         reports = list(pool.map(run, [SAMPLE_DUMPS, WARC]))

@@ -4,6 +4,7 @@ it comes out as a failed outcome with the reason, and the stored document stays.
 
 from __future__ import annotations
 
+from pipeline.context import RunContext
 from pipeline.store import design, writer
 from tests.integration.test_index import make_record
 
@@ -46,14 +47,14 @@ def test_a_cut_short_copy_of_a_dump_goes_to_the_dead_letters_and_the_stored_one_
     full = tmp_path / "full"
     full.mkdir()
     (full / name).write_bytes((SAMPLE_DUMPS / name).read_bytes())
-    assert ingest_archive(full, settings=settings).new == 1
+    assert ingest_archive(RunContext.build(settings), full).new == 1
     stored = es.search(index=index_alias, query={"match_all": {}})["hits"]["hits"][0]["_source"]
 
     cut = tmp_path / "cut"
     cut.mkdir()
     lines = (SAMPLE_DUMPS / name).read_text(encoding="utf-8").split("\n")
     (cut / name).write_text("\n".join(lines[:14]), encoding="utf-8")  # head and the first paragraphs only
-    report = ingest_archive(cut, settings=settings)
+    report = ingest_archive(RunContext.build(settings), cut)
     assert (report.new, report.updated, report.failed) == (0, 0, 1)
     assert any(f"implausible:" in line and f"vs {stored['word_count']:,} stored" in line for line in report.failures)
     es.indices.refresh(index=index_alias)

@@ -8,9 +8,10 @@ import subprocess
 
 import pytest
 
+from pipeline.context import RunContext
 from pipeline.store import search as es_search
 from pipeline.extract.extractor import extract_record
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.ingest import ingest_archive
 from pipeline.sources.dumps import iter_dump_folder
 
@@ -25,7 +26,7 @@ def sample_records(settings):
 
 @pytest.fixture
 def indexed_sample(es, settings, index_alias):
-    report = ingest_archive(SAMPLE_DUMPS, settings=settings)
+    report = ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
     assert report.failed == 0
     es.indices.refresh(index=index_alias)
     return report

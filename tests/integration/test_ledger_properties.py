@@ -25,9 +25,10 @@ from hypothesis import HealthCheck, settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
 from pipeline.ingest import ingest_archive
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.replica.server import Replica
 from pipeline.settings import REPO_ROOT, Settings
 from pipeline.store import design
@@ -66,17 +67,17 @@ def ledger_machine(es, tmp_path_factory):
 
         @rule()
         def crawl(self):
-            self._run(run_crawl(self.settings, get_profile()))
+            self._run(run_crawl(RunContext.build(self.settings, get_profile())))
             self.crawled_once = True
 
         @precondition(lambda self: self.crawled_once)
         @rule()
         def replay_the_warcs(self):
-            self._run(ingest_archive(self.settings.warc_dir, settings=self.settings))
+            self._run(ingest_archive(RunContext.build(self.settings), self.settings.warc_dir))
 
         @rule()
         def ingest_dumps(self):
-            self._run(ingest_archive(SAMPLE_DUMPS, settings=self.settings))
+            self._run(ingest_archive(RunContext.build(self.settings), SAMPLE_DUMPS))
 
         @rule(which=st.integers(min_value=0, max_value=7))
         def edit(self, which):
@@ -102,7 +103,7 @@ def ledger_machine(es, tmp_path_factory):
             concrete = design.write_index(es, alias)
             es.indices.put_settings(index=concrete, settings={"index.blocks.write": True})
             try:
-                self._run(run_crawl(self.settings, get_profile()))
+                self._run(run_crawl(RunContext.build(self.settings, get_profile())))
             finally:
                 es.indices.put_settings(index=concrete, settings={"index.blocks.write": None})
 
@@ -148,7 +149,7 @@ def ledger_machine(es, tmp_path_factory):
         def settle_and_check(self):
             """The site answers again: one crawl takes every due page; then the end state."""
             self.replica.clear_faults()
-            self._run(run_crawl(self.settings, get_profile()))
+            self._run(run_crawl(RunContext.build(self.settings, get_profile())))
             es.indices.refresh(index=self.alias)
             docs = [h["_source"] for h in es.search(index=self.alias, size=200)["hits"]["hits"]]
             by_url = {}

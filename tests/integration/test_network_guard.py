@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
+from pipeline.context import RunContext
+from pipeline.context import hosts_of
+from pipeline.crawl.fetch import Fetcher
 from pipeline.errors import RefusedURL
 
 
@@ -14,8 +16,8 @@ def test_redirect_to_the_local_elasticsearch_port_is_refused(es, es_url, replica
     assert es.cluster.health()["status"] in ("green", "yellow"), "the neighbour the redirect points at is up"
     url = replica.add_offsite_redirect(target)
     seen = []
-    hosts = allowed_hosts_for([replica_settings.crawl_base_url, replica_settings.crawl_archive_url], ["mid.ru"])
-    with Fetcher(replica_settings, hosts, recorder=seen.append) as fetcher:
+    hosts = hosts_of([replica_settings.crawl_base_url, replica_settings.crawl_archive_url], ["mid.ru"])
+    with Fetcher(RunContext.build(replica_settings), allowed_hosts=hosts, recorder=seen.append) as fetcher:
         with pytest.raises(RefusedURL, match="refused " + target):
             fetcher.get(url)
     assert [r.url for r in seen if "robots" not in r.url] == [url], "only the redirect itself was fetched"

@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 
 from typer.testing import CliRunner
 
+from pipeline.context import RunContext
 from pipeline.cli import app
 from pipeline.crawl.crawler import run_crawl
 from pipeline.ingest import ingest_archive
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.redrive import redrive
 from pipeline.store import design
 from tests.conftest import SAMPLE_DUMPS
@@ -32,13 +33,13 @@ def test_index_failures_are_redriven_from_their_inputs_once_writes_work(es, sett
     concrete = design.write_index(es, alias)
     es.indices.put_settings(index=concrete, settings={"index.blocks.write": True})
     try:
-        blocked = ingest_archive(SAMPLE_DUMPS, settings=settings)
+        blocked = ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
     finally:
         es.indices.put_settings(index=concrete, settings={"index.blocks.write": None})
     assert blocked.failed == 5 and count(es, alias) == 0
     assert {d["stage"] for d in letters(es, settings)} == {"index"}
 
-    result = redrive(settings)
+    result = redrive(RunContext.build(settings))
     assert result.report.new == 5 and result.report.read == result.report.outcomes
     assert count(es, alias) == 5
     stored = letters(es, settings)
@@ -53,12 +54,12 @@ def test_a_failed_fetch_is_redriven_by_fetching_it_again(es, settings, replica):
     cs = settings.model_copy(update={**replica_overrides(replica), "crawl_max_retries": 0})
     victim = replica.article_url(replica.live_articles()[0])
     replica.add_fault("status", match=victim.rsplit("/", 2)[-2], count=1, arg=500)
-    crawl = run_crawl(cs, get_profile())
+    crawl = run_crawl(RunContext.build(cs, get_profile()))
     assert crawl.failed == 1
     (letter,) = letters(es, cs)
     assert letter["stage"] == "fetch" and letter["url"] == victim
 
-    result = redrive(cs)
+    result = redrive(RunContext.build(cs))
     assert result.report.new == 1 and result.report.failed == 0, result.report.summary_lines()
     (letter,) = letters(es, cs)
     assert letter["resolved"] and letter["resolution"] == "indexed (created)"
@@ -70,13 +71,13 @@ def test_a_letter_naming_another_host_is_refused_by_the_guard_not_fetched(es, se
     cs = settings.model_copy(update={**replica_overrides(replica), "crawl_max_retries": 0})
     victim = replica.article_url(replica.live_articles()[0])
     replica.add_fault("status", match=victim.rsplit("/", 2)[-2], count=1, arg=500)
-    assert run_crawl(cs, get_profile()).failed == 1
+    assert run_crawl(RunContext.build(cs, get_profile())).failed == 1
     es.indices.refresh(index=cs.deadletter_index)
     (hit,) = es.search(index=cs.deadletter_index, size=10)["hits"]["hits"]
     elsewhere = urlsplit(victim)._replace(scheme="https", netloc="www.example.org").geturl()
     es.update(index=cs.deadletter_index, id=hit["_id"], doc={"url": elsewhere}, refresh=True)
 
-    result = redrive(cs)
+    result = redrive(RunContext.build(cs))
     assert result.report.failed == 1 and result.report.new == 0
     assert dict(result.report.failures_by_kind) == {"refused": 1}, result.report.summary_lines()
     assert "example.org" in result.resolved[hit["_id"]]
@@ -95,12 +96,12 @@ def test_an_archived_challenge_is_redriven_by_fetching_its_page_again(es, settin
         store.record(FetchResult(url=url, status=200, reason="OK", http_version="HTTP/1.1",
                                  headers=[("Content-Type", "text/html; charset=utf-8")], request_headers=[],
                                  content=CHALLENGE.encode(), raw_body=CHALLENGE.encode()))
-    replay = ingest_archive(store.files, settings=cs)
+    replay = ingest_archive(RunContext.build(cs), store.files)
     assert replay.failed == 1 and replay.failures_by_kind == {"blocked": 1}
     (letter,) = letters(es, cs)
     assert letter["kind"] == "blocked" and letter["url"] == url
 
-    result = redrive(cs)
+    result = redrive(RunContext.build(cs))
     assert result.report.new == 1 and result.report.failed == 0, result.report.summary_lines()
     (letter,) = letters(es, cs)
     assert letter["resolved"] and letter["resolution"] == "indexed (created)"

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from pipeline.context import RunContext
 from pipeline.settings import Settings
 from tests.conftest import REPO, SAMPLE_DUMPS
 from tests.replica.plugin import replica_overrides
@@ -72,16 +73,16 @@ def test_the_node_refuses_anonymous_and_unverified_clients(secure_node):
 def test_ingest_crawl_state_and_search_with_the_pipeline_user(secure_node, admin, replica, tmp_path):
     from pipeline.crawl.crawler import run_crawl
     from pipeline.ingest import ingest_archive
-    from pipeline.profile import get_profile
+    from pipeline.context import get_profile
     from pipeline.store.search import search
     from pipeline.store.client import connect
 
     settings = secure_settings(secure_node, "pipeline", tmp_path, **replica_overrides(replica))
     try:
-        report = ingest_archive(SAMPLE_DUMPS, settings=settings)
+        report = ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
         dumps = len(list(SAMPLE_DUMPS.iterdir()))
         assert (report.indexed, report.failed) == (dumps, 0)
-        crawl = run_crawl(settings, get_profile(settings.site_profile_path))
+        crawl = run_crawl(RunContext.build(settings, get_profile(settings.site_profile_path)))
         assert crawl.failed == 0 and crawl.new == len([a for a in replica.live_articles() if a.site == "current"])
         with connect(settings) as es:
             es.indices.refresh(index=settings.index_alias)
@@ -101,7 +102,7 @@ def test_a_user_without_write_privilege_gets_a_clear_error_not_retries(secure_no
     settings = secure_settings(secure_node, "reader", tmp_path)
     try:
         with pytest.raises(Exception) as failure:
-            ingest_archive(SAMPLE_DUMPS, settings=settings)
+            ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
         message = str(failure.value)
         assert "mfa-reader" in message and "unauthorized" in message, message
     finally:

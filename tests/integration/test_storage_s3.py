@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 import fsspec
 import pytest
 
+from pipeline.context import RunContext
 from pipeline.crawl.fetch import FetchResult
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.ingest import ingest_archive
@@ -90,12 +91,12 @@ def test_a_dump_folder_in_a_bucket_is_ingested_with_its_urls_as_sources(es, sett
     for n, path in enumerate(local):
         fs.pipe(f"{bucket}/dumps/{'2021/' if n % 2 else ''}{path.name}", path.read_bytes())
 
-    remote = ingest_archive([f"{bucket}/dumps"], settings=settings)
+    remote = ingest_archive(RunContext.build(settings), [f"{bucket}/dumps"])
     assert remote.read == len(local) and remote.failed == 0, remote.summary_lines()
     es.indices.refresh(index=settings.index_alias)
     hits = es.search(index=settings.index_alias, size=100, source=["sources"])["hits"]["hits"]
     assert len(hits) == remote.new and remote.new > 0
     assert all(s.startswith(f"{bucket}/dumps/") for h in hits for s in h["_source"]["sources"])
 
-    again = ingest_archive([str(p) for p in local], settings=settings)  # the same files, local: same documents
+    again = ingest_archive(RunContext.build(settings), [str(p) for p in local])  # the same files, local: same documents
     assert again.new == 0 and again.failed == 0, again.summary_lines()

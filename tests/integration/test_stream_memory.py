@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import tracemalloc
 
+from pipeline.context import RunContext
 from pipeline.ingest import ingest
 
 from tests.integration.test_index import make_record
@@ -41,7 +42,7 @@ def test_a_long_stream_keeps_nothing_per_input(es, settings, index_alias):
     samples: dict[int, int] = {}
     tracemalloc.start()
     try:
-        report = ingest(_records(count, (early, late), samples), settings=settings)
+        report = ingest(RunContext.build(settings), _records(count, (early, late), samples))
     finally:
         tracemalloc.stop()
     assert (report.read, report.new, report.failed) == (count, count, 0)

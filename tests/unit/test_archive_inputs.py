@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from pipeline.jobs import archive_partitions
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import Failure, Page
 from pipeline.sources.archive import archive_pages
 from pipeline.sources.warc import ArchiveInput, expand_archive_inputs

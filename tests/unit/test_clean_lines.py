@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.extract.clean import clean_lines, read_head
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 
 ADVERSARIAL = [
     "Colleagues,",
@@ -116,7 +116,7 @@ def test_a_notice_that_reads_as_prose_goes_once_the_profile_lists_it(tmp_path):
     from pipeline.records import Page
 
     page = Page(source="dump", content=_dump_with_notices().encode("utf-8"))
-    shipped = extract_record(page).body
+    shipped = extract_record(page, get_profile()).body
     assert NOTICE_EN in shipped and NOTICE_RU in shipped  # unknown to the shipped profile: shape keeps prose
 
     profile = _profile_listing(tmp_path, phrases=[NOTICE_EN], patterns=[r"Продолжая пользоваться сайтом, .*cookie.*"])
@@ -153,7 +153,7 @@ def test_the_items_of_a_list_the_speech_announces_are_speech():
             f'13:20</span><h1 class="photo-content__title">Foreign Minister Sergey Lavrov’s remarks, Moscow</h1>'
             f'<div class="text article-content"><p>{INTRO}</p><ul>{items}</ul><p>{AFTER}</p></div></div></body></html>')
     record = extract_record(Page(source="p", url="https://mid.ru/en/foreign_policy/news/1790000/",
-                                 content=page.encode(), content_type="text/html"))
+                                 content=page.encode(), content_type="text/html"), get_profile())
     assert record.body.split("\n\n") == [INTRO, *AREAS, AFTER]
 
 
@@ -164,7 +164,7 @@ def test_a_bulleted_list_the_speech_announces_stays_in_a_dump_and_ends_where_the
     bullets = "\n".join(f"    • {item}" for item in AREAS)
     dump = (f"2 December 202113:20\n\nForeign Minister Sergey Lavrov’s remarks, Moscow, December 2, 2021\n\n"
             f"{AFTER}\n\n{INTRO}\n\n{bullets}\n\n\n\n\nRelated documents\n\nPicture gallery\n")
-    body = extract_record(Page(source="d", content=dump.encode())).body.split("\n\n")
+    body = extract_record(Page(source="d", content=dump.encode()), get_profile()).body.split("\n\n")
     assert body == [AFTER, INTRO, *(f"• {item}" for item in AREAS)]
 
 
@@ -192,7 +192,7 @@ def test_the_last_paragraph_without_its_full_stop_stays_before_the_page_chrome_o
     from pipeline.extract.extractor import extract_record
     from pipeline.records import Page
 
-    body = extract_record(Page(source="d", content=_dump(tail).encode())).body
+    body = extract_record(Page(source="d", content=_dump(tail).encode()), get_profile()).body
     assert body.split("\n\n") == [FIRST, LAST]
 
 

@@ -10,7 +10,7 @@ from pipeline.cli import app
 def test_settings_output_masks_passwords_in_the_url_and_secret_fields(monkeypatch):
     monkeypatch.setenv("MFA_ES_URL", "https://bob:s3cret@es.example.org:9243")
     monkeypatch.setenv("MFA_ES_PASSWORD", "hunter2")
-    from pipeline.settings import get_settings
+    from pipeline.context import get_settings
 
     get_settings.cache_clear()
     try:

@@ -4,7 +4,7 @@ paragraph, leaves no boilerplate and gets every metadata field right (precision 
 recall 100% per field), and the report measures trafilatura on the same HTML pages."""
 
 from pipeline.evaluation.evaluate import evaluate, totals
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 
 
 def test_labelled_set_passes_the_gate():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.extract.extractor import extract_record
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import Page
 from pipeline.replica.content import base_articles
 from pipeline.replica.pages import PageOptions, render_article

@@ -23,7 +23,7 @@ from pipeline.extract.decode import decode_page
 from pipeline.extract.extractor import _css, _Query, _Read, _head_lines, _remove, _scope_lines, _select, block_lines, parse_html
 from pipeline.extract.rules import (_APOSTROPHES, _CYRILLIC_LETTERS, _LATIN_LETTERS, BULLETS, NOT_A_PHRASE, compiled,
                                    letter_counts, normalise_phrase)
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = get_profile()

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.errors import DropPage, RecordRejected
 from pipeline.extract.extractor import extract_record, read_html
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import ListingHints, Page
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import pytest
 from pipeline.errors import DropPage
 from pipeline.extract.decode import decode_page
 from pipeline.extract.extractor import extract_record
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import Page
 
 ROOT = Path(__file__).resolve().parents[2]

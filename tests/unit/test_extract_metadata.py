@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.extract.extractor import extract_record
 from pipeline.extract.metadata import speaker_key
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import MOSCOW, ListingHints, Page
 
 PROFILE = get_profile()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.extract.extractor import extract_record
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import Page
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.errors import DropPage, PipelineError
 from pipeline.extract.extractor import extract_record
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import Page, Transcript
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,9 @@ import time
 
 import pytest
 
-from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
+from pipeline.context import RunContext
+from pipeline.context import get_profile, hosts_of
+from pipeline.crawl.fetch import Fetcher
 from pipeline.crawl.hosts import RateLimiter
 from pipeline.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed
 from pipeline.replica.content import CURRENT_EN
@@ -17,8 +19,8 @@ ARRIVAL_NOISE = 0.015
 
 
 def make_fetcher(settings, **kw):
-    hosts = allowed_hosts_for([settings.crawl_base_url, settings.crawl_archive_url], ["mid.ru"])
-    return Fetcher(settings, hosts, **kw)
+    hosts = hosts_of([settings.crawl_base_url, settings.crawl_archive_url], ["mid.ru"])
+    return Fetcher(RunContext.build(settings), allowed_hosts=hosts, **kw)
 
 
 def test_plain_get_sends_user_agent_and_returns_body(replica, replica_settings):
@@ -107,14 +109,14 @@ def test_redirect_inside_allowed_host_is_followed(replica, replica_settings):
 def test_loopback_is_refused_unless_configured(replica, replica_settings):
     # "localhost" is an allowed host name here but not an allowed private host.
     settings = replica_settings.model_copy(update={"crawl_allowed_private_hosts": []})
-    hosts = allowed_hosts_for([settings.crawl_base_url], ["localhost"])
-    with Fetcher(settings, hosts) as fetcher:
+    hosts = hosts_of([settings.crawl_base_url], ["localhost"])
+    with Fetcher(RunContext.build(settings), allowed_hosts=hosts) as fetcher:
         with pytest.raises(RefusedURL, match="non-global"):
             fetcher.get(replica.base_url + ARTICLE)
     with make_fetcher(replica_settings) as fetcher:
         with pytest.raises(RefusedURL, match="localhost"):
             fetcher.get(replica.base_url + "/test/redirect-localhost")
-    with Fetcher(replica_settings, {"mid.ru"}) as fetcher:
+    with Fetcher(RunContext.build(replica_settings), allowed_hosts={"mid.ru"}) as fetcher:
         with pytest.raises(RefusedURL, match="169.254.169.254"):
             fetcher.get("http://169.254.169.254/latest/meta-data/")
 
@@ -180,7 +182,10 @@ def test_accept_language_follows_the_profile_languages(replica, replica_settings
 
     assert accept_language(["en", "ru"]) == "en,ru;q=0.9"
     assert accept_language(["ru", "en", "de", "ru"]) == "ru,en;q=0.9,de;q=0.8"
-    with make_fetcher(replica_settings, languages=["ru", "de"]) as fetcher:
+    profile = get_profile()
+    profile = profile.model_copy(update={"crawl": profile.crawl.model_copy(update={"languages": ["ru", "de"]})})
+    hosts = hosts_of([replica_settings.crawl_base_url], ["mid.ru"])
+    with Fetcher(RunContext.build(replica_settings, profile), allowed_hosts=hosts) as fetcher:  # the profile's languages
         fetcher.get(replica.base_url + ARTICLE)
     assert replica.hits(contains=ARTICLE)[-1].headers["accept-language"] == "ru,de;q=0.9"
 
@@ -201,7 +206,7 @@ def test_no_answer_after_the_retries_is_site_unreachable(replica_settings):
     settings = replica_settings.model_copy(update={
         "crawl_allowed_private_hosts": [f"127.0.0.1:{port}"], "crawl_respect_robots": False, "crawl_max_retries": 2})
     retried = []
-    with Fetcher(settings, {"127.0.0.1"}, on_retry=lambda host, why: retried.append(host)) as fetcher:
+    with Fetcher(RunContext.build(settings), allowed_hosts={"127.0.0.1"}, on_retry=lambda host, why: retried.append(host)) as fetcher:
         with pytest.raises(SiteUnreachable, match="site unreachable") as err:
             fetcher.get(f"http://127.0.0.1:{port}/en/")
         assert fetcher.retries == 2

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
+from pipeline.context import RunContext
+from pipeline.context import hosts_of
+from pipeline.crawl.fetch import Fetcher
 from pipeline.errors import ConfigError, RefusedURL
 from pipeline.replica.content import CURRENT_EN
 
@@ -32,18 +34,18 @@ NON_GLOBAL = [
 def test_non_global_addresses_are_refused(replica_settings, host):
     settings = replica_settings.model_copy(update={"crawl_allowed_private_hosts": []})
     bare = host.strip("[]")
-    with Fetcher(settings, {bare}) as fetcher:
+    with Fetcher(RunContext.build(settings), allowed_hosts={bare}) as fetcher:
         with pytest.raises(RefusedURL, match="non-global"):
             fetcher.check_url(f"http://{host}/en/")
 
 
 def test_a_global_address_passes(replica_settings):
-    with Fetcher(replica_settings, {"8.8.8.8"}) as fetcher:
+    with Fetcher(RunContext.build(replica_settings), allowed_hosts={"8.8.8.8"}) as fetcher:
         fetcher.check_url("http://8.8.8.8/en/")
 
 
 def test_only_listed_hosts(replica_settings):
-    with Fetcher(replica_settings, {"mid.ru"}) as fetcher:
+    with Fetcher(RunContext.build(replica_settings), allowed_hosts={"mid.ru"}) as fetcher:
         with pytest.raises(RefusedURL, match="not an allowed host"):
             fetcher.check_url("http://example.org/")
         with pytest.raises(RefusedURL, match="not an http"):
@@ -53,7 +55,7 @@ def test_only_listed_hosts(replica_settings):
 def test_allowed_private_host_only_on_its_port(replica, replica_settings):
     port = int(replica.base_url.rsplit(":", 1)[1])
     settings = replica_settings.model_copy(update={"crawl_allowed_private_hosts": [f"127.0.0.1:{port}"]})
-    with Fetcher(settings, {"127.0.0.1"}) as fetcher:
+    with Fetcher(RunContext.build(settings), allowed_hosts={"127.0.0.1"}) as fetcher:
         assert fetcher.get(replica.base_url + ARTICLE).status == 200
         with pytest.raises(RefusedURL, match="non-global"):
             fetcher.check_url(f"http://127.0.0.1:{port + 1}/en/")
@@ -62,7 +64,7 @@ def test_allowed_private_host_only_on_its_port(replica, replica_settings):
 
 
 def test_redirect_to_another_port_of_an_allowed_private_host_is_refused(replica, replica_settings):
-    with Fetcher(replica_settings, allowed_hosts_for([replica.base_url], [])) as fetcher:
+    with Fetcher(RunContext.build(replica_settings), allowed_hosts=hosts_of([replica.base_url], [])) as fetcher:
         # The replica's two ports are allowed; its redirect goes to a third one.
         url = replica.add_offsite_redirect("http://127.0.0.1:9/en/")
         with pytest.raises(RefusedURL, match="redirect from .* refused http://127.0.0.1:9/en/"):
@@ -74,13 +76,13 @@ def test_redirect_to_another_port_of_an_allowed_private_host_is_refused(replica,
 def test_allowed_private_hosts_need_a_port(replica_settings, entry):
     settings = replica_settings.model_copy(update={"crawl_allowed_private_hosts": [entry]})
     with pytest.raises(ConfigError, match="host:port"):
-        Fetcher(settings, {"127.0.0.1"})
+        Fetcher(RunContext.build(settings), allowed_hosts={"127.0.0.1"})
 
 
 def test_allowed_private_host_forms(replica_settings):
     settings = replica_settings.model_copy(update={
         "crawl_allowed_private_hosts": ["LOCALHOST:8080", "[::1]:8081", "127.0.0.1:8082"]})
-    with Fetcher(settings, {"localhost", "::1", "127.0.0.1"}) as fetcher:
+    with Fetcher(RunContext.build(settings), allowed_hosts={"localhost", "::1", "127.0.0.1"}) as fetcher:
         fetcher.check_url("http://localhost:8080/")
         fetcher.check_url("http://[::1]:8081/")
         fetcher.check_url("http://127.0.0.1:8082/")

@@ -17,7 +17,7 @@ from pipeline.crawl.listings import ListingEntry
 from pipeline.crawl.state import LedgerDoc
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.extract.extractor import extract_record
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import MOSCOW, ListingHints, Page
 from pipeline.sources.warc import HINTS_HEADER, iter_warc
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
+from pipeline.context import RunContext
+from pipeline.context import hosts_of
+from pipeline.crawl.fetch import Fetcher
 from pipeline.extract.extractor import extract_record
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import MOSCOW, Page
 from pipeline.settings import Settings
 from pipeline.crawl.listings import (FeedError, ListingEntry, in_range, iter_feeds, iter_listing,
@@ -14,7 +16,7 @@ from pipeline.crawl.listings import (FeedError, ListingEntry, in_range, iter_fee
 
 
 def fetcher_for(settings, profile):
-    return Fetcher(settings, allowed_hosts_for([settings.crawl_base_url, settings.crawl_archive_url],
+    return Fetcher(RunContext.build(settings), allowed_hosts=hosts_of([settings.crawl_base_url, settings.crawl_archive_url],
                                                profile.site.hosts))
 
 
@@ -22,7 +24,7 @@ def walk(settings, section_name, language, **kw):
     profile = get_profile()
     section = profile.crawl.section(section_name)
     with fetcher_for(settings, profile) as fetcher:
-        return list(iter_listing(fetcher, profile, settings, section, language, **kw))
+        return list(iter_listing(fetcher, RunContext.build(settings, profile), section, language, **kw))
 
 
 def test_live_defaults_build_the_real_listing_urls():
@@ -140,7 +142,7 @@ def test_rss_feed_gives_article_entries(replica, replica_settings):
     profile = get_profile()
     sections = [profile.crawl.section("minister_speeches")]
     with fetcher_for(replica_settings, profile) as fetcher:
-        (batch,) = list(iter_feeds(fetcher, profile, replica_settings, sections, ["en"]))
+        (batch,) = list(iter_feeds(fetcher, RunContext.build(replica_settings, profile), sections, ["en"]))
     assert [e.article_id for e in batch.entries] == ["1785001", "1785002", "1785003"]
     assert batch.entries[0].published == replica.live_articles()[0].published.replace(tzinfo=MOSCOW)
     assert batch.url.endswith("/en/rss.php")
@@ -169,7 +171,7 @@ def test_a_day_only_listing_date_stays_a_day_so_the_page_time_counts():
             "Question: What about the situation in the region? Could you comment on the latest developments?\n\n"
             "Sergey Lavrov: We are ready for talks with everyone who is ready for them on an equal basis.\n")
     record = extract_record(Page(source="t", content=text.encode(), url=entry.url, content_type="text/plain",
-                                 hints=entry.hints()))
+                                 hints=entry.hints()), get_profile())
     assert record.published_at == datetime(2021, 12, 9, 23, 28, tzinfo=MOSCOW)
 
 
@@ -224,7 +226,7 @@ def test_iter_feeds_yields_a_source_failure_for_an_empty_feed_body(tmp_path):
                             crawl_allowed_private_hosts=[f"127.0.0.1:{server.server_address[1]}"], crawl_rate_per_host=20.0, crawl_progress=False)
         profile = get_profile()
         with fetcher_for(settings, profile) as fetcher:
-            batches = list(iter_feeds(fetcher, profile, settings, [profile.crawl.section("minister_speeches")], ["en"]))
+            batches = list(iter_feeds(fetcher, RunContext.build(settings, profile), [profile.crawl.section("minister_speeches")], ["en"]))
     finally:
         server.shutdown()
         server.server_close()

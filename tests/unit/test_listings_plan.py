@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.crawl.crawler import make_plan
 from pipeline.errors import ConfigError
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 
 
 def names(plan):

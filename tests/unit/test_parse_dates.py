@@ -13,7 +13,7 @@ from pipeline.extract.clean import split_date_time
 from pipeline.extract.rules import compiled
 from pipeline.extract.metadata import (detect_language, language_from_url, parse_date, parse_datetime_loose, speaker_of,
                             title_tail)
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,9 @@ import socket
 
 import pytest
 
-from pipeline.crawl.fetch import Fetcher, allowed_hosts_for
+from pipeline.context import RunContext
+from pipeline.context import hosts_of
+from pipeline.crawl.fetch import Fetcher
 from pipeline.errors import Blocked, FetchError, RobotsDisallowed, RobotsUnreachable, SiteUnreachable
 from pipeline.replica.content import CURRENT_EN
 from pipeline.replica.server import ROBOTS
@@ -21,8 +23,8 @@ ARTICLE = CURRENT_EN + "1785001/"
 
 
 def make_fetcher(settings, **kw):
-    hosts = allowed_hosts_for([settings.crawl_base_url, settings.crawl_archive_url], ["mid.ru"])
-    return Fetcher(settings, hosts, **kw)
+    hosts = hosts_of([settings.crawl_base_url, settings.crawl_archive_url], ["mid.ru"])
+    return Fetcher(RunContext.build(settings), allowed_hosts=hosts, **kw)
 
 
 def assert_refused(fetcher, replica, path: str) -> None:
@@ -89,7 +91,7 @@ def test_robots_txt_with_no_answer_at_all_means_the_site_is_unreachable(replica_
         port = sock.getsockname()[1]
     settings = replica_settings.model_copy(update={
         "crawl_allowed_private_hosts": [f"127.0.0.1:{port}"], "crawl_max_retries": 1})
-    with Fetcher(settings, {"127.0.0.1"}) as fetcher:
+    with Fetcher(RunContext.build(settings), allowed_hosts={"127.0.0.1"}) as fetcher:
         with pytest.raises(SiteUnreachable, match="robots.txt unreachable") as err:
             fetcher.get(f"http://127.0.0.1:{port}/en/")
     assert "site unreachable" in err.value.reason and err.value.kind == "site_unreachable"

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.store.search import build_query, moscow_range, resolve_section, resolve_speaker, section_choices
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.profile import get_profile
+from pipeline.context import get_profile
 from pipeline.records import Failure, Page, Transcript
 from pipeline.report import RunReport
 from pipeline.ingest import transform

@@ -7,8 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from pipeline.crawl.fetch import FetchResult, Fetcher, allowed_hosts_for
-from pipeline.profile import get_profile
+from pipeline.context import RunContext
+from pipeline.context import hosts_of
+from pipeline.crawl.fetch import FetchResult, Fetcher
+from pipeline.context import get_profile
 from pipeline.records import Failure, ListingHints, Page
 from pipeline.sources.warc import iter_warc
 from pipeline.crawl.warcwriter import WarcStore
@@ -21,8 +23,8 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "warc" / "wget-repl
 def test_every_exchange_is_written_and_read_back(replica, replica_settings, tmp_path):
     profile = get_profile()
     store = WarcStore(tmp_path / "warc", max_bytes=20_000)
-    hosts = allowed_hosts_for([replica.base_url], profile.site.hosts)
-    with Fetcher(replica_settings, hosts, recorder=lambda r: store.record(r, ListingHints(title="from listing"))) as f:
+    hosts = hosts_of([replica.base_url], profile.site.hosts)
+    with Fetcher(RunContext.build(replica_settings), allowed_hosts=hosts, recorder=lambda r: store.record(r, ListingHints(title="from listing"))) as f:
         f.get(replica.base_url + CURRENT_EN)
         results = [f.get(replica.base_url + CURRENT_EN + ident + "/") for ident in ("1785001", "1785002", "1785003")]
         fetched = {r.url: r.content for r in results}
