@@ -119,3 +119,37 @@ def test_the_readme_tree_names_every_top_level_module_and_package():
             if (p.suffix == ".py" and p.name != "__init__.py") or (p.is_dir() and not p.name.startswith("__"))}
     missing = {name for name in tops if (name if name.endswith(".py") else f"{name}/") not in tree}
     assert not missing, f"pipeline/ entries the README tree does not name: {sorted(missing)}"
+
+
+def global_lookups(root: Path) -> list[str]:
+    """Calls of get_settings() / get_profile(...) in the library outside the context builder."""
+    found = []
+    for path in sorted((root / "pipeline").rglob("*.py")):
+        if path.relative_to(root) == Path("pipeline/context.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                func = node.func  # get_profile(...) or module.get_profile(...), not es.indices.get_settings(...)
+                name = func.id if isinstance(func, ast.Name) else (
+                    func.attr if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None)
+                if name in ("get_settings", "get_profile"):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: {name}()")
+    return found
+
+
+def test_only_the_context_builder_reads_the_global_settings_and_profile():
+    """Settings and profile are found once, by pipeline/context.py, and handed down (issue 21);
+    a library module looking them up again gets its own copy and its own idea of the site."""
+    assert not global_lookups(REPO), "\n".join(global_lookups(REPO))
+
+
+def test_the_global_lookup_check_sees_a_planted_call(tmp_path):
+    (tmp_path / "pipeline").mkdir()
+    (tmp_path / "pipeline/leak.py").write_text("from pipeline.context import get_profile\nPROFILE = get_profile()\n")
+    assert global_lookups(tmp_path) == ["pipeline/leak.py:2: get_profile()"]
+
+
+def test_the_profile_does_not_import_the_settings():
+    imported = {node.module for node in ast.walk(ast.parse((REPO / "pipeline/profile.py").read_text(encoding="utf-8")))
+                if isinstance(node, ast.ImportFrom)}
+    assert "pipeline.settings" not in imported
