@@ -114,7 +114,7 @@ class Crawler:
         self.settings, self.profile = ctx.settings, ctx.profile
         self.es, self.target = ctx.es, target
         self.state = CrawlState(self.es, state_index_for(self.settings, target), config_dir=self.settings.config_dir,
-                                identity=ctx.identity)
+                                identity=ctx.identity, retry_window=self.settings.es_retry_window)
         self.sections = {s.name: s for s in self.profile.crawl.sections}
         self.loose_failures: list[Failure] = []  # listing failures, reported with the first batch
         # Listing hints of the article fetches in flight, by the URL asked for: the WARC record of

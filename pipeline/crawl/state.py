@@ -24,7 +24,10 @@ A document's transitions are methods of ``LedgerDoc``, the only place they happe
 A page is ``indexed`` only after Elasticsearch acknowledged its document (or found it
 unchanged); every other outcome leaves it ``failed`` with a next-retry time taken from
 ``settings.crawl_retry_schedule`` (1 h, 6 h, 1 day, then weekly). The mapping is
-config/elasticsearch/crawlstate.template.json.
+config/elasticsearch/crawlstate.template.json. Every ledger write goes through the
+store's write policy (``store.writer.bulk_write``), as document writes do: a node away
+for a while is waited for, up to ``MFA_ES_RETRY_WINDOW``, then the run stops with an
+``IndexingError``.
 """
 
 from __future__ import annotations
@@ -32,16 +35,20 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Iterable, Iterator, Literal
+from typing import TYPE_CHECKING, Iterable, Iterator, Literal
 
-from elasticsearch import Elasticsearch, helpers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from pipeline.ids import state_key
 from pipeline.profile import IdentityRule
 from pipeline.records import ListingHints
 from pipeline.settings import DEFAULT_CONFIG_DIR, Settings
+from pipeline.store.client import scan
 from pipeline.store.design import create_index_if_missing, load_config_json
+from pipeline.store.writer import bulk_write
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
 
 STATE_FILE = "crawlstate.template.json"
 GONE_AFTER = 2  # 404/410 answers in a row before a page counts as removed from the site
@@ -168,9 +175,12 @@ class CrawlState:
     """The ledger of one write target in its Elasticsearch index."""
 
     def __init__(self, es: Elasticsearch, index: str, *, config_dir: Path | None = None,
-                 identity: Iterable[IdentityRule] = ()):
+                 identity: Iterable[IdentityRule] = (), retry_window: float = Settings.model_fields["es_retry_window"].default):
+        """``retry_window``: how long a ledger write waits for a node that does not answer (the
+        store's write policy, as for documents; ``MFA_ES_RETRY_WINDOW``)."""
         self.es = es
         self.index = index
+        self.retry_window = retry_window
         self.config_dir = config_dir or DEFAULT_CONFIG_DIR
         self.identity = list(identity)
 
@@ -201,8 +211,7 @@ class CrawlState:
         stamp = now_iso()
         actions = [{"_op_type": "index", "_index": self.index, "_id": doc.key,
                     "_source": {**doc.model_dump(mode="json"), "updated_at": stamp}} for doc in docs]
-        if actions:
-            helpers.bulk(self.es, actions, refresh="wait_for" if refresh else False)
+        bulk_write(self.es, actions, what="writing the crawl ledger", retry_window=self.retry_window, refresh=refresh)
 
     def due(self, sections: list[str], languages: list[str], size: int, *, now: datetime | None = None,
             exclude: Iterable[str] = ()) -> list[LedgerDoc]:
@@ -231,7 +240,7 @@ class CrawlState:
         filters: list[dict] = [{"term": {"kind": "doc"}}]
         if status:
             filters.append({"term": {"status": status.value}})
-        for hit in helpers.scan(self.es, index=self.index, query={"query": {"bool": {"filter": filters}}}):
+        for hit in scan(self.es, self.index, {"bool": {"filter": filters}}):
             yield LedgerDoc.model_validate(hit["_source"])
 
     # ---- walks and runs ---------------------------------------------------
@@ -240,7 +249,9 @@ class CrawlState:
         return resp.body.get("_source") if resp.body.get("found") else None
 
     def _put(self, key: str, model: BaseModel) -> None:
-        self.es.index(index=self.index, id=key, document={**model.model_dump(mode="json"), "updated_at": now_iso()})
+        action = {"_op_type": "index", "_index": self.index, "_id": key,
+                  "_source": {**model.model_dump(mode="json"), "updated_at": now_iso()}}
+        bulk_write(self.es, [action], what="writing the crawl ledger", retry_window=self.retry_window)
 
     def get_walk(self, key: str) -> WalkState | None:
         found = self._get(key)

@@ -1,14 +1,15 @@
-"""Stage store: the Elasticsearch client, built once from the settings.
+"""Stage store: the Elasticsearch client, built once from the settings, and the read helpers.
 
-Reads go through the client's own retries (busy or unavailable answers, timeouts);
-writes switch those off and go through the one write policy in ``writer.py``.
+The one client factory (``connect``; a run's context opens its client through it). Reads
+go through the client's own retries (busy or unavailable answers, timeouts); writes switch
+those off and go through the one write policy in ``writer.py``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, helpers
 from elasticsearch.serializer import OrjsonSerializer
 
 from pipeline.settings import Settings
@@ -42,3 +43,8 @@ def connect(settings: Settings) -> Elasticsearch:
         **auth,
         **options,
     )
+
+
+def scan(es: Elasticsearch, index: str, query: dict) -> Iterator[dict]:
+    """Every hit of ``query`` in ``index`` (a scroll: any number, read in pages)."""
+    yield from helpers.scan(es, index=index, query={"query": query})

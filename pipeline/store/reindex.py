@@ -21,7 +21,7 @@ from pipeline.store import design
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.records import Failure, Transcript, validate_record
 from pipeline.settings import Settings
-from pipeline.store.writer import _merged, _with_policy
+from pipeline.store.writer import merged, with_write_policy
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +137,13 @@ def carry_provenance(es: Elasticsearch, *, old: str, new: str, retry_window: flo
                         size=500, preserve_order=False)
     failed = 0
     while batch := list(islice(hits, 500)):
-        found = _with_policy(lambda: es.mget(index=new, ids=[h["_id"] for h in batch], source_includes=_PROVENANCE),
+        found = with_write_policy(lambda: es.mget(index=new, ids=[h["_id"] for h in batch], source_includes=_PROVENANCE),
                              "looking up the rebuilt documents", retry_window)
         built = {d["_id"]: d["_source"] for d in found.body["docs"] if d.get("found")}
         actions = [_carried(new, hit["_id"], hit["_source"], built[hit["_id"]]) for hit in batch if hit["_id"] in built]
         actions = [a for a in actions if a is not None]
         if actions:
-            _, errors = _with_policy(lambda: helpers.bulk(es, actions, raise_on_error=False, max_retries=0),
+            _, errors = with_write_policy(lambda: helpers.bulk(es, actions, raise_on_error=False, max_retries=0),
                                      "carrying provenance over", retry_window)
             for error in errors:
                 log.error("provenance of %s not carried over: %s", next(iter(error.values())).get("_id"), error)
@@ -153,7 +153,7 @@ def carry_provenance(es: Elasticsearch, *, old: str, new: str, retry_window: flo
 
 def _carried(index: str, doc_id: str, was: dict, now: dict) -> dict | None:
     version = int(was.get("doc_version") or 1) + (0 if was.get("content_hash") == now.get("content_hash") else 1)
-    doc = {"sources": _merged(was.get("sources"), now.get("sources")), "urls": _merged(now.get("urls"), was.get("urls")),
+    doc = {"sources": merged(was.get("sources"), now.get("sources")), "urls": merged(now.get("urls"), was.get("urls")),
            "first_published": was.get("first_published") or now.get("first_published"), "doc_version": version}
     if all(now.get(key) == value for key, value in doc.items()):
         return None

@@ -77,13 +77,24 @@ def _without_client_retries(es: Elasticsearch) -> Elasticsearch:
     return es.options(max_retries=0, retry_on_timeout=False)
 
 
-def _with_policy(call: Callable[[], Any], what: str, retry_window: float) -> Any:
-    """Run ``call`` under the write policy; a node that never answers becomes IndexingError."""
+def with_write_policy(call: Callable[[], Any], what: str, retry_window: float) -> Any:
+    """Run ``call`` under the write policy; a node that never answers becomes IndexingError.
+    Every write of the pipeline goes through it (documents, versions, folds, the rebuild's
+    provenance, the crawl ledger)."""
     try:
         return write_policy(retry_window)(call)
     except RetryError as exc:
         cause = exc.last_attempt.exception()
         raise IndexingError(f"{what}: Elasticsearch did not answer for {retry_window:.0f}s: {cause}") from cause
+
+
+def bulk_write(es: Elasticsearch, actions: list[dict], *, what: str, retry_window: float,
+               refresh: bool = False) -> None:
+    """Side documents (the crawl ledger's) in one bulk request under the write policy, the client's
+    own retries off; an item refused raises (``helpers.BulkIndexError``), as a plain bulk does."""
+    if actions:
+        with_write_policy(lambda: helpers.bulk(_without_client_retries(es), actions, max_retries=0,
+                                               refresh="wait_for" if refresh else False), what, retry_window)
 
 
 def document_json(record: Transcript, *, doc_version: int, indexed_at: datetime,
@@ -102,13 +113,14 @@ def document_json(record: Transcript, *, doc_version: int, indexed_at: datetime,
         "last_changed": indexed_at.isoformat(),
         "first_published": stored.get("first_published") or record.published_at.isoformat(),
         "match_key": record.match_key,
-        "sources": _merged(stored.get("sources"), [record.source]),
-        "urls": _merged(record.urls, stored.get("urls")),
+        "sources": merged(stored.get("sources"), [record.source]),
+        "urls": merged(record.urls, stored.get("urls")),
     }).decode()  # orjson: the same compact, non-ASCII-preserving text as json.dumps, several times faster
     return record.model_dump_json(exclude={"urls"})[:-1] + "," + extra[1:]
 
 
-def _merged(first: list | None, then: list | None) -> list:
+def merged(first: list | None, then: list | None) -> list:
+    """The items of both lists, each once, in order (sources and URLs a document accumulates)."""
     return list(dict.fromkeys(v for v in [*(first or []), *(then or [])] if v))
 
 
@@ -150,7 +162,7 @@ STORED_FIELDS = ["content_hash", "doc_version", "word_count", "sources", "urls",
 def _stored_state(es: Elasticsearch, index: str, ids: list[str], retry_window: float) -> dict[str, dict]:
     """What the writer needs of the documents already stored, by id (realtime, no refresh needed)."""
     client = _without_client_retries(es)
-    resp = _with_policy(lambda: client.mget(index=index, ids=ids, source_includes=STORED_FIELDS),
+    resp = with_write_policy(lambda: client.mget(index=index, ids=ids, source_includes=STORED_FIELDS),
                         "looking up stored hashes", retry_window)
     # with the version read (``_seq_no``, ``_primary_term``): updates of what accumulates are conditional on it
     return {d["_id"]: {**d.get("_source", {}), "_seq_no": d["_seq_no"], "_primary_term": d["_primary_term"]}
@@ -161,7 +173,7 @@ def _same_transcripts(es: Elasticsearch, index: str, keys: list[str], retry_wind
     """Stored documents by match key (language, day, title): how an input without a URL (a text
     dump) finds the crawled document of the same transcript, and the reverse."""
     client = _without_client_retries(es)
-    resp = _with_policy(lambda: client.search(index=index, size=10 * len(keys), query={"terms": {"match_key": keys}},
+    resp = with_write_policy(lambda: client.search(index=index, size=10 * len(keys), query={"terms": {"match_key": keys}},
                                               source_includes=["match_key", *STORED_FIELDS]),
                         "looking up the same transcripts", retry_window)
     found: dict[str, list[dict]] = {}
@@ -293,7 +305,7 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
             # The URL-less documents it absorbs: their sources are carried into this write. They are
             # not deleted here (the write may be refused): the fold when the run closes deletes each
             # once its sources are listed on the crawled document, conditionally on what it read.
-            stored[doc_id] = {"sources": _merged([s for d in carried for s in d.get("sources") or []], None),
+            stored[doc_id] = {"sources": merged([s for d in carried for s in d.get("sources") or []], None),
                               "first_published": carried[0].get("first_published"), "urls": []}
     final: dict[str, IndexOutcome] = {}
     todo = list(by_id)
@@ -396,8 +408,8 @@ class _Plan:
 
     def _add_provenance(self, doc_id: str, stored: dict, record: Transcript) -> None:
         """Add the input's source and URLs to the stored document when it lacks them."""
-        sources = _merged(stored.get("sources"), [record.source])
-        urls = _merged(stored.get("urls"), record.urls)
+        sources = merged(stored.get("sources"), [record.source])
+        urls = merged(stored.get("urls"), record.urls)
         if sources == (stored.get("sources") or []) and urls == (stored.get("urls") or []):
             return
         key = f"sources:{doc_id}"
@@ -464,7 +476,7 @@ def fold_same_transcripts(es: Elasticsearch, index: str, *, retry_window: float)
     (a composite aggregation over their match keys, ``FOLD_PAGE`` at a time).
     """
     client = _without_client_retries(es)
-    _with_policy(lambda: client.indices.refresh(index=index), "refreshing before folding", retry_window)
+    with_write_policy(lambda: client.indices.refresh(index=index), "refreshing before folding", retry_window)
     bare = {"bool": {"must_not": [{"exists": {"field": "event_id"}}]}}
     after: dict | None = None
     folded = 0
@@ -472,7 +484,7 @@ def fold_same_transcripts(es: Elasticsearch, index: str, *, retry_window: float)
         composite: dict = {"size": FOLD_PAGE, "sources": [{"key": {"terms": {"field": "match_key"}}}]}
         if after:
             composite["after"] = after
-        resp = _with_policy(lambda: client.search(index=index, size=0, query=bare, aggs={"keys": {"composite": composite}}),
+        resp = with_write_policy(lambda: client.search(index=index, size=0, query=bare, aggs={"keys": {"composite": composite}}),
                             "listing URL-less documents", retry_window)
         page = resp.body["aggregations"]["keys"]
         keys = [b["key"]["key"] for b in page["buckets"]]
@@ -493,7 +505,7 @@ def _earliest(docs: list[dict]) -> str | None:
 
 def _fold_keys(client: Elasticsearch, index: str, keys: list[str], retry_window: float) -> int:
     """Fold the documents of these match keys (one page of the pass); return how many were deleted."""
-    resp = _with_policy(lambda: client.search(index=index, size=10 * len(keys), seq_no_primary_term=True,
+    resp = with_write_policy(lambda: client.search(index=index, size=10 * len(keys), seq_no_primary_term=True,
                                               query={"terms": {"match_key": keys}}, source_includes=_FOLD_FIELDS),
                         "looking up the same transcripts", retry_window)
     groups: dict[str, list[dict]] = {}
@@ -508,7 +520,7 @@ def _fold_keys(client: Elasticsearch, index: str, keys: list[str], retry_window:
             continue
         target = crawled[0]  # two articles with one title on one day: the same one every pass
         kept = target["_source"]
-        sources = _merged(kept.get("sources"), [s for h in absorbed for s in h["_source"].get("sources") or []])
+        sources = merged(kept.get("sources"), [s for h in absorbed for s in h["_source"].get("sources") or []])
         first = _earliest([kept] + [h["_source"] for h in absorbed])
         if sources != kept.get("sources") or first != kept.get("first_published"):
             updates += [{"update": {"_index": target["_index"], "_id": target["_id"], "if_seq_no": target["_seq_no"],
@@ -538,7 +550,7 @@ def _fold_keys(client: Elasticsearch, index: str, keys: list[str], retry_window:
 
 
 def _fold_bulk(client: Elasticsearch, operations: list[dict], retry_window: float) -> list[dict]:
-    return _with_policy(lambda: client.bulk(operations=operations), "folding the same transcripts",
+    return with_write_policy(lambda: client.bulk(operations=operations), "folding the same transcripts",
                         retry_window).body["items"]
 
 
