@@ -6,7 +6,7 @@ streaming into the alias; the task fails, naming the class and the first URLs, w
 site was unreachable or blocked or nothing was listed although it answered:
 pipeline.jobs.crawl_problems) -> data-quality check (pipeline.jobs.quality_problems:
 nothing new for ``max_quiet_days``, or a failure share over inputs attempted above
-``max_deadletter_share``) and the template-drift check (pipeline.crawl.drift, thresholds
+``max_deadletter_share``) and the template-drift check (pipeline.store.quality, thresholds
 in the profile's crawl.drift) -> redrive of the dead letters that failed after their fetch
 (pipeline.redrive: a fixed profile or a recovered index lets them through; failed fetches
 are the crawl ledger's to retry) -> run summary in the task log and XCom (runs whatever
@@ -98,13 +98,11 @@ def mfa_nightly_crawl():
 
     @task
     def quality_check(summary: dict, index: str, params: dict | None = None) -> dict:
-        from pipeline.jobs import deadletter_share, newest_indexed_at, quality_problems
+        from pipeline.jobs import deadletter_share, quality_problems
+        from pipeline.store.quality import freshness
 
         with context_from_airflow() as ctx, permanent_errors():
-            es = ctx.es
-            es.indices.refresh(index=index)
-            newest = newest_indexed_at(es, index)
-            documents = es.count(index=index)["count"]
+            newest, documents = freshness(ctx.es, index)
         problems = quality_problems(summary, newest, max_quiet_days=params["max_quiet_days"],
                                     max_deadletter_share=params["max_deadletter_share"])
         if problems:
@@ -114,11 +112,11 @@ def mfa_nightly_crawl():
 
     @task
     def drift_check(summary: dict, index: str) -> dict:
-        """Template drift (pipeline.crawl.drift): this run's field coverage per section against the
+        """Template drift (pipeline.store.quality): this run's field coverage per section against the
         previous runs of the profile's window; fails without retries when a share moved too far."""
         from datetime import datetime
 
-        from pipeline.crawl.drift import drift_alarms, record_coverage
+        from pipeline.store.quality import drift_alarms, record_coverage
         run_id = str(summary["extra"].get("run_id"))
         with context_from_airflow() as ctx, permanent_errors():
             es, settings, profile = ctx.es, ctx.settings, ctx.profile

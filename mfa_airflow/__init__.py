@@ -167,18 +167,19 @@ class permanent_errors:
 
 def permanent_reason(exc: BaseException) -> str | None:
     """The message of a permanent error, or None when retrying may help."""
-    from elasticsearch import AuthenticationException, AuthorizationException, NotFoundError
     from pydantic import ValidationError
 
     from pipeline.errors import ConfigError
+    from pipeline.store.client import error_kind
 
     if isinstance(exc, ConfigError):
         return f"configuration error: {exc.reason}"
     if isinstance(exc, ValidationError):
         return f"invalid settings: {exc}"
-    if isinstance(exc, (AuthenticationException, AuthorizationException)):
+    kind = error_kind(exc)
+    if kind in ("credentials", "forbidden"):
         return f"Elasticsearch refused us ({exc.meta.status}): check the {ES_CONN_ID} connection's credentials"
-    if isinstance(exc, NotFoundError):
+    if kind == "missing":
         return f"missing in Elasticsearch (index or index design): {exc}"
     return None
 

@@ -20,12 +20,38 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import re
-from typing import TYPE_CHECKING, Iterable
+from datetime import datetime
+from re import Pattern
+from typing import Iterable, Protocol
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
-if TYPE_CHECKING:  # records imports this module for Transcript.doc_id
-    from pipeline.profile import IdentityRule
-    from pipeline.records import Failure, Transcript
+
+# What the keys read of the things they name. Structural types, not imports: records and the
+# profile import this module, so naming their classes here would tie the three in a circle.
+class IdentityRuleLike(Protocol):
+    """A profile identity rule (pipeline.profile.IdentityRule)."""
+
+    namespace: str
+    pattern: Pattern[str]
+
+
+class RecordLike(Protocol):
+    """A record (pipeline.records.Transcript)."""
+
+    language: str
+    published_at: datetime
+    title: str
+    event_id: str | None
+    url: str | None
+
+
+class FailureLike(Protocol):
+    """A refusal (pipeline.records.Failure)."""
+
+    source: str
+    stage: str
+    reason: str
+    url: str | None
 
 # Query keys that change what a page shows; every other key (tracking, paging) is dropped.
 KEPT_QUERY_KEYS = frozenset({"lang"})
@@ -54,7 +80,7 @@ def canonical_url(url: str) -> str:
 _LANG_PREFIX = re.compile(r"^/(?P<lang>[a-z]{2})/")
 
 
-def article_key(url: str | None, rules: Iterable["IdentityRule"]) -> str | None:
+def article_key(url: str | None, rules: Iterable[IdentityRuleLike]) -> str | None:
     """``namespace:id`` of the article a URL names (first matching rule), or None."""
     if not url:
         return None
@@ -83,12 +109,12 @@ def _title_key(title: str) -> str:
     return " ".join(unicodedata.normalize("NFC", title).split()).casefold()
 
 
-def match_key(record: "Transcript") -> str:
+def match_key(record: RecordLike) -> str:
     """The same transcript, whatever brought it: language, Moscow publication day, title."""
     return f"{record.language}:{record.published_at.date().isoformat()}:{_title_key(record.title)}"
 
 
-def document_id(record: "Transcript") -> str:
+def document_id(record: RecordLike) -> str:
     """A stable id: (article, content language) when the article is known, else the
     canonical URL, else language, day and title.
 
@@ -104,7 +130,7 @@ def document_id(record: "Transcript") -> str:
     return _digest(key)
 
 
-def state_key(url: str, rules: Iterable["IdentityRule"] = ()) -> str:
+def state_key(url: str, rules: Iterable[IdentityRuleLike] = ()) -> str:
     """The crawl ledger's key of an article URL: (article, asked language) when the
     profile names the article, so every path to it is one entry; else the canonical URL."""
     article = article_key(url, rules)
@@ -113,6 +139,6 @@ def state_key(url: str, rules: Iterable["IdentityRule"] = ()) -> str:
     return "doc-" + _digest(canonical_url(url))
 
 
-def deadletter_id(failure: "Failure") -> str:
+def deadletter_id(failure: FailureLike) -> str:
     """The same refusal of the same input keeps one dead letter across re-runs."""
     return _digest("\x1f".join([failure.source, failure.stage, failure.reason, failure.url or ""]))

@@ -20,8 +20,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable
 
-from elasticsearch import Elasticsearch
-
 from pipeline.context import RunContext
 from pipeline.report import RunReport
 from pipeline.sources.warc import expand_archive_inputs
@@ -101,12 +99,6 @@ def add_reports(reports: Iterable[dict]) -> dict:
             total["first_by_kind"][kind] = (total["first_by_kind"].get(kind, []) + list(sources))[:3]
     total["failure_share"] = round(deadletter_share(total), 4)
     return total
-
-
-def newest_indexed_at(es: Elasticsearch, index: str) -> datetime | None:
-    resp = es.search(index=index, size=0, aggs={"newest": {"max": {"field": "indexed_at"}}}).body
-    value = resp["aggregations"]["newest"].get("value")
-    return datetime.fromtimestamp(value / 1000, tz=timezone.utc) if value is not None else None
 
 
 def deadletter_share(report: dict) -> float:

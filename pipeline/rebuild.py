@@ -88,7 +88,7 @@ def rebuild(
         report.extra["from"] = "archive"
         items = archive_pages(archive, max_bytes=settings.max_page_bytes, profile=profile)
     if progress is not None:
-        total = int(es.count(index=old)["count"]) if archive is None and old else None
+        total = design.count(es, old) if archive is None and old else None
         items = progress.track(items, "reindex: documents", total)
     # The one ingest path, writing to the new concrete index the template just shaped.
     ingest(ctx.for_run(report), items, index=new, prepared=True, keep_versions=False)

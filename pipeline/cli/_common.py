@@ -36,28 +36,27 @@ ProgressOpt = Annotated[Optional[bool], typer.Option(
 
 def explain(exc: BaseException) -> tuple[str, str] | None:
     """(message, hint) for an error a user can fix; None for a bug (shown as a traceback)."""
-    from elastic_transport import ConnectionError as TransportConnectionError
-    from elastic_transport import ConnectionTimeout
-    from elasticsearch import AuthenticationException, AuthorizationException, NotFoundError
     from pydantic import ValidationError
 
     from pipeline.errors import ConfigError, IndexingError, PipelineError
+    from pipeline.store.client import error_kind, error_reason
 
     def es_url() -> str:
         # the command's context, when it got as far as building one (the settings may be what is broken)
         return _context[0].settings.es_url if _context else "MFA_ES_URL"
 
-    if isinstance(exc, (TransportConnectionError, ConnectionTimeout)):
+    kind = error_kind(exc)
+    if kind == "unreachable":
         return (f"Elasticsearch unreachable at {es_url()}",
                 "start it (scripts/es.sh start) or point MFA_ES_URL at a running node")
-    if isinstance(exc, AuthenticationException):
+    if kind == "credentials":
         return (f"Elasticsearch at {es_url()} refused our credentials (401)",
                 "set MFA_ES_USERNAME/MFA_ES_PASSWORD or MFA_ES_API_KEY")
-    if isinstance(exc, AuthorizationException):
+    if kind == "forbidden":
         return (f"Elasticsearch at {es_url()} does not allow this (403)",
                 "the user or API key needs read/write rights on the mfa-* indices")
-    if isinstance(exc, NotFoundError):
-        return (f"index missing: {_es_reason(exc)}",
+    if kind == "missing":
+        return (f"index missing: {error_reason(exc)}",
                 "index something first (mfa-ingest ingest/crawl) or check --index / MFA_INDEX_ALIAS")
     if isinstance(exc, ConfigError):
         return (f"configuration error: {exc.reason}",
@@ -73,13 +72,6 @@ def explain(exc: BaseException) -> tuple[str, str] | None:
     if isinstance(exc, FileNotFoundError):
         return f"no such file or folder: {exc.filename}", "check the path"
     return None
-
-
-def _es_reason(exc) -> str:
-    try:
-        return exc.body["error"]["reason"]
-    except Exception:  # a body of another shape
-        return str(exc)
 
 
 _running: list = []  # the report of the run in progress, printed (--json) when the run breaks off

@@ -87,7 +87,9 @@ def _people(profile) -> list:
 
 def _require_index(es, name: str) -> None:
     """Exit 3 with a hint when ``name`` is no index or alias (``es`` None: already known missing)."""
-    if es is None or not es.indices.exists(index=name):
+    from pipeline.store.design import exists
+
+    if es is None or not exists(es, name):
         typer.echo(f"error: index or alias {name!r} does not exist", err=True)
         typer.echo("hint: index something first (mfa-ingest ingest sample/dumps) or check --index / "
                    "MFA_INDEX_ALIAS", err=True)
@@ -162,15 +164,11 @@ def versions(
 
     Example: mfa-ingest versions --keep 2 --dry-run
     """
-    from pipeline.store.reindex import prunable, version_table
+    from pipeline.store.reindex import prune_versions
 
     with _client() as ctx:
-        es, settings = ctx.es, ctx.settings
-        alias = index or settings.index_alias
-        table = version_table(es, alias)
-        doomed = [v.name for v in prunable(table, keep)] if keep is not None else []
-        if doomed and not dry_run:
-            es.indices.delete(index=",".join(doomed))
+        alias = index or ctx.settings.index_alias
+        table, doomed = prune_versions(ctx.es, alias, keep=keep, dry_run=dry_run)
     rows = [{**v.as_dict(), "action": ("would delete" if dry_run else "deleted") if v.name in doomed else ""}
             for v in table]
     print_rows(rows, fmt, columns=["name", "live", "documents", "created_at", "newest_indexed_at", "action"],

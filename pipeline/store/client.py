@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from elasticsearch import Elasticsearch, helpers
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import AuthenticationException, AuthorizationException, Elasticsearch, NotFoundError, helpers
 from elasticsearch.serializer import OrjsonSerializer
 
 from pipeline.settings import Settings
@@ -48,3 +50,26 @@ def connect(settings: Settings) -> Elasticsearch:
 def scan(es: Elasticsearch, index: str, query: dict) -> Iterator[dict]:
     """Every hit of ``query`` in ``index`` (a scroll: any number, read in pages)."""
     yield from helpers.scan(es, index=index, query={"query": query})
+
+
+def error_kind(exc: BaseException) -> str | None:
+    """What an Elasticsearch error says about the environment, for the CLI's and the DAGs' messages:
+    ``unreachable`` (no answer), ``credentials`` (401), ``forbidden`` (403), ``missing`` (404: an
+    index or an index design); None for any other exception."""
+    if isinstance(exc, (TransportConnectionError, ConnectionTimeout)):
+        return "unreachable"
+    if isinstance(exc, AuthenticationException):
+        return "credentials"
+    if isinstance(exc, AuthorizationException):
+        return "forbidden"
+    if isinstance(exc, NotFoundError):
+        return "missing"
+    return None
+
+
+def error_reason(exc: BaseException) -> str:
+    """The node's own reason of an error answer, else the exception's text."""
+    try:
+        return exc.body["error"]["reason"]  # type: ignore[attr-defined]
+    except Exception:  # a body of another shape, or no answer
+        return str(exc)

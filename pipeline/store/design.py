@@ -188,6 +188,16 @@ def _add_new_fields(es: Elasticsearch, alias: str, body: dict) -> None:
                           "rebuild it with `mfa-ingest reindex`") from None
 
 
+def exists(es: Elasticsearch, name: str) -> bool:
+    """Whether ``name`` is an index or an alias."""
+    return bool(es.indices.exists(index=name))
+
+
+def count(es: Elasticsearch, index: str) -> int:
+    """How many documents ``index`` holds."""
+    return int(es.count(index=index)["count"])
+
+
 def refresh(es: Elasticsearch, index: str) -> None:
     es.indices.refresh(index=index)
 

@@ -88,12 +88,15 @@ def prunable(table: list[IndexVersion], keep: int) -> list[IndexVersion]:
     return older[:max(len(older) - keep, 0)] + failed
 
 
-def prune_versions(es: Elasticsearch, alias: str, *, keep: int) -> list[str]:
-    """Delete the versions ``prunable`` names; return their names."""
-    doomed = [v.name for v in prunable(version_table(es, alias), keep)]
-    if doomed:
+def prune_versions(es: Elasticsearch, alias: str, *, keep: int | None,
+                   dry_run: bool = False) -> tuple[list[IndexVersion], list[str]]:
+    """The alias's version table and the versions ``prunable`` names (none when ``keep`` is None),
+    deleted unless ``dry_run`` (``mfa-ingest versions --keep N [--dry-run]``)."""
+    table = version_table(es, alias)
+    doomed = [v.name for v in prunable(table, keep)] if keep is not None else []
+    if doomed and not dry_run:
         es.indices.delete(index=",".join(doomed))
-    return doomed
+    return table, doomed
 
 
 def next_index_name(es: Elasticsearch, alias: str, settings: Settings) -> str:

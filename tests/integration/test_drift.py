@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
-from pipeline.crawl.drift import coverage_index, drift_alarms, record_coverage
+from pipeline.store.quality import coverage_index, drift_alarms, record_coverage
 from pipeline.context import get_profile
 from tests.replica.plugin import replica_overrides
 

@@ -1,4 +1,9 @@
-"""Template drift: per-section field coverage of each run, compared with the previous runs.
+"""Stage store: index-quality checks the nightly run makes on what it indexed.
+
+Freshness (``freshness``: the newest ``indexed_at`` and the document count, which
+``RunReport.quality_problems`` judges against ``max_quiet_days``) and template drift.
+
+Template drift: per-section field coverage of each run, compared with the previous runs.
 
 A redesign of mid.ru rarely breaks extraction outright: the time element disappears, the
 document number moves, and records go on being indexed with less in them. After each crawl
@@ -95,3 +100,17 @@ def drift_alarms(es, settings, profile: SiteProfile, run_id: str, now: datetime 
                               f"{rules.window_days} days (threshold {rules.threshold:.0%}); check the selectors "
                               "with `mfa-ingest check-site`")
     return alarms
+
+
+def newest_indexed_at(es, index: str) -> datetime | None:
+    """When the newest document of ``index`` was indexed (None: no document)."""
+    resp = es.search(index=index, size=0, aggs={"newest": {"max": {"field": "indexed_at"}}}).body
+    value = resp["aggregations"]["newest"].get("value")
+    return datetime.fromtimestamp(value / 1000, tz=timezone.utc) if value is not None else None
+
+
+def freshness(es, index: str) -> tuple[datetime | None, int]:
+    """(newest ``indexed_at``, document count) of ``index``, after a refresh: what the nightly
+    quality check judges."""
+    es.indices.refresh(index=index)
+    return newest_indexed_at(es, index), int(es.count(index=index)["count"])
