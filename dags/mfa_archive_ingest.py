@@ -49,14 +49,15 @@ def mfa_archive_ingest():
     def check_result(summary: dict, params: dict | None = None) -> dict:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from pipeline.report import class_lines, failures_tolerated
+        from pipeline.report import RunReport
 
-        if summary["extracted"] == 0:
-            raise AirflowFailException(f"nothing could be extracted: {summary['failures'][:5]}")
-        if not failures_tolerated(summary, params["allow_failures"]):
-            raise AirflowFailException(f"{summary['failed']} of {summary['attempted']} inputs failed "
+        report = RunReport.model_validate(summary)  # it crossed XCom as model_dump
+        if report.extracted == 0:
+            raise AirflowFailException(f"nothing could be extracted: {report.failures[:5]}")
+        if not report.tolerates(params["allow_failures"]):
+            raise AirflowFailException(f"{report.failed} of {report.attempted} inputs failed "
                                        f"(allowed: {params['allow_failures'] or 'none'}): "
-                                       + "; ".join(class_lines(summary)))
+                                       + "; ".join(report.class_lines()))
         return summary
 
     check_result(ingest_archive())

@@ -93,17 +93,20 @@ def mfa_backfill():
 
     @task(retries=0)
     def total(reports: list[dict], folded: int, params: dict | None = None) -> dict:
-        from pipeline.jobs import add_reports, crawl_problems, deadletter_share
-        from pipeline.report import class_lines
+        from pipeline.report import RunReport
 
-        totals = {**add_reports(reports), "folded": folded}
-        problems = [f"{rep['partition']['label']}: {p}" for rep in reports if rep["partition"]["kind"] == "range"
-                    for p in crawl_problems(rep) if not p.startswith("nothing listed")]
-        if deadletter_share(totals) > params["max_deadletter_share"]:
-            problems.append(f"failure share {deadletter_share(totals):.1%} above {params['max_deadletter_share']:.1%}: "
-                            + "; ".join(class_lines(totals)))
+        # each partition's report crossed XCom as model_dump (with its partition beside it)
+        parts = [(rep["partition"], RunReport.model_validate(rep)) for rep in reports]
+        total = RunReport.total([part for _, part in parts], name="backfill")
+        total.extra["folded"] = folded
+        problems = [f"{partition['label']}: {p}" for partition, part in parts if partition["kind"] == "range"
+                    for p in part.crawl_problems() if not p.startswith("nothing listed")]
+        if total.failure_share > params["max_deadletter_share"]:
+            problems.append(f"failure share {total.failure_share:.1%} above {params['max_deadletter_share']:.1%}: "
+                            + "; ".join(total.class_lines()))
+        totals = total.model_dump(mode="json")
         # a re-run finds every page unchanged (or 304 Not Modified): that is done, not "nothing"
-        if totals["indexed"] + totals["unchanged"] + totals["not_modified"] == 0:
+        if total.indexed + total.unchanged + total.not_modified == 0:
             problems.append(f"the backfill indexed nothing: {totals}")
         if problems:
             raise AirflowFailException("; ".join(problems))

@@ -4,7 +4,8 @@ Thin wiring only: check the params against the site profile -> prepare the index
 (pipeline.store.design.ensure_index) -> crawl and index (pipeline.crawl.crawler.run_crawl,
 streaming into the alias; the task fails, naming the class and the first URLs, when the
 site was unreachable or blocked or nothing was listed although it answered:
-pipeline.jobs.crawl_problems) -> data-quality check (pipeline.jobs.quality_problems:
+RunReport.crawl_problems) -> data-quality check (RunReport.quality_problems on the freshness of
+pipeline.store.quality:
 nothing new for ``max_quiet_days``, or a failure share over inputs attempted above
 ``max_deadletter_share``) and the template-drift check (pipeline.store.quality, thresholds
 in the profile's crawl.drift) -> redrive of the dead letters that failed after their fetch
@@ -93,22 +94,23 @@ def mfa_nightly_crawl():
                                sections=params["sections"], languages=params["languages"], index=index)
         summary = log_report(report)
         context["ti"].xcom_push(key=REPORT_KEY, value=summary)  # for the summary, also when this task fails
-        fail_on_crawl_problems(summary)
+        fail_on_crawl_problems(report)
         return summary
 
     @task
     def quality_check(summary: dict, index: str, params: dict | None = None) -> dict:
-        from pipeline.jobs import deadletter_share, quality_problems
+        from pipeline.report import RunReport
         from pipeline.store.quality import freshness
 
         with context_from_airflow() as ctx, permanent_errors():
             newest, documents = freshness(ctx.es, index)
-        problems = quality_problems(summary, newest, max_quiet_days=params["max_quiet_days"],
-                                    max_deadletter_share=params["max_deadletter_share"])
+        report = RunReport.model_validate(summary)  # the crawl's report, crossed XCom as model_dump
+        problems = report.quality_problems(newest, max_quiet_days=params["max_quiet_days"],
+                                           max_deadletter_share=params["max_deadletter_share"])
         if problems:
             raise AirflowFailException("data-quality check failed: " + "; ".join(problems))
         return {"newest_indexed_at": newest.isoformat() if newest else None,
-                "deadletter_share": deadletter_share(summary), "documents": documents}
+                "deadletter_share": report.failure_share, "documents": documents}
 
     @task
     def drift_check(summary: dict, index: str) -> dict:
@@ -142,7 +144,7 @@ def mfa_nightly_crawl():
     def summary() -> dict:
         import logging
 
-        from pipeline.report import class_lines
+        from pipeline.report import RunReport
 
         log = logging.getLogger("mfa_nightly_crawl")
         ti = get_current_context()["ti"]
@@ -154,7 +156,7 @@ def mfa_nightly_crawl():
         for key in ("listed", "fetched", "not_modified", "new", "updated", "unchanged", "failed", "attempted",
                     "failure_share", "retries"):
             log.info("%s: %s", key, report.get(key))
-        for line in class_lines(report):
+        for line in RunReport.model_validate(report).class_lines() if report else []:
             log.info(line)
         log.info("quality: %s", quality if quality else "check did not pass (see quality_check)")
         redriven = ti.xcom_pull(task_ids="redrive") or {}

@@ -184,7 +184,7 @@ def permanent_reason(exc: BaseException) -> str | None:
     return None
 
 
-def fail_on_crawl_problems(report: dict) -> None:
+def fail_on_crawl_problems(report) -> None:
     """Fail the task when the crawl could not do its job (site unreachable, blocked, nothing listed).
 
     An unreachable or blocking site may be back later: an ordinary exception, so the
@@ -193,9 +193,7 @@ def fail_on_crawl_problems(report: dict) -> None:
     """
     from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-    from pipeline.jobs import crawl_problems
-
-    problems = crawl_problems(report)
+    problems = report.crawl_problems()  # a pipeline.report.RunReport
     if not problems:
         return
     message = "crawl failed: " + "; ".join(problems)
@@ -236,10 +234,11 @@ def resolve_input_path(path: str) -> Path | str:
 
 
 def log_report(report) -> dict:
-    """Write the run summary (and one line per failure class) to the task log; return it as data for XCom."""
+    """Write the run summary (and one line per failure class) to the task log; return the report as
+    it crosses XCom, ``model_dump(mode="json")`` (``RunReport.model_validate`` makes it whole again)."""
     for line in report.summary_lines() + report.class_lines():
         log.info(line)
-    return report.as_dict()
+    return report.model_dump(mode="json")
 
 
 

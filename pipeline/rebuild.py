@@ -55,7 +55,7 @@ class ReindexResult:
             "alias": self.alias, "old_index": self.old_index, "new_index": self.new_index,
             "old_count": self.old_count, "new_count": self.new_count, "swapped": self.swapped,
             "check": self.check, "build_started_at": self.build_started_at.isoformat(),
-            "report": self.report.as_dict(),
+            "report": self.report.model_dump(mode="json"),
         }
 
 

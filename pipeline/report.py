@@ -1,7 +1,12 @@
 """The run report: what a run listed, fetched, indexed and refused, and why.
 
-Every entry point (CLI, DAG task) builds one, prints it at the end and returns it
-as data (``as_dict``) so a DAG can log it and push it to XCom.
+Every entry point (CLI, DAG task) builds one (in its run context), prints it at the
+end and returns it as data: a ``RunReport`` crosses XCom as ``model_dump(mode="json")``
+and comes back whole with ``RunReport.model_validate``; several partitions' reports
+add up with ``merge``. The verdicts on a run are the report's own methods: the failure
+classes (``class_lines``), whether the failures stay within an allowance
+(``tolerates``), why a crawl could not do its job (``crawl_problems``) and why a
+nightly run must fail loudly (``quality_problems``).
 
 Every input has exactly one outcome: indexed (new or updated), unchanged, not
 modified, or failed. Failures are counted per stage and per outcome class
@@ -15,14 +20,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field, field_serializer
 
 from pipeline.records import Failure
 
 MAX_KEPT_FAILURES = 200  # the report keeps the first ones; the dead-letter store keeps all
 FIRST_PER_KIND = 3  # sources kept per outcome class, for the one-line summaries
+# Outcome classes that mean the site itself could not be crawled (not one bad page).
+UNREACHABLE_KINDS = ("site_unreachable", "robots_unreachable")
 
 
 class RunReport(BaseModel):
@@ -90,6 +97,33 @@ class RunReport(BaseModel):
         self.extra["duration_s"] = round(time.monotonic() - self._t0, 3)
         return self
 
+    def merge(self, other: RunReport) -> RunReport:
+        """Add ``other``'s counts to this report (a backfill's partitions into one total): every
+        counter field summed, failure classes and stages merged, the first sources of each class
+        and the kept failure lines up to their caps, numeric extras summed. Returns self."""
+        for name, info in type(self).model_fields.items():
+            if info.annotation is int:
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failures_by_stage.update(other.failures_by_stage)
+        self.failures_by_kind.update(other.failures_by_kind)
+        for kind, sources in other.first_by_kind.items():
+            self.first_by_kind[kind] = (self.first_by_kind.get(kind, []) + list(sources))[:FIRST_PER_KIND]
+        self.failures = (self.failures + other.failures)[:MAX_KEPT_FAILURES]
+        for key, value in other.extra.items():
+            if isinstance(value, (int, float)) and isinstance(self.extra.get(key, 0), (int, float)):
+                self.extra[key] = self.extra.get(key, 0) + value
+        return self
+
+    @classmethod
+    def total(cls, reports: list[RunReport], name: str = "total") -> RunReport:
+        """One report adding up ``reports`` (``extra["partitions"]``: how many)."""
+        total = cls(name=name)
+        for report in reports:
+            total.merge(report)
+        total.extra["partitions"] = len(reports)
+        return total
+
+    @computed_field
     @property
     def indexed(self) -> int:
         return self.new + self.updated
@@ -99,27 +133,85 @@ class RunReport(BaseModel):
         """One outcome per input read: this equals ``read`` in every finished run."""
         return self.new + self.updated + self.unchanged + self.superseded + self.failed
 
+    @computed_field
     @property
     def attempted(self) -> int:
         """Inputs that reached an outcome: the outcomes of inputs read, and pages not modified (304)."""
         return self.outcomes + self.not_modified
 
+    @computed_field
     @property
     def failure_share(self) -> float:
+        """Failed inputs over inputs attempted (every outcome), not over pages fetched: a run that could
+        fetch nothing and failed every input has a share of 1."""
         return self.failed / self.attempted if self.attempted else 0.0
 
-    def as_dict(self) -> dict:
-        data = self.model_dump(mode="json")
-        data["failures_by_stage"] = dict(self.failures_by_stage)
-        data["failures_by_kind"] = dict(self.failures_by_kind)
-        data["indexed"] = self.indexed
-        data["attempted"] = self.attempted
-        data["failure_share"] = round(self.failure_share, 4)
-        return data
+    @field_serializer("failure_share")
+    def _rounded_share(self, share: float) -> float:
+        return round(share, 4)
 
     def class_lines(self) -> list[str]:
-        """One line per outcome class that failed: count and the first sources."""
-        return class_lines(self.as_dict())
+        """``failed: <kind> <n> (first: a, b, c)`` per outcome class that failed, the largest first."""
+        return [f"failed: {kind} {n} (first: {', '.join(self.first_by_kind.get(kind, [])) or '-'})"
+                for kind, n in sorted(self.failures_by_kind.items(), key=lambda kv: -kv[1])]
+
+    def tolerates(self, allowance: str | None) -> bool:
+        """Whether the failures stay within ``allowance`` (``--allow-failures``: see parse_allowance)."""
+        if not self.failed:
+            return True
+        count, share = parse_allowance(allowance)
+        if share is not None:
+            return self.failed / (self.attempted or self.failed) <= share
+        return self.failed <= (count or 0)
+
+    def _first(self, *kinds: str) -> str:
+        urls = [u for kind in (kinds or tuple(self.first_by_kind)) for u in self.first_by_kind.get(kind, [])]
+        return f"; first: {', '.join(urls[:3])}" if urls else ""
+
+    def crawl_problems(self) -> list[str]:
+        """Why a crawl run must fail whatever the thresholds (empty when the site was crawled).
+
+        - site unreachable: inputs failed and no answer from the site was a usable one
+          (no answer at all, or only 5xx/429), or a failure class says so;
+        - blocked: the site answered with anti-bot challenges;
+        - nothing listed although the site answered (listing layout changed, or empty).
+        """
+        kinds = self.failures_by_kind
+        usable = self.responses - self.server_errors
+        problems = []
+        if self.failed and (usable <= 0 or any(kinds.get(k) for k in UNREACHABLE_KINDS)):
+            detail = ", ".join(f"{k} {n}" for k, n in kinds.items())
+            problems.append(f"site unreachable: {self.responses} answers, {self.server_errors} "
+                            f"of them 5xx/429; {self.failed} failed ({detail}){self._first()}")
+        if kinds.get("blocked"):
+            problems.append(f"blocked: {kinds['blocked']} anti-bot answers{self._first('blocked')}")
+        if (not problems and usable > 0 and self.listed == 0
+                and not int(self.extra.get("listing_out_of_range", 0) or 0)):
+            problems.append(f"nothing listed although the site answered ({usable} answers): "
+                            "listing layout changed or sections empty")
+        return problems
+
+    def quality_problems(self, newest: datetime | None, *, now: datetime | None = None, max_quiet_days: int,
+                         max_deadletter_share: float) -> list[str]:
+        """Why a nightly run must fail loudly (empty when it is fine).
+
+        - nothing new for too long: this run indexed nothing and the newest
+          document was indexed more than ``max_quiet_days`` ago (or never);
+        - too many refusals: the failure share is above ``max_deadletter_share``.
+        """
+        now = now or datetime.now(timezone.utc)
+        problems = []
+        if self.indexed == 0:
+            if newest is None:
+                problems.append(f"nothing indexed yet (listed {self.listed} this run)")
+            elif now - newest > timedelta(days=max_quiet_days):
+                problems.append(f"nothing new for {(now - newest).days} days (limit {max_quiet_days}); "
+                                f"listed {self.listed} this run")
+        if self.failure_share > max_deadletter_share:
+            problems.append(f"dead-letter share {self.failure_share:.1%} above {max_deadletter_share:.1%} "
+                            f"({self.failed} of {self.attempted} failed: "
+                            f"{dict(self.failures_by_kind or self.failures_by_stage)}){self._first()}")
+        return problems
 
     def summary_lines(self) -> list[str]:
         dur = self.extra.get("duration_s", "?")
@@ -134,13 +226,6 @@ class RunReport(BaseModel):
         ]
         lines += [f"  failed: {line}" for line in self.failures]
         return lines
-
-
-def class_lines(report: dict) -> list[str]:
-    """``failed: <kind> <n> (first: a, b, c)`` per outcome class of a report in its as_dict form."""
-    first = report.get("first_by_kind") or {}
-    return [f"failed: {kind} {n} (first: {', '.join(first.get(kind, [])) or '-'})"
-            for kind, n in sorted((report.get("failures_by_kind") or {}).items(), key=lambda kv: -kv[1])]
 
 
 def parse_allowance(text: str | None) -> tuple[int | None, float | None]:
@@ -160,15 +245,3 @@ def parse_allowance(text: str | None) -> tuple[int | None, float | None]:
         return count, None
     except ValueError:
         raise ValueError(f"--allow-failures takes a count (5) or a percentage (2%), not {text!r}") from None
-
-
-def failures_tolerated(report: dict, allowance: str | None) -> bool:
-    """Whether the report's failures stay within ``allowance`` (see parse_allowance)."""
-    failed = int(report.get("failed", 0))
-    if not failed:
-        return True
-    count, share = parse_allowance(allowance)
-    if share is not None:
-        attempted = int(report.get("attempted", 0)) or failed
-        return failed / attempted <= share
-    return failed <= (count or 0)

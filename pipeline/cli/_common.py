@@ -118,7 +118,7 @@ def guarded(func: Callable) -> Callable:
                 traceback.print_exc()
             message, hint = known or (f"unexpected {type(exc).__name__}: {exc}", "a bug: please report it")
             if kwargs.get("as_json"):
-                partial = _running[0].finish().as_dict() if _running else {}
+                partial = _running[0].finish().model_dump(mode="json") if _running else {}
                 typer.echo(json.dumps({**partial, "ok": False, "error": message, "hint": hint,
                                        "kind": getattr(exc, "kind", type(exc).__name__)}, ensure_ascii=False))
             if known is None:
@@ -145,11 +145,8 @@ def finish_run(report, *, as_json: bool, allow_failures: str | None, lines: int 
     Exit 1 when any input failed beyond ``--allow-failures`` or there are run-level
     ``problems`` (site unreachable, blocked...: never tolerated), else 0.
     """
-    from pipeline.report import failures_tolerated
-
-    data = report.as_dict()
     if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
         for line in report.summary_lines()[:lines]:
             typer.echo(line)
@@ -157,7 +154,7 @@ def finish_run(report, *, as_json: bool, allow_failures: str | None, lines: int 
         typer.echo(line, err=True)
     for problem in problems or []:
         typer.echo(f"error: {problem}", err=True)
-    if problems or not failures_tolerated(data, allow_failures):
+    if problems or not report.tolerates(allow_failures):
         raise typer.Exit(EXIT_FAILED)
 
 

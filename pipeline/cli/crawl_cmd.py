@@ -59,8 +59,6 @@ def crawl(
     Example: mfa-ingest crawl --section minister_speeches --since 2021-12-01 --until 2021-12-31
     """
     from pipeline.crawl.crawler import run_crawl
-    from pipeline.jobs import crawl_problems
-
     check_allowance(allow_failures)
     progress_for(progress)  # sets up the log lines when there is no bar
     with run_context("crawl" if until is None else "backfill", crawl_progress=progress) as ctx:
@@ -70,7 +68,7 @@ def crawl(
     verdict = report.extra.get("verdict")  # blocked responses dominated the run (crawl/blocked.py)
     if verdict:
         typer.echo(str(verdict), err=True)
-    finish_run(report, as_json=as_json, allow_failures=allow_failures, problems=crawl_problems(report.as_dict()))
+    finish_run(report, as_json=as_json, allow_failures=allow_failures, problems=report.crawl_problems())
 
 
 @command()

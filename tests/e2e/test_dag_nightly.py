@@ -1,6 +1,6 @@
 """mfa_nightly_crawl through real Airflow (dag.test()): the site replica -> the real node.
 
-Also the data-quality rules the DAG applies (pipeline.jobs.quality_problems).
+Also the data-quality rules the DAG applies (RunReport.quality_problems).
 """
 
 from __future__ import annotations
@@ -10,10 +10,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.jobs import quality_problems
+from pipeline.report import RunReport
 from tests.replica.plugin import replica_overrides
 
 NOW = datetime(2026, 1, 10, tzinfo=timezone.utc)
+
+
+def quality_problems(fields: dict, newest, **limits) -> list[str]:
+    return RunReport(**fields).quality_problems(newest, **limits)
 
 
 def test_quality_rules():

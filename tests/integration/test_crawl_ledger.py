@@ -29,7 +29,7 @@ def ledger(es, settings, target=None) -> dict[str, object]:
 
 
 def assert_balanced(report):
-    assert report.read == report.outcomes, report.as_dict()
+    assert report.read == report.outcomes, report.model_dump(mode="json")
 
 
 def test_a_crawl_whose_writes_are_blocked_indexes_everything_on_the_next_run(es, settings, replica):

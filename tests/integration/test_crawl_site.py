@@ -133,8 +133,6 @@ def test_a_changed_template_is_a_loud_structural_miss_not_an_empty_listing(es, c
 def test_a_challenge_in_place_of_robots_txt_blocks_the_host_and_the_run_says_so(es, crawl_settings, replica):
     """robots.txt answered with the F5/TSPD challenge is not "no rules": nothing else of the
     site is fetched, every page is counted blocked, and the report and the exit say blocked."""
-    from pipeline.jobs import crawl_problems
-
     replica.serve_challenge("/robots.txt")
     settings = crawl_settings.model_copy(update={"crawl_backoff_max": 30.0})  # the challenge is not asked again
     report = run_crawl(RunContext.build(settings, get_profile()), sections=["minister_speeches"], languages=["en"])
@@ -144,7 +142,7 @@ def test_a_challenge_in_place_of_robots_txt_blocks_the_host_and_the_run_says_so(
     assert report.extra["blocked"] >= 2 and report.failed >= 2  # the listing page and the feed
     assert all("blocked" in line and "robots.txt" in line for line in report.failures)
     assert report.extra["verdict"].startswith("blocked:")
-    problems = crawl_problems(report.as_dict())
+    problems = report.crawl_problems()
     assert any(p.startswith("blocked:") for p in problems), problems
     assert not any(p.startswith("nothing listed") for p in problems)
 

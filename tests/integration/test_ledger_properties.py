@@ -63,7 +63,7 @@ def ledger_machine(es, tmp_path_factory):
 
         def _run(self, report):
             self.reports.append(report)
-            assert report.read == report.outcomes, report.as_dict()
+            assert report.read == report.outcomes, report.model_dump(mode="json")
 
         @rule()
         def crawl(self):

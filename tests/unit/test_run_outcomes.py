@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import Blocked, HttpStatusError, RecordRejected, SiteUnreachable
-from pipeline.jobs import add_reports, crawl_problems, deadletter_share, quality_problems
 from pipeline.records import Failure
-from pipeline.report import RunReport, failures_tolerated, parse_allowance
+from pipeline.report import RunReport, parse_allowance
 
 
 def failed(exc, url: str) -> Failure:
@@ -29,7 +28,7 @@ def test_report_counts_failures_per_class_with_the_first_sources():
     for n in range(4):
         report.record_failure(failed(HttpStatusError(f"HTTP 500 for /{n}", 500), f"http://site/{n}"))
     report.record_failure(failed(RecordRejected("no title"), "dump/7.txt"))
-    data = report.as_dict()
+    data = report.model_dump(mode="json")
     assert data["failures_by_kind"] == {"http_error": 4, "validation_failure": 1}
     assert data["first_by_kind"]["http_error"] == ["http://site/0", "http://site/1", "http://site/2"]
     assert data["attempted"] == 8
@@ -37,10 +36,10 @@ def test_report_counts_failures_per_class_with_the_first_sources():
 
 
 def test_failure_share_is_over_inputs_attempted_not_pages_fetched():
-    data = down_report().as_dict()
-    assert data["fetched"] == 0
-    assert deadletter_share(data) == 1.0
-    problems = quality_problems(data, None, max_quiet_days=7, max_deadletter_share=0.2)
+    report = down_report()
+    assert report.fetched == 0
+    assert report.failure_share == 1.0
+    problems = report.quality_problems(None, max_quiet_days=7, max_deadletter_share=0.2)
     assert any("dead-letter share 100.0%" in p for p in problems)
 
 
@@ -56,15 +55,15 @@ def test_allow_failures_refuses_nonsense(text):
 
 
 def test_failures_tolerated_by_count_and_share():
-    data = {"failed": 2, "attempted": 100}
-    assert not failures_tolerated(data, None)
-    assert failures_tolerated(data, "2") and not failures_tolerated(data, "1")
-    assert failures_tolerated(data, "2%") and not failures_tolerated(data, "1%")
-    assert failures_tolerated({"failed": 0, "attempted": 0}, None)
+    report = RunReport(failed=2, new=98)  # 2 of 100 attempted
+    assert not report.tolerates(None)
+    assert report.tolerates("2") and not report.tolerates("1")
+    assert report.tolerates("2%") and not report.tolerates("1%")
+    assert RunReport().tolerates(None)
 
 
 def test_a_crawl_without_any_answer_is_site_unreachable_naming_the_first_urls():
-    (problem,) = crawl_problems(down_report().as_dict())
+    (problem,) = down_report().crawl_problems()
     assert problem.startswith("site unreachable")
     assert "http://site/0" in problem
 
@@ -74,25 +73,51 @@ def test_a_crawl_answered_only_with_5xx_is_site_unreachable_whatever_the_failure
     for n in range(3):  # an unreachable robots.txt may still be read as "disallow all"
         report.record_failure(Failure(source=f"http://site/{n}", url=f"http://site/{n}", stage="fetch",
                                       kind="disallowed", reason="disallowed by robots.txt"))
-    (problem,) = crawl_problems(report.as_dict())
+    (problem,) = report.crawl_problems()
     assert problem.startswith("site unreachable") and "5xx" in problem
 
 
 def test_blocked_and_nothing_listed():
     blocked = RunReport(responses=4, listed=2)
     blocked.record_failure(failed(Blocked("challenge page"), "http://site/1"))
-    assert [p.split(":")[0] for p in crawl_problems(blocked.as_dict())] == ["blocked"]
+    assert [p.split(":")[0] for p in blocked.crawl_problems()] == ["blocked"]
     empty = RunReport(responses=3, listed=0)
-    (problem,) = crawl_problems(empty.as_dict())
+    (problem,) = empty.crawl_problems()
     assert problem.startswith("nothing listed although the site answered")
     quiet = RunReport(responses=3, listed=0, extra={"listing_out_of_range": 20})
-    assert crawl_problems(quiet.as_dict()) == []  # the listings had entries, all older than the run's dates
+    assert quiet.crawl_problems() == []  # the listings had entries, all older than the run's dates
     fine = RunReport(responses=10, listed=5, fetched=5, new=5)
-    assert crawl_problems(fine.as_dict()) == []
+    assert fine.crawl_problems() == []
 
 
-def test_add_reports_keeps_classes_and_the_share():
-    parts = [down_report().as_dict(), RunReport(new=5, responses=5).as_dict()]
-    total = add_reports(parts)
-    assert total["failures_by_kind"] == {"site_unreachable": 5}
-    assert total["attempted"] == 10 and total["failure_share"] == 0.5
+def test_reports_add_up_keeping_classes_the_share_and_the_failure_lines():
+    listed = RunReport(new=5, responses=5, listed=7, extra={"warc_records_skipped": 2, "run_id": "a"})
+    total = RunReport.total([down_report(), listed], name="backfill")
+    assert total.failures_by_kind == {"site_unreachable": 5}
+    assert total.attempted == 10 and total.failure_share == 0.5
+    assert (total.listed, total.responses, total.new) == (7, 5, 5)
+    # what the old dict helper (a hand-kept list of keys) dropped: the failure lines and the extras
+    assert total.failures[0] == "http://site/0: fetch: no answer from /0" and len(total.failures) == 5
+    assert total.extra["warc_records_skipped"] == 2 and total.extra["partitions"] == 2
+    assert total.class_lines() == ["failed: site_unreachable 5 (first: http://site/0, http://site/1, http://site/2)"]
+
+
+def test_every_counter_of_the_report_adds_up():
+    """A counter added to RunReport later is merged without anyone keeping a list of keys."""
+    counters = [name for name, info in RunReport.model_fields.items() if info.annotation is int]
+    assert {"listed", "fetched", "read", "new", "failed", "responses", "server_errors"} <= set(counters)
+    one = RunReport(**{name: 1 for name in counters})
+    two = RunReport(**{name: 2 for name in counters})
+    merged = one.merge(two)
+    assert all(getattr(merged, name) == 3 for name in counters)
+
+
+def test_the_report_crosses_xcom_whole():
+    """model_dump(mode="json") on one side of XCom, model_validate on the other: the same report."""
+    report = down_report()
+    report.listed, report.extra["run_id"] = 4, "abc"
+    data = report.model_dump(mode="json")
+    assert (data["attempted"], data["failure_share"], data["indexed"]) == (5, 1.0, 0)
+    back = RunReport.model_validate(data)
+    assert back.model_dump(mode="json") == data
+    assert back.crawl_problems() == report.crawl_problems() and back.class_lines() == report.class_lines()
