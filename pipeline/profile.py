@@ -156,7 +156,7 @@ class HtmlLayout(_Strict):
 
 
 class ExtractionRules(_Strict):
-    """Selectors and phrase lists used by extract.py, clean.py and parse.py."""
+    """Selectors and phrase lists used by extract/extractor.py, extract/clean.py and extract/metadata.py."""
 
     # Larger inputs are refused before parsing: no transcript is that long.
     max_bytes: int = 10_000_000

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # Processes extracting pages in ingest(); 1 extracts in the calling process (no pool).
     extract_workers: int = Field(1, ge=1, description="extraction processes per ingest run (1: none)")
 
-    # --- crawling (pipeline/fetch.py, pipeline/crawl.py); defaults are for the live site ---
+    # --- crawling (pipeline/crawl/fetch.py, pipeline/crawl/crawler.py); defaults are for the live site ---
     crawl_user_agent: str = Field(
         "mfa-ingest/0.1 (archive of published MFA transcripts; polite crawler, honours robots.txt)",
         description="descriptive User-Agent sent with every request",

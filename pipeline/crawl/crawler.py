@@ -1,7 +1,8 @@
-"""Stage crawl: listings -> article pages -> run.Ingestor (extract + index), incrementally.
+"""Stage crawl: listings -> article pages -> ingest.Ingestor (extract + index), incrementally.
 
 Reads the ``crawl:`` section of the site profile and the crawl settings; keeps its
-state in Elasticsearch (crawlstate.py) so nothing lives only in memory.
+state in Elasticsearch (state.py, the ledger) so nothing lives only in memory. Every
+component gets the run's context (pipeline/context.py): the fetcher, the ingestor, the ledger.
 
 A run has two phases:
 1. **Discover**: walk the listings of the chosen sections and languages newest

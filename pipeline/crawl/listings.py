@@ -4,7 +4,7 @@ Reads the ``crawl:`` section of the site profile (layouts with their selectors a
 date formats, sections with their listing paths per language and page parameters,
 feeds). Listing pages are walked newest first, one page at a time through the
 fetcher; each page comes out as a ``ListingBatch`` of ``ListingEntry``s so the
-caller (crawl.py) can stop early (known documents) and checkpoint by page number.
+caller (crawler.py) can stop early (known documents) and checkpoint by page number.
 A listing page that cannot be fetched, or a feed that cannot be parsed, is a Failure.
 
 Dates are Moscow time: a listing's local stamp is read as Moscow time, an RSS

@@ -4,7 +4,7 @@ Reads ``Page.content`` (bytes), ``Page.url`` and ``Page.hints`` (what a listing
 said: title, date, section, language) and the site profile. Steps: decode
 (decode.py), read the structure of HTML (below: the profile's layouts and their
 selectors, or trafilatura for a layout the profile does not know), clean the lines
-(clean.py), then dates, place, language and turns (parse.py), and validate
+(clean.py), then dates, place, language and turns (metadata.py), and validate
 (records.validate_record). Raises DropPage when a page holds no transcript and
 RecordRejected when a record is incomplete, each with a one-line reason.
 """

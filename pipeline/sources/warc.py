@@ -1,6 +1,6 @@
 """Source: WARC files -> Pages, to run the rest of the pipeline without crawling again.
 
-Reads WARC/1.0 and 1.1, gzipped or not, from our crawler (pipeline/warcstore.py)
+Reads WARC/1.0 and 1.1, gzipped or not, from our crawler (pipeline/crawl/warcwriter.py)
 or from other tools (``wget --warc-file``, heritrix...): every ``response`` record
 with HTTP status 200 and an HTML or text body becomes a Page whose bytes are the
 payload with transfer and content encodings undone (warcio). With a site profile,
@@ -40,7 +40,7 @@ from pipeline.ids import host_key
 from pipeline.settings import DEFAULT_PAGE_BYTES
 from pipeline.records import HTML_TYPES, Failure, ListingHints, Page
 
-# What the listing said about an article, carried in the response record (written by warcstore.py).
+# What the listing said about an article, carried in the response record (written by crawl/warcwriter.py).
 HINTS_HEADER = "MFA-Hints"
 
 log = logging.getLogger(__name__)

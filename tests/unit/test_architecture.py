@@ -208,3 +208,63 @@ def test_no_import_cycle():
     """ids -> profile -> records -> ids was one (issue 21): a circle makes the import order matter
     and the layers a fiction. The import-linter contract sees packages; this sees every module."""
     assert not import_cycles(REPO), "\n".join(" -> ".join(c) for c in import_cycles(REPO))
+
+
+CODE_FILE_NAMES = {p.name for p in REPO.rglob("*.py") if ".venv" not in p.parts and ".state" not in p.parts}
+
+
+def _module_of(dotted: str) -> tuple[Path | None, list[str]]:
+    """The source file of the longest module prefix of ``dotted`` and the names after it."""
+    parts = dotted.split(".")
+    for n in range(len(parts), 0, -1):
+        base = REPO.joinpath(*parts[:n])
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate, parts[n:]
+    return None, parts
+
+
+def _top_level_names(path: Path) -> set[str]:
+    names = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def stale_references(path: Path, doc: str) -> list[str]:
+    """What a module docstring names that does not exist: a file (``clean.py``, ``pipeline/crawl/fetch.py``),
+    a dotted module or name (``pipeline.store.writer.index_records``), or ``module.Class`` (``run.Ingestor``)."""
+    stale = []
+    for ref in re.findall(r"(?<![\w./-])((?:[\w-]+/)*[\w-]+\.py)\b", doc):
+        found = ((REPO / ref).is_file() or (path.parent / ref).is_file() or (REPO / "pipeline" / ref).is_file()
+                 if "/" in ref else ref in CODE_FILE_NAMES)
+        if not found:
+            stale.append(ref)
+    for ref in re.findall(r"\b((?:pipeline|mfa_airflow)(?:\.\w+)+)", doc):
+        source, rest = _module_of(ref)
+        if source is None or (rest and rest[0] not in _top_level_names(source)):
+            stale.append(ref)
+    for module, name in re.findall(r"(?<![\w.])([a-z_]+)\.([A-Z]\w+)\b", doc):
+        if f"{module}.py" not in CODE_FILE_NAMES:
+            stale.append(f"{module}.{name}")
+    return stale
+
+
+def test_module_docstrings_name_only_modules_that_exist():
+    """A docstring naming parse.py, run.Ingestor or crawlstate.py sends a reader to code that is gone."""
+    stale = [f"{path.relative_to(REPO)}: {ref}" for path in [*CODE_FILES, *(REPO / "mfa_airflow").rglob("*.py")]
+             for ref in stale_references(path, ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "")]
+    assert not stale, "\n".join(stale)
+
+
+@pytest.mark.parametrize("doc", ["turns (parse.py)", "-> run.Ingestor", "state (crawlstate.py)", "pipeline/fetch.py",
+                                 "pipeline.jobs.no_such_function", "pipeline.nothing"])
+def test_the_docstring_check_sees_a_stale_reference(doc):
+    assert stale_references(REPO / "pipeline" / "ingest.py", doc)
