@@ -8,7 +8,10 @@ The library reads its settings from the environment (MFA_*); inside Airflow the
 Elasticsearch location and credentials come from the ``elasticsearch_default``
 connection and the site's address from the ``mfa_site`` connection instead, as
 Airflow users expect (each falls back to the environment when the connection is
-absent). Imports of the library happen in the task functions, so parsing a DAG
+absent). Each task builds its run context once (``context_from_airflow``: those settings
+and the profile they name, pipeline.context.RunContext) and hands it to the library; a
+run report crosses XCom as ``model_dump(mode="json")`` (``log_report``) and is made whole
+again with ``RunReport.model_validate``. Imports of the library happen in the task functions, so parsing a DAG
 file does no work beyond reading the site profile for the params' allowed values.
 
 Errors follow Airflow's conventions: what no retry can mend (a bad profile or
