@@ -105,3 +105,16 @@ def test_an_archived_challenge_is_redriven_by_fetching_its_page_again(es, settin
     assert result.report.new == 1 and result.report.failed == 0, result.report.summary_lines()
     (letter,) = letters(es, cs)
     assert letter["resolved"] and letter["resolution"] == "indexed (created)"
+
+
+def test_a_redrive_reads_the_dead_letters_without_creating_their_index(es, settings):
+    """Only the run's failure sink creates the dead-letter index, once: listing the open letters
+    only reads (it created the index as well before, so a redrive created it twice)."""
+    from pipeline.store import deadletter
+
+    assert not es.indices.exists(index=settings.deadletter_index)
+    assert deadletter.open_dead_letters(es, settings) == []
+    assert not es.indices.exists(index=settings.deadletter_index)
+    result = redrive(RunContext.build(settings, es=es))
+    assert result.resolved == {} and result.report.read == 0
+    assert es.indices.exists(index=settings.deadletter_index)  # the failure sink's one creation
