@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from pipeline.errors import PipelineError  # noqa: E402
+from pipeline.model.errors import PipelineError  # noqa: E402
 from pipeline.extract.extractor import extract_record  # noqa: E402
 from pipeline.ingest import transform  # noqa: E402
 from pipeline.context import RunContext  # noqa: E402
-from pipeline.records import Failure, Page, Transcript  # noqa: E402
+from pipeline.model.records import Failure, Page, Transcript  # noqa: E402
 from pipeline.sources.archive import archive_pages  # noqa: E402
 from pipeline.store.writer import document_json  # noqa: E402
 

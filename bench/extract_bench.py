@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.extract.extractor import extract_record  # noqa: E402
 from pipeline.context import RunContext  # noqa: E402
-from pipeline.records import Page  # noqa: E402
+from pipeline.model.records import Page  # noqa: E402
 
 
 def _chrome(lang: str) -> tuple[str, str]:

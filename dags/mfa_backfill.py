@@ -4,7 +4,7 @@ Params: a date range (``since``/``until``) with optional ``sections`` and
 ``languages`` -> one partition per month, crawled; or ``archive_inputs``
 (text-dump folders, WARC files or folders of them) -> one partition per file or
 dump folder, replayed. Partitions become mapped task instances (dynamic task
-mapping), each idempotent and retriable on its own (pipeline.jobs.run_partition).
+mapping), each idempotent and retriable on its own (pipeline.jobs.backfill.run_partition).
 ``fold`` then gives every transcript one document again where two partitions wrote a
 dump and a crawled page of it at the same time (pipeline.store.writer.fold_same_transcripts).
 Sections and languages must be among the profile's (checked when the run is made and
@@ -57,7 +57,7 @@ CHOICES = profile_choices()
 def mfa_backfill():
     @task(retries=0)
     def plan(params: dict | None = None) -> list[dict]:
-        from pipeline.jobs import archive_partitions, month_partitions
+        from pipeline.jobs.backfill import archive_partitions, month_partitions
 
         check_params(params)
         if params["archive_inputs"]:
@@ -77,7 +77,7 @@ def mfa_backfill():
     # one pool slot per partition: partitions fan out beside each other, never beside a reindex
     @task(map_index_template="{{ partition_label }}", pool=INDEX_WRITES_POOL)
     def run_partition(partition: dict, index: str, params: dict | None = None) -> dict:
-        from pipeline.jobs import run_partition as run_one
+        from pipeline.jobs.backfill import run_partition as run_one
 
         get_current_context()["partition_label"] = partition["label"]  # names the mapped instance in the UI
         with context_from_airflow() as ctx, permanent_errors():

@@ -9,7 +9,7 @@ pipeline.store.quality:
 nothing new for ``max_quiet_days``, or a failure share over inputs attempted above
 ``max_deadletter_share``) and the template-drift check (pipeline.store.quality, thresholds
 in the profile's crawl.drift) -> redrive of the dead letters that failed after their fetch
-(pipeline.redrive: a fixed profile or a recovered index lets them through; failed fetches
+(pipeline.jobs.redrive: a fixed profile or a recovered index lets them through; failed fetches
 are the crawl ledger's to retry) -> run summary in the task log and XCom (runs whatever
 failed before it; a leaf task then fails the run).
 Permanent errors (bad params, a bad profile, a missing index design) fail at once
@@ -81,7 +81,7 @@ def mfa_nightly_crawl():
     @task(pool=INDEX_WRITES_POOL)  # one slot: crawls run beside each other, never beside a reindex
     def crawl(index: str, params: dict | None = None) -> dict:
         from pipeline.crawl.crawler import run_crawl
-        from pipeline.records import MOSCOW
+        from pipeline.model.records import MOSCOW
         from pipeline.report import RunReport
 
         context = get_current_context()
@@ -131,7 +131,7 @@ def mfa_nightly_crawl():
 
     @task(pool=INDEX_WRITES_POOL)
     def redrive(index: str, params: dict | None = None) -> dict:
-        from pipeline.redrive import redrive as run_redrive
+        from pipeline.jobs.redrive import redrive as run_redrive
 
         if not params["redrive_limit"]:
             return {"redriven": 0}

@@ -1,6 +1,6 @@
 """DAG mfa_reindex: blue/green rebuild of the index, checked before the alias swaps.
 
-build (pipeline.rebuild.rebuild with swap=False: a new ``<alias>-vN+1`` from the
+build (pipeline.jobs.rebuild.rebuild with swap=False: a new ``<alias>-vN+1`` from the
 current index, or from ``archive_inputs``, with the current code and mapping,
 and its check: document counts, min_ratio, no write to the old index since the
 build started) -> check (fails the run on the build's verdict) -> swap the alias
@@ -43,7 +43,7 @@ def mfa_reindex():
     @task(retries=0, pool=INDEX_WRITES_POOL, pool_slots=INDEX_WRITES_SLOTS)
     def build(params: dict | None = None) -> dict:
         from pipeline.progress import Progress
-        from pipeline.rebuild import rebuild
+        from pipeline.jobs.rebuild import rebuild
 
         archive = [resolve_input_path(p) for p in params["archive_inputs"] or []] or None
         with context_from_airflow() as ctx, permanent_errors(), Progress("log") as progress:

@@ -172,7 +172,7 @@ def permanent_reason(exc: BaseException) -> str | None:
     """The message of a permanent error, or None when retrying may help."""
     from pydantic import ValidationError
 
-    from pipeline.errors import ConfigError
+    from pipeline.model.errors import ConfigError
     from pipeline.store.client import error_kind
 
     if isinstance(exc, ConfigError):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pipeline.ids import host_key
+from pipeline.model.ids import host_key
 from pipeline.profile import IdentityRule, SiteProfile, load_profile
 from pipeline.report import RunReport
 from pipeline.settings import Settings

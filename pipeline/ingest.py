@@ -2,7 +2,7 @@
 
 Every way in goes through the ``Ingestor``: ``ingest`` of saved pages, ``replay`` of
 WARC files, backfill partitions, the crawler (batch by batch) and the blue/green
-rebuild (pipeline/rebuild.py). Every input either becomes an indexed document or a
+rebuild (pipeline/jobs/rebuild.py). Every input either becomes an indexed document or a
 Failure that goes to the dead-letter stores (a JSON-lines file, and the dead-letter
 index) and to the run report, through one outcome loop; one bad input never stops
 the run. Memory stays bounded: each stage is a generator and the writer sends
@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from pipeline.context import RunContext
-from pipeline.errors import Blocked, PipelineError
+from pipeline.model.errors import Blocked, PipelineError
 from pipeline.extract.decode import looks_like_html
 from pipeline.extract.extractor import extract_record
-from pipeline.ids import article_key, canonical_url
+from pipeline.model.ids import article_key, canonical_url
 from pipeline.profile import SiteProfile
-from pipeline.records import Failure, Page, Transcript
+from pipeline.model.records import Failure, Page, Transcript
 from pipeline.report import RunReport
 from pipeline.settings import Settings
 from pipeline.sources.archive import archive_pages

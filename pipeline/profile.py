@@ -17,8 +17,8 @@ from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pipeline.errors import ConfigError
-from pipeline.records import Kind
+from pipeline.model.errors import ConfigError
+from pipeline.model.records import Kind
 
 
 @lru_cache(maxsize=1024)
@@ -60,7 +60,7 @@ class SiteInfo(_Strict):
     hosts: list[str]
     default_language: str = "en"
     # An article reached under several section paths or language prefixes is one article:
-    # the first rule whose pattern matches the path gives (namespace, id) (pipeline/ids.py).
+    # the first rule whose pattern matches the path gives (namespace, id) (pipeline/model/ids.py).
     identity: list[IdentityRule] = Field(default_factory=list)
 
 

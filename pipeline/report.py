@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 from pydantic import BaseModel, Field, computed_field, field_serializer
 
-from pipeline.records import Failure
+from pipeline.model.records import Failure
 
 MAX_KEPT_FAILURES = 200  # the report keeps the first ones; the dead-letter store keeps all
 FIRST_PER_KIND = 3  # sources kept per outcome class, for the one-line summaries

@@ -38,7 +38,7 @@ def explain(exc: BaseException) -> tuple[str, str] | None:
     """(message, hint) for an error a user can fix; None for a bug (shown as a traceback)."""
     from pydantic import ValidationError
 
-    from pipeline.errors import ConfigError, IndexingError, PipelineError
+    from pipeline.model.errors import ConfigError, IndexingError, PipelineError
     from pipeline.store.client import error_kind, error_reason
 
     def es_url() -> str:

@@ -13,10 +13,10 @@ from typing import Any, BinaryIO
 
 import typer
 
-from pipeline.errors import PipelineError, SourceError
+from pipeline.model.errors import PipelineError, SourceError
 from pipeline.extract.extractor import extract_record
 from pipeline.profile import SiteProfile
-from pipeline.records import Page
+from pipeline.model.records import Page
 from pipeline.cli._common import command, run_context
 
 

@@ -58,7 +58,7 @@ def redrive(
 
     Example: mfa-ingest redrive --stage index --stage extract
     """
-    from pipeline.redrive import redrive as run_redrive
+    from pipeline.jobs.redrive import redrive as run_redrive
 
     check_allowance(allow_failures)
     with run_context("redrive") as ctx:

@@ -116,7 +116,7 @@ def reindex(
     Example: mfa-ingest reindex .state/warc/ --no-swap   (from archive inputs, check only)
     """
     from pipeline.cli._common import finish_run
-    from pipeline.rebuild import rebuild
+    from pipeline.jobs.rebuild import rebuild
 
     check_allowance(allow_failures)
     with _client() as ctx, progress_for(progress) as shown:
@@ -325,7 +325,7 @@ def kibana_import(
 
     Example: mfa-ingest kibana-import --url http://127.0.0.1:5601 --space analysts
     """
-    from pipeline.errors import ConfigError
+    from pipeline.model.errors import ConfigError
     from pipeline.store.kibana import (default_export, import_saved_objects, load_saved_objects, set_time_zone,
                                        with_alias)
     settings = run_context().settings

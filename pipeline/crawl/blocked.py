@@ -17,7 +17,7 @@ as "empty" or "done".
 
 from __future__ import annotations
 
-from pipeline.errors import Blocked
+from pipeline.model.errors import Blocked
 from pipeline.profile import ListingLayout, SiteProfile, compiled_selector
 from pipeline.sources.challenge import HTML_START, challenge_reason, has_article, parse_html_bytes
 

@@ -49,12 +49,12 @@ from pipeline.crawl.fetch import Fetcher, FetchResult
 from pipeline.crawl.listings import ListingEntry, in_range, iter_feeds, iter_listing, partitions
 from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, WalkState, now_utc, state_index_for
 from pipeline.crawl.warcwriter import WarcStore
-from pipeline.errors import Blocked, FetchError, HttpStatusError, PipelineError
+from pipeline.model.errors import Blocked, FetchError, HttpStatusError, PipelineError
 from pipeline.extract.extractor import language_links
-from pipeline.ids import article_key, host_key, url_language
+from pipeline.model.ids import article_key, host_key, url_language
 from pipeline.ingest import IngestOutcome, Ingestor
 from pipeline.profile import CrawlSection, SiteProfile
-from pipeline.records import MOSCOW, Failure, ListingHints, Page
+from pipeline.model.records import MOSCOW, Failure, ListingHints, Page
 from pipeline.report import RunReport
 from pipeline.settings import Settings
 from pipeline.store import design

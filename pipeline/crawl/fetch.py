@@ -40,9 +40,9 @@ from pipeline.context import RunContext
 from pipeline.crawl import blocked
 from pipeline.crawl.hosts import NetworkGuard, RateLimiter
 from pipeline.crawl.robots import RobotsRules
-from pipeline.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable, RobotsDisallowed
-from pipeline.ids import host_key
-from pipeline.records import HTML_TYPES
+from pipeline.model.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable, RobotsDisallowed
+from pipeline.model.ids import host_key
+from pipeline.model.records import HTML_TYPES
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)

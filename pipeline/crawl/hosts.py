@@ -20,8 +20,8 @@ import time
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from pipeline.errors import ConfigError, RefusedURL
-from pipeline.ids import host_key
+from pipeline.model.errors import ConfigError, RefusedURL
+from pipeline.model.ids import host_key
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -29,12 +29,12 @@ from bs4 import BeautifulSoup
 from lxml import etree
 
 from pipeline.context import RunContext
-from pipeline.errors import FetchError
+from pipeline.model.errors import FetchError
 from pipeline.crawl.blocked import raise_if_blocked
 from pipeline.crawl.fetch import FEED_TYPES, Fetcher
 from pipeline.profile import CrawlSection, ListingLayout
-from pipeline.ids import canonical_url
-from pipeline.records import MOSCOW, Failure, ListingHints
+from pipeline.model.ids import canonical_url
+from pipeline.model.records import MOSCOW, Failure, ListingHints
 
 log = logging.getLogger(__name__)
 

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from pipeline.crawl.hosts import RateLimiter
-from pipeline.errors import Blocked, FetchError, RobotsDisallowed, RobotsUnreachable, SiteUnreachable
-from pipeline.ids import host_key
+from pipeline.model.errors import Blocked, FetchError, RobotsDisallowed, RobotsUnreachable, SiteUnreachable
+from pipeline.model.ids import host_key
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from pipeline.context import RunContext
 from pipeline.crawl.fetch import Fetcher
 from pipeline.crawl.listings import listing_page_url, parse_listing_all
 from pipeline.crawl.warcwriter import WarcStore
-from pipeline.errors import FetchError, PipelineError
+from pipeline.model.errors import FetchError, PipelineError
 from pipeline.extract.extractor import _css, _layout_of, _Query, extract_record, parse_html
 from pipeline.profile import CrawlSection, SiteProfile
-from pipeline.records import Page
+from pipeline.model.records import Page
 
 ARTICLE_FIELDS = ("title", "date", "time", "place", "doc_number", "languages", "paragraphs", "turns")
 FIRM_FIELDS = ("title", "date", "paragraphs")

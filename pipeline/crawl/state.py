@@ -39,9 +39,9 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from pipeline.ids import state_key
+from pipeline.model.ids import state_key
 from pipeline.profile import IdentityRule
-from pipeline.records import ListingHints
+from pipeline.model.records import ListingHints
 from pipeline.settings import DEFAULT_CONFIG_DIR, Settings
 from pipeline.store.client import scan
 from pipeline.store.design import create_index_if_missing, load_config_json

@@ -22,7 +22,7 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline import storage
 from pipeline.crawl.fetch import FetchResult
-from pipeline.records import ListingHints
+from pipeline.model.records import ListingHints
 from pipeline.sources.warc import HINTS_HEADER
 # Hop-by-hop framing is gone once urllib3 has read the body; keeping it would make
 # readers try to de-chunk plain bytes.

@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import PipelineError
+from pipeline.model.errors import PipelineError
 from pipeline.extract.extractor import extract_record
 from pipeline.profile import SiteProfile
-from pipeline.records import Page
+from pipeline.model.records import Page
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_CASE_DIRS = (DATA / "seeds", DATA / "eval", DATA / "unseen")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
-from pipeline.errors import DropPage
+from pipeline.model.errors import DropPage
 
 _SNIFF = 4096
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|h1)\b",

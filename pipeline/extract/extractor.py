@@ -37,7 +37,7 @@ from pipeline.extract.clean import (
 )
 from pipeline.extract.decode import decode_page
 from pipeline.extract.flatten import flatten_deep_html
-from pipeline.errors import ConfigError, DropPage
+from pipeline.model.errors import ConfigError, DropPage
 from pipeline.extract.metadata import (
     combine,
     detect_language,
@@ -49,7 +49,7 @@ from pipeline.extract.metadata import (
     title_tail,
 )
 from pipeline.profile import SiteProfile, compiled_selector
-from pipeline.records import Page, Transcript, validate_record
+from pipeline.model.records import Page, Transcript, validate_record
 from pipeline.extract.rules import compiled
 
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 import dateparser
 
 from pipeline.profile import ExtractionRules
-from pipeline.records import MOSCOW, Turn
+from pipeline.model.records import MOSCOW, Turn
 from pipeline.extract.rules import CompiledRules, compiled, fallback_key, letter_counts, name_form, normalise_phrase
 
 # A time, and the am/pm mark a 12-hour clock puts after it ("1:20 pm", "11:05 p.m.").

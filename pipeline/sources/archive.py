@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from pipeline.profile import SiteProfile
-from pipeline.records import Failure, Page
+from pipeline.model.records import Failure, Page
 from pipeline.sources.dumps import iter_dump_folder
 from pipeline.sources.warc import expand_archive_inputs, iter_warc
 

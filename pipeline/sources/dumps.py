@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from pipeline import storage
-from pipeline.records import Failure, Page
+from pipeline.model.records import Failure, Page
 from pipeline.settings import DEFAULT_PAGE_BYTES
 from pipeline.storage import Location
 

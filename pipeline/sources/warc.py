@@ -36,9 +36,9 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline import storage
 from pipeline.profile import SiteProfile
-from pipeline.ids import host_key
+from pipeline.model.ids import host_key
 from pipeline.settings import DEFAULT_PAGE_BYTES
-from pipeline.records import HTML_TYPES, Failure, ListingHints, Page
+from pipeline.model.records import HTML_TYPES, Failure, ListingHints, Page
 
 # What the listing said about an article, carried in the response record (written by crawl/warcwriter.py).
 HINTS_HEADER = "MFA-Hints"

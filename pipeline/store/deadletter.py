@@ -19,8 +19,8 @@ from typing import Any, Callable
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from pipeline import storage
-from pipeline.ids import deadletter_id
-from pipeline.records import Failure
+from pipeline.model.ids import deadletter_id
+from pipeline.model.records import Failure
 from pipeline.settings import Settings
 from pipeline.store.design import DEADLETTER_FILE, create_index_if_missing, load_config_json
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from elasticsearch import ApiError, Elasticsearch
 
-from pipeline.errors import ConfigError
+from pipeline.model.errors import ConfigError
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)

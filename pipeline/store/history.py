@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from elasticsearch import Elasticsearch
 
-from pipeline.errors import ConfigError
-from pipeline.ids import canonical_url
+from pipeline.model.errors import ConfigError
+from pipeline.model.ids import canonical_url
 from pipeline.store.design import versions_index_name
 
 

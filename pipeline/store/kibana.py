@@ -19,7 +19,7 @@ from typing import Iterator
 
 import requests
 
-from pipeline.errors import ConfigError
+from pipeline.model.errors import ConfigError
 
 LENS_RECORDS_FIELD = "___records___"  # Lens' name for "count of documents", not a field
 TIME_ZONE = "Europe/Moscow"  # as pipeline.store.search.TIME_ZONE

@@ -1,4 +1,4 @@
-"""Stage store: index versions behind the alias, for the blue/green rebuild (pipeline/rebuild.py).
+"""Stage store: index versions behind the alias, for the blue/green rebuild (pipeline/jobs/rebuild.py).
 
 The versioned concrete indices ``<alias>-vN``, the next one created from the current
 template, the stored documents re-validated as Transcripts (the rebuild's source when
@@ -18,8 +18,8 @@ from typing import Iterator
 from elasticsearch import Elasticsearch, helpers
 
 from pipeline.store import design
-from pipeline.errors import ConfigError, PipelineError
-from pipeline.records import Failure, Transcript, validate_record
+from pipeline.model.errors import ConfigError, PipelineError
+from pipeline.model.records import Failure, Transcript, validate_record
 from pipeline.settings import Settings
 from pipeline.store.writer import merged, with_write_policy
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, get_args
 
 from elasticsearch import Elasticsearch
 
-from pipeline.records import MOSCOW, Role
+from pipeline.model.records import MOSCOW, Role
 from pipeline.settings import DEFAULT_CONFIG_DIR, Settings
 
 if TYPE_CHECKING:

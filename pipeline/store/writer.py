@@ -27,8 +27,8 @@ import orjson
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from tenacity import RetryError, Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from pipeline.errors import IndexingError
-from pipeline.records import Transcript
+from pipeline.model.errors import IndexingError
+from pipeline.model.records import Transcript
 from pipeline.settings import Settings
 from pipeline.store.client import RETRY_STATUSES
 

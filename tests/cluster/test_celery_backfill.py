@@ -17,10 +17,10 @@ from collections import Counter
 from datetime import date, timedelta
 
 from pipeline.context import RunContext
-from pipeline.ids import state_key
-from pipeline.jobs import archive_partitions, month_partitions, run_partition
+from pipeline.model.ids import state_key
+from pipeline.jobs.backfill import archive_partitions, month_partitions, run_partition
 from pipeline.context import get_profile
-from pipeline.records import Page
+from pipeline.model.records import Page
 from pipeline.replica.content import today_msk
 from pipeline.settings import Settings
 from tests.conftest import FIXTURES, SAMPLE_DUMPS, delete_indices_like
@@ -60,7 +60,7 @@ def transcripts(inputs) -> dict[str, set[str]]:
     """match key -> sources of the inputs that give that transcript (read from the inputs)."""
     from pipeline.ingest import extract_or_failure
     from pipeline.context import get_profile
-    from pipeline.records import Transcript
+    from pipeline.model.records import Transcript
     from pipeline.sources.archive import archive_pages
 
     profile, found = get_profile(), {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from pipeline.jobs import archive_partitions, month_partitions
+from pipeline.jobs.backfill import archive_partitions, month_partitions
 
 from tests.conftest import FIXTURES, SAMPLE_DUMPS
 
@@ -108,7 +108,7 @@ def test_backfill_refuses_a_section_the_profile_lacks(dagbag, es, es_url, index_
 def distinct_transcripts(inputs) -> set[str]:
     from pipeline.extract.extractor import extract_record
     from pipeline.context import get_profile
-    from pipeline.records import Page
+    from pipeline.model.records import Page
     from pipeline.sources.archive import archive_pages
 
     profile = get_profile()

@@ -323,7 +323,7 @@ def test_a_transcript_of_1_december_0115_moscow_time_counts_in_december(settings
     from datetime import datetime
 
     from pipeline.ingest import ingest
-    from pipeline.records import MOSCOW
+    from pipeline.model.records import MOSCOW
 
     early = sample_records[0].model_copy(update={"published_at": datetime(2021, 12, 1, 1, 15, tzinfo=MOSCOW)})
     report = ingest(RunContext.build(settings), [early])
@@ -338,7 +338,7 @@ def test_a_transcript_of_1_december_0115_moscow_time_counts_in_december(settings
 
 def test_one_person_in_several_printed_forms_is_one_speaker(settings, es, index_alias, sample_records):
     from pipeline.ingest import ingest
-    from pipeline.records import Turn
+    from pipeline.model.records import Turn
 
     english = next(r for r in sample_records if any(t.speaker == "Sergey Lavrov" for t in r.turns))
     russian = english.model_copy(update={

@@ -12,7 +12,7 @@ from warcio.archiveiterator import ArchiveIterator
 from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
 from pipeline.context import get_profile
-from pipeline.records import MOSCOW, ListingHints
+from pipeline.model.records import MOSCOW, ListingHints
 from pipeline.replica.content import CURRENT_EN
 from pipeline.sources.warc import HINTS_HEADER
 from tests.replica.plugin import replica_overrides

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from pipeline.context import RunContext
 from pipeline.cli import app
 from pipeline.ingest import ingest, ingest_archive
-from pipeline.records import Page
+from pipeline.model.records import Page
 from pipeline.settings import REPO_ROOT
 from tests.conftest import SAMPLE_DUMPS
 
@@ -118,7 +118,7 @@ def _expected_transcripts(settings, *inputs) -> dict[str, set[str]]:
     """match key -> sources of every input that gives that transcript (read from the inputs, not assumed)."""
     from pipeline.ingest import extract_or_failure
     from pipeline.context import get_profile
-    from pipeline.records import Transcript
+    from pipeline.model.records import Transcript
     from pipeline.sources.archive import archive_pages
 
     profile = get_profile(settings.site_profile_path)

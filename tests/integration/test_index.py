@@ -11,8 +11,8 @@ import pytest
 from pipeline.store import deadletter
 from pipeline.store import design
 from pipeline.store import writer
-from pipeline.errors import ConfigError
-from pipeline.records import MOSCOW, Failure, Transcript, Turn
+from pipeline.model.errors import ConfigError
+from pipeline.model.records import MOSCOW, Failure, Transcript, Turn
 
 
 def make_record(n: int, *, body: str | None = None, **extra) -> Transcript:

@@ -15,7 +15,7 @@ import pytest
 from pipeline.store import client as es_client
 from pipeline.store import design
 from pipeline.store import writer
-from pipeline.errors import IndexingError
+from pipeline.model.errors import IndexingError
 from pipeline.settings import Settings
 
 from tests.integration.test_index import make_record

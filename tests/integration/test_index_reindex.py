@@ -6,7 +6,7 @@ from pipeline.context import RunContext
 from pipeline.store import design
 from pipeline.store import reindex
 from pipeline.ingest import ingest_archive
-from pipeline.rebuild import rebuild
+from pipeline.jobs.rebuild import rebuild
 
 from tests.conftest import SAMPLE_DUMPS
 

@@ -8,7 +8,7 @@ import pytest
 from pipeline.context import RunContext
 from pipeline.context import hosts_of
 from pipeline.crawl.fetch import Fetcher
-from pipeline.errors import RefusedURL
+from pipeline.model.errors import RefusedURL
 
 
 def test_redirect_to_the_local_elasticsearch_port_is_refused(es, es_url, replica, replica_settings):

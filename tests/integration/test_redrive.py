@@ -12,7 +12,7 @@ from pipeline.cli import app
 from pipeline.crawl.crawler import run_crawl
 from pipeline.ingest import ingest_archive
 from pipeline.context import get_profile
-from pipeline.redrive import redrive
+from pipeline.jobs.redrive import redrive
 from pipeline.store import design
 from tests.conftest import SAMPLE_DUMPS
 from tests.replica.plugin import replica_overrides

@@ -20,8 +20,8 @@ from pipeline.context import RunContext
 from pipeline.crawl.fetch import FetchResult
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.ingest import ingest_archive
-from pipeline.jobs import archive_partitions
-from pipeline.records import Failure, Page
+from pipeline.jobs.backfill import archive_partitions
+from pipeline.model.records import Failure, Page
 from pipeline.sources.archive import archive_pages
 from pipeline.store.deadletter import DeadLetterFile
 from tests.conftest import SAMPLE_DUMPS

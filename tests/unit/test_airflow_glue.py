@@ -50,7 +50,7 @@ def test_permanent_errors_fail_without_retry_and_transient_ones_pass_through():
     from elasticsearch import NotFoundError
 
     from mfa_airflow import permanent_errors
-    from pipeline.errors import ConfigError
+    from pipeline.model.errors import ConfigError
 
     meta = ApiResponseMeta(status=404, http_version="1.1", headers=HttpHeaders(), duration=0.0, node=None)
     for permanent in (ConfigError("site profile is invalid"), NotFoundError("index_not_found_exception", meta, {})):

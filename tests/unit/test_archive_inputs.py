@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from pipeline.jobs import archive_partitions
+from pipeline.jobs.backfill import archive_partitions
 from pipeline.context import get_profile
-from pipeline.records import Failure, Page
+from pipeline.model.records import Failure, Page
 from pipeline.sources.archive import archive_pages
 from pipeline.sources.warc import ArchiveInput, expand_archive_inputs
 

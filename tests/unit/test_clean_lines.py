@@ -113,7 +113,7 @@ def test_a_notice_that_reads_as_prose_goes_once_the_profile_lists_it(tmp_path):
     Both used to be looked up for lines that do not read as prose only, so a listed notice
     stayed in the text."""
     from pipeline.extract.extractor import extract_record
-    from pipeline.records import Page
+    from pipeline.model.records import Page
 
     page = Page(source="dump", content=_dump_with_notices().encode("utf-8"))
     shipped = extract_record(page, get_profile()).body
@@ -146,7 +146,7 @@ def test_the_items_of_a_list_the_speech_announces_are_speech():
     """Short lines without a sentence ending, three or more in a row inside the speech, read
     as a leaked menu: the items of a list after "... the following areas:" were lost."""
     from pipeline.extract.extractor import extract_record
-    from pipeline.records import Page
+    from pipeline.model.records import Page
 
     items = "".join(f"<li>{item}</li>" for item in AREAS)
     page = (f'<html lang="en"><body><div class="photo-content"><span class="photo-content__date">2 December 2021 '
@@ -159,7 +159,7 @@ def test_the_items_of_a_list_the_speech_announces_are_speech():
 
 def test_a_bulleted_list_the_speech_announces_stays_in_a_dump_and_ends_where_the_chrome_starts():
     from pipeline.extract.extractor import extract_record
-    from pipeline.records import Page
+    from pipeline.model.records import Page
 
     bullets = "\n".join(f"    • {item}" for item in AREAS)
     dump = (f"2 December 202113:20\n\nForeign Minister Sergey Lavrov’s remarks, Moscow, December 2, 2021\n\n"
@@ -190,7 +190,7 @@ def test_the_last_paragraph_without_its_full_stop_stays_before_the_page_chrome_o
     """The speech's last paragraph has no full stop (the site's text has such slips): it is
     no label of the chrome that follows the scraper's gap, known or not."""
     from pipeline.extract.extractor import extract_record
-    from pipeline.records import Page
+    from pipeline.model.records import Page
 
     body = extract_record(Page(source="d", content=_dump(tail).encode()), get_profile()).body
     assert body.split("\n\n") == [FIRST, LAST]

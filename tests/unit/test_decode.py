@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from pipeline.extract.decode import decode_page
-from pipeline.errors import DropPage
+from pipeline.model.errors import DropPage
 
 RU = "Министр иностранных дел России провёл переговоры с коллегами. " * 20
 

@@ -1,6 +1,6 @@
 """The dump-folder source: every file becomes a Page, every bad input a one-line Failure."""
 
-from pipeline.records import Failure, Page
+from pipeline.model.records import Failure, Page
 from pipeline.sources.dumps import iter_dump_folder
 
 from tests.conftest import SAMPLE_DUMPS

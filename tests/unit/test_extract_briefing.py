@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.extract.extractor import extract_record
 from pipeline.context import get_profile
-from pipeline.records import Page
+from pipeline.model.records import Page
 from pipeline.replica.content import base_articles
 from pipeline.replica.pages import PageOptions, render_article
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import DropPage, RecordRejected
+from pipeline.model.errors import DropPage, RecordRejected
 from pipeline.extract.extractor import extract_record, read_html
 from pipeline.context import get_profile
-from pipeline.records import ListingHints, Page
+from pipeline.model.records import ListingHints, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted((ROOT / "pipeline/data/eval").glob("*.expected.json"))

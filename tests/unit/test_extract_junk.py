@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import DropPage
+from pipeline.model.errors import DropPage
 from pipeline.extract.decode import decode_page
 from pipeline.extract.extractor import extract_record
 from pipeline.context import get_profile
-from pipeline.records import Page
+from pipeline.model.records import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "pipeline/data/seeds/000_dcbbeb771279dad1.txt"

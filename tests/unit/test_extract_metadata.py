@@ -12,7 +12,7 @@ import pytest
 from pipeline.extract.extractor import extract_record
 from pipeline.extract.metadata import speaker_key
 from pipeline.context import get_profile
-from pipeline.records import MOSCOW, ListingHints, Page
+from pipeline.model.records import MOSCOW, ListingHints, Page
 
 PROFILE = get_profile()
 SWITCHER = ('<ul class="lang-switcher">' + "".join(f'<li><a hreflang="{c}" href="/{c}/">{c}-XX</a></li>'
@@ -210,7 +210,7 @@ def test_an_answer_label_gives_the_turn_to_the_main_speaker(lang, body, title):
 def test_the_language_a_url_asks_for_beats_the_template_language_of_the_page():
     """/pt/...?lang=en serves English text (site evidence, firm) in a page whose template may
     say lang="pt": the record is English, and the same document as the one under /en/."""
-    from pipeline.ids import document_id
+    from pipeline.model.ids import document_id
     from pipeline.ingest import with_provenance
 
     text = ["We held talks today and agreed on many things of importance to both of us and to our partners.",

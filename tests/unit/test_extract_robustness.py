@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.errors import DropPage, PipelineError
+from pipeline.model.errors import DropPage, PipelineError
 from pipeline.extract.extractor import extract_record
 from pipeline.context import get_profile
-from pipeline.records import Page, Transcript
+from pipeline.model.records import Page, Transcript
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = (ROOT / "pipeline/data/eval/current_ru_leaky.html").read_bytes()

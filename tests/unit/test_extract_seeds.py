@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.extract.extractor import extract_record
 from pipeline.context import get_profile
-from pipeline.records import Page
+from pipeline.model.records import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = sorted((ROOT / "pipeline/data/seeds").glob("*.expected.json"))

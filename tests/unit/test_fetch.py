@@ -10,7 +10,7 @@ from pipeline.context import RunContext
 from pipeline.context import get_profile, hosts_of
 from pipeline.crawl.fetch import Fetcher
 from pipeline.crawl.hosts import RateLimiter
-from pipeline.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed
+from pipeline.model.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed
 from pipeline.replica.content import CURRENT_EN
 
 ARTICLE = CURRENT_EN + "1785001/"
@@ -200,7 +200,7 @@ def closed_port() -> int:
 
 
 def test_no_answer_after_the_retries_is_site_unreachable(replica_settings):
-    from pipeline.errors import SiteUnreachable
+    from pipeline.model.errors import SiteUnreachable
 
     port = closed_port()
     settings = replica_settings.model_copy(update={
@@ -265,7 +265,7 @@ def test_retry_after_in_seconds_or_as_a_date():
 
 
 def test_a_server_that_never_answers_in_time_is_site_unreachable(replica, replica_settings):
-    from pipeline.errors import SiteUnreachable
+    from pipeline.model.errors import SiteUnreachable
 
     replica.add_fault("slow", ARTICLE, count=10, arg=1.5)  # longer than the 1 s read timeout, every time
     settings = replica_settings.model_copy(update={"crawl_max_retries": 1})
@@ -277,7 +277,7 @@ def test_a_server_that_never_answers_in_time_is_site_unreachable(replica, replic
 
 
 def test_a_body_that_keeps_breaking_off_is_a_fetch_error_not_unreachable(replica, replica_settings):
-    from pipeline.errors import SiteUnreachable
+    from pipeline.model.errors import SiteUnreachable
 
     replica.add_fault("truncate", ARTICLE, count=10)
     settings = replica_settings.model_copy(update={"crawl_max_retries": 2})

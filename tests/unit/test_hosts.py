@@ -8,7 +8,7 @@ import pytest
 from pipeline.context import RunContext
 from pipeline.context import hosts_of
 from pipeline.crawl.fetch import Fetcher
-from pipeline.errors import ConfigError, RefusedURL
+from pipeline.model.errors import ConfigError, RefusedURL
 from pipeline.replica.content import CURRENT_EN
 
 ARTICLE = CURRENT_EN + "1785001/"

@@ -1,9 +1,9 @@
-"""pipeline.ids: each key defined once, tested once."""
+"""pipeline.model.ids: each key defined once, tested once."""
 
 from datetime import datetime, timedelta
 
-from pipeline.ids import canonical_url, deadletter_id, document_id, host_key, state_key
-from pipeline.records import MOSCOW, Failure, validate_record
+from pipeline.model.ids import canonical_url, deadletter_id, document_id, host_key, state_key
+from pipeline.model.records import MOSCOW, Failure, validate_record
 
 from .test_records import fields
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pipeline.store import design
 from pipeline.store import search
 from pipeline.store.deadletter import MAX_RAW_BYTES, DeadLetterFile, failure_document
-from pipeline.records import Failure
+from pipeline.model.records import Failure
 from pipeline.report import RunReport
 from pipeline.settings import REPO_ROOT
 

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.store import design
 from pipeline.store import kibana
-from pipeline.errors import ConfigError
+from pipeline.model.errors import ConfigError
 from pipeline.settings import Settings
 
 from tests.conftest import REPO

@@ -10,7 +10,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from pipeline.crawl.state import CrawlState, RunState
-from pipeline.errors import IndexingError
+from pipeline.model.errors import IndexingError
 
 
 def closed_port() -> int:

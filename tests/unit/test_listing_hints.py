@@ -18,7 +18,7 @@ from pipeline.crawl.state import LedgerDoc
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.extract.extractor import extract_record
 from pipeline.context import get_profile
-from pipeline.records import MOSCOW, ListingHints, Page
+from pipeline.model.records import MOSCOW, ListingHints, Page
 from pipeline.sources.warc import HINTS_HEADER, iter_warc
 
 URL = "https://mid.ru/en/press_service/minister_speeches/1785001/"

@@ -9,7 +9,7 @@ from pipeline.context import hosts_of
 from pipeline.crawl.fetch import Fetcher
 from pipeline.extract.extractor import extract_record
 from pipeline.context import get_profile
-from pipeline.records import MOSCOW, Page
+from pipeline.model.records import MOSCOW, Page
 from pipeline.settings import Settings
 from pipeline.crawl.listings import (FeedError, ListingEntry, in_range, iter_feeds, iter_listing,
                                        listing_page_url, parse_feed, parse_listing_date)

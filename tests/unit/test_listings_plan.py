@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from pipeline.crawl.crawler import make_plan
-from pipeline.errors import ConfigError
+from pipeline.model.errors import ConfigError
 from pipeline.context import get_profile
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from pipeline.errors import ConfigError
+from pipeline.model.errors import ConfigError
 from pipeline.profile import load_profile
 from pipeline.settings import REPO_ROOT
 

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.errors import RecordRejected
-from pipeline.records import MOSCOW, content_hash, validate_record
+from pipeline.model.errors import RecordRejected
+from pipeline.model.records import MOSCOW, content_hash, validate_record
 
 
 def fields(**over):

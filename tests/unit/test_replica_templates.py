@@ -7,7 +7,7 @@ import pytest
 from pipeline.crawl.blocked import check
 from pipeline.extract.extractor import extract_record
 from pipeline.context import get_profile
-from pipeline.records import Page
+from pipeline.model.records import Page
 from pipeline.replica.content import archive_articles, base_articles
 from pipeline.replica.pages import CHALLENGE, PageOptions, render_archive_article, render_article
 

@@ -15,7 +15,7 @@ import pytest
 from pipeline.context import RunContext
 from pipeline.context import hosts_of
 from pipeline.crawl.fetch import Fetcher
-from pipeline.errors import Blocked, FetchError, RobotsDisallowed, RobotsUnreachable, SiteUnreachable
+from pipeline.model.errors import Blocked, FetchError, RobotsDisallowed, RobotsUnreachable, SiteUnreachable
 from pipeline.replica.content import CURRENT_EN
 from pipeline.replica.server import ROBOTS
 

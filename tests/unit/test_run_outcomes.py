@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.errors import Blocked, HttpStatusError, RecordRejected, SiteUnreachable
-from pipeline.records import Failure
+from pipeline.model.errors import Blocked, HttpStatusError, RecordRejected, SiteUnreachable
+from pipeline.model.records import Failure
 from pipeline.report import RunReport, parse_allowance
 
 

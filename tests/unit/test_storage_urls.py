@@ -15,9 +15,9 @@ import pytest
 
 from pipeline.crawl.fetch import FetchResult
 from pipeline.crawl.warcwriter import WarcStore
-from pipeline.jobs import archive_partitions
+from pipeline.jobs.backfill import archive_partitions
 from pipeline.context import get_profile
-from pipeline.records import Failure, Page
+from pipeline.model.records import Failure, Page
 from pipeline.settings import Settings
 from pipeline.sources.warc import expand_archive_inputs, iter_warc
 from pipeline.store.deadletter import DeadLetterFile

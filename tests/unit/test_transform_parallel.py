@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.context import get_profile
-from pipeline.records import Failure, Page, Transcript
+from pipeline.model.records import Failure, Page, Transcript
 from pipeline.report import RunReport
 from pipeline.ingest import transform
 

@@ -11,7 +11,7 @@ from pipeline.context import RunContext
 from pipeline.context import hosts_of
 from pipeline.crawl.fetch import FetchResult, Fetcher
 from pipeline.context import get_profile
-from pipeline.records import Failure, ListingHints, Page
+from pipeline.model.records import Failure, ListingHints, Page
 from pipeline.sources.warc import iter_warc
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.replica.content import CURRENT_EN

@@ -10,7 +10,7 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.records import Failure, Page
+from pipeline.model.records import Failure, Page
 from pipeline.sources.warc import iter_warc
 
 URL = "https://mid.ru/en/press_service/minister_speeches/{}/"

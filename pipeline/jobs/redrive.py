@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pipeline.context import RunContext
 from pipeline.crawl.fetch import Fetcher
-from pipeline.errors import FetchError
+from pipeline.model.errors import FetchError
 from pipeline.ingest import Ingestor
-from pipeline.records import Failure, Page
+from pipeline.model.records import Failure, Page
 from pipeline.report import RunReport
 from pipeline.store import deadletter
 

@@ -28,8 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from pipeline.errors import PipelineError, RecordRejected
-from pipeline.ids import document_id, match_key
+from pipeline.model.errors import PipelineError, RecordRejected
+from pipeline.model.ids import document_id, match_key
 
 # Moscow has kept UTC+03:00 all year since 2014; the site states times in it.
 MOSCOW = timezone(timedelta(hours=3), "MSK")

@@ -36,7 +36,7 @@ class IdentityRuleLike(Protocol):
 
 
 class RecordLike(Protocol):
-    """A record (pipeline.records.Transcript)."""
+    """A record (pipeline.model.records.Transcript)."""
 
     language: str
     published_at: datetime
@@ -46,7 +46,7 @@ class RecordLike(Protocol):
 
 
 class FailureLike(Protocol):
-    """A refusal (pipeline.records.Failure)."""
+    """A refusal (pipeline.model.records.Failure)."""
 
     source: str
     stage: str

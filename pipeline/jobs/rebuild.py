@@ -26,7 +26,7 @@ from typing import Iterable
 
 from pipeline.context import RunContext
 from pipeline.ingest import ingest
-from pipeline.records import Failure, Page, Transcript
+from pipeline.model.records import Failure, Page, Transcript
 from pipeline.report import RunReport
 from pipeline.sources.archive import archive_pages
 from pipeline.store import design
