@@ -21,6 +21,20 @@ SAMPLE_DUMPS = REPO / "sample" / "dumps"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+# The caller's MFA_* variables the suite keeps: the node to use, the variables scripts/env.sh
+# itself takes from the caller, and the knobs of the scripts that start services (heap,
+# start-up timeout, the cluster's ports). Every other MFA_* (a settings field, the nightly
+# schedule, ...) would change what the tests see, so it is dropped.
+_CALLER_MFA_KEPT = ("MFA_ES_URL", "MFA_STATE_DIR", "MFA_VENV", "MFA_ES_VERSION", "MFA_ES_HEAP",
+                    "MFA_ES_START_TIMEOUT", "MFA_KEEP_ES", "MFA_KEEP_CLUSTER", "MFA_PYTHON")
+
+
+def _drop_callers_mfa_env() -> None:
+    for key in [k for k in os.environ if k.startswith("MFA_")]:
+        if key not in _CALLER_MFA_KEPT and not key.startswith("MFA_CLUSTER_"):
+            del os.environ[key]
+
+
 def _load_project_env() -> None:
     """Take the variables scripts/env.sh sets, without overriding the caller's."""
     out = subprocess.run(
@@ -33,6 +47,7 @@ def _load_project_env() -> None:
             os.environ[key] = value
 
 
+_drop_callers_mfa_env()
 _load_project_env()
 
 # The site replica's fixtures (replica, replica_settings): tests/replica/plugin.py
