@@ -19,9 +19,15 @@ READS_DEFAULTS = [
 ]
 
 
+def callers_env(**extra: str) -> dict[str, str]:
+    """This environment as a shell would pass it on: without PYTEST_XDIST_WORKER, the child
+    is no worker of this run (it would copy over this worker's Airflow DB)."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}, **extra}
+
+
 def test_the_callers_mfa_settings_do_not_reach_the_tests():
-    env = {**os.environ, "MFA_CRAWL_BASE_URL": "http://127.0.0.1:5999", "MFA_INDEX_ALIAS": "callers-alias",
-           "MFA_CRAWL_RESPECT_ROBOTS": "false"}
+    env = callers_env(MFA_CRAWL_BASE_URL="http://127.0.0.1:5999", MFA_INDEX_ALIAS="callers-alias",
+                      MFA_CRAWL_RESPECT_ROBOTS="false")
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
                            *READS_DEFAULTS], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:]
@@ -30,7 +36,7 @@ def test_the_callers_mfa_settings_do_not_reach_the_tests():
 
 def test_the_node_is_still_the_callers():
     """MFA_ES_URL chooses the node the tests use: it is the one caller variable that stays."""
-    env = {**os.environ, "MFA_ES_URL": "http://127.0.0.1:5998"}
+    env = callers_env(MFA_ES_URL="http://127.0.0.1:5998")
     code = "import tests.conftest, os; print(os.environ['MFA_ES_URL'])"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=120, check=True)
