@@ -11,9 +11,11 @@ source "$(dirname "$0")/env.sh"
 "$MFA_REPO/scripts/bootstrap.sh"
 mkdir -p "$AIRFLOW_HOME"
 
-init() {
+init() (
   # `db migrate` and `pools set` are idempotent but take seconds each; a stamp of the
-  # Airflow version and the pool skips them when nothing changed.
+  # Airflow version and the pool skips them when nothing changed. A lock: test workers
+  # (pytest-xdist) may ask at once.
+  flock 9
   local pool; pool="$(python -c 'import mfa_airflow as m; print(m.INDEX_WRITES_POOL, m.INDEX_WRITES_SLOTS)')"
   local want; want="$(python -c 'import importlib.metadata as m; print(m.version("apache-airflow"))') $pool"
   local stamp="$AIRFLOW_HOME/.mfa-migrated"
@@ -25,7 +27,7 @@ init() {
   airflow pools set $pool "writes to the transcripts index" >>"$AIRFLOW_HOME/db-migrate.log" 2>&1 \
     || { tail -n 30 "$AIRFLOW_HOME/db-migrate.log" >&2; mfa_die "airflow pools set failed"; }
   echo "$want" > "$stamp"
-}
+) 9>"$AIRFLOW_HOME/.init.lock"
 
 case "${1:-}" in
   init) init ;;

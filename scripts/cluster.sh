@@ -8,6 +8,8 @@
 #   scripts/cluster.sh status   each process, and the Celery workers that answer a ping
 #   scripts/cluster.sh env      print the environment of the cluster's Airflow (for `airflow ...` by hand)
 #
+# Ports (all on 127.0.0.1): MFA_CLUSTER_PG_PORT (5433), MFA_CLUSTER_REDIS_PORT (6380),
+# MFA_CLUSTER_API_PORT (8280), MFA_CLUSTER_LOG_PORT (8794: worker N's task logs on +N-1).
 # Everything binds 127.0.0.1 and lives under .state/cluster: pg/ (PostgreSQL data),
 # redis/, airflow/ (AIRFLOW_HOME), logs/ (one log per process), run/ (pid files,
 # sockets), secrets.env (generated passwords and keys, mode 600). Idempotent: `up`
@@ -23,6 +25,7 @@ CLUSTER_DIR="${MFA_CLUSTER_DIR:-$MFA_STATE_DIR/cluster}"
 PG_PORT="${MFA_CLUSTER_PG_PORT:-5433}"
 REDIS_PORT="${MFA_CLUSTER_REDIS_PORT:-6380}"
 API_PORT="${MFA_CLUSTER_API_PORT:-8280}"
+LOG_PORT="${MFA_CLUSTER_LOG_PORT:-8794}"  # worker N serves its task logs on LOG_PORT + N - 1
 WORKERS="${MFA_CLUSTER_WORKERS:-2}"
 WORKER_CONCURRENCY="${MFA_CLUSTER_WORKER_CONCURRENCY:-2}"
 READY_TIMEOUT="${MFA_CLUSTER_TIMEOUT:-180}"
@@ -108,20 +111,24 @@ start_proc() {  # NAME CMD...: start CMD detached, log to logs/NAME.log, unless 
   echo $! >"$RUN/$name.pid"
 }
 
-stop_proc() {
-  local name="$1" pid
-  [ -f "$RUN/$name.pid" ] || return 0
-  pid="$(cat "$RUN/$name.pid")"
-  if kill -0 "$pid" 2>/dev/null; then
+stop_procs() {  # NAME...: TERM them all at once, then wait up to 30 s for each (KILL after)
+  local name pid deadline=$((SECONDS + 30))
+  for name in "$@"; do
+    [ -f "$RUN/$name.pid" ] || continue
+    pid="$(cat "$RUN/$name.pid")"
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  done
+  for name in "$@"; do
+    [ -f "$RUN/$name.pid" ] || continue
+    pid="$(cat "$RUN/$name.pid")"
+    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || true
-  fi
-  rm -f "$RUN/$name.pid"
+    rm -f "$RUN/$name.pid"
+  done
 }
 
 worker_names() { local i; for i in $(seq "$WORKERS"); do echo "worker$i"; done; }
-airflow_procs() { echo scheduler dag-processor api-server; worker_names; }
+airflow_procs() { echo scheduler dag-processor api-server; worker_names; worker_names | sed 's/^/logs-/'; }
 
 # --- PostgreSQL --------------------------------------------------------------------------
 
@@ -216,7 +223,8 @@ airflow_up() {
     local p; for p in $(airflow_procs); do
       if alive "$p"; then mfa_say "the environment changed: restarting the Airflow processes"; break; fi
     done
-    for p in $(airflow_procs); do stop_proc "$p"; done
+    # shellcheck disable=SC2046
+    stop_procs $(airflow_procs)
   fi
   echo "$fp" >"$RUN/env.sha"
   start_proc scheduler airflow scheduler
@@ -225,9 +233,15 @@ airflow_up() {
   local i=0 name
   for name in $(worker_names); do
     i=$((i + 1))
-    # Each worker serves its task logs on a port of its own (two on one machine).
-    start_proc "$name" env AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=$((8793 + i)) MFA_WORKER_HOSTNAME="$name" \
-      airflow celery worker --celery-hostname "$name@%h" --concurrency "$WORKER_CONCURRENCY"
+    # Each worker's task logs are served on a port of its own (two on one machine), on
+    # 127.0.0.1: Airflow's own log server (a child of the worker) binds every interface,
+    # so the worker skips it and Airflow's log app runs beside it under uvicorn.
+    local port=$((LOG_PORT + i - 1))
+    start_proc "logs-$name" env AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=$port \
+      python -m uvicorn airflow.utils.serve_logs.log_server:get_app --factory --host 127.0.0.1 --port "$port" \
+      --no-access-log
+    start_proc "$name" env AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=$port MFA_WORKER_HOSTNAME="$name" \
+      airflow celery worker --celery-hostname "$name@%h" --concurrency "$WORKER_CONCURRENCY" --skip-serve-logs
   done
 }
 
@@ -243,7 +257,7 @@ wait_ready() {
   local deadline=$((SECONDS + READY_TIMEOUT)) up
   until curl -fsS -m 2 "http://127.0.0.1:$API_PORT/api/v2/monitor/health" >/dev/null 2>&1; do
     [ "$SECONDS" -lt "$deadline" ] || { tail -n 30 "$LOGS/api-server.log" >&2; mfa_die "the API server did not answer within ${READY_TIMEOUT}s"; }
-    sleep 1
+    sleep 0.2
   done
   until up="$(ping_workers 2>/dev/null | grep -c "^worker: " || true)" && [ "$up" -ge "$WORKERS" ]; do
     [ "$SECONDS" -lt "$deadline" ] || { tail -n 30 "$LOGS/worker1.log" >&2; mfa_die "$up of $WORKERS workers answer after ${READY_TIMEOUT}s"; }
@@ -275,8 +289,9 @@ up() {
 
 down() {
   prepare
-  local p
-  for p in $(airflow_procs) redis; do stop_proc "$p"; done
+  # shellcheck disable=SC2046
+  stop_procs $(airflow_procs)
+  stop_procs redis  # after the workers: they talk to the broker while they shut down
   pg_down
   rm -f "$RUN/env.sha"
   mfa_say "cluster stopped"

@@ -3,6 +3,9 @@
 # Airflow set up as needed, then pytest (extra arguments go to pytest).
 # A node this script had to start is stopped again at the end; one that was
 # already running is left alone.
+# Tests run in MFA_TEST_WORKERS pytest-xdist workers (default 4: most of the suite
+# waits on servers, not on the CPU); tests that share a process or port stay in one
+# worker (tests/conftest.py, XDIST_GROUPS). MFA_TEST_WORKERS=0: one process.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$MFA_REPO"
@@ -17,8 +20,12 @@ cleanup() { if [ "$started_es" = 1 ] && [ -z "${MFA_KEEP_ES:-}" ]; then "$MFA_RE
 trap cleanup EXIT
 "$MFA_REPO/scripts/airflow.sh" init
 
+workers="${MFA_TEST_WORKERS:-4}"
+parallel=()
+if [ "$workers" != 0 ]; then parallel=(-n "$workers" --dist loadgroup); fi
+
 set +e
-python -m pytest "$@"
+python -m pytest "${parallel[@]}" "$@"
 rc=$?
 set -e
 if [ "$rc" = 5 ]; then

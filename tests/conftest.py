@@ -1,15 +1,23 @@
 """Shared test fixtures.
 
-Tiers: tests/unit (no services), tests/integration (the real Elasticsearch node),
-tests/e2e (real Airflow + Elasticsearch + the site replica). The environment is
-the one scripts/env.sh gives the project's scripts, read once here, so pytest run
-by hand behaves like scripts/test.sh. Elasticsearch is started once per session
-(or reused when it already answers); each test gets its own index names.
+Tiers: tests/unit (no services), tests/static (the packaging and lint-imports checks,
+in subprocesses), tests/integration (the real Elasticsearch node), tests/e2e (real
+Airflow + Elasticsearch + the site replica), tests/cluster (the Celery deployment).
+The environment is the one scripts/env.sh gives the project's scripts, read once
+here (the caller's own MFA_* settings are dropped), so pytest run by hand behaves
+like scripts/test.sh. Elasticsearch is started once per session (or reused when it
+already answers); each test gets its own index names.
+
+Under pytest-xdist (scripts/test.sh runs ``-n``) every test may run in any worker,
+except the groups below that share one process or port (the cluster, the secure
+node, the private node, the installed wheel); each worker runs its DAGs on its own
+copy of the migrated Airflow database.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -19,6 +27,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DUMPS = REPO / "sample" / "dumps"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+# The caller's MFA_* variables the suite keeps: the node to use, the variables scripts/env.sh
+# itself takes from the caller, and the knobs of the scripts that start services (heap,
+# start-up timeout, the cluster's ports). Every other MFA_* (a settings field, the nightly
+# schedule, ...) would change what the tests see, so it is dropped.
+_CALLER_MFA_KEPT = ("MFA_ES_URL", "MFA_STATE_DIR", "MFA_VENV", "MFA_ES_VERSION", "MFA_ES_HEAP",
+                    "MFA_ES_START_TIMEOUT", "MFA_KEEP_ES", "MFA_KEEP_CLUSTER", "MFA_PYTHON")
+
+
+def _drop_callers_mfa_env() -> None:
+    for key in [k for k in os.environ if k.startswith("MFA_")]:
+        if key not in _CALLER_MFA_KEPT and not key.startswith("MFA_CLUSTER_"):
+            del os.environ[key]
 
 
 def _load_project_env() -> None:
@@ -33,10 +55,38 @@ def _load_project_env() -> None:
             os.environ[key] = value
 
 
+_drop_callers_mfa_env()
 _load_project_env()
+
+# Airflow's SQLite metadata DB as scripts/airflow.sh migrates it, and this xdist worker's copy.
+AIRFLOW_DB = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+WORKER_AIRFLOW_DB = AIRFLOW_DB.with_name(f"airflow-{_WORKER}.db") if _WORKER else None
+
+
+def _use_worker_airflow_db() -> None:
+    """Point this worker's Airflow at a copy of the migrated DB, before Airflow is imported:
+    dag.test() in two processes on one SQLite file would lock each other out."""
+    if WORKER_AIRFLOW_DB is None or os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] != f"sqlite:///{AIRFLOW_DB}":
+        return  # not under xdist, or the caller chose another database
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{WORKER_AIRFLOW_DB}"
+    if AIRFLOW_DB.exists():  # scripts/test.sh migrated it before starting the workers
+        shutil.copyfile(AIRFLOW_DB, WORKER_AIRFLOW_DB)
+
+
+_use_worker_airflow_db()
 
 # The site replica's fixtures (replica, replica_settings): tests/replica/plugin.py
 pytest_plugins = ["tests.replica.plugin"]
+
+
+# Tests that share one process or fixed port run in one xdist worker (``--dist loadgroup``).
+XDIST_GROUPS = {
+    "cluster": "cluster",  # one Celery deployment on fixed ports
+    "test_secure_node.py": "secure-node",  # the secured node on MFA_ES_URL's port + 10
+    "test_index_outage.py": "private-node",  # a node of its own that the tests stop and start
+    "test_packaging.py": "packaging",  # the wheel built once for the module
+}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -46,6 +96,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.integration)
         elif "e2e" in parts:
             item.add_marker(pytest.mark.e2e)
+        group = next((XDIST_GROUPS[p] for p in parts if p in XDIST_GROUPS), None)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -103,8 +156,14 @@ def settings(index_alias, tmp_path):
 
 @pytest.fixture(scope="session")
 def airflow_db():
-    """Airflow's SQLite metadata DB, migrated once (quick when already done)."""
-    subprocess.run([str(REPO / "scripts" / "airflow.sh"), "init"], check=True)
+    """Airflow's SQLite metadata DB, migrated once (quick when already done); under xdist
+    this worker's copy of it."""
+    conn = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+    copied = WORKER_AIRFLOW_DB is not None and os.environ[conn] == f"sqlite:///{WORKER_AIRFLOW_DB}"
+    env = {**os.environ, conn: f"sqlite:///{AIRFLOW_DB}"} if copied else None  # init migrates the main one
+    subprocess.run([str(REPO / "scripts" / "airflow.sh"), "init"], check=True, env=env)
+    if copied and (not WORKER_AIRFLOW_DB.exists() or WORKER_AIRFLOW_DB.stat().st_size == 0):
+        shutil.copyfile(AIRFLOW_DB, WORKER_AIRFLOW_DB)  # pytest run by hand, before any migration
     return Path(os.environ["AIRFLOW_HOME"])
 
 

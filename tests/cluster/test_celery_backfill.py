@@ -258,3 +258,34 @@ def test_a_worker_killed_mid_partition_costs_a_retry_not_a_document(fresh, es, c
     assert tries[-1]["state"] == "success" and tries[-1]["hostname"] != dead
     expected = in_range(cluster_replica, since, until)
     assert by_article(urls(es, alias)) == by_article(expected) and expected  # each once: no duplicate
+
+
+def _listening(pid: int) -> list[tuple[str, int, str]]:
+    """(address, port, process name) of every socket that the process and its children listen on."""
+    import psutil
+
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for proc in procs:
+        try:
+            out += [(c.laddr.ip, c.laddr.port, proc.name()) for c in proc.net_connections(kind="inet")
+                    if c.status == psutil.CONN_LISTEN]
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def test_every_cluster_process_listens_on_loopback_only(cluster):
+    """Each worker's task-log server once listened on every interface, on fixed ports
+    (8794/8795): open to the network and clashing with a second cluster on the machine."""
+    run = cluster["cluster_dir"] / "run"
+    pids = [int(p.read_text()) for p in run.glob("*.pid")]
+    assert len(pids) >= 5  # scheduler, dag processor, API server, two workers (and Redis)
+    sockets = [s for pid in pids for s in _listening(pid)]
+    assert sockets, "the cluster listens on no port at all?"
+    assert [s for s in sockets if s[0] not in ("127.0.0.1", "::1")] == []
+    log_ports = {int(cluster["env"].get("MFA_CLUSTER_LOG_PORT", 8794)) + i for i in range(2)}
+    assert log_ports <= {port for _, port, _ in sockets}, "each worker's log server on its configured port"

@@ -1,6 +1,7 @@
-"""Fixtures of the indexing tests: a second, private Elasticsearch node that a test may stop.
+"""Fixtures of the integration tier (the real node): the sample indexed, crawl settings
+pointed at the replica, and a second, private Elasticsearch node that a test may stop.
 
-The shared node on 9200 is never stopped. ``private_node`` copies the installed
+The shared node (MFA_ES_URL) is never stopped. ``private_node`` copies the installed
 distribution into a temporary state folder and runs scripts/es.sh there with
 its own MFA_ES_URL / MFA_STATE_DIR, on a free port.
 """
@@ -17,7 +18,34 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from pipeline.context import RunContext, get_profile
+from pipeline.extract.extractor import extract_record
+from pipeline.ingest import ingest_archive
+from pipeline.sources.dumps import iter_dump_folder
+from tests.conftest import REPO, SAMPLE_DUMPS
+from tests.replica.plugin import replica_overrides
+
+
+@pytest.fixture
+def crawl_settings(settings, replica):
+    """The test's settings (fresh alias, temporary state) with the crawl pointed at the replica."""
+    return settings.model_copy(update=replica_overrides(replica))
+
+
+@pytest.fixture
+def sample_records(settings):
+    """The bundled sample dumps, extracted (not indexed)."""
+    profile = get_profile(settings.site_profile_path)
+    return [extract_record(page, profile) for page in iter_dump_folder(SAMPLE_DUMPS)]
+
+
+@pytest.fixture
+def indexed_sample(es, settings, index_alias):
+    """The bundled sample dumps indexed under the test's alias; the run's report."""
+    report = ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
+    assert report.failed == 0
+    es.indices.refresh(index=index_alias)
+    return report
 
 
 def _free(port: int) -> bool:

@@ -16,11 +16,7 @@ from collections import Counter
 
 import pytest
 
-from pipeline.context import RunContext
-from pipeline.extract.extractor import extract_record
-from pipeline.ingest import ingest_archive
-from pipeline.context import get_profile
-from pipeline.sources.dumps import iter_dump_folder
+from pipeline.context import RunContext, get_profile
 from tests.conftest import REPO, SAMPLE_DUMPS
 from tests.replica.plugin import replica_overrides
 
@@ -47,19 +43,6 @@ def run_cli(*args: str, settings, **env) -> subprocess.CompletedProcess:
     if "─ Error ─" in done.stderr:
         done.stderr = " ".join(re.sub("[│╭╮╰╯─]", " ", done.stderr).split())
     return done
-
-
-@pytest.fixture
-def sample_records(settings):
-    profile = get_profile(settings.site_profile_path)
-    return [extract_record(page, profile) for page in iter_dump_folder(SAMPLE_DUMPS)]
-
-
-@pytest.fixture
-def indexed_sample(es, settings, index_alias):
-    report = ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
-    assert report.failed == 0
-    es.indices.refresh(index=index_alias)
 
 
 # ---- messages, not tracebacks ------------------------------------------------

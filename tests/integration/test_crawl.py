@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState, Status
 from pipeline.context import get_profile
-from tests.replica.plugin import replica_overrides
 
 ARTICLE_PATH = re.compile(r"/\d+/$|/content/id/\d+$")
-
-
-@pytest.fixture
-def crawl_settings(settings, replica):
-    return settings.model_copy(update=replica_overrides(replica))
 
 
 def stored(es, alias) -> dict[str, dict]:

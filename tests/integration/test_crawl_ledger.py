@@ -8,12 +8,11 @@ from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState, Status, state_index_for
 from pipeline.context import get_profile
 from pipeline.store import design
-from tests.replica.plugin import replica_overrides
 
 
-def crawl_settings_for(settings, replica, **over):
+def crawl_settings_for(crawl_settings, **over):
     # retries due at once, so "the next due run" is the next run of the test
-    return settings.model_copy(update={**replica_overrides(replica), "crawl_retry_schedule": [0.0], **over})
+    return crawl_settings.model_copy(update={"crawl_retry_schedule": [0.0], **over})
 
 
 def indexed_urls(es, alias) -> set[str]:
@@ -32,9 +31,9 @@ def assert_balanced(report):
     assert report.read == report.outcomes, report.model_dump(mode="json")
 
 
-def test_a_crawl_whose_writes_are_blocked_indexes_everything_on_the_next_run(es, settings, replica):
+def test_a_crawl_whose_writes_are_blocked_indexes_everything_on_the_next_run(es, settings, replica, crawl_settings):
     """Before: 8 index failures, 8 pages marked done, the next crawl indexed 0 of 8."""
-    cs = crawl_settings_for(settings, replica)
+    cs = crawl_settings_for(crawl_settings)
     alias = design.ensure_index(es, cs)
     concrete = design.write_index(es, alias)
     es.indices.put_settings(index=concrete, settings={"index.blocks.write": True})
@@ -55,9 +54,9 @@ def test_a_crawl_whose_writes_are_blocked_indexes_everything_on_the_next_run(es,
     assert {d.status for d in ledger(es, cs).values()} == {Status.INDEXED}
 
 
-def test_a_page_failing_three_times_is_retried_and_indexed_when_it_recovers(es, settings, replica):
+def test_a_page_failing_three_times_is_retried_and_indexed_when_it_recovers(es, settings, replica, crawl_settings):
     """Before: after three failures a page was dropped for good."""
-    cs = crawl_settings_for(settings, replica, crawl_max_retries=0)
+    cs = crawl_settings_for(crawl_settings, crawl_max_retries=0)
     victim = replica.live_articles()[0]
     url = replica.article_url(victim)
     path = url.split(replica.base_url, 1)[-1] if url.startswith(replica.base_url) else url.split(replica.archive_url, 1)[-1]
@@ -74,8 +73,8 @@ def test_a_page_failing_three_times_is_retried_and_indexed_when_it_recovers(es, 
     assert url in indexed_urls(es, cs.index_alias)
 
 
-def test_a_failed_page_waits_for_its_retry_time(es, settings, replica):
-    cs = crawl_settings_for(settings, replica, crawl_max_retries=0, crawl_retry_schedule=[3600.0])
+def test_a_failed_page_waits_for_its_retry_time(es, settings, replica, crawl_settings):
+    cs = crawl_settings_for(crawl_settings, crawl_max_retries=0, crawl_retry_schedule=[3600.0])
     victim = replica.live_articles()[0]
     url = replica.article_url(victim)
     replica.add_fault("status", match=url.rsplit("/", 2)[-2], count=1, arg=500)
@@ -88,9 +87,9 @@ def test_a_failed_page_waits_for_its_retry_time(es, settings, replica):
     assert ledger(es, cs)[url].status is Status.FAILED
 
 
-def test_crawling_into_a_new_index_starts_its_own_ledger(es, settings, replica):
+def test_crawling_into_a_new_index_starts_its_own_ledger(es, settings, replica, crawl_settings):
     """Before: crawl --index fresh indexed nothing, every page was 'done' for another index."""
-    cs = crawl_settings_for(settings, replica)
+    cs = crawl_settings_for(crawl_settings)
     first = run_crawl(RunContext.build(cs, get_profile()))
     assert first.new > 0
     fresh = f"{cs.index_alias}-fresh"  # named after the test's alias: its clean-up removes it

@@ -17,16 +17,15 @@ from pipeline.context import get_profile
 from pipeline.context import get_settings
 from tests.conftest import delete_indices_like
 from pipeline.replica.content import CURRENT_EN
-from tests.replica.plugin import replica_overrides
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "warc" / "wget-replica.warc.gz"
 
 
 @pytest.fixture
-def crawl_settings(settings, replica, monkeypatch):
-    monkeypatch.setenv("MFA_STATE_DIR", str(settings.state_dir))
+def crawl_settings(crawl_settings, monkeypatch):
+    monkeypatch.setenv("MFA_STATE_DIR", str(crawl_settings.state_dir))
     get_settings.cache_clear()
-    yield settings.model_copy(update=replica_overrides(replica))
+    yield crawl_settings
     get_settings.cache_clear()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import pytest
 from protego import Protego
 
 from pipeline.context import RunContext
@@ -12,12 +11,6 @@ from pipeline.crawl.crawler import run_crawl
 from pipeline.context import get_profile
 from pipeline.replica.content import CURRENT_EN, CURRENT_RU
 from pipeline.replica.server import ROBOTS
-from tests.replica.plugin import replica_overrides
-
-
-@pytest.fixture
-def crawl_settings(settings, replica):
-    return settings.model_copy(update=replica_overrides(replica))
 
 
 def test_disallowed_paging_is_never_requested(es, crawl_settings, replica):

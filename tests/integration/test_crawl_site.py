@@ -13,12 +13,6 @@ from pipeline.crawl.state import CrawlState
 from pipeline.context import get_profile
 from pipeline.replica.content import today_msk
 from pipeline.replica.pages import ROBOTS_ARCHIVE, ROBOTS_CURRENT
-from tests.replica.plugin import replica_overrides
-
-
-@pytest.fixture
-def crawl_settings(settings, replica):
-    return settings.model_copy(update=replica_overrides(replica))
 
 
 def stored(es, alias) -> dict[str, dict]:

@@ -15,13 +15,12 @@ from pipeline.context import get_profile
 from pipeline.model.records import MOSCOW, ListingHints
 from pipeline.replica.content import CURRENT_EN
 from pipeline.sources.warc import HINTS_HEADER
-from tests.replica.plugin import replica_overrides
 
 
 @pytest.fixture
-def crawl_settings(settings, replica):
+def crawl_settings(crawl_settings):
     # One fetch at a time, so the hops of one redirect chain are neighbours in the WARC.
-    return settings.model_copy(update={**replica_overrides(replica), "crawl_concurrency": 1, "crawl_rss": False})
+    return crawl_settings.model_copy(update={"crawl_concurrency": 1, "crawl_rss": False})
 
 
 def responses(warc_dir) -> list[tuple[str, str, dict | None]]:

@@ -6,30 +6,9 @@ import json
 import os
 import subprocess
 
-import pytest
-
-from pipeline.context import RunContext
 from pipeline.store import search as es_search
-from pipeline.extract.extractor import extract_record
-from pipeline.context import get_profile
-from pipeline.ingest import ingest_archive
-from pipeline.sources.dumps import iter_dump_folder
 
-from tests.conftest import REPO, SAMPLE_DUMPS
-
-
-@pytest.fixture
-def sample_records(settings):
-    profile = get_profile(settings.site_profile_path)
-    return [extract_record(page, profile) for page in iter_dump_folder(SAMPLE_DUMPS)]
-
-
-@pytest.fixture
-def indexed_sample(es, settings, index_alias):
-    report = ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
-    assert report.failed == 0
-    es.indices.refresh(index=index_alias)
-    return report
+from tests.conftest import REPO
 
 
 def mentions(es, text: str, word: str) -> bool:

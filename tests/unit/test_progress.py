@@ -1,6 +1,8 @@
 """pipeline.progress: without a terminal, log lines every N inputs and a last one at the end."""
 
+import io
 import logging
+import sys
 
 from pipeline.progress import Progress
 
@@ -14,7 +16,18 @@ def test_log_lines_every_n_inputs_and_at_the_end(caplog):
     assert "/s" in lines[0] and "ETA" in lines[0] and lines[-1].endswith("(done)")
 
 
-def test_wanted_follows_the_flag():
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_wanted_follows_the_flag(monkeypatch):
     assert Progress.wanted(True).mode == "bar"
     assert Progress.wanted(False).mode == "log"
-    assert Progress.wanted(None).mode in ("bar", "log")  # bar only on a terminal
+    # unset: a bar only when stderr is a terminal
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    assert Progress.wanted(None).mode == "bar"
+    assert Progress.wanted(False).mode == "log"  # the flag still wins on a terminal
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert Progress.wanted(None).mode == "log"
+    assert Progress.wanted(True).mode == "bar"
