@@ -91,6 +91,9 @@ class LanguageRules(_Strict):
     # Words of the site's menus and captions beyond the whole phrases above ("gallery",
     # "options"): a short line made mostly of these words (and of the phrases' words) is chrome.
     chrome_words: list[str] = Field(default_factory=list)
+    # The site's name as a page's <title> ends with it ("... - Министерство иностранных дел
+    # Российской Федерации"): taken off the end of any title, so the place and date before it read.
+    site_names: list[str] = Field(default_factory=list)
     # Notes such as "Unofficial translation from Russian": a record field, never body text.
     translation_notes: list[str] = Field(default_factory=list)
     # Whole lines that head a part of a transcript whatever their markup ("Answers to media
@@ -107,7 +110,8 @@ class TextPatterns(_Strict):
     date_time: Pattern[str]
     time_only: Pattern[str]
     doc_number: Pattern[str]
-    # The same number found inside any line of the article head ("№ 2393-18-11-2019").
+    # The same number found inside any line of the article head ("№ 2393-18-11-2019"); its
+    # groups day, month and year (when it has them) date a page that prints no other date.
     doc_number_search: Pattern[str] | None = None
     # "1 of 12 photos in album", "3 из 7": a counter line of a gallery or a pager, any language.
     counter_line: Pattern[str] | None = None
@@ -169,8 +173,6 @@ class ExtractionRules(_Strict):
     layouts: list[HtmlLayout] = Field(default_factory=list)
     # Tags never holding text (scripts, forms...), removed in every layout.
     drop_always: list[Css] = Field(default_factory=list)
-    # The site name a <title> ends with (" - Ministry of Foreign Affairs...").
-    title_suffix: Pattern[str] | None = None
     # URL path prefixes / query keys that name the language of a page.
     url_language: Pattern[str] | None = None
     # Canonical speaker ids -> the names they are printed as in any language ("Sergey Lavrov",

@@ -98,7 +98,7 @@ def score_lines(lines: list[str], expected: dict) -> Score:
     got_set = set(got)
     speech = {_norm(p) for p in expected["paragraphs"]}
     boilerplate = {_norm(b) for b in expected["boilerplate"]} - speech
-    title = _norm(expected["title"])
+    title = _norm(expected["title"] or "")  # None: the input names no title
     return Score(
         paragraphs_kept=sum(1 for p in speech if p in got_set),
         paragraphs_total=len(speech),

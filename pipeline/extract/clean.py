@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.extract.metadata import label_kind, parse_date
+from pipeline.extract.metadata import label_kind, parse_date, speaker_of, title_tail, without_site_name
 from pipeline.profile import ExtractionRules
 from pipeline.extract.rules import BULLETS, CompiledRules, compiled, letter_counts, normalise_phrase
 
@@ -128,10 +128,27 @@ def _head_kind(line: str, cr: CompiledRules) -> tuple[str, object] | None:
     return None
 
 
+# How a title never ends: it names an event, a speech paragraph ends a sentence ("Добрый день!").
+_NOT_A_TITLE_END = (".", "!", "?", "…", ":", ",", ";")
+
+
+def could_be_title(line: str, cr: CompiledRules) -> bool:
+    """Whether the first line of a dump after its metadata may be the title: one that ends with
+    place and date (the site's names taken off) is; a speaker's turn (``Вопрос: ...``) or a
+    line that ends as a sentence does is not, it is the first paragraph of a dump that has no
+    title line (other scrapers save the speech paragraphs only)."""
+    if title_tail(without_site_name(line, cr), cr)[1] is not None:
+        return True
+    if speaker_of(line, cr) is not None:
+        return False
+    return not line.rstrip().endswith(_NOT_A_TITLE_END)
+
+
 def read_head(lines: list[str], rules: ExtractionRules, *, title_known: str | None = None,
               title_in_text: bool = True) -> tuple[Head, list[str]]:
     """Take the metadata lines off the top; the first other line is the title
-    (in a text dump, unless it is already known), the next one starts the body."""
+    (in a text dump, unless it is already known, and only when ``could_be_title``), the
+    next one starts the body."""
     cr = compiled(rules)
     head = Head(title=title_known)
     known = normalise_phrase(title_known) if title_known else None
@@ -143,7 +160,7 @@ def read_head(lines: list[str], rules: ExtractionRules, *, title_known: str | No
             if known is not None and normalise_phrase(line) == known:
                 index += 1  # the title repeated inside the text container
                 continue
-            if head.title is None and title_in_text:
+            if head.title is None and title_in_text and could_be_title(line, cr):
                 head.title = line
                 index += 1
                 continue

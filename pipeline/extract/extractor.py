@@ -41,12 +41,14 @@ from pipeline.model.errors import ConfigError, DropPage
 from pipeline.extract.metadata import (
     combine,
     detect_language,
+    doc_number_day,
     language_from_url,
     parse_datetime_loose,
     parse_time,
     split_topics,
     split_turns,
     title_tail,
+    without_site_name,
 )
 from pipeline.profile import SiteProfile, compiled_selector
 from pipeline.model.records import Page, Transcript, validate_record
@@ -562,9 +564,7 @@ def _document_title(root, rules) -> str | None:
     if element is None:
         return None
     title = _element_text(element)
-    if rules.title_suffix is not None:
-        title = rules.title_suffix.sub("", title).strip()
-    return title or None
+    return without_site_name(title, compiled(rules)) or None
 
 
 def _page_language(root) -> str | None:
@@ -611,21 +611,28 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
         # menus, labels and captions only: a page whose speech was lost, never a record
         raise DropPage(f"no speech paragraph (no sentence of {rules.prose_min_words}+ words "
                        f"among {len(paragraphs)} lines)")
-    title = raw.title or head.title or page.hints.title or raw.fallback_title or ""
-    place, title_day = title_tail(title, cr)
+    # A dump's <title> line ends with the site's name. A text dump naming no title (other
+    # scrapers save the speech paragraphs only) keeps its speech, untitled: the record flags
+    # it (records.NO_TITLE). An HTML page without one is refused: a page whose head, h1 and
+    # <title> name nothing is no article (a challenge, an error page).
+    title = without_site_name(raw.title or head.title or page.hints.title or raw.fallback_title or "", cr)
+    title = title or (None if raw.layout == "text" else "")
+    place, title_day = title_tail(title, cr) if title else (None, None)
     # ?lang= asks for the text's language (/pt/...?lang=en is English); the page's lang
     # attribute may be the template's, so it comes after it
     language = (page.hints.language or language_from_url(page.url, rules, asked_only=True) or raw.page_language
                 or language_from_url(page.url, rules)
                 or detect_language("\n".join(paragraphs[:20]), rules, profile.site.default_language))
-    turns, speakers = split_turns(paragraphs, cr, title, language, topics)
+    turns, speakers = split_turns(paragraphs, cr, title or "", language, topics)
+    doc_number = _doc_number(raw.doc_number or head.doc_number, cr) or around.doc_number
     fields = {
         "title": title,
-        "published_at": _published_at(raw, head, around, title_day, page, cr),
+        "published_at": _published_at(raw, head, around, title_day, page, cr) or _at_day(
+            doc_number_day(doc_number, cr), head, around),
         "location": place,
         "language": language,
         "languages": raw.languages or head.languages or around.languages,
-        "doc_number": _doc_number(raw.doc_number or head.doc_number, cr) or around.doc_number,
+        "doc_number": doc_number,
         "section": raw.section or head.section or page.hints.section,
         "kind": page.hints.kind or _kind_of(page.url, profile),
         "url": page.url,
@@ -666,6 +673,14 @@ def _published_at(raw: RawFields, head: Head, around: Head, title_day, page: Pag
     if title_day is not None:
         return combine(title_day, at)
     return _listed_stamp(page.hints.published, at)
+
+
+def _at_day(day: date | None, head: Head, around: Head) -> datetime | None:
+    """The last resort of a page that prints no date: the day of its document number (a
+    dump of the speech paragraphs only), at the page's time line if any."""
+    if day is None:
+        return None
+    return combine(day, parse_time(head.time_text) or parse_time(around.time_text))
 
 
 def _listed_stamp(published: datetime | date | None, at: time | None) -> datetime | None:

@@ -104,7 +104,29 @@ def combine(day: date, at: time | None) -> datetime:
     return datetime.combine(day, at or time(0, 0), tzinfo=MOSCOW)
 
 
+def doc_number_day(number: str | None, cr: CompiledRules) -> date | None:
+    """The day a document number carries (``867-05-05-2023``: 5 May 2023), when the profile's
+    ``doc_number_search`` has day, month and year groups; None otherwise."""
+    search = cr.patterns.doc_number_search
+    if not number or search is None or not {"day", "month", "year"} <= set(search.groupindex):
+        return None
+    match = search.search(number)
+    if not match:
+        return None
+    try:
+        return date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        return None
+
+
 # --- the title's tail -------------------------------------------------------------
+
+
+def without_site_name(title: str, cr: CompiledRules) -> str:
+    """A title without the site's name a page's <title> ends with (profile ``site_names``)."""
+    if cr.title_suffix is None:
+        return title
+    return cr.title_suffix.sub("", title).strip()
 
 
 def title_tail(title: str, cr: CompiledRules) -> tuple[str | None, date | None]:

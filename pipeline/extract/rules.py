@@ -130,6 +130,10 @@ class CompiledRules:
         starts = sorted({re.escape(note.split()[0]) for note in self.translation_notes})
         self.translation_note_start = (re.compile(rf"[\W_]*(?:{'|'.join(starts)})\b", re.IGNORECASE)
                                        if starts else None)
+        # " - <site name>" (or " | ", " – ") at the end of a <title>, in any language, longest name first
+        names = sorted({n for lang in langs for n in lang.site_names}, key=len, reverse=True)
+        self.title_suffix = (re.compile(rf"\s+[-|–—]\s+(?:{'|'.join(re.escape(n) for n in names)})\s*$",
+                                        re.IGNORECASE) if names else None)
         # The most words a listed line phrase has: a line with more is none of them.
         self.phrase_max_words = max((len(key.split()) for key in
                                      self.boilerplate | self.listing_starts | self.contact_labels), default=0)

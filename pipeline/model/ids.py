@@ -8,7 +8,8 @@
 - ``document_id``: the Elasticsearch ``_id`` of a transcript: (article, content
   language) when the article is known, else language, day and title;
 - ``match_key``: what makes two inputs the same transcript when one has no URL
-  (a text dump): language, publication day and normalised title;
+  (a text dump): language, publication day and normalised title (an untitled one: its
+  document number, else the start of its body);
 - ``state_key``: the crawl-ledger key of an article URL, folded like documents;
 - ``deadletter_id``: one dead letter per refusal of one input, stable across re-runs.
 
@@ -40,7 +41,9 @@ class RecordLike(Protocol):
 
     language: str
     published_at: datetime
-    title: str
+    title: str | None  # None: an untitled record
+    doc_number: str | None
+    body: str
     event_id: str | None
     url: str | None
 
@@ -109,9 +112,22 @@ def _title_key(title: str) -> str:
     return " ".join(unicodedata.normalize("NFC", title).split()).casefold()
 
 
+# How much of the body stands for the title of an untitled record that has no document number.
+_UNTITLED_KEY_CHARS = 200
+
+
 def match_key(record: RecordLike) -> str:
-    """The same transcript, whatever brought it: language, Moscow publication day, title."""
-    return f"{record.language}:{record.published_at.date().isoformat()}:{_title_key(record.title)}"
+    """The same transcript, whatever brought it: language, Moscow publication day, title.
+
+    An untitled record (``title`` None) is named by its document number, else by the start of
+    its body: two untitled transcripts of one day must not be taken for one."""
+    if record.title is not None:
+        name = _title_key(record.title)
+    elif record.doc_number:
+        name = "#" + record.doc_number
+    else:
+        name = "~" + _title_key(record.body[:_UNTITLED_KEY_CHARS])
+    return f"{record.language}:{record.published_at.date().isoformat()}:{name}"
 
 
 def document_id(record: RecordLike) -> str:

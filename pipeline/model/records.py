@@ -37,6 +37,9 @@ MOSCOW = timezone(timedelta(hours=3), "MSK")
 # Media types a Page may hold (fetched responses, archived records); the extract stage sniffs the rest.
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
+# The flag of a record whose input names no title (Transcript.flags).
+NO_TITLE = "no_title"
+
 Role = Literal["statement", "question", "answer"]
 Kind = Literal["speech", "interview", "briefing", "statement", "comment", "answer", "article", "news"]
 Stage = Literal["source", "fetch", "extract", "validate", "index", "config"]
@@ -112,7 +115,9 @@ class Transcript(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    title: str = Field(min_length=1)
+    # None when the input names no title (a dump of the speech paragraphs only): the record
+    # is kept, and flagged "no_title", rather than losing its speech.
+    title: str | None = Field(None, min_length=1)
     published_at: AwareDatetime
     location: str | None = None
     language: str = Field(min_length=2, max_length=8)
@@ -138,6 +143,9 @@ class Transcript(BaseModel):
     # "generic" (the fallback for an HTML page no layout reads) or "text" (a text dump).
     layout: str | None = None
     source: str | None = None
+    # What is known to be missing or guessed in the record ("no_title"). Left out of the JSON
+    # when empty, so records without a flag keep the shape (and bytes) they always had.
+    flags: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
 
     @field_validator("published_at")
     @classmethod
@@ -156,6 +164,13 @@ class Transcript(BaseModel):
     def _body_has_words(self) -> "Transcript":
         if not any(ch.isalnum() for ch in self.body):
             raise ValueError("body has no words")
+        return self
+
+    @model_validator(mode="after")
+    def _flag_missing_title(self) -> "Transcript":
+        # The one place the flag is set: whoever builds an untitled record, it says so.
+        if self.title is None and NO_TITLE not in self.flags:
+            self.flags = [*self.flags, NO_TITLE]
         return self
 
     @computed_field  # type: ignore[prop-decorator]
