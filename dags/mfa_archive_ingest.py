@@ -1,9 +1,11 @@
-"""DAG mfa_archive_ingest: index folders of saved pages (text dumps or HTML) into Elasticsearch.
+"""DAG mfa_archive_ingest: index folders of saved pages (text dumps or HTML), WARC files and
+corpus files (CSV, JSON lines; the reader is chosen by file type) into Elasticsearch.
 
 Thin wiring only: the work is pipeline.ingest.ingest_archive, as ``mfa-ingest ingest PATHS...``.
 Idempotent (stable document ids), so a retried task or a second run never duplicates documents.
 Params: ``paths`` (folders or files, relative to the project folder or absolute),
-``index`` (write target; default the read alias) and ``allow_failures`` (as the CLI's
+``index`` (write target; default the read alias), ``columns`` (corpus files: which column holds each
+field, as the CLI's ``--columns``) and ``allow_failures`` (as the CLI's
 ``--allow-failures``: ``N`` inputs or ``P%`` of those attempted may fail; default none).
 """
 
@@ -28,6 +30,8 @@ from mfa_airflow import INDEX_WRITES_POOL, context_from_airflow, log_report, per
         "paths": Param(["sample/dumps"], type="array", items={"type": "string"}, minItems=1,
                        description="folders (or files) of saved pages, as mfa-ingest ingest PATHS..."),
         "index": Param(None, type=["null", "string"], description="write target (default: the alias)"),
+        "columns": Param(None, type=["null", "string"],
+                         description="corpus files (.csv, .jsonl): FIELD=COLUMN,... as mfa-ingest ingest --columns"),
         "allow_failures": Param(None, type=["null", "string"], pattern=r"^\d+(\.\d+)?%?$",
                                 description="tolerate N failed inputs or P% of those attempted (default: none)"),
     },
@@ -39,10 +43,11 @@ def mfa_archive_ingest():
         from pipeline.ingest import ingest_archive as run_ingest
 
         from pipeline.progress import Progress
+        from pipeline.sources.corpus import ColumnMap
 
         with context_from_airflow() as ctx, permanent_errors(), Progress("log") as progress:  # a log line every so many pages
-            report = run_ingest(ctx, [resolve_input_path(p) for p in params["paths"]],
-                                index=params["index"], progress=progress)
+            report = run_ingest(ctx, [resolve_input_path(p) for p in params["paths"]], index=params["index"],
+                                progress=progress, columns=ColumnMap.parse(params.get("columns")))
         return log_report(report)
 
     @task(retries=0)  # a verdict on data already indexed: a retry would give the same answer

@@ -28,6 +28,7 @@ from pipeline.model.records import Failure, Page, Transcript
 from pipeline.report import RunReport
 from pipeline.settings import Settings
 from pipeline.sources.archive import archive_pages
+from pipeline.sources.corpus import ColumnMap
 from pipeline.sources.challenge import archived_challenge
 from pipeline.store import deadletter, design, writer
 
@@ -302,9 +303,10 @@ def ingest(ctx: RunContext, items: Iterable[Item], **kwargs) -> RunReport:
 
 
 def ingest_archive(ctx: RunContext, paths: Path | str | Iterable[Path | str], *, progress=None,
-                   any_url: bool = False, **kwargs) -> RunReport:
-    """Ingest archive inputs: text-dump folders or files, WARC files and folders of them
-    (``ingest``, ``replay`` and the archive partitions of a backfill all come here).
+                   any_url: bool = False, columns: ColumnMap | None = None, **kwargs) -> RunReport:
+    """Ingest archive inputs: text-dump folders or files, WARC files, corpus files (CSV, JSON
+    lines; ``columns`` maps their columns) and folders of them (``ingest``, ``replay`` and the
+    archive partitions of a backfill all come here).
 
     ``progress``: a pipeline.progress.Progress counting the pages (with a total when
     there is no WARC file among the inputs, whose pages are only known by reading them)."""
@@ -312,7 +314,7 @@ def ingest_archive(ctx: RunContext, paths: Path | str | Iterable[Path | str], *,
     skipped: Counter = Counter()
     hosts = set(ctx.site_hosts) if any_url else None
     pages = archive_pages(paths, max_bytes=ctx.settings.max_page_bytes, profile=ctx.profile, skipped=skipped,
-                          any_url_hosts=hosts)
+                          any_url_hosts=hosts, columns=columns)
     if progress is not None:
         pages = progress.track(pages, f"{ctx.report.name}: pages", _dump_file_count(paths))
     report = ingest(ctx, pages, **kwargs)
@@ -326,8 +328,8 @@ def _dump_file_count(paths: Path | str | Iterable[Path | str]) -> int | None:
 
     total = 0
     for item in expand_archive_inputs([paths] if isinstance(paths, (str, Path)) else paths):
-        if item.kind == "warc":
-            return None
+        if item.kind in ("warc", "corpus"):
+            return None  # records and rows are only known by reading them
         total += 1 if item.path.is_file() else sum(1 for f in item.path.rglob("*") if f.is_file())
     return total
 

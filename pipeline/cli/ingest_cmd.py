@@ -19,21 +19,32 @@ def echo_err(line: str) -> None:
 @command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(
-        help="folders (or files) of saved pages (text dumps or HTML), WARC files or folders of them")],
+        help="folders (or files) of saved pages (text dumps or HTML), WARC files, corpus files "
+             "(.csv, .jsonl: a transcript per row) or folders of them")],
     index: IndexOpt = None,
     allow_failures: AllowFailuresOpt = None,
     progress: ProgressOpt = None,
     as_json: JsonOpt = False,
+    columns: Annotated[str | None, typer.Option(
+        help="corpus files (CSV, JSON lines): which column holds each field, FIELD=COLUMN,... "
+             "(fields title, text, url, date, speaker; each defaults to its own name)")] = None,
 ) -> None:
-    """Extract, validate and index saved pages; one error line per bad file, the rest still indexed.
+    """Extract, validate and index saved pages; one error line per bad file or row, the rest still indexed.
 
     Example: mfa-ingest ingest sample/dumps old-scrapes/ --allow-failures 2%
+    Example: mfa-ingest ingest lavrov.csv --columns text=transcript,date=day
     """
+    from pipeline.model.errors import ConfigError
     from pipeline.ingest import ingest_archive
+    from pipeline.sources.corpus import ColumnMap
 
     check_allowance(allow_failures)
+    try:
+        column_map = ColumnMap.parse(columns)
+    except ConfigError as exc:
+        raise typer.BadParameter(exc.reason, param_hint="--columns") from None
     with run_context("archive-ingest") as ctx, progress_for(progress) as shown:
-        report = ingest_archive(ctx, paths, index=index, echo=echo_err, progress=shown)
+        report = ingest_archive(ctx, paths, index=index, echo=echo_err, progress=shown, columns=column_map)
     finish_run(report, as_json=as_json, allow_failures=allow_failures, lines=3)
 
 

@@ -37,7 +37,7 @@ from pipeline.extract.clean import (
 )
 from pipeline.extract.decode import decode_page
 from pipeline.extract.flatten import flatten_deep_html
-from pipeline.model.errors import ConfigError, DropPage
+from pipeline.model.errors import ConfigError, DropPage, RecordRejected
 from pipeline.extract.metadata import (
     combine,
     detect_language,
@@ -623,7 +623,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     language = (page.hints.language or language_from_url(page.url, rules, asked_only=True) or raw.page_language
                 or language_from_url(page.url, rules)
                 or detect_language("\n".join(paragraphs[:20]), rules, profile.site.default_language))
-    turns, speakers = split_turns(paragraphs, cr, title or "", language, topics)
+    turns, speakers = split_turns(paragraphs, cr, title or "", language, topics, speaker=page.hints.speaker)
     doc_number = _doc_number(raw.doc_number or head.doc_number, cr) or around.doc_number
     fields = {
         "title": title,
@@ -672,7 +672,18 @@ def _published_at(raw: RawFields, head: Head, around: Head, title_day, page: Pag
         return own
     if title_day is not None:
         return combine(title_day, at)
-    return _listed_stamp(page.hints.published, at)
+    return _listed_stamp(page.hints.published, at) or _corpus_stamp(page.hints.date_text, at, cr)
+
+
+def _corpus_stamp(text: str | None, at: time | None, cr) -> datetime | None:
+    """A corpus row's date column, read as a date line of the page; one that holds no date
+    refuses the row (a dead letter naming the file and row), never a guessed day."""
+    if not text:
+        return None
+    stamp = _first_stamp((text,), at, cr)
+    if stamp is None:
+        raise RecordRejected(f"unparseable date {text[:80]!r} in the date column")
+    return stamp
 
 
 def _at_day(day: date | None, head: Head, around: Head) -> datetime | None:

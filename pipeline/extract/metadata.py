@@ -242,9 +242,11 @@ def names_who_asks(label: str, cr: CompiledRules) -> bool:
             or any(ch in _QUOTES for ch in asker))
 
 
-def main_speaker(title: str, labelled: list[str], language: str, rules: ExtractionRules) -> str | None:
+def main_speaker(title: str, labelled: list[str], language: str, rules: ExtractionRules,
+                 speaker: str | None = None) -> str | None:
     """Who gives the opening statement: a known main speaker named in the title,
-    else the first named speaker of the page, else the language's first main speaker."""
+    else the first named speaker of the page, else ``speaker`` (a corpus row's column),
+    else the language's first main speaker."""
     known = compiled(rules).main_speakers
     for name in known:
         if name in title:
@@ -255,6 +257,8 @@ def main_speaker(title: str, labelled: list[str], language: str, rules: Extracti
             return name
     if labelled:
         return labelled[0]
+    if speaker:
+        return speaker
     lang = rules.languages.get(language)
     return lang.main_speakers[0] if lang and lang.main_speakers else None
 
@@ -282,7 +286,7 @@ def split_topics(paragraphs: list[str], headings: list[str], cr: CompiledRules) 
 
 
 def split_turns(paragraphs: list[str], cr: CompiledRules, title: str, language: str,
-                topics: list[str | None] | None = None) -> tuple[list[Turn], list[str]]:
+                topics: list[str | None] | None = None, *, speaker: str | None = None) -> tuple[list[Turn], list[str]]:
     """Turns covering every paragraph in order, and the distinct named speakers.
 
     An unlabelled paragraph continues the current turn; before any label it
@@ -294,7 +298,7 @@ def split_turns(paragraphs: list[str], cr: CompiledRules, title: str, language: 
     topics = topics or [None] * len(paragraphs)
     labels = [speaker_of(p, cr) for p in paragraphs]
     named = [lab[0] for lab in labels if lab and not lab[1] and lab[0]]
-    opener = main_speaker(title, named, language, cr.rules) or (named[0] if named else "Speaker")
+    opener = main_speaker(title, named, language, cr.rules, speaker) or (named[0] if named else "Speaker")
     turns: list[dict] = []
     asked = False
     for paragraph, label, topic in zip(paragraphs, labels, topics):

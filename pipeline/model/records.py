@@ -46,7 +46,7 @@ Stage = Literal["source", "fetch", "extract", "validate", "index", "config"]
 
 
 class ListingHints(BaseModel):
-    """What a listing page or feed said about one article; it travels beside the fetch
+    """What a listing page, a feed or a corpus row said about one article; it travels beside the fetch
     (crawl ledger, WARC ``MFA-Hints`` header, ``Page.hints``) and fills what the page lacks."""
 
     model_config = ConfigDict(frozen=True)
@@ -60,6 +60,11 @@ class ListingHints(BaseModel):
     published: AwareDatetime | date | None = None
     article_id: str | None = None
     listing_url: str | None = None
+    # A corpus row's columns (pipeline/sources/corpus.py): the date as the row prints it, read by
+    # the extract stage like a date line (an unreadable one refuses the row), and who speaks when
+    # no label or title names them. Left out of the JSON when unset: crawl hints keep their bytes.
+    date_text: str | None = Field(None, exclude_if=lambda value: value is None)
+    speaker: str | None = Field(None, exclude_if=lambda value: value is None)
 
     @model_validator(mode="before")
     @classmethod

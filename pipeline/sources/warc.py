@@ -39,6 +39,7 @@ from pipeline.profile import SiteProfile
 from pipeline.model.ids import host_key
 from pipeline.settings import DEFAULT_PAGE_BYTES
 from pipeline.model.records import HTML_TYPES, Failure, ListingHints, Page
+from pipeline.sources.corpus import is_corpus_name
 
 # What the listing said about an article, carried in the response record (written by crawl/warcwriter.py).
 HINTS_HEADER = "MFA-Hints"
@@ -51,7 +52,7 @@ _SCAN_BLOCK = 1 << 20
 
 
 class ArchiveInput(NamedTuple):
-    kind: str  # "warc" (a WARC file) or "dumps" (a text-dump folder or file)
+    kind: str  # "warc" (a WARC file), "corpus" (a CSV or JSON-lines file) or "dumps" (a text-dump folder or file)
     path: storage.Location  # a Path, or a URL (s3://...) for WARC files in an object store
 
 
@@ -63,7 +64,7 @@ def expand_archive_inputs(paths: Path | str | Iterable[Path | str]) -> list[Arch
     """The one way to read archive inputs (replay, reindex, backfill partitions).
 
     A folder holding WARC files gives each of them, in name order; a WARC file is
-    itself; anything else (a folder of text dumps, a dump file, a missing path) is
+    itself; so are corpus files (CSV, JSON lines: sources/corpus.py) and a folder of them; anything else (a folder of text dumps, a dump file, a missing path) is
     a dump input, whose reader reports what is wrong with it. Inputs may be URLs
     (``file://``, ``s3://``...; pipeline/storage.py), text-dump folders too.
     """
@@ -72,11 +73,16 @@ def expand_archive_inputs(paths: Path | str | Iterable[Path | str]) -> list[Arch
     inputs: list[ArchiveInput] = []
     for raw in paths:
         path = storage.normalize(raw if isinstance(raw, Path) else str(raw))
-        warcs = [p for p in storage.files_in(path) if is_warc_name(p)] if storage.is_folder(path) else []
+        files = storage.files_in(path) if storage.is_folder(path) else []
+        warcs = [p for p in files if is_warc_name(p)]
+        corpora = [p for p in files if is_corpus_name(p)]
         if warcs:
             inputs += [ArchiveInput("warc", p) for p in warcs]
+        elif corpora:
+            inputs += [ArchiveInput("corpus", p) for p in corpora]
         else:
-            inputs.append(ArchiveInput("warc" if is_warc_name(path) else "dumps", path))
+            kind = "warc" if is_warc_name(path) else "corpus" if is_corpus_name(path) else "dumps"
+            inputs.append(ArchiveInput(kind, path))
     return inputs
 
 

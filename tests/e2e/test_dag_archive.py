@@ -60,3 +60,36 @@ def test_archive_dag_fails_on_a_failed_input_unless_allowed(dagbag, es, es_url, 
 
     run = dag.test(run_conf={"paths": [str(folder), str(other)], "allow_failures": "1"})
     assert run.state == "success"
+
+
+def test_archive_dag_takes_corpus_files_by_their_type_with_a_column_mapping(dagbag, es, es_url, index_alias,
+                                                                              monkeypatch, tmp_path):
+    """A CSV among the ``paths`` is read as a corpus (a transcript per row), its columns mapped
+    by the ``columns`` param; a malformed row is one failed input, the others are indexed."""
+    import csv
+
+    monkeypatch.setenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", es_url)
+    monkeypatch.setenv("MFA_STATE_DIR", str(tmp_path / "state"))
+    corpus = tmp_path / "speeches.csv"
+    with corpus.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["who", "day", "headline", "transcript"])
+        writer.writerow(["Sergey Lavrov", "2023-06-19", "Remarks at the talks, Moscow, June 19, 2023",
+                         "Good afternoon.\n\nWe have held substantive talks and agreed on the next steps together."])
+        writer.writerow(["Maria Zakharova", "2023-06-21", "NA",
+                         "Good afternoon, colleagues.\n\nLet us begin with the news of the week, full of events."])
+        writer.writerow(["a row", "that is short"])
+    dag = dagbag.get_dag("mfa_archive_ingest")
+    conf = {"paths": [str(corpus)], "columns": "speaker=who,date=day,title=headline,text=transcript"}
+
+    run = dag.test(run_conf={**conf, "allow_failures": "1"})
+    assert run.state == "success"
+    es.indices.refresh(index=index_alias)
+    docs = {h["_source"]["source"].rsplit("#", 1)[-1]: h["_source"]
+            for h in es.search(index=index_alias, size=10)["hits"]["hits"]}
+    assert set(docs) == {"row1", "row2"}
+    assert docs["row1"]["title"] == "Remarks at the talks, Moscow, June 19, 2023"
+    assert docs["row2"]["title"] is None and docs["row2"]["flags"] == ["no_title"]
+    assert docs["row2"]["published_at"].startswith("2023-06-21")
+
+    assert dag.test(run_conf={**conf, "allow_failures": None}).state == "failed"  # the short row counts
