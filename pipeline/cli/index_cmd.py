@@ -226,7 +226,7 @@ def search(
     typer.echo(f"{total} document{'s' if total != 1 else ''}"
                + (f"; showing {first + 1}-{first + len(hits)}" if hits else ""))
     for hit in hits:
-        typer.echo(f"{hit.published_at[:16].replace('T', ' ')}  {hit.title}  "
+        typer.echo(f"{hit.published_at[:16].replace('T', ' ')}  {hit.title or '(no title)'}  "
                    f"[{hit.language}/{hit.section or '-'}/{hit.kind or '-'}]  {hit.url or ''}")
         for mark in hit.highlights[:3]:
             typer.echo(f"    … {' '.join(mark.split())} …")

@@ -73,7 +73,7 @@ def turn_text_fields(config_dir: Path | None = None) -> list[str]:
 class Hit:
     doc_id: str
     score: float | None
-    title: str
+    title: str | None  # None: an untitled record (flags: no_title)
     published_at: str
     url: str | None
     section: str | None
