@@ -118,3 +118,31 @@ def test_a_redrive_reads_the_dead_letters_without_creating_their_index(es, setti
     result = redrive(RunContext.build(settings, es=es))
     assert result.resolved == {} and result.report.read == 0
     assert es.indices.exists(index=settings.deadletter_index)  # the failure sink's one creation
+
+
+def test_a_corpus_row_is_not_redriven_without_its_columns(es, settings, tmp_path):
+    """A row's dead letter keeps its text, not its columns (title, date, speaker): redriven from
+    the text alone it would come back untitled and undated. It stays open, counted as skipped,
+    until its file is ingested again (idempotent)."""
+    corpus = tmp_path / "rows.csv"
+    corpus.write_text('title,date,text\n"Remarks at the talks, Moscow, June 19, 2023",2023-06-19,'
+                      '"We have held substantive talks and agreed on the next steps together."\n', encoding="utf-8")
+    alias = design.ensure_index(es, settings)
+    concrete = design.write_index(es, alias)
+    es.indices.put_settings(index=concrete, settings={"index.blocks.write": True})
+    try:
+        blocked = ingest_archive(RunContext.build(settings), corpus)
+    finally:
+        es.indices.put_settings(index=concrete, settings={"index.blocks.write": None})
+    assert blocked.failed == 1
+    (letter,) = letters(es, settings)
+    assert letter["stage"] == "index" and letter["source"].endswith("rows.csv#row1")
+
+    result = redrive(RunContext.build(settings))
+    assert result.skipped == 1 and result.resolved == {} and count(es, alias) == 0
+    assert not letters(es, settings)[0].get("resolved")
+    again = ingest_archive(RunContext.build(settings), corpus)
+    assert again.new == 1
+    es.indices.refresh(index=alias)
+    (doc,) = [h["_source"] for h in es.search(index=alias)["hits"]["hits"]]
+    assert doc["title"] == "Remarks at the talks, Moscow, June 19, 2023"
