@@ -137,9 +137,10 @@ def score_trafilatura(expected: dict, root: Path) -> Score:
                      error="no text")
     score = score_lines(text.splitlines(), expected)
     score.fields_total = len(TRAFILATURA_FIELDS)
-    score.count_field("title", _norm(document.title or "") or None, _norm(expected["title"]))
+    want_title = _norm(expected["title"] or "") or None  # None: the input names no title
+    score.count_field("title", _norm(document.title or "") or None, want_title)
     score.count_field("date", (document.date or "")[:10] or None, expected["published_at"][:10])
-    if _norm(document.title or "") == _norm(expected["title"]):
+    if (_norm(document.title or "") or None) == want_title:
         score.fields_right += 1
     else:
         score.wrong_fields.append("title")

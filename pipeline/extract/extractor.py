@@ -503,7 +503,30 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
                     layout=layout.name,
                     headings=headings,
                 )
+    fragment = _paragraph_fragment(text, root)
+    if fragment is not None:
+        return RawFields(lines=fragment)
     return read_unknown_layout(text, root, profile)
+
+
+# A page, not a fragment: its document structure, or anything but paragraphs of text.
+_DOCUMENT_TAGS = re.compile(r"<\s*(?:html|head|body|title|meta|script)\b", re.IGNORECASE)
+_FRAGMENT_TAGS = frozenset({"p", "br"})
+
+
+def _paragraph_fragment(text: str, root) -> list[str] | None:
+    """The lines of a dump that is nothing but ``<p>`` elements (a scraper that saved a page's
+    ``<p>`` texts as HTML), read as a text dump is: no document structure to read a layout
+    from, and no title to refuse it for. None for anything else."""
+    if _DOCUMENT_TAGS.search(text):
+        return None
+    body = root.find("body")
+    if body is None or len(body) == 0 or (body.text or "").strip():
+        return None
+    # inline markup inside a paragraph (<b>Question:</b>, <a>) is text; only the top level is looked at
+    if any(not isinstance(el.tag, str) or el.tag not in _FRAGMENT_TAGS or (el.tail or "").strip() for el in body):
+        return None
+    return block_lines(body)
 
 
 def _head_lines(head, container) -> list[str]:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pipeline.model.errors import RecordRejected
+from pipeline.model.errors import PipelineError, RecordRejected
 from pipeline.extract.extractor import extract_record
 from pipeline.context import get_profile
 from pipeline.model.records import Page
@@ -64,3 +64,15 @@ def test_two_untitled_transcripts_of_one_day_are_two_documents():
 def test_a_dump_with_no_date_anywhere_is_still_refused_with_its_reason():
     with pytest.raises(RecordRejected, match="published_at"):
         _dump(f"Уважаемые коллеги!\n\n{SPEECH['ru']}\n\nСпасибо.\n")
+
+
+def test_p_elements_saved_as_html_read_as_a_dump_but_a_page_without_title_is_refused():
+    paragraphs = ["867-05-05-2023", "Добрый день!", SPEECH["ru"], "1 из 1 фотографий в альбоме"]
+    fragment = "".join(f"<p>{p}</p>\n" for p in paragraphs).replace("Добрый", "<b>Добрый</b>")
+    record = _dump(fragment, "dump.html")
+    assert record.body.split("\n\n") == ["Добрый день!", SPEECH["ru"]] and record.flags == [NO_TITLE]
+    assert record.published_at.date().isoformat() == "2023-05-05"
+    # a page (document structure, a script) is no fragment: without a title it is still refused
+    for page in (f"<html><body>{fragment}</body></html>", f"<script>x()</script>{fragment}"):
+        with pytest.raises(PipelineError):
+            _dump(page, "page.html")

@@ -9,12 +9,14 @@ number ``867-05-05-2023`` is a ``<p>`` too, the old portal's ``№ 2393-18-11-20
 sits above the text), with no date line and no title line; or the page's ``<title>``
 as the first line, the site's name still at its end. The trailing album caption and
 copyright line are the page's, as such scrapers keep them. Each case is a ``dump_*.txt``
-and its ``dump_*.expected.json`` (the evaluation reads them with the other unseen cases).
+(two are the ``<p>`` elements saved as an HTML fragment, ``dump_*_phtml.html``) and its
+``dump_*.expected.json`` (the evaluation reads them with the other unseen cases).
 """
 
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -26,16 +28,24 @@ EN_TAIL = ["1 of 1 photos in album", "© 2023 Ministry of Foreign Affairs of the
 
 def add(name: str, *, head: list[str], paragraphs: list[str], tail: list[str], blank: bool = True,
         title: str | None, published_at: str, location: str | None, language: str, doc_number: str | None,
-        questions: int) -> None:
+        questions: int, html: bool = False) -> None:
     """One dump: its head lines, the speech paragraphs, the trailing page lines; ``blank``:
-    paragraphs separated by a blank line (False: one ``<p>`` per line, nothing between)."""
+    paragraphs separated by a blank line (False: one ``<p>`` per line, nothing between);
+    ``html``: saved as the ``<p>`` elements themselves, a speaker's label in ``<strong>``."""
     sep = "\n\n" if blank else "\n"
     text = sep.join([*head, *paragraphs, *tail]) + "\n"
-    expected = {"input": f"unseen/{name}.txt", "url": None, "title": title, "published_at": published_at,
+    if html:
+        text = "".join(f"<p>{_labelled(escape(line))}</p>\n" for line in [*head, *paragraphs, *tail])
+    expected = {"input": f"unseen/{name}.{'html' if html else 'txt'}", "url": None, "title": title, "published_at": published_at,
                 "location": location, "language": language, "languages": [], "doc_number": doc_number,
                 "section": None, "paragraphs": paragraphs, "boilerplate": tail, "questions": questions,
                 "translation_note": None}
     CASES[name] = (text, expected)
+
+
+def _labelled(line: str) -> str:
+    label, colon, rest = line.partition(": ")
+    return f"<strong>{label}:</strong> {rest}" if colon and len(label) < 40 else line
 
 
 # --- the current site: <p> texts only (document number first), no title, no date line ----------
@@ -159,9 +169,19 @@ add("dump_ru_arc_nohead", head=["№ 512-16-03-2018"], paragraphs=RU_ARC_SPEECH,
     doc_number="512-16-03-2018", questions=0)
 
 
+# --- the same scrapers saving the <p> elements themselves, as an HTML fragment ------------------
+
+add("dump_en_cur_phtml", head=["1345-19-06-2023"], paragraphs=EN_INTERVIEW, tail=EN_TAIL, title=None,
+    published_at="2023-06-19T00:00:00+03:00", location=None, language="en", doc_number="1345-19-06-2023",
+    questions=2, html=True)
+add("dump_ru_cur_phtml", head=["867-05-05-2023"], paragraphs=RU_SPEECH, tail=RU_TAIL, title=None,
+    published_at="2023-05-05T00:00:00+03:00", location=None, language="ru", doc_number="867-05-05-2023",
+    questions=0, html=True)
+
+
 def main() -> None:
     for name, (text, expected) in CASES.items():
-        (HERE / f"{name}.txt").write_text(text, encoding="utf-8")
+        (HERE / expected["input"].removeprefix("unseen/")).write_text(text, encoding="utf-8")
         (HERE / f"{name}.expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n",
                                                     encoding="utf-8")
     print(f"{len(CASES)} cases")
