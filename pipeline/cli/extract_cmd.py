@@ -13,10 +13,11 @@ from typing import Any, BinaryIO
 
 import typer
 
-from pipeline.model.errors import PipelineError, SourceError
+from pipeline.model.errors import ConfigError, PipelineError, SourceError
 from pipeline.extract.extractor import extract_record
 from pipeline.profile import SiteProfile
-from pipeline.model.records import Page
+from pipeline.model.records import Failure, Page
+from pipeline.sources.corpus import ColumnMap, is_corpus_name, iter_corpus
 from pipeline.cli._common import command, run_context
 
 
@@ -41,12 +42,29 @@ def extract_one(path: str, profile: SiteProfile, url: str | None = None) -> dict
     source = "<stdin>" if path == "-" else path
     try:
         content = _read_input(path, profile.extraction.max_bytes)
-        record = extract_record(Page(source=source, content=content, url=url), profile)
-        return record.model_dump(mode="json")
     except PipelineError as exc:
         return {"error": exc.reason, "stage": exc.stage, "path": source}
+    return extract_page(Page(source=source, content=content, url=url), profile)
+
+
+def extract_page(page: Page | Failure, profile: SiteProfile) -> dict[str, Any]:
+    """The record of one page (or the error object of a source's Failure); never raises."""
+    if isinstance(page, Failure):
+        return {"error": page.reason, "stage": page.stage, "path": page.source}
+    try:
+        return extract_record(page, profile).model_dump(mode="json")
+    except PipelineError as exc:
+        return {"error": exc.reason, "stage": exc.stage, "path": page.source}
     except Exception as exc:  # one bad input must not stop the others; say what happened
-        return {"error": f"unexpected {type(exc).__name__}: {exc}", "stage": "extract", "path": source}
+        return {"error": f"unexpected {type(exc).__name__}: {exc}", "stage": "extract", "path": page.source}
+
+
+def extract_many(path: str, profile: SiteProfile, url: str | None, columns: ColumnMap) -> list[dict[str, Any]]:
+    """One result per input: a corpus file (CSV, JSON lines) gives one per row, any other file one."""
+    if path != "-" and is_corpus_name(path):
+        return [extract_page(item, profile) for item in
+                iter_corpus(path, columns, max_bytes=profile.extraction.max_bytes)]
+    return [extract_one(path, profile, url)]
 
 
 @command()
@@ -55,19 +73,27 @@ def extract(
     url: str | None = typer.Option(None, "--url", help="Source URL of the input (sets `url`, helps the language)."),
     pretty: bool = typer.Option(False, "--pretty", help="Indented JSON instead of one object per line."),
     profile_path: Path | None = typer.Option(None, "--profile", help="Site profile (default: config/site.yaml)."),
+    columns: str | None = typer.Option(None, "--columns", help="corpus files (.csv, .jsonl): FIELD=COLUMN,... "
+                                       "as for ingest (fields title, text, url, date, speaker)"),
 ) -> None:
-    """Print one JSON record per input; a JSON error object for an input that gives none.
+    """Print one JSON record per input (per row of a corpus file); a JSON error object for an input that gives none.
 
     Example: mfa-ingest extract sample/dumps/000_dcbbeb771279dad1.txt --pretty
+    Example: mfa-ingest extract lavrov.csv --columns text=transcript
     """
+    try:
+        column_map = ColumnMap.parse(columns)
+    except ConfigError as exc:
+        raise typer.BadParameter(exc.reason, param_hint="--columns") from None
     profile = run_context(site_profile=profile_path).profile
-    failed = 0
+    failed = total = 0
     for path in paths:
-        result = extract_one(path, profile, url)
-        failed += "error" in result
-        typer.echo(json.dumps(result, ensure_ascii=False, indent=2 if pretty else None))
+        for result in extract_many(path, profile, url, column_map):
+            total += 1
+            failed += "error" in result
+            typer.echo(json.dumps(result, ensure_ascii=False, indent=2 if pretty else None))
     if failed:
-        typer.echo(f"{failed} of {len(paths)} inputs gave no record", err=True)
+        typer.echo(f"{failed} of {total} inputs gave no record", err=True)
         raise typer.Exit(code=1)
 
 

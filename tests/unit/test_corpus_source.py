@@ -48,3 +48,21 @@ def test_corpus_files_and_folders_of_them_are_corpus_inputs(tmp_path):
     (tmp_path / "b.jsonl").write_text("{}\n")
     assert [i.kind for i in expand_archive_inputs([tmp_path])] == ["corpus", "corpus"]
     assert expand_archive_inputs([tmp_path / "a.csv"])[0].kind == "corpus"
+
+
+def test_extract_prints_a_record_or_an_error_per_row_of_a_corpus(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("day,transcript\n2023-05-05,\"Good afternoon.\n\nWe have held substantive talks with our "
+                      "colleagues today.\"\nx\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["extract", str(corpus), "--columns", "date=day,text=transcript"])
+    assert result.exit_code == 1
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["title"] is None and first["published_at"] == "2023-05-05T00:00:00+03:00"
+    assert first["body"].startswith("Good afternoon.") and first["flags"] == ["no_title"]
+    assert second["stage"] == "source" and second["path"].endswith("c.csv#row2")
+    bad = CliRunner().invoke(app, ["extract", str(corpus), "--columns", "colour=red"])
+    assert bad.exit_code == 2 and "unknown field 'colour'" in bad.output
