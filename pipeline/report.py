@@ -175,14 +175,21 @@ class RunReport(BaseModel):
           (no answer at all, or only 5xx/429), or a failure class says so;
         - blocked: the site answered with anti-bot challenges;
         - nothing listed although the site answered (listing layout changed, or empty).
+
+        A backfill from a web archive (``extra["source"]``, crawl/webarchive.py) fails when the
+        archive could not be read; a challenge it captured is a page the archive holds, not the
+        site blocking this run (a failure like any other), and a window may hold no capture.
         """
         kinds = self.failures_by_kind
         usable = self.responses - self.server_errors
+        archive = self.extra.get("source") not in (None, "site")
         problems = []
         if self.failed and (usable <= 0 or any(kinds.get(k) for k in UNREACHABLE_KINDS)):
             detail = ", ".join(f"{k} {n}" for k, n in kinds.items())
-            problems.append(f"site unreachable: {self.responses} answers, {self.server_errors} "
-                            f"of them 5xx/429; {self.failed} failed ({detail}){self._first()}")
+            problems.append(f"{'archive' if archive else 'site'} unreachable: {self.responses} answers, "
+                            f"{self.server_errors} of them 5xx/429; {self.failed} failed ({detail}){self._first()}")
+        if archive:
+            return problems
         if kinds.get("blocked"):
             problems.append(f"blocked: {kinds['blocked']} anti-bot answers{self._first('blocked')}")
         if (not problems and usable > 0 and self.listed == 0

@@ -82,6 +82,17 @@ class Settings(BaseSettings):
         description="seconds before a failed page is due again, by attempt; the last delay repeats forever")
     crawl_rss: bool = True
     crawl_progress: bool | None = Field(None, description="progress bar; default: only when stderr is a terminal")
+    # --- backfill from web archives (pipeline/crawl/webarchive.py); any pywb-compatible archive ---
+    wayback_cdx_url: str = Field("https://web.archive.org/cdx/search/cdx",
+                                 description="CDX server of the Wayback Machine (or of any pywb: .../COLLECTION/cdx)")
+    wayback_replay_url: str = Field("https://web.archive.org/web/",
+                                    description="replay prefix; a capture is read raw at {this}{timestamp}id_/{url}")
+    commoncrawl_index_url: str = Field("https://index.commoncrawl.org/CC-MAIN-2024-51-index",
+                                       description="Common Crawl index server of one crawl (pywb CDX API)")
+    commoncrawl_data_url: str = Field("https://data.commoncrawl.org/",
+                                      description="prefix of the WARC files the index names (read by Range requests)")
+    archive_rate_per_host: float = Field(0.5, gt=0, description="requests per second per archive host, retries "
+                                         "included (archives ask for less than the site)")
     warc_max_bytes: int = Field(256 * 1024 * 1024, description="rotate the crawl WARC file after this size")
     warc_enabled: bool = True
     # Shared storage by URL (pipeline/storage.py): file:///..., s3://bucket/prefix, any fsspec protocol.

@@ -76,8 +76,9 @@ def _use_worker_airflow_db() -> None:
 
 _use_worker_airflow_db()
 
-# The site replica's fixtures (replica, replica_settings): tests/replica/plugin.py
-pytest_plugins = ["tests.replica.plugin"]
+# The site replica's fixtures (replica, replica_settings): tests/replica/plugin.py; a real pywb over
+# a collection built from the replica's pages, and a Range server (archive backfill): tests/archives/plugin.py
+pytest_plugins = ["tests.replica.plugin", "tests.archives.plugin"]
 
 
 # Tests that share one process or fixed port run in one xdist worker (``--dist loadgroup``).

@@ -47,24 +47,38 @@ def crawl(
     section: Annotated[Optional[list[str]], typer.Option(
         "--section", help="crawl section by its profile name (repeatable)")] = None,
     language: Annotated[Optional[list[str]], typer.Option("--language", help="language code (repeatable)")] = None,
+    source: Annotated[str, typer.Option(
+        help="site (the site itself), wayback (the Wayback Machine or any pywb) or commoncrawl "
+             "(docs/crawling.md, Backfilling from web archives)")] = "site",
     index: IndexOpt = None,
     allow_failures: AllowFailuresOpt = None,
     progress: ProgressOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Crawl the site: nightly (newest first, stop at known documents) or a --since/--until backfill.
+    """Crawl the site: nightly (newest first, stop at known documents) or a --since/--until backfill;
+    or backfill from a web archive's captures (--source wayback|commoncrawl).
 
     Exits 1 when any page failed (one line per failure class on stderr) or the site could not be crawled.
 
     Example: mfa-ingest crawl --section minister_speeches --since 2021-12-01 --until 2021-12-31
+    Example: mfa-ingest crawl --source wayback --since 2021-12-01 --until 2021-12-31
     """
     from pipeline.crawl.crawler import run_crawl
+    from pipeline.crawl.webarchive import SOURCES, run_archive_crawl
+
     check_allowance(allow_failures)
     progress_for(progress)  # sets up the log lines when there is no bar
-    with run_context("crawl" if until is None else "backfill", crawl_progress=progress) as ctx:
+    if source not in SOURCES:
+        raise typer.BadParameter(f"{source!r} is not one of: {', '.join(SOURCES)}", param_hint="--source")
+    name = "crawl" if until is None and source == "site" else "backfill"
+    with run_context(name, crawl_progress=progress) as ctx:
         check_choices(ctx.profile, section, language)
-        report = run_crawl(ctx, since=since.date() if since else None, until=until.date() if until else None,
-                           sections=section or None, languages=language or None, index=index)
+        dates = dict(since=since.date() if since else None, until=until.date() if until else None,
+                     sections=section or None, languages=language or None, index=index)
+        if source == "site":
+            report = run_crawl(ctx, **dates)
+        else:
+            report = run_archive_crawl(ctx, source=source, **dates)
     verdict = report.extra.get("verdict")  # blocked responses dominated the run (crawl/blocked.py)
     if verdict:
         typer.echo(str(verdict), err=True)

@@ -200,13 +200,21 @@ class Fetcher:
 
     # ---- GET -----------------------------------------------------------
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-            accept: tuple[str, ...] = HTML_TYPES) -> FetchResult:
-        """Fetch a URL following allowed redirects; 200 or 304, else raise a FetchError."""
+            accept: tuple[str, ...] | None = HTML_TYPES, byte_range: tuple[int, int] | None = None,
+            follow: bool = True) -> FetchResult:
+        """Fetch a URL following allowed redirects; 200 or 304, else raise a FetchError.
+
+        ``accept`` None takes any content type (a CDX answer, a WARC record). ``byte_range``
+        (first, last byte, both included) asks for part of the resource and takes its 206.
+        ``follow=False`` returns a redirect as it came (the archive backfill follows a
+        captured redirect inside the archive, not to the address it names)."""
         conditional = {}
         if etag:
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
+        if byte_range is not None:
+            conditional["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
         current = url
         for _ in range(self.settings.crawl_max_redirects + 1):
             self.check_url(current)
@@ -214,6 +222,8 @@ class Fetcher:
                 self.robots.check(current)
             result = self._exchange(current, conditional, accept, requested=url)
             target = _redirect_target(result)
+            if target is not None and not follow:
+                return result
             if target is not None:
                 try:
                     self.check_url(target)
@@ -221,7 +231,7 @@ class Fetcher:
                     raise RefusedURL(f"redirect from {current} {exc.reason}") from None
                 current = target
                 continue
-            if result.status in (200, 304):
+            if result.status in (200, 304) or (result.status == 206 and byte_range is not None):
                 return result
             raise HttpStatusError(f"HTTP {result.status} {result.reason} for {current}", result.status)
         raise FetchError(f"more than {self.settings.crawl_max_redirects} redirects from {url}")

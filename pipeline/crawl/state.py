@@ -74,6 +74,7 @@ class Status(str, Enum):
     INDEXED = "indexed"
     FAILED = "failed"
     GONE = "gone"
+    SKIPPED = "skipped"  # an archive capture that is not read again (crawl/webarchive.py); never due
 
 
 WAITING = (Status.DISCOVERED, Status.RECHECK)  # due at once; FAILED is due at its next_retry_at
@@ -200,7 +201,11 @@ class CrawlState:
     # ---- article documents ----------------------------------------------
     def get_docs(self, urls: Iterable[str]) -> dict[str, LedgerDoc]:
         """Stored ledger documents by key, for those URLs that have one."""
-        keys = list(dict.fromkeys(self.key_of(u) for u in urls))
+        return self.get_keys(self.key_of(u) for u in urls)
+
+    def get_keys(self, keys: Iterable[str]) -> dict[str, LedgerDoc]:
+        """Stored ledger documents by their own keys (the archive backfill keys captures, not URLs)."""
+        keys = list(dict.fromkeys(keys))
         if not keys:
             return {}
         resp = self.es.mget(index=self.index, ids=keys)

@@ -26,6 +26,7 @@ import logging
 import zlib
 from collections import Counter
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
 from urllib.parse import urlsplit
@@ -150,15 +151,27 @@ def iter_warc(paths: Path | str | Iterable[Path | str], *, profile: SiteProfile 
         yield from _iter_file(path, wanted, max_bytes, skipped)
 
 
+def iter_warc_bytes(data: bytes, source: str, *, profile: SiteProfile | None = None,
+                    max_bytes: int = DEFAULT_PAGE_BYTES, skipped: Counter | None = None) -> Iterator[Page | Failure]:
+    """``iter_warc`` over WARC records held in memory (a record read from a web archive with an
+    HTTP Range request); ``source`` names them (``source#offset`` as for a file)."""
+    skipped = skipped if skipped is not None else Counter()
+    yield from _iter_stream(BytesIO(data), source, article_matcher(profile), max_bytes, skipped)
+
+
 def _iter_file(path: storage.Location, wanted, max_bytes: int, skipped: Counter) -> Iterator[Page | Failure]:
     try:
         with storage.open_file(path, "rb") as fh:
-            gzipped = fh.read(3) == _GZIP_MAGIC
-            start: int | None = 0
-            while start is not None:
-                start = yield from _iter_from(fh, path, start, gzipped, wanted, max_bytes, skipped)
+            yield from _iter_stream(fh, path, wanted, max_bytes, skipped)
     except OSError as exc:
         yield Failure(source=str(path), stage="source", reason=f"cannot read WARC: {type(exc).__name__}: {exc}")
+
+
+def _iter_stream(fh, path, wanted, max_bytes: int, skipped: Counter) -> Iterator[Page | Failure]:
+    gzipped = fh.read(3) == _GZIP_MAGIC
+    start: int | None = 0
+    while start is not None:
+        start = yield from _iter_from(fh, path, start, gzipped, wanted, max_bytes, skipped)
 
 
 def _iter_from(fh, path: Path, start: int, gzipped: bool, wanted, max_bytes: int, skipped: Counter):

@@ -1,0 +1,141 @@
+"""``mfa-ingest crawl --source wayback|commoncrawl`` against a real pywb over captures of the replica's pages.
+
+The collection (tests/archives/plugin.py) holds an edited transcript captured three times (twice
+with one text), a challenge captured in place of a page, a redirect capture, a 404 capture and a
+transcript published before the window; nothing reaches the internet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+from pipeline.crawl.state import CrawlState, Status
+from pipeline.settings import REPO_ROOT
+from pipeline.store.history import history
+from tests.archives.plugin import SINCE, UNTIL, archive_env
+
+CLI = str(REPO_ROOT / ".venv" / "bin" / "mfa-ingest")
+
+
+def backfill(settings, pywb, source="wayback", range_server=None, extra_env=None, *args):
+    env = {**os.environ, **archive_env(settings, pywb, range_server), **(extra_env or {})}
+    run = subprocess.run([CLI, "crawl", "--source", source, "--since", SINCE.isoformat(), "--until",
+                          UNTIL.isoformat(), "--json", *args], env=env, capture_output=True, text=True, timeout=300)
+    assert run.stdout, run.stderr
+    return run, json.loads(run.stdout)
+
+
+def documents(es, alias) -> dict[str, dict]:
+    es.indices.refresh(index=alias)
+    hits = es.search(index=alias, size=100)["hits"]["hits"]
+    return {hit["_source"]["url"]: {**hit["_source"], "_id": hit["_id"]} for hit in hits}
+
+
+def assert_window_indexed(es, settings, collection, report, prefix):
+    docs = documents(es, settings.index_alias)
+    assert set(docs) == set(collection.in_window), "exactly the transcripts published in the window"
+    for url, last_paragraph in collection.in_window.items():
+        assert last_paragraph in docs[url]["body"], f"{url} shows its latest capture"
+    for doc in docs.values():
+        assert all(s.startswith(prefix) for s in doc["sources"]), "provenance names the archive"
+    edited = docs[collection.edited_url]
+    assert edited["fetched_at"] == "2021-12-20T12:00:00+00:00", "the capture time of the latest capture"
+    assert any("20211220120000" in s and collection.edited_url in s for s in edited["sources"])
+    texts = [v["body"] for v in history(es, settings.index_alias, edited["_id"])]
+    assert len(texts) == 2 and collection.first_text in texts[0] and collection.first_text in texts[1]
+    assert collection.in_window[collection.edited_url] not in texts[0]
+    assert collection.in_window[collection.edited_url] in texts[1]
+    # the challenge: blocked, named, never indexed, never a version; the page's next capture is the document
+    assert report["failures_by_kind"] == {"blocked": 1}
+    assert collection.challenge_url in report["first_by_kind"]["blocked"]
+    assert "captured by" in report["failures"][0] and "20211208120000" in report["failures"][0]
+    assert "Data processing" not in docs[collection.challenge_url]["body"]
+    # every capture has exactly one outcome
+    extra = report["extra"]
+    assert extra["captures"] == collection.captures
+    assert report["read"] + extra["captures_skipped"] + extra.get("captures_settled_before", 0) == extra["captures"]
+    assert report["read"] == report["new"] + report["updated"] + report["unchanged"] + report["superseded"] + report["failed"]
+    assert extra["skipped: capture of HTTP 404"] == 1
+    assert extra[f"skipped: published outside the window (2021-12-01)"] == 2
+    assert extra["skipped: the same text as the capture before it (content digest)"] == 1
+
+
+def test_wayback_backfill_indexes_the_window_at_the_latest_captures(es, settings, archive_collection, pywb):
+    run, report = backfill(settings, pywb)
+    assert run.returncode == 1, "a captured challenge is a failure, dead-lettered"
+    assert "failed: blocked 1" in run.stderr
+    assert report["extra"]["source"] == "wayback"
+    assert_window_indexed(es, settings, archive_collection, report, pywb.replay_url)
+    assert (report["new"], report["updated"], report["unchanged"]) == (3, 1, 1)
+
+    before = documents(es, settings.index_alias)
+    asked = len(pywb.access_log())
+    again, rerun = backfill(settings, pywb, "wayback", None, None, "--allow-failures", "1")
+    assert again.returncode == 0, again.stderr
+    assert rerun["read"] == 0 and rerun["extra"]["captures_settled_before"] == 6, "a rerun changes nothing"
+    assert documents(es, settings.index_alias) == before
+    replays = [p for p in pywb.access_log()[asked:] if "id_/" in p]
+    assert replays == [], "a rerun reads no capture again"
+
+
+def test_commoncrawl_backfill_reads_the_records_with_range_requests(es, settings, archive_collection, pywb,
+                                                                   range_server):
+    range_server.handler.hits.clear()
+    run, report = backfill(settings, pywb, "commoncrawl", range_server)
+    assert report["extra"]["source"] == "commoncrawl"
+    assert_window_indexed(es, settings, archive_collection, report, range_server.data_url)
+    ranges = [r for _, r in range_server.handler.hits]
+    assert ranges and all(r and r.startswith("bytes=") for r in ranges), "only Range reads of the WARC files"
+    replays = [p for p in pywb.access_log() if "id_/" in p and settings.index_alias in p]
+    assert replays == []
+
+
+def test_a_killed_backfill_resumes_without_fetching_a_capture_twice(es, settings, archive_collection, pywb):
+    state = CrawlState(es, settings.state_index)
+    env = {**os.environ, **archive_env(settings, pywb), "MFA_ARCHIVE_RATE_PER_HOST": "3"}
+    asked = len(pywb.access_log())
+    proc = subprocess.Popen([CLI, "crawl", "--source", "wayback", "--since", SINCE.isoformat(),
+                             "--until", UNTIL.isoformat()], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while len(settled(state)) < 4:
+            assert proc.poll() is None, "the backfill ended before it could be killed"
+            assert time.monotonic() < deadline, "the backfill made no progress"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    done = settled(state)
+    first = [p for p in pywb.access_log()[asked:] if "id_/" in p]
+    assert 4 <= len(done) < 8, "killed half-way"
+
+    asked = len(pywb.access_log())
+    run, report = backfill(settings, pywb, "wayback", None, None, "--allow-failures", "1")
+    assert report["extra"].get("resumed") == 1
+    again = [p for p in pywb.access_log()[asked:] if "id_/" in p]
+    assert not {p for p in again} & {_path(u) for u in done}, "a settled capture was fetched again"
+    extra = report["extra"]
+    assert report["read"] + extra["captures_skipped"] + extra.get("captures_settled_before", 0) \
+        == archive_collection.captures
+    assert set(documents(es, settings.index_alias)) == set(archive_collection.in_window)
+    assert first  # the first run did read captures before it was killed
+
+
+def settled(state: CrawlState) -> set[str]:
+    try:
+        state.refresh()
+        return {d.url for status in (Status.INDEXED, Status.SKIPPED, Status.FAILED) for d in state.iter_docs(status)}
+    except Exception:  # the ledger does not exist yet
+        return set()
+
+
+def _path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
