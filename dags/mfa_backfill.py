@@ -3,8 +3,10 @@
 Params: a date range (``since``/``until``) with optional ``sections`` and
 ``languages`` -> one partition per month, crawled; or ``archive_inputs``
 (text-dump folders, WARC files or folders of them) -> one partition per file or
-dump folder, replayed. Partitions become mapped task instances (dynamic task
-mapping), each idempotent and retriable on its own (pipeline.jobs.backfill.run_partition).
+dump folder, replayed. ``source`` says where the months come from: the site itself
+(``site``), or a web archive's captures (``wayback``, ``commoncrawl``;
+pipeline.crawl.webarchive, docs/crawling.md). Partitions become mapped task instances (dynamic
+task mapping), each idempotent and retriable on its own (pipeline.jobs.backfill.run_partition).
 ``fold`` then gives every transcript one document again where two partitions wrote a
 dump and a crawled page of it at the same time (pipeline.store.writer.fold_same_transcripts).
 Sections and languages must be among the profile's (checked when the run is made and
@@ -46,6 +48,9 @@ CHOICES = profile_choices()
                        description="last Moscow day, included (crawl mode)"),
         "sections": choice_list_param("sections", CHOICES["sections"], "crawl sections (default: all)"),
         "languages": choice_list_param("languages", CHOICES["languages"], "languages (default: all)"),
+        "source": Param("site", enum=["site", "wayback", "commoncrawl"],
+                        description="where the months come from (crawl mode): the site itself, or a web archive's "
+                                    "captures (MFA_WAYBACK_* / MFA_COMMONCRAWL_* settings)"),
         "archive_inputs": Param(None, type=["null", "array"],
                                 description="dump folders / WARC files to replay instead of crawling"),
         "index": Param(None, type=["null", "string"], description="write target (default: the alias)"),
@@ -63,7 +68,7 @@ def mfa_backfill():
         if params["archive_inputs"]:
             parts = archive_partitions(resolve_input_path(p) for p in params["archive_inputs"])
         elif params["since"] and params["until"]:
-            parts = month_partitions(params["since"], params["until"])
+            parts = month_partitions(params["since"], params["until"], params.get("source") or "site")
         else:
             raise AirflowFailException("give either archive_inputs or both since and until")
         if not parts:

@@ -294,8 +294,7 @@ class ArchiveCrawler:
                 continue
             doc = stored.get(key)
             if doc is not None and _settled(doc, now) and doc.last_kind != OUTSIDE:
-                self.report.extra["captures_settled_before"] = int(
-                    self.report.extra.get("captures_settled_before", 0)) + 1
+                self.report.not_modified += 1  # settled by an earlier run: not read again
                 continue
             day = self._read_capture(candidate, doc or self._ledger_doc(key, candidate))
             published = published or day

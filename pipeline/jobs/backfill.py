@@ -33,8 +33,9 @@ def _as_date(value: date | datetime | str) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def month_partitions(since: date | str, until: date | str) -> list[dict]:
-    """One partition per calendar month touching [since, until], clipped to the range."""
+def month_partitions(since: date | str, until: date | str, source: str = "site") -> list[dict]:
+    """One partition per calendar month touching [since, until], clipped to the range; ``source``
+    other than the site itself (``wayback``, ``commoncrawl``) backfills the months from that web archive."""
     start, end = _as_date(since), _as_date(until)
     if end < start:
         raise ValueError(f"until {end} is before since {start}")
@@ -43,7 +44,8 @@ def month_partitions(since: date | str, until: date | str) -> list[dict]:
     while cursor <= end:
         last = date(cursor.year, cursor.month, calendar.monthrange(cursor.year, cursor.month)[1])
         parts.append({"kind": "range", "since": cursor.isoformat(), "until": min(last, end).isoformat(),
-                      "label": cursor.strftime("%Y-%m")})
+                      "label": cursor.strftime("%Y-%m") + ("" if source == "site" else f" {source}"),
+                      **({} if source == "site" else {"source": source})})
         cursor = last + timedelta(days=1)
     return parts
 
@@ -75,6 +77,12 @@ def run_partition(
         # under a scheduler: a log line every so many pages, so a long partition is seen moving
         with Progress.wanted(ctx.settings.crawl_progress) as progress:
             return ingest_archive(ctx, [partition["path"]], index=index, progress=progress)
+    if partition["kind"] == "range" and partition.get("source", "site") != "site":
+        from pipeline.crawl.webarchive import run_archive_crawl
+
+        return run_archive_crawl(ctx, source=partition["source"], since=_as_date(partition["since"]),
+                                 until=_as_date(partition["until"]), sections=sections, languages=languages,
+                                 index=index)
     if partition["kind"] == "range":
         from pipeline.crawl.crawler import run_crawl
 
