@@ -13,9 +13,9 @@ with its anti-bot challenge. One run:
    with its reason, and so is one whose text (content digest) is the text of the
    capture before it of the same page.
 2. **Fetch, in capture order per page** (every path to one article in one language,
-   ``ids.state_key``): a Wayback capture is read raw at ``{replay}{timestamp}id_/{url}``,
-   a Common Crawl capture with an HTTP Range request for its WARC record (given to
-   ``sources/warc.py``). A captured anti-bot challenge (``sources/challenge.py``) is a
+   ``ids.state_key``) by ``crawl/captures.py``: a Wayback capture raw at
+   ``{replay}{timestamp}id_/{url}``, a Common Crawl capture by an HTTP Range request for
+   its WARC record (given to ``sources/warc.py``). A captured anti-bot challenge (``sources/challenge.py``) is a
    ``blocked`` failure, never indexed, and the page's next capture is tried; a redirect
    capture is followed inside the archive, never to the site. The window is the
    publication date read from the page: the first capture read gives it, the page's
@@ -39,70 +39,30 @@ import logging
 import uuid
 from collections import Counter
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
-from email.utils import parsedate_to_datetime
-from io import BytesIO
-from urllib.parse import urlencode, urljoin, urlsplit
-
-from warcio.archiveiterator import ArchiveIterator
+from urllib.parse import urlsplit
 
 from pipeline.context import RunContext
+from pipeline.crawl.captures import ARCHIVE_SOURCES, Archive, CaptureReader, archive_for, open_reader
 from pipeline.crawl.crawler import make_plan
-from pipeline.crawl.fetch import REDIRECT_STATUSES, Fetcher, FetchResult
+from pipeline.crawl.fetch import REDIRECT_STATUSES, FetchResult
 from pipeline.crawl.listings import in_range
 from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, now_utc, state_index_for
-from pipeline.errors import Blocked, FetchError
+from pipeline.errors import FetchError
 from pipeline.ids import article_key, host_key, state_key, url_language
 from pipeline.ingest import Ingestor, extract_or_failure
 from pipeline.profile import CrawlSection
 from pipeline.records import MOSCOW, Failure, ListingHints, Page, Transcript
 from pipeline.report import RunReport
 from pipeline.settings import Settings
-from pipeline.sources.cdx import Capture, parse_cdx, replay_url, split_replay_url
-from pipeline.sources.challenge import archived_challenge
-from pipeline.sources.warc import iter_warc_bytes
+from pipeline.sources.cdx import Capture
 from pipeline.store import design
 
 log = logging.getLogger(__name__)
 
-ARCHIVE_SOURCES = ("wayback", "commoncrawl")
 SOURCES = ("site", *ARCHIVE_SOURCES)
 OUTSIDE = "outside_window"  # last_kind of a capture skipped for its publication date
-
-
-@dataclass(frozen=True)
-class Archive:
-    """Where one web archive answers: its CDX server and where captures are read."""
-
-    name: str
-    cdx_url: str
-    replay_url: str | None = None  # Wayback Machine API: {replay}{timestamp}id_/{url}
-    data_url: str | None = None  # Common Crawl: {data}{filename}, read by byte ranges
-
-    def hosts(self) -> set[str]:
-        urls = [self.cdx_url, self.replay_url, self.data_url]
-        return {urlsplit(u).hostname or "" for u in urls if u} - {""}
-
-    def owns(self, address: str) -> bool:
-        """Whether an input's source is a capture address of this archive (redrive)."""
-        prefix = self.replay_url or self.data_url or ""
-        return bool(prefix) and address.startswith(prefix.rstrip("/") + "/")
-
-
-def archive_for(source: str, settings: Settings) -> Archive:
-    if source == "wayback":
-        return Archive("wayback", settings.wayback_cdx_url, replay_url=settings.wayback_replay_url)
-    if source == "commoncrawl":
-        return Archive("commoncrawl", settings.commoncrawl_index_url, data_url=settings.commoncrawl_data_url)
-    raise ValueError(f"unknown archive source {source!r}; known: {', '.join(ARCHIVE_SOURCES)}")
-
-
-def archive_settings(settings: Settings) -> Settings:
-    """The fetcher's settings for an archive: its own rate; no robots.txt (archives are read
-    through their APIs, whose etiquette is the rate, docs/crawling.md)."""
-    return settings.model_copy(update={"crawl_rate_per_host": settings.archive_rate_per_host,
-                                       "crawl_respect_robots": False})
 
 
 def run_archive_crawl(ctx: RunContext, *, source: str, since: date | None = None, until: date | None = None,
@@ -141,7 +101,7 @@ class ArchiveCrawler:
         self.state = CrawlState(self.es, state_index_for(self.settings, target), config_dir=self.settings.config_dir,
                                 identity=ctx.identity, retry_window=self.settings.es_retry_window)
         self.skipped: Counter = Counter()
-        self.fetcher: Fetcher | None = None
+        self.reader: CaptureReader | None = None
         self.ingestor: Ingestor | None = None
         self.run_id = ""
 
@@ -159,9 +119,8 @@ class ArchiveCrawler:
         self.report.extra["source"] = self.archive.name
         with ExitStack() as stack:
             # The archive's hosts only, at the archive's rate: never the site itself.
-            archive_ctx = replace(self.ctx, settings=archive_settings(self.settings))
-            self.fetcher = stack.enter_context(Fetcher(archive_ctx, allowed_hosts=self.archive.hosts(),
-                                                       recorder=self._on_response, on_retry=self._on_retry))
+            self.reader = open_reader(self.ctx, self.archive, stack, recorder=self._on_response,
+                                      on_retry=self._on_retry)
             progress = stack.enter_context(_progress(self.settings))
             self.ingestor = stack.enter_context(Ingestor(self.ctx, index=self.target, prepared=True))
             pages, loose = self.discover()
@@ -240,13 +199,11 @@ class ArchiveCrawler:
                     prefixes.append(hosts[site] + section.listings[language].path)
         return list(dict.fromkeys(prefixes))
 
-    def _query(self, prefix: str, **extra: str) -> list[Capture]:
-        params = {"url": prefix, "matchType": "prefix", "output": "json"}
+    def _query(self, prefix: str) -> list[Capture]:
+        params = {"url": prefix, "matchType": "prefix"}
         if self.plan.since is not None:
             params["from"] = self.plan.since.strftime("%Y%m%d")  # a capture comes after its publication
-        params.update(extra)
-        answer = self.fetcher.get(f"{self.archive.cdx_url}?{urlencode(params)}", accept=None)
-        return parse_cdx(answer.content)
+        return self.reader.query(**params)
 
     def _candidate(self, capture: Capture) -> _Candidate | None:
         """The capture's page, or None when it is skipped (with its reason)."""
@@ -301,7 +258,9 @@ class ArchiveCrawler:
 
     def _read_capture(self, candidate: _Candidate, doc: LedgerDoc) -> date | None:
         """Fetch, check, extract and ingest one capture; settle it in the ledger; its publication day."""
-        item = self._fetch(candidate)
+        item = self.reader.read(candidate.capture)
+        if isinstance(item, Page):
+            item = item.model_copy(update={"hints": doc.hints})
         if isinstance(item, str):  # skipped with this reason
             self._skip(item)
             self.state.save([doc.model_copy(update={"status": Status.SKIPPED, "last_reason": item,
@@ -332,106 +291,9 @@ class ArchiveCrawler:
         capture = candidate.capture
         hints = ListingHints(section=candidate.section.name, language=candidate.language,
                              layout=candidate.section.layout, kind=candidate.section.kind)
-        return LedgerDoc(key=key, url=self._address(capture), urls=[capture.url], section=candidate.section.name,
-                         language=candidate.language, hints=hints, listed_at=capture.captured_at)
-
-    # ---- reading a capture ----------------------------------------------------
-    def _address(self, capture: Capture) -> str:
-        if self.archive.replay_url:
-            return replay_url(self.archive.replay_url, capture.timestamp, capture.url)
-        # The WARC record's place, then (provenance) the capture time and the original URL, last
-        # as it may hold any character.
-        return (f"{self.archive.data_url.rstrip('/')}/{capture.filename}#offset={capture.offset}"
-                f"&length={capture.length}&timestamp={capture.timestamp}&url={capture.url}")
-
-    def _fetch(self, candidate: _Candidate) -> Page | Failure | str:
-        """The captured page, its Failure (a challenge is ``blocked``), or why it is skipped."""
-        capture = candidate.capture
-        address = self._address(capture)
-        try:
-            if capture.status != "200":
-                followed = self._follow(capture)
-                if isinstance(followed, str):
-                    return followed
-                capture, address = followed
-            page = self._read(capture, address)
-        except FetchError as exc:
-            return Failure.from_error(exc, source=address, url=capture.url)
-        if isinstance(page, (Failure, str)):
-            return page
-        challenge = archived_challenge(page.content, self.profile)
-        if challenge is not None:
-            exc = Blocked(f"blocked: {challenge}, captured by {self.archive.name} at {capture.timestamp}")
-            return Failure.from_error(exc, source=page.source, url=capture.url, raw=page.content)
-        hints = ListingHints(section=candidate.section.name, language=candidate.language,
-                             layout=candidate.section.layout, kind=candidate.section.kind)
-        return page.model_copy(update={"url": capture.url, "hints": hints})
-
-    def _read(self, capture: Capture, address: str) -> Page | Failure | str:
-        """The capture's page, its source the address it was read at, ``fetched_at`` its capture time."""
-        if self.archive.replay_url:
-            answer = self.fetcher.get(address)
-            # The archive may answer with its nearest capture (Content-Location, Memento-Datetime
-            # of RFC 7089, or a redirect to it): the provenance names the capture read.
-            source = urljoin(answer.url, answer.header("Content-Location") or answer.url)
-            landed = split_replay_url(self.archive.replay_url, source)
-            if landed is None:
-                source, landed = answer.url, split_replay_url(self.archive.replay_url, answer.url)
-            when = _memento_time(answer.header("Memento-Datetime"))
-            if when is None:
-                when = Capture(capture.url, landed[0], "200", "", "").captured_at if landed else capture.captured_at
-            return Page(source=source, url=capture.url, content=answer.content,
-                        content_type=answer.content_type, fetched_at=when)
-        if capture.filename is None or capture.offset is None or not capture.length:
-            return "index entry without filename, offset and length"
-        reasons: Counter = Counter()
-        for item in iter_warc_bytes(self._range(capture), address, profile=self.profile,
-                                    max_bytes=self.settings.max_page_bytes, skipped=reasons):
-            update = {"source": address} if isinstance(item, Failure) else {
-                "source": address, "fetched_at": item.fetched_at or capture.captured_at}
-            return item.model_copy(update=update)
-        return f"WARC record not read ({', '.join(reasons) or 'empty'})"
-
-    def _range(self, capture: Capture) -> bytes:
-        """One WARC record of a Common Crawl file, by an HTTP Range request."""
-        data_file = f"{self.archive.data_url.rstrip('/')}/{capture.filename}"
-        answer = self.fetcher.get(data_file, accept=None,
-                                  byte_range=(capture.offset, capture.offset + capture.length - 1))
-        return answer.content
-
-    def _follow(self, capture: Capture) -> tuple[Capture, str] | str:
-        """The capture a redirect capture leads to inside the archive, or why it is skipped."""
-        if self.archive.replay_url:
-            answer = self.fetcher.get(replay_url(self.archive.replay_url, capture.timestamp, capture.url),
-                                      accept=None, follow=False)
-            location = answer.header("Location")
-            if answer.status not in REDIRECT_STATUSES or not location:
-                return f"redirect capture answered HTTP {answer.status} without a location"
-            inside = split_replay_url(self.archive.replay_url, urljoin(answer.url, location))
-            target = inside[1] if inside else urljoin(capture.url, location)
-        else:
-            target = self._location_in_warc(capture)
-            if target is None:
-                return "redirect capture without a location"
-        if self.profile.crawl.section_of(urlsplit(target).path) is None:
-            return "redirect to a page outside the article patterns"
-        near = self._nearest(target, capture.timestamp)
-        if near is None:
-            return "redirect to a page the archive has no capture of"
-        return near, self._address(near)
-
-    def _nearest(self, url: str, timestamp: str) -> Capture | None:
-        """The archive's HTML 200 capture of ``url`` nearest to ``timestamp``."""
-        params = {"url": url, "output": "json", "closest": timestamp, "sort": "closest", "limit": "10"}
-        answer = self.fetcher.get(f"{self.archive.cdx_url}?{urlencode(params)}", accept=None)
-        found = [c for c in parse_cdx(answer.content) if c.status == "200" and c.is_html]
-        return min(found, key=lambda c: abs(int(c.timestamp) - int(timestamp)), default=None)
-
-    def _location_in_warc(self, capture: Capture) -> str | None:
-        for record in ArchiveIterator(BytesIO(self._range(capture))):
-            if record.http_headers is not None and record.http_headers.get_header("Location"):
-                return urljoin(capture.url, record.http_headers.get_header("Location"))
-        return None
+        return LedgerDoc(key=key, url=self.archive.address(capture), urls=[capture.url],
+                         section=candidate.section.name, language=candidate.language, hints=hints,
+                         listed_at=capture.captured_at)
 
 
 def capture_key(archive: str, capture: Capture) -> str:
@@ -447,16 +309,6 @@ def _settled(doc: LedgerDoc, now) -> bool:
 
 def _day(value) -> date:
     return value if not hasattr(value, "astimezone") else value.astimezone(MOSCOW).date()
-
-
-def _memento_time(value: str | None):
-    """The capture time an archive states (``Memento-Datetime``, an HTTP date), or None."""
-    if not value:
-        return None
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _host(url: str) -> str:

@@ -2,7 +2,8 @@
 
 A dead letter whose failure came after the fetch (extraction, validation, the index)
 is re-processed from the bytes it kept whole, or else from the file its source names
-(a text dump); any other one with a URL (a fetch that failed, an anti-bot challenge archived
+(a text dump); one whose source is a capture of a web archive (a backfill from the
+Wayback Machine or Common Crawl) is read again from that archive; any other one with a URL (a fetch that failed, an anti-bot challenge archived
 in place of the page among them, or bytes not kept) is fetched again, politely (robots.txt, rate limits, retries, network guard). Each re-processed dead letter is marked resolved
 with its outcome: ``indexed (created)``, ``unchanged``, or ``failed again: <reason>``
 (and the new failure is a dead letter of its own). A dead letter with neither bytes
@@ -12,10 +13,12 @@ nor URL cannot be redriven and stays open, counted as ``skipped``.
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.context import RunContext
+from pipeline.crawl.captures import CaptureReader, archive_of, open_reader
 from pipeline.crawl.fetch import Fetcher
 from pipeline.model.errors import FetchError
 from pipeline.ingest import Ingestor
@@ -84,6 +87,9 @@ def _fetch_again(ctx: RunContext, letters: list[dict], pages: dict[str, Page | F
     result.skipped += len(letters) - len(with_url)
     if not with_url:
         return
+    with_url = _read_from_archives(ctx, with_url, pages)
+    if not with_url:
+        return
     # The crawl's own hosts, not the letters': a letter naming another host (a base URL changed
     # since, an edited letter) fails at the network guard with its reason instead of widening it.
     with Fetcher(ctx) as fetcher:
@@ -96,3 +102,25 @@ def _fetch_again(ctx: RunContext, letters: list[dict], pages: dict[str, Page | F
                 continue
             pages[letter["_id"]] = Page(source=letter["source"], url=url, content=answer.content,
                                         content_type=answer.content_type, fetched_at=answer.fetched_at)
+
+
+def _read_from_archives(ctx: RunContext, letters: list[dict], pages: dict[str, Page | Failure]) -> list[dict]:
+    """Read again from its web archive every letter whose source is a capture address of a
+    configured archive (a backfill from web archives, crawl/webarchive.py), never from the site;
+    return the other letters."""
+    rest: list[dict] = []
+    readers: dict[str, CaptureReader] = {}
+    with ExitStack() as stack:
+        for letter in letters:
+            archive = archive_of(letter["source"], ctx.settings)
+            if archive is None:
+                rest.append(letter)
+                continue
+            if archive.name not in readers:
+                readers[archive.name] = open_reader(ctx, archive, stack)
+            item = readers[archive.name].read(archive.capture_at(letter["source"]))
+            if isinstance(item, str):  # nothing to read at that address any more
+                item = Failure(source=letter["source"], url=letter["url"], stage="fetch", kind="fetch_error",
+                               reason=item)
+            pages[letter["_id"]] = item.model_copy(update={"source": letter["source"]})
+    return rest

@@ -138,3 +138,18 @@ def _path(url: str) -> str:
 
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def test_redrive_reads_an_archive_failure_again_from_the_archive_never_from_the_site(es, settings,
+                                                                                     archive_collection, pywb):
+    run, report = backfill(settings, pywb)
+    assert report["failures_by_kind"] == {"blocked": 1}
+    asked = len(pywb.access_log())
+    env = {**os.environ, **archive_env(settings, pywb)}
+    redriven = subprocess.run([CLI, "redrive", "--json"], env=env, capture_output=True, text=True, timeout=300)
+    result = json.loads(redriven.stdout)
+    again = [p for p in pywb.access_log()[asked:] if "id_/" in p]
+    assert again == [f"/mfa/20211208120000id_/{archive_collection.challenge_url}"], "the capture, from the archive"
+    assert result["failures_by_kind"] == {"blocked": 1}, "still the captured challenge: failed again, not indexed"
+    assert "captured by wayback at 20211208120000" in result["failures"][0]
+    assert set(documents(es, settings.index_alias)) == set(archive_collection.in_window)
