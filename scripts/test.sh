@@ -19,6 +19,7 @@ fi
 cleanup() { if [ "$started_es" = 1 ] && [ -z "${MFA_KEEP_ES:-}" ]; then "$MFA_REPO/scripts/es.sh" stop || true; fi; }
 trap cleanup EXIT
 "$MFA_REPO/scripts/airflow.sh" init
+"$MFA_REPO/scripts/pywb.sh" >/dev/null  # the web-archive tests' pywb, in its own venv
 
 workers="${MFA_TEST_WORKERS:-4}"
 parallel=()
