@@ -28,8 +28,8 @@ with its anti-bot challenge. One run:
 
 Politeness per archive host: the crawl's ``Fetcher`` (one retry policy, Retry-After,
 backoff, the project's User-Agent, the network guard: only the archive's hosts) at
-``archive_rate_per_host``. The ledger (``crawl/state.py``, one entry per capture)
-makes a run resumable: a capture settled by an earlier run is not fetched again.
+``archive_rate_per_host``. The ledger (``crawl/state.py``, one entry per capture, in its
+own index beside the site crawl's: ``capture_ledger_for``) makes a run resumable: a capture settled by an earlier run is not fetched again.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class ArchiveCrawler:
         self.ctx, self.archive, self.plan, self.report = ctx, archive, plan, ctx.report
         self.settings, self.profile = ctx.settings, ctx.profile
         self.es, self.target = ctx.es, target
-        self.state = CrawlState(self.es, state_index_for(self.settings, target), config_dir=self.settings.config_dir,
+        self.state = CrawlState(self.es, capture_ledger_for(self.settings, target), config_dir=self.settings.config_dir,
                                 identity=ctx.identity, retry_window=self.settings.es_retry_window)
         self.skipped: Counter = Counter()
         self.reader: CaptureReader | None = None
@@ -294,6 +294,12 @@ class ArchiveCrawler:
         return LedgerDoc(key=key, url=self.archive.address(capture), urls=[capture.url],
                          section=candidate.section.name, language=candidate.language, hints=hints,
                          listed_at=capture.captured_at)
+
+
+def capture_ledger_for(settings: Settings, target: str) -> str:
+    """The captures' ledger of a write target: beside the site crawl's, never in it, so a site
+    crawl never takes a capture for a page to fetch (nor an archive run a page)."""
+    return f"{state_index_for(settings, target)}-captures"
 
 
 def capture_key(archive: str, capture: Capture) -> str:

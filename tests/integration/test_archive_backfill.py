@@ -14,6 +14,7 @@ import subprocess
 import time
 
 from pipeline.crawl.state import CrawlState, Status
+from pipeline.crawl.webarchive import capture_ledger_for
 from pipeline.settings import REPO_ROOT
 from pipeline.store.history import history
 from tests.archives.plugin import SINCE, UNTIL, archive_env
@@ -72,6 +73,18 @@ def test_wayback_backfill_indexes_the_window_at_the_latest_captures(es, settings
     assert_window_indexed(es, settings, archive_collection, report, pywb.replay_url)
     assert (report["new"], report["updated"], report["unchanged"]) == (3, 1, 1)
 
+    # the captures' ledger is the backfill's own: a site crawl never takes a capture for a page to fetch
+    from datetime import datetime, timedelta, timezone
+
+    from pipeline.context import get_profile
+
+    profile = get_profile()
+    site_ledger = CrawlState(es, settings.state_index)
+    if es.indices.exists(index=settings.state_index):
+        later = datetime.now(timezone.utc) + timedelta(days=365)
+        assert site_ledger.due([s.name for s in profile.crawl.sections], profile.crawl.languages, 100, now=later) == []
+    assert CrawlState(es, capture_ledger_for(settings, settings.index_alias)).count() == 8  # 6 read, 2 outside
+
     before = documents(es, settings.index_alias)
     asked = len(pywb.access_log())
     again, rerun = backfill(settings, pywb, "wayback", None, None, "--allow-failures", "1")
@@ -95,7 +108,7 @@ def test_commoncrawl_backfill_reads_the_records_with_range_requests(es, settings
 
 
 def test_a_killed_backfill_resumes_without_fetching_a_capture_twice(es, settings, archive_collection, pywb):
-    state = CrawlState(es, settings.state_index)
+    state = CrawlState(es, capture_ledger_for(settings, settings.index_alias))
     env = {**os.environ, **archive_env(settings, pywb), "MFA_ARCHIVE_RATE_PER_HOST": "3"}
     asked = len(pywb.access_log())
     proc = subprocess.Popen([CLI, "crawl", "--source", "wayback", "--since", SINCE.isoformat(),
