@@ -130,6 +130,7 @@ class ArchiveCrawler:
             for candidates in pages.values():
                 self._read_page(candidates)
                 progress.advance(task, len(candidates))
+        self.state.refresh()  # captures are saved one by one without waiting for a refresh (mget reads them)
         self.state.put_run(run_key, RunState(run_id=self.run_id, finished=True, finished_at=now_utc()))
         for reason, count in sorted(self.skipped.items()):
             self.report.extra[f"skipped: {reason}"] = count
@@ -264,7 +265,7 @@ class ArchiveCrawler:
         if isinstance(item, str):  # skipped with this reason
             self._skip(item)
             self.state.save([doc.model_copy(update={"status": Status.SKIPPED, "last_reason": item,
-                                                    "last_kind": "skipped"})], refresh=True)
+                                                    "last_kind": "skipped"})])
             return None
         record = item if isinstance(item, Failure) else extract_or_failure(item, self.profile)
         day = record.published_at.astimezone(MOSCOW).date() if isinstance(record, Transcript) else None
@@ -273,7 +274,7 @@ class ArchiveCrawler:
             if not in_range(day, self.plan.since, self.plan.until):
                 self._skip(f"published outside the window ({day})")
                 self.state.save([doc.model_copy(update={"status": Status.SKIPPED, "last_kind": OUTSIDE,
-                                                        "last_reason": f"published {day}"})], refresh=True)
+                                                        "last_reason": f"published {day}"})])
                 return day
         outcome = self.ingestor.ingest([record]).get(record.source)
         schedule = self.settings.crawl_retry_schedule
@@ -284,7 +285,7 @@ class ArchiveCrawler:
         else:
             settled = doc.failed(f"no acknowledgement from the index ({outcome or 'no outcome'})", "index_failure",
                                  schedule=schedule)
-        self.state.save([settled], refresh=True)
+        self.state.save([settled])
         return day
 
     def _ledger_doc(self, key: str, candidate: _Candidate) -> LedgerDoc:

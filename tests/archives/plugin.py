@@ -179,9 +179,12 @@ def pywb(archive_collection):
 
 
 class _RangeHandler(SimpleHTTPRequestHandler):
-    """Static files with single byte ranges (``Range: bytes=a-b`` -> 206), as Common Crawl's data server."""
+    """Static files with single byte ranges (``Range: bytes=a-b`` -> 206), as Common Crawl's data server.
+    ``busy``: how many requests to answer 429 with ``Retry-After: 1`` first."""
 
     hits: list[tuple[str, str | None]] = []
+    times: list[float] = []  # time.monotonic() of each request
+    busy: list[int] = [0]
 
     def log_message(self, format, *args):  # noqa: A002 - quiet
         pass
@@ -189,6 +192,14 @@ class _RangeHandler(SimpleHTTPRequestHandler):
     def send_head(self):
         wanted = self.headers.get("Range")
         type(self).hits.append((self.path, wanted))
+        type(self).times.append(time.monotonic())
+        if self.busy[0] > 0:
+            self.busy[0] -= 1
+            self.send_response(429)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         found = re.fullmatch(r"bytes=(\d+)-(\d+)", wanted or "")
         if not found:
             return super().send_head()
@@ -221,7 +232,7 @@ class RangeServer:
 @pytest.fixture(scope="session")
 def range_server(archive_collection):
     archive_dir = archive_collection.root / "collections" / COLLECTION / "archive"
-    handler = type("Handler", (_RangeHandler,), {"hits": []})
+    handler = type("Handler", (_RangeHandler,), {"hits": [], "times": [], "busy": [0]})
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(archive_dir)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

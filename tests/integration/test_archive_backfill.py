@@ -107,6 +107,23 @@ def test_commoncrawl_backfill_reads_the_records_with_range_requests(es, settings
     assert replays == []
 
 
+def test_an_archive_is_read_at_its_own_rate_and_its_retry_after_is_honoured(es, settings, archive_collection,
+                                                                             pywb, range_server):
+    handler = range_server.handler
+    handler.hits.clear()
+    handler.times.clear()
+    handler.busy[0] = 1  # the first Range request: 429, Retry-After: 1
+    run, report = backfill(settings, pywb, "commoncrawl", range_server,
+                           {"MFA_ARCHIVE_RATE_PER_HOST": "4", "MFA_CRAWL_RATE_PER_HOST": "1"})
+    assert set(documents(es, settings.index_alias)) == set(archive_collection.in_window)
+    assert report["retries"] >= 1
+    gaps = [b - a for a, b in zip(handler.times, handler.times[1:])]
+    assert gaps[0] >= 0.95, "Retry-After: 1 was waited out"
+    assert min(gaps) >= 0.25 * 0.9, f"4 requests/s per archive host at most: {gaps}"
+    # the archive's rate, not the site crawl's (MFA_CRAWL_RATE_PER_HOST, 1 request/s)
+    assert sorted(gaps[1:])[len(gaps[1:]) // 2] < 0.9, gaps
+
+
 def test_a_killed_backfill_resumes_without_fetching_a_capture_twice(es, settings, archive_collection, pywb):
     state = CrawlState(es, capture_ledger_for(settings, settings.index_alias))
     env = {**os.environ, **archive_env(settings, pywb), "MFA_ARCHIVE_RATE_PER_HOST": "3"}
