@@ -183,3 +183,15 @@ def test_redrive_reads_an_archive_failure_again_from_the_archive_never_from_the_
     assert result["failures_by_kind"] == {"blocked": 1}, "still the captured challenge: failed again, not indexed"
     assert "captured by wayback at 20211208120000" in result["failures"][0]
     assert set(documents(es, settings.index_alias)) == set(archive_collection.in_window)
+
+
+def test_an_archive_that_does_not_answer_fails_the_run_naming_it(es, settings, archive_collection, pywb):
+    from tests.archives.plugin import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}/mfa/"
+    run, report = backfill(settings, pywb, "wayback", None, {
+        "MFA_WAYBACK_CDX_URL": dead + "cdx", "MFA_WAYBACK_REPLAY_URL": dead,
+        "MFA_CRAWL_ALLOWED_PRIVATE_HOSTS": json.dumps([dead.split("/")[2]])}, "--allow-failures", "100%")
+    assert run.returncode == 1
+    assert "archive unreachable" in run.stderr
+    assert report["read"] == report["failed"] > 0 and report["new"] == 0
