@@ -41,7 +41,9 @@ from pipeline.sources.challenge import archived_challenge
 from pipeline.sources.warc import iter_warc_bytes
 
 ARCHIVE_SOURCES = ("wayback", "commoncrawl")
-_RECORD = re.compile(r"^(?P<file>[^#]+)#offset=(?P<offset>\d+)&length=(?P<length>\d+)&timestamp=(?P<ts>\d+)&url=(?P<url>.+)$")
+# A Common Crawl capture's address: {data}{filename}#offset=..&length=..&timestamp=..&url=...
+_RECORD = re.compile(r"^(?P<file>[^#]+)#offset=(?P<offset>\d+)&length=(?P<length>\d+)"
+                     r"&timestamp=(?P<ts>\d+)&url=(?P<url>.+)$")
 
 
 @dataclass(frozen=True)

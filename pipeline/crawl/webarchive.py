@@ -29,7 +29,9 @@ with its anti-bot challenge. One run:
 Politeness per archive host: the crawl's ``Fetcher`` (one retry policy, Retry-After,
 backoff, the project's User-Agent, the network guard: only the archive's hosts) at
 ``archive_rate_per_host``. The ledger (``crawl/state.py``, one entry per capture, in its
-own index beside the site crawl's: ``capture_ledger_for``) makes a run resumable: a capture settled by an earlier run is not fetched again.
+own index beside the site crawl's: ``capture_ledger_for``) makes a run resumable: a
+capture settled by an earlier run is not fetched again (it counts as not modified).
+A CDX query that fails is a failure of its own, beside the captures.
 """
 
 from __future__ import annotations
@@ -98,8 +100,9 @@ class ArchiveCrawler:
         self.ctx, self.archive, self.plan, self.report = ctx, archive, plan, ctx.report
         self.settings, self.profile = ctx.settings, ctx.profile
         self.es, self.target = ctx.es, target
-        self.state = CrawlState(self.es, capture_ledger_for(self.settings, target), config_dir=self.settings.config_dir,
-                                identity=ctx.identity, retry_window=self.settings.es_retry_window)
+        self.state = CrawlState(self.es, capture_ledger_for(self.settings, target),
+                                config_dir=self.settings.config_dir, identity=ctx.identity,
+                                retry_window=self.settings.es_retry_window)
         self.skipped: Counter = Counter()
         self.reader: CaptureReader | None = None
         self.ingestor: Ingestor | None = None

@@ -3,8 +3,10 @@
 A dead letter whose failure came after the fetch (extraction, validation, the index)
 is re-processed from the bytes it kept whole, or else from the file its source names
 (a text dump); one whose source is a capture of a web archive (a backfill from the
-Wayback Machine or Common Crawl) is read again from that archive; any other one with a URL (a fetch that failed, an anti-bot challenge archived
-in place of the page among them, or bytes not kept) is fetched again, politely (robots.txt, rate limits, retries, network guard). Each re-processed dead letter is marked resolved
+Wayback Machine or Common Crawl, crawl/captures.py) is read again from that archive;
+any other one with a URL (a fetch that failed, an anti-bot challenge archived in place
+of the page among them, or bytes not kept) is fetched again, politely (robots.txt, rate
+limits, retries, network guard). Each re-processed dead letter is marked resolved
 with its outcome: ``indexed (created)``, ``unchanged``, or ``failed again: <reason>``
 (and the new failure is a dead letter of its own). A dead letter with neither bytes
 nor URL cannot be redriven and stays open, counted as ``skipped``.

@@ -73,3 +73,25 @@ def test_replay_addresses_round_trip():
     assert split_replay_url("https://web.archive.org/web", "https://web.archive.org/web/2021/https://mid.ru/") == (
         "2021", "https://mid.ru/")
     assert split_replay_url(prefix, "https://mid.ru/en/") is None
+
+
+def test_a_capture_address_names_the_archive_time_and_url_and_reads_back():
+    from pipeline.crawl.captures import Archive, archive_of
+    from pipeline.settings import Settings
+    from pipeline.sources.cdx import Capture
+
+    settings = Settings(wayback_replay_url="http://127.0.0.1:8080/mfa/", commoncrawl_data_url="http://127.0.0.1:8081/")
+    url = "https://mid.ru/en/foreign_policy/news/1785002/?lang=en&x=1"
+    wayback = Archive("wayback", "http://127.0.0.1:8080/mfa/cdx", replay_url=settings.wayback_replay_url)
+    cc = Archive("commoncrawl", "http://127.0.0.1:8080/mfa/cdx", data_url=settings.commoncrawl_data_url)
+    record = Capture(url, "20211208120000", "200", "text/html", "", filename="crawl-data/a.warc.gz",
+                     offset=1234, length=567)
+    for archive in (wayback, cc):
+        address = archive.address(record)
+        assert "20211208120000" in address and address.endswith(url)
+        back = archive.capture_at(address)
+        assert (back.url, back.timestamp) == (url, "20211208120000")
+        assert archive_of(address, settings).name == archive.name
+    assert (cc.capture_at(cc.address(record)).filename, cc.capture_at(cc.address(record)).offset) == (
+        "crawl-data/a.warc.gz", 1234)
+    assert archive_of("https://mid.ru/en/foreign_policy/news/1785002/", settings) is None
