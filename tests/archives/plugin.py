@@ -9,7 +9,9 @@ real site's addresses and with capture dates, indexed by pywb's ``wb-manager``:
 - 1785002 (ru): an anti-bot challenge captured first, the page itself after it;
 - 1786201 (en): a redirect capture (www., no trailing slash) and the page it leads to;
 - 1785003 (en, ru): published before the window, captured inside it;
-- a 404 capture of an article address.
+- a 404 capture of an article address;
+- 1785002 (en) cross-posted under ``/foreign_policy/news/``, with the same text;
+- an old-portal (archive.mid.ru) speech published in 2020, captured inside the window.
 
 ``pywb`` (session): pywb's ``wayback`` server on 127.0.0.1 (a free port) over that
 collection, installed into its own virtualenv by scripts/pywb.sh. ``range_server``
@@ -37,7 +39,7 @@ import pytest
 from pipeline.crawl.fetch import FetchResult
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.replica.content import base_articles
-from pipeline.replica.pages import CHALLENGE, PageOptions, render_article
+from pipeline.replica.pages import CHALLENGE, PageOptions, render_archive_article, render_article
 from pipeline.settings import REPO_ROOT
 
 COLLECTION = "mfa"
@@ -78,6 +80,7 @@ def build_collection(root: Path) -> Collection:
     speech_en, speech_ru = _article(articles, 1785002, "en"), _article(articles, 1785002, "ru")
     old_en, old_ru = _article(articles, 1785003, "en"), _article(articles, 1785003, "ru")
     comment = _article(articles, 1786201, "en")
+    portal = next(a for a in articles if a.site == "archive" and a.article_id == "4141810")
     edited = speech_en.edited("We have also agreed to meet again in the spring, in Minsk.")
     at = lambda day, hour=12: datetime(2021, 12, day, hour, 0, tzinfo=timezone.utc)  # noqa: E731
     url = lambda a: SITE + a.path  # noqa: E731
@@ -94,6 +97,12 @@ def build_collection(root: Path) -> Collection:
         _exchange(url(old_en), at(6), body=page(old_en)),
         _exchange(url(old_ru), at(6), body=page(old_ru)),
         _exchange(SITE + "/en/press_service/minister_speeches/1785099/", at(7), status=404, body=b"not found"),
+        # the same speech cross-posted under the news: one page with it, the same text
+        _exchange(SITE + speech_en.path.replace("press_service/minister_speeches", "foreign_policy/news"), at(8, 13),
+                  body=page(speech_en)),
+        # the old portal: captured inside the window, published in 2020
+        _exchange("https://archive.mid.ru" + portal.path, at(6), body=render_archive_article(portal, opts).encode(
+            portal.encoding)),
     ]
     warc_dir = root / "warc"
     with WarcStore(warc_dir, prefix="mfa-archive") as store:
@@ -106,7 +115,8 @@ def build_collection(root: Path) -> Collection:
                       in_window={url(edited): edited.paragraphs[-1], url(speech_ru): speech_ru.paragraphs[-1],
                                  url(comment): comment.paragraphs[-1]},
                       edited_url=url(edited), first_text=speech_en.paragraphs[-1],
-                      challenge_url=url(speech_ru), outside_urls=[url(old_en), url(old_ru)])
+                      challenge_url=url(speech_ru),
+                      outside_urls=[url(old_en), url(old_ru), "https://archive.mid.ru" + portal.path])
 
 
 def pywb_bin() -> Path:

@@ -61,8 +61,9 @@ def assert_window_indexed(es, settings, collection, report, prefix):
     assert report["read"] + extra["captures_skipped"] + report["not_modified"] == extra["captures"]
     assert report["read"] == report["new"] + report["updated"] + report["unchanged"] + report["superseded"] + report["failed"]
     assert extra["skipped: capture of HTTP 404"] == 1
-    assert extra[f"skipped: published outside the window (2021-12-01)"] == 2
-    assert extra["skipped: the same text as the capture before it (content digest)"] == 1
+    assert extra["skipped: published outside the window (2021-12-01)"] == 2
+    assert extra["skipped: published outside the window (2020-05-26)"] == 1, "the old portal's page, by its date"
+    assert extra["skipped: the same text as the capture before it (content digest)"] == 2, "a repeat, a cross-post"
 
 
 def test_wayback_backfill_indexes_the_window_at_the_latest_captures(es, settings, archive_collection, pywb):
@@ -83,7 +84,7 @@ def test_wayback_backfill_indexes_the_window_at_the_latest_captures(es, settings
     if es.indices.exists(index=settings.state_index):
         later = datetime.now(timezone.utc) + timedelta(days=365)
         assert site_ledger.due([s.name for s in profile.crawl.sections], profile.crawl.languages, 100, now=later) == []
-    assert CrawlState(es, capture_ledger_for(settings, settings.index_alias)).count() == 8  # 6 read, 2 outside
+    assert CrawlState(es, capture_ledger_for(settings, settings.index_alias)).count() == 9  # 6 read, 3 outside
 
     before = documents(es, settings.index_alias)
     asked = len(pywb.access_log())
@@ -195,3 +196,16 @@ def test_an_archive_that_does_not_answer_fails_the_run_naming_it(es, settings, a
     assert run.returncode == 1
     assert "archive unreachable" in run.stderr
     assert report["read"] == report["failed"] > 0 and report["new"] == 0
+
+
+def test_sections_and_languages_narrow_the_backfill_and_cross_posts_join_their_page(es, settings,
+                                                                                     archive_collection, pywb):
+    run, report = backfill(settings, pywb, "wayback", None, None, "--section", "minister_speeches",
+                           "--language", "en")
+    assert run.returncode == 0, run.stderr
+    assert set(documents(es, settings.index_alias)) == {archive_collection.edited_url}
+    extra = report["extra"]
+    # the news cross-post of the speech is one more capture of its page (the same text), not another document
+    assert extra["skipped: the same text as the capture before it (content digest)"] == 2
+    assert report["read"] + extra["captures_skipped"] + report["not_modified"] == extra["captures"]
+    assert not any("/ru/" in u for u in report["first_by_kind"].get("blocked", []))
