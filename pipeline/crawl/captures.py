@@ -32,9 +32,9 @@ from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.context import RunContext
 from pipeline.crawl.fetch import REDIRECT_STATUSES, Fetcher
-from pipeline.errors import Blocked, FetchError
+from pipeline.model.errors import Blocked, FetchError
 from pipeline.profile import SiteProfile
-from pipeline.records import Failure, Page
+from pipeline.model.records import Failure, Page
 from pipeline.settings import Settings
 from pipeline.sources.cdx import Capture, parse_cdx, replay_url, split_replay_url
 from pipeline.sources.challenge import archived_challenge

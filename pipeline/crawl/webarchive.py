@@ -51,11 +51,11 @@ from pipeline.crawl.crawler import make_plan
 from pipeline.crawl.fetch import REDIRECT_STATUSES, FetchResult
 from pipeline.crawl.listings import in_range
 from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, now_utc, state_index_for
-from pipeline.errors import FetchError
-from pipeline.ids import article_key, host_key, state_key, url_language
+from pipeline.model.errors import FetchError
+from pipeline.model.ids import article_key, host_key, state_key, url_language
 from pipeline.ingest import Ingestor, extract_or_failure
 from pipeline.profile import CrawlSection
-from pipeline.records import MOSCOW, Failure, ListingHints, Page, Transcript
+from pipeline.model.records import MOSCOW, Failure, ListingHints, Page, Transcript
 from pipeline.report import RunReport
 from pipeline.settings import Settings
 from pipeline.sources.cdx import Capture
