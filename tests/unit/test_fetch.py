@@ -106,6 +106,21 @@ def test_redirect_inside_allowed_host_is_followed(replica, replica_settings):
     assert [r.status for r in seen if "robots" not in r.url] == [301, 200]
 
 
+def test_a_redirect_is_returned_as_it_came_when_not_followed(replica, replica_settings):
+    # the archive backfill follows a captured redirect inside the archive, not where it points
+    with make_fetcher(replica_settings) as fetcher:
+        result = fetcher.get(replica.base_url + "/test/redirect-offsite", follow=False, accept=None)
+    assert result.status in (301, 302) and "offsite.invalid" in result.header("Location")
+    assert not replica.hits(contains="offsite")[1:], "asked once, never followed"
+
+
+def test_a_byte_range_is_asked_for(replica, replica_settings):
+    with make_fetcher(replica_settings) as fetcher:
+        result = fetcher.get(replica.base_url + ARTICLE, byte_range=(10, 99))
+    assert result.status in (200, 206)  # the replica ignores ranges; a WARC file server answers 206
+    assert replica.hits(contains=ARTICLE)[-1].headers["range"] == "bytes=10-99"
+
+
 def test_loopback_is_refused_unless_configured(replica, replica_settings):
     # "localhost" is an allowed host name here but not an allowed private host.
     settings = replica_settings.model_copy(update={"crawl_allowed_private_hosts": []})
