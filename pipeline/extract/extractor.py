@@ -619,6 +619,23 @@ def read_unknown_layout(text: str, root, profile: SiteProfile) -> RawFields:
     )
 
 
+def _language(raw: RawFields, page: Page, paragraphs: list[str], profile: SiteProfile) -> str:
+    """The text's language: the ``?lang=`` the URL asks for, the page's ``<html lang>``, the URL's
+    ``/xx/`` prefix, the text. When ``?lang=`` and ``<html lang>`` disagree, the text decides
+    (its Cyrillic and Latin letter shares, then stop words): the template's attribute may be
+    wrong (/pt/...?lang=en in a page saying pt) and so may the query (/en/...?lang=ru answered
+    in English)."""
+    rules = profile.extraction
+    asked = language_from_url(page.url, rules, asked_only=True)
+
+    def text() -> str:
+        return detect_language("\n".join(paragraphs[:20]), rules, profile.site.default_language)
+
+    if asked and raw.page_language and asked != raw.page_language:
+        return text()
+    return asked or raw.page_language or language_from_url(page.url, rules) or text()
+
+
 def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript:
     """Clean the lines, read the metadata and validate the record."""
     rules = profile.extraction
@@ -641,11 +658,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     title = without_site_name(raw.title or head.title or page.hints.title or raw.fallback_title or "", cr)
     title = title or (None if raw.layout == "text" else "")
     place, title_day = title_tail(title, cr) if title else (None, None)
-    # ?lang= asks for the text's language (/pt/...?lang=en is English); the page's lang
-    # attribute may be the template's, so it comes after it
-    language = (page.hints.language or language_from_url(page.url, rules, asked_only=True) or raw.page_language
-                or language_from_url(page.url, rules)
-                or detect_language("\n".join(paragraphs[:20]), rules, profile.site.default_language))
+    language = page.hints.language or _language(raw, page, paragraphs, profile)
     turns, speakers = split_turns(paragraphs, cr, title or "", language, topics, speaker=page.hints.speaker)
     doc_number = _doc_number(raw.doc_number or head.doc_number, cr) or around.doc_number
     fields = {

@@ -256,3 +256,29 @@ def test_a_document_number_with_its_number_sign_is_the_number_in_a_dump(printed)
     record = _extract(dump.encode())
     assert record.doc_number == "1225-18-06-2021"
     assert record.body == "We held talks today and we agreed on many things of importance to both of us."
+
+
+@pytest.mark.parametrize("url, lang, body, expected", [
+    # ?lang=ru answered in English in a page saying lang="en": English, the /en/ document
+    ("https://mid.ru/en/foreign_policy/news/1785001/?lang=ru", "en", EN, "en"),
+    # ?lang=en in a page whose template says pt, English text: English (a81373c's case)
+    ("https://mid.ru/pt/foreign_policy/news/1785001/?lang=en", "pt", EN, "en"),
+    # ?lang=ru answered in Russian in a template saying lang="en": Russian
+    ("https://mid.ru/en/foreign_policy/news/1785001/?lang=ru", "en", RU, "ru"),
+    # the two agree: no reading of the text needed
+    ("https://mid.ru/en/foreign_policy/news/1785001/?lang=en", "en", EN, "en"),
+])
+def test_when_the_asked_and_the_page_language_disagree_the_text_decides(url, lang, body, expected):
+    """Issue 22 item 5: /en/.../1785001/?lang=ru answered with English text (<html lang="en">)
+    became a second document, language ru with an English body."""
+    from pipeline.ids import document_id
+    from pipeline.ingest import with_provenance
+
+    record = with_provenance(extract_record(Page(source=url, url=url, content=current(body=body, lang=lang)),
+                                            PROFILE), Page(source=url, url=url, content=b""), PROFILE)
+    assert record.language == expected
+    if expected == "en":
+        plain = "https://mid.ru/en/foreign_policy/news/1785001/"
+        same = with_provenance(extract_record(Page(source=plain, url=plain, content=current(body=body)), PROFILE),
+                               Page(source=plain, url=plain, content=b""), PROFILE)
+        assert document_id(record) == document_id(same)
