@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 from pydantic import BaseModel, Field, computed_field, field_serializer
 
+from pipeline.model.errors import printable
 from pipeline.model.records import Failure
 
 MAX_KEPT_FAILURES = 200  # the report keeps the first ones; the dead-letter store keeps all
@@ -71,7 +72,7 @@ class RunReport(BaseModel):
         self.failures_by_kind[failure.kind] += 1
         first = self.first_by_kind.setdefault(failure.kind, [])
         if len(first) < FIRST_PER_KIND:
-            first.append(failure.url or failure.source)
+            first.append(printable(failure.url or failure.source))
         if len(self.failures) < MAX_KEPT_FAILURES:
             self.failures.append(failure.one_line())
 

@@ -76,6 +76,17 @@ def _use_worker_airflow_db() -> None:
 
 _use_worker_airflow_db()
 
+OUTCOMES = ("new", "updated", "unchanged", "superseded", "failed")
+
+
+def assert_accounted(report) -> None:
+    """Every input read has exactly one outcome: ``read`` is the sum of the outcomes (a
+    RunReport, or its ``as_dict``/``--json`` form)."""
+    data = report.as_dict() if hasattr(report, "as_dict") else report
+    outcomes = {name: data.get(name, 0) for name in OUTCOMES}
+    assert data["read"] == sum(outcomes.values()), {"read": data["read"], **outcomes}
+
+
 # The site replica's fixtures (replica, replica_settings): tests/replica/plugin.py; a real pywb over
 # a collection built from the replica's pages, and a Range server (archive backfill): tests/archives/plugin.py
 pytest_plugins = ["tests.replica.plugin", "tests.archives.plugin"]

@@ -7,6 +7,28 @@ where it happened; ``kind`` is the outcome class an operator reads in the run re
 index failure...).
 """
 
+import re
+
+# Control characters (ESC, NUL, DEL, C1), bidi and zero-width marks, and the lone surrogates that
+# stand for undecodable bytes (surrogateescape): none may reach a terminal, a log or a dead letter.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e"
+                          "\u2066-\u2069\ufeff\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"[\t\r\n]+")
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte kept by surrogateescape: that byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` as one printable line: line breaks and tabs become a space, every other
+    control character (an ESC of raw binary), invisible mark or undecodable byte its escape
+    (``\\x1b``). The one sanitising of failure reasons (records.Failure) and error lines."""
+    return _UNPRINTABLE.sub(lambda m: _escaped(m.group()), _LINE_BREAKS.sub(" ", text))
+
 
 class PipelineError(Exception):
     """Base of every error the pipeline knows how to report."""

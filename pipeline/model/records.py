@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from pipeline.model.errors import PipelineError, RecordRejected
+from pipeline.model.errors import PipelineError, RecordRejected, printable
 from pipeline.model.ids import document_id, match_key
 
 # Moscow has kept UTC+03:00 all year since 2014; the site states times in it.
@@ -215,6 +215,12 @@ class Failure(BaseModel):
     raw: bytes | None = None
     at: AwareDatetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
+    @field_validator("reason")
+    @classmethod
+    def _printable_reason(cls, reason: str) -> str:
+        # a reason may quote what was read (raw binary, an ESC sequence): one printable line
+        return printable(reason)
+
     @model_validator(mode="after")
     def _default_kind(self) -> "Failure":
         if not self.kind:
@@ -228,7 +234,7 @@ class Failure(BaseModel):
         return cls(source=source, url=url, stage=exc.stage, kind=exc.kind, reason=exc.reason, raw=raw)
 
     def one_line(self) -> str:
-        return f"{self.source}: {self.stage}: {self.reason}"
+        return f"{printable(self.source)}: {self.stage}: {self.reason}"
 
 
 def normalise_text(text: str) -> str:

@@ -12,19 +12,26 @@ a record that breaks off, is a Failure and the next record or file goes on.
 
 Damage never becomes a document: a record marked ``WARC-Truncated``, or whose
 payload is shorter than its WARC or HTTP ``Content-Length`` (a download or a file
-cut short), is a Failure with reason ``truncated ...``. A corrupt gzip member in a
-``.warc.gz`` is skipped: the file is scanned from the start of the broken member
-for the next gzip member header (``1f 8b 08``) and warcio's ArchiveIterator is
-opened again at that offset (a .warc.gz is one gzip member per record, so a member
-boundary is a record boundary); the skipped span is one Failure and every record
-after it is read.
+cut short), is a Failure with reason ``truncated ...``. A ``.warc.gz`` is decompressed
+here, member by member (``_Members``), and warcio parses the plain bytes: a member's
+records are given out once its CRC has checked, so a corrupt member (bad data, bad CRC,
+cut short) costs only its own record. The file is then scanned from the start of the
+broken member for the next gzip member header (``1f 8b 08``) and read on from there (a
+.warc.gz is one gzip member per record, so a member boundary is a record boundary); the
+skipped span is one Failure naming its byte range, and every record after it is read.
+A file compressed as one gzip stream (not the standard, but some tools write it) is
+read record by record the same way. ARC files (``.arc``, ``.arc.gz``, or a file that
+starts with an ARC ``filedesc://`` header) are read by warcio too, their records
+converted to WARC headers (``arc2warc``). Every record not taken (requests, revisits,
+metadata, warcinfo...) is counted by reason in ``skipped``.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -47,9 +54,13 @@ HINTS_HEADER = "MFA-Hints"
 
 log = logging.getLogger(__name__)
 
-WARC_SUFFIXES = (".warc", ".warc.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")  # warcio reads ARC, the WARC's predecessor
+ARC_SUFFIXES = (".arc", ".arc.gz")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+_ARC_START = b"filedesc://"  # an ARC file's first record (its version block)
 _SCAN_BLOCK = 1 << 20
+_READ_BLOCK = 64 * 1024
+_HELD_BYTES = 16 * 1024 * 1024  # a member's bytes held back until its CRC checks, up to this size
 
 
 class ArchiveInput(NamedTuple):
@@ -168,27 +179,148 @@ def _iter_file(path: storage.Location, wanted, max_bytes: int, skipped: Counter)
 
 
 def _iter_stream(fh, path, wanted, max_bytes: int, skipped: Counter) -> Iterator[Page | Failure]:
-    gzipped = fh.read(3) == _GZIP_MAGIC
+    """The records of a WARC or ARC file (``fh`` from its start), gzipped member by member or not."""
+    arc = str(path).endswith(ARC_SUFFIXES)
+    head = fh.read(len(_ARC_START))
+    if not head.startswith(_GZIP_MAGIC):
+        yield from _iter_records(_Plain(fh), path, wanted, max_bytes, skipped, arc=arc or head == _ARC_START)
+        return
     start: int | None = 0
     while start is not None:
-        start = yield from _iter_from(fh, path, start, gzipped, wanted, max_bytes, skipped)
+        start = yield from _iter_records(_Members(fh, start), path, wanted, max_bytes, skipped, arc=arc)
 
 
-def _iter_from(fh, path: Path, start: int, gzipped: bool, wanted, max_bytes: int, skipped: Counter):
-    """Read records from ``start``; return where to resume after a corrupt gzip member, or None at the end."""
-    fh.seek(start)
-    records = ArchiveIterator(fh)
-    current = start  # the member being read when an error comes
+class _BadMember(Exception):
+    """A gzip member that does not decompress whole (bad data, bad CRC, cut short)."""
+
+    def __init__(self, start: int, why: str):
+        super().__init__(why)
+        self.start = start
+
+
+class _Plain(io.RawIOBase):
+    """An uncompressed WARC or ARC file from its start: offsets are the file's own."""
+
+    def __init__(self, fh):
+        self.fh = fh
+        fh.seek(0)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.fh.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def tell(self) -> int:
+        return self.fh.tell()
+
+    def peek(self, size: int) -> bytes:
+        return b""  # the caller read the head already
+
+    def source(self, path, offset: int) -> str:
+        return f"{path}#{offset}"
+
+
+class _Members(io.RawIOBase):
+    """The decompressed bytes of a gzipped WARC/ARC file from the member at ``start``, member
+    after member: a file with one member per record (the standard) and a file compressed as
+    one stream read the same way, record by record. A member's bytes are given out only once
+    its CRC has checked (unless it is over ``_HELD_BYTES``: one stream of a whole file; or the
+    file ends inside it: the records' own lengths then tell the whole ones from the one cut),
+    and no read crosses a member boundary, so a broken member (``_BadMember``, with its
+    offset) never costs the records before it."""
+
+    def __init__(self, fh, start: int):
+        self.fh = fh
+        fh.seek(start)
+        self.fed = start  # compressed offset of the next byte to feed
+        self.produced = 0  # decompressed bytes handed out (warcio's offsets)
+        self.starts: deque[tuple[int, int]] = deque(maxlen=64)  # (decompressed, compressed) offset of members
+        self.ready = bytearray()  # verified decompressed bytes, not handed out yet
+        self.ends: deque[int] = deque()  # decompressed offsets where members end, within ``ready``
+        self._begin(start, bytearray())
+
+    def _begin(self, compressed_start: int, input_left: bytearray) -> None:
+        self.member = compressed_start
+        self.starts.append((self.produced + len(self.ready), compressed_start))
+        self.decoder = zlib.decompressobj(wbits=31)
+        self.held = bytearray()
+        self.input = input_left
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.produced
+
+    def peek(self, size: int) -> bytes:
+        while len(self.ready) < size and self._fill():
+            pass
+        return bytes(self.ready[:size])
+
+    def readinto(self, buffer) -> int:
+        while not self.ready and self._fill():
+            pass
+        while self.ends and self.ends[0] <= self.produced:
+            self.ends.popleft()
+        size = len(buffer) if not self.ends else min(len(buffer), self.ends[0] - self.produced)
+        data = self.ready[:size]  # never across a member boundary
+        del self.ready[:len(data)]
+        buffer[:len(data)] = data
+        self.produced += len(data)
+        return len(data)
+
+    def _fill(self) -> bool:
+        """Decompress until some verified bytes are ready; False at the end of the file."""
+        if not self.input:
+            block = self.fh.read(_READ_BLOCK)
+            if not block:
+                if self.fed == self.member:
+                    return False
+                if self.held:  # a file cut short: what did decompress is given out, the records' own
+                    self.ready += self.held  # lengths tell the whole ones from the one cut
+                    self.held = bytearray()
+                    return True
+                raise _BadMember(self.member, "the file ends inside this gzip member")
+            self.input = bytearray(block)
+            self.fed += len(block)
+        try:
+            out = self.decoder.decompress(bytes(self.input), _READ_BLOCK)
+        except zlib.error as exc:
+            raise _BadMember(self.member, f"zlib: {exc}") from None
+        self.input = bytearray(self.decoder.unconsumed_tail)
+        self.held += out
+        if self.decoder.eof:  # the member ended, its CRC and length checked
+            rest = bytearray(self.decoder.unused_data)  # what follows the member (unconsumed_tail repeats it)
+            self.ready += self.held
+            self.ends.append(self.produced + len(self.ready))
+            self._begin(self.fed - len(rest), rest)
+        elif len(self.held) > _HELD_BYTES:  # one stream for many records: give it out as it comes
+            self.ready += self.held
+            self.held = bytearray()
+        return True
+
+    def source(self, path, offset: int) -> str:
+        """A record's source: the compressed offset of its member, ``+`` where it starts inside it."""
+        inner, member = next(((d, c) for d, c in reversed(self.starts) if d <= offset), (0, self.member))
+        return f"{path}#{member}" if offset == inner else f"{path}#{member}+{offset - inner}"
+
+
+def _iter_records(stream, path: storage.Location, wanted, max_bytes: int, skipped: Counter, *, arc: bool):
+    """Read the records of ``stream``; return where to resume after a broken gzip member, or None."""
+    current = stream.tell()
     try:
+        arc = arc or (current == 0 and stream.peek(len(_ARC_START)) == _ARC_START)
+        records = ArchiveIterator(stream, arc2warc=arc)
         for record in records:
-            if record.format != "warc":
-                # warcio would read garbage as an old ARC record; we only take WARC.
-                raise ArchiveLoadFailed("not a WARC file (no WARC record header)")
+            if record.format not in ("warc", "arc2warc"):
+                # warcio reads anything as an old ARC record; ARC is taken when the file starts as one
+                raise ArchiveLoadFailed("not a WARC file, nor an ARC file (no WARC record header)")
+            current = records.offset  # where this record starts (warcio sets it before parsing one)
             item = _page_of(record, str(path), wanted, max_bytes)
-            # The offset is only known once the record has been read through.
-            current = records.get_record_offset()
-            source = f"{path}#{current}"
-            current += records.get_record_length()
+            source = stream.source(path, current)
             if isinstance(item, str):
                 skipped[item] += 1
             elif isinstance(item, dict):
@@ -196,20 +328,20 @@ def _iter_from(fh, path: Path, start: int, gzipped: bool, wanted, max_bytes: int
             else:
                 yield item.model_copy(update={"source": source})
         return None
+    except _BadMember as exc:
+        resume = _next_member(stream.fh, exc.start + 1)
+        end = "the end of the file" if resume is None else f"the next gzip member at {resume}"
+        yield Failure(source=f"{path}#{exc.start}", stage="source",
+                      reason=f"corrupt gzip member: skipped bytes {exc.start} to {end} ({exc})")
+        return resume
     except (ArchiveLoadFailed, EOFError, ValueError, zlib.error) as exc:
         problem = f"{type(exc).__name__}: {exc}"
-    if not gzipped:
-        if current == 0:
-            yield Failure(source=str(path), stage="source", reason=f"cannot read WARC: {problem}")
-        else:
-            yield Failure(source=f"{path}#{current}", stage="source",
-                          reason=f"cannot read WARC after offset {current}: {problem}")
-        return None
-    resume = _next_member(fh, current + 1)
-    end = "the end of the file" if resume is None else f"the next gzip member at {resume}"
-    yield Failure(source=f"{path}#{current}", stage="source",
-                  reason=f"corrupt gzip member: skipped bytes {current} to {end} ({problem})")
-    return resume
+    if current == 0:
+        yield Failure(source=str(path), stage="source", reason=f"cannot read WARC: {problem}")
+    else:
+        yield Failure(source=stream.source(path, current), stage="source",
+                      reason=f"cannot read WARC after offset {current}: {problem}")
+    return None
 
 
 def _next_member(fh, offset: int) -> int | None:
@@ -249,8 +381,8 @@ def _page_of(record, source: str, wanted, max_bytes: int) -> dict | Failure | st
         return Failure(source=source, url=url, stage="source", reason=f"truncated (WARC-Truncated: {cut})")
     try:
         body = record.content_stream().read(max_bytes + 1)
-    except zlib.error:
-        raise  # the gzip member itself is broken: _iter_from skips it
+    except (zlib.error, _BadMember):
+        raise  # the gzip member itself is broken: _iter_records skips it
     except Exception as exc:  # warcio raises assorted errors on broken gzip/chunked payloads
         return Failure(source=source, url=url, stage="source", reason=f"broken WARC record: {type(exc).__name__}")
     if len(body) > max_bytes:
