@@ -40,10 +40,11 @@ from pipeline.context import RunContext
 from pipeline.crawl import blocked
 from pipeline.crawl.hosts import NetworkGuard, RateLimiter
 from pipeline.crawl.robots import RobotsRules
-from pipeline.model.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable, RobotsDisallowed
+from pipeline.model.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable, RobotsDisallowed, Truncated
 from pipeline.model.ids import host_key
 from pipeline.model.records import HTML_TYPES
 from pipeline.settings import Settings
+from pipeline.sources.body import decode_content, whole_body
 
 log = logging.getLogger(__name__)
 
@@ -257,12 +258,15 @@ class Fetcher:
             raw = self._read_capped(resp, url)
         finally:
             resp.close()
+        try:
+            content = _decoded(resp, raw, s.max_page_bytes, url)
+        except Truncated as exc:  # cut short on the way: worth another try, never a page
+            raise _CutBody(url, exc.reason) from None
         result = FetchResult(
             url=url, status=resp.status_code, reason=resp.reason or "",
             http_version="HTTP/1.0" if getattr(resp.raw, "version", 11) == 10 else "HTTP/1.1",
             headers=list(resp.raw.headers.items()), request_headers=_request_headers(resp, url),
-            content=_decode_body(raw, resp.headers.get("Content-Encoding"), s.max_page_bytes, url), raw_body=raw,
-            requested_url=requested,
+            content=content, raw_body=raw, requested_url=requested,
         )
         if self.recorder is not None:
             self.recorder(result)  # every attempt is on the wire, so in the archive
@@ -306,6 +310,11 @@ class _NoAnswer(_Transient):
 
 class _BrokenBody(_Transient):
     """The body stopped early (truncated, reset, read timeout)."""
+
+
+class _CutBody(_Transient):
+    """The body came to an end but is not provably whole (sources/body.py): a gzip stream that
+    does not end, an HTML page without a length header cut before its end."""
 
 
 class _RetryableStatus(_Transient):
@@ -358,6 +367,8 @@ def _give_up(state: RetryCallState) -> FetchResult:
         return exc.result
     if isinstance(exc, _NoAnswer):
         raise SiteUnreachable(f"site unreachable: {exc.url}: {exc} (after {retries} retries)")
+    if isinstance(exc, _CutBody):
+        raise Truncated(f"{exc.url}: {exc} (after {retries} retries)")
     raise FetchError(f"{exc.url}: {exc} (after {retries} retries)")
 
 
@@ -389,22 +400,19 @@ def _request_headers(resp: requests.Response, url: str) -> list[tuple[str, str]]
     return headers
 
 
-def _decode_body(raw: bytes, encoding: str | None, cap: int, url: str) -> bytes:
-    encoding = (encoding or "").strip().lower()
-    if encoding in ("", "identity"):
-        return raw
-    if encoding not in ("gzip", "x-gzip", "deflate"):
-        raise FetchError(f"{url}: unsupported Content-Encoding {encoding}")
-    for wbits in (47, -15):  # 47: gzip or zlib header; -15: raw deflate some servers send
+def _decoded(resp: requests.Response, raw: bytes, cap: int, url: str) -> bytes:
+    """The body of an answer with its encodings undone; a page (200) only when provably whole.
+    The HTTP client has de-chunked it already, and raised on a missing last chunk or on fewer
+    bytes than the Content-Length (a broken-off body)."""
+    headers = resp.headers
+    if resp.status_code != 200:
         try:
-            decoder = zlib.decompressobj(wbits=wbits)
-            out = decoder.decompress(raw, cap + 1)
-            if len(out) > cap:
-                raise FetchError(f"{url}: decoded response is over the {cap}-byte limit")
-            return out
-        except zlib.error:
-            continue
-    raise FetchError(f"{url}: body does not decode as {encoding}")
+            return decode_content(raw, headers.get("Content-Encoding"), cap, url)
+        except Truncated:
+            return raw  # an error page's text is only ever quoted
+    return whole_body(raw, transfer_encoding=None, dechunked="chunked" in headers.get("Transfer-Encoding", "").lower(),
+                      content_encoding=headers.get("Content-Encoding"), content_length=headers.get("Content-Length"),
+                      content_type=headers.get("Content-Type"), cap=cap, url=url)
 
 
 def _check_type(result: FetchResult, accept: tuple[str, ...]) -> None:

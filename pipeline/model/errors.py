@@ -89,6 +89,13 @@ class HttpStatusError(FetchError):
         self.status = status
 
 
+class Truncated(FetchError):
+    """A body that is not provably whole (a missing last chunk, a compressed stream that does not
+    end, fewer bytes than its length, an HTML page cut before its end): never written."""
+
+    kind = "truncated"
+
+
 class Blocked(FetchError):
     """An anti-bot challenge or another non-content answer where content was expected."""
 

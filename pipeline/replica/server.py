@@ -13,6 +13,7 @@ Run it by hand with ``mfa-ingest replica`` or ``python -m pipeline.replica.serve
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import threading
@@ -40,9 +41,26 @@ class Hit:
     headers: dict[str, str]
 
 
+# Bodies that break off, as a server or a proxy cuts them (the connection closes after each).
+CUTS = ("truncate", "cut_chunked", "cut_gzip", "cut_nolength")
+
+
+def _cut_body(body: bytes, cut: str) -> bytes:
+    """What goes on the wire for a body cut this way (``CUTS``)."""
+    if cut == "cut_chunked":  # every chunk but the last (the zero-length one that ends the body)
+        return b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in
+                        (body[i:i + 4096] for i in range(0, len(body), 4096)))
+    if cut == "cut_gzip":
+        packed = gzip.compress(body)
+        return packed[: len(packed) * 4 // 5]
+    if cut == "cut_nolength":
+        return body[: len(body) * 4 // 5]
+    return body[: len(body) // 2]
+
+
 @dataclass
 class Fault:
-    kind: str  # status | retry_after | slow | truncate
+    kind: str  # status | retry_after | slow | challenge | down | one of CUTS
     match: str  # substring of the path (with query) it applies to; "" = every path
     remaining: int
     arg: float = 0.0
@@ -203,7 +221,9 @@ class Replica:
 
     # ---- faults ----------------------------------------------------------
     def add_fault(self, kind: str, match: str = "", count: int = 1, arg: float = 0.0) -> None:
-        """kind: status (arg = code) | retry_after (arg = s) | slow (arg = s) | truncate | challenge | down."""
+        """kind: status (arg = code) | retry_after (arg = s) | slow (arg = s) | challenge | down | a cut
+        (CUTS: truncate, half the body of its Content-Length; cut_chunked, chunks without the last;
+        cut_gzip, a gzip Content-Encoding stream cut at 80%; cut_nolength, no length header and 80%)."""
         with self._lock:
             self.faults.append(Fault(kind, match, count, arg))
 
@@ -339,14 +359,22 @@ def _handler_for(replica: Replica, site: str):
 
         # -- helpers --
         def _send(self, status: int, body: bytes = b"", ctype: str = "text/html; charset=utf-8",
-                  headers: dict[str, str] | None = None, truncate: bool = False) -> int:
+                  headers: dict[str, str] | None = None, truncate: str | None = None) -> int:
+            """``truncate``: the kind of cut (CUTS), None for a whole answer."""
             # Logged before the answer goes out, so a client that has its answer finds it in the log.
             replica._log(Hit(at=self._at, site=site, method="GET", path=self.path, status=status,
                              headers={k.lower(): v for k, v in self.headers.items()}))
             self.send_response(status)
+            cut = truncate if status == 200 else None
+            wire = _cut_body(body, cut) if cut else body
             if status != 304:
                 self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
+                if cut in (None, "truncate"):  # the whole body's length, half of it sent
+                    self.send_header("Content-Length", str(len(body)))
+            if cut == "cut_chunked":
+                self.send_header("Transfer-Encoding", "chunked")
+            if cut == "cut_gzip":
+                self.send_header("Content-Encoding", "gzip")
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
             if truncate:
@@ -355,7 +383,7 @@ def _handler_for(replica: Replica, site: str):
             self.end_headers()
             if status != 304:
                 try:
-                    self.wfile.write(body[: len(body) // 2] if truncate else body)
+                    self.wfile.write(wire)
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass
@@ -363,7 +391,7 @@ def _handler_for(replica: Replica, site: str):
 
         def _serve(self) -> int:
             fault = replica._take_fault(self.path)
-            truncate = False
+            truncate = None
             if fault is not None:
                 if fault.kind == "status":
                     return self._send(int(fault.arg), b"<html><body>Server error</body></html>")
@@ -378,10 +406,10 @@ def _handler_for(replica: Replica, site: str):
                     return 0
                 if fault.kind == "slow":
                     time.sleep(fault.arg)
-                truncate = fault.kind == "truncate"
+                truncate = fault.kind if fault.kind in CUTS else None
             return self._route(truncate)
 
-        def _route(self, truncate: bool) -> int:
+        def _route(self, truncate: str | None) -> int:
             parts = urlsplit(self.path)
             path, query = parts.path, parse_qs(parts.query)
             if path == "/robots.txt":
@@ -416,7 +444,7 @@ def _handler_for(replica: Replica, site: str):
                 return self._send(302, b"", headers={"Location": doc.redirect})
             return self._article(doc, truncate)
 
-        def _current_listing(self, path: str, query: dict, truncate: bool) -> int:
+        def _current_listing(self, path: str, query: dict, truncate: str | None) -> int:
             """``?PAGEN_1=N`` paging; ``?activeFrom=&activeTo=`` filters by day (PAGEN_1 after them)."""
             since, until = _date_param(query, "activeFrom"), _date_param(query, "activeTo")
             items = replica.listing("current", path, since, until)
@@ -431,7 +459,7 @@ def _handler_for(replica: Replica, site: str):
             body = render_listing(chunk, LISTING_PATHS[path][1], nxt, replica.options)
             return self._send(200, body.encode(), truncate=truncate)
 
-        def _archive_listing(self, path: str, query: dict, truncate: bool) -> int:
+        def _archive_listing(self, path: str, query: dict, truncate: str | None) -> int:
             instance = ARCHIVE_LISTINGS[path]
             items = replica.listing("archive", path)
             page = _page_number(query, "_cur")
@@ -441,7 +469,7 @@ def _handler_for(replica: Replica, site: str):
                    if page * size < len(items) else None)
             return self._send(200, render_archive_listing(chunk, nxt).encode(), truncate=truncate)
 
-        def _article(self, doc: _Doc, truncate: bool) -> int:
+        def _article(self, doc: _Doc, truncate: str | None) -> int:
             article = doc.article
             if article.site == "current":
                 body = render_article(article, replica.options).encode("utf-8")

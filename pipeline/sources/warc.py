@@ -44,9 +44,11 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline import storage
 from pipeline.profile import SiteProfile
+from pipeline.model.errors import PipelineError
 from pipeline.model.ids import host_key
 from pipeline.settings import DEFAULT_PAGE_BYTES
 from pipeline.model.records import HTML_TYPES, Failure, ListingHints, Page
+from pipeline.sources.body import whole_body
 from pipeline.sources.corpus import is_corpus_name
 
 # What the listing said about an article, carried in the response record (written by crawl/warcwriter.py).
@@ -378,29 +380,27 @@ def _page_of(record, source: str, wanted, max_bytes: int) -> dict | Failure | st
         return f"not HTML: {ctype.split(';')[0].strip().lower()}"
     cut = record.rec_headers.get_header("WARC-Truncated")
     if cut:
-        return Failure(source=source, url=url, stage="source", reason=f"truncated (WARC-Truncated: {cut})")
+        return Failure(source=source, url=url, stage="source", kind="truncated",
+                       reason=f"truncated (WARC-Truncated: {cut})")
     try:
-        body = record.content_stream().read(max_bytes + 1)
+        raw = record.raw_stream.read(max_bytes + 1)  # the body as it was on the wire
     except (zlib.error, _BadMember):
         raise  # the gzip member itself is broken: _iter_records skips it
-    except Exception as exc:  # warcio raises assorted errors on broken gzip/chunked payloads
+    except Exception as exc:  # warcio raises assorted errors on broken records
         return Failure(source=source, url=url, stage="source", reason=f"broken WARC record: {type(exc).__name__}")
-    if len(body) > max_bytes:
+    if len(raw) > max_bytes:
         return Failure(source=source, url=url, stage="source", reason=f"record over the {max_bytes}-byte limit")
-    short = _shortfall(record)
-    if short:
-        return Failure(source=source, url=url, stage="source", reason=f"truncated: {short}")
-    return {"content": body, "url": url, "content_type": ctype or None,
-            "fetched_at": _warc_date(record), "hints": _hints(record)}
-
-
-def _shortfall(record) -> str | None:
-    """Why a record's payload is shorter than declared (read through already), or None."""
     missing = getattr(record.raw_stream, "limit", 0)
     if missing > 0:  # the file ended before the WARC Content-Length
-        return f"{missing} bytes missing of the WARC Content-Length {record.length}"
-    declared = record.http_headers.get_header("Content-Length")
-    if declared and declared.strip().isdigit() and not record.http_headers.get_header("Transfer-Encoding"):
-        if 0 <= record.payload_length < int(declared):
-            return f"payload of {record.payload_length} bytes, HTTP Content-Length {declared}"
-    return None
+        return Failure(source=source, url=url, stage="source", kind="truncated",
+                       reason=f"truncated: {missing} bytes missing of the WARC Content-Length {record.length}")
+    headers = record.http_headers
+    try:
+        body = whole_body(raw, transfer_encoding=headers.get_header("Transfer-Encoding"),
+                          content_encoding=headers.get_header("Content-Encoding"),
+                          content_length=headers.get_header("Content-Length"), content_type=ctype or "text/html",
+                          cap=max_bytes, url=url, archived=True)
+    except PipelineError as exc:  # Truncated (class truncated), or an encoding that does not decode
+        return Failure(source=source, url=url, stage="source", kind=exc.kind, reason=exc.reason)
+    return {"content": body, "url": url, "content_type": ctype or None,
+            "fetched_at": _warc_date(record), "hints": _hints(record)}

@@ -300,3 +300,32 @@ def test_a_body_that_keeps_breaking_off_is_a_fetch_error_not_unreachable(replica
         with pytest.raises(FetchError, match=r"body broken off.*\(after 2 retries\)") as err:
             fetcher.get(replica.base_url + ARTICLE)
     assert not isinstance(err.value, SiteUnreachable) and err.value.kind == "fetch_error"
+
+
+@pytest.mark.parametrize("cut", ["cut_chunked", "cut_gzip", "cut_nolength"])
+def test_a_body_cut_short_is_retried_and_never_a_page(replica, replica_settings, cut):
+    """Issue 22 item 2: a chunked body without its last chunk, a gzip Content-Encoding stream
+    that does not end, no length header and a short read: a page not provably whole is never
+    returned (after the retries: class truncated, or the body broken off)."""
+    settings = replica_settings.model_copy(update={"crawl_max_retries": 1})
+    replica.add_fault(cut, ARTICLE, count=10)
+    with make_fetcher(settings) as fetcher:
+        with pytest.raises(FetchError) as err:
+            fetcher.get(replica.base_url + ARTICLE)
+    assert err.value.kind in ("truncated", "fetch_error") and "(after 1 retries)" in err.value.reason
+    replica.clear_faults()
+    replica.add_fault(cut, ARTICLE, count=1)
+    with make_fetcher(settings) as fetcher:
+        result = fetcher.get(replica.base_url + ARTICLE)
+        assert fetcher.retries == 1
+    assert result.content.rstrip().endswith(b"</html>")
+
+
+@pytest.mark.parametrize("cut", ["cut_gzip", "cut_nolength"])
+def test_a_cut_the_http_client_does_not_see_is_class_truncated(replica, replica_settings, cut):
+    settings = replica_settings.model_copy(update={"crawl_max_retries": 0})
+    replica.add_fault(cut, ARTICLE, count=10)
+    with make_fetcher(settings) as fetcher:
+        with pytest.raises(FetchError, match="truncated") as err:
+            fetcher.get(replica.base_url + ARTICLE)
+    assert err.value.kind == "truncated"

@@ -211,3 +211,52 @@ def test_every_record_type_of_warc_1_0_and_1_1_is_accounted_for(tmp_path, versio
     assert all(isinstance(i, Page) for i in items)
     assert len(items) + sum(skipped.values()) == len(KINDS), skipped
     assert skipped["not a response record (revisit)"] == 1 and skipped["not a response record (request)"] == 2
+
+
+# --- issue 22 item 2: a body not provably whole is a failure of class truncated ------------------------
+
+def _wire_record(n: int, wire: bytes, headers: list[tuple[str, str]]) -> bytes:
+    """A response record whose payload is ``wire`` exactly as a server sent it."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"), *headers], protocol="HTTP/1.1")
+    writer.write_record(writer.create_warc_record(URL.format(n), "response", payload=io.BytesIO(wire),
+                                                  http_headers=http))
+    return out.getvalue()
+
+
+def _chunked(body: bytes, *, last: bool) -> bytes:
+    parts = [body[i:i + 1000] for i in range(0, len(body), 1000)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + (b"0\r\n\r\n" if last else b"")
+
+
+CUTS = {
+    "chunked without its last chunk": (lambda b: _chunked(b, last=False), [("Transfer-Encoding", "chunked")]),
+    "gzip Content-Encoding cut at 80%": (lambda b: gzip.compress(b)[: len(gzip.compress(b)) * 4 // 5],
+                                         [("Content-Encoding", "gzip")]),
+    "no length header, cut at 80%": (lambda b: b[: len(b) * 4 // 5], []),
+}
+WHOLE = {
+    "chunked": (lambda b: _chunked(b, last=True), [("Transfer-Encoding", "chunked")]),
+    "gzip Content-Encoding": (lambda b: gzip.compress(b), [("Content-Encoding", "gzip")]),
+    "no length header": (lambda b: b, []),
+    "de-chunked by the archiver, header kept": (lambda b: b, [("Transfer-Encoding", "chunked")]),
+}
+
+
+@pytest.mark.parametrize("cut", list(CUTS))
+def test_a_body_cut_short_in_a_warc_is_a_truncated_failure(tmp_path, cut):
+    """Issue 22 item 2: these cuts replaced a stored transcript (3,377 -> 2,690 words)."""
+    wire, headers = CUTS[cut]
+    items = _read(tmp_path, _record(1) + _wire_record(2, wire(_body(2)), headers) + _record(3))
+    assert [type(i) for i in items] == [Page, Failure, Page], items
+    assert items[1].kind == "truncated" and items[1].reason.startswith("truncated"), items[1]
+    assert items[1].url == URL.format(2)
+
+
+@pytest.mark.parametrize("way", list(WHOLE))
+def test_a_whole_body_in_any_framing_is_a_page_with_its_encodings_undone(tmp_path, way):
+    wire, headers = WHOLE[way]
+    items = _read(tmp_path, _wire_record(2, wire(_body(2)), headers))
+    assert [type(i) for i in items] == [Page], items
+    assert items[0].content == _body(2)

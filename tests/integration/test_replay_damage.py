@@ -1,0 +1,88 @@
+"""Replaying damaged or doubtful archives into the real node (issue 22): a truncated body, an
+anti-bot challenge or an older copy never changes a stored document; every input has one outcome."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipeline.ingest import ingest_archive
+from pipeline.profile import get_profile
+from pipeline.replica.pages import CHALLENGE
+from pipeline.store.history import history
+from tests.conftest import assert_accounted
+
+PAGE = (Path(__file__).resolve().parents[2] / "pipeline" / "data" / "eval" / "current_en.html").read_bytes()
+URL = "https://mid.ru/en/press_service/minister_speeches/1813001/"
+PROFILE = get_profile()
+
+
+def newer_text(page: bytes = PAGE) -> bytes:
+    """The same transcript edited: one sentence more in its first paragraph."""
+    said = b"share the main results."
+    assert said in page
+    return page.replace(said, said + b" We also agreed to meet again before the end of the year.", 1)
+
+
+def _chunked(body: bytes, *, last: bool) -> bytes:
+    parts = [body[i:i + 2000] for i in range(0, len(body), 2000)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + (b"0\r\n\r\n" if last else b"")
+
+
+def write_warc(path: Path, records: list[tuple[bytes, list[tuple[str, str]], str, dict]]) -> Path:
+    """(payload as on the wire, extra HTTP headers, WARC-Date, extra WARC headers) per response record."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    for wire, headers, date, warc_headers in records:
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"), *headers],
+                                protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(URL, "response", payload=io.BytesIO(wire), http_headers=http,
+                                                      warc_headers_dict={"WARC-Date": date, **warc_headers}))
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def stored(es, settings) -> dict:
+    es.indices.refresh(index=settings.index_alias)
+    hits = es.search(index=settings.index_alias, size=10)["hits"]["hits"]
+    assert len(hits) == 1, [h["_id"] for h in hits]
+    return {**hits[0]["_source"], "_id": hits[0]["_id"]}
+
+
+def replay(paths, settings):
+    report = ingest_archive(paths, settings=settings, profile=PROFILE)
+    assert_accounted(report)
+    return report
+
+
+def test_a_truncated_newer_copy_never_replaces_the_stored_text(es, settings, tmp_path):
+    """Issue 22 item 2: a chunked body missing its last chunk, a gzip Content-Encoding stream cut
+    at 80%, no length header and 80% of the body, a WARC-Truncated record: each came in newer
+    than the stored text and replaced it (3,377 -> 2,690 words, version 2)."""
+    first = replay([write_warc(tmp_path / "a.warc.gz", [(PAGE, [], "2022-06-09T12:00:00Z", {})])], settings)
+    assert first.new == 1
+    before = stored(es, settings)
+    edited = newer_text()
+    packed = gzip.compress(edited)
+    cuts = [
+        (_chunked(edited, last=False), [("Transfer-Encoding", "chunked")], "2022-06-10T12:00:00Z", {}),
+        (packed[: len(packed) * 4 // 5], [("Content-Encoding", "gzip")], "2022-06-10T12:01:00Z", {}),
+        (edited[: len(edited) * 4 // 5], [], "2022-06-10T12:02:00Z", {}),
+        (edited[: len(edited) * 4 // 5], [], "2022-06-10T12:03:00Z", {"WARC-Truncated": "length"}),
+    ]
+    report = replay([write_warc(tmp_path / "b.warc.gz", cuts)], settings)
+    assert report.read == 4 and report.failed == 4 and report.failures_by_kind == {"truncated": 4}, report.summary_lines()
+    after = stored(es, settings)
+    assert (after["word_count"], after["doc_version"], after["content_hash"]) == \
+        (before["word_count"], before["doc_version"], before["content_hash"])
+
+    # the whole newer copy, framed any of these ways, does come in
+    whole = replay([write_warc(tmp_path / "c.warc.gz", [(_chunked(edited, last=True), [("Transfer-Encoding", "chunked")],
+                                                          "2022-06-11T12:00:00Z", {})])], settings)
+    assert whole.updated == 1, whole.summary_lines()
+    assert stored(es, settings)["doc_version"] == 2
