@@ -20,7 +20,6 @@ from typing import Callable, Iterable, Iterator
 
 from pipeline.context import RunContext
 from pipeline.model.errors import Blocked, PipelineError
-from pipeline.extract.decode import looks_like_html
 from pipeline.extract.extractor import extract_record
 from pipeline.model.ids import article_key, canonical_url
 from pipeline.profile import SiteProfile
@@ -50,22 +49,43 @@ def with_provenance(record: Transcript, page: Page, profile: SiteProfile) -> Tra
 
 
 def extract_or_failure(page: Page, profile: SiteProfile) -> Transcript | Failure:
-    """One page -> its Transcript, or the Failure that says why not (never raises)."""
+    """One page -> its Transcript, or the Failure that says why not (never raises).
+
+    An anti-bot challenge in place of the page (a crawl's WARC holds every answer, a dump or a
+    web archive may hold one too) is the crawl's Blocked whatever the input path: a fetch
+    failure, so a redrive asks the site for the page instead of re-reading the challenge. It
+    is looked for before extraction when the body carries a challenge marker, and after it
+    when extraction failed or found almost no text (a challenge without a known marker)."""
+    if _has_marker(page.content, profile):
+        blocked = _blocked(page, profile)
+        if blocked is not None:
+            return blocked
     try:
-        return with_provenance(extract_record(page, profile), page, profile)
+        record = with_provenance(extract_record(page, profile), page, profile)
     except PipelineError as exc:
-        # Read again only when it failed: a challenge archived in place of the page (a crawl's
-        # WARC holds every answer) is the crawl's Blocked, not a page with no date; a fetch
-        # failure, so a redrive asks the site for the page instead of re-reading the challenge.
-        if looks_like_html(page.content[:1024], page.content_type):
-            challenge = archived_challenge(page.content, profile)
-            if challenge is not None:
-                exc = Blocked(f"blocked: {challenge}, archived in place of the page ({exc.reason})")
-        return Failure.from_error(exc, source=page.source, url=page.url, raw=page.content)
+        return _blocked(page, profile, exc.reason) or Failure.from_error(exc, source=page.source, url=page.url,
+                                                                         raw=page.content)
     except Exception as exc:  # a bug on one page must not end the run; keep the page
         log.exception("unexpected error extracting %s", page.source)
         return Failure(source=page.source, url=page.url, stage="extract",
                        reason=f"unexpected {type(exc).__name__}: {exc}", raw=page.content)
+    if len(record.body) < profile.crawl.blocked.min_text_chars:
+        return _blocked(page, profile) or record
+    return record
+
+
+def _has_marker(content: bytes, profile: SiteProfile) -> bool:
+    return any(marker.encode() in content for marker in profile.crawl.blocked.markers)
+
+
+def _blocked(page: Page, profile: SiteProfile, why: str | None = None) -> Failure | None:
+    """The Failure of class blocked when the page is an anti-bot challenge, else None."""
+    challenge = archived_challenge(page.content, profile)
+    if challenge is None:
+        return None
+    detail = f" ({why})" if why else ""
+    return Failure.from_error(Blocked(f"blocked: {challenge}, in place of the page{detail}"),
+                              source=page.source, url=page.url, raw=page.content)
 
 
 def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | None = None, *,

@@ -20,6 +20,10 @@ from tests.conftest import assert_accounted
 PAGE = (Path(__file__).resolve().parents[2] / "pipeline" / "data" / "eval" / "current_en.html").read_bytes()
 URL = "https://mid.ru/en/press_service/minister_speeches/1813001/"
 PROFILE = get_profile()
+# A challenge that extraction would read as a page: a title and a date line around the marker.
+TITLED_CHALLENGE = CHALLENGE.replace("<body>", "<body><h1>Foreign Minister Sergey Lavrov’s statement</h1>"
+                                     "<p>9 June 2022</p><p>Please wait while we check your browser, it takes a "
+                                     "few seconds.</p>").encode()
 
 
 def newer_text(page: bytes = PAGE) -> bytes:
@@ -86,3 +90,29 @@ def test_a_truncated_newer_copy_never_replaces_the_stored_text(es, settings, tmp
                                                           "2022-06-11T12:00:00Z", {})])], settings)
     assert whole.updated == 1, whole.summary_lines()
     assert stored(es, settings)["doc_version"] == 2
+
+
+def test_a_challenge_replayed_into_a_fresh_index_is_blocked_not_a_transcript(es, settings, tmp_path):
+    """Issue 22 item 3: a challenge from a WARC into a fresh index was indexed as a transcript
+    ("Please enable JavaScript...", dated 2000-01-01, exit 0)."""
+    warc = write_warc(tmp_path / "a.warc.gz", [(CHALLENGE.encode(), [], "2022-06-09T12:00:00Z", {}),
+                                               (TITLED_CHALLENGE, [], "2022-06-09T12:00:00Z", {})])
+    dump = tmp_path / "dumps"
+    dump.mkdir()
+    (dump / "challenge.txt").write_text("Please enable JavaScript to view the page content.\n"
+                                        "Data processing... Please, wait.\n", encoding="utf-8")
+    report = replay([warc, dump], settings)
+    assert report.read == 3 and report.failures_by_kind == {"blocked": 3}, report.summary_lines()
+    es.indices.refresh(index=settings.index_alias)
+    assert es.count(index=settings.index_alias)["count"] == 0
+
+
+def test_a_challenge_with_an_article_like_title_and_date_is_blocked(es, settings, tmp_path):
+    """The challenge test runs before extraction: a challenge page that extraction would read
+    (a title and a date line around the marker) is blocked, and a stored transcript stays."""
+    replay([write_warc(tmp_path / "a.warc.gz", [(PAGE, [], "2022-06-09T12:00:00Z", {})])], settings)
+    before = stored(es, settings)
+    report = replay([write_warc(tmp_path / "b.warc.gz", [(TITLED_CHALLENGE, [], "2022-06-10T12:00:00Z", {})])],
+                    settings)
+    assert report.failures_by_kind == {"blocked": 1}, report.summary_lines()
+    assert stored(es, settings)["content_hash"] == before["content_hash"]
