@@ -24,7 +24,6 @@ import logging
 import random
 import re
 import threading
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime

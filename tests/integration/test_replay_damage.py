@@ -11,15 +11,13 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from pipeline.context import RunContext, get_profile
 from pipeline.ingest import ingest_archive
-from pipeline.profile import get_profile
 from pipeline.replica.pages import CHALLENGE
-from pipeline.store.history import history
 from tests.conftest import assert_accounted
 
 PAGE = (Path(__file__).resolve().parents[2] / "pipeline" / "data" / "eval" / "current_en.html").read_bytes()
 URL = "https://mid.ru/en/press_service/minister_speeches/1813001/"
-PROFILE = get_profile()
 # A challenge that extraction would read as a page: a title and a date line around the marker.
 TITLED_CHALLENGE = CHALLENGE.replace("<body>", "<body><h1>Foreign Minister Sergey Lavrov’s statement</h1>"
                                      "<p>9 June 2022</p><p>Please wait while we check your browser, it takes a "
@@ -59,7 +57,7 @@ def stored(es, settings) -> dict:
 
 
 def replay(paths, settings):
-    report = ingest_archive(paths, settings=settings, profile=PROFILE)
+    report = ingest_archive(RunContext.build(settings), paths)
     assert_accounted(report)
     return report
 
