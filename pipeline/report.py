@@ -49,7 +49,7 @@ class RunReport(BaseModel):
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    superseded: int = 0  # an earlier copy of a document a later input of the same chunk replaced
+    superseded: int = 0  # an input fetched before the stored version of its document (an old replay)
     failed: int = 0
     failures_by_stage: Counter = Field(default_factory=Counter)
     failures_by_kind: Counter = Field(default_factory=Counter)

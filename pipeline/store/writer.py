@@ -289,18 +289,34 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
     same = _same_transcripts(es, index, list({r.match_key for r in chunk}), retry_window)
     ids, absorbed = _resolve_identity(chunk, same)
     absorbed_docs = {d["_id"]: d for docs in same.values() for d in docs if d["_id"] in absorbed}
-    by_id: dict[str, Transcript] = {}
-    superseded: list[IndexOutcome] = []
+    outcomes: list[IndexOutcome] = []
+    for by_id in _rounds(chunk, ids):
+        outcomes += _index_round(es, by_id, absorbed_docs, index=index, retry_window=retry_window,
+                                 versions_index=versions_index, max_shrink=max_shrink)
+    return outcomes
+
+
+def _rounds(chunk: list[Transcript], ids: dict[int, str]) -> list[dict[str, Transcript]]:
+    """The chunk's inputs in rounds of at most one input per document: the copies of one
+    transcript in the order they were fetched or captured (undated ones first, in input order),
+    so each is planned against what the one before it wrote, as with chunks of one: the newest
+    text becomes the document whatever the input order, every text goes to the history and
+    every copy's source and URLs to the document."""
+    copies: dict[str, list[Transcript]] = {}
     for record in chunk:
-        doc_id = ids[id(record)]
-        earlier = by_id.get(doc_id)
-        if earlier is not None:  # a later copy of the same document wins; the earlier one says so
-            superseded.append(IndexOutcome(doc_id, earlier.source, "superseded",
-                                           f"a later input ({record.source}) holds the same document"))
-        by_id[doc_id] = record
+        copies.setdefault(ids[id(record)], []).append(record)
+    for records in copies.values():
+        records.sort(key=lambda r: r.fetched_at.timestamp() if r.fetched_at else float("-inf"))
+    depth = max((len(records) for records in copies.values()), default=0)
+    return [{doc_id: records[k] for doc_id, records in copies.items() if len(records) > k} for k in range(depth)]
+
+
+def _index_round(es: Elasticsearch, by_id: dict[str, Transcript], absorbed_docs: dict[str, dict], *, index: str,
+                 retry_window: float, versions_index: str | None, max_shrink: float) -> list[IndexOutcome]:
+    """Plan and send one round of a chunk (one input per document); an outcome per input."""
     stored = _stored_state(es, index, list(by_id), retry_window)
     for doc_id, record in by_id.items():
-        carried = [absorbed_docs[a] for a in absorbed if absorbed_docs[a]["match_key"] == record.match_key]
+        carried = [d for d in absorbed_docs.values() if d["match_key"] == record.match_key]
         if doc_id not in stored and carried:
             # The URL-less documents it absorbs: their sources are carried into this write. They are
             # not deleted here (the write may be refused): the fold when the run closes deletes each
@@ -320,7 +336,7 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
         if not todo:
             break
         stored = _stored_state(es, index, todo, retry_window)
-    return superseded + [final[doc_id] for doc_id in by_id]
+    return [final[doc_id] for doc_id in by_id]
 
 
 CONFLICT_ATTEMPTS = 5

@@ -36,14 +36,15 @@ def _chunked(body: bytes, *, last: bool) -> bytes:
     return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + (b"0\r\n\r\n" if last else b"")
 
 
-def write_warc(path: Path, records: list[tuple[bytes, list[tuple[str, str]], str, dict]]) -> Path:
+def write_warc(path: Path, records: list[tuple[bytes, list[tuple[str, str]], str, dict]],
+               urls: list[str] | None = None) -> Path:
     """(payload as on the wire, extra HTTP headers, WARC-Date, extra WARC headers) per response record."""
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=True)
-    for wire, headers, date, warc_headers in records:
+    for (wire, headers, date, warc_headers), url in zip(records, urls or [URL] * len(records)):
         http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"), *headers],
                                 protocol="HTTP/1.1")
-        writer.write_record(writer.create_warc_record(URL, "response", payload=io.BytesIO(wire), http_headers=http,
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(wire), http_headers=http,
                                                       warc_headers_dict={"WARC-Date": date, **warc_headers}))
     path.write_bytes(out.getvalue())
     return path
@@ -114,3 +115,26 @@ def test_a_challenge_with_an_article_like_title_and_date_is_blocked(es, settings
                     settings)
     assert report.failures_by_kind == {"blocked": 1}, report.summary_lines()
     assert stored(es, settings)["content_hash"] == before["content_hash"]
+
+
+@pytest.mark.parametrize("newer_first", [True, False], ids=["newer first in the file", "older first"])
+def test_copies_of_one_transcript_in_one_chunk_are_taken_in_date_order(es, settings, tmp_path, newer_first):
+    """Issue 22 item 4: with the same transcript twice in one bulk chunk, the copy later in the
+    file won whatever its date; the newer text ended up in neither the document nor its
+    history, and the other input's source and URL were dropped (right with chunk size 1)."""
+    from pipeline.store.history import history
+
+    other_url = URL + "?lang=en"  # another URL of the same article and language
+    older = (PAGE, [], "2022-06-09T12:00:00Z", {})
+    newer = (newer_text(), [], "2022-06-10T12:00:00Z", {})
+    path = write_warc(tmp_path / "a.warc.gz", [newer, older] if newer_first else [older, newer], urls=[URL, other_url])
+    report = replay([path], settings)
+    assert report.failed == 0, report.summary_lines()
+    doc = stored(es, settings)
+    es_text = es.get(index=settings.index_alias, id=doc["_id"])["_source"]["body"]
+    assert "We also agreed to meet again before the end of the year." in es_text
+    assert len(doc["sources"]) == 2, doc["sources"]
+    assert {URL, other_url} <= set(doc["urls"]) or len(doc["urls"]) == 2, doc["urls"]
+    kept = history(es, settings.index_alias, doc["_id"])
+    assert len({v["content_hash"] for v in kept}) == 2, kept
+    assert doc["content_hash"] in {v["content_hash"] for v in kept if v["doc_version"] == doc["doc_version"]}
