@@ -81,8 +81,8 @@ OUTCOMES = ("new", "updated", "unchanged", "superseded", "failed")
 
 def assert_accounted(report) -> None:
     """Every input read has exactly one outcome: ``read`` is the sum of the outcomes (a
-    RunReport, or its ``as_dict``/``--json`` form)."""
-    data = report.as_dict() if hasattr(report, "as_dict") else report
+    RunReport, or its JSON form as ``--json`` prints it)."""
+    data = report.model_dump(mode="json") if hasattr(report, "model_dump") else report
     outcomes = {name: data.get(name, 0) for name in OUTCOMES}
     assert data["read"] == sum(outcomes.values()), {"read": data["read"], **outcomes}
 

@@ -8,14 +8,18 @@ outcome is yielded per record only once Elasticsearch has answered for it.
 Writes have ONE retry policy (``write_policy``): the client's own retries and
 streaming_bulk's are off on this path; a chunk whose request got no answer, or
 whose items were refused as busy (429/5xx), is sent again with exponential backoff
-until ``settings.es_retry_window`` seconds have passed. Then a node that never
-answered raises IndexingError (the run stops, nothing is marked done), and items
-still refused as busy come out as failed with the node's reason.
+until ``settings.es_retry_window`` seconds have passed: one window per outage for the
+whole run (``RetryWindow``), not one per call or chunk. Then a node that never
+answered raises IndexingError (the run stops), once every input read has its
+outcome (``failed`` for those without an answer); items still refused as busy come
+out as failed with the node's reason.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +29,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 
 import orjson
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
-from tenacity import RetryError, Retrying, retry_if_exception, stop_after_delay, wait_exponential
+from tenacity import RetryError, Retrying, retry_if_exception, wait_exponential
 
 from pipeline.model.errors import IndexingError
 from pipeline.model.records import Transcript
@@ -61,31 +65,104 @@ def _worth_retrying(exc: BaseException) -> bool:
     return isinstance(exc, TransportError)  # no answer at all: the node is away, starting or recovering
 
 
-def write_policy(retry_window: float) -> Retrying:
-    """The one retry policy of Elasticsearch writes (and the look-ups they depend on)."""
+class RetryWindow:
+    """One retry window per outage, shared by every write of a run (``index_records``: its look-ups,
+    document and version writes, every chunk in flight): the window opens at the first attempt
+    that got no answer (or a busy one) and closes ``seconds`` later for all of them; once one
+    call has given up, the others give up at their next failed attempt instead of opening a
+    window of their own. An answer closes the outage."""
+
+    def __init__(self, seconds: float):
+        self.seconds = float(seconds)
+        self._since: float | None = None
+        self._spent = False
+        self._lock = threading.Lock()
+
+    def __float__(self) -> float:
+        return self.seconds
+
+    def failed(self) -> None:
+        with self._lock:
+            if self._since is None:
+                self._since = time.monotonic()
+
+    def answered(self) -> None:
+        with self._lock:
+            self._since, self._spent = None, False
+
+    def give_up(self) -> None:
+        with self._lock:
+            self._spent = True
+
+    def left(self) -> float:
+        """Seconds the window has left (all of it before an outage, none once spent)."""
+        with self._lock:
+            if self._spent:
+                return 0.0
+            return self.seconds if self._since is None else max(0.0, self.seconds - (time.monotonic() - self._since))
+
+    def over(self) -> bool:
+        return self.left() <= 0
+
+
+Window = float | RetryWindow
+
+
+def _window(retry_window: Window) -> RetryWindow:
+    return retry_window if isinstance(retry_window, RetryWindow) else RetryWindow(retry_window)
+
+
+def write_policy(retry_window: Window) -> Retrying:
+    """The one retry policy of Elasticsearch writes (and the look-ups they depend on): exponential
+    backoff while the window (``RetryWindow``, or seconds for a window of this call's own) is open."""
+    window = _window(retry_window)
+
+    def worth_retrying(exc: BaseException) -> bool:
+        worth = _worth_retrying(exc)
+        if worth:
+            window.failed()
+        return worth
+
+    backoff = wait_exponential(multiplier=0.5, max=10.0)
     return Retrying(
-        retry=retry_if_exception(_worth_retrying),
-        wait=wait_exponential(multiplier=0.5, max=10.0),
-        stop=stop_after_delay(retry_window),
+        retry=retry_if_exception(worth_retrying),
+        wait=lambda state: min(backoff(state), window.left()),  # the last try as the window closes
+        stop=lambda state: window.over(),
         before_sleep=lambda state: log.warning("Elasticsearch write: %s; retrying in %.1fs",
                                                state.outcome.exception(), state.next_action.sleep),
         reraise=False,
     )
 
 
+def _under_policy(retry_window: Window, call: Callable[..., Any], *args) -> Any:
+    """``call`` under the write policy; RetryError when the window closed (the window is then spent)."""
+    window = _window(retry_window)
+
+    def attempt() -> Any:
+        result = call(*args)
+        window.answered()
+        return result
+
+    try:
+        return write_policy(window)(attempt)
+    except RetryError:
+        window.give_up()
+        raise
+
+
 def _without_client_retries(es: Elasticsearch) -> Elasticsearch:
     return es.options(max_retries=0, retry_on_timeout=False)
 
 
-def with_write_policy(call: Callable[[], Any], what: str, retry_window: float) -> Any:
+def with_write_policy(call: Callable[[], Any], what: str, retry_window: Window) -> Any:
     """Run ``call`` under the write policy; a node that never answers becomes IndexingError.
     Every write of the pipeline goes through it (documents, versions, folds, the rebuild's
     provenance, the crawl ledger)."""
     try:
-        return write_policy(retry_window)(call)
+        return _under_policy(retry_window, call)
     except RetryError as exc:
         cause = exc.last_attempt.exception()
-        raise IndexingError(f"{what}: Elasticsearch did not answer for {retry_window:.0f}s: {cause}") from cause
+        raise IndexingError(f"{what}: Elasticsearch did not answer for {float(retry_window):.0f}s: {cause}") from cause
 
 
 def bulk_write(es: Elasticsearch, actions: list[dict], *, what: str, retry_window: float,
@@ -159,7 +236,7 @@ STORED_FIELDS = ["content_hash", "doc_version", "word_count", "sources", "urls",
                  "event_id"]
 
 
-def _stored_state(es: Elasticsearch, index: str, ids: list[str], retry_window: float) -> dict[str, dict]:
+def _stored_state(es: Elasticsearch, index: str, ids: list[str], retry_window: Window) -> dict[str, dict]:
     """What the writer needs of the documents already stored, by id (realtime, no refresh needed)."""
     client = _without_client_retries(es)
     resp = with_write_policy(lambda: client.mget(index=index, ids=ids, source_includes=STORED_FIELDS),
@@ -169,7 +246,7 @@ def _stored_state(es: Elasticsearch, index: str, ids: list[str], retry_window: f
             for d in resp.body["docs"] if d.get("found")}
 
 
-def _same_transcripts(es: Elasticsearch, index: str, keys: list[str], retry_window: float) -> dict[str, list[dict]]:
+def _same_transcripts(es: Elasticsearch, index: str, keys: list[str], retry_window: Window) -> dict[str, list[dict]]:
     """Stored documents by match key (language, day, title): how an input without a URL (a text
     dump) finds the crawled document of the same transcript, and the reverse."""
     client = _without_client_retries(es)
@@ -229,20 +306,20 @@ def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, 
 
 
 def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, str | None], *,
-                retry_window: float) -> _Answers:
+                retry_window: Window) -> _Answers:
     """Send one chunk under the write policy: an outcome per document once Elasticsearch
     answered for it, the side actions it refused and the actions refused as conflicts."""
     client = _without_client_retries(es)
     pending, answers = dict(actions), _Answers()
     try:
-        write_policy(retry_window)(_bulk_round, client, pending, sources, answers)
+        _under_policy(retry_window, _bulk_round, client, pending, sources, answers)
     except RetryError as exc:
         cause = exc.last_attempt.exception()
         if not isinstance(cause, _StillBusy):
             raise IndexingError(f"bulk of {len(pending)} documents: Elasticsearch did not answer "
-                                f"for {retry_window:.0f}s: {cause}") from cause
+                                f"for {float(retry_window):.0f}s: {cause}") from cause
         for key, action in pending.items():
-            reason = f"still busy after {retry_window:.0f}s: {answers.busy.get(key, 'refused')}"
+            reason = f"still busy after {float(retry_window):.0f}s: {answers.busy.get(key, 'refused')}"
             if action["_op_type"] in DOCUMENT_OPS:
                 answers.done.append(IndexOutcome(key, sources.get(key), "failed", reason))
             else:
@@ -278,8 +355,9 @@ def _resolve_identity(chunk: list[Transcript], same: dict[str, list[dict]]) -> t
     return ids, absorbed
 
 
-def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retry_window: float,
-                 versions_index: str | None = None, max_shrink: float = 1.0) -> list[IndexOutcome]:
+def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retry_window: Window,
+                 versions_index: str | None = None, max_shrink: float = 1.0,
+                 answered: list[IndexOutcome] | None = None) -> list[IndexOutcome]:
     """Look up what is stored for one chunk, send what changed, return an outcome per input.
 
     Every write of a stored document is conditional on the version read (``if_seq_no``):
@@ -289,11 +367,45 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
     same = _same_transcripts(es, index, list({r.match_key for r in chunk}), retry_window)
     ids, absorbed = _resolve_identity(chunk, same)
     absorbed_docs = {d["_id"]: d for docs in same.values() for d in docs if d["_id"] in absorbed}
-    outcomes: list[IndexOutcome] = []
+    outcomes: list[IndexOutcome] = answered if answered is not None else []
     for by_id in _rounds(chunk, ids):
         outcomes += _index_round(es, by_id, absorbed_docs, index=index, retry_window=retry_window,
                                  versions_index=versions_index, max_shrink=max_shrink)
     return outcomes
+
+
+class _ChunkGaveUp(Exception):
+    """A chunk whose retry window closed: the outcomes it has (answered rounds, and a failure
+    for every input without an answer), and the IndexingError that ends the run."""
+
+    def __init__(self, outcomes: list[IndexOutcome], error: IndexingError):
+        super().__init__(error.reason)
+        self.outcomes = outcomes
+        self.error = error
+
+
+def _index_chunk_or_give_up(es: Elasticsearch, chunk: list[Transcript], **kwargs) -> list[IndexOutcome]:
+    """``_index_chunk``; when Elasticsearch stops answering, ``_ChunkGaveUp`` with an outcome for
+    every input of the chunk (what was answered before, "failed" for the rest)."""
+    answered: list[IndexOutcome] = []
+    try:
+        return _index_chunk(es, chunk, answered=answered, **kwargs)
+    except IndexingError as exc:
+        raise _ChunkGaveUp(answered + _unanswered(chunk, answered, exc), exc) from exc
+
+
+def _unanswered(records: list[Transcript], answered: list[IndexOutcome], exc: IndexingError) -> list[IndexOutcome]:
+    """A failed outcome for each input without one: its write may or may not have reached the
+    node (no answer came), and running again finds out (unchanged or written)."""
+    have = [o.source for o in answered]
+    missing = []
+    for record in records:
+        if record.source in have:
+            have.remove(record.source)
+        else:
+            missing.append(IndexOutcome(record.doc_id, record.source, "failed",
+                                        f"no answer from Elasticsearch, not known to be stored: {exc.reason}"))
+    return missing
 
 
 def _rounds(chunk: list[Transcript], ids: dict[int, str]) -> list[dict[str, Transcript]]:
@@ -312,7 +424,7 @@ def _rounds(chunk: list[Transcript], ids: dict[int, str]) -> list[dict[str, Tran
 
 
 def _index_round(es: Elasticsearch, by_id: dict[str, Transcript], absorbed_docs: dict[str, dict], *, index: str,
-                 retry_window: float, versions_index: str | None, max_shrink: float) -> list[IndexOutcome]:
+                 retry_window: Window, versions_index: str | None, max_shrink: float) -> list[IndexOutcome]:
     """Plan and send one round of a chunk (one input per document); an outcome per input."""
     stored = _stored_state(es, index, list(by_id), retry_window)
     for doc_id, record in by_id.items():
@@ -391,7 +503,7 @@ class _Plan:
         self.sources[doc_id] = record.source
         self._keep_version(doc_id, record, version, becomes_text=True)
 
-    def send(self, es: Elasticsearch, retry_window: float) -> dict[str, IndexOutcome]:
+    def send(self, es: Elasticsearch, retry_window: Window) -> dict[str, IndexOutcome]:
         """Send the round's actions; an outcome per planned document. A refused side action
         fails the input it belongs to: its document may be stored, but a version or a source
         it brought is not, and only a failure makes the ledger and the dead letters try it
@@ -408,8 +520,11 @@ class _Plan:
                    and not self.conflicted(doc_id) and f"sources:{doc_id}" not in self.answers.side_refused}
         versions = {key: action for key, action in self.versions.items() if self.owners[key][0] in written}
         if versions:
-            kept = _bulk_chunk(es, versions, {}, retry_window=retry_window)
-            self.answers.side_refused.update(kept.side_refused)
+            try:
+                kept = _bulk_chunk(es, versions, {}, retry_window=retry_window)
+                self.answers.side_refused.update(kept.side_refused)
+            except IndexingError as exc:  # the documents are stored: their inputs fail as a refusal would
+                self.answers.side_refused.update({key: f"no answer: {exc.reason}" for key in versions})
         for key, reason in self.answers.side_refused.items():
             doc_id, what = self.owners[key]
             outcome = results[doc_id]
@@ -596,25 +711,42 @@ def index_records(
     it (and those before it): its look-ups must see what the earlier chunk wrote, as
     when chunks go one at a time. At most ``bulk_in_flight`` + 1 chunks are in memory.
     """
-    window = settings.es_retry_window if retry_window is None else retry_window
+    window = RetryWindow(settings.es_retry_window if retry_window is None else retry_window)
     depth = max(1, settings.bulk_in_flight)
     pool = ThreadPoolExecutor(max_workers=depth, thread_name_prefix="mfa-bulk")
-    in_flight: deque[tuple[Future, set[str]]] = deque()
+    in_flight: deque[tuple[Future, set[str], list[Transcript]]] = deque()
+    gave_up: list[IndexingError] = []
+
+    def oldest() -> list[IndexOutcome]:
+        future, _, chunk = in_flight.popleft()
+        try:
+            return future.result()
+        except _ChunkGaveUp as exc:
+            gave_up.append(exc.error)
+            return exc.outcomes
+
     try:
         for chunk in _chunks(records, settings.bulk_chunk_size):
             keys = _chunk_keys(chunk) if depth > 1 else set()
-            while any(keys & earlier for _, earlier in in_flight):
-                yield from in_flight.popleft()[0].result()
-            future = pool.submit(_index_chunk, es, chunk, index=index, retry_window=window,
+            while not gave_up and any(keys & earlier for _, earlier, _ in in_flight):
+                yield from oldest()
+            if gave_up:  # read already: each input has its outcome, none is sent
+                yield from _unanswered(chunk, [], gave_up[0])
+                break
+            future = pool.submit(_index_chunk_or_give_up, es, chunk, index=index, retry_window=window,
                                  versions_index=versions_index, max_shrink=settings.index_max_shrink)
-            in_flight.append((future, keys))
+            in_flight.append((future, keys, chunk))
             while len(in_flight) > depth:  # backpressure: the caller waits for the oldest chunk
-                yield from in_flight.popleft()[0].result()
-        while in_flight:
-            yield from in_flight.popleft()[0].result()
+                yield from oldest()
+            if gave_up:
+                break
+        while in_flight:  # every chunk in flight answers for its inputs, before and after an outage
+            yield from oldest()
     finally:
         # On an error or an abandoned generator: drop the queued chunks, let the running ones finish.
         pool.shutdown(wait=True, cancel_futures=True)
+    if gave_up:
+        raise gave_up[0]
 
 
 def _chunk_keys(chunk: list[Transcript]) -> set[str]:

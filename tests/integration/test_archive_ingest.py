@@ -8,7 +8,7 @@ from pipeline.context import RunContext
 from pipeline.ingest import ingest_archive
 from pipeline.sources.dumps import iter_dump_folder
 
-from tests.conftest import SAMPLE_DUMPS
+from tests.conftest import SAMPLE_DUMPS, assert_accounted
 
 
 def count(es, alias):
@@ -25,8 +25,10 @@ def test_sample_is_indexed_once_and_reingest_keeps_the_count(es, settings, index
     n_files = len(list(SAMPLE_DUMPS.iterdir()))
     assert (first.read, first.extracted, first.new, first.failed) == (n_files, n_files, n_files, 0)
     assert count(es, index_alias) == n_files
+    assert_accounted(first)
 
     second = ingest_archive(RunContext.build(settings), SAMPLE_DUMPS)
+    assert_accounted(second)
     assert (second.new, second.unchanged, second.failed) == (0, n_files, 0)
     assert count(es, index_alias) == n_files
 
@@ -65,6 +67,7 @@ def test_bad_inputs_get_one_line_each_and_good_files_are_indexed(es, settings, i
     report = ingest_archive(RunContext.build(settings), [good, empty, tmp_path / "missing"], echo=lines.append)
 
     assert report.new == 2
+    assert_accounted(report)
     assert count(es, index_alias) == 2
     assert report.failed == 4 and len(lines) == 4
     assert all("\n" not in line for line in lines)

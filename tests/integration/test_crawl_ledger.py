@@ -8,6 +8,7 @@ from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState, Status, state_index_for
 from pipeline.context import get_profile
 from pipeline.store import design
+from tests.conftest import assert_accounted
 
 
 def crawl_settings_for(crawl_settings, **over):
@@ -28,7 +29,7 @@ def ledger(es, settings, target=None) -> dict[str, object]:
 
 
 def assert_balanced(report):
-    assert report.read == report.outcomes, report.model_dump(mode="json")
+    assert_accounted(report)
 
 
 def test_a_crawl_whose_writes_are_blocked_indexes_everything_on_the_next_run(es, settings, replica, crawl_settings):

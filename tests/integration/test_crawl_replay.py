@@ -15,7 +15,7 @@ from pipeline.cli import app
 from pipeline.crawl.crawler import run_crawl
 from pipeline.context import get_profile
 from pipeline.context import get_settings
-from tests.conftest import delete_indices_like
+from tests.conftest import assert_accounted, delete_indices_like
 from pipeline.replica.content import CURRENT_EN
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "warc" / "wget-replica.warc.gz"
@@ -94,6 +94,7 @@ def test_a_warc_of_foreign_policy_news_replays_with_every_record_accounted_for(e
     said: list[str] = []
     report = ingest_archive(RunContext.build(crawl_settings, get_profile(), report=RunReport(name="replay")), warcs, index=other_alias, echo=said.append)
     assert report.new == 2 and report.failed == 0  # the news transcript in English and in Russian
+    assert_accounted(report)
     skipped = {k: v for k, v in report.extra.items() if k.startswith("skipped: ")}
     assert report.read + report.failed + report.extra["warc_records_skipped"] == total
     assert sum(skipped.values()) == report.extra["warc_records_skipped"]
@@ -103,4 +104,5 @@ def test_a_warc_of_foreign_policy_news_replays_with_every_record_accounted_for(e
     # --any-url takes every HTML page of the site's hosts: the listing pages too (and refuses them loudly).
     anyurl = ingest_archive(RunContext.build(crawl_settings, get_profile(), report=RunReport(name="replay")), warcs, index=other_alias, any_url=True, echo=said.append)
     assert anyurl.read > report.read
+    assert_accounted(anyurl)
     assert anyurl.read + anyurl.extra["warc_records_skipped"] == total

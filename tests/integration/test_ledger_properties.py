@@ -33,7 +33,7 @@ from pipeline.replica.server import Replica
 from pipeline.settings import REPO_ROOT, Settings
 from pipeline.store import design
 from pipeline.store.history import history
-from tests.conftest import SAMPLE_DUMPS, delete_indices_like
+from tests.conftest import SAMPLE_DUMPS, assert_accounted, delete_indices_like
 from tests.replica.plugin import crawl_env, replica_overrides
 
 MAX_EXAMPLES = 8
@@ -63,7 +63,7 @@ def ledger_machine(es, tmp_path_factory):
 
         def _run(self, report):
             self.reports.append(report)
-            assert report.read == report.outcomes, report.model_dump(mode="json")
+            assert_accounted(report)
 
         @rule()
         def crawl(self):

@@ -11,7 +11,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.context import RunContext, get_profile
+from pipeline.context import RunContext
 from pipeline.ingest import ingest_archive
 from pipeline.replica.pages import CHALLENGE
 from tests.conftest import assert_accounted
