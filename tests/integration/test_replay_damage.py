@@ -138,3 +138,54 @@ def test_copies_of_one_transcript_in_one_chunk_are_taken_in_date_order(es, setti
     kept = history(es, settings.index_alias, doc["_id"])
     assert len({v["content_hash"] for v in kept}) == 2, kept
     assert doc["content_hash"] in {v["content_hash"] for v in kept if v["doc_version"] == doc["doc_version"]}
+
+
+def _members(records: list[tuple[str, bytes]]) -> list[bytes]:
+    """One gzip member per record: (type, payload) with type response, request or revisit."""
+    members = []
+    for kind, payload in records:
+        out = io.BytesIO()
+        writer = WARCWriter(out, gzip=True)
+        if kind == "response":
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                               ("Content-Length", str(len(payload)))], protocol="HTTP/1.1")
+            record = writer.create_warc_record(URL, "response", payload=io.BytesIO(payload), http_headers=http,
+                                               warc_headers_dict={"WARC-Date": "2022-06-10T12:00:00Z"})
+        elif kind == "request":
+            record = writer.create_warc_record(URL, "request", http_headers=StatusAndHeaders(
+                "GET /en/press_service/minister_speeches/1813001/ HTTP/1.1", [("Host", "mid.ru")], is_http_request=True))
+        else:
+            record = writer.create_revisit_record(URL, digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", refers_to_uri=URL,
+                                                  refers_to_date="2022-06-09T12:00:00Z")
+        writer.write_record(record)
+        members.append(out.getvalue())
+    return members
+
+
+def test_damaged_archives_with_a_newer_text_leave_the_stored_document_unchanged(es, settings, tmp_path):
+    """Issue 22: replaying the damaged fixtures changes no stored document unless a whole, newer,
+    plausible text came in, and each file's report accounts for every record."""
+    replay([write_warc(tmp_path / "a.warc.gz", [(PAGE, [], "2022-06-09T12:00:00Z", {})])], settings)
+    before = stored(es, settings)
+    edited = newer_text()
+
+    bad_crc = _members([("request", b""), ("response", edited), ("revisit", b"")])
+    broken = bytearray(bad_crc[1])
+    broken[-8] ^= 0xFF  # the CRC of the member holding the newer text
+    (tmp_path / "crc.warc.gz").write_bytes(bad_crc[0] + bytes(broken) + bad_crc[2])
+
+    one_stream = gzip.compress(b"".join(gzip.decompress(m) for m in _members([("request", b""), ("response", edited)])))
+    (tmp_path / "stream.warc.gz").write_bytes(one_stream[: len(one_stream) * 9 // 10])
+
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + edited
+    version = b"1 0 mfa-test\nURL IP-address Archive-date Content-type Archive-length\n"
+    arc = (f"filedesc://t.arc 0.0.0.0 20220610120000 text/plain {len(version)}\n".encode() + version + b"\n"
+           + f"{URL} 127.0.0.1 20220610120000 text/html {len(http)}\n".encode() + http)
+    (tmp_path / "cut.arc").write_bytes(arc[:-300])
+
+    for name, records in [("crc.warc.gz", 3), ("stream.warc.gz", 2), ("cut.arc", 2)]:
+        report = replay([tmp_path / name], settings)
+        assert report.new == report.updated == 0 and report.failed >= 1, (name, report.summary_lines())
+        assert report.read + report.extra["warc_records_skipped"] >= records, (name, report.model_dump(mode="json"))
+        after = stored(es, settings)
+        assert (after["content_hash"], after["doc_version"]) == (before["content_hash"], before["doc_version"]), name
