@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pipeline.context import RunContext
-from pipeline.errors import IndexingError
+from pipeline.model.errors import IndexingError
 from pipeline.ingest import Ingestor
 from tests.conftest import assert_accounted
 from tests.integration.test_index import make_record

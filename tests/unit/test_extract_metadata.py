@@ -271,7 +271,7 @@ def test_a_document_number_with_its_number_sign_is_the_number_in_a_dump(printed)
 def test_when_the_asked_and_the_page_language_disagree_the_text_decides(url, lang, body, expected):
     """Issue 22 item 5: /en/.../1785001/?lang=ru answered with English text (<html lang="en">)
     became a second document, language ru with an English body."""
-    from pipeline.ids import document_id
+    from pipeline.model.ids import document_id
     from pipeline.ingest import with_provenance
 
     record = with_provenance(extract_record(Page(source=url, url=url, content=current(body=body, lang=lang)),
