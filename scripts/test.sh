@@ -5,7 +5,7 @@
 # already running is left alone.
 # Tests run in MFA_TEST_WORKERS pytest-xdist workers (default 4: most of the suite
 # waits on servers, not on the CPU); tests that share a process or port stay in one
-# worker (tests/conftest.py, XDIST_GROUPS). MFA_TEST_WORKERS=0: one process.
+# worker (tests/conftest.py, SHARED_MODULES). MFA_TEST_WORKERS=0: one process.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$MFA_REPO"

@@ -9,9 +9,10 @@ like scripts/test.sh. Elasticsearch is started once per session (or reused when 
 already answers); each test gets its own index names.
 
 Under pytest-xdist (scripts/test.sh runs ``-n``) every test may run in any worker,
-except the groups below that share one process or port (the cluster, the secure
-node, the private node, the installed wheel); each worker runs its DAGs on its own
-copy of the migrated Airflow database.
+except the modules in SHARED_MODULES that share one process or port (the cluster,
+the secure node, the private node, the installed wheel): each such module runs whole
+in one worker. Each worker runs its DAGs on its own copy of the migrated Airflow
+database.
 """
 
 from __future__ import annotations
@@ -92,13 +93,30 @@ def assert_accounted(report) -> None:
 pytest_plugins = ["tests.replica.plugin", "tests.archives.plugin"]
 
 
-# Tests that share one process or fixed port run in one xdist worker (``--dist loadgroup``).
-XDIST_GROUPS = {
-    "cluster": "cluster",  # one Celery deployment on fixed ports
-    "test_secure_node.py": "secure-node",  # the secured node on MFA_ES_URL's port + 10
-    "test_index_outage.py": "private-node",  # a node of its own that the tests stop and start
-    "test_packaging.py": "packaging",  # the wheel built once for the module
+# Modules whose tests share one process or fixed port: pytest-xdist runs each whole in one worker.
+SHARED_MODULES = {
+    "tests/cluster/test_celery_backfill.py",  # one Celery deployment on fixed ports
+    "tests/integration/test_secure_node.py",  # the secured node on MFA_ES_URL's port + 10
+    "tests/integration/test_index_outage.py",  # a node of its own that the tests stop and start
+    "tests/static/test_packaging.py",  # the wheel built once for the module
 }
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` (scripts/test.sh): each test on its own, except SHARED_MODULES.
+    xdist's own loadgroup renames node ids after the xdist_group marks, which pytest 9 ignores
+    (the groups came apart: two workers each started the cluster)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedModulesScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in SHARED_MODULES else nodeid
+
+    return SharedModulesScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -108,9 +126,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.integration)
         elif "e2e" in parts:
             item.add_marker(pytest.mark.e2e)
-        group = next((XDIST_GROUPS[p] for p in parts if p in XDIST_GROUPS), None)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
