@@ -2,18 +2,19 @@
 
 Thin wiring only: check the params against the site profile -> prepare the index
 (pipeline.store.design.ensure_index) -> crawl and index (pipeline.crawl.crawler.run_crawl,
-streaming into the alias; the task fails, naming the class and the first URLs, when the
-site was unreachable or blocked or nothing was listed although it answered:
-RunReport.crawl_problems) -> data-quality check (RunReport.quality_problems on the freshness of
-pipeline.store.quality:
+streaming into the alias; the task fails at once, without retries, naming the class, the
+first URLs and the advice, when the site was unreachable or blocked, its layout changed, or
+nothing was listed although it answered: RunReport.crawl_problems) -> data-quality check
+(RunReport.quality_problems on the freshness of pipeline.store.quality:
 nothing new for ``max_quiet_days``, or a failure share over inputs attempted above
 ``max_deadletter_share``) and the template-drift check (pipeline.store.quality, thresholds
 in the profile's crawl.drift) -> redrive of the dead letters that failed after their fetch
 (pipeline.jobs.redrive: a fixed profile or a recovered index lets them through; failed fetches
 are the crawl ledger's to retry) -> run summary in the task log and XCom (runs whatever
 failed before it; a leaf task then fails the run).
-Permanent errors (bad params, a bad profile, a missing index design) fail at once
-without retries (AirflowFailException); an unreachable site or node is retried.
+Permanent errors (bad params, a bad profile, a missing index design) and the crawl's verdicts
+on the site fail at once without retries (AirflowFailException: the next scheduled run is the
+retry); an unreachable node or an unexpected error is retried.
 The time of day is the cron in MFA_NIGHTLY_SCHEDULE (default 02:30 UTC; ``none``: triggered runs only).
 Elasticsearch comes from the ``elasticsearch_default`` connection, the site from ``mfa_site``.
 """
@@ -114,20 +115,21 @@ def mfa_nightly_crawl():
 
     @task
     def drift_check(summary: dict, index: str) -> dict:
-        """Template drift (pipeline.store.quality): this run's field coverage per section against the
-        previous runs of the profile's window; fails without retries when a share moved too far."""
+        """Template drift (pipeline.store.quality.judge_run): this run's field coverage per section against
+        the previous runs of the profile's window (the newest documents when nothing new came, said in
+        the log); fails without retries when a share moved too far."""
+        import logging
         from datetime import datetime
 
-        from pipeline.store.quality import drift_alarms, record_coverage
+        from pipeline.store.quality import judge_run
         run_id = str(summary["extra"].get("run_id"))
         with context_from_airflow() as ctx, permanent_errors():
-            es, settings, profile = ctx.es, ctx.settings, ctx.profile
-            coverage = record_coverage(es, settings, profile, index, datetime.fromisoformat(summary["started_at"]),
-                                       run_id)
-            alarms = drift_alarms(es, settings, profile, run_id)
-        if alarms:
-            raise AirflowFailException("; ".join(alarms))
-        return coverage
+            result = judge_run(ctx.es, ctx.settings, ctx.profile, index,
+                               datetime.fromisoformat(summary["started_at"]), run_id)
+        logging.getLogger("mfa_nightly_crawl").info("drift check: %s", result["judged"])
+        if result["alarms"]:
+            raise AirflowFailException("; ".join(result["alarms"]))
+        return result
 
     @task(pool=INDEX_WRITES_POOL)
     def redrive(index: str, params: dict | None = None) -> dict:

@@ -16,8 +16,10 @@ file does no work beyond reading the site profile for the params' allowed values
 
 Errors follow Airflow's conventions: what no retry can mend (a bad profile or
 settings, params outside the profile's choices, a missing index design, refused
-credentials) raises ``AirflowFailException``; the rest (the site or Elasticsearch
-unreachable for a while) raises an ordinary exception and the task is retried.
+credentials, and the crawl's own verdicts: site unreachable after its retry window,
+blocked, layout changed, nothing listed) raises ``AirflowFailException`` with the
+advice in its text; the rest (Elasticsearch unreachable for a while, an unexpected
+error) raises an ordinary exception and the task is retried.
 """
 
 from __future__ import annotations
@@ -188,21 +190,22 @@ def permanent_reason(exc: BaseException) -> str | None:
 
 
 def fail_on_crawl_problems(report) -> None:
-    """Fail the task when the crawl could not do its job (site unreachable, blocked, nothing listed).
+    """Fail the task, without retries, when the crawl could not do its job: site unreachable,
+    blocked, layout changed, nothing listed (RunReport.crawl_problems: one line each, with
+    its advice).
 
-    An unreachable or blocking site may be back later: an ordinary exception, so the
-    task is retried. Nothing listed although the site answered is a changed layout:
-    no retry mends it.
+    None of these is mended by an Airflow retry minutes later: the crawl already retried the
+    site within its own retry window (MFA_CRAWL_MAX_RETRIES, backoff), a blocking host is asked
+    nothing more after a few challenges (the profile's crawl.blocked.give_up_after) and asking
+    sooner makes it worse, and a changed layout needs the profile fixed. So the run is red at
+    once and the next scheduled run is the retry; the task's retries stay for what is transient
+    inside one run (Elasticsearch away for a while, an unexpected error).
     """
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     problems = report.crawl_problems()  # a pipeline.report.RunReport
-    if not problems:
-        return
-    message = "crawl failed: " + "; ".join(problems)
-    if all(p.startswith("nothing listed") for p in problems):
-        raise AirflowFailException(message)
-    raise AirflowException(message)
+    if problems:
+        raise AirflowFailException("crawl failed: " + "; ".join(problems))
 
 
 def prepare_write_index(index: str | None = None) -> str:

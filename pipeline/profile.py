@@ -206,7 +206,7 @@ class ListingLayout(_Strict):
     """How one site layout shows a listing page: CSS selectors and the date formats."""
 
     site: str = Field(description="'current' (site.base_url) or 'archive' (crawl.archive_base_url)")
-    # The element holding the list: a listing page without it is a structural miss (blocked), not "empty".
+    # The element holding the list: a listing page without it (and no challenge) is a changed layout, not "empty".
     container: Css | None = Field(None, description="listing container; absent = not a listing page")
     item: Css = Field(description="one entry of the listing")
     link: Css = Field(description="the entry's link to the article (href)")
@@ -267,6 +267,9 @@ class BlockedRules(_Strict):
     # Seconds added to the host's request interval after a challenge, doubled per challenge in a row.
     backoff_s: float = 5.0
     backoff_max_s: float = 120.0
+    # After this many challenges in a row from a host the run asks it nothing more: its further
+    # pages fail as blocked at once (the next run tries again), so a blocked night is red in seconds.
+    give_up_after: int = Field(3, ge=1)
 
 
 class DriftRules(_Strict):
@@ -277,6 +280,8 @@ class DriftRules(_Strict):
     threshold: float = Field(0.3, gt=0, le=1)
     # Sections with fewer documents in a run (or in the window) are not judged.
     min_documents: int = 3
+    # A run that indexed nothing new is judged on this many of the index's newest documents instead.
+    judge_last: int = Field(50, ge=1)
 
 
 class CrawlRules(_Strict):

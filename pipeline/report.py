@@ -31,6 +31,15 @@ MAX_KEPT_FAILURES = 200  # the report keeps the first ones; the dead-letter stor
 FIRST_PER_KIND = 3  # sources kept per outcome class, for the one-line summaries
 # Outcome classes that mean the site itself could not be crawled (not one bad page).
 UNREACHABLE_KINDS = ("site_unreachable", "robots_unreachable")
+# What an operator does about each class a crawl fails on (in the problem's one line).
+CRAWL_ADVICE = {
+    "site unreachable": "check that the site is up and MFA_CRAWL_BASE_URL (or the mfa_site connection) "
+                        "names it; the next run tries again",
+    "blocked": "slow down (MFA_CRAWL_RATE_PER_HOST), change the User-Agent (MFA_CRAWL_USER_AGENT) or try later",
+    "layout changed": "run mfa-ingest check-site and update the named selector in the site profile; "
+                      "no retry mends it",
+    "nothing listed": "run mfa-ingest check-site: the listing layout changed or the sections are empty",
+}
 
 
 class RunReport(BaseModel):
@@ -170,11 +179,14 @@ class RunReport(BaseModel):
         return f"; first: {', '.join(urls[:3])}" if urls else ""
 
     def crawl_problems(self) -> list[str]:
-        """Why a crawl run must fail whatever the thresholds (empty when the site was crawled).
+        """Why a crawl run must fail whatever the thresholds (empty when the site was crawled); each
+        problem is one line: its class, what happened, the first URLs and the advice (CRAWL_ADVICE).
 
         - site unreachable: inputs failed and no answer from the site was a usable one
           (no answer at all, or only 5xx/429), or a failure class says so;
         - blocked: the site answered with anti-bot challenges;
+        - layout changed: pages that were neither content nor a challenge lacked their
+          container (crawl/blocked.py names the selector);
         - nothing listed although the site answered (listing layout changed, or empty).
 
         A backfill from a web archive (``extra["source"]``, crawl/webarchive.py) fails when the
@@ -188,15 +200,21 @@ class RunReport(BaseModel):
         if self.failed and (usable <= 0 or any(kinds.get(k) for k in UNREACHABLE_KINDS)):
             detail = ", ".join(f"{k} {n}" for k, n in kinds.items())
             problems.append(f"{'archive' if archive else 'site'} unreachable: {self.responses} answers, "
-                            f"{self.server_errors} of them 5xx/429; {self.failed} failed ({detail}){self._first()}")
+                            f"{self.server_errors} of them 5xx/429; {self.failed} failed ({detail}){self._first()}"
+                            + ("" if archive else f": {CRAWL_ADVICE['site unreachable']}"))
         if archive:
             return problems
         if kinds.get("blocked"):
-            problems.append(f"blocked: {kinds['blocked']} anti-bot answers{self._first('blocked')}")
+            problems.append(f"blocked: {kinds['blocked']} anti-bot answers{self._first('blocked')}: "
+                            f"{CRAWL_ADVICE['blocked']}")
+        if kinds.get("layout_changed"):
+            reason = self.extra.get("layout_changed") or "pages without their expected container"
+            problems.append(f"layout changed: {kinds['layout_changed']} pages without their container"
+                            f"{self._first('layout_changed')}: {reason}; {CRAWL_ADVICE['layout changed']}")
         if (not problems and usable > 0 and self.listed == 0
                 and not int(self.extra.get("listing_out_of_range", 0) or 0)):
             problems.append(f"nothing listed although the site answered ({usable} answers): "
-                            "listing layout changed or sections empty")
+                            f"{CRAWL_ADVICE['nothing listed']}")
         return problems
 
     def quality_problems(self, newest: datetime | None, *, now: datetime | None = None, max_quiet_days: int,

@@ -10,14 +10,17 @@ is checked before anything reads it:
 - listing: the listing layout's ``container`` is absent (an empty listing still has it);
 - feed: an HTML body where RSS was asked for.
 
-``check`` returns the reason, or None for a real page; the crawl raises ``errors.Blocked``
-with it, so a blocked page is counted as ``blocked``, never extracted, indexed, or taken
-as "empty" or "done".
+A challenge is ``errors.Blocked`` (kind ``blocked``: slow down, try later). A page that is no
+challenge but lacks its container is ``errors.LayoutChanged`` (kind ``layout_changed``): the
+site was redesigned, the reason names the profile selector to fix, and no backoff or retry
+helps. ``problem`` returns that error (unraised), ``check`` its reason, or None for a real
+page; the crawl raises it, so such a page is never extracted, indexed, or taken as "empty"
+or "done".
 """
 
 from __future__ import annotations
 
-from pipeline.model.errors import Blocked
+from pipeline.model.errors import Blocked, FetchError, LayoutChanged
 from pipeline.profile import ListingLayout, SiteProfile, compiled_selector
 from pipeline.sources.challenge import HTML_START, challenge_reason, has_article, parse_html_bytes
 
@@ -25,15 +28,22 @@ PAGE_KINDS = ("article", "listing", "feed", "robots")
 
 
 def check(content: bytes, page_kind: str, profile: SiteProfile, *, listing: ListingLayout | None = None) -> str | None:
-    """The reason a response of ``page_kind`` is blocked, or None when it is the page asked for."""
+    """The reason a response of ``page_kind`` is not the page asked for, or None when it is."""
+    found = problem(content, page_kind, profile, listing=listing)
+    return found.reason if found is not None else None
+
+
+def problem(content: bytes, page_kind: str, profile: SiteProfile, *,
+            listing: ListingLayout | None = None) -> FetchError | None:
+    """``Blocked`` (a challenge), ``LayoutChanged`` (no challenge, no container) or None (the page asked for)."""
     if page_kind == "feed":
         if not HTML_START.search(content[:512]):
             return None  # XML, or junk the feed parser reports as such
-        return challenge_reason(content, profile) or "feed answered with HTML, not RSS (a challenge or an error page)"
+        return Blocked(challenge_reason(content, profile) or "feed answered with HTML, not RSS (a challenge or an error page)")
     if page_kind == "robots":
         if not HTML_START.search(content[:512]):
             return None
-        return challenge_reason(content, profile) or "robots.txt answered with HTML (a challenge or an error page)"
+        return Blocked(challenge_reason(content, profile) or "robots.txt answered with HTML (a challenge or an error page)")
     root = parse_html_bytes(content)
     if root is None:
         return None  # not HTML at all: the extract stage says what it is
@@ -41,19 +51,25 @@ def check(content: bytes, page_kind: str, profile: SiteProfile, *, listing: List
     if page_kind == "article":
         if has_article(root, profile):
             return None
-        missing = "structural miss: no article container (none of the layouts' detect selectors matched)"
+        missing = ("article container missing: none of the article layouts' detect selectors matched: "
+                   "check the detect selectors of extraction.layouts in the site profile (mfa-ingest check-site)")
     elif page_kind == "listing" and listing is not None and listing.container:
         if compiled_selector(listing.container)(root):
             return None
-        missing = f"structural miss: no listing container ({listing.container!r} matched nothing)"
+        name = next((n for n, layout in profile.crawl.layouts.items() if layout is listing), "?")
+        missing = (f"listing container {listing.container!r} matched nothing: check crawl.layouts.{name}.container "
+                   "in the site profile (mfa-ingest check-site)")
     else:
-        return challenge_reason(content, profile, root)
-    return challenge_reason(content, profile, root) or missing
+        reason = challenge_reason(content, profile, root)
+        return Blocked(reason) if reason else None
+    reason = challenge_reason(content, profile, root)
+    return Blocked(reason) if reason else LayoutChanged(missing)
 
 
 def raise_if_blocked(content: bytes, page_kind: str, profile: SiteProfile, url: str, *,
                      listing: ListingLayout | None = None) -> None:
-    """Raise ``Blocked`` (kind ``blocked``) naming the URL and the reason."""
-    reason = check(content, page_kind, profile, listing=listing)
-    if reason:
-        raise Blocked(f"blocked: {page_kind} {url}: {reason}")
+    """Raise ``Blocked`` (a challenge) or ``LayoutChanged`` (no container) naming the URL and the reason."""
+    found = problem(content, page_kind, profile, listing=listing)
+    if found is not None:
+        label = "blocked" if found.kind == "blocked" else "layout changed"
+        raise type(found)(f"{label}: {page_kind} {url}: {found.reason}")

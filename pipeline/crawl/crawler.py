@@ -49,7 +49,7 @@ from pipeline.crawl.fetch import Fetcher, FetchResult
 from pipeline.crawl.listings import ListingEntry, in_range, iter_feeds, iter_listing, partitions
 from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, WalkState, now_utc, state_index_for
 from pipeline.crawl.warcwriter import WarcStore
-from pipeline.model.errors import Blocked, FetchError, HttpStatusError, PipelineError
+from pipeline.model.errors import FetchError, HttpStatusError, PipelineError
 from pipeline.extract.extractor import language_links
 from pipeline.model.ids import article_key, host_key, url_language
 from pipeline.ingest import IngestOutcome, Ingestor
@@ -121,7 +121,7 @@ class Crawler:
         # Listing hints of the article fetches in flight, by the URL asked for: the WARC record of
         # every exchange that fetch causes (redirect hops included) carries them; the fetcher knows nothing of hints.
         self._hints_in_flight: dict[str, ListingHints] = {}
-        self._blocked_streak: dict[str, int] = {}  # [site] challenges per host in this run
+        self._blocked_streak: dict[str, int] = {}  # [site] challenges in a row per host in this run
         self._lock = threading.Lock()
         self.run_id = ""
         self.warc: WarcStore | None = None
@@ -239,6 +239,7 @@ class Crawler:
                 self.state.put_walk(key, walked)
                 complete = False
                 break
+            self._note_answer(batch.url)
             if batch.skipped_out_of_range:  # listed, but outside the run's dates: the site did answer
                 self.report.extra["listing_out_of_range"] = (int(self.report.extra.get("listing_out_of_range", 0))
                                                              + batch.skipped_out_of_range)
@@ -334,10 +335,11 @@ class Crawler:
             with self._lock:
                 self.report.not_modified += 1
             return _Attempt(doc, settled=doc.unchanged(run_id=self.run_id))
-        try:  # [site] a challenge or a page without its container: never extracted, never indexed
+        try:  # [site] a challenge (Blocked) or a page without its container (LayoutChanged): never extracted
             raise_if_blocked(result.content, "article", self.profile, doc.url)
-        except Blocked as exc:
+        except FetchError as exc:
             return self._fetch_failed(doc, exc)
+        self._note_answer(doc.url)
         page = Page(source=doc.url, content=result.content, url=doc.url, content_type=result.content_type,
                     fetched_at=result.fetched_at, hints=doc.hints, aliases=[u for u in doc.urls if u != doc.url])
         return _Attempt(doc.fetched(), item=page, content_sha=hashlib.sha256(result.content).hexdigest(),
@@ -393,6 +395,10 @@ class Crawler:
         """Count a blocked response and back its host off: the interval doubles per challenge
         (profile crawl.blocked), scaled and capped by the politeness settings, never below
         the politeness interval."""
+        if failure.kind == "layout_changed":  # no backoff: slowing down mends no selector
+            with self._lock:
+                self.report.extra.setdefault("layout_changed", failure.reason)
+            return
         if failure.kind != "blocked":
             return
         rules = self.profile.crawl.blocked
@@ -402,10 +408,19 @@ class Crawler:
             streak = self._blocked_streak.get(host, 0) + 1
             self._blocked_streak[host] = streak
         if self.fetcher is not None and host:
+            if streak >= rules.give_up_after:  # the host keeps challenging: stop asking it in this run
+                self.fetcher.give_up(host, f"{host} answered {streak} challenges in a row")
+                return
             delay = min(rules.backoff_max_s, self.settings.crawl_backoff_max,
                         rules.backoff_s * self.settings.crawl_backoff_factor * 2 ** (streak - 1))
             self.fetcher.limiter.set_interval(host, delay)
             log.warning("blocked by %s (%d so far): waiting %.1f s between requests", host, streak, delay)
+
+    def _note_answer(self, url: str) -> None:
+        """A real page from the host: its challenges are no longer "in a row"."""
+        host = host_key(urlsplit(url).hostname or "")
+        with self._lock:
+            self._blocked_streak.pop(host, None)
 
     def blocked_verdict(self) -> str | None:
         """A message when blocked responses dominate the run (share of the responses)."""

@@ -39,7 +39,8 @@ from pipeline.context import RunContext
 from pipeline.crawl import blocked
 from pipeline.crawl.hosts import NetworkGuard, RateLimiter
 from pipeline.crawl.robots import RobotsRules
-from pipeline.model.errors import FetchError, HttpStatusError, RefusedURL, SiteUnreachable, RobotsDisallowed, Truncated
+from pipeline.model.errors import (Blocked, FetchError, HttpStatusError, RefusedURL, SiteUnreachable, RobotsDisallowed,
+                                   Truncated)
 from pipeline.model.ids import host_key
 from pipeline.model.records import HTML_TYPES
 from pipeline.settings import Settings
@@ -122,6 +123,7 @@ class Fetcher:
                        if settings.crawl_respect_robots else None)
         self.session = self._session()
         self._retrying = self._retry_policy()
+        self._given_up: dict[str, str] = {}  # host -> why the run asks it nothing more (give_up)
 
     # ---- session -------------------------------------------------------
     def _session(self) -> requests.Session:
@@ -174,6 +176,16 @@ class Fetcher:
         """Raise RefusedURL unless the URL may be requested at all (crawl/hosts.py)."""
         self.guard.check(url)
 
+    def give_up(self, host: str, why: str) -> None:
+        """Ask ``host`` (a ``host_key``) nothing more in this run: its further GETs raise ``Blocked`` at once."""
+        with self._lock:
+            self._given_up.setdefault(host, why)
+
+    def _check_given_up(self, url: str) -> None:
+        why = self._given_up.get(host_key(urlsplit(url).hostname or ""))
+        if why is not None:
+            raise Blocked(f"blocked: not asked {url}: {why}")
+
     # ---- robots.txt ----------------------------------------------------
     def robots_allows(self, url: str) -> bool:
         """Whether robots.txt lets us fetch ``url`` (asked before paging a listing); an
@@ -218,6 +230,7 @@ class Fetcher:
         current = url
         for _ in range(self.settings.crawl_max_redirects + 1):
             self.check_url(current)
+            self._check_given_up(current)
             if self.robots is not None:
                 self.robots.check(current)
             result = self._exchange(current, conditional, accept, requested=url)

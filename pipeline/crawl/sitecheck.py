@@ -6,7 +6,9 @@ reports the listing items found, the article fields found (title, date, time, pl
 number, languages, paragraphs, turns), the profile selectors that matched nothing, blocked
 responses and whether robots.txt allows paging. A section is ``ok`` when its listing yields
 items and every checked article has the firm fields (title, date, text); otherwise its
-problems name the selector to look at in ``config/site.yaml``.
+problems name the selector to look at in ``config/site.yaml``. The time found on none of the
+checked articles is a problem too (the time element gone: template drift). The table lists the
+selectors that matched nothing for failing sections only (``--json`` has them all).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from pipeline.model.records import Page
 
 ARTICLE_FIELDS = ("title", "date", "time", "place", "doc_number", "languages", "paragraphs", "turns")
 FIRM_FIELDS = ("title", "date", "paragraphs")
+# Fields every article of the site has though a page may lack them: found on none of the checked
+# articles, the template drifted (the time element gone) and the check fails.
+EXPECTED_FIELDS = ("time",)
 
 
 @dataclass
@@ -137,11 +142,16 @@ def run_check(ctx: RunContext, *, sections: list[str] | None = None,
                 if language in section.listings:
                     checks.append(check_section(fetcher, ctx, section, language, articles))
         files = [str(f) for f in warc.files]
-    for check in checks:  # a firm field missing on a checked article
+    for check in checks:  # a firm field missing on a checked article, an expected one on all of them
         for name in FIRM_FIELDS:
             if check.articles and check.found[name] < check.articles:
                 check.problems.append(f"firm field {name} missing on {check.articles - check.found[name]} of "
                                       f"{check.articles} articles: see {check.unmatched or 'the extraction layouts'}")
+        for name in EXPECTED_FIELDS:
+            if check.articles and not check.found[name]:
+                hints = [u for u in check.unmatched if f".{name} " in u] or check.unmatched
+                check.problems.append(f"{name} found on 0 of {check.articles} articles (template drift?): "
+                                      f"see {hints or 'the extraction layouts'}")
     return {"ok": all(c.ok for c in checks), "warc": files,
             "sections": [{**asdict(c), "ok": c.ok} for c in checks]}
 
@@ -160,7 +170,8 @@ def table_lines(report: dict) -> list[str]:
         where = f"{c['section']}/{c['language']}"
         lines += [f"{where}: problem: {p}" for p in c["problems"]]
         lines += [f"{where}: blocked: {b}" for b in c["blocked"]]
-        lines += [f"{where}: matched nothing: {u}" for u in c["unmatched"]]
+        if not c["ok"]:  # on a healthy section, optional selectors matching nothing explain nothing
+            lines += [f"{where}: matched nothing: {u}" for u in c["unmatched"]]
     lines.append(f"responses saved to {', '.join(report['warc']) or '-'}")
     return lines
 

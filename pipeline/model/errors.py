@@ -102,6 +102,13 @@ class Blocked(FetchError):
     kind = "blocked"
 
 
+class LayoutChanged(FetchError):
+    """A page that is neither content nor a challenge: its expected container is missing, so the
+    site's layout changed. No backoff or retry mends it; the profile's selectors must."""
+
+    kind = "layout_changed"
+
+
 class DropPage(PipelineError):
     """A page was read but holds no usable transcript (binary, empty, no text)."""
 

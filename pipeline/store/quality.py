@@ -13,6 +13,9 @@ share read by the extractor's generic fallback (no layout of the profile read it
 field ``layout``), and their mean paragraph count, in the index ``<state_index>-coverage``. ``drift_alarms``
 compares the newest run with the mean of the runs of the previous ``drift.window_days`` and
 names every share that moved by more than ``drift.threshold`` (profile ``crawl.drift``).
+A run that indexed nothing new is judged on the index's newest ``drift.judge_last``
+documents instead, and says so (``judge_run``); those are stored as a fallback, never
+taken as a past run.
 """
 
 from __future__ import annotations
@@ -38,11 +41,17 @@ def _has(doc: dict) -> dict[str, bool]:
             "turns": int(doc.get("turn_count") or 0) > 1, "generic": doc.get("layout") == "generic"}
 
 
-def run_coverage(es, index: str, profile: SiteProfile, since: datetime) -> dict[str, dict]:
-    """Per profile section: documents indexed since ``since`` (this run), shares and mean paragraphs."""
+def run_coverage(es, index: str, profile: SiteProfile, since: datetime | None, *,
+                 last: int | None = None) -> dict[str, dict]:
+    """Per profile section: documents indexed since ``since`` (this run), or the ``last`` documents
+    indexed (newest first), with their shares and mean paragraphs."""
     es.indices.refresh(index=index)
-    hits = es.search(index=index, size=10000, source_includes=_FIELDS,
-                     query={"range": {"indexed_at": {"gte": since.isoformat()}}})["hits"]["hits"]
+    if last is not None:
+        hits = es.search(index=index, size=last, source_includes=_FIELDS,
+                         sort=[{"indexed_at": {"order": "desc", "unmapped_type": "date"}}])["hits"]["hits"]
+    else:
+        hits = es.search(index=index, size=10000, source_includes=_FIELDS,
+                         query={"range": {"indexed_at": {"gte": since.isoformat()}}})["hits"]["hits"]
     by_section: dict[str, list[dict]] = defaultdict(list)
     for hit in hits:
         source = hit["_source"]
@@ -57,16 +66,33 @@ def run_coverage(es, index: str, profile: SiteProfile, since: datetime) -> dict[
     return out
 
 
-def record_coverage(es, settings, profile: SiteProfile, index: str, since: datetime, run_id: str,
-                    now: datetime | None = None) -> dict[str, dict]:
-    """Store this run's coverage (one document per section) and return it."""
+def record_coverage(es, settings, profile: SiteProfile, index: str, since: datetime | None, run_id: str,
+                    now: datetime | None = None, *, last: int | None = None) -> dict[str, dict]:
+    """Store this run's coverage (one document per section) and return it. ``last``: the coverage
+    of the newest documents instead, stored as a fallback that no later comparison takes for a run."""
     now = now or datetime.now(timezone.utc)
-    coverage = run_coverage(es, index, profile, since)
+    coverage = run_coverage(es, index, profile, since, last=last)
     for section, data in coverage.items():
         es.index(index=coverage_index(settings), id=f"{run_id}-{section}",
-                 document={"run_id": run_id, "at": now.isoformat(), "section": section, **data})
-    es.indices.refresh(index=coverage_index(settings))
+                 document={"run_id": run_id, "at": now.isoformat(), "section": section, **data,
+                           **({"fallback": True} if last is not None else {})})
+    if coverage:  # nothing stored: the index may not exist yet
+        es.indices.refresh(index=coverage_index(settings))
     return coverage
+
+
+def judge_run(es, settings, profile: SiteProfile, index: str, since: datetime, run_id: str) -> dict:
+    """The drift check of one run: its documents' coverage against the window's runs; when the run
+    indexed nothing new, the newest ``drift.judge_last`` documents of the index instead (said in
+    ``judged``). Returns ``{"judged", "sections", "alarms"}``."""
+    coverage = record_coverage(es, settings, profile, index, since, run_id)
+    judged = f"this run's {sum(c['documents'] for c in coverage.values())} new or updated documents"
+    if not coverage:
+        last = profile.crawl.drift.judge_last
+        coverage = record_coverage(es, settings, profile, index, None, run_id, last=last)
+        judged = (f"nothing new this run: judged the last {last} documents of {index} instead "
+                  f"({sum(c['documents'] for c in coverage.values())} found)")
+    return {"judged": judged, "sections": coverage, "alarms": drift_alarms(es, settings, profile, run_id)}
 
 
 def drift_alarms(es, settings, profile: SiteProfile, run_id: str, now: datetime | None = None) -> list[str]:
@@ -82,7 +108,9 @@ def drift_alarms(es, settings, profile: SiteProfile, run_id: str, now: datetime 
     current = {h["_source"]["section"]: h["_source"] for h in hits if h["_source"]["run_id"] == run_id}
     alarms = []
     for section, latest in sorted(current.items()):
-        past = [h["_source"] for h in hits if h["_source"]["section"] == section and h["_source"]["run_id"] != run_id]
+        # Fallback entries (a quiet run's newest documents) are no run of their own: never the past.
+        past = [h["_source"] for h in hits if h["_source"]["section"] == section and h["_source"]["run_id"] != run_id
+                and not h["_source"].get("fallback")]
         if latest["documents"] < rules.min_documents:
             continue
         for share in SHARES:

@@ -120,7 +120,7 @@ def test_nightly_crawl_of_an_unreachable_site_fails_naming_it_and_still_reports(
     assert states["quality_check"] == "upstream_failed"
     assert states["summary"] == "success"  # the summary goes out whatever failed
     assert states["fail_run"] == "failed"
-    assert "AirflowException: crawl failed: site unreachable" in _task_log(capfd)
+    assert "AirflowFailException: crawl failed: site unreachable" in _task_log(capfd)
     summary = summary_of(run)
     assert summary["new"] == 0 and summary["failed"] >= 1 and summary["failure_share"] == 1.0
     assert summary["quality"] is None
@@ -146,7 +146,7 @@ def test_nightly_crawl_of_a_blocking_site_fails_naming_blocked_and_passes_otherw
     first = summary["first_by_kind"]["blocked"]
     assert first and all(url.startswith((nightly_env.base_url, nightly_env.archive_url)) for url in first)
     log = _task_log(capfd)
-    (message,) = [line for line in log.splitlines() if "AirflowException: crawl failed:" in line][:1]
+    (message,) = [line for line in log.splitlines() if "AirflowFailException: crawl failed:" in line][:1]
     assert f"blocked: {blocked} anti-bot answers; first: {first[0]}" in message, message
     assert "site unreachable" not in message  # the site answered: not the same alarm
 
@@ -242,3 +242,42 @@ def test_nightly_crawl_fails_on_template_drift_and_passes_otherwise(dagbag, es, 
     states = {ti.task_id: ti.state for ti in third.get_task_instances()}
     assert states["drift_check"] == "failed" and states["crawl"] == "success"
     assert states["summary"] == "success" and states["fail_run"] == "failed"
+
+
+@pytest.mark.parametrize("fault, reason, advice", [
+    ("down", "site unreachable:", "MFA_CRAWL_BASE_URL"),
+    ("blocked", "blocked:", "MFA_CRAWL_RATE_PER_HOST"),
+    ("template", "layout changed:", "check-site"),
+])
+def test_nightly_is_red_at_once_with_its_reason_and_advice_and_green_once_the_fault_clears(
+        dagbag, es, index_alias, nightly_env, monkeypatch, capfd, fault, reason, advice):
+    """The replica's named faults under the DAG's own retries (their delay cut to a second, so a
+    retry would show, not wait): the crawl task fails on its first try, the run is red well
+    within 2 minutes, and the failure is one line with the class, the reason and the advice."""
+    import time
+
+    from pipeline.replica.pages import PageOptions
+    from pipeline.replica.server import apply_faults
+
+    dag = dagbag.get_dag("mfa_nightly_crawl")
+    assert dag.get_task("crawl").retries >= 1
+    for task in dag.tasks:
+        monkeypatch.setattr(task, "retry_delay", timedelta(seconds=1))
+        monkeypatch.setattr(task, "retry_exponential_backoff", 0)
+    apply_faults(nightly_env, [fault])
+    started = time.monotonic()
+    run = dag.test(run_conf=CONF)
+    took = time.monotonic() - started
+    assert run.state == "failed" and took < 120, (run.state, took)
+    crawl = run.get_task_instance("crawl")
+    assert crawl.state == "failed" and crawl.try_number == 1  # no up_for_retry on the way
+    lines = [line for line in _task_log(capfd).splitlines() if "AirflowFailException: crawl failed: " in line]
+    assert lines, "the crawl task's failure is not in the log"
+    message = lines[0].split("AirflowFailException: crawl failed: ", 1)[1]
+    assert message.startswith(reason) and advice in message, message
+    assert "slow down" not in message or fault == "blocked", message  # a redesign is not an anti-bot answer
+
+    nightly_env.clear_faults()
+    nightly_env.options = PageOptions()
+    again = dag.test(run_conf=CONF)
+    assert again.state == "success", _states(again)

@@ -55,3 +55,23 @@ def test_check_site_says_blocked_when_robots_txt_is_the_challenge(replica, tmp_p
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
     assert "robots.txt" in done.stdout and "blocked" in done.stdout, done.stdout
     assert [h.path for h in replica.hits()] == ["/robots.txt"]
+
+
+def test_a_healthy_check_prints_no_matched_nothing_noise(replica, tmp_path):
+    """Selectors that matched nothing on a section that is ok (optional ones, the other template's)
+    explain nothing: the table shows them only for a failing section; --json keeps them all."""
+    done = _run(replica, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "matched nothing" not in done.stdout, done.stdout
+    report = json.loads(_run(replica, tmp_path, "--json", "--section", "minister_speeches").stdout)
+    assert any(c["unmatched"] for c in report["sections"])
+
+
+def test_check_site_fails_when_the_time_is_found_on_no_article(replica, tmp_path):
+    """``replica --faults drift``: the time element is gone from every article. The time found on 0 of
+    2 articles is a failed check naming the field and its selector, not ok."""
+    replica.options.no_time = True
+    done = _run(replica, tmp_path, "--section", "minister_speeches", "--language", "en")
+    assert done.returncode == 1, done.stdout
+    (line,) = [line for line in done.stdout.splitlines() if "problem:" in line]
+    assert "time found on 0 of 2 articles" in line and "current.time" in line, line

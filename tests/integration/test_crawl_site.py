@@ -117,11 +117,32 @@ def test_a_run_dominated_by_challenges_gets_a_verdict_with_a_hint(es, crawl_sett
     assert verdict.startswith("blocked:") and "User-Agent" in verdict and "try later" in verdict
 
 
-def test_a_changed_template_is_a_loud_structural_miss_not_an_empty_listing(es, crawl_settings, replica):
+def test_a_changed_template_is_a_loud_changed_layout_not_an_empty_listing_nor_blocked(es, crawl_settings, replica):
+    """``replica --faults template``: the listing has no container and no challenge. The run names
+    the class layout_changed and the selector, counts nothing blocked and backs no host off."""
     replica.options.changed_template = True
-    report = run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["minister_speeches"], languages=["en"])
-    assert report.new == 0 and report.failed >= 1
-    assert any("no listing container" in line for line in report.failures)
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["minister_speeches"],
+                       languages=["en", "ru"])
+    assert report.new == 0 and report.failed >= 2
+    assert set(report.failures_by_kind) == {"layout_changed"}, report.failures_by_kind
+    assert any("listing container" in line and "crawl.layouts.current.container" in line for line in report.failures)
+    assert "blocked" not in report.extra and "verdict" not in report.extra  # no "slow down"
+    (problem,) = report.crawl_problems()
+    assert problem.startswith("layout changed:") and "check-site" in problem, problem
+
+
+def test_a_host_answering_only_challenges_is_given_up_after_a_few(es, crawl_settings, replica):
+    """Every page the challenge: after the profile's ``give_up_after`` challenges in a row the run
+    asks that host nothing more (each further page fails as blocked at once), so a blocked night
+    is red in seconds, not after hours of doubling waits."""
+    replica.serve_challenge("/en/")
+    replica.serve_challenge("/ru/")
+    profile = get_profile()
+    report = run_crawl(RunContext.build(crawl_settings, profile))  # every section, both languages, the feeds
+    asked = [h for h in replica.hits() if h.site == "current" and h.path != "/robots.txt"]
+    assert len(asked) == profile.crawl.blocked.give_up_after, [h.path for h in asked]
+    assert report.failures_by_kind.get("blocked", 0) > len(asked)  # the rest failed without a request
+    assert any("not asked" in line for line in report.failures)
 
 
 def test_a_challenge_in_place_of_robots_txt_blocks_the_host_and_the_run_says_so(es, crawl_settings, replica):

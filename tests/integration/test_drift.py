@@ -60,3 +60,47 @@ def test_a_template_change_that_forces_the_generic_fallback_raises_a_drift_alarm
         assert any("minister_speeches: read by the generic fallback on 100% of 5 documents" in a for a in alarms), alarms
     finally:
         es.indices.delete(index=coverage_index(crawl_settings), ignore_unavailable=True)
+
+
+def test_a_run_with_nothing_new_says_so_and_judges_the_last_documents_instead(es, settings, replica):
+    """Crawled once with times; then the replica drops its time element and the run brings nothing
+    new (the pages answer 304 / the same bytes). The check says it had nothing of this run to
+    judge, judges the newest documents of the index instead, and stores no coverage of its own
+    that a later comparison would take for a run."""
+    from pipeline.store.quality import judge_run
+
+    crawl_settings = settings.model_copy(update=replica_overrides(replica))
+    profile = get_profile()
+    try:
+        since = datetime.now(timezone.utc)
+        run_crawl(RunContext.build(crawl_settings, profile), sections=["minister_speeches"])
+        first = judge_run(es, crawl_settings, profile, crawl_settings.index_alias, since, "first")
+        assert first["judged"].startswith("this run's") and first["sections"]["minister_speeches"]["documents"] == 5
+        since = datetime.now(timezone.utc)
+        report = run_crawl(RunContext.build(crawl_settings, profile), sections=["minister_speeches"])
+        assert report.new + report.updated == 0
+        quiet = judge_run(es, crawl_settings, profile, crawl_settings.index_alias, since, "quiet")
+        assert quiet["judged"].startswith("nothing new this run"), quiet
+        assert f"last {profile.crawl.drift.judge_last}" in quiet["judged"]
+        assert quiet["sections"]["minister_speeches"]["documents"] == 5
+        assert quiet["alarms"] == []
+        es.indices.refresh(index=coverage_index(crawl_settings))
+        runs = {h["_source"]["run_id"]: h["_source"] for h in
+                es.search(index=coverage_index(crawl_settings), size=100)["hits"]["hits"]}
+        assert runs["quiet"].get("fallback") is True and not runs["first"].get("fallback")
+    finally:
+        es.indices.delete(index=coverage_index(crawl_settings), ignore_unavailable=True)
+
+
+def test_a_run_with_nothing_new_on_a_fresh_state_is_no_error(es, settings):
+    """No coverage index yet and nothing in the window: said, not a 404 from the node."""
+    from pipeline.store.quality import judge_run
+    from pipeline.store.design import ensure_index
+
+    alias = ensure_index(es, settings)
+    try:
+        result = judge_run(es, settings, get_profile(), alias, datetime.now(timezone.utc), "empty")
+        assert result["judged"].startswith("nothing new this run") and result["sections"] == {}
+        assert result["alarms"] == []
+    finally:
+        es.indices.delete(index=coverage_index(settings), ignore_unavailable=True)

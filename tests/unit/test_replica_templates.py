@@ -45,10 +45,27 @@ def test_old_portal_pages_including_two_digit_years(article):
     assert set(got.languages) == {"de", "en", "es", "ru", "fr"}
 
 
-def test_challenge_and_changed_template_are_blocked_pages_but_real_ones_are_not():
+def test_challenge_and_changed_template_are_not_real_pages_but_real_ones_are():
     profile, article = get_profile(), base_articles()[0]
     assert check(render_article(article, PageOptions()).encode(), "article", profile) is None
     assert "TSPD" in check(CHALLENGE.encode(), "article", profile)
-    assert "structural miss" in check(render_article(article, PageOptions(changed_template=True)).encode(),
+    assert "article container missing" in check(render_article(article, PageOptions(changed_template=True)).encode(),
                                       "article", profile)
     assert check(CHALLENGE.encode(), "feed", profile) and check(b"<?xml version='1.0'?><rss/>", "feed", profile) is None
+
+
+def test_a_changed_template_is_a_changed_layout_naming_its_selector_and_a_challenge_is_blocked():
+    from pipeline.crawl.blocked import problem
+    from pipeline.replica.pages import render_listing
+
+    profile, article = get_profile(), base_articles()[0]
+    changed = problem(render_article(article, PageOptions(changed_template=True)).encode(), "article", profile)
+    assert changed.kind == "layout_changed" and "detect" in changed.reason, changed.reason
+    layout = profile.crawl.layouts["current"]
+    listing = render_listing([article], "en", None, PageOptions(changed_template=True)).encode()
+    changed = problem(listing, "listing", profile, listing=layout)
+    assert changed.kind == "layout_changed"
+    assert "crawl.layouts.current.container" in changed.reason and layout.container in changed.reason
+    assert problem(CHALLENGE.encode(), "listing", profile, listing=layout).kind == "blocked"
+    assert problem(render_listing([article], "en", None, PageOptions()).encode(), "listing", profile,
+                   listing=layout) is None

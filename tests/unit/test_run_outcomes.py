@@ -121,3 +121,29 @@ def test_the_report_crosses_xcom_whole():
     back = RunReport.model_validate(data)
     assert back.model_dump(mode="json") == data
     assert back.crawl_problems() == report.crawl_problems() and back.class_lines() == report.class_lines()
+
+
+def test_a_page_without_its_container_is_a_changed_layout_naming_the_selector_with_its_advice():
+    """Neither content nor a challenge: the site's layout changed. Named as such (not blocked, no
+    advice to slow down), with the selector to look at and what to run."""
+    from pipeline.model.errors import LayoutChanged
+
+    report = RunReport(responses=3, listed=0)
+    reason = "listing container 'ul.announce' matched nothing: check crawl.layouts.current.container"
+    report.record_failure(failed(LayoutChanged(reason), "http://site/list"))
+    report.extra["layout_changed"] = reason
+    (problem,) = report.crawl_problems()
+    assert problem.startswith("layout changed:"), problem
+    assert "crawl.layouts.current.container" in problem and "check-site" in problem
+    assert "slow down" not in problem and "http://site/list" in problem
+
+
+def test_every_crawl_problem_carries_its_advice():
+    blocked = RunReport(responses=4, listed=2)
+    blocked.record_failure(failed(Blocked("challenge page"), "http://site/1"))
+    (problem,) = blocked.crawl_problems()
+    assert "MFA_CRAWL_RATE_PER_HOST" in problem and "try later" in problem
+    (problem,) = down_report().crawl_problems()
+    assert "MFA_CRAWL_BASE_URL" in problem and "next run" in problem
+    (problem,) = RunReport(responses=3, listed=0).crawl_problems()
+    assert "check-site" in problem
