@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # A real Airflow deployment on one machine, on the CeleryExecutor: PostgreSQL (metadata),
-# Redis (Celery broker), the scheduler, the DAG processor, the API server and
+# Redis (Celery broker), the scheduler, the DAG processor, the API server, the triggerer and
 # MFA_CLUSTER_WORKERS (default 2) Celery workers, each a process of its own.
 #
 #   scripts/cluster.sh up       install what is missing, start what is not running, wait until ready
 #   scripts/cluster.sh down     stop everything `up` started (data is kept)
 #   scripts/cluster.sh status   each process, and the Celery workers that answer a ping
-#   scripts/cluster.sh env      print the environment of the cluster's Airflow (for `airflow ...` by hand)
+#   scripts/cluster.sh env      export lines of the cluster's Airflow environment, the database included:
+#                               source <(scripts/cluster.sh env); airflow dags trigger mfa_backfill
 #
 # Ports (all on 127.0.0.1): MFA_CLUSTER_PG_PORT (5433), MFA_CLUSTER_REDIS_PORT (6380),
 # MFA_CLUSTER_API_PORT (8280), MFA_CLUSTER_LOG_PORT (8794: worker N's task logs on +N-1).
@@ -15,7 +16,9 @@
 # sockets), secrets.env (generated passwords and keys, mode 600). Idempotent: `up`
 # on a running cluster returns at once, unless the MFA_*/AIRFLOW__* environment it
 # was started with changed, in which case the Airflow processes restart with the
-# new one (PostgreSQL and Redis keep running). The Airflow processes get the
+# new one (PostgreSQL and Redis keep running): the scheduler's side at once, the workers
+# one at a time, each after its running tasks finished (warm shutdown, at most
+# MFA_CLUSTER_DRAIN_TIMEOUT seconds), so a restart costs no running partition. The Airflow processes get the
 # caller's MFA_* variables: that is how the pipeline in the workers is configured.
 # As root, PostgreSQL runs as the system user `postgres` (it refuses root).
 set -euo pipefail
@@ -29,6 +32,7 @@ LOG_PORT="${MFA_CLUSTER_LOG_PORT:-8794}"  # worker N serves its task logs on LOG
 WORKERS="${MFA_CLUSTER_WORKERS:-2}"
 WORKER_CONCURRENCY="${MFA_CLUSTER_WORKER_CONCURRENCY:-2}"
 READY_TIMEOUT="${MFA_CLUSTER_TIMEOUT:-180}"
+DRAIN_TIMEOUT="${MFA_CLUSTER_DRAIN_TIMEOUT:-3600}"  # seconds a worker may take to finish its tasks on a restart
 RUN="$CLUSTER_DIR/run"
 LOGS="$CLUSTER_DIR/logs"
 PGDATA="$CLUSTER_DIR/pg"
@@ -128,7 +132,7 @@ stop_procs() {  # NAME...: TERM them all at once, then wait up to 30 s for each 
 }
 
 worker_names() { local i; for i in $(seq "$WORKERS"); do echo "worker$i"; done; }
-airflow_procs() { echo scheduler dag-processor api-server; worker_names; worker_names | sed 's/^/logs-/'; }
+airflow_procs() { echo scheduler dag-processor api-server triggerer; worker_names; worker_names | sed 's/^/logs-/'; }
 
 # --- PostgreSQL --------------------------------------------------------------------------
 
@@ -217,22 +221,38 @@ airflow_init() {
 
 env_fingerprint() { env | grep -E '^(MFA_|AIRFLOW_CONN_|AIRFLOW__)' | sort | sha256sum | cut -c1-16; }
 
+drain_worker() {  # NAME: a Celery worker's warm shutdown: no new tasks, the running ones finish
+  local name="$1" pid
+  [ -f "$RUN/$name.pid" ] || return 0
+  pid="$(cat "$RUN/$name.pid")"
+  # TERM to the worker alone, not its process group: the group holds the running tasks.
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq "$DRAIN_TIMEOUT"); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  stop_procs "$name" "logs-$name"  # gone by now, or past MFA_CLUSTER_DRAIN_TIMEOUT: stopped
+}
+
 airflow_up() {
-  local fp; fp="$(env_fingerprint)"
+  local fp rolling=0 p; fp="$(env_fingerprint)"
   if [ "$(cat "$RUN/env.sha" 2>/dev/null)" != "$fp" ]; then
-    local p; for p in $(airflow_procs); do
-      if alive "$p"; then mfa_say "the environment changed: restarting the Airflow processes"; break; fi
+    for p in $(airflow_procs); do
+      if alive "$p"; then rolling=1; mfa_say "the environment changed: restarting the Airflow processes, the workers one at a time"; break; fi
     done
-    # shellcheck disable=SC2046
-    stop_procs $(airflow_procs)
+    # The scheduler's side restarts at once (no task runs in it); the workers roll below.
+    stop_procs scheduler dag-processor api-server triggerer
   fi
   echo "$fp" >"$RUN/env.sha"
   start_proc scheduler airflow scheduler
   start_proc dag-processor airflow dag-processor
   start_proc api-server airflow api-server
+  # Deferred tasks need it (the UI's home page is red without one). Its own log server would
+  # bind every interface: skipped, its logs are files on this machine the API server reads.
+  start_proc triggerer airflow triggerer --skip-serve-logs
   local i=0 name
   for name in $(worker_names); do
     i=$((i + 1))
+    # A rolling restart: one worker drains (its running partitions finish) and comes back with the
+    # new environment while the others go on taking tasks; then the next one.
+    if [ "$rolling" = 1 ] && alive "$name"; then mfa_say "draining $name"; drain_worker "$name"; fi
     # Each worker's task logs are served on a port of its own (two on one machine), on
     # 127.0.0.1: Airflow's own log server (a child of the worker) binds every interface,
     # so the worker skips it and Airflow's log app runs beside it under uvicorn.
@@ -314,10 +334,16 @@ status() {
   return "$rc"
 }
 
-print_env() {
+print_env() {  # `source <(scripts/cluster.sh env)`: export lines, the database and broker included
   prepare
-  env | grep -E '^(AIRFLOW_HOME|AIRFLOW__)' | grep -vE 'PASSWORD|SECRET|FERNET|SQL_ALCHEMY_CONN|BROKER_URL|RESULT_BACKEND' | sort
-  echo "# secrets (database, broker, API password): $SECRETS"
+  # Without the database connection an `airflow` by hand uses the development SQLite database
+  # and a triggered run stays queued for ever. The lines hold the generated passwords: the
+  # caller's terminal only (they are in $SECRETS, mode 600, anyway).
+  echo "# the cluster's Airflow environment (secrets from $SECRETS)"
+  local name
+  for name in $(compgen -e | grep -E '^(AIRFLOW_HOME|AIRFLOW__)' | sort); do
+    printf 'export %s=%q\n' "$name" "${!name}"
+  done
 }
 
 case "${1:-}" in
