@@ -58,6 +58,8 @@ def explain(exc: BaseException) -> tuple[str, str] | None:
     if kind == "missing":
         return (f"index missing: {error_reason(exc)}",
                 "index something first (mfa-ingest ingest/crawl) or check --index / MFA_INDEX_ALIAS")
+    if isinstance(exc, PipelineError) and getattr(exc, "hint", None):  # the error knows what to do about it
+        return exc.reason, exc.hint
     if isinstance(exc, ConfigError):
         return (f"configuration error: {exc.reason}",
                 "check the site profile (MFA_SITE_PROFILE, config/site.yaml) and the MFA_* settings")

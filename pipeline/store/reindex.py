@@ -50,6 +50,7 @@ class IndexVersion:
     created_at: datetime | None
     live: bool  # behind the alias
     newest_document_at: datetime | None = None
+    went_live: bool = False  # ever behind the alias (swap_alias marks it): a rolled-back build, not a failed one
 
     def as_dict(self) -> dict:
         return {"number": self.number, "name": self.name, "documents": self.documents, "live": self.live,
@@ -69,23 +70,25 @@ def version_table(es: Elasticsearch, alias: str) -> list[IndexVersion]:
         table.append(IndexVersion(number, name, _count(es, name),
                                   datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc) if millis else None,
                                   name in live,
-                                  datetime.fromtimestamp(value / 1000, tz=timezone.utc) if value else None))
+                                  datetime.fromtimestamp(value / 1000, tz=timezone.utc) if value else None,
+                                  went_live=WENT_LIVE in _index_meta(es, name)))
     return table
 
 
 def prunable(table: list[IndexVersion], keep: int) -> list[IndexVersion]:
-    """Versions to delete so that the live one and the ``keep`` newest older ones remain.
+    """Versions to delete so that the live one and the ``keep`` newest others remain.
 
-    A version newer than the live one is a build that never went live (a failed
-    check or a --no-swap left for inspection): it goes too. Without a live version
+    A version newer than the live one that never went live is a failed build (a failed
+    check or a --no-swap left for inspection): it goes too. One that went live and was
+    rolled back from is an ordinary version, and the newest. Without a live version
     nothing is pruned (the alias is broken; deleting would lose the only copies).
     """
     live = [v.number for v in table if v.live]
     if not live:
         return []
-    older = [v for v in table if not v.live and v.number < min(live)]
-    failed = [v for v in table if not v.live and v.number > max(live)]
-    return older[:max(len(older) - keep, 0)] + failed
+    failed = [v for v in table if not v.live and not v.went_live and v.number > max(live)]
+    others = [v for v in table if not v.live and v not in failed]
+    return others[:max(len(others) - keep, 0)] + failed
 
 
 def prune_versions(es: Elasticsearch, alias: str, *, keep: int | None,
@@ -163,13 +166,24 @@ def _carried(index: str, doc_id: str, was: dict, now: dict) -> dict | None:
     return {"_op_type": "update", "_index": index, "_id": doc_id, "doc": doc}
 
 
+WENT_LIVE = "went_live_at"  # key of the index mapping's _meta: when the version first went behind the alias
+
+
+def _index_meta(es: Elasticsearch, name: str) -> dict:
+    return es.indices.get_mapping(index=name).body.get(name, {}).get("mappings", {}).get("_meta") or {}
+
+
 def swap_alias(es: Elasticsearch, alias: str, *, old: str | None, new: str) -> None:
-    """Point the alias (read and write) at ``new`` in one atomic call."""
+    """Point the alias (read and write) at ``new`` in one atomic call; mark ``new`` as having gone live
+    (``prunable`` keeps a rolled-back version apart from a build that never went live)."""
     actions: list[dict] = []
     if old is not None:
         actions.append({"remove": {"index": old, "alias": alias}})
     actions.append({"add": {"index": new, "alias": alias, "is_write_index": True}})
     es.indices.update_aliases(actions=actions)
+    meta = _index_meta(es, new)
+    if WENT_LIVE not in meta:
+        es.indices.put_mapping(index=new, meta={**meta, WENT_LIVE: datetime.now(timezone.utc).isoformat()})
 
 
 def check_counts(old_count: int, new_count: int, *, min_ratio: float) -> str | None:
@@ -223,12 +237,19 @@ def rollback(es: Elasticsearch, settings: Settings, *, alias: str | None = None,
         older = [name for number, name in versions(es, alias) if name != current
                  and number < _version_of(alias, current)]
         if not older:
-            raise ConfigError(f"no version of {alias!r} older than {current} is kept")
+            raise NothingToRollBack(f"no version of {alias!r} older than {current} is kept")
         to = older[-1]
     elif not es.indices.exists(index=to):
         raise ConfigError(f"index {to!r} does not exist")
     swap_alias(es, alias, old=current, new=to)
     return current, to
+
+
+class NothingToRollBack(ConfigError):
+    """``rollback`` without ``--to`` on the oldest kept version."""
+
+    hint = ("mfa-ingest versions lists the kept versions; mfa-ingest rollback --to NAME points the alias "
+            "at any of them (a newer one too)")
 
 
 def _version_of(alias: str, name: str) -> int:

@@ -302,6 +302,25 @@ def test_versions_lists_and_prunes(settings, es, index_alias, indexed_sample):
     assert run_cli("rollback", settings=settings).returncode == 0
 
 
+def test_after_a_rollback_pruning_keeps_the_live_version_and_the_newest_others(settings, es, index_alias,
+                                                                              indexed_sample):
+    """v1, v2, v3 live; rollback: v2 live. v3 went live once (it is no failed build): with --keep 1
+    it is the newest other version and stays; v1 goes. A second and a third rollback: the last one,
+    with nothing older kept, says so with a hint about versions, not about the site profile."""
+    for _ in range(2):
+        assert run_cli("reindex", settings=settings).returncode == 0
+    assert run_cli("rollback", settings=settings).returncode == 0
+    out = json.loads(run_cli("versions", "--keep", "1", "--dry-run", "--format", "json", settings=settings).stdout)
+    assert [v["live"] for v in out] == [False, True, False]
+    assert [v["name"] for v in out if v["action"]] == [f"{index_alias}-v1"], out
+    assert run_cli("rollback", settings=settings).returncode == 0  # v1 live
+    done = run_cli("rollback", settings=settings)
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    assert f"no version of {index_alias!r} older than {index_alias}-v1" in done.stderr, done.stderr
+    assert "site profile" not in done.stderr and "mfa-ingest versions" in done.stderr, done.stderr
+    assert "rollback --to" in done.stderr
+
+
 def test_a_transcript_of_1_december_0115_moscow_time_counts_in_december(settings, es, index_alias, sample_records):
     from datetime import datetime
 
