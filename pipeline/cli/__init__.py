@@ -15,4 +15,13 @@ from pipeline.cli import history_cmd  # noqa: F401  (registration)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except BrokenPipeError:
+        # The reader stopped early (| head): what it wanted is out. Nothing more may reach the closed
+        # pipe, not even the interpreter's flush at exit, which would print its own BrokenPipe.
+        import os
+        import sys
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

@@ -112,8 +112,8 @@ def guarded(func: Callable) -> Callable:
         _context.clear()
         try:
             return func(*args, **kwargs)
-        except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit, KeyboardInterrupt):
-            raise
+        except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit, KeyboardInterrupt, BrokenPipeError):
+            raise  # a reader gone (| head) is the entry point's (pipeline.cli.main)
         except Exception as exc:
             known = explain(exc)
             if known is None or state.debug:
