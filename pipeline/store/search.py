@@ -279,7 +279,8 @@ def search(es: Elasticsearch, index: str, text: str | None = None, *, size: int 
 def _bucket_agg(by: str) -> dict:
     if by in ("month", "year"):
         return {"date_histogram": {"field": "published_at", "calendar_interval": by, "time_zone": TIME_ZONE,
-                                   "format": "yyyy-MM" if by == "month" else "yyyy", "min_doc_count": 1}}
+                                   # every month (year) from the first to the last, the empty ones as 0
+                                   "format": "yyyy-MM" if by == "month" else "yyyy", "min_doc_count": 0}}
     return {"terms": {"field": BY_FIELDS[by], "size": 1000, "missing": "(none)"}}
 
 

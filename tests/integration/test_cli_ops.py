@@ -338,6 +338,23 @@ def test_a_transcript_of_1_december_0115_moscow_time_counts_in_december(settings
     assert out["total"] == 1
 
 
+def test_stats_by_month_shows_the_empty_months_between(settings, es, index_alias, sample_records):
+    """January and March: February is there with 0 (a gap in a series is a fact, not a missing row)."""
+    from datetime import datetime
+
+    from pipeline.ingest import ingest
+    from pipeline.records import MOSCOW
+
+    docs = [sample_records[n].model_copy(update={"published_at": datetime(2021, month, 10, 12, tzinfo=MOSCOW)})
+            for n, month in ((0, 1), (1, 3))]
+    assert ingest(RunContext.build(settings), docs).new == 2
+    es.indices.refresh(index=index_alias)
+    out = json.loads(run_cli("stats", "--by", "month", "--json", settings=settings).stdout)
+    assert out["buckets"] == {"2021-01": 1, "2021-02": 0, "2021-03": 1}, out
+    out = json.loads(run_cli("stats", "--by", "month", "--count", "turns", "--json", settings=settings).stdout)
+    assert list(out["buckets"]) == ["2021-01", "2021-02", "2021-03"] and out["buckets"]["2021-02"] == 0
+
+
 def test_one_person_in_several_printed_forms_is_one_speaker(settings, es, index_alias, sample_records):
     from pipeline.ingest import ingest
     from pipeline.model.records import Turn
