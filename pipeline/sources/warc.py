@@ -108,6 +108,32 @@ def article_matcher(profile: SiteProfile | None):
     return lambda url: any(p.search(urlsplit(url).path) for p in patterns)
 
 
+EXPECTED_SKIP = "(expected, not an article)"
+
+
+def article_or_reason(profile: SiteProfile | None):
+    """``article_matcher``, telling the crawl's own other pages apart: True for an article, else why the
+    record is skipped: robots.txt, a listing page or a feed of the profile (every crawl archives
+    them: expected), or "not an article URL" (a page the profile does not know)."""
+    is_article = article_matcher(profile)
+    listings = {listing.path for s in (profile.crawl.sections if profile else []) for listing in s.listings.values()}
+    feeds = {feed.path for feed in (profile.crawl.feeds if profile else [])}
+
+    def verdict(url: str) -> bool | str:
+        if is_article(url):
+            return True
+        path = urlsplit(url).path
+        if path == "/robots.txt":
+            return f"robots.txt {EXPECTED_SKIP}"
+        if path in listings:
+            return f"listing page {EXPECTED_SKIP}"
+        if path in feeds:
+            return f"feed {EXPECTED_SKIP}"
+        return False
+
+    return verdict
+
+
 def _target_uri(record) -> str:
     # Some writers (older wget) put the URI in angle brackets.
     return (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
@@ -148,13 +174,14 @@ def iter_warc(paths: Path | str | Iterable[Path | str], *, profile: SiteProfile 
               any_url_hosts: Iterable[str] | None = None) -> Iterator[Page | Failure]:
     """Yield one Page per archived 200 HTML/text response (article pages only, given a profile).
 
-    Every record not taken is counted in ``skipped`` by reason ("not an article URL", "status 404",
+    Every record not taken is counted in ``skipped`` by reason ("not an article URL", "listing page
+    (expected, not an article)", "status 404",
     "not HTML: application/pdf", ...). ``any_url_hosts``: take every HTML page on those hosts instead
     of article URLs only.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    wanted = host_matcher(any_url_hosts) if any_url_hosts is not None else article_matcher(profile)
+    wanted = host_matcher(any_url_hosts) if any_url_hosts is not None else article_or_reason(profile)
     skipped = skipped if skipped is not None else Counter()
     for raw_path in paths:
         path = storage.normalize(raw_path if isinstance(raw_path, Path) else str(raw_path))
@@ -370,8 +397,9 @@ def _page_of(record, source: str, wanted, max_bytes: int) -> dict | Failure | st
     if record.http_headers is None:
         return "response without HTTP headers"
     url = _target_uri(record)
-    if not url or not wanted(url):
-        return "not an article URL"
+    verdict = wanted(url) if url else False
+    if verdict is not True:  # ``wanted`` may say why (article_or_reason)
+        return verdict if isinstance(verdict, str) else "not an article URL"
     status = record.http_headers.get_statuscode()
     if status != "200":
         return f"status {status}"
