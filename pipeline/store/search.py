@@ -276,11 +276,13 @@ def search(es: Elasticsearch, index: str, text: str | None = None, *, size: int 
 
 # ---- counts ------------------------------------------------------------------
 
-def _bucket_agg(by: str) -> dict:
+def _bucket_agg(by: str, *, gaps: bool = True) -> dict:
+    """The aggregation of one ``--by``; months and years come as a series from the first to the last,
+    the empty ones as 0 (``gaps=False``: the non-empty ones only, for the one-line summary)."""
     if by in ("month", "year"):
         return {"date_histogram": {"field": "published_at", "calendar_interval": by, "time_zone": TIME_ZONE,
-                                   # every month (year) from the first to the last, the empty ones as 0
-                                   "format": "yyyy-MM" if by == "month" else "yyyy", "min_doc_count": 0}}
+                                   "format": "yyyy-MM" if by == "month" else "yyyy",
+                                   "min_doc_count": 0 if gaps else 1}}
     return {"terms": {"field": BY_FIELDS[by], "size": 1000, "missing": "(none)"}}
 
 
@@ -357,7 +359,7 @@ def stats(es: Elasticsearch, settings: Settings, *, alias: str | None = None) ->
             "by_section": {"terms": {"field": "section", "size": 50, "missing": "(none)"}},
             "by_kind": _bucket_agg("kind"),
             "by_language": {"terms": {"field": "language", "size": 20}},
-            "by_month": _bucket_agg("month"),
+            "by_month": _bucket_agg("month", gaps=False),
         }).body
         out["total"] = resp["hits"]["total"]["value"]
         aggs = resp["aggregations"]
