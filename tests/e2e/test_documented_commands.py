@@ -140,6 +140,7 @@ def reader(es, es_url, tmp_path_factory):
     # history example, archived like a crawled page so that a rebuild from the archives has it too.
     page = replica.article_url(replica.live_articles()[0])
     run(f"curl -s {page} > page.html")
+    _corpus_csv(work / "lavrov.csv")
     shutil.copy(sorted((work / ".state" / "warc").glob("*.warc.gz"))[0], work / "crawl.warc.gz")
     _archive_under_the_docs_url(work / ".state" / "warc" / "history-example.warc.gz", replica)
     done = run("mfa-ingest replay .state/warc/history-example.warc.gz")
@@ -150,6 +151,17 @@ def reader(es, es_url, tmp_path_factory):
         names = list(es.indices.get(index=pattern, ignore_unavailable=True, expand_wildcards="all"))
         if names:
             es.indices.delete(index=",".join(names))
+
+
+def _corpus_csv(path: Path) -> None:
+    """The README's public-corpus example (``lavrov.csv``, a transcript per row): one row of the sample."""
+    import csv
+
+    text = (REPO / "sample" / "dumps" / "000_dcbbeb771279dad1.txt").read_text(encoding="utf-8")
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["transcript", "day"])
+        writer.writerow([text, "2020-12-01"])
 
 
 def _archive_under_the_docs_url(path: Path, replica: Replica) -> None:
