@@ -343,7 +343,7 @@ def test_stats_by_month_shows_the_empty_months_between(settings, es, index_alias
     from datetime import datetime
 
     from pipeline.ingest import ingest
-    from pipeline.records import MOSCOW
+    from pipeline.model.records import MOSCOW
 
     docs = [sample_records[n].model_copy(update={"published_at": datetime(2021, month, 10, 12, tzinfo=MOSCOW)})
             for n, month in ((0, 1), (1, 3))]
