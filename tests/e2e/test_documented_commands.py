@@ -111,6 +111,10 @@ def reader(es, es_url, tmp_path_factory):
     """A work folder like a clone, the environment a reader has, the sample indexed, the replica crawled."""
     import uuid
 
+    # The virtualenv is the clone's: brought up to date from the clone itself first, so that a
+    # script run from the work folder (demo.sh, bootstrap.sh) finds it current and never
+    # reinstalls the project from the work folder's path into it.
+    subprocess.run([str(REPO / "scripts" / "bootstrap.sh")], check=True, capture_output=True, timeout=900)
     work = tmp_path_factory.mktemp("reader")
     for entry in REPO.iterdir():
         if entry.name not in (".state", ".git"):
@@ -121,7 +125,8 @@ def reader(es, es_url, tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MFA_", "AIRFLOW"))}
     env.update({"MFA_ES_URL": es_url, "MFA_INDEX_ALIAS": alias, "MFA_DEADLETTER_INDEX": f"{alias}-deadletter",
                 "MFA_STATE_INDEX": f"{alias}-crawlstate", "MFA_STATE_DIR": str(work / ".state"),
-                "PATH": f"{REPO / '.venv' / 'bin'}:{env.get('PATH', '')}", "MFA_NIGHTLY_SCHEDULE": "none"})
+                "PATH": f"{REPO / '.venv' / 'bin'}:{env.get('PATH', '')}", "MFA_NIGHTLY_SCHEDULE": "none",
+                "MFA_VENV": str(REPO / ".venv")})
     for name, value in replica_overrides(replica).items():
         env[f"MFA_{name.upper()}"] = (f'["{value[0]}", "{value[1]}"]' if isinstance(value, list) else str(value))
     env["MFA_CRAWL_PROGRESS"] = "false"
@@ -140,7 +145,7 @@ def reader(es, es_url, tmp_path_factory):
     # history example, archived like a crawled page so that a rebuild from the archives has it too.
     page = replica.article_url(replica.live_articles()[0])
     run(f"curl -s {page} > page.html")
-    _corpus_csv(work / "lavrov.csv")
+    _corpus_csv(work)
     shutil.copy(sorted((work / ".state" / "warc").glob("*.warc.gz"))[0], work / "crawl.warc.gz")
     _archive_under_the_docs_url(work / ".state" / "warc" / "history-example.warc.gz", replica)
     done = run("mfa-ingest replay .state/warc/history-example.warc.gz")
@@ -153,15 +158,19 @@ def reader(es, es_url, tmp_path_factory):
             es.indices.delete(index=",".join(names))
 
 
-def _corpus_csv(path: Path) -> None:
-    """The README's public-corpus example (``lavrov.csv``, a transcript per row): one row of the sample."""
+def _corpus_csv(work: Path) -> None:
+    """The docs' public-corpus examples: ``lavrov.csv`` (columns named as in their ``--columns``) and a
+    folder ``corpora/`` of a file with the default column names, each one row of the sample."""
     import csv
 
     text = (REPO / "sample" / "dumps" / "000_dcbbeb771279dad1.txt").read_text(encoding="utf-8")
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["transcript", "day"])
-        writer.writerow([text, "2020-12-01"])
+    for path, header in ((work / "lavrov.csv", ["headline", "transcript", "day", "who"]),
+                         (work / "corpora" / "speeches.csv", ["title", "text", "date", "speaker"])):
+        path.parent.mkdir(exist_ok=True)
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerow(["", text, "2020-12-01", "Sergey Lavrov"])
 
 
 def _archive_under_the_docs_url(path: Path, replica: Replica) -> None:
