@@ -52,6 +52,10 @@ SKIPPED = {
     "cp docker/.env.example docker/.env": "the Docker deployment: no Docker engine on the test machine "
                                           "(tests/unit/test_docker_compose.py checks the file)",
     "docker compose": "no Docker engine on the test machine (tests/unit/test_docker_compose.py)",
+    "mfa-ingest crawl --source wayback": "the Wayback Machine itself: no network in tests "
+                                         "(the web-archive tests run crawl --source against a local pywb)",
+    "mfa-ingest crawl --source commoncrawl": "Common Crawl itself: no network in tests (the web-archive "
+                                             "tests read a local CDX server and WARC files)",
     "mfa-ingest kibana-import": "needs a Kibana (tests/unit/test_kibana_objects.py imports into a local endpoint)",
     "mfa-ingest check-site --base-url https://mid.ru [--section NAME]":
         "a synopsis (optional parts in brackets) naming the live site; tests/integration/test_check_site.py "
