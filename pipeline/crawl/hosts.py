@@ -20,14 +20,18 @@ import time
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from pipeline.model.errors import ConfigError, RefusedURL
+from pipeline.model.errors import ConfigError, RefusedURL, SiteUnreachable
 from pipeline.model.ids import host_key
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Not globally reachable although ``is_global`` says so on some Python versions
-# (192.0.0.0/24 before 3.12.4), or reachable but never a web site (multicast).
-_NOT_GLOBAL_EXTRA = tuple(ipaddress.ip_network(n) for n in ("192.0.0.0/24", "224.0.0.0/4", "ff00::/8"))
+# (192.0.0.0/24 before 3.12.4), or reachable but never a web site (multicast), or never
+# a public address at all: local-use NAT64 (64:ff9b:1::/48, RFC 8215: a network's own
+# translator into its private space), IPv4-compatible IPv6 (::/96, deprecated by RFC 4291;
+# ::127.0.0.1 reaches loopback on some stacks) and site-local (fec0::/10, RFC 3879).
+_NOT_GLOBAL_EXTRA = tuple(ipaddress.ip_network(n) for n in (
+    "192.0.0.0/24", "224.0.0.0/4", "ff00::/8", "64:ff9b:1::/48", "::/96", "fec0::/10"))
 # NAT64's well-known prefix carries an IPv4 address in its last 32 bits (RFC 6052).
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -95,23 +99,31 @@ class NetworkGuard:
         port = port or default_port(parts.scheme)
         if (host, port) in self.allowed_private:
             return
-        bad = next((a for a in self._resolve(parts.hostname, port) if not is_global_address(a)), None)
+        addresses = self._resolve(parts.hostname, port)
+        if not addresses:
+            # Unchecked is unsafe: the client might resolve it after all (another resolver, a
+            # record that appears a moment later). Not cached, so the next URL asks again.
+            raise SiteUnreachable(f"site unreachable: {url}: {parts.hostname} does not resolve")
+        bad = next((a for a in addresses if not is_global_address(a)), None)
         if bad is not None:
             ports = sorted(p for h, p in self.allowed_private if h == host)
             only = f" (allowed on port {', '.join(map(str, ports))} only)" if ports else ""
             raise RefusedURL(f"refused {url}: {parts.hostname} is a non-global address ({bad}){only}")
 
     def _resolve(self, hostname: str, port: int) -> list[str]:
+        """The addresses of ``hostname`` as the HTTP client resolves it: urllib3 drops trailing
+        dots (``127.0.0.1.`` connects to 127.0.0.1), so the guard does too. [] when it does not resolve."""
+        name = hostname.rstrip(".")
         with self._lock:
-            cached = self._addresses.get(hostname)
+            cached = self._addresses.get(name)
         if cached is None:
             try:
-                infos = socket.getaddrinfo(hostname, port, proto=socket.IPPROTO_TCP)
-                cached = [info[4][0] for info in infos]
+                infos = socket.getaddrinfo(name, port, proto=socket.IPPROTO_TCP)
             except (socket.gaierror, UnicodeError, ValueError):
-                cached = []  # unresolvable: the request itself fails and is reported as unreachable
+                return []
+            cached = [info[4][0] for info in infos]
             with self._lock:
-                self._addresses[hostname] = cached
+                self._addresses[name] = cached
         return cached
 
 

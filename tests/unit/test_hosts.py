@@ -8,7 +8,7 @@ import pytest
 from pipeline.context import RunContext
 from pipeline.context import hosts_of
 from pipeline.crawl.fetch import Fetcher
-from pipeline.model.errors import ConfigError, RefusedURL
+from pipeline.model.errors import ConfigError, FetchError, RefusedURL
 from pipeline.replica.content import CURRENT_EN
 
 ARTICLE = CURRENT_EN + "1785001/"
@@ -27,6 +27,9 @@ NON_GLOBAL = [
     "[::ffff:127.0.0.1]", "[::ffff:10.0.0.1]",  # IPv4-mapped IPv6
     "[2002:7f00:1::1]",  # 6to4 wrapping 127.0.0.1
     "[64:ff9b::a9fe:a9fe]",  # NAT64 wrapping 169.254.169.254
+    "[64:ff9b:1::a00:1]",  # local-use NAT64 (RFC 8215): a network's own translator
+    "[::127.0.0.1]", "[::a00:1]",  # IPv4-compatible IPv6 (deprecated, RFC 4291): loopback, private
+    "[fec0::1]",  # site-local (deprecated, RFC 3879)
 ]
 
 
@@ -88,3 +91,15 @@ def test_allowed_private_host_forms(replica_settings):
         fetcher.check_url("http://127.0.0.1:8082/")
         with pytest.raises(RefusedURL):
             fetcher.check_url("http://[::1]:8080/")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1.", "localhost.", "LOCALHOST..", "no-such-host.invalid"])
+def test_a_host_the_guard_cannot_resolve_is_never_requested(replica, replica_settings, host):
+    """The HTTP client resolves a name without its trailing dots; the guard resolves the same name,
+    and a name it cannot resolve at all is not let through (it used to pass unchecked)."""
+    port = int(replica.base_url.rsplit(":", 1)[1])
+    settings = replica_settings.model_copy(update={"crawl_allowed_private_hosts": []})
+    with Fetcher(RunContext.build(settings), allowed_hosts={host.lower().rstrip(".")}) as fetcher:
+        with pytest.raises(FetchError, match="non-global|does not resolve"):
+            fetcher.get(f"http://{host}:{port}{ARTICLE}")
+    assert not replica.hits(contains=ARTICLE)
