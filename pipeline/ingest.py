@@ -19,16 +19,17 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from pipeline.context import RunContext
-from pipeline.model.errors import Blocked, PipelineError
 from pipeline.extract.extractor import extract_record
+from pipeline.model.errors import Blocked, PipelineError
 from pipeline.model.ids import article_key, canonical_url
-from pipeline.profile import SiteProfile
 from pipeline.model.records import Failure, Page, Transcript
+from pipeline.profile import SiteProfile
+from pipeline.redact import redact
 from pipeline.report import RunReport
 from pipeline.settings import Settings
 from pipeline.sources.archive import archive_pages
-from pipeline.sources.corpus import ColumnMap
 from pipeline.sources.challenge import archived_challenge
+from pipeline.sources.corpus import ColumnMap
 from pipeline.store import deadletter, design, writer
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ class FailureSink:
         if self.index_sink is not None:
             self.index_sink(failure)
         if self.echo is not None:
-            self.echo(f"error: {failure.one_line()}")
+            self.echo(redact(f"error: {failure.one_line()}"))
 
 
 class Ingestor:

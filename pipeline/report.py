@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, computed_field, field_serializer
 
 from pipeline.model.errors import printable
 from pipeline.model.records import Failure
+from pipeline.redact import redact
 
 MAX_KEPT_FAILURES = 200  # the report keeps the first ones; the dead-letter store keeps all
 FIRST_PER_KIND = 3  # sources kept per outcome class, for the one-line summaries
@@ -81,9 +82,9 @@ class RunReport(BaseModel):
         self.failures_by_kind[failure.kind] += 1
         first = self.first_by_kind.setdefault(failure.kind, [])
         if len(first) < FIRST_PER_KIND:
-            first.append(printable(failure.url or failure.source))
+            first.append(redact(printable(failure.url or failure.source)))
         if len(self.failures) < MAX_KEPT_FAILURES:
-            self.failures.append(failure.one_line())
+            self.failures.append(redact(failure.one_line()))
 
     def count_outcome(self, status: str) -> bool:
         """Count one indexing outcome (created / updated / unchanged / superseded / failed); True when it failed.

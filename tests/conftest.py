@@ -199,3 +199,30 @@ def dagbag(airflow_db):
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(REPO / "dags"))
+
+
+# --- no test prints a password --------------------------------------------------------------
+# The passwords of the secured node (scripts/es.sh, MFA_ES_SECURE=1) and the one the secret tests
+# put into MFA_ES_URL: any of them in a test's captured output, logs or failure report fails it.
+TEST_PASSWORDS = ("Sup3r-s3cret-pw",)
+
+
+def _known_passwords() -> list[str]:
+    secure = Path(os.environ.get("MFA_STATE_DIR", REPO / ".state")) / "es" / "secure"
+    found = [p.read_text().strip() for p in secure.glob("*.password")] if secure.is_dir() else []
+    return [p for p in (*found, *TEST_PASSWORDS) if len(p) >= 8]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call":  # its sections hold what setup printed too
+        return
+    printed = "".join(text for _, text in report.sections) + (str(report.longrepr) if report.longrepr else "")
+    leaked = [p for p in _known_passwords() if p in printed]
+    if leaked:
+        report.outcome = "failed"
+        report.longrepr = f"a password was printed in this test's output or report ({len(leaked)} of them); " \
+                          "it is not shown here"
+        report.sections = []

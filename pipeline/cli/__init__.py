@@ -15,13 +15,23 @@ from pipeline.cli import history_cmd  # noqa: F401  (registration)
 
 
 def main() -> None:
+    import sys
+
+    from pipeline.redact import RedactingStream
+
+    # Everything the command prints (messages, --json, tracebacks, log lines) loses the
+    # password of any URL in it: MFA_ES_URL may carry one.
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
     try:
-        app()
+        try:
+            app()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
     except BrokenPipeError:
         # The reader stopped early (| head): what it wanted is out. Nothing more may reach the closed
         # pipe, not even the interpreter's flush at exit, which would print its own BrokenPipe.
         import os
-        import sys
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)

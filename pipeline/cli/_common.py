@@ -40,12 +40,17 @@ def explain(exc: BaseException) -> tuple[str, str] | None:
 
     from pipeline.model.errors import ConfigError, IndexingError, PipelineError
     from pipeline.store.client import error_kind, error_reason
+    from pipeline.redact import redact
 
     def es_url() -> str:
         # the command's context, when it got as far as building one (the settings may be what is broken)
-        return _context[0].settings.es_url if _context else "MFA_ES_URL"
+        return redact(_context[0].settings.es_url) if _context else "MFA_ES_URL"
 
     kind = error_kind(exc)
+    if kind == "tls":  # no answer we could trust: the node's certificate did not pass
+        return (f"Elasticsearch at {es_url()}: TLS certificate problem: {error_reason(exc)}",
+                "set MFA_ES_CA_CERTS to the CA (PEM) that signed the node's certificate "
+                "(scripts/es.sh: .state/es/secure/config/certs/ca/ca.crt), or check the host name in MFA_ES_URL")
     if kind == "unreachable":
         return (f"Elasticsearch unreachable at {es_url()}",
                 "start it (scripts/es.sh start) or point MFA_ES_URL at a running node")
@@ -121,8 +126,11 @@ def guarded(func: Callable) -> Callable:
             message, hint = known or (f"unexpected {type(exc).__name__}: {exc}", "a bug: please report it")
             if kwargs.get("as_json"):
                 partial = _running[0].finish().model_dump(mode="json") if _running else {}
-                typer.echo(json.dumps({**partial, "ok": False, "error": message, "hint": hint,
-                                       "kind": getattr(exc, "kind", type(exc).__name__)}, ensure_ascii=False))
+                from pipeline.store.client import error_kind
+
+                kind = "tls_error" if error_kind(exc) == "tls" else getattr(exc, "kind", type(exc).__name__)
+                typer.echo(json.dumps({**partial, "ok": False, "error": message, "hint": hint, "kind": kind},
+                                      ensure_ascii=False))
             if known is None:
                 raise typer.Exit(EXIT_FAILED)
             typer.echo(f"error: {message}", err=True)

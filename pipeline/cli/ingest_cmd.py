@@ -54,14 +54,9 @@ def show_settings() -> None:
 
     Example: MFA_ES_URL=http://127.0.0.1:9201 mfa-ingest settings
     """
-    from urllib.parse import urlsplit
-
+    from pipeline.redact import redact
     from pipeline.settings import Settings
 
     data = json.loads(Settings().model_dump_json())  # only the settings: a broken profile must not hide them
-    # A URL may carry user:password; the SecretStr fields are already masked.
-    parts = urlsplit(data["es_url"])
-    if parts.password:
-        data["es_url"] = parts._replace(netloc=f"{parts.username}:**********@{parts.hostname}"
-                                        + (f":{parts.port}" if parts.port else "")).geturl()
+    data["es_url"] = redact(data["es_url"])  # a URL may carry user:password; the SecretStr fields come out masked
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))

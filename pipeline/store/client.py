@@ -7,10 +7,11 @@ those off and go through the one write policy in ``writer.py``.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 from elastic_transport import ConnectionError as TransportConnectionError
-from elastic_transport import ConnectionTimeout
+from elastic_transport import ConnectionTimeout, TlsError
 from elasticsearch import AuthenticationException, AuthorizationException, Elasticsearch, NotFoundError, helpers
 from elasticsearch.serializer import OrjsonSerializer
 
@@ -54,8 +55,10 @@ def scan(es: Elasticsearch, index: str, query: dict) -> Iterator[dict]:
 
 def error_kind(exc: BaseException) -> str | None:
     """What an Elasticsearch error says about the environment, for the CLI's and the DAGs' messages:
-    ``unreachable`` (no answer), ``credentials`` (401), ``forbidden`` (403), ``missing`` (404: an
+    ``tls`` (its certificate did not verify), ``unreachable`` (no answer), ``credentials`` (401), ``forbidden`` (403), ``missing`` (404: an
     index or an index design); None for any other exception."""
+    if isinstance(exc, TlsError):  # a ConnectionError too, but the node did answer
+        return "tls"
     if isinstance(exc, (TransportConnectionError, ConnectionTimeout)):
         return "unreachable"
     if isinstance(exc, AuthenticationException):
@@ -68,7 +71,11 @@ def error_kind(exc: BaseException) -> str | None:
 
 
 def error_reason(exc: BaseException) -> str:
-    """The node's own reason of an error answer, else the exception's text."""
+    """The node's own reason of an error answer, the SSL library's words of a TLS failure
+    (``certificate verify failed: self-signed certificate in certificate chain``), else the exception's text."""
+    if isinstance(exc, TlsError):
+        found = re.search(r"\[SSL: [A-Z_]+\] ([^()\]']+)", str(exc))
+        return found.group(1).strip() if found else str(exc)
     try:
         return exc.body["error"]["reason"]  # type: ignore[attr-defined]
     except Exception:  # a body of another shape, or no answer

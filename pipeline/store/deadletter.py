@@ -21,6 +21,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from pipeline import storage
 from pipeline.model.ids import deadletter_id
 from pipeline.model.records import Failure
+from pipeline.redact import redact
 from pipeline.settings import Settings
 from pipeline.store.design import DEADLETTER_FILE, create_index_if_missing, load_config_json
 
@@ -33,9 +34,10 @@ MAX_RAW_TEXT = 4000  # the readable excerpt shown next to the base64
 
 def failure_document(failure: Failure) -> dict:
     """One dead letter, the same in the JSON-lines file and in the dead-letter index."""
+    # What the run says about an input is redacted; the input's own bytes are evidence, kept as they came.
     doc: dict[str, Any] = {
-        "source": failure.source, "stage": failure.stage, "kind": failure.kind, "reason": failure.reason,
-        "url": failure.url, "at": failure.at.isoformat(),
+        "source": redact(failure.source), "stage": failure.stage, "kind": failure.kind,
+        "reason": redact(failure.reason), "url": failure.url and redact(failure.url), "at": failure.at.isoformat(),
     }
     if failure.raw is not None:
         doc["raw_bytes"] = len(failure.raw)

@@ -10,6 +10,7 @@ MFA_KEEP_ES=1.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
@@ -107,3 +108,87 @@ def test_a_user_without_write_privilege_gets_a_clear_error_not_retries(secure_no
         assert "mfa-reader" in message and "unauthorized" in message, message
     finally:
         cleanup(admin, settings)
+
+
+# --- secrets: a password is printed nowhere; a TLS problem is named as one -------------------
+
+CLI = str(REPO / ".venv" / "bin" / "mfa-ingest")
+PASSWORD = "Sup3r-s3cret-pw"
+
+
+def run_cli(*args, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, *map(str, args)], env={**os.environ, **{k: str(v) for k, v in env.items()}},
+                          capture_output=True, text=True, timeout=300)
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def assert_printed_nowhere(secret: str, done: subprocess.CompletedProcess, *folders: Path) -> None:
+    assert secret not in done.stdout and secret not in done.stderr, (done.stdout, done.stderr)
+    for folder in folders:
+        for file in folder.rglob("*"):
+            if file.is_file():
+                assert secret.encode() not in file.read_bytes(), f"the password is in {file}"
+
+
+@pytest.mark.parametrize("command", [["ingest", SAMPLE_DUMPS], ["crawl", "--since", "2021-12-01", "--until", "2021-12-01"]])
+@pytest.mark.parametrize("flags", [[], ["--json"], ["--debug"]])
+def test_a_password_inside_MFA_ES_URL_is_printed_nowhere(command, flags, tmp_path):
+    url = f"https://mfa-pipeline:{PASSWORD}@127.0.0.1:{closed_port()}"
+    debug = ["--debug"] if "--debug" in flags else []
+    done = run_cli(*debug, *command, *[f for f in flags if f != "--debug"], MFA_ES_URL=url,
+                   MFA_STATE_DIR=tmp_path, MFA_ES_RETRY_WINDOW=1)
+    assert done.returncode == 3, done.stderr
+    assert_printed_nowhere(PASSWORD, done, tmp_path)
+    assert "Elasticsearch unreachable at https://mfa-pipeline:***@127.0.0.1" in done.stderr
+    if "--json" in flags:
+        error = json.loads(done.stdout)
+        assert error["ok"] is False and "mfa-pipeline:***@" in error["error"]
+
+
+def test_a_failing_run_keeps_the_url_password_out_of_its_report_dead_letters_and_logs(es, settings, tmp_path):
+    """A run that reaches the node (security off: the credentials are sent and ignored) and
+    refuses inputs: stdout, stderr, the dead-letter file and the dead-letter index stay clean."""
+    plain = urlsplit(os.environ["MFA_ES_URL"])
+    url = f"{plain.scheme}://mfa-pipeline:{PASSWORD}@{plain.netloc}"
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    (dumps / "junk.txt").write_text("no transcript here")
+    elsewhere = f"s3://mfa-pipeline:{PASSWORD}@no-such-bucket/dumps/"  # an input URL with credentials
+    state = tmp_path / "state"
+    done = run_cli("ingest", dumps, elsewhere, "--json", MFA_ES_URL=url, MFA_STATE_DIR=state,
+                   MFA_INDEX_ALIAS=settings.index_alias, MFA_DEADLETTER_INDEX=settings.deadletter_index)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["failed"] == 2 and report["read"] == 2
+    assert PASSWORD not in done.stdout + done.stderr
+    es.indices.refresh(index=settings.deadletter_index)
+    letters = es.search(index=settings.deadletter_index, size=10)["hits"]["hits"]
+    assert len(letters) == 2
+    for letter in letters:
+        text = json.dumps({k: v for k, v in letter["_source"].items() if not k.startswith("raw_")})
+        assert PASSWORD not in text, text
+    for file in (state / "deadletter").iterdir():
+        for line in file.read_text().splitlines():
+            doc = json.loads(line)
+            assert PASSWORD not in json.dumps({k: v for k, v in doc.items() if not k.startswith("raw_")})
+
+
+def test_a_wrong_ca_is_reported_as_a_certificate_problem(secure_node, tmp_path):
+    import certifi
+
+    password = secure_node["password"]["pipeline"]
+    url = secure_node["url"].replace("https://", f"https://mfa-pipeline:{password}@")
+    done = run_cli("ingest", SAMPLE_DUMPS, "--json", MFA_ES_URL=url, MFA_ES_CA_CERTS=certifi.where(),
+                   MFA_STATE_DIR=tmp_path, MFA_ES_RETRY_WINDOW=1)
+    assert done.returncode == 3, done.stderr
+    assert_printed_nowhere(password, done, tmp_path)
+    assert "certificate" in done.stderr and "MFA_ES_CA_CERTS" in done.stderr, done.stderr
+    assert "start it" not in done.stderr and "unreachable" not in done.stderr
+    assert json.loads(done.stdout)["kind"] == "tls_error"
