@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -21,6 +21,27 @@ DEFAULT_CONFIG_DIR = REPO_ROOT / "config" if _IN_CHECKOUT else PACKAGE_DIR / "co
 # The one size cap of an input page (MFA_MAX_PAGE_BYTES); readers default to it.
 DEFAULT_PAGE_BYTES = 10 * 1024 * 1024
 DEFAULT_STATE_DIR = REPO_ROOT / ".state" if _IN_CHECKOUT else Path(".state")
+
+
+# Elasticsearch allows 255 bytes; the pipeline adds suffixes to a name (-v12, -history, -template).
+INDEX_NAME_MAX_BYTES = 230
+_INDEX_NAME_FORBIDDEN = '\\/*?"<>| ,#:'
+
+
+def index_name_problem(name: str) -> str | None:
+    """Which of Elasticsearch's rules for index and alias names ``name`` breaks; None when it keeps them all."""
+    if not name:
+        return "an index name cannot be empty"
+    if name != name.lower():
+        return f"{name!r}: index names are lower case"
+    bad = sorted({c for c in name if c in _INDEX_NAME_FORBIDDEN})
+    if bad:
+        return f"{name!r}: an index name cannot contain {', '.join(repr(c) for c in bad)}"
+    if name[0] in "-_+" or name in (".", ".."):
+        return f"{name!r}: an index name cannot start with '-', '_' or '+', nor be '.' or '..'"
+    if len(name.encode("utf-8")) > INDEX_NAME_MAX_BYTES:
+        return f"an index name is at most {INDEX_NAME_MAX_BYTES} bytes (this one: {len(name.encode('utf-8'))})"
+    return None
 
 
 class Settings(BaseSettings):
@@ -102,6 +123,14 @@ class Settings(BaseSettings):
     config_dir: Path = DEFAULT_CONFIG_DIR
     state_dir: Path = DEFAULT_STATE_DIR
     site_profile: Path | None = None
+
+    @field_validator("index_alias", "deadletter_index", "state_index")
+    @classmethod
+    def _index_name(cls, name: str) -> str:
+        problem = index_name_problem(name)
+        if problem:
+            raise ValueError(problem)
+        return name
 
     @property
     def site_profile_path(self) -> Path:

@@ -20,12 +20,23 @@ from typing import Annotated, Callable, Optional
 import typer
 
 from pipeline.cli._app import app, state
+from pipeline.model.errors import NotAnAlias
 
-EXIT_FAILED, EXIT_ENVIRONMENT = 1, 3
+EXIT_FAILED, EXIT_USAGE, EXIT_ENVIRONMENT = 1, 2, 3
 
 # The options every command that reads or writes spells the same way.
+def _index_name(name: str | None) -> str | None:
+    """``--index`` keeps Elasticsearch's naming rules, or the command stops before any work (exit 2)."""
+    from pipeline.settings import index_name_problem
+
+    problem = None if name is None else index_name_problem(name)
+    if problem:
+        raise typer.BadParameter(problem, param_hint="--index")
+    return name
+
+
 IndexOpt = Annotated[Optional[str], typer.Option(
-    "--index", help="alias or concrete index to read/write (default: MFA_INDEX_ALIAS)")]
+    "--index", callback=_index_name, help="alias or concrete index to read/write (default: MFA_INDEX_ALIAS)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON (also on failure)")]
 AllowFailuresOpt = Annotated[Optional[str], typer.Option(
     "--allow-failures", metavar="N|P%",
@@ -63,6 +74,8 @@ def explain(exc: BaseException) -> tuple[str, str] | None:
     if kind == "missing":
         return (f"index missing: {error_reason(exc)}",
                 "index something first (mfa-ingest ingest/crawl) or check --index / MFA_INDEX_ALIAS")
+    if isinstance(exc, NotAnAlias):  # a wrong argument (exit 2), not a wrong environment
+        return (exc.reason, "name an alias with --index (or MFA_INDEX_ALIAS); `mfa-ingest versions` lists an alias's indices")
     if isinstance(exc, PipelineError) and getattr(exc, "hint", None):  # the error knows what to do about it
         return exc.reason, exc.hint
     if isinstance(exc, ConfigError):
@@ -135,7 +148,7 @@ def guarded(func: Callable) -> Callable:
                 raise typer.Exit(EXIT_FAILED)
             typer.echo(f"error: {message}", err=True)
             typer.echo(f"hint: {hint}" + ("" if state.debug else " (--debug for the traceback)"), err=True)
-            raise typer.Exit(EXIT_ENVIRONMENT)
+            raise typer.Exit(EXIT_USAGE if isinstance(exc, NotAnAlias) else EXIT_ENVIRONMENT)
 
     return wrapper
 

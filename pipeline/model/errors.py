@@ -135,3 +135,9 @@ class ConfigError(PipelineError):
 
     stage = "config"
     kind = "config_error"
+
+
+class NotAnAlias(ConfigError):
+    """A name the pipeline needs as an alias is a concrete index (``--index``, ``MFA_INDEX_ALIAS``)."""
+
+    kind = "not_an_alias"

@@ -14,10 +14,11 @@ import hashlib
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -88,12 +89,28 @@ class ListingHints(BaseModel):
         return value
 
 
+def printable(text: str) -> str:
+    """``text`` as valid Unicode: the bytes of a file name that are not UTF-8 (``os.fsdecode``
+    gives them as lone surrogates) become ``\\xNN``, so the name survives JSON, Elasticsearch,
+    a dead-letter file and a terminal, and still says which file it was."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# Where an input came from (a path, a URL, a WARC file#offset), always printable.
+Source = Annotated[str, BeforeValidator(lambda v: printable(v) if isinstance(v, str) else v)]
+
+
 class Page(BaseModel):
     """One raw input: a fetched response, a file of a dump folder, a WARC record."""
 
     model_config = ConfigDict(frozen=True)
 
-    source: str = Field(description="where it came from: a path, a URL, a WARC file#offset")
+    source: Source = Field(description="where it came from: a path, a URL, a WARC file#offset")
     content: bytes
     url: str | None = None
     content_type: str | None = None
@@ -147,7 +164,7 @@ class Transcript(BaseModel):
     # Which reader produced the record: a profile layout's name ("current", "archive"...),
     # "generic" (the fallback for an HTML page no layout reads) or "text" (a text dump).
     layout: str | None = None
-    source: str | None = None
+    source: Source | None = None
     # What is known to be missing or guessed in the record ("no_title"). Left out of the JSON
     # when empty, so records without a flag keep the shape (and bytes) they always had.
     flags: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
@@ -207,7 +224,7 @@ KIND_BY_STAGE = {"source": "source_error", "fetch": "fetch_error", "extract": "e
 class Failure(BaseModel):
     """An input that could not go on, with the stage, the outcome class and the reason."""
 
-    source: str
+    source: Source
     stage: Stage
     reason: str
     kind: str = Field("", description="outcome class for the report: site_unreachable, blocked, http_error, ...")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from elasticsearch import ApiError, Elasticsearch
 
-from pipeline.model.errors import ConfigError
+from pipeline.model.errors import ConfigError, NotAnAlias
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def ensure_index(es: Elasticsearch, settings: Settings, *, alias: str | None = N
         _add_new_fields(es, alias, body)
         return alias
     if es.indices.exists(index=alias):
-        raise ConfigError(f"{alias!r} is a concrete index, not an alias (made by Elasticsearch's auto-create?); "
+        raise NotAnAlias(f"{alias!r} is a concrete index, not an alias (made by Elasticsearch's auto-create?); "
                           "rename or delete it first, and see action.auto_create_index in docs/indexing.md")
     first = versioned_name(alias, int(body.get("version", 1)))
     try:

@@ -17,10 +17,10 @@ from typing import Iterator
 
 from elasticsearch import Elasticsearch, helpers
 
-from pipeline.store import design
-from pipeline.model.errors import ConfigError, PipelineError
+from pipeline.model.errors import ConfigError, NotAnAlias, PipelineError
 from pipeline.model.records import Failure, Transcript, validate_record
 from pipeline.settings import Settings
+from pipeline.store import design
 from pipeline.store.writer import merged, with_write_policy
 
 log = logging.getLogger(__name__)
@@ -231,6 +231,8 @@ def rollback(es: Elasticsearch, settings: Settings, *, alias: str | None = None,
     """Move the alias back to the previous kept version (or to ``to``); return (from, to)."""
     alias = alias or settings.index_alias
     current = design.write_index(es, alias)
+    if current is None and es.indices.exists(index=alias) and not es.indices.exists_alias(name=alias):
+        raise NotAnAlias(f"{alias!r} is a concrete index, not an alias: there is nothing to roll back")
     if current is None:
         raise ConfigError(f"alias {alias!r} points nowhere")
     if to is None:

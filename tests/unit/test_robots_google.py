@@ -402,7 +402,7 @@ def test_robots_token_a_word_of_the_user_agent_is_not_our_name(name):
 @pytest.mark.parametrize("group", ["mfa-ingest", "MFA-Ingest", "mfa-ingest/2.0", "mfa-ingest extra words"])
 def test_robots_token_our_group_applies_in_any_case(group):
     from pipeline.crawl.robots import RobotsRules
-    from pipeline.errors import RobotsDisallowed
+    from pipeline.model.errors import RobotsDisallowed
     from pipeline.settings import Settings
 
     robots = f"User-agent: *\nAllow: /\n\nUser-agent: {group}\nDisallow: /en/\n"
