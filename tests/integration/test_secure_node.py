@@ -10,6 +10,7 @@ MFA_KEEP_ES=1.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -160,9 +161,18 @@ def test_a_failing_run_keeps_the_url_password_out_of_its_report_dead_letters_and
     dumps = tmp_path / "dumps"
     dumps.mkdir()
     (dumps / "junk.txt").write_text("no transcript here")
-    elsewhere = f"s3://mfa-pipeline:{PASSWORD}@no-such-bucket/dumps/"  # an input URL with credentials
+    # A WARC whose record was fetched with credentials in its URL (a site behind basic auth).
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    warc = tmp_path / "site.warc.gz"
+    with warc.open("wb") as fh:
+        page = f"https://mfa-pipeline:{PASSWORD}@mid.ru/en/press_service/minister_speeches/1785001/"
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        WARCWriter(fh, gzip=True).write_record(WARCWriter(fh).create_warc_record(
+            page, "response", payload=io.BytesIO(b"<html><body>no transcript</body></html>"), http_headers=http))
     state = tmp_path / "state"
-    done = run_cli("ingest", dumps, elsewhere, "--json", MFA_ES_URL=url, MFA_STATE_DIR=state,
+    done = run_cli("ingest", dumps, warc, "--json", MFA_ES_URL=url, MFA_STATE_DIR=state,
                    MFA_INDEX_ALIAS=settings.index_alias, MFA_DEADLETTER_INDEX=settings.deadletter_index)
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
