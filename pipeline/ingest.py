@@ -198,7 +198,8 @@ class FailureSink:
 
     def __init__(self, report: RunReport, settings: Settings, es=None, echo: Callable[[str], None] | None = None):
         self.report = report
-        self.file = deadletter.DeadLetterFile(settings.deadletter_dir, report.name)
+        self.file = deadletter.DeadLetterFile(settings.deadletter_dir, report.name,
+                                              max_bytes=settings.deadletter_max_bytes)
         self.index_sink = deadletter.dead_letter_sink(es, settings) if es is not None else None
         self.echo = echo
 
@@ -293,6 +294,9 @@ class Ingestor:
             self.report.extra["index"] = self.target
             if self.sink.file.count:
                 self.report.extra["deadletter_file"] = str(self.sink.file.path)
+            if self.sink.file.raw_dropped:  # the cap's doing, said where the run is read
+                self.report.extra["deadletter_raw_dropped"] = self.sink.file.raw_dropped
+                self.report.extra["deadletter_max_bytes"] = self.settings.deadletter_max_bytes
         finally:
             self._release()
         return self.report.finish()
@@ -335,7 +339,7 @@ def ingest_archive(ctx: RunContext, paths: Path | str | Iterable[Path | str], *,
     skipped: Counter = Counter()
     hosts = set(ctx.site_hosts) if any_url else None
     pages = archive_pages(paths, max_bytes=ctx.settings.max_page_bytes, profile=ctx.profile, skipped=skipped,
-                          any_url_hosts=hosts, columns=columns)
+                          any_url_hosts=hosts, columns=columns, exclude=[ctx.settings.state_dir])
     if progress is not None:
         pages = progress.track(pages, f"{ctx.report.name}: pages", _dump_file_count(paths))
     report = ingest(ctx, pages, **kwargs)

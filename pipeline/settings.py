@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     # Shared storage by URL (pipeline/storage.py): file:///..., s3://bucket/prefix, any fsspec protocol.
     warc_url: str | None = Field(None, description="folder URL for the crawl's WARC files (default: state_dir/warc)")
     deadletter_url: str | None = Field(None, description="folder URL for dead-letter files (default: state_dir/deadletter)")
+    deadletter_max_bytes: int = Field(64 * 1024 * 1024, ge=0, description="a run's dead-letter file keeps the "
+                                      "refused inputs' bytes up to this size; past it, only what failed and why")
 
     config_dir: Path = DEFAULT_CONFIG_DIR
     state_dir: Path = DEFAULT_STATE_DIR

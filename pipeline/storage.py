@@ -66,6 +66,15 @@ def open_file(location: Location, mode: str = "rb", **kwargs) -> IO:
     return fs.open(path, mode, **kwargs)
 
 
+def open_private(location: Location, mode: str = "a") -> IO:
+    """A local text file (UTF-8) created readable and writable by its owner only (mode 600)."""
+    import os
+
+    path = normalize(location)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
+    return open(os.open(path, flags, 0o600), mode, encoding="utf-8")
+
+
 def is_file(location: Location) -> bool:
     fs, path = filesystem(location)
     return fs.isfile(path)

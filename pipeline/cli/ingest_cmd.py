@@ -18,9 +18,11 @@ def echo_err(line: str) -> None:
 
 @command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(
+    paths: Annotated[list[str], typer.Argument(
         help="folders (or files) of saved pages (text dumps or HTML), WARC files, corpus files "
-             "(.csv, .jsonl: a transcript per row) or folders of them")],
+             "(.csv, .jsonl: a transcript per row) or folders of them; paths or URLs (s3://...)")],
+    yes: Annotated[bool, typer.Option("--yes", help="read the current, a home or the root folder, "
+                                                    "or the state folder, all the same")] = False,
     index: IndexOpt = None,
     allow_failures: AllowFailuresOpt = None,
     progress: ProgressOpt = None,
@@ -44,8 +46,23 @@ def ingest(
     except ConfigError as exc:
         raise typer.BadParameter(exc.reason, param_hint="--columns") from None
     with run_context("archive-ingest") as ctx, progress_for(progress) as shown:
+        check_inputs(paths, ctx.settings.state_dir, yes=yes)
         report = ingest_archive(ctx, paths, index=index, echo=echo_err, progress=shown, columns=column_map)
     finish_run(report, as_json=as_json, allow_failures=allow_failures, lines=3)
+
+
+def check_inputs(paths: list[str], state_dir: Path, *, yes: bool) -> None:
+    """Refuse (exit 2) an input that is no archive: ``.``, a home, the root or the state folder
+    without ``--yes``; an empty path and the node's own folder always."""
+    from pipeline.sources.archive import unsafe_input
+
+    for path in paths:
+        found = unsafe_input(path, state_dir)
+        if found is None or (yes and found[1]):
+            continue
+        why, overridable = found
+        raise typer.BadParameter(f"{why}: not read" + ("; --yes reads it all the same" if overridable else ", never"),
+                                 param_hint="PATHS")
 
 
 @command("settings")

@@ -20,9 +20,17 @@ from pipeline.storage import Location
 _SKIPPED_NAMES = {".DS_Store", "Thumbs.db"}
 
 
-def _candidate_files(folder: Location) -> list[Location]:
+def _candidate_files(folder: Location, exclude: tuple[Path, ...] = ()) -> list[Location]:
+    """The files under ``folder`` that may be pages: not hidden, nor in a hidden folder below it
+    (``.venv``, ``.git``, ``.state``), nor under an ``exclude`` folder (the state folder)."""
+    def hidden(file: Location) -> bool:
+        if not isinstance(file, Path) or not isinstance(folder, Path):
+            return storage.name_of(file).startswith(".")
+        return any(part.startswith(".") for part in file.relative_to(folder).parts)
+
     return [f for f in storage.files_under(folder)
-            if (name := storage.name_of(f)) not in _SKIPPED_NAMES and not name.startswith(".")]
+            if storage.name_of(f) not in _SKIPPED_NAMES and not hidden(f)
+            and not (isinstance(f, Path) and any(f.resolve().is_relative_to(x) for x in exclude))]
 
 
 def _read_file(location: Location, max_bytes: int) -> Page | Failure:
@@ -37,8 +45,11 @@ def _read_file(location: Location, max_bytes: int) -> Page | Failure:
         return Failure(source=str(location), stage="source", reason=f"cannot read file: {exc.strerror or exc}")
 
 
-def iter_dump_folder(paths: Location | Iterable[Location], *, max_bytes: int = DEFAULT_PAGE_BYTES) -> Iterator[Page | Failure]:
-    """Yield one Page per file under each given folder (or each given file), in name order."""
+def iter_dump_folder(paths: Location | Iterable[Location], *, max_bytes: int = DEFAULT_PAGE_BYTES,
+                     exclude: Iterable[Path] = ()) -> Iterator[Page | Failure]:
+    """Yield one Page per file under each given folder (or each given file), in name order;
+    hidden files and folders, and the folders in ``exclude``, are not walked."""
+    exclude = tuple(Path(x).resolve() for x in exclude)
     if isinstance(paths, (str, Path)):
         paths = [paths]
     for raw in paths:
@@ -50,7 +61,7 @@ def iter_dump_folder(paths: Location | Iterable[Location], *, max_bytes: int = D
         elif not storage.is_folder(location):
             yield Failure(source=str(location), stage="source", reason="input is neither a file nor a folder")
         else:
-            files = _candidate_files(location)
+            files = _candidate_files(location, exclude)
             if not files:
                 yield Failure(source=str(location), stage="source", reason="input folder holds no files")
             for file in files:

@@ -48,29 +48,47 @@ def failure_document(failure: Failure) -> dict:
 
 
 class DeadLetterFile:
-    """Appends failures to one JSON-lines file, opened lazily (no file when none failed)."""
+    """Appends failures to one JSON-lines file, opened lazily (no file when none failed).
 
-    def __init__(self, folder: storage.Location, run_name: str = "run"):
+    The file is readable by its owner only (mode 600: it holds whatever the refused inputs
+    held). Past ``max_bytes`` a letter keeps what failed and why but not the input's bytes
+    (``raw_truncated``, no ``raw_base64``); ``raw_dropped`` counts those for the report.
+    """
+
+    def __init__(self, folder: storage.Location, run_name: str = "run", *, max_bytes: int | None = None):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         self.folder = storage.normalize(folder)  # a path, or a URL (s3://...): docs/deployment.md
         self.path = storage.join(self.folder, f"{run_name}-{stamp}.jsonl")
+        self.max_bytes = max_bytes
         self.count = 0
+        self.size = 0
+        self.raw_dropped = 0
         self._lines: list[str] = []  # kept for stores that cannot append
 
     def write(self, failure: Failure) -> None:
         # Open, write, close per failure: failures are rare, and a run killed right
         # after one has still written it. An object store cannot append: the file is
         # written whole again each time.
-        line = json.dumps(failure_document(failure), ensure_ascii=False) + "\n"
+        line = self._line(failure)
         storage.make_folder(self.folder)
         if storage.can_append(self.path):
-            with storage.open_file(self.path, "a", encoding="utf-8") as fh:
+            with storage.open_private(self.path, "a") as fh:
                 fh.write(line)
         else:
             self._lines.append(line)
             with storage.open_file(self.path, "w", encoding="utf-8") as fh:
                 fh.write("".join(self._lines))
         self.count += 1
+        self.size += len(line.encode("utf-8"))
+
+    def _line(self, failure: Failure) -> str:
+        doc = failure_document(failure)
+        line = json.dumps(doc, ensure_ascii=False) + "\n"
+        if self.max_bytes is not None and "raw_base64" in doc and self.size + len(line.encode("utf-8")) > self.max_bytes:
+            doc = {k: v for k, v in doc.items() if k not in ("raw_base64", "raw_text")} | {"raw_truncated": True}
+            line = json.dumps(doc, ensure_ascii=False) + "\n"
+            self.raw_dropped += 1
+        return line
 
 
 def ensure_deadletter_index(es: Elasticsearch, settings: Settings) -> str:

@@ -75,3 +75,79 @@ def test_a_concrete_index_where_an_alias_is_expected_is_a_clear_exit_2(es, setti
         err = done.stderr.decode()
         assert done.returncode == 2, (command, err)
         assert "concrete index, not an alias" in err and "Traceback" not in err, err
+
+
+# --- inputs that are no archive; dead-letter files private and capped ------------------------
+
+@pytest.fixture
+def home(tmp_path):
+    """A home folder holding what a real one holds: dumps, a virtualenv, the state folder with
+    the node's password, the checkout's own files."""
+    home = tmp_path / "home"
+    (home / "dumps").mkdir(parents=True)
+    for name in sorted(p.name for p in SAMPLE_DUMPS.iterdir())[:2]:
+        shutil.copyfile(SAMPLE_DUMPS / name, home / "dumps" / name)
+    (home / ".venv" / "lib").mkdir(parents=True)
+    (home / ".venv" / "lib" / "junk.py").write_text("print('not a transcript')\n")
+    secure = home / "state" / "es" / "secure"
+    secure.mkdir(parents=True)
+    (secure / "elastic.password").write_text("Sup3r-s3cret-pw\n")
+    (home / "state" / "deadletter").mkdir()
+    return home
+
+
+def refused(done) -> str:
+    err = done.stderr.decode()
+    assert done.returncode == 2, err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("where", ["empty", "dot", "home", "root", "state", "state-file", "above-state"])
+def test_a_folder_that_is_no_archive_is_refused_without_yes(settings, home, where):
+    state = home / "state"
+    path = {"empty": "", "dot": ".", "home": str(home), "root": "/", "state": str(state),
+            "state-file": str(state / "es" / "secure" / "elastic.password"), "above-state": str(home)}[where]
+    done = run_cli("ingest", path, settings=settings.model_copy(update={"state_dir": state}), cwd=home, HOME=home)
+    err = refused(done)
+    assert "--yes" in err or "never" in err, err
+    assert b"Sup3r" not in done.stdout + done.stderr
+
+
+def test_with_yes_a_home_folder_is_read_without_its_hidden_folders_state_or_secrets(es, settings, home):
+    state = home / "state"
+    done = run_cli("ingest", home, "--yes", "--json", settings=settings.model_copy(update={"state_dir": state}),
+                   cwd=home, HOME=home)
+    report = json.loads(done.stdout)
+    assert_outcomes_add_up(report)
+    assert (report["read"], report["indexed"]) == (2, 2), report  # the two dumps; no .venv, nothing of the state folder
+    es.indices.refresh(index=settings.deadletter_index)
+    assert b"Sup3r" not in done.stdout + done.stderr
+
+
+def test_the_secret_files_of_the_state_folder_are_never_read_even_with_yes(settings, home):
+    state = home / "state"
+    done = run_cli("ingest", state / "es", "--yes", settings=settings.model_copy(update={"state_dir": state}),
+                   cwd=home, HOME=home)
+    refused(done)
+    assert b"Sup3r" not in done.stdout + done.stderr
+    assert not any((state / "deadletter").iterdir())
+
+
+def test_dead_letter_files_are_private_and_capped(es, settings, tmp_path):
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    for i in range(6):
+        (junk / f"j{i}.txt").write_bytes(bytes([i]) * 3000)  # binary: every one is refused
+    done = run_cli("ingest", junk, "--json", settings=settings, MFA_DEADLETTER_MAX_BYTES=10000)
+    report = json.loads(done.stdout)
+    assert report["failed"] == 6 and report["read"] == 6
+    [file] = (settings.state_dir / "deadletter").iterdir()
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    letters = [json.loads(line) for line in file.read_text().splitlines()]
+    assert len(letters) == 6  # every failure is recorded ...
+    assert file.stat().st_size <= 10000 + 6 * 1000  # ... the evidence only under the cap
+    dropped = [d for d in letters if "raw_base64" not in d]
+    assert dropped and all(d["raw_truncated"] for d in dropped)
+    assert report["extra"]["deadletter_raw_dropped"] == len(dropped)
+    assert report["extra"]["deadletter_max_bytes"] == 10000
