@@ -220,6 +220,8 @@ log_tail() {
 
 start() {
   if answers; then
+    # The roles may have changed (config/elasticsearch/*-role.json): the node re-reads roles.yml.
+    [ -z "$SECURE" ] || secure_provision "$(find_java_home)"
     mfa_say "Elasticsearch already answers at $MFA_ES_URL"
     return
   fi

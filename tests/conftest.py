@@ -222,7 +222,9 @@ def pytest_runtest_makereport(item, call):
     printed = "".join(text for _, text in report.sections) + (str(report.longrepr) if report.longrepr else "")
     leaked = [p for p in _known_passwords() if p in printed]
     if leaked:
+        shown = str(report.longrepr or "")
+        for password in leaked:
+            shown = shown.replace(password, "***")
         report.outcome = "failed"
-        report.longrepr = f"a password was printed in this test's output or report ({len(leaked)} of them); " \
-                          "it is not shown here"
+        report.longrepr = f"a password was printed in this test's output or report (shown as ***)\n{shown}"
         report.sections = []

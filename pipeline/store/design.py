@@ -14,7 +14,7 @@ import json
 import logging
 from pathlib import Path
 
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import ApiError, AuthorizationException, Elasticsearch
 
 from pipeline.model.errors import ConfigError, NotAnAlias
 from pipeline.settings import Settings
@@ -127,9 +127,25 @@ def template_body(es: Elasticsearch, settings: Settings, alias: str) -> dict:
 
 
 def put_template(es: Elasticsearch, settings: Settings, alias: str) -> dict:
+    """Put the index template of ``alias`` when the credentials allow it; return its body.
+
+    The pipeline's own role has no template privilege (a template over another pattern is a
+    way to alias an administrator's index into ours: config/elasticsearch/pipeline-role.json),
+    and needs none: it creates every index with this body itself (``create_versioned``). The
+    template only serves indices made by other means, and is left to whoever may put it."""
     body = template_body(es, settings, alias)
-    es.indices.put_index_template(name=template_name(alias), **body)
+    try:
+        es.indices.put_index_template(name=template_name(alias), **body)
+    except AuthorizationException:
+        log.info("index template %s not put (no template privilege); indices are created with the design",
+                 template_name(alias))
     return body
+
+
+def create_versioned(es: Elasticsearch, name: str, body: dict, aliases: dict | None = None) -> None:
+    """Create the versioned index ``name`` with the design's settings and mappings (never from a template alone)."""
+    es.indices.create(index=name, settings=body["template"]["settings"], mappings=body["template"]["mappings"],
+                      aliases=aliases)
 
 
 def alias_indices(es: Elasticsearch, alias: str) -> dict[str, dict]:
@@ -163,7 +179,7 @@ def ensure_index(es: Elasticsearch, settings: Settings, *, alias: str | None = N
                           "rename or delete it first, and see action.auto_create_index in docs/indexing.md")
     first = versioned_name(alias, int(body.get("version", 1)))
     try:
-        es.indices.create(index=first, aliases={alias: {"is_write_index": True}})
+        create_versioned(es, first, body, aliases={alias: {"is_write_index": True}})
     except ApiError as exc:
         if exc.error != "resource_already_exists_exception":
             raise

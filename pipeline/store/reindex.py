@@ -110,11 +110,11 @@ def next_index_name(es: Elasticsearch, alias: str, settings: Settings) -> str:
 
 
 def create_next_index(es: Elasticsearch, settings: Settings, alias: str, *, put_template: bool = True) -> str:
-    """Put the current template (unless just put) and create the next versioned index, not yet behind the alias."""
-    if put_template:
-        design.put_template(es, settings, alias)
+    """Create the next versioned index with the current design, not yet behind the alias (and put the
+    template, unless just put)."""
+    body = design.put_template(es, settings, alias) if put_template else design.template_body(es, settings, alias)
     name = next_index_name(es, alias, settings)
-    es.indices.create(index=name)
+    design.create_versioned(es, name, body)
     return name
 
 

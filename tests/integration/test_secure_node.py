@@ -41,10 +41,12 @@ def secure_node():
 
 
 def secure_settings(node, user: str, tmp_path, **extra) -> Settings:
-    alias = f"mfa-sec-{uuid.uuid4().hex[:8]}"
+    """Names inside the project's patterns (mfa-transcripts*, mfa-deadletter*, mfa-crawl-state*), as the roles grant."""
+    run = f"sec-{uuid.uuid4().hex[:8]}"
     return Settings(es_url=node["url"], es_ca_certs=node["ca"], es_username=f"mfa-{user}",
-                    es_password=node["password"][user], index_alias=alias, deadletter_index=f"{alias}-deadletter",
-                    state_index=f"{alias}-crawlstate", state_dir=tmp_path / "state", **extra)
+                    es_password=node["password"][user], index_alias=f"mfa-transcripts-{run}",
+                    deadletter_index=f"mfa-deadletter-{run}", state_index=f"mfa-crawl-state-{run}",
+                    state_dir=tmp_path / "state", **extra)
 
 
 @pytest.fixture
@@ -58,9 +60,11 @@ def admin(secure_node):
 
 
 def cleanup(admin, settings):
-    names = list(admin.indices.get(index=f"{settings.index_alias}*", expand_wildcards="all"))
-    if names:
-        admin.indices.delete(index=",".join(names))
+    for pattern in (f"{settings.index_alias}*", settings.deadletter_index, settings.state_index):
+        names = list(admin.indices.get(index=pattern, expand_wildcards="all", ignore_unavailable=True,
+                                       allow_no_indices=True))
+        if names:
+            admin.indices.delete(index=",".join(names))
     admin.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_alias}*")
 
 
@@ -202,3 +206,67 @@ def test_a_wrong_ca_is_reported_as_a_certificate_problem(secure_node, tmp_path):
     assert "certificate" in done.stderr and "MFA_ES_CA_CERTS" in done.stderr, done.stderr
     assert "start it" not in done.stderr and "unreachable" not in done.stderr
     assert json.loads(done.stdout)["kind"] == "tls_error"
+
+
+
+# --- roles: the writer cannot escalate, the reader reads only the project's indices ----------
+
+def as_user(node, user: str):
+    from elasticsearch import Elasticsearch
+
+    return Elasticsearch(node["url"], ca_certs=str(node["ca"]), basic_auth=(f"mfa-{user}", node["password"][user]))
+
+
+def forbidden(call) -> None:
+    from elasticsearch import AuthorizationException
+
+    with pytest.raises(AuthorizationException):
+        call()
+
+
+def test_the_writer_cannot_escalate(secure_node, admin):
+    outside = f"payroll-{uuid.uuid4().hex[:6]}"
+    admin.indices.create(index=outside)
+    admin.index(index=outside, document={"salary": 1}, refresh=True)
+    admin.options(ignore_status=400).indices.create(index="mfa-deadletter")
+    writer = as_user(secure_node, "pipeline")
+    try:
+        # a template over another pattern that would add our alias to an administrator's next index
+        forbidden(lambda: writer.indices.put_index_template(
+            name="steal", index_patterns=["payroll-*"], template={"aliases": {"mfa-transcripts-stolen": {}}}))
+        forbidden(lambda: writer.indices.put_index_template(name="mfa-own", index_patterns=["mfa-transcripts-x*"]))
+        # an alias over an index outside the project's patterns, under a name inside them
+        forbidden(lambda: writer.indices.put_alias(index=outside, name="mfa-transcripts-stolen"))
+        forbidden(lambda: writer.indices.update_aliases(
+            actions=[{"add": {"index": outside, "alias": "mfa-transcripts-stolen"}}]))
+        forbidden(lambda: writer.indices.create(index="other-index"))  # an index outside the patterns
+        forbidden(lambda: writer.index(index=outside, document={"salary": 2}))
+        forbidden(lambda: writer.search(index=outside))
+        forbidden(lambda: writer.indices.delete(index="mfa-deadletter"))  # the dead letters stay
+    finally:
+        writer.close()
+        admin.indices.delete(index=outside)
+        for name in ("steal", "mfa-own"):  # what the writer made on a node with the old role
+            admin.options(ignore_status=404).indices.delete_index_template(name=name)
+
+
+def test_the_reader_reads_only_the_project_indices(secure_node, admin):
+    """Nothing outside the patterns, named or through a wildcard. (An alias an administrator puts
+    inside the patterns is readable: Elasticsearch grants by the name asked; the writer can no
+    longer make one, test_the_writer_cannot_escalate.)"""
+    outside = f"payroll-{uuid.uuid4().hex[:6]}"
+    admin.indices.create(index=outside)
+    admin.index(index=outside, document={"salary": 1}, refresh=True)
+    ledger = f"mfa-crawl-state-{uuid.uuid4().hex[:6]}"
+    admin.indices.create(index=ledger)
+    reader = as_user(secure_node, "reader")
+    try:
+        forbidden(lambda: reader.search(index=outside))
+        assert reader.options(ignore_status=404).search(index="*", query={"exists": {"field": "salary"}},
+                                                         ignore_unavailable=True)["hits"]["total"]["value"] == 0
+        forbidden(lambda: reader.search(index=ledger))  # the ledger is the pipeline's, not analysts'
+        forbidden(lambda: reader.indices.create(index="mfa-transcripts-new"))
+        forbidden(lambda: reader.index(index="mfa-transcripts-new", document={"x": 1}))
+    finally:
+        reader.close()
+        admin.indices.delete(index=f"{outside},{ledger}")
