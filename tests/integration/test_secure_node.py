@@ -97,7 +97,43 @@ def test_ingest_crawl_state_and_search_with_the_pipeline_user(secure_node, admin
             es.indices.refresh(index=settings.state_index)
             assert es.count(index=settings.state_index)["count"] >= crawl.new  # the crawl state was written
             with pytest.raises(Exception, match="unauthorized"):
-                es.indices.create(index="other-index")  # nothing outside mfa-*
+                es.indices.create(index="other-index")  # nothing outside the project's patterns
+    finally:
+        cleanup(admin, settings)
+
+
+def test_reindex_rollback_prune_history_and_redrive_work_as_the_writer(secure_node, admin, tmp_path):
+    """Everything else the pipeline does, with the writer's role and nothing more."""
+    import shutil
+
+    from pipeline.ingest import ingest_archive
+    from pipeline.rebuild import rebuild
+    from pipeline.redrive import redrive
+    from pipeline.store import reindex
+    from pipeline.store.client import connect
+    from pipeline.store.design import versions_index_name
+
+    settings = secure_settings(secure_node, "pipeline", tmp_path)
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    for name in sorted(p.name for p in SAMPLE_DUMPS.iterdir())[:3]:
+        shutil.copyfile(SAMPLE_DUMPS / name, dumps / name)
+    (dumps / "junk.txt").write_bytes(b"\x00\x01\x02 not a page")
+    alias = settings.index_alias
+    try:
+        report = ingest_archive(RunContext.build(settings), dumps)
+        assert (report.indexed, report.failed) == (3, 1)
+        with RunContext.build(settings) as ctx:
+            built = rebuild(ctx)
+        assert built.swapped and built.new_index == f"{alias}-v2", built
+        with connect(settings) as es:
+            assert reindex.rollback(es, settings) == (f"{alias}-v2", f"{alias}-v1")
+            table, doomed = reindex.prune_versions(es, alias, keep=1)
+            assert doomed == [f"{alias}-v2"] and not es.indices.exists(index=f"{alias}-v2")
+            es.indices.refresh(index=versions_index_name(alias))
+            assert es.count(index=versions_index_name(alias))["count"] >= 3  # the history was written and is read
+        again = redrive(RunContext.build(settings))
+        assert again.report.read == 1 and again.report.failed == 1  # junk stays junk, but the letter was read
     finally:
         cleanup(admin, settings)
 
