@@ -3,11 +3,10 @@
 ``MFA_ES_URL`` may be ``https://user:password@host:port`` (a documented form), and a
 source, a reason or a log line may quote such a URL. Everything the pipeline shows or
 keeps about a run passes through ``redact``: the CLI's stdout and stderr (messages,
-``--json``, tracebacks with ``--debug``, log lines; pipeline/cli/__init__.py), and every failure the run
-keeps (the report's lines, pipeline/report.py; the dead letters, file and index,
-pipeline/store/deadletter.py). The password becomes
-``***``; the user name stays, so the message still says who was refused.
-"""
+``--json``, tracebacks with ``--debug``, log lines; pipeline/cli/__init__.py), and every
+failure the run keeps (the report's lines, pipeline/report.py; the dead letters, file
+and index, pipeline/store/deadletter.py). The password becomes ``***``; the user name
+stays, so the message still says who was refused."""
 
 from __future__ import annotations
 
