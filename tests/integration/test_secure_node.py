@@ -107,8 +107,8 @@ def test_reindex_rollback_prune_history_and_redrive_work_as_the_writer(secure_no
     import shutil
 
     from pipeline.ingest import ingest_archive
-    from pipeline.rebuild import rebuild
-    from pipeline.redrive import redrive
+    from pipeline.jobs.rebuild import rebuild
+    from pipeline.jobs.redrive import redrive
     from pipeline.store import reindex
     from pipeline.store.client import connect
     from pipeline.store.design import versions_index_name
