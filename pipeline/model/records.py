@@ -89,19 +89,8 @@ class ListingHints(BaseModel):
         return value
 
 
-def printable(text: str) -> str:
-    """``text`` as valid Unicode: the bytes of a file name that are not UTF-8 (``os.fsdecode``
-    gives them as lone surrogates) become ``\\xNN``, so the name survives JSON, Elasticsearch,
-    a dead-letter file and a terminal, and still says which file it was."""
-    if text.isascii():
-        return text
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a surrogate that stands for no byte
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-# Where an input came from (a path, a URL, a WARC file#offset), always printable.
+# Where an input came from (a path, a URL, a WARC file#offset), always printable: a file name's
+# undecodable byte as \\xNN (errors.printable), so it survives JSON, Elasticsearch and a terminal.
 Source = Annotated[str, BeforeValidator(lambda v: printable(v) if isinstance(v, str) else v)]
 
 
