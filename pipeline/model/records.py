@@ -90,7 +90,7 @@ class ListingHints(BaseModel):
 
 
 # Where an input came from (a path, a URL, a WARC file#offset), always printable: a file name's
-# undecodable byte as \\xNN (errors.printable), so it survives JSON, Elasticsearch and a terminal.
+# undecodable byte as \xNN (errors.printable), so it survives JSON, Elasticsearch and a terminal.
 Source = Annotated[str, BeforeValidator(lambda v: printable(v) if isinstance(v, str) else v)]
 
 
