@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import REPO, SAMPLE_DUMPS
+from tests.conftest import REPO, SAMPLE_DUMPS, assert_accounted
 
 CLI = str(REPO / ".venv" / "bin" / "mfa-ingest")
 
@@ -27,11 +27,6 @@ def run_cli(*args, settings, cwd=None, **env) -> subprocess.CompletedProcess:
                           capture_output=True, timeout=300, cwd=cwd)
 
 
-def assert_outcomes_add_up(report: dict) -> None:
-    assert report["read"] == report["new"] + report["updated"] + report["unchanged"] + report["superseded"] \
-        + report["failed"], report
-
-
 def test_a_file_name_that_is_not_utf8_is_one_input_among_others(es, settings, tmp_path):
     folder = tmp_path / "dumps"
     folder.mkdir()
@@ -43,7 +38,7 @@ def test_a_file_name_that_is_not_utf8_is_one_input_among_others(es, settings, tm
     report = json.loads(done.stdout.decode("utf-8"))  # strict: a raw 0xff byte is not JSON
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
     assert (report["read"], report["indexed"], report["failed"]) == (3, 3, 0)
-    assert_outcomes_add_up(report)
+    assert_accounted(report)
     es.indices.refresh(index=settings.index_alias)
     sources = {s for h in es.search(index=settings.index_alias, size=10)["hits"]["hits"] for s in h["_source"]["sources"]}
     assert any("bad\\xff" in s for s in sources), sources  # the byte, spelled so it can be read
@@ -119,7 +114,7 @@ def test_with_yes_a_home_folder_is_read_without_its_hidden_folders_state_or_secr
     done = run_cli("ingest", home, "--yes", "--json", settings=settings.model_copy(update={"state_dir": state}),
                    cwd=home, HOME=home)
     report = json.loads(done.stdout)
-    assert_outcomes_add_up(report)
+    assert_accounted(report)
     assert (report["read"], report["indexed"]) == (2, 2), report  # the two dumps; no .venv, nothing of the state folder
     es.indices.refresh(index=settings.deadletter_index)
     assert b"Sup3r" not in done.stdout + done.stderr
