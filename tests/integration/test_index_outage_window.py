@@ -117,6 +117,7 @@ def test_an_outage_costs_one_retry_window_and_the_report_says_what_the_node_hold
     assert_accounted(report)
     assert report.read == 4 * CHUNK + CHUNK * (report.read > 4 * CHUNK), report.summary_lines()
     assert report.new == 3 * CHUNK and report.failed == report.read - 3 * CHUNK, report.summary_lines()
-    assert took < WINDOW + 2.5, f"{took:.1f}s: more than one retry window of {WINDOW}s"
+    # Two windows (the defect) take at least 2 x WINDOW; one window, however loaded the machine, less.
+    assert took < 2 * WINDOW, f"{took:.1f}s: more than one retry window of {WINDOW}s"
     es.indices.refresh(index=settings.index_alias)
     assert es.count(index=settings.index_alias)["count"] == report.new
