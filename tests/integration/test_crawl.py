@@ -88,7 +88,7 @@ def test_nightly_crawl_reads_first_listing_pages_only(es, crawl_settings, replic
 def test_backfill_range_takes_only_documents_in_range(es, crawl_settings, replica):
     from datetime import timedelta
 
-    from pipeline.replica.content import today_msk
+    from mfa_replica.content import today_msk
 
     since, until = today_msk() - timedelta(days=5), today_msk() - timedelta(days=1)
     report = run_crawl(RunContext.build(crawl_settings, get_profile()), since=since, until=until)
@@ -99,7 +99,7 @@ def test_backfill_range_takes_only_documents_in_range(es, crawl_settings, replic
 
 
 def test_faults_every_document_indexed_once_retries_counted(es, crawl_settings, replica):
-    from pipeline.replica.content import CURRENT_EN, CURRENT_RU
+    from mfa_replica.content import CURRENT_EN, CURRENT_RU
 
     replica.add_fault("status", CURRENT_EN + "1785002/", count=2, arg=503)
     replica.add_fault("status", "/ru/foreign_policy/news/", count=2, arg=500)  # the listing page
@@ -163,7 +163,7 @@ def test_nightly_dag_style_run_with_a_lookback_since(es, crawl_settings, replica
     """The nightly DAG passes since=<look-back day>: the walk ends at older pages, the feed is read."""
     from datetime import timedelta
 
-    from pipeline.replica.content import today_msk
+    from mfa_replica.content import today_msk
 
     profile = get_profile()
     run_crawl(RunContext.build(crawl_settings, profile))

@@ -7,7 +7,7 @@ import pytest
 from pipeline.crawl.blocked import check
 from pipeline.extract.document import parse_document
 from pipeline.context import get_profile
-from pipeline.replica.pages import CHALLENGE
+from mfa_replica.pages import CHALLENGE
 
 
 @pytest.mark.parametrize("kind", ["robots", "feed"])

@@ -9,8 +9,8 @@ from pipeline.extract.document import Document, parse_document
 from pipeline.extract.extractor import extract_record
 from pipeline.context import get_profile
 from pipeline.model.records import Page
-from pipeline.replica.content import archive_articles, base_articles
-from pipeline.replica.pages import CHALLENGE, PageOptions, render_archive_article, render_article
+from mfa_replica.content import archive_articles, base_articles
+from mfa_replica.pages import CHALLENGE, PageOptions, render_archive_article, render_article
 
 
 def record(html: str, url: str, encoding: str = "utf-8"):
@@ -60,7 +60,7 @@ def test_challenge_and_changed_template_are_not_real_pages_but_real_ones_are():
 
 def test_a_changed_template_is_a_changed_layout_naming_its_selector_and_a_challenge_is_blocked():
     from pipeline.crawl.blocked import problem
-    from pipeline.replica.pages import render_listing
+    from mfa_replica.pages import render_listing
 
     profile, article = get_profile(), base_articles()[0]
 

@@ -3,7 +3,7 @@
     .venv/bin/python pipeline/data/eval/build_fixtures.py
 
 Each case is a page in one of the two site layouts (see docs/evidence/site-notes.md and
-the replica in pipeline/replica/server.py, which serves the same markup), in English or
+the replica in mfa_replica/server.py, which serves the same markup), in English or
 Russian. The speech paragraphs and the boilerplate are written once here, so the HTML and
 the expected file cannot disagree; the boilerplate is placed where a naive scraper would pick
 it up (inside the text container on the "leaky" pages).
