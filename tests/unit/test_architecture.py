@@ -31,7 +31,8 @@ def imported_roots(tree: ast.AST, top_level_only: bool = False):
             yield node.module.split(".")[0]
 
 
-@pytest.mark.parametrize("path", [*LIBRARY_MODULES, *sorted((REPO / "mfa_replica").rglob("*.py"))],
+@pytest.mark.parametrize("path", [*LIBRARY_MODULES, *sorted((REPO / "mfa_replica").rglob("*.py")),
+                                  *sorted((REPO / "tools").glob("*.py"))],
                          ids=lambda p: str(p.relative_to(REPO)))
 def test_every_library_module_has_a_docstring(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
