@@ -24,7 +24,7 @@ from pipeline.store.client import connect  # noqa: E402
 from pipeline.context import RunContext  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from tests.replica.plugin import replica_overrides  # noqa: E402
-from pipeline.replica.server import Replica  # noqa: E402
+from mfa_replica.server import Replica  # noqa: E402
 
 
 def min_gap(times: list[float]) -> float:

@@ -37,8 +37,8 @@ import replay_bench  # noqa: E402
 
 # (module, function name, stage). Patched where they are looked up (the caller's module).
 STAGES = [
-    ("pipeline.extract.extractor", "decode_page", "decode"),
-    ("pipeline.extract.extractor", "parse_html", "parse"),
+    ("pipeline.extract.document", "decode_page", "decode"),
+    ("pipeline.extract.document", "parse_html", "parse"),
     ("pipeline.extract.extractor", "read_html", "selectors"),
     ("pipeline.extract.extractor", "read_head", "clean"),
     ("pipeline.extract.extractor", "take_translation_note", "clean"),

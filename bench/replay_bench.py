@@ -59,8 +59,8 @@ BASE_DAY = date(2026, 1, 15)
 
 def synthetic_pages(n: int):
     """(url, html) of n distinct article pages built from the replica's articles."""
-    from pipeline.replica.content import base_articles
-    from pipeline.replica.pages import PageOptions, render_archive_article, render_article
+    from mfa_replica.content import base_articles
+    from mfa_replica.pages import PageOptions, render_archive_article, render_article
 
     # A fixed day: the replica dates its items relative to today, and every run (and the
     # output check, bench/dump_records.py) must see the same pages.

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from pipeline.context import RunContext
+from pipeline.extract.challenge import archived_challenge
+from pipeline.extract.document import Document, parse_document
 from pipeline.extract.extractor import extract_record
 from pipeline.model.errors import Blocked, PipelineError
 from pipeline.model.ids import article_key, canonical_url
@@ -28,7 +30,6 @@ from pipeline.redact import redact
 from pipeline.report import RunReport
 from pipeline.settings import Settings
 from pipeline.sources.archive import archive_pages
-from pipeline.sources.challenge import archived_challenge
 from pipeline.sources.corpus import ColumnMap
 from pipeline.store import deadletter, design, writer
 
@@ -49,29 +50,32 @@ def with_provenance(record: Transcript, page: Page, profile: SiteProfile) -> Tra
                                      "fetched_at": page.fetched_at})
 
 
-def extract_or_failure(page: Page, profile: SiteProfile) -> Transcript | Failure:
+def extract_or_failure(page: Page, profile: SiteProfile, document: Document | None = None) -> Transcript | Failure:
     """One page -> its Transcript, or the Failure that says why not (never raises).
+    ``document``: the page as the caller parsed it already (the crawl's blocked check did);
+    the challenge tests below read that one parse too.
 
     An anti-bot challenge in place of the page (a crawl's WARC holds every answer, a dump or a
     web archive may hold one too) is the crawl's Blocked whatever the input path: a fetch
     failure, so a redrive asks the site for the page instead of re-reading the challenge. It
     is looked for before extraction when the body carries a challenge marker, and after it
     when extraction failed or found almost no text (a challenge without a known marker)."""
+    document = document or parse_document(page.content, page.content_type, profile)
     if _has_marker(page.content, profile):
-        blocked = _blocked(page, profile)
+        blocked = _blocked(page, document)
         if blocked is not None:
             return blocked
     try:
-        record = with_provenance(extract_record(page, profile), page, profile)
+        record = with_provenance(extract_record(page, profile, document), page, profile)
     except PipelineError as exc:
-        return _blocked(page, profile, exc.reason) or Failure.from_error(exc, source=page.source, url=page.url,
-                                                                         raw=page.content)
+        return _blocked(page, document, exc.reason) or Failure.from_error(exc, source=page.source, url=page.url,
+                                                                          raw=page.content)
     except Exception as exc:  # a bug on one page must not end the run; keep the page
         log.exception("unexpected error extracting %s", page.source)
         return Failure(source=page.source, url=page.url, stage="extract",
                        reason=f"unexpected {type(exc).__name__}: {exc}", raw=page.content)
     if len(record.body) < profile.crawl.blocked.min_text_chars:
-        return _blocked(page, profile) or record
+        return _blocked(page, document) or record
     return record
 
 
@@ -79,9 +83,11 @@ def _has_marker(content: bytes, profile: SiteProfile) -> bool:
     return any(marker.encode() in content for marker in profile.crawl.blocked.markers)
 
 
-def _blocked(page: Page, profile: SiteProfile, why: str | None = None) -> Failure | None:
-    """The Failure of class blocked when the page is an anti-bot challenge, else None."""
-    challenge = archived_challenge(page.content, profile)
+def _blocked(page: Page, document: Document, why: str | None = None) -> Failure | None:
+    """The Failure of class blocked when the page is an anti-bot challenge, else None. After
+    extraction the tree is the one extraction read: a page whose layout it detected is no
+    challenge (the layout was found before anything was dropped), any other is as parsed."""
+    challenge = archived_challenge(document)
     if challenge is None:
         return None
     detail = f" ({why})" if why else ""
@@ -91,11 +97,14 @@ def _blocked(page: Page, profile: SiteProfile, why: str | None = None) -> Failur
 
 def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | None = None, *,
               workers: int = 1, batch_size: int = 16,
-              pool: ProcessPoolExecutor | None = None) -> Iterator[Transcript | Failure]:
+              pool: ProcessPoolExecutor | None = None,
+              documents: dict[str, Document] | None = None) -> Iterator[Transcript | Failure]:
     """Extract every Page into a Transcript; pass Failures through; turn errors into Failures.
 
     ``workers`` > 1 extracts in that many processes (see ``_transform_parallel``);
-    the output, its order and the report are the same as with one.
+    the output, its order and the report are the same as with one. ``documents``: pages the
+    caller parsed already, by ``source`` (the crawl's), each handed to extraction once; worker
+    processes parse their pages themselves (a parsed tree does not cross processes).
     """
     if workers > 1:
         yield from _transform_parallel(items, profile, report, workers=workers, batch_size=batch_size, pool=pool)
@@ -106,7 +115,8 @@ def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | N
         if isinstance(item, Failure):
             yield item
             continue
-        record = item if isinstance(item, Transcript) else extract_or_failure(item, profile)
+        record = (item if isinstance(item, Transcript)
+                  else extract_or_failure(item, profile, documents.pop(item.source, None) if documents else None))
         if report is not None and isinstance(record, Transcript):
             report.extracted += 1
         yield record
@@ -244,7 +254,7 @@ class Ingestor:
             self._release()
             raise
 
-    def ingest(self, items: Iterable[Item]) -> dict[str, IngestOutcome]:
+    def ingest(self, items: Iterable[Item], documents: dict[str, Document] | None = None) -> dict[str, IngestOutcome]:
         """Extract and index one batch of items; every Failure goes to the sink.
 
         Returns what became of each input, by its ``source``, once Elasticsearch has
@@ -252,7 +262,7 @@ class Ingestor:
         with the batch: a stream of any length goes through ``stream``.
         """
         outcomes: dict[str, IngestOutcome] = {}
-        self._run(items, outcomes.__setitem__)
+        self._run(items, outcomes.__setitem__, documents)
         return outcomes
 
     def stream(self, items: Iterable[Item]) -> None:
@@ -261,7 +271,8 @@ class Ingestor:
         input, so memory stays flat however long the stream."""
         self._run(items, None)
 
-    def _run(self, items: Iterable[Item], note: Callable[[str, IngestOutcome], None] | None) -> None:
+    def _run(self, items: Iterable[Item], note: Callable[[str, IngestOutcome], None] | None,
+             documents: dict[str, Document] | None = None) -> None:
         workers = self.settings.extract_workers
         if workers > 1 and self._pool is None:
             self._pool = make_pool(self.profile, workers)
@@ -271,7 +282,8 @@ class Ingestor:
             if note is not None:
                 note(failure.source, failure)
 
-        records = divert_failures(transform(items, self.profile, self.report, workers=workers, pool=self._pool), fail)
+        records = divert_failures(transform(items, self.profile, self.report, workers=workers, pool=self._pool,
+                                            documents=documents), fail)
         for outcome in writer.index_records(self.es, records, index=self.target, settings=self.settings,
                                             versions_index=self.versions):
             if self.report.count_outcome(outcome.status):

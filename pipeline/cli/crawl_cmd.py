@@ -114,13 +114,13 @@ def replica(
     faults: Annotated[Optional[str], typer.Option(
         help="comma-separated fault sets: 500, 429, slow, down, blocked, drift, template")] = None,
 ) -> None:
-    """Serve the local replica of mid.ru and archive.mid.ru (pipeline/replica) until Ctrl-C.
+    """Serve the local replica of mid.ru and archive.mid.ru (mfa_replica) until Ctrl-C.
 
     Its items are dated relative to today, so a nightly crawl against a fresh replica finds new ones.
 
     Example: mfa-ingest replica --port 8800 --faults blocked
     """
-    from pipeline.replica.server import FAULTS, Replica, apply_faults
+    from mfa_replica.server import FAULTS, Replica, apply_faults
 
     server = Replica()
     try:

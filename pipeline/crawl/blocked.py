@@ -2,13 +2,15 @@
 
 mid.ru sits behind an F5 (TSPD) JavaScript challenge that answers **200** with a near-empty
 page (site-evidence.md, "Being blocked"); a status code proves nothing. Each kind of page
-is checked before anything reads it:
+is checked before anything reads it, on the page's one parse (``extract.document.Document``,
+which the article's language links and extraction then read):
 
-- every kind: an anti-bot challenge (pipeline/sources/challenge.py: a marker of the profile,
+- every kind: an anti-bot challenge (pipeline/extract/challenge.py: a marker of the profile,
   or a body with a ``<script>`` and almost no visible text);
 - article: none of the profile's article layouts detects the page (no article container);
 - listing: the listing layout's ``container`` is absent (an empty listing still has it);
-- feed: an HTML body where RSS was asked for.
+- feed, robots.txt: an HTML body (as extraction sniffs HTML: ``decode.looks_like_html``)
+  where RSS or rules were asked for.
 
 A challenge is ``errors.Blocked`` (kind ``blocked``: slow down, try later). A page that is no
 challenge but lacks its container is ``errors.LayoutChanged`` (kind ``layout_changed``): the
@@ -20,56 +22,60 @@ or "done".
 
 from __future__ import annotations
 
-from pipeline.model.errors import Blocked, FetchError, LayoutChanged
-from pipeline.profile import ListingLayout, SiteProfile, compiled_selector
-from pipeline.sources.challenge import HTML_START, challenge_reason, has_article, parse_html_bytes
+from pipeline.model.errors import Blocked, DropPage, FetchError, LayoutChanged
+from pipeline.extract.challenge import challenge_reason, has_article
+from pipeline.extract.decode import looks_like_html
+from pipeline.extract.document import Document
+from pipeline.profile import ListingLayout, compiled_selector
 
 PAGE_KINDS = ("article", "listing", "feed", "robots")
+# Kinds that are not HTML, and the reason when one comes as HTML that is no known challenge.
+_NOT_HTML = {"feed": "feed answered with HTML, not RSS (a challenge or an error page)",
+             "robots": "robots.txt answered with HTML (a challenge or an error page)"}
 
 
-def check(content: bytes, page_kind: str, profile: SiteProfile, *, listing: ListingLayout | None = None) -> str | None:
-    """The reason a response of ``page_kind`` is not the page asked for, or None when it is."""
-    found = problem(content, page_kind, profile, listing=listing)
+def check(document: Document, page_kind: str, *, listing: ListingLayout | None = None) -> str | None:
+    """The reason a response of ``page_kind`` is not the page asked for, or None when it is.
+    ``document``: the response as ``extract.document.parse_document`` reads it, shared with
+    whatever reads the page next (its language links, extraction)."""
+    found = problem(document, page_kind, listing=listing)
     return found.reason if found is not None else None
 
 
-def problem(content: bytes, page_kind: str, profile: SiteProfile, *,
+def problem(document: Document, page_kind: str, *,
             listing: ListingLayout | None = None) -> FetchError | None:
     """``Blocked`` (a challenge), ``LayoutChanged`` (no challenge, no container) or None (the page asked for)."""
-    if page_kind == "feed":
-        if not HTML_START.search(content[:512]):
-            return None  # XML, or junk the feed parser reports as such
-        return Blocked(challenge_reason(content, profile) or "feed answered with HTML, not RSS (a challenge or an error page)")
-    if page_kind == "robots":
-        if not HTML_START.search(content[:512]):
-            return None
-        return Blocked(challenge_reason(content, profile) or "robots.txt answered with HTML (a challenge or an error page)")
-    root = parse_html_bytes(content)
-    if root is None:
-        return None  # not HTML at all: the extract stage says what it is
+    if page_kind in _NOT_HTML:
+        if not looks_like_html(document.content[:512]):
+            return None  # rules, XML, or junk the feed parser reports as such
+        return Blocked(challenge_reason(document) or _NOT_HTML[page_kind])
+    try:
+        root = document.root
+    except DropPage:
+        return None  # nothing to read: the extract stage says what it is
     # A page with its container is the page asked for, even with a stray marker in a <noscript>.
     if page_kind == "article":
-        if has_article(root, profile):
+        if has_article(document):
             return None
         missing = ("article container missing: none of the article layouts' detect selectors matched: "
                    "check the detect selectors of extraction.layouts in the site profile (mfa-ingest check-site)")
     elif page_kind == "listing" and listing is not None and listing.container:
         if compiled_selector(listing.container)(root):
             return None
-        name = next((n for n, layout in profile.crawl.layouts.items() if layout is listing), "?")
+        name = next((n for n, layout in document.profile.crawl.layouts.items() if layout is listing), "?")
         missing = (f"listing container {listing.container!r} matched nothing: check crawl.layouts.{name}.container "
                    "in the site profile (mfa-ingest check-site)")
     else:
-        reason = challenge_reason(content, profile, root)
+        reason = challenge_reason(document)
         return Blocked(reason) if reason else None
-    reason = challenge_reason(content, profile, root)
+    reason = challenge_reason(document)
     return Blocked(reason) if reason else LayoutChanged(missing)
 
 
-def raise_if_blocked(content: bytes, page_kind: str, profile: SiteProfile, url: str, *,
+def raise_if_blocked(document: Document, page_kind: str, url: str, *,
                      listing: ListingLayout | None = None) -> None:
     """Raise ``Blocked`` (a challenge) or ``LayoutChanged`` (no container) naming the URL and the reason."""
-    found = problem(content, page_kind, profile, listing=listing)
+    found = problem(document, page_kind, listing=listing)
     if found is not None:
         label = "blocked" if found.kind == "blocked" else "layout changed"
         raise type(found)(f"{label}: {page_kind} {url}: {found.reason}")

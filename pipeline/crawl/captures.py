@@ -11,7 +11,7 @@ Retry-After, backoff, the User-Agent, the network guard: the archive's hosts onl
 - Common Crawl: the WARC record at ``filename, offset, length`` by an HTTP Range
   request, handed to the WARC reader (``sources/warc.py``).
 
-A captured anti-bot challenge (``sources/challenge.py``) is a ``blocked`` Failure; a
+A captured anti-bot challenge (``extract/challenge.py``) is a ``blocked`` Failure; a
 redirect capture is followed inside the archive (its target's nearest HTML capture),
 never to the address it names. Every page's ``source`` is the capture's address, which
 holds the archive, the capture time and the original URL (provenance), and from which
@@ -37,7 +37,8 @@ from pipeline.profile import SiteProfile
 from pipeline.model.records import Failure, Page
 from pipeline.settings import Settings
 from pipeline.sources.cdx import Capture, parse_cdx, replay_url, split_replay_url
-from pipeline.sources.challenge import archived_challenge
+from pipeline.extract.challenge import archived_challenge
+from pipeline.extract.document import parse_document
 from pipeline.sources.warc import iter_warc_bytes
 
 ARCHIVE_SOURCES = ("wayback", "commoncrawl")
@@ -135,7 +136,7 @@ class CaptureReader:
             return Failure.from_error(exc, source=address, url=capture.url)
         if isinstance(page, (Failure, str)):
             return page
-        challenge = archived_challenge(page.content, self.profile)
+        challenge = archived_challenge(parse_document(page.content, page.content_type, self.profile))
         if challenge is not None:
             exc = Blocked(f"blocked: {challenge}, captured by {self.archive.name} at {capture.timestamp}")
             return Failure.from_error(exc, source=page.source, url=capture.url, raw=page.content)

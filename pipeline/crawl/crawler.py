@@ -50,6 +50,7 @@ from pipeline.crawl.listings import ListingEntry, in_range, iter_feeds, iter_lis
 from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, WalkState, now_utc, state_index_for
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.model.errors import FetchError, HttpStatusError, PipelineError
+from pipeline.extract.document import Document, parse_document
 from pipeline.extract.extractor import language_links
 from pipeline.model.ids import article_key, host_key, url_language
 from pipeline.ingest import IngestOutcome, Ingestor
@@ -302,7 +303,8 @@ class Crawler:
                     break
                 handled.update(doc.key for doc in batch)
                 attempts = list(workers.map(self._fetch_guarded, batch))
-                outcomes = self._ingest([a.item for a in attempts if a.item is not None])
+                outcomes = self._ingest([a.item for a in attempts if a.item is not None],
+                                        {a.doc.url: a.document for a in attempts if a.document is not None})
                 self.state.save([self._settle(a, outcomes) for a in attempts], refresh=True)
                 self._register_versions(attempts)  # due in the next batches
                 if task is not None:
@@ -335,16 +337,19 @@ class Crawler:
             with self._lock:
                 self.report.not_modified += 1
             return _Attempt(doc, settled=doc.unchanged(run_id=self.run_id))
+        # One parse of the page for the blocked check, its language links and extraction.
+        document = parse_document(result.content, result.content_type, self.profile)
         try:  # [site] a challenge (Blocked) or a page without its container (LayoutChanged): never extracted
-            raise_if_blocked(result.content, "article", self.profile, doc.url)
+            raise_if_blocked(document, "article", doc.url)
         except FetchError as exc:
             return self._fetch_failed(doc, exc)
         self._note_answer(doc.url)
         page = Page(source=doc.url, content=result.content, url=doc.url, content_type=result.content_type,
                     fetched_at=result.fetched_at, hints=doc.hints, aliases=[u for u in doc.urls if u != doc.url])
-        return _Attempt(doc.fetched(), item=page, content_sha=hashlib.sha256(result.content).hexdigest(),
+        return _Attempt(doc.fetched(), item=page, document=document,
+                        content_sha=hashlib.sha256(result.content).hexdigest(),
                         etag=result.etag, last_modified=result.last_modified,
-                        versions=self._versions_of(doc, result))
+                        versions=self._versions_of(doc, document))
 
     def _fetch_failed(self, doc: LedgerDoc, exc: FetchError) -> "_Attempt":
         failure = Failure.from_error(exc, source=doc.url, url=doc.url)
@@ -355,11 +360,11 @@ class Crawler:
         return _Attempt(doc, item=failure, settled=doc.failed(exc.reason, failure.kind, schedule=schedule))
 
     # ---- [site] other language versions (the article's own ?lang= links) ----------------
-    def _versions_of(self, doc: LedgerDoc, result: FetchResult) -> list[ListingEntry]:
+    def _versions_of(self, doc: LedgerDoc, document: Document) -> list[ListingEntry]:
         """The article's versions its language list links to, in the run's other languages,
         on article URLs the profile's identity names (so they fold), that robots.txt allows."""
         try:
-            links = language_links(result.content, result.content_type, doc.url, self.profile)
+            links = language_links(document, doc.url)
         except PipelineError as exc:  # the extract stage reports the page itself
             log.debug("no language links read from %s: %s", doc.url, exc)
             return []
@@ -447,12 +452,13 @@ class Crawler:
         return doc.failed(f"no acknowledgement from the index ({outcome or 'no outcome'})", "index_failure",
                           schedule=schedule)
 
-    def _ingest(self, items: list[Page | Failure]) -> dict[str, "IngestOutcome"]:
+    def _ingest(self, items: list[Page | Failure],
+                documents: dict[str, Document] | None = None) -> dict[str, "IngestOutcome"]:
         items = self.loose_failures + items
         self.loose_failures = []
         if not items:
             return {}
-        return self.ingestor.ingest(items)
+        return self.ingestor.ingest(items, documents)
 
 
 @dataclass
@@ -467,6 +473,8 @@ class _Attempt:
     last_modified: str | None = None
     # Other language versions the page links to (``Crawler._versions_of``), for the ledger.
     versions: list[ListingEntry] = field(default_factory=list)
+    # The page's one parse, read by the blocked check and the language links; extraction reads it last.
+    document: Document | None = None
 
 
 def _progress(settings: Settings):

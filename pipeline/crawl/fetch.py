@@ -37,6 +37,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from pipeline.context import RunContext
 from pipeline.crawl import blocked
+from pipeline.extract.document import parse_document
 from pipeline.crawl.hosts import NetworkGuard, RateLimiter
 from pipeline.crawl.robots import RobotsRules
 from pipeline.model.errors import (Blocked, FetchError, HttpStatusError, RefusedURL, SiteUnreachable, RobotsDisallowed,
@@ -119,7 +120,7 @@ class Fetcher:
         self._lock = threading.Lock()
         self.robots = (RobotsRules(self._fetch_robots, settings.crawl_user_agent, ttl=settings.crawl_robots_ttl,
                                    retry_unreachable_after=settings.crawl_backoff_max, limiter=self.limiter,
-                                   blocked=lambda body: blocked.check(body, "robots", profile))
+                                   blocked=lambda body: blocked.check(parse_document(body, None, profile), "robots"))
                        if settings.crawl_respect_robots else None)
         self.session = self._session()
         self._retrying = self._retry_policy()

@@ -32,6 +32,7 @@ from pipeline.context import RunContext
 from pipeline.model.errors import FetchError
 from pipeline.crawl.blocked import raise_if_blocked
 from pipeline.crawl.fetch import FEED_TYPES, Fetcher
+from pipeline.extract.document import parse_document
 from pipeline.profile import CrawlSection, ListingLayout
 from pipeline.model.ids import canonical_url
 from pipeline.model.records import MOSCOW, Failure, ListingHints
@@ -208,7 +209,7 @@ def iter_listing(fetcher: Fetcher, ctx: RunContext, section: CrawlSection, langu
             return
         try:
             result = fetcher.get(url)
-            raise_if_blocked(result.content, "listing", profile, url, listing=layout)
+            raise_if_blocked(parse_document(result.content, result.content_type, profile), "listing", url, listing=layout)
         except FetchError as exc:
             yield ListingBatch(page, url, failure=Failure(source=url, url=url, stage="source", kind=exc.kind,
                                                          reason=f"listing page: {exc.reason}"))
@@ -292,7 +293,7 @@ def iter_feeds(fetcher: Fetcher, ctx: RunContext, sections: list[CrawlSection],
         url = base + feed.path
         try:
             result = fetcher.get(url, accept=FEED_TYPES)
-            raise_if_blocked(result.content, "feed", profile, url)
+            raise_if_blocked(parse_document(result.content, result.content_type, profile), "feed", url)
         except FetchError as exc:
             yield ListingBatch(0, url, failure=Failure(source=url, url=url, stage="source", kind=exc.kind,
                                                        reason=f"feed: {exc.reason}"))

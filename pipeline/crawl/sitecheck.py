@@ -21,8 +21,9 @@ from pipeline.context import RunContext
 from pipeline.crawl.fetch import Fetcher
 from pipeline.crawl.listings import listing_page_url, parse_listing_all
 from pipeline.crawl.warcwriter import WarcStore
-from pipeline.model.errors import FetchError, PipelineError
-from pipeline.extract.extractor import _css, _layout_of, _Query, extract_record, parse_html
+from pipeline.model.errors import DropPage, FetchError, PipelineError
+from pipeline.extract.document import Document, _css, parse_document
+from pipeline.extract.extractor import extract_record
 from pipeline.profile import CrawlSection, SiteProfile
 from pipeline.model.records import Page
 
@@ -51,16 +52,23 @@ class SectionCheck:
         return not self.problems
 
 
-def _unmatched_listing(content: bytes, section: CrawlSection, profile: SiteProfile) -> list[str]:
+def _unmatched_listing(document: Document, section: CrawlSection, profile: SiteProfile) -> list[str]:
     layout = profile.crawl.layouts[section.layout]
-    root = parse_html(content.decode("utf-8", "replace"))
+    try:
+        root = document.root
+    except DropPage as exc:
+        return [f"listing unreadable: {exc.reason}"]
     wanted = [("container", layout.container), ("item", layout.item), ("date", layout.date), ("time", layout.time)]
     return [f"listing {name} {selector!r}" for name, selector in wanted if selector and not _css(selector)(root)]
 
 
-def _unmatched_article(content: bytes, profile: SiteProfile) -> list[str]:
-    root = parse_html(content.decode("utf-8", "replace"))
-    layout = _layout_of(_Query(root), profile)
+def _unmatched_article(document: Document) -> list[str]:
+    """The selectors of the page's layout that match nothing (read before extraction, which
+    drops boilerplate out of the tree)."""
+    try:
+        layout, root = document.layout, document.root
+    except DropPage as exc:
+        return [f"article unreadable: {exc.reason}"]
     if layout is None:
         return ["article layout: no layout's detect selector matched"]
     misses = []
@@ -86,12 +94,13 @@ def check_section(fetcher: Fetcher, ctx: RunContext, section: CrawlSection, lang
     except FetchError as exc:
         result.problems.append(f"listing not fetched: {exc.reason}")
         return result
-    reason = blocked_reason(page.content, "listing", profile, listing=layout)
+    document = parse_document(page.content, page.content_type, profile)
+    reason = blocked_reason(document, "listing", listing=layout)
     if reason:
         result.blocked.append(f"{url}: {reason}")
     entries = parse_listing_all(page.content, url, section, section.layout, layout, language)
     result.items = len(entries)
-    result.unmatched += _unmatched_listing(page.content, section, profile)
+    result.unmatched += _unmatched_listing(document, section, profile)
     if not entries:
         result.problems.append(f"listing yields no items: check crawl.layouts.{section.layout}.item "
                                f"{layout.item!r} and link {layout.link!r}")
@@ -107,15 +116,16 @@ def _check_article(fetcher: Fetcher, profile: SiteProfile, url: str, result: Sec
         result.problems.append(f"article not fetched: {exc.reason}")
         return
     result.articles += 1
-    reason = blocked_reason(page.content, "article", profile)
+    document = parse_document(page.content, page.content_type, profile)  # one parse for the three readers
+    reason = blocked_reason(document, "article")
     if reason:
         result.blocked.append(f"{url}: {reason}")
-    for miss in _unmatched_article(page.content, profile):
+    for miss in _unmatched_article(document):
         if miss not in result.unmatched:
             result.unmatched.append(miss)
     try:
         record = extract_record(Page(source=url, url=url, content=page.content, content_type=page.content_type),
-                                profile)
+                                profile, document)
     except PipelineError as exc:
         result.problems.append(f"{url}: not extracted: {exc.reason}")
         return

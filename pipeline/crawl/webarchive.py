@@ -15,7 +15,7 @@ with its anti-bot challenge. One run:
 2. **Fetch, in capture order per page** (every path to one article in one language,
    ``ids.state_key``) by ``crawl/captures.py``: a Wayback capture raw at
    ``{replay}{timestamp}id_/{url}``, a Common Crawl capture by an HTTP Range request for
-   its WARC record (given to ``sources/warc.py``). A captured anti-bot challenge (``sources/challenge.py``) is a
+   its WARC record (given to ``sources/warc.py``). A captured anti-bot challenge (``extract/challenge.py``) is a
    ``blocked`` failure, never indexed, and the page's next capture is tried; a redirect
    capture is followed inside the archive, never to the site. The window is the
    publication date read from the page: the first capture read gives it, the page's

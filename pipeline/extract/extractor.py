@@ -1,10 +1,11 @@
 """Stage extract: a raw Page (HTML or a plain-text dump) -> a validated Transcript.
 
 Reads ``Page.content`` (bytes), ``Page.url`` and ``Page.hints`` (what a listing
-said: title, date, section, language) and the site profile. Steps: decode
-(decode.py), read the structure of HTML (below: the profile's layouts and their
-selectors, or trafilatura for a layout the profile does not know), clean the lines
-(clean.py), then dates, place, language and turns (metadata.py), and validate
+said: title, date, section, language) and the site profile. Steps: the page's one
+parse (document.py: decoded text, tree, layout; a caller that parsed it already, the
+crawl's blocked check, hands it in), read the structure of HTML (below: the profile's
+layouts and their selectors, or trafilatura for a layout the profile does not know),
+clean the lines (clean.py), then dates, place, language and turns (metadata.py), and validate
 (records.validate_record). Raises DropPage when a page holds no transcript and
 RecordRejected when a record is incomplete, each with a one-line reason.
 """
@@ -12,18 +13,16 @@ RecordRejected when a record is incomplete, each with a one-line reason.
 from __future__ import annotations
 
 import re
-import threading
 from datetime import date, datetime, time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from cssselect import SelectorError
-from cssselect import parser as cssparser
 from cssselect.parser import parse as cssselect_parse
 from lxml import etree
 from lxml.html import HtmlMixin
-from lxml.cssselect import CSSSelector, LxmlHTMLTranslator
+from lxml.cssselect import LxmlHTMLTranslator
 
 from pipeline.extract.clean import (
     Head,
@@ -35,9 +34,17 @@ from pipeline.extract.clean import (
     split_lines,
     take_translation_note,
 )
-from pipeline.extract.decode import decode_page
-from pipeline.extract.flatten import flatten_deep_html
-from pipeline.model.errors import ConfigError, DropPage, RecordRejected
+from pipeline.extract.document import (
+    Document,
+    _ancestral,
+    _css,
+    _needs,
+    _present,
+    _Query,
+    _select,
+    parse_document,
+)
+from pipeline.model.errors import DropPage, RecordRejected
 from pipeline.extract.metadata import (
     combine,
     detect_language,
@@ -50,7 +57,7 @@ from pipeline.extract.metadata import (
     title_tail,
     without_site_name,
 )
-from pipeline.profile import SiteProfile, compiled_selector
+from pipeline.profile import SiteProfile
 from pipeline.model.records import Page, Transcript, validate_record
 from pipeline.extract.rules import compiled
 
@@ -75,14 +82,14 @@ class RawFields:
     head_lines: list[str] = field(default_factory=list)
 
 
-def extract_record(page: Page, profile: SiteProfile) -> Transcript:
-    """Turn one page into a Transcript; raise DropPage or RecordRejected with a reason."""
-    rules = profile.extraction
-    if len(page.content) > rules.max_bytes:
-        raise DropPage(f"input too large: {len(page.content)} bytes > {rules.max_bytes}")
-    decoded = decode_page(page.content, page.content_type)
+def extract_record(page: Page, profile: SiteProfile, document: Document | None = None) -> Transcript:
+    """Turn one page into a Transcript; raise DropPage or RecordRejected with a reason.
+    ``document``: the page as the caller parsed it already (``parse_document`` of its content),
+    which extraction reads last (it drops boilerplate out of the tree)."""
+    document = document or parse_document(page.content, page.content_type, profile)
+    decoded = document.decoded
     if decoded.is_html:
-        raw = read_html(decoded.text, profile)
+        raw = read_html(document)
     else:
         raw = RawFields(lines=split_lines(decoded.text, gaps=True))
     return build_record(raw, page, profile)
@@ -95,7 +102,6 @@ _BLOCK_TAGS = frozenset("""address article aside blockquote dd div dl dt fieldse
 h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr ul""".split())
 _LINE_TAGS = _BLOCK_TAGS | {"br"}  # tags whose start breaks the line
 _SPACE_RUN = re.compile(r"[ \t\r\n\f\v]+")  # HTML whitespace; no-break spaces are text
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 
 
 def _collapse_spaces(text: str) -> str:
@@ -107,105 +113,6 @@ def _collapse_spaces(text: str) -> str:
         return _SPACE_RUN.sub(" ", text)
     return text
 
-
-def parse_html(text: str) -> etree._Element:
-    """A tolerant lxml tree; DropPage when nothing can be parsed.
-
-    Plain ``etree`` elements, not ``lxml.html``'s: those are looked up in Python for every
-    element the code touches (the class of each tag), a few per cent of extracting a page.
-
-    ``huge_tree`` lifts libxml2's nesting limit from 256 to 2048 levels; a page deeper
-    than that is parsed again after flatten_deep_html, so no text below the limit is lost.
-    """
-    text = _XML_DECLARATION.sub("", text, count=1)
-    root, too_deep = _parse(text)
-    if too_deep:
-        root, _ = _parse(flatten_deep_html(text))
-    return root
-
-
-_PARSERS = threading.local()  # one parser per thread: lxml parsers are not thread-safe
-
-
-def _parse(text: str) -> tuple[etree._Element, bool]:
-    parser = getattr(_PARSERS, "parser", None)
-    if parser is None:
-        parser = _PARSERS.parser = etree.HTMLParser(huge_tree=True)
-    try:
-        root = etree.fromstring(text, parser)
-    except (etree.ParserError, ValueError) as exc:
-        raise DropPage(f"unparsable HTML: {exc}") from None
-    if root is None:
-        raise DropPage("unparsable HTML: Document is empty")
-    # Past the depth limit libxml2 stops reading: the limit is then its last error.
-    last = parser.error_log.last_error
-    return root, last is not None and last.type_name == "ERR_RESOURCE_LIMIT"
-
-
-class _Query:
-    """CSS look-ups on one parsed page, each a walk of the tree in libxml2.
-
-    A profile lists several selectors per field (one per layout variant), most of which
-    a given page cannot match: a selector whose tags and classes (``_needs``) do not all
-    occur in the page is answered "nothing" without the walk. The page's tags and
-    classes are read once, at the first look-up; later ones may run after ``_remove``
-    dropped elements, and dropping only takes away, so what was absent stays absent.
-
-    A whole-page answer is kept for the selectors that only test an element and its
-    ancestors (``_stable``): layouts look the same selector up more than once (detection,
-    then the field; the head, then the date's scope). Dropping a subtree cannot make such
-    a selector match anew, nor stop it matching an element that stays, so after ``dropped``
-    the kept answer is the old one without the elements that left the page.
-    """
-
-    def __init__(self, root):
-        self.root = root
-        self._classes: set[str] | None = None
-        self._answers: dict[str, list] = {}
-        self._pruned = False
-
-    def __call__(self, selector: str, scope=None) -> list:
-        if scope is None:
-            kept = self._answers.get(selector)
-            if kept is not None:
-                return [e for e in kept if self._attached(e)] if self._pruned else kept
-        needs = _needs(selector)
-        if needs is not None and needs[1]:
-            # Classes only: they are read as strings in one XPath call, while listing the
-            # tags would make a Python object of every element.
-            if self._classes is None:
-                self._classes = _classes(self.root)
-            if not needs[1] <= self._classes:
-                return []
-        found = _css(selector)(self.root if scope is None else scope)
-        if scope is None and _stable(selector):
-            self._answers[selector] = found
-        return found
-
-    def dropped(self) -> None:
-        """Subtrees were dropped from the page (``_remove``)."""
-        self._pruned = True
-
-    def _attached(self, element) -> bool:
-        top = element
-        for top in element.iterancestors():
-            pass
-        return top is self.root
-
-
-def _select(query: _Query, selectors: list[str]) -> list:
-    for selector in selectors:
-        found = query(selector)
-        if found:
-            return found
-    return []
-
-
-def _css(selector: str) -> CSSSelector:
-    try:
-        return compiled_selector(selector)
-    except SelectorError as exc:
-        raise ConfigError(f"bad CSS selector in the site profile: {selector!r}: {exc}") from None
 
 
 _string_value = etree.XPath("string()", smart_strings=False)  # all text below an element, in order
@@ -287,81 +194,6 @@ def _remove(root, selectors: list[str]) -> None:
                 HtmlMixin.drop_tree(element)
 
 
-_CLASS_SEPARATOR = re.compile(r"[ \t\r\n]+")  # how XPath's normalize-space splits @class
-
-
-def _present(element) -> tuple[set[str], set[str]]:
-    """The tag names (lower-case) and class tokens in ``element`` and below it."""
-    tags = {node.tag.lower() for node in element.iter() if isinstance(node.tag, str)}
-    return tags, _classes(element)
-
-
-_CLASS_VALUES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
-
-
-def _classes(element) -> set[str]:
-    """The class tokens in ``element`` and below it."""
-    return set(_CLASS_SEPARATOR.split(" ".join(_CLASS_VALUES(element))))
-
-
-@lru_cache(maxsize=512)
-def _needs(selector: str) -> tuple[frozenset[str], frozenset[str]] | None:
-    """Tags and classes that must occur in a subtree for ``selector``, applied to it, to
-    match anything; None when that cannot be told (groups, unusual selectors)."""
-    try:
-        parsed = cssselect_parse(selector)
-    except SelectorError:
-        return None
-    if len(parsed) != 1:
-        return None
-    tags: set[str] = set()
-    classes: set[str] = set()
-    if not _collect_needs(parsed[0].parsed_tree, tags, classes):
-        return None
-    return frozenset(tags), frozenset(classes)
-
-
-def _collect_needs(tree, tags: set[str], classes: set[str]) -> bool:
-    if isinstance(tree, cssparser.Element):
-        if tree.namespace is None and tree.element not in (None, "*"):
-            tags.add(tree.element.lower())  # the HTML translator lower-cases element names
-        return tree.namespace is None
-    if isinstance(tree, cssparser.Class):
-        classes.add(tree.class_name)
-        return _collect_needs(tree.selector, tags, classes)
-    if isinstance(tree, (cssparser.Hash, cssparser.Attrib, cssparser.Pseudo, cssparser.Function, cssparser.Negation)):
-        return _collect_needs(tree.selector, tags, classes)  # the extra condition only narrows
-    if isinstance(tree, cssparser.CombinedSelector):
-        if tree.combinator in (" ", ">"):
-            return _collect_needs(tree.selector, tags, classes) and _collect_needs(tree.subselector, tags, classes)
-        # "+" / "~": the sibling may lie outside the subtree (a sibling of its root)
-        return _collect_needs(tree.selector, tags, classes)
-    return False
-
-
-@lru_cache(maxsize=512)
-def _stable(selector: str) -> bool:
-    """Whether ``selector`` tests only an element and its ancestors (tags, classes, ids,
-    attributes; descendant and child combinators): no sibling or position pseudo-classes,
-    whose answer can change when another element is dropped."""
-    try:
-        parsed = cssselect_parse(selector)
-    except SelectorError:
-        return False
-    return all(group.pseudo_element is None and _ancestral(group.parsed_tree) for group in parsed)
-
-
-def _ancestral(tree, combined: bool = True) -> bool:
-    """Tags, classes, ids and attributes only; with ``combined`` also descendant and child
-    combinators of such parts."""
-    if isinstance(tree, cssparser.Element):
-        return True
-    if isinstance(tree, (cssparser.Class, cssparser.Hash, cssparser.Attrib)):
-        return _ancestral(tree.selector, combined)
-    if combined and isinstance(tree, cssparser.CombinedSelector):
-        return tree.combinator in (" ", ">") and _ancestral(tree.selector) and _ancestral(tree.subselector)
-    return False
-
 
 _QUERY_LANG = re.compile(r"[?&]lang=([a-z]{2})\b")
 
@@ -442,36 +274,29 @@ def _languages(query: _Query, selectors: list[str], rules, chrome_selectors: lis
     return [code for code, _ in _language_links(query, selectors, rules, chrome_selectors, head)]
 
 
-def language_links(content: bytes, content_type: str | None, url: str, profile: SiteProfile) -> dict[str, str]:
+def language_links(document: Document, url: str) -> dict[str, str]:
     """The article's versions that its own language list links to (``?lang=ru`` by the title),
     by language code, resolved against ``url``: the layout's ``languages`` selectors, read as
     the record's ``languages`` field is, never the site-wide switcher. {} for a page no layout
-    detects, or whose list links nowhere."""
-    decoded = decode_page(content, content_type)
-    if not decoded.is_html:
+    detects, or whose list links nowhere. Reads the document without changing it."""
+    if not document.decoded.is_html:
         return {}
-    query = _Query(parse_html(decoded.text))
-    layout = _layout_of(query, profile)
+    layout = document.layout
     if layout is None:
         return {}
+    query = document.query
     heads = _select(query, layout.head)
-    links = _language_links(query, layout.languages, profile.extraction, layout.chrome, heads[0] if heads else None)
+    links = _language_links(query, layout.languages, document.profile.extraction, layout.chrome,
+                            heads[0] if heads else None)
     return {code: urljoin(url, href) for code, href in links if href and not href.startswith("#")}
 
 
-def _layout_of(query: _Query, profile: SiteProfile):
-    for layout in profile.extraction.layouts:
-        if any(query(selector) for selector in layout.detect):
-            return layout
-    return None
 
-
-def read_html(text: str, profile: SiteProfile) -> RawFields:
+def read_html(document: Document) -> RawFields:
     """The structure layer for HTML pages: the profile's layouts, else a generic extractor."""
+    profile = document.profile
     rules = profile.extraction
-    root = parse_html(text)
-    query = _Query(root)
-    layout = _layout_of(query, profile)
+    root, query, layout = document.root, document.query, document.layout
     if layout is not None:
         containers = _select(query, layout.text)
         if containers:
@@ -503,6 +328,7 @@ def read_html(text: str, profile: SiteProfile) -> RawFields:
                     layout=layout.name,
                     headings=headings,
                 )
+    text = document.decoded.text
     fragment = _paragraph_fragment(text, root)
     if fragment is not None:
         return RawFields(lines=fragment)

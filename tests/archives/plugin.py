@@ -1,7 +1,7 @@
 """pytest fixtures for the web-archive backfill: a real pywb over a collection built from the replica.
 
 ``archive_collection`` (session): WARC files written with the project's WARC writer
-(pipeline/crawl/warcwriter.py) from the replica's pages (pipeline/replica), under the
+(pipeline/crawl/warcwriter.py) from the replica's pages (mfa_replica), under the
 real site's addresses and with capture dates, indexed by pywb's ``wb-manager``:
 
 - 1785002 (en), published in the window: captured, captured again with the same text,
@@ -38,8 +38,8 @@ import pytest
 
 from pipeline.crawl.fetch import FetchResult
 from pipeline.crawl.warcwriter import WarcStore
-from pipeline.replica.content import base_articles
-from pipeline.replica.pages import CHALLENGE, PageOptions, render_archive_article, render_article
+from mfa_replica.content import base_articles
+from mfa_replica.pages import CHALLENGE, PageOptions, render_archive_article, render_article
 from pipeline.settings import REPO_ROOT
 
 COLLECTION = "mfa"

@@ -100,7 +100,7 @@ def _secrets(cluster_dir: Path) -> dict:
 @pytest.fixture(scope="session")
 def cluster_replica():
     """One replica for the whole tier: the workers are started with its address."""
-    from pipeline.replica.server import Replica
+    from mfa_replica.server import Replica
 
     server = Replica().start()
     yield server

@@ -21,7 +21,7 @@ from pipeline.model.ids import state_key
 from pipeline.jobs.backfill import archive_partitions, month_partitions, run_partition
 from pipeline.context import get_profile
 from pipeline.model.records import Page
-from pipeline.replica.content import today_msk
+from mfa_replica.content import today_msk
 from pipeline.settings import Settings
 from tests.conftest import FIXTURES, SAMPLE_DUMPS, delete_indices_like
 from tests.replica.plugin import replica_overrides

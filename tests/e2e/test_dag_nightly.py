@@ -130,7 +130,7 @@ def test_nightly_crawl_of_a_blocking_site_fails_naming_blocked_and_passes_otherw
                                                                                   nightly_env, monkeypatch, capfd):
     """The replica's ``blocked`` fault set (every page the anti-bot challenge, HTTP 200): the crawl task
     fails naming the class and the first URLs, the summary still reports; without it the same run passes."""
-    from pipeline.replica.server import apply_faults
+    from mfa_replica.server import apply_faults
 
     dag = dagbag.get_dag("mfa_nightly_crawl")
     _no_retries(dag, monkeypatch)
@@ -222,7 +222,7 @@ def test_the_site_comes_from_the_mfa_site_connection(dagbag, es, index_alias, ni
 def test_nightly_crawl_fails_on_template_drift_and_passes_otherwise(dagbag, es, index_alias, nightly_env,
                                                                    monkeypatch):
     """The replica drops the time element: the share of documents with a time falls from 100% to 0%."""
-    from pipeline.replica.content import today_msk
+    from mfa_replica.content import today_msk
 
     dag = dagbag.get_dag("mfa_nightly_crawl")
     for task in dag.tasks:
@@ -257,8 +257,8 @@ def test_nightly_is_red_at_once_with_its_reason_and_advice_and_green_once_the_fa
     the reason and the advice."""
     import time
 
-    from pipeline.replica.pages import PageOptions
-    from pipeline.replica.server import apply_faults
+    from mfa_replica.pages import PageOptions
+    from mfa_replica.server import apply_faults
 
     dag = dagbag.get_dag("mfa_nightly_crawl")
     assert dag.get_task("crawl").retries >= 1

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.replica.server import Replica
+from mfa_replica.server import Replica
 from tests.conftest import REPO
 from tests.replica.plugin import replica_overrides
 

@@ -88,7 +88,7 @@ def test_nightly_crawl_reads_first_listing_pages_only(es, crawl_settings, replic
 def test_backfill_range_takes_only_documents_in_range(es, crawl_settings, replica):
     from datetime import timedelta
 
-    from pipeline.replica.content import today_msk
+    from mfa_replica.content import today_msk
 
     since, until = today_msk() - timedelta(days=5), today_msk() - timedelta(days=1)
     report = run_crawl(RunContext.build(crawl_settings, get_profile()), since=since, until=until)
@@ -99,7 +99,7 @@ def test_backfill_range_takes_only_documents_in_range(es, crawl_settings, replic
 
 
 def test_faults_every_document_indexed_once_retries_counted(es, crawl_settings, replica):
-    from pipeline.replica.content import CURRENT_EN, CURRENT_RU
+    from mfa_replica.content import CURRENT_EN, CURRENT_RU
 
     replica.add_fault("status", CURRENT_EN + "1785002/", count=2, arg=503)
     replica.add_fault("status", "/ru/foreign_policy/news/", count=2, arg=500)  # the listing page
@@ -163,7 +163,7 @@ def test_nightly_dag_style_run_with_a_lookback_since(es, crawl_settings, replica
     """The nightly DAG passes since=<look-back day>: the walk ends at older pages, the feed is read."""
     from datetime import timedelta
 
-    from pipeline.replica.content import today_msk
+    from mfa_replica.content import today_msk
 
     profile = get_profile()
     run_crawl(RunContext.build(crawl_settings, profile))
@@ -190,3 +190,25 @@ def test_a_page_that_disappears_is_reported_once_and_left_alone(es, crawl_settin
     again = run_crawl(RunContext.build(crawl_settings, profile))
     assert again.failed == 0
     assert not replica.hits(contains=gone.path)
+
+
+def test_each_fetched_page_is_parsed_once(es, crawl_settings, replica, monkeypatch):
+    """The blocked check, the language links and extraction share one parse of a page: every
+    body reaches libxml2's HTML parser once (issue 21: it was three times for an article)."""
+    from lxml import etree
+
+    parsed: list[str] = []  # list.append is atomic: the fetch threads call it concurrently
+    real = etree.fromstring
+
+    def counting(text, *args, **kwargs):
+        parsed.append(text.decode("utf-8", "replace") if isinstance(text, bytes) else text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(etree, "fromstring", counting)
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()))
+    assert report.new == len(nightly_articles(replica)) and report.failed == 0
+    articles = {h.path for h in article_hits(replica) if h.status == 200}
+    assert len(articles) == report.new  # each article fetched once, so each body is distinct
+    assert len(set(parsed)) >= len(articles)  # the parser was reached: the count below means something
+    twice = {text[:120] for text in parsed if parsed.count(text) > 1}
+    assert not twice, f"{len(parsed)} parses of {len(set(parsed))} bodies; parsed again: {sorted(twice)[:3]}"

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_failures_of_every_batch_go_to_the_one_dead_letter_file_the_report_names(es, settings, replica):
-    from pipeline.replica.content import CURRENT_EN, CURRENT_RU
+    from mfa_replica.content import CURRENT_EN, CURRENT_RU
 
     crawl_settings = settings.model_copy(update={**replica_overrides(replica), "crawl_batch_size": 1,
                                                  "crawl_max_retries": 0})

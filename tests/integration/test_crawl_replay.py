@@ -16,7 +16,7 @@ from pipeline.crawl.crawler import run_crawl
 from pipeline.context import get_profile
 from pipeline.context import get_settings
 from tests.conftest import assert_accounted, delete_indices_like
-from pipeline.replica.content import CURRENT_EN
+from mfa_replica.content import CURRENT_EN
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "warc" / "wget-replica.warc.gz"
 

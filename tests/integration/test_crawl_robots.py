@@ -9,8 +9,8 @@ from protego import Protego
 from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
 from pipeline.context import get_profile
-from pipeline.replica.content import CURRENT_EN, CURRENT_RU
-from pipeline.replica.server import ROBOTS
+from mfa_replica.content import CURRENT_EN, CURRENT_RU
+from mfa_replica.server import ROBOTS
 
 
 def test_disallowed_paging_is_never_requested(es, crawl_settings, replica):

@@ -11,8 +11,8 @@ from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.robots import RobotsTxt
 from pipeline.crawl.state import CrawlState
 from pipeline.context import get_profile
-from pipeline.replica.content import today_msk
-from pipeline.replica.pages import ROBOTS_ARCHIVE, ROBOTS_CURRENT
+from mfa_replica.content import today_msk
+from mfa_replica.pages import ROBOTS_ARCHIVE, ROBOTS_CURRENT
 
 
 def stored(es, alias) -> dict[str, dict]:

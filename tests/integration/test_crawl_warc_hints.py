@@ -13,7 +13,7 @@ from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
 from pipeline.context import get_profile
 from pipeline.model.records import MOSCOW, ListingHints
-from pipeline.replica.content import CURRENT_EN
+from mfa_replica.content import CURRENT_EN
 from pipeline.sources.warc import HINTS_HEADER
 
 

@@ -29,7 +29,7 @@ from pipeline.context import RunContext
 from pipeline.crawl.crawler import run_crawl
 from pipeline.ingest import ingest_archive
 from pipeline.context import get_profile
-from pipeline.replica.server import Replica
+from mfa_replica.server import Replica
 from pipeline.settings import REPO_ROOT, Settings
 from pipeline.store import design
 from pipeline.store.history import history

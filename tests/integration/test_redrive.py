@@ -89,7 +89,7 @@ def test_an_archived_challenge_is_redriven_by_fetching_its_page_again(es, settin
     challenge, not the page, so redriving them could only fail again: the page is fetched."""
     from pipeline.crawl.fetch import FetchResult
     from pipeline.crawl.warcwriter import WarcStore
-    from pipeline.replica.pages import CHALLENGE
+    from mfa_replica.pages import CHALLENGE
 
     cs = settings.model_copy(update=replica_overrides(replica))
     url = replica.article_url(replica.live_articles()[0])

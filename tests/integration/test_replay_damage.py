@@ -13,7 +13,7 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline.context import RunContext
 from pipeline.ingest import ingest_archive
-from pipeline.replica.pages import CHALLENGE
+from mfa_replica.pages import CHALLENGE
 from tests.conftest import assert_accounted
 
 PAGE = (Path(__file__).resolve().parents[2] / "pipeline" / "data" / "eval" / "current_en.html").read_bytes()

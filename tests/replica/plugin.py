@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipeline.replica.server import Replica
+from mfa_replica.server import Replica
 
 
 @pytest.fixture

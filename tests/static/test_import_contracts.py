@@ -29,7 +29,7 @@ def lint(cwd: Path) -> subprocess.CompletedProcess:
 def test_the_tree_keeps_every_contract():
     done = lint(REPO)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "5 kept, 0 broken" in done.stdout
+    assert "6 kept, 0 broken" in done.stdout
 
 
 # what is planted (file -> text), and the contract it must break
@@ -39,6 +39,8 @@ VIOLATIONS = {
     "a stage imports the ingest path": ({"pipeline/store/leak.py": "from pipeline.ingest import Ingestor\n"},
                                         "Layers"),
     "the library imports Airflow": ({"pipeline/leak.py": "import airflow\n"}, "The library is plain"),
+    "the library imports the replica": ({"pipeline/leak.py": "import mfa_replica.server\n"},
+                                       "The library never imports the replica"),
     "the crawl talks to Elasticsearch itself": ({"pipeline/crawl/leak.py": "from elasticsearch import helpers\n"},
                                                 "Elasticsearch only in store"),
     "the DAG glue catches Elasticsearch's errors": (
@@ -53,6 +55,7 @@ VIOLATIONS = {
 def test_a_planted_violation_breaks_the_build(tmp_path, what):
     shutil.copytree(REPO / "pipeline", tmp_path / "pipeline", ignore=shutil.ignore_patterns("data", "__pycache__"))
     shutil.copytree(REPO / "mfa_airflow", tmp_path / "mfa_airflow", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "mfa_replica", tmp_path / "mfa_replica", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
     assert lint(tmp_path).returncode == 0, "the copy keeps the contracts before the plant"
     files, contract = VIOLATIONS[what]

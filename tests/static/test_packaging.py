@@ -24,6 +24,7 @@ def test_every_package_folder_is_listed_in_pyproject():
     listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     on_disk = {".".join(p.parent.relative_to(REPO).parts) for p in REPO.glob("pipeline/**/__init__.py")}
     on_disk |= {".".join(p.parent.relative_to(REPO).parts) for p in REPO.glob("mfa_airflow/**/__init__.py")}
+    on_disk |= {".".join(p.parent.relative_to(REPO).parts) for p in REPO.glob("mfa_replica/**/__init__.py")}
     assert on_disk <= listed, f"packages missing from pyproject.toml: {sorted(on_disk - listed)}"
 
 

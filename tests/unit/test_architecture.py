@@ -31,7 +31,9 @@ def imported_roots(tree: ast.AST, top_level_only: bool = False):
             yield node.module.split(".")[0]
 
 
-@pytest.mark.parametrize("path", LIBRARY_MODULES, ids=lambda p: str(p.relative_to(REPO)))
+@pytest.mark.parametrize("path", [*LIBRARY_MODULES, *sorted((REPO / "mfa_replica").rglob("*.py")),
+                                  *sorted((REPO / "tools").glob("*.py"))],
+                         ids=lambda p: str(p.relative_to(REPO)))
 def test_every_library_module_has_a_docstring(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     assert ast.get_docstring(tree), f"{path.name} has no module docstring"
@@ -55,6 +57,7 @@ def test_dag_files_never_import_elasticsearch(path):
 
 
 CODE_FILES = sorted([*(REPO / "pipeline").rglob("*.py"), *(REPO / "mfa_airflow").rglob("*.py"), *DAG_FILES,
+                     *(REPO / "mfa_replica").rglob("*.py"),
                      *(REPO / "bench").glob("*.py")])
 
 
@@ -198,7 +201,7 @@ def stale_references(path: Path, doc: str) -> list[str]:
                  if "/" in ref else ref in CODE_FILE_NAMES)
         if not found:
             stale.append(ref)
-    for ref in re.findall(r"\b((?:pipeline|mfa_airflow)(?:\.\w+)+)", doc):
+    for ref in re.findall(r"\b((?:pipeline|mfa_airflow|mfa_replica)(?:\.\w+)+)", doc):
         source, rest = _module_of(ref)
         if source is None or (rest and rest[0] not in _top_level_names(source)):
             stale.append(ref)

@@ -1,6 +1,6 @@
 """Briefings: topic headings are the section titles of the turns, never speech and never lost.
 
-The replica's briefing page (pipeline/replica/content.py, built from the evidence: a table of
+The replica's briefing page (mfa_replica/content.py, built from the evidence: a table of
 contents of in-page links, centred topic headings with their anchors, "Back to contents" links,
 then "Answers to media questions:") is rendered in both languages and extracted. The expected
 turns below are written by hand from that page, not taken from the profile's lists.
@@ -13,8 +13,8 @@ import pytest
 from pipeline.extract.extractor import extract_record
 from pipeline.context import get_profile
 from pipeline.model.records import Page
-from pipeline.replica.content import base_articles
-from pipeline.replica.pages import PageOptions, render_article
+from mfa_replica.content import base_articles
+from mfa_replica.pages import PageOptions, render_article
 
 EXPECTED = {
     "en": [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from pipeline.extract.extractor import _css, _needs, _remove
+from pipeline.extract.document import _css, _needs
+from pipeline.extract.extractor import _remove
 
 PAGE = """<html><body><div id="c" class="text\tarticle-content">
 <p>Opening.</p><figure>photo</figure> tail kept

@@ -20,7 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.extract.decode import decode_page
-from pipeline.extract.extractor import _css, _Query, _Read, _head_lines, _remove, _scope_lines, _select, block_lines, parse_html
+from pipeline.extract.document import _css, _Query, _select, parse_html
+from pipeline.extract.extractor import _Read, _head_lines, _remove, _scope_lines, block_lines
 from pipeline.extract.rules import (_APOSTROPHES, _CYRILLIC_LETTERS, _LATIN_LETTERS, BULLETS, NOT_A_PHRASE, compiled,
                                    letter_counts, normalise_phrase)
 from pipeline.context import get_profile

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.model.errors import DropPage, RecordRejected
+from pipeline.extract.document import parse_document
 from pipeline.extract.extractor import extract_record, read_html
 from pipeline.context import get_profile
 from pipeline.model.records import ListingHints, Page
@@ -58,8 +59,8 @@ def test_turns(case):
 def test_layout_is_recognised():
     profile = get_profile()
     for name, layout in [("current_en", "current"), ("archive_en", "archive"), ("unknown_layout_en", "generic")]:
-        text = (ROOT / f"pipeline/data/eval/{name}.html").read_text(encoding="utf-8")
-        assert read_html(text, profile).layout == layout
+        content = (ROOT / f"pipeline/data/eval/{name}.html").read_bytes()
+        assert read_html(parse_document(content, "text/html; charset=utf-8", profile)).layout == layout
 
 
 def test_hints_fill_what_the_page_lacks():

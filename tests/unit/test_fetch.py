@@ -11,7 +11,7 @@ from pipeline.context import get_profile, hosts_of
 from pipeline.crawl.fetch import Fetcher
 from pipeline.crawl.hosts import RateLimiter
 from pipeline.model.errors import FetchError, HttpStatusError, RefusedURL, RobotsDisallowed
-from pipeline.replica.content import CURRENT_EN
+from mfa_replica.content import CURRENT_EN
 
 ARTICLE = CURRENT_EN + "1785001/"
 # Seconds of noise tolerated on the replica's arrival stamps (server scheduling), not on our clock.
@@ -182,7 +182,7 @@ def test_rate_limiter_spaces_slots():
 
 
 def test_robots_crawl_delay_slows_us_down(replica, replica_settings):
-    from pipeline.replica.server import ROBOTS
+    from mfa_replica.server import ROBOTS
 
     replica.robots = ROBOTS + "Crawl-delay: 1\n"
     with make_fetcher(replica_settings) as fetcher:  # 20 req/s configured

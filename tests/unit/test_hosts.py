@@ -9,7 +9,7 @@ from pipeline.context import RunContext
 from pipeline.context import hosts_of
 from pipeline.crawl.fetch import Fetcher
 from pipeline.model.errors import ConfigError, FetchError, RefusedURL
-from pipeline.replica.content import CURRENT_EN
+from mfa_replica.content import CURRENT_EN
 
 ARTICLE = CURRENT_EN + "1785001/"
 

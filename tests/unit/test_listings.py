@@ -102,7 +102,7 @@ def test_old_portal_listing_uses_its_page_parameter(replica, replica_settings):
 def test_date_range_filters_and_stops_early(replica, replica_settings):
     from datetime import timedelta
 
-    from pipeline.replica.content import today_msk
+    from mfa_replica.content import today_msk
 
     replica.robots = "User-agent: *\nAllow: /\n"  # a robots.txt that allows listing paging
     today = today_msk()

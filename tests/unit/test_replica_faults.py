@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.replica.server import FAULTS, Replica, apply_faults
+from mfa_replica.server import FAULTS, Replica, apply_faults
 
 
 def get(url: str) -> tuple[int, bytes]:

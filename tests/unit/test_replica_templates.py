@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from pipeline.crawl.blocked import check
+from pipeline.extract.document import Document, parse_document
 from pipeline.extract.extractor import extract_record
 from pipeline.context import get_profile
 from pipeline.model.records import Page
-from pipeline.replica.content import archive_articles, base_articles
-from pipeline.replica.pages import CHALLENGE, PageOptions, render_archive_article, render_article
+from mfa_replica.content import archive_articles, base_articles
+from mfa_replica.pages import CHALLENGE, PageOptions, render_archive_article, render_article
 
 
 def record(html: str, url: str, encoding: str = "utf-8"):
@@ -47,25 +48,31 @@ def test_old_portal_pages_including_two_digit_years(article):
 
 def test_challenge_and_changed_template_are_not_real_pages_but_real_ones_are():
     profile, article = get_profile(), base_articles()[0]
-    assert check(render_article(article, PageOptions()).encode(), "article", profile) is None
-    assert "TSPD" in check(CHALLENGE.encode(), "article", profile)
-    assert "article container missing" in check(render_article(article, PageOptions(changed_template=True)).encode(),
-                                      "article", profile)
-    assert check(CHALLENGE.encode(), "feed", profile) and check(b"<?xml version='1.0'?><rss/>", "feed", profile) is None
+
+    def blocked(body: str | bytes, kind: str) -> str | None:
+        return check(parse_document(body.encode() if isinstance(body, str) else body, None, profile), kind)
+
+    assert blocked(render_article(article, PageOptions()), "article") is None
+    assert "TSPD" in blocked(CHALLENGE, "article")
+    assert "article container missing" in blocked(render_article(article, PageOptions(changed_template=True)), "article")
+    assert blocked(CHALLENGE, "feed") and blocked(b"<?xml version='1.0'?><rss/>", "feed") is None
 
 
 def test_a_changed_template_is_a_changed_layout_naming_its_selector_and_a_challenge_is_blocked():
     from pipeline.crawl.blocked import problem
-    from pipeline.replica.pages import render_listing
+    from mfa_replica.pages import render_listing
 
     profile, article = get_profile(), base_articles()[0]
-    changed = problem(render_article(article, PageOptions(changed_template=True)).encode(), "article", profile)
+
+    def doc(body: str) -> Document:
+        return parse_document(body.encode(), None, profile)
+
+    changed = problem(doc(render_article(article, PageOptions(changed_template=True))), "article")
     assert changed.kind == "layout_changed" and "detect" in changed.reason, changed.reason
     layout = profile.crawl.layouts["current"]
-    listing = render_listing([article], "en", None, PageOptions(changed_template=True)).encode()
-    changed = problem(listing, "listing", profile, listing=layout)
+    listing = render_listing([article], "en", None, PageOptions(changed_template=True))
+    changed = problem(doc(listing), "listing", listing=layout)
     assert changed.kind == "layout_changed"
     assert "crawl.layouts.current.container" in changed.reason and layout.container in changed.reason
-    assert problem(CHALLENGE.encode(), "listing", profile, listing=layout).kind == "blocked"
-    assert problem(render_listing([article], "en", None, PageOptions()).encode(), "listing", profile,
-                   listing=layout) is None
+    assert problem(doc(CHALLENGE), "listing", listing=layout).kind == "blocked"
+    assert problem(doc(render_listing([article], "en", None, PageOptions())), "listing", listing=layout) is None

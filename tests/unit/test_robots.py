@@ -16,8 +16,8 @@ from pipeline.context import RunContext
 from pipeline.context import hosts_of
 from pipeline.crawl.fetch import Fetcher
 from pipeline.model.errors import Blocked, FetchError, RobotsDisallowed, RobotsUnreachable, SiteUnreachable
-from pipeline.replica.content import CURRENT_EN
-from pipeline.replica.server import ROBOTS
+from mfa_replica.content import CURRENT_EN
+from mfa_replica.server import ROBOTS
 
 ARTICLE = CURRENT_EN + "1785001/"
 

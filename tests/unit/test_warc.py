@@ -14,7 +14,7 @@ from pipeline.context import get_profile
 from pipeline.model.records import Failure, ListingHints, Page
 from pipeline.sources.warc import iter_warc
 from pipeline.crawl.warcwriter import WarcStore
-from pipeline.replica.content import CURRENT_EN
+from mfa_replica.content import CURRENT_EN
 from warcio.archiveiterator import ArchiveIterator
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "warc" / "wget-replica.warc.gz"
@@ -90,7 +90,7 @@ def test_a_challenge_archived_in_place_of_an_article_is_a_blocked_input(tmp_path
     Replayed, it is counted ``blocked`` with the challenge named, as the crawl counts it,
     never a record, and never a validation refusal of a page with no date."""
     from pipeline.ingest import transform
-    from pipeline.replica.pages import CHALLENGE
+    from mfa_replica.pages import CHALLENGE
 
     profile = get_profile()
     url = "https://mid.ru/en/press_service/minister_speeches/1785001/"

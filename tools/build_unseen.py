@@ -1,6 +1,6 @@
 """Builds the "unseen" labelled cases (run by hand, output committed; issue 11, item 4).
 
-    .venv/bin/python pipeline/data/unseen/build_unseen.py
+    .venv/bin/python tools/build_unseen.py
 
 Every speech text, boilerplate block and page below is written here by hand; none is
 taken from config/site.yaml, so these cases can fail the extractor: boilerplate in
@@ -19,7 +19,7 @@ import html
 import json
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "pipeline" / "data" / "unseen"  # what it writes, shipped with the package
 SEEDS = HERE.parent / "seeds"
 
 # --- speech ------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Builds the HTML evaluation pages and their expected fields (run by hand, output committed).
 
-    .venv/bin/python pipeline/data/eval/build_fixtures.py
+    .venv/bin/python tools/build_eval_fixtures.py
 
 Each case is a page in one of the two site layouts (see docs/evidence/site-notes.md and
-the replica in pipeline/replica/server.py, which serves the same markup), in English or
+the replica in mfa_replica/server.py, which serves the same markup), in English or
 Russian. The speech paragraphs and the boilerplate are written once here, so the HTML and
 the expected file cannot disagree; the boilerplate is placed where a naive scraper would pick
 it up (inside the text container on the "leaky" pages).
@@ -15,7 +15,7 @@ import html
 import json
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "pipeline" / "data" / "eval"  # what it writes, shipped with the package
 EVAL = HERE
 
 EN_SPEECH = [

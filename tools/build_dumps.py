@@ -1,7 +1,7 @@
 """Builds the labelled cases of dumps as other scrapers save them (run by hand, output
 committed; issue 23, item 3).
 
-    .venv/bin/python pipeline/data/unseen/build_dumps.py
+    .venv/bin/python tools/build_dumps.py
 
 Every text below is written here by hand, in the shapes public scrapers of Wayback
 captures of mid.ru save: the page's ``<p>`` texts only (the current site's document
@@ -19,7 +19,7 @@ import json
 from html import escape
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "pipeline" / "data" / "unseen"  # what it writes, shipped with the package
 CASES: dict[str, tuple[str, dict]] = {}
 
 RU_TAIL = ["1 из 1 фотографий в альбоме", "© 2023 Министерство иностранных дел Российской Федерации"]

@@ -8,7 +8,7 @@ Retry-After, slow responses, truncated bodies, an off-site redirect, a changed,
 an added and a disappearing article). Every request lands in ``access_log`` so
 tests can check what the crawler did and how fast.
 
-Run it by hand with ``mfa-ingest replica`` or ``python -m pipeline.replica.server``.
+Run it by hand with ``mfa-ingest replica`` or ``python -m mfa_replica.server``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from pipeline.replica.content import (ARCHIVE_SECTIONS, CURRENT_EN, EDIT_PARAGRAPH, SECTIONS, Article,
+from mfa_replica.content import (ARCHIVE_SECTIONS, CURRENT_EN, EDIT_PARAGRAPH, SECTIONS, Article,
                                      added_article, base_articles, today_msk)
-from pipeline.replica.pages import (CHALLENGE, ROBOTS_ARCHIVE, ROBOTS_CURRENT, PageOptions, render_archive_article,
+from mfa_replica.pages import (CHALLENGE, ROBOTS_ARCHIVE, ROBOTS_CURRENT, PageOptions, render_archive_article,
                                     render_archive_listing, render_article, render_listing, render_rss)
 
 @dataclass

@@ -14,7 +14,7 @@ import html
 from dataclasses import dataclass
 from email.utils import format_datetime
 
-from pipeline.replica.content import MSK, SECTIONS, Article, long_date
+from mfa_replica.content import MSK, SECTIONS, Article, long_date
 
 SITE_LANGUAGES = ["ru", "en", "de", "fr", "es", "pt"]
 # RFC 9309 wildcards, as claimed for mid.ru: paging by ?PAGEN forbidden. The date-filtered listing

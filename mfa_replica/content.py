@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-DUMPS = Path(__file__).resolve().parents[1] / "data" / "seeds"
+import pipeline
+
+DUMPS = Path(pipeline.__file__).resolve().parent / "data" / "seeds"  # the library's package data
 MSK = timezone(timedelta(hours=3))
 
 _TITLE_DATE = re.compile(r", [A-Z][a-z]+ \d{1,2}, \d{4}$")
