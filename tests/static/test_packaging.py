@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -58,8 +59,18 @@ def installed(tmp_path_factory) -> tuple[Path, dict]:
     into a folder of its own; the commands run from a folder outside the checkout."""
     root = tmp_path_factory.mktemp("installed")
     wheels, site = root / "wheels", root / "site"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels),
-                    str(REPO)], check=True, capture_output=True, timeout=300)
+    # Built from a copy of the checkout's files (tracked and new, not ignored): setuptools writes
+    # build/ inside its source folder, which other test processes may be walking at the time.
+    source = root / "source"
+    listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=REPO, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (REPO / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels),
+                            str(source)], check=False, capture_output=True, timeout=300)
+    assert built.returncode == 0, built.stderr.decode()[-3000:]
     (wheel,) = wheels.glob("mfa_ingest-*.whl")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
                    check=True, capture_output=True, timeout=300)
