@@ -195,33 +195,37 @@ def search(
 ) -> None:
     """Search the index; with --speaker/--role the words must be in one matching turn.
 
+    Every word must match, in any of its forms on the document's language (санкции finds
+    санкций, Лавров finds Лаврова; sanction finds sanctions); "..." is a phrase, -word
+    excludes, a | b is either, sanct* a prefix (Elasticsearch simple_query_string).
+    Matched forms are shown between asterisks.
+
     Example: mfa-ingest search NATO --speaker Lavrov --role answer --from 2021-01-01 --to 2021-12-31
 
-    Example: mfa-ingest search sanctions --kind briefing --language en
+    Example: mfa-ingest search '"strategic stability" -NATO' --language en
+
+    Example: mfa-ingest search санкции --kind briefing --language ru
     """
-    from pipeline.store.search import MAX_TURNS
+    from pipeline.store.search import MAX_TURNS, MAX_WINDOW, search_all
     from pipeline.store.search import search as do_search
 
     fmt = Format.json if as_json else fmt
+    max_turns = MAX_TURNS if all_turns else turns
+    if fmt is Format.table and page * size > MAX_WINDOW:
+        raise typer.BadParameter(f"the table shows documents up to the {MAX_WINDOW:,}th (--page {page} --size {size} "
+                                 "asks beyond); --format csv or --format json exports every match", param_hint="--size")
     with _client() as ctx:
         es, settings = ctx.es, ctx.settings
         filters = _filters(ctx, speaker=speaker, role=role, since=since, until=until,
                            section=section, language=language, kind=kind)
         target = index or settings.index_alias
         _require_index(es, target)
-        total, hits = do_search(es, target, query, size=size, offset=(page - 1) * size,
-                                max_turns=MAX_TURNS if all_turns else turns, **filters)
-    if fmt is Format.json:
-        typer.echo(json.dumps({"total": total, "page": page, "size": size, "hits": [h.__dict__ for h in hits]},
-                              ensure_ascii=False, indent=2))
-        return
-    if fmt is Format.csv:
-        rows = [{"doc_id": h.doc_id, "published_at": h.published_at, "title": h.title, "language": h.language,
-                 "section": h.section, "kind": h.kind, "url": h.url,
-                 "speaker": t["speaker"], "role": t["role"], "text": t["text"]}
-                for h in hits for t in (h.turns or [{"speaker": "", "role": "", "text": ""}])]
-        print_rows(rows, fmt, columns=list(rows[0]) if rows else ["doc_id"])
-        return
+        if fmt is not Format.table:  # an export: every match, streamed; --size/--page shape the table only
+            total, hits_iter = search_all(es, target, query, max_turns=max_turns, **filters)
+            _export(total, hits_iter, fmt)
+            return
+        total, hits = do_search(es, target, query, size=size, offset=(page - 1) * size, max_turns=max_turns,
+                                **filters)
     first = (page - 1) * size
     typer.echo(f"{total} document{'s' if total != 1 else ''}"
                + (f"; showing {first + 1}-{first + len(hits)}" if hits else ""))
@@ -229,15 +233,48 @@ def search(
         typer.echo(f"{hit.published_at[:16].replace('T', ' ')}  {hit.title or '(no title)'}  "
                    f"[{hit.language}/{hit.section or '-'}/{hit.kind or '-'}]  {hit.url or ''}")
         for mark in hit.highlights[:3]:
-            typer.echo(f"    … {' '.join(mark.split())} …")
+            typer.echo(f"    … {_marked(mark)} …")
         if hit.turns:
             typer.echo(f"    {len(hit.turns)} of {hit.turns_total} matching turns:")
         for turn in hit.turns:
-            text = " ".join((turn.get("highlights") or [turn["text"]])[0].split())
+            text = _marked((turn.get("highlights") or [turn["text"]])[0])
             text = text if all_turns or len(text) <= 200 else text[:197] + "..."
             typer.echo(f"    {turn['speaker']} ({turn['role']}): {text}")
     if first + len(hits) < total:
         typer.echo(f"more: --page {page + 1}")
+
+
+EXPORT_COLUMNS = ["doc_id", "event_id", "published_at", "title", "language", "section", "kind", "url",
+                  "speaker", "role", "text"]
+
+
+def _export(total: int, hits, fmt: Format) -> None:
+    """Every hit, streamed: CSV one row per matching turn (one per document without turns);
+    JSON one object {"total", "hits": [...]} written hit by hit."""
+    import csv
+    import sys
+
+    if fmt is Format.csv:
+        out = csv.DictWriter(sys.stdout, fieldnames=EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        out.writeheader()
+        for h in hits:
+            base = {"doc_id": h.doc_id, "event_id": h.event_id, "published_at": h.published_at, "title": h.title,
+                    "language": h.language, "section": h.section, "kind": h.kind, "url": h.url}
+            for t in h.turns or [{}]:
+                out.writerow({**base, "speaker": t.get("speaker", ""), "role": t.get("role", ""),
+                              "text": t.get("text", "")})
+        sys.stdout.flush()
+        return
+    sys.stdout.write(f'{{"total": {total}, "hits": [')
+    for n, h in enumerate(hits):
+        sys.stdout.write(("," if n else "") + "\n" + json.dumps(h.__dict__, ensure_ascii=False))
+    sys.stdout.write("\n]}\n")
+    sys.stdout.flush()
+
+
+def _marked(fragment: str) -> str:
+    """A highlight for the terminal: one line, the matched forms *between asterisks* (no raw <em> tags)."""
+    return " ".join(fragment.replace("<em>", "*").replace("</em>", "*").split())
 
 
 @command()

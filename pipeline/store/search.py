@@ -17,11 +17,12 @@ those the profile's sections publish.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, Iterator, get_args
 
 from elasticsearch import Elasticsearch
 
@@ -44,11 +45,12 @@ BASE_TEXT_FIELDS = {"title": 2, "body": 1}
 TURN_TEXT_FIELD = "turns.text"
 
 
-def _with_language_subfields(fields: dict[str, int], config_dir: Path | None) -> list[str]:
-    """The fields plus the language sub-fields the overlay declares for them (``title.en``...).
+def _with_language_subfields(fields: dict[str, int], config_dir: Path | None, language: str | None = None) -> list[str]:
+    """The fields plus their language sub-fields from the overlay (``title.en``...): only the
+    asked language's when it has sub-fields, every language's when none is asked.
 
-    The sub-fields exist only on nodes with the overlay's analyzers; Elasticsearch skips
-    unmapped fields in a multi_match, so the same query works on both kinds of node.
+    The base field (standard analyzer) stays in the list: an exact form then scores above
+    another form of the word that only the language sub-field matches.
     """
     from pipeline.store.design import OVERLAY_FILE, load_config_json
 
@@ -57,16 +59,51 @@ def _with_language_subfields(fields: dict[str, int], config_dir: Path | None) ->
     for name, boost in fields.items():
         suffix = f"^{boost}" if boost != 1 else ""
         names.append(name + suffix)
-        names += [f"{name}.{sub}{suffix}" for sub in overlay.get(name, {})]
+        subs = [sub for sub in overlay.get(name, {}) if language is None or sub == language]
+        names += [f"{name}.{sub}{suffix}" for sub in subs]
     return names
 
 
-def text_fields(config_dir: Path | None = None) -> list[str]:
-    return _with_language_subfields(BASE_TEXT_FIELDS, config_dir)
+def text_fields(config_dir: Path | None = None, language: str | None = None) -> list[str]:
+    return _with_language_subfields(BASE_TEXT_FIELDS, config_dir, language)
 
 
-def turn_text_fields(config_dir: Path | None = None) -> list[str]:
-    return _with_language_subfields({TURN_TEXT_FIELD: 1}, config_dir)
+def turn_text_fields(config_dir: Path | None = None, language: str | None = None) -> list[str]:
+    return _with_language_subfields({TURN_TEXT_FIELD: 1}, config_dir, language)
+
+
+# A Cyrillic word of 4+ letters, standing alone (no operator or wildcard of the user's on it).
+_CYRILLIC_WORD = re.compile(r"(?<![\w*~])([А-Яа-яЁё][А-Яа-яЁё-]{3,})(?![\w*~])")
+
+
+def analyst_query(text: str) -> str:
+    """What the user typed, in simple_query_string syntax, with each bare Russian word also
+    taken as a prefix (``Лавров`` -> ``(Лавров | Лавров*)``), outside quoted phrases.
+
+    Why: the Snowball stemmer of the ``russian`` analyzer reads a surname's ``-ов`` as a plural
+    ending (Лавров -> лавр, but Лаврова, Лавровым -> лавров), so the stems alone miss the other
+    cases of a name. On the standard field the prefix finds every case of the typed form.
+    """
+    parts = text.split('"')
+    for i in range(0, len(parts), 2):  # even parts lie outside quotes
+        parts[i] = _CYRILLIC_WORD.sub(lambda m: f"({m.group(1)} | {m.group(1)}*)", parts[i])
+    return '"'.join(parts)
+
+
+def text_clause(text: str, fields: list[str]) -> dict:
+    """The words as analysts type them: every word must match (AND), ``"..."`` a phrase,
+    ``-word`` excludes, ``a | b`` either, ``sanct*`` a prefix (Elasticsearch simple_query_string)."""
+    return {"simple_query_string": {"query": analyst_query(text), "fields": fields, "default_operator": "and"}}
+
+
+def highlight_fields(names: list[str], *, fragments: int) -> dict:
+    """Highlights of the base field that mark the form a language sub-field matched
+    (``санкциями`` for a query ``санкции``): the unified highlighter's matched_fields."""
+    out = {}
+    for name in names:
+        subs = [f"{name}.{sub}" for sub in ("en", "ru")]
+        out[name] = {"number_of_fragments": fragments, "matched_fields": [name, *subs]}
+    return out
 
 
 @dataclass
@@ -79,6 +116,7 @@ class Hit:
     section: str | None
     language: str
     kind: str | None = None
+    event_id: str | None = None
     turns: list[dict] = field(default_factory=list)
     turns_total: int = 0
     highlights: list[str] = field(default_factory=list)
@@ -183,11 +221,11 @@ def _date(value: date | datetime | str | None) -> str | None:
 # ---- queries -----------------------------------------------------------------
 
 def turn_clauses(text: str | None, *, speaker: str | SpeakerMatch | None, role: str | None,
-                 config_dir: Path | None) -> list[dict]:
+                 config_dir: Path | None, language: str | None = None) -> list[dict]:
     """What one turn must hold: the words, the speaker, the role."""
     clauses: list[dict] = []
     if text:
-        clauses.append({"multi_match": {"query": text, "fields": turn_text_fields(config_dir)}})
+        clauses.append(text_clause(text, turn_text_fields(config_dir, language)))
     if speaker:
         match = speaker if isinstance(speaker, SpeakerMatch) else SpeakerMatch(speaker, (speaker,))
         clauses.append(match.clause())
@@ -235,43 +273,91 @@ def build_query(
     if speaker or role:
         inner: dict = {"size": max_turns, "_source": ["turns.speaker", "turns.role", "turns.text"]}
         if highlight and text:
-            inner["highlight"] = {"fields": {"turns.text": {"number_of_fragments": 3}}}
+            inner["highlight"] = {"fields": highlight_fields([TURN_TEXT_FIELD], fragments=3)}
         must.append({"nested": {
             "path": "turns", "score_mode": "max",
-            "query": {"bool": {"must": turn_clauses(text, speaker=speaker, role=role, config_dir=config_dir)}},
+            "query": {"bool": {"must": turn_clauses(text, speaker=speaker, role=role, config_dir=config_dir,
+                                                    language=language)}},
             "inner_hits": inner,
         }})
     elif text:
-        must.append({"multi_match": {"query": text, "fields": text_fields(config_dir)}})
+        must.append(text_clause(text, text_fields(config_dir, language)))
     if not must:
         must.append({"match_all": {}})
     return {"bool": {"must": must, "filter": filters}}
 
 
+MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window: from + size of one request
+EXPORT_PAGE = 1_000  # documents per request of an export
+HIT_SOURCE = ["title", "published_at", "url", "section", "language", "kind", "event_id"]
+SORT = ["_score", {"published_at": "desc"}]
+
+
+def _request(text: str | None, highlight: bool, filters: dict) -> dict:
+    """The search body for ``text`` and the filters of build_query (query, highlights, source, sort)."""
+    body: dict = {"query": build_query(text, highlight=highlight, **filters), "source": HIT_SOURCE, "sort": SORT}
+    if highlight and text and not (filters.get("speaker") or filters.get("role")):
+        body["highlight"] = {"fields": {**highlight_fields(["body"], fragments=3),
+                                        **highlight_fields(["title"], fragments=0)}}
+    return body
+
+
+def _hit(h: dict) -> Hit:
+    src = h["_source"]
+    inner = h.get("inner_hits", {}).get("turns", {}).get("hits", {})
+    turns = [{**t["_source"], **({"highlights": t["highlight"]["turns.text"]} if "highlight" in t else {})}
+             for t in inner.get("hits", [])]
+    marks = [frag for frags in h.get("highlight", {}).values() for frag in frags]
+    return Hit(doc_id=h["_id"], score=h.get("_score"), title=src["title"], published_at=src["published_at"],
+               url=src.get("url"), section=src.get("section"), language=src["language"],
+               kind=src.get("kind"), event_id=src.get("event_id"), turns=turns,
+               turns_total=inner.get("total", {}).get("value", 0), highlights=marks)
+
+
 def search(es: Elasticsearch, index: str, text: str | None = None, *, size: int = 10, offset: int = 0,
            highlight: bool = True, **filters) -> tuple[int, list[Hit]]:
-    """(total matching documents, ``size`` hits from ``offset``) for ``text`` and the filters of build_query."""
-    query = build_query(text, highlight=highlight, **filters)
-    extra: dict = {}
-    if highlight and text and not (filters.get("speaker") or filters.get("role")):
-        extra["highlight"] = {"fields": {"body": {"number_of_fragments": 3}, "title": {"number_of_fragments": 0}}}
-    resp = es.search(
-        index=index, query=query, size=size, from_=offset, track_total_hits=True,
-        source=["title", "published_at", "url", "section", "language", "kind"],
-        sort=["_score", {"published_at": "desc"}], **extra,
-    ).body
-    hits = []
-    for h in resp["hits"]["hits"]:
-        src = h["_source"]
-        inner = h.get("inner_hits", {}).get("turns", {}).get("hits", {})
-        turns = [{**t["_source"], **({"highlights": t["highlight"]["turns.text"]} if "highlight" in t else {})}
-                 for t in inner.get("hits", [])]
-        marks = [frag for frags in h.get("highlight", {}).values() for frag in frags]
-        hits.append(Hit(doc_id=h["_id"], score=h.get("_score"), title=src["title"], published_at=src["published_at"],
-                        url=src.get("url"), section=src.get("section"), language=src["language"],
-                        kind=src.get("kind"), turns=turns,
-                        turns_total=inner.get("total", {}).get("value", 0), highlights=marks))
-    return resp["hits"]["total"]["value"], hits
+    """(total matching documents, ``size`` hits from ``offset``) for ``text`` and the filters of build_query.
+
+    One request: ``offset + size`` may not pass MAX_WINDOW (ValueError); ``search_all`` reads every match.
+    """
+    if offset + size > MAX_WINDOW:
+        raise ValueError(f"one page reaches at most document {MAX_WINDOW:,} (asked: {offset + 1:,}-{offset + size:,}); "
+                         "export every match with --format csv or --format json")
+    resp = es.search(index=index, size=size, from_=offset, track_total_hits=True,
+                     **_request(text, highlight, filters)).body
+    return resp["hits"]["total"]["value"], [_hit(h) for h in resp["hits"]["hits"]]
+
+
+def search_all(es: Elasticsearch, index: str, text: str | None = None, *, page_size: int = EXPORT_PAGE,
+               highlight: bool = False, **filters) -> tuple[int, Iterator[Hit]]:
+    """(total, every matching hit in search order), read page by page through a point in time
+    with ``search_after``, so an export is never cut at the result window and sees one
+    consistent view of the index while it streams. The point in time is closed when the
+    iterator ends or is closed."""
+    body = _request(text, highlight, filters)
+    pit = es.open_point_in_time(index=index, keep_alive="2m").body["id"]
+    try:
+        first = es.search(pit={"id": pit, "keep_alive": "2m"}, size=page_size, track_total_hits=True, **body).body
+    except BaseException:
+        es.close_point_in_time(id=pit)
+        raise
+
+    def pages() -> Iterator[Hit]:
+        nonlocal pit
+        resp = first
+        try:
+            while True:
+                hits = resp["hits"]["hits"]
+                yield from (_hit(h) for h in hits)
+                if len(hits) < page_size:
+                    return
+                pit = resp.get("pit_id", pit)
+                resp = es.search(pit={"id": pit, "keep_alive": "2m"}, size=page_size, track_total_hits=False,
+                                 search_after=hits[-1]["sort"], **body).body
+        finally:
+            es.close_point_in_time(id=resp.get("pit_id", pit))
+
+    return first["hits"]["total"]["value"], pages()
 
 
 # ---- counts ------------------------------------------------------------------
@@ -305,7 +391,8 @@ def count_by(es: Elasticsearch, index: str, text: str | None = None, *, by: str 
     for clause in query["bool"]["must"]:  # the counts need no turns back
         clause.get("nested", {}).pop("inner_hits", None)
     turn_role = "question" if count == "questions" else role
-    turn_filter = {"bool": {"must": turn_clauses(text, speaker=speaker, role=turn_role, config_dir=config_dir)
+    turn_filter = {"bool": {"must": turn_clauses(text, speaker=speaker, role=turn_role, config_dir=config_dir,
+                                                 language=doc_filters.get("language"))
                             or [{"match_all": {}}]}}
     if by in ("speaker", "role"):
         return _count_turn_buckets(es, index, query, turn_filter, by=by, count=count,
