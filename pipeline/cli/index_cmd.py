@@ -73,9 +73,18 @@ def _filters(ctx: RunContext, *, speaker, role, since, until, section, language,
     kinds = kind_choices(profile)
     if kind and kind not in kinds:
         raise typer.BadParameter(f"{kind!r} is not one of: {', '.join(kinds)}", param_hint="--kind")
-    return dict(speaker=resolve_speaker(speaker, profile) if speaker else None, role=role,
+    return dict(speaker=_speaker(speaker, profile) if speaker else None, role=role,
                 date_from=since.date() if since else None, date_to=until.date() if until else None,
                 section=sections, language=language, kind=kind, config_dir=settings.config_dir)
+
+
+def _speaker(asked: str, profile):
+    """What --speaker names: a profile person, or any printed form or stored id, with the id
+    extraction would give that name (the one rule that stamps ``speaker_id``)."""
+    from pipeline.extract.metadata import speaker_key
+    from pipeline.store.search import resolve_speaker
+
+    return resolve_speaker(asked, profile, key=speaker_key(asked, profile.extraction))
 
 
 def _people(profile) -> list:
@@ -185,9 +194,13 @@ def search(
     section: SectionOpt = None,
     language: LanguageOpt = None,
     kind: KindOpt = None,
+    event: Annotated[Optional[str], typer.Option(
+        help="the language versions of one event: its event id (the event column of search)")] = None,
     index: IndexOpt = None,
-    size: Annotated[int, typer.Option(min=1, help="documents per page")] = 10,
-    page: Annotated[int, typer.Option(min=1, help="page of documents to show")] = 1,
+    size: Annotated[Optional[int], typer.Option(
+        min=1, help="documents per page (default 10); with --format csv|json it cuts the export to that page")] = None,
+    page: Annotated[Optional[int], typer.Option(
+        min=1, help="page to show (default 1); with --format csv|json it cuts the export to that page")] = None,
     turns: Annotated[int, typer.Option(min=1, max=100, help="matching turns shown per document")] = 5,
     all_turns: Annotated[bool, typer.Option("--all", help="every matching turn of each document (up to 100)")] = False,
     fmt: FormatOpt = Format.table,
@@ -205,33 +218,50 @@ def search(
     Example: mfa-ingest search '"strategic stability" -NATO' --language en
 
     Example: mfa-ingest search санкции --kind briefing --language ru
+
+    Example: mfa-ingest search --speaker Zakharova --role answer --all --format csv > answers.csv
     """
     from pipeline.store.search import MAX_TURNS, MAX_WINDOW, search_all
     from pipeline.store.search import search as do_search
 
     fmt = Format.json if as_json else fmt
     max_turns = MAX_TURNS if all_turns else turns
-    if fmt is Format.table and page * size > MAX_WINDOW:
+    paged = fmt is Format.table or size is not None or page is not None
+    size, page = size or 10, page or 1
+    if paged and page * size > MAX_WINDOW:
         raise typer.BadParameter(f"the table shows documents up to the {MAX_WINDOW:,}th (--page {page} --size {size} "
-                                 "asks beyond); --format csv or --format json exports every match", param_hint="--size")
+                                 "asks beyond); --format csv or --format json without --size/--page exports every match",
+                                 param_hint="--size")
     with _client() as ctx:
         es, settings = ctx.es, ctx.settings
         filters = _filters(ctx, speaker=speaker, role=role, since=since, until=until,
                            section=section, language=language, kind=kind)
+        filters["event"] = event
         target = index or settings.index_alias
         _require_index(es, target)
-        if fmt is not Format.table:  # an export: every match, streamed; --size/--page shape the table only
+        if not paged:  # an export: every match, streamed
             total, hits_iter = search_all(es, target, query, max_turns=max_turns, **filters)
             _export(total, hits_iter, fmt)
             return
         total, hits = do_search(es, target, query, size=size, offset=(page - 1) * size, max_turns=max_turns,
                                 **filters)
     first = (page - 1) * size
+    if fmt is not Format.table:  # one page, as asked: say so when it is not everything
+        if len(hits) < total:
+            typer.echo(f"note: page {page} of {size} documents: {first + 1}-{first + len(hits)} of {total}; "
+                       "without --size/--page the export has every match", err=True)
+        if fmt is Format.json:
+            typer.echo(json.dumps({"total": total, "page": page, "size": size,
+                                   "hits": [h.__dict__ for h in hits]}, ensure_ascii=False, indent=2))
+        else:
+            _export(total, iter(hits), fmt)
+        return
     typer.echo(f"{total} document{'s' if total != 1 else ''}"
                + (f"; showing {first + 1}-{first + len(hits)}" if hits else ""))
     for hit in hits:
-        typer.echo(f"{hit.published_at[:16].replace('T', ' ')}  {hit.title or '(no title)'}  "
-                   f"[{hit.language}/{hit.section or '-'}/{hit.kind or '-'}]  {hit.url or ''}")
+        typer.echo(f"{hit.published_at[:16].replace('T', ' ')}  {hit.title or '(no title)'}")
+        about = [hit.language, hit.section, hit.kind, hit.event_id and f"event {hit.event_id}", hit.url]
+        typer.echo("    " + " · ".join(a for a in about if a))
         for mark in hit.highlights[:3]:
             typer.echo(f"    … {_marked(mark)} …")
         if hit.turns:
@@ -364,10 +394,12 @@ def kibana_import(
     """
     from pipeline.model.errors import ConfigError
     from pipeline.store.kibana import (default_export, import_saved_objects, load_saved_objects, set_time_zone,
-                                       with_alias)
-    settings = run_context().settings
+                                       with_alias, with_speaker_labels)
+    ctx = run_context()
+    settings = ctx.settings
     alias = index or settings.index_alias
     objects = with_alias(load_saved_objects(export or default_export(settings.config_dir)), alias)
+    objects = with_speaker_labels(objects, ctx.profile.extraction.speakers)
     try:
         auth = (username, password or "") if username else None
         answer = import_saved_objects(url, objects, space=space, api_key=api_key, auth=auth)

@@ -136,32 +136,43 @@ def _surname(name: str) -> str:
 
 @dataclass(frozen=True)
 class SpeakerMatch:
-    """The printed forms a ``--speaker`` stands for, and the surnames matched inside other forms."""
+    """The printed forms a ``--speaker`` stands for, the surnames matched inside other forms, and
+    the stored ids (``turns.speaker_id``) it names: exact ids, and surname keys (``riabkov``)
+    that match every id of that surname (``riabkov-s``)."""
 
     asked: str
     forms: tuple[str, ...]
     surnames: tuple[str, ...] = ()
-    speaker_id: str | None = None
+    speaker_id: str | None = None  # the profile's person, when the name is one of the profile's
+    ids: tuple[str, ...] = ()
+    id_surnames: tuple[str, ...] = ()
 
     def clause(self) -> dict:
-        """A query on the nested turn's speaker: any listed form, or a form holding a surname."""
+        """A query on the nested turn's speaker: any listed form or id, or a form holding a surname."""
         should: list[dict] = [{"terms": {"turns.speaker.lower": [f.lower() for f in self.forms]}}]
-        if self.speaker_id:
-            should.append({"term": {"turns.speaker_id": self.speaker_id}})
+        ids = sorted({i for i in (self.speaker_id, *self.ids) if i})
+        if ids:
+            should.append({"terms": {"turns.speaker_id": ids}})
+        should += [{"prefix": {"turns.speaker_id": f"{s}-"}} for s in self.id_surnames]
         should += [{"wildcard": {"turns.speaker.lower": {"value": f"*{s.lower()}*"}}} for s in self.surnames]
         return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
-def resolve_speaker(asked: str, profile: "SiteProfile | None" = None) -> SpeakerMatch:
+def resolve_speaker(asked: str, profile: "SiteProfile | None" = None, *, key: str | None = None) -> SpeakerMatch:
     """The speaker ``asked`` names: an id, a printed form or a surname of a profile speaker;
-    anything else is matched as written (and as a part of longer forms)."""
-    key = _fold(asked)
+    anything else is matched as written (and as a part of longer forms), as a stored id, and by
+    ``key``, the id extraction gives that name (``Sergey Ryabkov`` and ``Рябков`` -> ``riabkov-s``,
+    ``riabkov``: a surname alone matches every ``riabkov-*``)."""
+    folded = _fold(asked)
     # One table of people for the whole project: the one extraction stamps speaker_id from.
     for person_id, names in (profile.extraction.speakers.items() if profile else []):
-        if key in {_fold(n) for n in [person_id, *names]} | {_fold(_surname(n)) for n in names}:
+        if folded in {_fold(n) for n in [person_id, *names]} | {_fold(_surname(n)) for n in names}:
             surnames = tuple(sorted({_surname(n) for n in names}))
             return SpeakerMatch(asked, tuple(names), surnames, person_id)
-    return SpeakerMatch(asked, (asked,), (asked,) if " " not in asked.strip() else ())
+    ids = tuple(dict.fromkeys(i for i in (asked.strip().lower(), key) if i))
+    id_surnames = (key,) if key and "-" not in key else ()
+    return SpeakerMatch(asked, (asked,), (asked,) if " " not in asked.strip() else (), ids=ids,
+                        id_surnames=id_surnames)
 
 
 def section_choices(profile: "SiteProfile") -> list[str]:
@@ -237,8 +248,10 @@ def turn_clauses(text: str | None, *, speaker: str | SpeakerMatch | None, role: 
 
 
 def document_filters(*, date_from=None, date_to=None, section: str | list[str] | None = None,
-                     language: str | None = None, kind: str | None = None) -> list[dict]:
+                     language: str | None = None, kind: str | None = None, event: str | None = None) -> list[dict]:
     filters: list[dict] = []
+    if event:  # the language versions of one event (pipeline.model.ids: event_id)
+        filters.append({"term": {"event_id": event}})
     if date_from or date_to:
         filters.append({"range": {"published_at": moscow_range(date_from, date_to)}})
     if section:
@@ -260,6 +273,7 @@ def build_query(
     section: str | list[str] | None = None,
     language: str | None = None,
     kind: str | None = None,
+    event: str | None = None,
     max_turns: int = 5,
     highlight: bool = False,
     config_dir: Path | None = None,
@@ -268,7 +282,8 @@ def build_query(
 
     ``config_dir``: where the language overlay naming the sub-fields is (default: the project's config/).
     """
-    filters = document_filters(date_from=date_from, date_to=date_to, section=section, language=language, kind=kind)
+    filters = document_filters(date_from=date_from, date_to=date_to, section=section, language=language, kind=kind,
+                               event=event)
     must: list[dict] = []
     if speaker or role:
         inner: dict = {"size": max_turns, "_source": ["turns.speaker", "turns.role", "turns.text"]}
@@ -409,21 +424,42 @@ def count_by(es: Elasticsearch, index: str, text: str | None = None, *, by: str 
 
 def _count_turn_buckets(es: Elasticsearch, index: str, query: dict, turn_filter: dict, *, by: str, count: str,
                         people: list[SpeakerMatch] | None) -> dict:
-    """Buckets of matching turns by speaker or role; a person's printed forms merged into one bucket."""
+    """Buckets of matching turns by role, or by speaker: one bucket per person.
+
+    A speaker is grouped by the id extraction stamped on the turn (``speaker_id``: Sergey Ryabkov
+    = С.А.Рябков), labelled with its most frequent printed name; a profile person (``people``)
+    by every printed form and id of theirs, labelled with the profile's first form; a turn
+    without an id (a question) by its printed name."""
     leaf = {"docs": {"reverse_nested": {}}} if count == "documents" else {}
-    inner: dict = {"by": {**_bucket_agg(by), "aggs": leaf}}
-    if people:
-        inner["people"] = {"filters": {"filters": {p.forms[0]: p.clause() for p in people}}, "aggs": leaf}
+    if by == "role":
+        inner: dict = {"by": {**_bucket_agg(by), "aggs": leaf}}
+    else:
+        inner = {
+            "ids": {"terms": {"field": "turns.speaker_id", "size": 1000},
+                    "aggs": {**leaf, "name": {"terms": {"field": "turns.speaker", "size": 1}}}},
+            "by": {"filter": {"bool": {"must_not": {"exists": {"field": "turns.speaker_id"}}}},
+                   "aggs": {"names": {**_bucket_agg(by), "aggs": leaf}}},
+        }
+        if people:
+            inner["people"] = {"filters": {"filters": {p.forms[0]: p.clause() for p in people}}, "aggs": leaf}
     aggs = {"turns": {"nested": {"path": "turns"}, "aggs": {"match": {"filter": turn_filter, "aggs": inner}}}}
     found = es.search(index=index, query=query, size=0, aggs=aggs).body["aggregations"]["turns"]["match"]
 
     def value(bucket: dict) -> int:
         return bucket["docs"]["doc_count"] if count == "documents" else bucket["doc_count"]
 
+    if by == "role":
+        return {str(b["key"]): value(b) for b in found["by"]["buckets"]}
+    people = people or []
+    person_ids = {p.speaker_id for p in people}
     out = {name: value(b) for name, b in found.get("people", {}).get("buckets", {}).items() if value(b)}
-    for b in found["by"]["buckets"]:
-        if not any(_matches(p, str(b["key"])) for p in people or []):
-            out[str(b["key"])] = value(b)
+    for b in found["ids"]["buckets"]:
+        label = b["name"]["buckets"][0]["key"] if b["name"]["buckets"] else b["key"]
+        if b["key"] not in person_ids and not any(_matches(p, label) for p in people):
+            out[label] = out.get(label, 0) + value(b)
+    for b in found["by"]["names"]["buckets"]:
+        if not any(_matches(p, str(b["key"])) for p in people):
+            out[str(b["key"])] = out.get(str(b["key"]), 0) + value(b)
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 

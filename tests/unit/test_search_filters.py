@@ -51,3 +51,18 @@ def test_sections_by_profile_name_or_any_printed_title(profile):
 def test_a_wrong_role_is_refused_not_silently_empty():
     with pytest.raises(ValueError, match="statement, question, answer"):
         build_query("NATO", role="answers")
+
+
+def test_an_unlisted_speaker_is_also_found_by_stored_id_and_by_the_id_of_its_surname(profile):
+    clause = resolve_speaker("Ryabkov", profile, key="riabkov").clause()["bool"]["should"]
+    assert {"prefix": {"turns.speaker_id": "riabkov-"}} in clause
+    clause = resolve_speaker("riabkov-s", profile, key="riabkovs").clause()["bool"]["should"]
+    assert {"terms": {"turns.speaker_id": ["riabkov-s", "riabkovs"]}} in clause
+
+
+def test_bare_russian_words_are_also_prefixes_outside_phrases_and_operators():
+    from pipeline.store.search import analyst_query
+
+    assert analyst_query("Лавров") == "(Лавров | Лавров*)"
+    assert analyst_query('"Сергея Лаврова" НАТО -санкции') == '"Сергея Лаврова" (НАТО | НАТО*) -(санкции | санкции*)'
+    assert analyst_query("санкц* NATO sanctions") == "санкц* NATO sanctions"
