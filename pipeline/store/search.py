@@ -76,24 +76,54 @@ def turn_text_fields(config_dir: Path | None = None, language: str | None = None
 _CYRILLIC_WORD = re.compile(r"(?<![\w*~])([А-Яа-яЁё][А-Яа-яЁё-]{3,})(?![\w*~])")
 
 
-def analyst_query(text: str) -> str:
+def analyst_query(text: str, glued: dict[str, list[str]] | None = None) -> str:
     """What the user typed, in simple_query_string syntax, with each bare Russian word also
-    taken as a prefix (``Лавров`` -> ``(Лавров | Лавров*)``), outside quoted phrases.
+    taken as a prefix (``Лавров`` -> ``(Лавров | Лавров*)``), outside quoted phrases, and as
+    the printed names with initials that hold it (``glued``: ``С.В.Лавров*``).
 
     Why: the Snowball stemmer of the ``russian`` analyzer reads a surname's ``-ов`` as a plural
     ending (Лавров -> лавр, but Лаврова, Лавровым -> лавров), so the stems alone miss the other
-    cases of a name. On the standard field the prefix finds every case of the typed form.
+    cases of a name; on the standard field the prefix finds every case of the typed form. And
+    the standard tokenizer keeps initials glued to the surname (``С.В.Лаврова`` is one token),
+    so the glued forms the index holds are asked for as prefixes too.
     """
+    glued = glued or {}
+
+    def expand(m: re.Match) -> str:
+        word = m.group(1)
+        return "(" + " | ".join([word, f"{word}*", *(f"{g}*" for g in glued.get(word.lower(), []))]) + ")"
+
     parts = text.split('"')
     for i in range(0, len(parts), 2):  # even parts lie outside quotes
-        parts[i] = _CYRILLIC_WORD.sub(lambda m: f"({m.group(1)} | {m.group(1)}*)", parts[i])
+        parts[i] = _CYRILLIC_WORD.sub(expand, parts[i])
     return '"'.join(parts)
 
 
-def text_clause(text: str, fields: list[str]) -> dict:
+def glued_names(es: Elasticsearch, index: str, text: str | None) -> dict[str, list[str]]:
+    """For each bare Russian word of ``text``: the printed speaker names with initials in the
+    index (``speakers``) whose surname is a form of it (same ``russian`` stem): ``Лаврова`` ->
+    ``["с.в.лавров"]``. Two small requests per word; none for a query without Russian words."""
+    words = {m.group(1).lower() for part in (text or "").split('"')[::2] for m in _CYRILLIC_WORD.finditer(part)}
+    out: dict[str, list[str]] = {}
+    for word in sorted(words):
+        tokens = es.indices.analyze(index=index, analyzer="russian", text=word).body.get("tokens", [])
+        if not tokens:
+            continue
+        stem = re.escape(tokens[0]["token"])
+        resp = es.search(index=index, size=0, aggs={"names": {"terms": {
+            "field": "speakers.lower", "size": 20, "include": f"([^ ]*\\.)+{stem}[^ .]*"}}}).body
+        glued = sorted({b["key"].rsplit(".", 1)[0] + "." + b["key"].rsplit(".", 1)[1][:len(tokens[0]["token"])]
+                        for b in resp["aggregations"]["names"]["buckets"]})
+        if glued:
+            out[word] = glued
+    return out
+
+
+def text_clause(text: str, fields: list[str], glued: dict[str, list[str]] | None = None) -> dict:
     """The words as analysts type them: every word must match (AND), ``"..."`` a phrase,
     ``-word`` excludes, ``a | b`` either, ``sanct*`` a prefix (Elasticsearch simple_query_string)."""
-    return {"simple_query_string": {"query": analyst_query(text), "fields": fields, "default_operator": "and"}}
+    return {"simple_query_string": {"query": analyst_query(text, glued), "fields": fields,
+                                    "default_operator": "and"}}
 
 
 def highlight_fields(names: list[str], *, fragments: int) -> dict:
@@ -232,11 +262,12 @@ def _date(value: date | datetime | str | None) -> str | None:
 # ---- queries -----------------------------------------------------------------
 
 def turn_clauses(text: str | None, *, speaker: str | SpeakerMatch | None, role: str | None,
-                 config_dir: Path | None, language: str | None = None) -> list[dict]:
+                 config_dir: Path | None, language: str | None = None,
+                 glued: dict[str, list[str]] | None = None) -> list[dict]:
     """What one turn must hold: the words, the speaker, the role."""
     clauses: list[dict] = []
     if text:
-        clauses.append(text_clause(text, turn_text_fields(config_dir, language)))
+        clauses.append(text_clause(text, turn_text_fields(config_dir, language), glued))
     if speaker:
         match = speaker if isinstance(speaker, SpeakerMatch) else SpeakerMatch(speaker, (speaker,))
         clauses.append(match.clause())
@@ -277,6 +308,7 @@ def build_query(
     max_turns: int = 5,
     highlight: bool = False,
     config_dir: Path | None = None,
+    glued: dict[str, list[str]] | None = None,
 ) -> dict:
     """The bool query for these filters; speaker/role make the text match inside one turn.
 
@@ -292,11 +324,11 @@ def build_query(
         must.append({"nested": {
             "path": "turns", "score_mode": "max",
             "query": {"bool": {"must": turn_clauses(text, speaker=speaker, role=role, config_dir=config_dir,
-                                                    language=language)}},
+                                                    language=language, glued=glued)}},
             "inner_hits": inner,
         }})
     elif text:
-        must.append(text_clause(text, text_fields(config_dir, language)))
+        must.append(text_clause(text, text_fields(config_dir, language), glued))
     if not must:
         must.append({"match_all": {}})
     return {"bool": {"must": must, "filter": filters}}
@@ -338,6 +370,7 @@ def search(es: Elasticsearch, index: str, text: str | None = None, *, size: int 
     if offset + size > MAX_WINDOW:
         raise ValueError(f"one page reaches at most document {MAX_WINDOW:,} (asked: {offset + 1:,}-{offset + size:,}); "
                          "export every match with --format csv or --format json")
+    filters.setdefault("glued", glued_names(es, index, text))
     resp = es.search(index=index, size=size, from_=offset, track_total_hits=True,
                      **_request(text, highlight, filters)).body
     return resp["hits"]["total"]["value"], [_hit(h) for h in resp["hits"]["hits"]]
@@ -349,6 +382,7 @@ def search_all(es: Elasticsearch, index: str, text: str | None = None, *, page_s
     with ``search_after``, so an export is never cut at the result window and sees one
     consistent view of the index while it streams. The point in time is closed when the
     iterator ends or is closed."""
+    filters.setdefault("glued", glued_names(es, index, text))
     body = _request(text, highlight, filters)
     pit = es.open_point_in_time(index=index, keep_alive="2m").body["id"]
     try:
@@ -402,12 +436,13 @@ def count_by(es: Elasticsearch, index: str, text: str | None = None, *, by: str 
         raise ValueError(f"unknown --by {by!r}; choose one of: {', '.join(BY_FIELDS)}")
     if count not in COUNTS:
         raise ValueError(f"unknown --count {count!r}; choose one of: {', '.join(COUNTS)}")
-    query = build_query(text, speaker=speaker, role=role, config_dir=config_dir, **doc_filters)
+    glued = doc_filters.pop("glued", None) or glued_names(es, index, text)
+    query = build_query(text, speaker=speaker, role=role, config_dir=config_dir, glued=glued, **doc_filters)
     for clause in query["bool"]["must"]:  # the counts need no turns back
         clause.get("nested", {}).pop("inner_hits", None)
     turn_role = "question" if count == "questions" else role
     turn_filter = {"bool": {"must": turn_clauses(text, speaker=speaker, role=turn_role, config_dir=config_dir,
-                                                 language=doc_filters.get("language"))
+                                                 language=doc_filters.get("language"), glued=glued)
                             or [{"match_all": {}}]}}
     if by in ("speaker", "role"):
         return _count_turn_buckets(es, index, query, turn_filter, by=by, count=count,

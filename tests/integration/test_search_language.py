@@ -81,3 +81,19 @@ def test_turn_text_is_searched_on_its_language_field(es, index_alias, docs):
     assert "<em>санкциями</em>" in hits[0].turns[0]["highlights"][0]
     counts = es_search.count_by(es, index_alias, "санкции", by="language", count="turns", role="answer")
     assert counts == {"ru": 1}
+
+
+def test_a_surname_finds_the_names_printed_with_initials_glued_to_it(es, settings, index_alias):
+    """The standard tokenizer keeps С.В.Лаврова one token: the printed speaker names in the index
+    whose surname is a form of the word are asked for as prefixes too."""
+    alias = design.ensure_index(es, settings)
+    glued = record(10, "ru", "Выступление Министра иностранных дел С.В.Лаврова, Москва",
+                   "Вопрос: Что дальше?\nС.В.Лавров: Посмотрим.", turns=[
+                       Turn(speaker="Вопрос", role="question", text="Что дальше?"),
+                       Turn(speaker="С.В.Лавров", role="answer", text="Посмотрим.")])
+    other = record(11, "ru", "Брифинг", "С.А.Рябков провёл встречу.")
+    list(writer.index_records(es, [glued, other], index=alias, settings=settings))
+    es.indices.refresh(index=alias)
+    for asked in ("Лавров", "Лаврова", "лавровым"):
+        _, hits = es_search.search(es, alias, asked, size=10)
+        assert [h.doc_id for h in hits] == [glued.doc_id], asked
