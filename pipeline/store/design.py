@@ -225,6 +225,20 @@ def count(es: Elasticsearch, index: str) -> int:
     return int(es.count(index=index)["count"])
 
 
+def create_scratch_index(es: Elasticsearch, settings: Settings, name: str, *, with_languages: bool) -> None:
+    """A concrete index ``name`` outside any alias with the declared settings and mappings, with or
+    without the language overlay (the search evaluation compares the two)."""
+    if with_languages:
+        require_language_analyzers(es, settings)
+    body = load_template(settings)["template"]
+    body["mappings"] = declared_mappings(settings, with_languages=with_languages)
+    create_index_if_missing(es, name, body)
+
+
+def delete_index(es: Elasticsearch, name: str) -> None:
+    es.indices.delete(index=name, ignore_unavailable=True)
+
+
 def refresh(es: Elasticsearch, index: str) -> None:
     es.indices.refresh(index=index)
 

@@ -114,8 +114,12 @@ def glued_names(es: Elasticsearch, index: str, text: str | None) -> dict[str, li
             "field": "speakers.lower", "size": 20, "include": f"([^ ]*\\.)+{stem}[^ .]*"}}}).body
         glued = sorted({b["key"].rsplit(".", 1)[0] + "." + b["key"].rsplit(".", 1)[1][:len(tokens[0]["token"])]
                         for b in resp["aggregations"]["names"]["buckets"]})
-        if glued:
-            out[word] = glued
+        # the stem as a prefix too, when long enough to mean something: Беларуси -> беларус*
+        # finds Беларусь, whose Snowball stem differs
+        stem = tokens[0]["token"]
+        prefixes = ([stem] if len(stem) >= 5 and not word.startswith(stem + stem[-1:]) and stem != word else []) + glued
+        if prefixes:
+            out[word] = prefixes
     return out
 
 
