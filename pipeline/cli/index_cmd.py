@@ -221,7 +221,7 @@ def search(
 
     Example: mfa-ingest search --speaker Zakharova --role answer --all --format csv > answers.csv
     """
-    from pipeline.store.search import MAX_TURNS, MAX_WINDOW, search_all
+    from pipeline.store.search import MAX_TURNS, MAX_WINDOW, kind_label, search_all, section_label
     from pipeline.store.search import search as do_search
 
     fmt = Format.json if as_json else fmt
@@ -245,6 +245,7 @@ def search(
             return
         total, hits = do_search(es, target, query, size=size, offset=(page - 1) * size, max_turns=max_turns,
                                 **filters)
+        profile = ctx.profile
     first = (page - 1) * size
     if fmt is not Format.table:  # one page, as asked: say so when it is not everything
         if len(hits) < total:
@@ -260,7 +261,8 @@ def search(
                + (f"; showing {first + 1}-{first + len(hits)}" if hits else ""))
     for hit in hits:
         typer.echo(f"{hit.published_at[:16].replace('T', ' ')}  {hit.title or '(no title)'}")
-        about = [hit.language, hit.section, hit.kind, hit.event_id and f"event {hit.event_id}", hit.url]
+        about = [hit.language, section_label(hit.section, hit.language, profile),
+                 kind_label(hit.kind, hit.language, profile), hit.event_id and f"event {hit.event_id}", hit.url]
         typer.echo("    " + " · ".join(a for a in about if a))
         for mark in hit.highlights[:3]:
             typer.echo(f"    … {_marked(mark)} …")
@@ -334,7 +336,7 @@ def stats(
 
     Example: mfa-ingest stats --by kind --language ru
     """
-    from pipeline.store.search import BY_FIELDS, COUNTS, count_by
+    from pipeline.store.search import BY_FIELDS, COUNTS, count_by, labelled_sections
     from pipeline.store.search import stats as do_stats
 
     fmt = Format.json if as_json else fmt
@@ -349,12 +351,15 @@ def stats(
         target = index or settings.index_alias
         if plain:
             data = do_stats(es, settings, alias=target)
+            data["by_section"] = labelled_sections(data["by_section"], language, ctx.profile)
         else:
             filters = _filters(ctx, speaker=speaker, role=role, since=since, until=until,
                                section=section, language=language, kind=kind)
             _require_index(es, target)
             buckets = count_by(es, target, query, by=by or "month", count=count, people=_people(ctx.profile),
                                **filters)
+            if by == "section":  # one row per section, named by its label in the language asked
+                buckets = labelled_sections(buckets, language, ctx.profile)
     if plain:
         if fmt is Format.json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

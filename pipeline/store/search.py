@@ -229,6 +229,34 @@ def resolve_section(asked: str, profile: "SiteProfile") -> list[str]:
     raise ValueError(f"unknown section {asked!r}; choose one of: {', '.join(section_choices(profile))}")
 
 
+def section_label(stored: str | None, language: str | None, profile: "SiteProfile") -> str | None:
+    """The one name printed for a stored section value (a profile name or any printed title), in
+    ``language`` (English when the profile has no label in it): the profile's section ``labels``.
+    ``Ministers’ speeches``, ``archive_minister_speeches`` -> ``Minister's speeches``."""
+    if not stored:
+        return stored
+    key = _fold(stored)
+    for section in profile.crawl.sections:
+        if key in {_fold(section.name)} | {_fold(t) for t in section.titles} and section.labels:
+            return section.labels.get(language or "en") or section.labels.get("en") or stored
+    return stored
+
+
+def kind_label(kind: str | None, language: str | None, profile: "SiteProfile") -> str | None:
+    """The one name printed for a kind in ``language`` (the profile's ``crawl.kind_labels``)."""
+    labels = profile.crawl.kind_labels.get(kind or "", {})
+    return labels.get(language or "en") or labels.get("en") or kind
+
+
+def labelled_sections(buckets: dict[str, int], language: str | None, profile: "SiteProfile") -> dict[str, int]:
+    """Counts per stored section value merged into one bucket per printed label."""
+    out: dict[str, int] = {}
+    for key, value in buckets.items():
+        label = section_label(key, language, profile) or key
+        out[label] = out.get(label, 0) + value
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
 def kind_choices(profile: "SiteProfile") -> list[str]:
     """Every value --kind takes: the kinds the profile's sections publish, in the record's order."""
     from pipeline.profile import KINDS

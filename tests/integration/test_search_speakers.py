@@ -60,3 +60,15 @@ def test_event_brings_the_language_versions_together(es, crawled, index_alias):
     assert sorted(h["language"] for h in got["hits"]) == ["en", "ru"]
     table = run_cli("search", "--event", event, alias=index_alias, settings=crawled).stdout
     assert f"event {event}" in table
+
+
+def test_sections_print_one_label_per_language(es, crawled, index_alias):
+    labels_en = {s.labels["en"] for s in get_profile().crawl.sections}
+    out = json.loads(run_cli("stats", "--by", "section", "--json", alias=index_alias, settings=crawled).stdout)
+    assert "Minister's speeches" in out["buckets"] and set(out["buckets"]) <= labels_en
+    ru = json.loads(run_cli("stats", "--by", "section", "--language", "ru", "--json", alias=index_alias,
+                            settings=crawled).stdout)
+    assert "Выступления Министра" in ru["buckets"]
+    table = run_cli("search", "--speaker", "Ryabkov", alias=index_alias, settings=crawled).stdout
+    assert "Deputy Ministers' speeches" in table and "Выступления заместителей Министра" in table
+    assert "[en/" not in table and "<em>" not in table

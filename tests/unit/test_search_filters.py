@@ -66,3 +66,15 @@ def test_bare_russian_words_are_also_prefixes_outside_phrases_and_operators():
     assert analyst_query("Лавров") == "(Лавров | Лавров*)"
     assert analyst_query('"Сергея Лаврова" НАТО -санкции') == '"Сергея Лаврова" (НАТО | НАТО*) -(санкции | санкции*)'
     assert analyst_query("санкц* NATO sanctions") == "санкц* NATO sanctions"
+
+
+def test_a_section_is_printed_with_one_label_per_language(profile):
+    from pipeline.store.search import kind_label, labelled_sections, section_label
+
+    for stored in ("Ministers’ speeches", "Minister's speeches", "Выступления Министра", "archive_minister_speeches",
+                   "minister_speeches"):
+        assert section_label(stored, "en", profile) == "Minister's speeches", stored
+        assert section_label(stored, "ru", profile) == "Выступления Министра", stored
+    assert labelled_sections({"Ministers’ speeches": 4, "archive_minister_speeches": 1, "news": 2}, None, profile) == {
+        "Minister's speeches": 5, "News": 2}
+    assert kind_label("briefing", "ru", profile) == "брифинг"
