@@ -55,7 +55,7 @@ def _client() -> Iterator[RunContext]:
 
 def _filters(ctx: RunContext, *, speaker, role, since, until, section, language, kind) -> dict:
     """The search filters of the options, resolved and checked against the profile (BadParameter when wrong)."""
-    from pipeline.store.search import ROLES, kind_choices, resolve_section, resolve_speaker
+    from pipeline.store.search import ROLES, kind_choices, resolve_section
 
     settings, profile = ctx.settings, ctx.profile
     if role and role not in ROLES:
@@ -240,7 +240,8 @@ def search(
         target = index or settings.index_alias
         _require_index(es, target)
         if not paged:  # an export: every match, streamed
-            total, hits_iter = search_all(es, target, query, max_turns=max_turns, **filters)
+            total, hits_iter = search_all(es, target, query, max_turns=max_turns, highlight=fmt is Format.json,
+                                          **filters)
             _export(total, hits_iter, fmt)
             return
         total, hits = do_search(es, target, query, size=size, offset=(page - 1) * size, max_turns=max_turns,
