@@ -511,3 +511,22 @@ def main() -> None:  # pragma: no cover - manual demo entry
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+def article_pages(base_url: str = "https://mid.ru", archive_url: str = "https://archive.mid.ru") -> list:
+    """Every transcript the replica serves (notices left out), rendered as its page would be
+    fetched from ``base_url``/``archive_url``: the corpus of the judged search queries
+    (``mfa-ingest eval --search``), which are written against these texts."""
+    from pipeline.model.records import Page
+
+    pages = []
+    for article in base_articles():
+        if is_notice(article):
+            continue
+        if article.site == "current":
+            body, ctype, url = render_article(article, PageOptions()).encode("utf-8"), "text/html; charset=utf-8", base_url
+        else:
+            body = render_archive_article(article, PageOptions()).encode(article.encoding)
+            ctype, url = f"text/html; charset={article.encoding}", archive_url
+        pages.append(Page(source=url + article.path, url=url + article.path, content=body, content_type=ctype))
+    return pages

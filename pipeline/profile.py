@@ -240,6 +240,8 @@ class CrawlSection(_Strict):
     nightly: bool = Field(True, description="walked by the nightly crawl when no sections are named")
     titles: list[str] = Field(default_factory=list,
                               description="the section's printed names on pages (search --section by name)")
+    labels: dict[str, str] = Field(default_factory=dict,
+                                   description="the one name search and stats print for it, per language")
     # Listing entries whose title matches one of these are not transcripts (accreditation notices).
     skip_titles: list[Pattern[str]] = Field(default_factory=list)
     confidence: Confidence = "firm"
@@ -292,6 +294,8 @@ class CrawlRules(_Strict):
     layouts: dict[str, ListingLayout] = Field(default_factory=dict)
     sections: list[CrawlSection] = Field(default_factory=list)
     feeds: list[CrawlFeed] = Field(default_factory=list)
+    # The one name printed for each kind, per language (search, stats).
+    kind_labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     blocked: BlockedRules = Field(default_factory=BlockedRules)
     drift: DriftRules = Field(default_factory=DriftRules)
 

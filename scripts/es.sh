@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A local Elasticsearch node for development and tests.
 #
-#   scripts/es.sh install   download (Maven) and unpack the integ-test-zip build
+#   scripts/es.sh install   download (Maven) and unpack the integ-test-zip build, and add
+#                           the english/russian analyzers (plugins/analysis-lang) it lacks
 #   scripts/es.sh start     install if needed, start, wait for yellow/green
 #   scripts/es.sh stop      stop the node this script started
 #   scripts/es.sh status    say whether the node answers, and its health
@@ -78,6 +79,11 @@ find_java_home() {
 }
 
 install() {
+  install_distribution
+  install_analysis_plugin
+}
+
+install_distribution() {
   if [ -x "$ES_HOME/bin/elasticsearch" ]; then return; fi
   "$MFA_REPO/scripts/bootstrap.sh"
   command -v mvn >/dev/null || mfa_die "Maven (mvn) is needed to download Elasticsearch"
@@ -95,6 +101,41 @@ install() {
   mv "$ES_HOME.tmp/elasticsearch-$MFA_ES_VERSION" "$ES_HOME" && rm -rf "$ES_HOME.tmp"
   rm -f "$ES_BASE/dist/elasticsearch-$MFA_ES_VERSION.zip"
   mfa_say "installed Elasticsearch in $ES_HOME"
+}
+
+# The stable analysis plugin in plugins/analysis-lang: the `english` and `russian` analyzers
+# (Lucene's EnglishAnalyzer/RussianAnalyzer, as Elasticsearch's built-ins) for this build,
+# which ships Lucene but not the analysis-common module. Installed once per source version
+# (a stamp of the sources' hash in the installed plugin folder); a distribution that has
+# analysis-common (a full Elasticsearch) gets nothing.
+PLUGIN_NAME="mfa-analysis-lang"
+PLUGIN_SRC="$MFA_REPO/plugins/analysis-lang"
+plugin_stamp() {
+  (cd "$PLUGIN_SRC" && find pom.xml src -type f | LC_ALL=C sort | xargs sha256sum; echo "$MFA_ES_VERSION") | sha256sum | cut -c1-16
+}
+install_analysis_plugin() {
+  [ ! -d "$ES_HOME/modules/analysis-common" ] || return 0
+  local dest="$ES_HOME/plugins/$PLUGIN_NAME" stamp; stamp="$(plugin_stamp)"
+  [ "$(cat "$dest/.mfa-stamp" 2>/dev/null)" != "$stamp" ] || return 0
+  local jdk cand
+  for cand in "${ES_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/*; do  # a JDK (javac), Java 21+
+    [ -n "$cand" ] && [ -x "$cand/bin/javac" ] || continue
+    if [ "$(java_major "$cand/bin/java")" -ge 21 ] 2>/dev/null; then jdk="$cand"; break; fi
+  done
+  [ -n "${jdk:-}" ] || mfa_die "a JDK 21+ (with javac) is needed to build $PLUGIN_SRC"
+  command -v mvn >/dev/null || mfa_die "Maven (mvn) is needed to build $PLUGIN_SRC"
+  local lucene; lucene="$(ls "$ES_HOME/lib" | sed -n 's/^lucene-analysis-common-\(.*\)\.jar$/\1/p' | head -1)"
+  [ -n "$lucene" ] || mfa_die "no lucene-analysis-common jar in $ES_HOME/lib"
+  mfa_say "building the english/russian analysis plugin ($PLUGIN_SRC, Lucene $lucene)"
+  JAVA_HOME="$jdk" mvn -q -B -f "$PLUGIN_SRC/pom.xml" package -Des.version="$MFA_ES_VERSION" -Dlucene.version="$lucene" \
+    >"$ES_BASE/plugin-build.log" 2>&1 || { tail -n 30 "$ES_BASE/plugin-build.log" >&2; mfa_die "the plugin build failed"; }
+  local zip="$PLUGIN_SRC/target/$PLUGIN_NAME-1.0.0.zip" java_home; java_home="$(find_java_home)"
+  [ ! -d "$dest" ] || ES_JAVA_HOME="$java_home" "$ES_HOME/bin/elasticsearch-plugin" remove --purge "$PLUGIN_NAME" >/dev/null
+  ES_JAVA_HOME="$java_home" "$ES_HOME/bin/elasticsearch-plugin" install --batch --silent "file://$zip" \
+    || mfa_die "elasticsearch-plugin could not install $zip"
+  echo "$stamp" >"$dest/.mfa-stamp"
+  [ "$(id -u)" != 0 ] || ! id "$ES_USER" >/dev/null 2>&1 || chown -R "$ES_USER" "$dest"
+  mfa_say "installed the $PLUGIN_NAME plugin (english, russian analyzers) into $ES_HOME"
 }
 
 write_config() {
@@ -223,6 +264,12 @@ start() {
     # The roles may have changed (config/elasticsearch/*-role.json): the node re-reads roles.yml.
     [ -z "$SECURE" ] || secure_provision "$(find_java_home)"
     mfa_say "Elasticsearch already answers at $MFA_ES_URL"
+    # A node installed before the analysis plugin existed: add it; the node loads it when restarted.
+    if [ -x "$ES_HOME/bin/elasticsearch" ] && [ ! -d "$ES_HOME/modules/analysis-common" ] \
+        && [ "$(cat "$ES_HOME/plugins/$PLUGIN_NAME/.mfa-stamp" 2>/dev/null)" != "$(plugin_stamp)" ]; then
+      install_analysis_plugin
+      mfa_say "restart the node to load it: $0 stop && $0 start"
+    fi
     return
   fi
   install

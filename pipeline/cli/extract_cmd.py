@@ -109,16 +109,51 @@ def _cell(score, *, fields: bool = True) -> list[str]:
     return [kept, str(score.boilerplate_left), str(score.other_lines), right]
 
 
+def _eval_search(profile_path: Path | None, as_json: bool) -> None:
+    """eval --search: the judged query set on the node (pipeline/data/search/judged.yaml)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline.evaluation.search_eval import MODES, RECORDED, evaluate_search
+    from mfa_replica.server import article_pages
+
+    with run_context(site_profile=profile_path) as ctx:
+        figures = evaluate_search(ctx.es, ctx.settings, ctx.profile, article_pages())
+    if as_json:
+        typer.echo(json.dumps({mode: {lang: f.as_dict() for lang, f in per.items()} for mode, per in figures.items()},
+                              ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Search on the judged queries (recall@10, MRR; queries that must find nothing)")
+    for column in ("language", "queries", "recall@10 language fields", "MRR language fields",
+                   "recall@10 standard", "MRR standard", "nothing found as judged", "recorded floor"):
+        table.add_column(column)
+    for lang in figures[MODES[0]]:
+        ours, base = figures["language"][lang], figures["standard"][lang]
+        table.add_row(lang, str(ours.queries), f"{ours.recall:.3f}", f"{ours.mrr:.3f}", f"{base.recall:.3f}",
+                      f"{base.mrr:.3f}", f"{ours.empty_ok}/{ours.empty}", f"{RECORDED.get(lang, 0):.2f}")
+    Console(width=200).print(table)
+    for lang, fig in figures["language"].items():
+        for miss in fig.misses:
+            typer.echo(f"  {lang} miss: {miss}")
+
+
 @command(name="eval")
 def eval_command(
     cases: list[Path] = typer.Option(None, "--cases", help="Folders of *.expected.json (default: the labelled set in pipeline/data)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
     profile_path: Path | None = typer.Option(None, "--profile", help="Site profile (default: config/site.yaml)."),
+    search_set: bool = typer.Option(False, "--search", help="Measure search instead: the judged queries on the "
+                                    "node, recall@10 and MRR per language, beside the standard analyzer's."),
 ) -> None:
     """Measure extraction on the labelled set, with trafilatura's output on the HTML cases beside ours.
 
     Example: mfa-ingest eval --json > eval.json
+
+    Example: mfa-ingest eval --search
     """
+    if search_set:
+        _eval_search(profile_path, as_json)
+        return
     from dataclasses import asdict
 
     from rich.console import Console

@@ -14,27 +14,50 @@ from pipeline.cli._common import (AllowFailuresOpt, IndexOpt, JsonOpt, check_all
 
 @command()
 def history(
-    ref: Annotated[str, typer.Argument(help="a document id, or any URL that reached the document")],
+    ref: Annotated[str, typer.Argument(help="a document id, any URL that reached the document, or a dump file "
+                                            "that brought it")],
     index: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per version and line, with its text")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="under each version, the paragraphs it removed (-) and "
+                                                      "added (+) against the one before")] = False,
 ) -> None:
     """Print every version of a document, oldest first.
 
     Example: mfa-ingest history https://mid.ru/en/foreign_policy/news/1817060/ --json
+
+    Example: mfa-ingest history sample/dumps/000_dcbbeb771279dad1.txt --diff
     """
     from pipeline.store.history import history as versions_of
 
     with run_context() as ctx:
         versions = versions_of(ctx.es, index or ctx.settings.index_alias, ref)
+    before = None
     for version in versions:
         if as_json:
             typer.echo(json.dumps(version, ensure_ascii=False))
-        else:
-            typer.echo(f"{_number(version)}  first seen {version['first_seen']}  last seen {version['last_seen']}"
-                       f"  {len(version['body'].split())} words  {version['content_hash'][:12]}  {version['source']}")
+            continue
+        typer.echo(f"{_number(version)}  first seen {version['first_seen']}  last seen {version['last_seen']}"
+                   f"  {len(version['body'].split())} words  {version['content_hash'][:12]}  {version['source']}")
+        if diff and before is not None:
+            for line in _changes(before, version):
+                typer.echo(f"    {line}")
+        before = version
     if not versions:
         typer.echo("no kept version of that document", err=True)
         raise typer.Exit(1)
+
+
+def _changes(before: dict, after: dict) -> list[str]:
+    """The paragraphs (and the title) ``after`` removed and added against ``before``: difflib's
+    unified diff without context, one line per changed paragraph."""
+    import difflib
+
+    def lines(version: dict) -> list[str]:
+        return [f"title: {version.get('title')}"] + [p for p in version["body"].splitlines() if p.strip()]
+
+    changed = [line for line in difflib.unified_diff(lines(before), lines(after), lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return changed or ["(same text)"]
 
 
 def _number(version: dict) -> str:

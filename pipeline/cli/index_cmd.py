@@ -55,7 +55,7 @@ def _client() -> Iterator[RunContext]:
 
 def _filters(ctx: RunContext, *, speaker, role, since, until, section, language, kind) -> dict:
     """The search filters of the options, resolved and checked against the profile (BadParameter when wrong)."""
-    from pipeline.store.search import ROLES, kind_choices, resolve_section, resolve_speaker
+    from pipeline.store.search import ROLES, kind_choices, resolve_section
 
     settings, profile = ctx.settings, ctx.profile
     if role and role not in ROLES:
@@ -73,9 +73,18 @@ def _filters(ctx: RunContext, *, speaker, role, since, until, section, language,
     kinds = kind_choices(profile)
     if kind and kind not in kinds:
         raise typer.BadParameter(f"{kind!r} is not one of: {', '.join(kinds)}", param_hint="--kind")
-    return dict(speaker=resolve_speaker(speaker, profile) if speaker else None, role=role,
+    return dict(speaker=_speaker(speaker, profile) if speaker else None, role=role,
                 date_from=since.date() if since else None, date_to=until.date() if until else None,
                 section=sections, language=language, kind=kind, config_dir=settings.config_dir)
+
+
+def _speaker(asked: str, profile):
+    """What --speaker names: a profile person, or any printed form or stored id, with the id
+    extraction would give that name (the one rule that stamps ``speaker_id``)."""
+    from pipeline.extract.metadata import speaker_key
+    from pipeline.store.search import resolve_speaker
+
+    return resolve_speaker(asked, profile, key=speaker_key(asked, profile.extraction))
 
 
 def _people(profile) -> list:
@@ -185,9 +194,13 @@ def search(
     section: SectionOpt = None,
     language: LanguageOpt = None,
     kind: KindOpt = None,
+    event: Annotated[Optional[str], typer.Option(
+        help="the language versions of one event: its event id (the event column of search)")] = None,
     index: IndexOpt = None,
-    size: Annotated[int, typer.Option(min=1, help="documents per page")] = 10,
-    page: Annotated[int, typer.Option(min=1, help="page of documents to show")] = 1,
+    size: Annotated[Optional[int], typer.Option(
+        min=1, help="documents per page (default 10); with --format csv|json it cuts the export to that page")] = None,
+    page: Annotated[Optional[int], typer.Option(
+        min=1, help="page to show (default 1); with --format csv|json it cuts the export to that page")] = None,
     turns: Annotated[int, typer.Option(min=1, max=100, help="matching turns shown per document")] = 5,
     all_turns: Annotated[bool, typer.Option("--all", help="every matching turn of each document (up to 100)")] = False,
     fmt: FormatOpt = Format.table,
@@ -195,49 +208,106 @@ def search(
 ) -> None:
     """Search the index; with --speaker/--role the words must be in one matching turn.
 
+    Every word must match, in any of its forms on the document's language (санкции finds
+    санкций, Лавров finds Лаврова; sanction finds sanctions); "..." is a phrase, -word
+    excludes, a | b is either, sanct* a prefix (Elasticsearch simple_query_string).
+    Matched forms are shown between asterisks.
+
     Example: mfa-ingest search NATO --speaker Lavrov --role answer --from 2021-01-01 --to 2021-12-31
 
-    Example: mfa-ingest search sanctions --kind briefing --language en
+    Example: mfa-ingest search '"strategic stability" -NATO' --language en
+
+    Example: mfa-ingest search санкции --kind briefing --language ru
+
+    Example: mfa-ingest search --speaker Zakharova --role answer --all --format csv > answers.csv
     """
-    from pipeline.store.search import MAX_TURNS
+    from pipeline.store.search import MAX_TURNS, MAX_WINDOW, kind_label, search_all, section_label
     from pipeline.store.search import search as do_search
 
     fmt = Format.json if as_json else fmt
+    max_turns = MAX_TURNS if all_turns else turns
+    paged = fmt is Format.table or size is not None or page is not None
+    size, page = size or 10, page or 1
+    if paged and page * size > MAX_WINDOW:
+        raise typer.BadParameter(f"the table shows documents up to the {MAX_WINDOW:,}th (--page {page} --size {size} "
+                                 "asks beyond); --format csv or --format json without --size/--page exports every match",
+                                 param_hint="--size")
     with _client() as ctx:
         es, settings = ctx.es, ctx.settings
         filters = _filters(ctx, speaker=speaker, role=role, since=since, until=until,
                            section=section, language=language, kind=kind)
+        filters["event"] = event
         target = index or settings.index_alias
         _require_index(es, target)
-        total, hits = do_search(es, target, query, size=size, offset=(page - 1) * size,
-                                max_turns=MAX_TURNS if all_turns else turns, **filters)
-    if fmt is Format.json:
-        typer.echo(json.dumps({"total": total, "page": page, "size": size, "hits": [h.__dict__ for h in hits]},
-                              ensure_ascii=False, indent=2))
-        return
-    if fmt is Format.csv:
-        rows = [{"doc_id": h.doc_id, "published_at": h.published_at, "title": h.title, "language": h.language,
-                 "section": h.section, "kind": h.kind, "url": h.url,
-                 "speaker": t["speaker"], "role": t["role"], "text": t["text"]}
-                for h in hits for t in (h.turns or [{"speaker": "", "role": "", "text": ""}])]
-        print_rows(rows, fmt, columns=list(rows[0]) if rows else ["doc_id"])
-        return
+        if not paged:  # an export: every match, streamed
+            total, hits_iter = search_all(es, target, query, max_turns=max_turns, highlight=fmt is Format.json,
+                                          **filters)
+            _export(total, hits_iter, fmt)
+            return
+        total, hits = do_search(es, target, query, size=size, offset=(page - 1) * size, max_turns=max_turns,
+                                **filters)
+        profile = ctx.profile
     first = (page - 1) * size
+    if fmt is not Format.table:  # one page, as asked: say so when it is not everything
+        if len(hits) < total:
+            typer.echo(f"note: page {page} of {size} documents: {first + 1}-{first + len(hits)} of {total}; "
+                       "without --size/--page the export has every match", err=True)
+        if fmt is Format.json:
+            typer.echo(json.dumps({"total": total, "page": page, "size": size,
+                                   "hits": [h.__dict__ for h in hits]}, ensure_ascii=False, indent=2))
+        else:
+            _export(total, iter(hits), fmt)
+        return
     typer.echo(f"{total} document{'s' if total != 1 else ''}"
                + (f"; showing {first + 1}-{first + len(hits)}" if hits else ""))
     for hit in hits:
-        typer.echo(f"{hit.published_at[:16].replace('T', ' ')}  {hit.title or '(no title)'}  "
-                   f"[{hit.language}/{hit.section or '-'}/{hit.kind or '-'}]  {hit.url or ''}")
+        typer.echo(f"{hit.published_at[:16].replace('T', ' ')}  {hit.title or '(no title)'}")
+        about = [hit.language, section_label(hit.section, hit.language, profile),
+                 kind_label(hit.kind, hit.language, profile), hit.event_id and f"event {hit.event_id}", hit.url]
+        typer.echo("    " + " · ".join(a for a in about if a))
         for mark in hit.highlights[:3]:
-            typer.echo(f"    … {' '.join(mark.split())} …")
+            typer.echo(f"    … {_marked(mark)} …")
         if hit.turns:
             typer.echo(f"    {len(hit.turns)} of {hit.turns_total} matching turns:")
         for turn in hit.turns:
-            text = " ".join((turn.get("highlights") or [turn["text"]])[0].split())
+            text = _marked((turn.get("highlights") or [turn["text"]])[0])
             text = text if all_turns or len(text) <= 200 else text[:197] + "..."
             typer.echo(f"    {turn['speaker']} ({turn['role']}): {text}")
     if first + len(hits) < total:
         typer.echo(f"more: --page {page + 1}")
+
+
+EXPORT_COLUMNS = ["doc_id", "event_id", "published_at", "title", "language", "section", "kind", "url",
+                  "speaker", "role", "text"]
+
+
+def _export(total: int, hits, fmt: Format) -> None:
+    """Every hit, streamed: CSV one row per matching turn (one per document without turns);
+    JSON one object {"total", "hits": [...]} written hit by hit."""
+    import csv
+    import sys
+
+    if fmt is Format.csv:
+        out = csv.DictWriter(sys.stdout, fieldnames=EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        out.writeheader()
+        for h in hits:
+            base = {"doc_id": h.doc_id, "event_id": h.event_id, "published_at": h.published_at, "title": h.title,
+                    "language": h.language, "section": h.section, "kind": h.kind, "url": h.url}
+            for t in h.turns or [{}]:
+                out.writerow({**base, "speaker": t.get("speaker", ""), "role": t.get("role", ""),
+                              "text": t.get("text", "")})
+        sys.stdout.flush()
+        return
+    sys.stdout.write(f'{{"total": {total}, "hits": [')
+    for n, h in enumerate(hits):
+        sys.stdout.write(("," if n else "") + "\n" + json.dumps(h.__dict__, ensure_ascii=False))
+    sys.stdout.write("\n]}\n")
+    sys.stdout.flush()
+
+
+def _marked(fragment: str) -> str:
+    """A highlight for the terminal: one line, the matched forms *between asterisks* (no raw <em> tags)."""
+    return " ".join(fragment.replace("<em>", "*").replace("</em>", "*").split())
 
 
 @command()
@@ -267,7 +337,7 @@ def stats(
 
     Example: mfa-ingest stats --by kind --language ru
     """
-    from pipeline.store.search import BY_FIELDS, COUNTS, count_by
+    from pipeline.store.search import BY_FIELDS, COUNTS, count_by, labelled_sections
     from pipeline.store.search import stats as do_stats
 
     fmt = Format.json if as_json else fmt
@@ -282,12 +352,15 @@ def stats(
         target = index or settings.index_alias
         if plain:
             data = do_stats(es, settings, alias=target)
+            data["by_section"] = labelled_sections(data["by_section"], language, ctx.profile)
         else:
             filters = _filters(ctx, speaker=speaker, role=role, since=since, until=until,
                                section=section, language=language, kind=kind)
             _require_index(es, target)
             buckets = count_by(es, target, query, by=by or "month", count=count, people=_people(ctx.profile),
                                **filters)
+            if by == "section":  # one row per section, named by its label in the language asked
+                buckets = labelled_sections(buckets, language, ctx.profile)
     if plain:
         if fmt is Format.json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -327,10 +400,12 @@ def kibana_import(
     """
     from pipeline.model.errors import ConfigError
     from pipeline.store.kibana import (default_export, import_saved_objects, load_saved_objects, set_time_zone,
-                                       with_alias)
-    settings = run_context().settings
+                                       with_alias, with_speaker_labels)
+    ctx = run_context()
+    settings = ctx.settings
     alias = index or settings.index_alias
     objects = with_alias(load_saved_objects(export or default_export(settings.config_dir)), alias)
+    objects = with_speaker_labels(objects, ctx.profile.extraction.speakers)
     try:
         auth = (username, password or "") if username else None
         answer = import_saved_objects(url, objects, space=space, api_key=api_key, auth=auth)

@@ -1,7 +1,7 @@
 """Stage store: the index design, read from config/elasticsearch/.
 
-The composable template of the transcripts index (with the language overlay where
-the node has the analyzers), versioned concrete indices ``<alias>-vN`` behind the
+The composable template of the transcripts index (the base mapping and the language
+overlay, the same on every node), versioned concrete indices ``<alias>-vN`` behind the
 read/write alias, and the small indices of the pipeline's own (dead letters, crawl
 ledger) created from their mappings. Nothing here writes documents.
 """
@@ -106,7 +106,17 @@ def node_modules(es: Elasticsearch) -> set[str]:
 
 
 def node_has_language_analyzers(es: Elasticsearch, settings: Settings) -> bool:
-    return load_overlay(settings).get("requires_module", "analysis-common") in node_modules(es)
+    """Whether every node has a module or plugin giving the overlay's analyzers (english, russian)."""
+    return bool(set(load_overlay(settings)["requires_any"]) & node_modules(es))
+
+
+def require_language_analyzers(es: Elasticsearch, settings: Settings) -> None:
+    """ConfigError naming the fix when the node cannot analyse the language sub-fields: the
+    template is the same on every node, so a node without the analyzers cannot hold the index."""
+    if not node_has_language_analyzers(es, settings):
+        wanted = " or ".join(load_overlay(settings)["requires_any"])
+        raise ConfigError(f"the Elasticsearch node lacks the english/russian analyzers ({wanted}); "
+                          "for the local node run scripts/es.sh install, then scripts/es.sh stop && scripts/es.sh start")
 
 
 def template_name(alias: str) -> str:
@@ -118,10 +128,11 @@ def versioned_name(alias: str, version: int) -> str:
 
 
 def template_body(es: Elasticsearch, settings: Settings, alias: str) -> dict:
-    """The composable template to put for ``alias``, fitted to what the node supports."""
+    """The composable template to put for ``alias``: the base mapping and the language overlay."""
     body = load_template(settings)
     body["index_patterns"] = [f"{alias}-v*"]
-    body["template"]["mappings"] = declared_mappings(settings, with_languages=node_has_language_analyzers(es, settings))
+    require_language_analyzers(es, settings)
+    body["template"]["mappings"] = declared_mappings(settings, with_languages=True)
     body.setdefault("_meta", {})["alias"] = alias
     return body
 
@@ -212,6 +223,20 @@ def exists(es: Elasticsearch, name: str) -> bool:
 def count(es: Elasticsearch, index: str) -> int:
     """How many documents ``index`` holds."""
     return int(es.count(index=index)["count"])
+
+
+def create_scratch_index(es: Elasticsearch, settings: Settings, name: str, *, with_languages: bool) -> None:
+    """A concrete index ``name`` outside any alias with the declared settings and mappings, with or
+    without the language overlay (the search evaluation compares the two)."""
+    if with_languages:
+        require_language_analyzers(es, settings)
+    body = load_template(settings)["template"]
+    body["mappings"] = declared_mappings(settings, with_languages=with_languages)
+    create_index_if_missing(es, name, body)
+
+
+def delete_index(es: Elasticsearch, name: str) -> None:
+    es.indices.delete(index=name, ignore_unavailable=True)
 
 
 def refresh(es: Elasticsearch, index: str) -> None:

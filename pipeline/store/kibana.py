@@ -76,6 +76,24 @@ def with_alias(objects: list[dict], alias: str) -> list[dict]:
     return out
 
 
+def with_speaker_labels(objects: list[dict], speakers: dict[str, list[str]]) -> list[dict]:
+    """The objects with the data view's ``speaker_ids`` shown as printed names: a static lookup
+    (Kibana's field format) from each person id of the profile (``extraction.speakers``) to its
+    first printed form; an id the profile does not list is shown as it is (``riabkov-s``).
+    Charts then group by the id (one bar per person) and label it with the name."""
+    lookup = {"id": "static_lookup", "params": {
+        "lookupEntries": [{"key": pid, "value": names[0]} for pid, names in speakers.items() if names],
+        "unknownKeyValue": None}}
+    out = []
+    for obj in objects:
+        if obj["type"] == "index-pattern":
+            formats = json.loads(obj["attributes"].get("fieldFormatMap") or "{}")
+            formats["speaker_ids"] = lookup
+            obj = {**obj, "attributes": {**obj["attributes"], "fieldFormatMap": json.dumps(formats, ensure_ascii=False)}}
+        out.append(obj)
+    return out
+
+
 def to_ndjson(objects: list[dict]) -> bytes:
     return "".join(json.dumps(o, ensure_ascii=False, separators=(",", ":")) + "\n" for o in objects).encode("utf-8")
 

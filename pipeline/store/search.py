@@ -17,11 +17,12 @@ those the profile's sections publish.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, Iterator, get_args
 
 from elasticsearch import Elasticsearch
 
@@ -44,11 +45,12 @@ BASE_TEXT_FIELDS = {"title": 2, "body": 1}
 TURN_TEXT_FIELD = "turns.text"
 
 
-def _with_language_subfields(fields: dict[str, int], config_dir: Path | None) -> list[str]:
-    """The fields plus the language sub-fields the overlay declares for them (``title.en``...).
+def _with_language_subfields(fields: dict[str, int], config_dir: Path | None, language: str | None = None) -> list[str]:
+    """The fields plus their language sub-fields from the overlay (``title.en``...): only the
+    asked language's when it has sub-fields, every language's when none is asked.
 
-    The sub-fields exist only on nodes with the overlay's analyzers; Elasticsearch skips
-    unmapped fields in a multi_match, so the same query works on both kinds of node.
+    The base field (standard analyzer) stays in the list: an exact form then scores above
+    another form of the word that only the language sub-field matches.
     """
     from pipeline.store.design import OVERLAY_FILE, load_config_json
 
@@ -57,16 +59,85 @@ def _with_language_subfields(fields: dict[str, int], config_dir: Path | None) ->
     for name, boost in fields.items():
         suffix = f"^{boost}" if boost != 1 else ""
         names.append(name + suffix)
-        names += [f"{name}.{sub}{suffix}" for sub in overlay.get(name, {})]
+        subs = [sub for sub in overlay.get(name, {}) if language is None or sub == language]
+        names += [f"{name}.{sub}{suffix}" for sub in subs]
     return names
 
 
-def text_fields(config_dir: Path | None = None) -> list[str]:
-    return _with_language_subfields(BASE_TEXT_FIELDS, config_dir)
+def text_fields(config_dir: Path | None = None, language: str | None = None) -> list[str]:
+    return _with_language_subfields(BASE_TEXT_FIELDS, config_dir, language)
 
 
-def turn_text_fields(config_dir: Path | None = None) -> list[str]:
-    return _with_language_subfields({TURN_TEXT_FIELD: 1}, config_dir)
+def turn_text_fields(config_dir: Path | None = None, language: str | None = None) -> list[str]:
+    return _with_language_subfields({TURN_TEXT_FIELD: 1}, config_dir, language)
+
+
+# A Cyrillic word of 4+ letters, standing alone (no operator or wildcard of the user's on it).
+_CYRILLIC_WORD = re.compile(r"(?<![\w*~])([А-Яа-яЁё][А-Яа-яЁё-]{3,})(?![\w*~])")
+
+
+def analyst_query(text: str, glued: dict[str, list[str]] | None = None) -> str:
+    """What the user typed, in simple_query_string syntax, with each bare Russian word also
+    taken as a prefix (``Лавров`` -> ``(Лавров | Лавров*)``), outside quoted phrases, and as
+    the printed names with initials that hold it (``glued``: ``С.В.Лавров*``).
+
+    Why: the Snowball stemmer of the ``russian`` analyzer reads a surname's ``-ов`` as a plural
+    ending (Лавров -> лавр, but Лаврова, Лавровым -> лавров), so the stems alone miss the other
+    cases of a name; on the standard field the prefix finds every case of the typed form. And
+    the standard tokenizer keeps initials glued to the surname (``С.В.Лаврова`` is one token),
+    so the glued forms the index holds are asked for as prefixes too.
+    """
+    glued = glued or {}
+
+    def expand(m: re.Match) -> str:
+        word = m.group(1)
+        return "(" + " | ".join([word, f"{word}*", *(f"{g}*" for g in glued.get(word.lower(), []))]) + ")"
+
+    parts = text.split('"')
+    for i in range(0, len(parts), 2):  # even parts lie outside quotes
+        parts[i] = _CYRILLIC_WORD.sub(expand, parts[i])
+    return '"'.join(parts)
+
+
+def glued_names(es: Elasticsearch, index: str, text: str | None) -> dict[str, list[str]]:
+    """For each bare Russian word of ``text``: the printed speaker names with initials in the
+    index (``speakers``) whose surname is a form of it (same ``russian`` stem): ``Лаврова`` ->
+    ``["с.в.лавров"]``. Two small requests per word; none for a query without Russian words."""
+    words = {m.group(1).lower() for part in (text or "").split('"')[::2] for m in _CYRILLIC_WORD.finditer(part)}
+    out: dict[str, list[str]] = {}
+    for word in sorted(words):
+        tokens = es.indices.analyze(index=index, analyzer="russian", text=word).body.get("tokens", [])
+        if not tokens:
+            continue
+        stem = re.escape(tokens[0]["token"])
+        resp = es.search(index=index, size=0, aggs={"names": {"terms": {
+            "field": "speakers.lower", "size": 20, "include": f"([^ ]*\\.)+{stem}[^ .]*"}}}).body
+        glued = sorted({b["key"].rsplit(".", 1)[0] + "." + b["key"].rsplit(".", 1)[1][:len(tokens[0]["token"])]
+                        for b in resp["aggregations"]["names"]["buckets"]})
+        # the stem as a prefix too, when long enough to mean something: Беларуси -> беларус*
+        # finds Беларусь, whose Snowball stem differs
+        stem = tokens[0]["token"]
+        prefixes = ([stem] if len(stem) >= 5 and not word.startswith(stem + stem[-1:]) and stem != word else []) + glued
+        if prefixes:
+            out[word] = prefixes
+    return out
+
+
+def text_clause(text: str, fields: list[str], glued: dict[str, list[str]] | None = None) -> dict:
+    """The words as analysts type them: every word must match (AND), ``"..."`` a phrase,
+    ``-word`` excludes, ``a | b`` either, ``sanct*`` a prefix (Elasticsearch simple_query_string)."""
+    return {"simple_query_string": {"query": analyst_query(text, glued), "fields": fields,
+                                    "default_operator": "and"}}
+
+
+def highlight_fields(names: list[str], *, fragments: int) -> dict:
+    """Highlights of the base field that mark the form a language sub-field matched
+    (``санкциями`` for a query ``санкции``): the unified highlighter's matched_fields."""
+    out = {}
+    for name in names:
+        subs = [f"{name}.{sub}" for sub in ("en", "ru")]
+        out[name] = {"number_of_fragments": fragments, "matched_fields": [name, *subs]}
+    return out
 
 
 @dataclass
@@ -79,6 +150,7 @@ class Hit:
     section: str | None
     language: str
     kind: str | None = None
+    event_id: str | None = None
     turns: list[dict] = field(default_factory=list)
     turns_total: int = 0
     highlights: list[str] = field(default_factory=list)
@@ -98,32 +170,43 @@ def _surname(name: str) -> str:
 
 @dataclass(frozen=True)
 class SpeakerMatch:
-    """The printed forms a ``--speaker`` stands for, and the surnames matched inside other forms."""
+    """The printed forms a ``--speaker`` stands for, the surnames matched inside other forms, and
+    the stored ids (``turns.speaker_id``) it names: exact ids, and surname keys (``riabkov``)
+    that match every id of that surname (``riabkov-s``)."""
 
     asked: str
     forms: tuple[str, ...]
     surnames: tuple[str, ...] = ()
-    speaker_id: str | None = None
+    speaker_id: str | None = None  # the profile's person, when the name is one of the profile's
+    ids: tuple[str, ...] = ()
+    id_surnames: tuple[str, ...] = ()
 
     def clause(self) -> dict:
-        """A query on the nested turn's speaker: any listed form, or a form holding a surname."""
+        """A query on the nested turn's speaker: any listed form or id, or a form holding a surname."""
         should: list[dict] = [{"terms": {"turns.speaker.lower": [f.lower() for f in self.forms]}}]
-        if self.speaker_id:
-            should.append({"term": {"turns.speaker_id": self.speaker_id}})
+        ids = sorted({i for i in (self.speaker_id, *self.ids) if i})
+        if ids:
+            should.append({"terms": {"turns.speaker_id": ids}})
+        should += [{"prefix": {"turns.speaker_id": f"{s}-"}} for s in self.id_surnames]
         should += [{"wildcard": {"turns.speaker.lower": {"value": f"*{s.lower()}*"}}} for s in self.surnames]
         return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
-def resolve_speaker(asked: str, profile: "SiteProfile | None" = None) -> SpeakerMatch:
+def resolve_speaker(asked: str, profile: "SiteProfile | None" = None, *, key: str | None = None) -> SpeakerMatch:
     """The speaker ``asked`` names: an id, a printed form or a surname of a profile speaker;
-    anything else is matched as written (and as a part of longer forms)."""
-    key = _fold(asked)
+    anything else is matched as written (and as a part of longer forms), as a stored id, and by
+    ``key``, the id extraction gives that name (``Sergey Ryabkov`` and ``Рябков`` -> ``riabkov-s``,
+    ``riabkov``: a surname alone matches every ``riabkov-*``)."""
+    folded = _fold(asked)
     # One table of people for the whole project: the one extraction stamps speaker_id from.
     for person_id, names in (profile.extraction.speakers.items() if profile else []):
-        if key in {_fold(n) for n in [person_id, *names]} | {_fold(_surname(n)) for n in names}:
+        if folded in {_fold(n) for n in [person_id, *names]} | {_fold(_surname(n)) for n in names}:
             surnames = tuple(sorted({_surname(n) for n in names}))
             return SpeakerMatch(asked, tuple(names), surnames, person_id)
-    return SpeakerMatch(asked, (asked,), (asked,) if " " not in asked.strip() else ())
+    ids = tuple(dict.fromkeys(i for i in (asked.strip().lower(), key) if i))
+    id_surnames = (key,) if key and "-" not in key else ()
+    return SpeakerMatch(asked, (asked,), (asked,) if " " not in asked.strip() else (), ids=ids,
+                        id_surnames=id_surnames)
 
 
 def section_choices(profile: "SiteProfile") -> list[str]:
@@ -144,6 +227,34 @@ def resolve_section(asked: str, profile: "SiteProfile") -> list[str]:
     if printed:
         return printed
     raise ValueError(f"unknown section {asked!r}; choose one of: {', '.join(section_choices(profile))}")
+
+
+def section_label(stored: str | None, language: str | None, profile: "SiteProfile") -> str | None:
+    """The one name printed for a stored section value (a profile name or any printed title), in
+    ``language`` (English when the profile has no label in it): the profile's section ``labels``.
+    ``Ministers’ speeches``, ``archive_minister_speeches`` -> ``Minister's speeches``."""
+    if not stored:
+        return stored
+    key = _fold(stored)
+    for section in profile.crawl.sections:
+        if key in {_fold(section.name)} | {_fold(t) for t in section.titles} and section.labels:
+            return section.labels.get(language or "en") or section.labels.get("en") or stored
+    return stored
+
+
+def kind_label(kind: str | None, language: str | None, profile: "SiteProfile") -> str | None:
+    """The one name printed for a kind in ``language`` (the profile's ``crawl.kind_labels``)."""
+    labels = profile.crawl.kind_labels.get(kind or "", {})
+    return labels.get(language or "en") or labels.get("en") or kind
+
+
+def labelled_sections(buckets: dict[str, int], language: str | None, profile: "SiteProfile") -> dict[str, int]:
+    """Counts per stored section value merged into one bucket per printed label."""
+    out: dict[str, int] = {}
+    for key, value in buckets.items():
+        label = section_label(key, language, profile) or key
+        out[label] = out.get(label, 0) + value
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def kind_choices(profile: "SiteProfile") -> list[str]:
@@ -183,11 +294,12 @@ def _date(value: date | datetime | str | None) -> str | None:
 # ---- queries -----------------------------------------------------------------
 
 def turn_clauses(text: str | None, *, speaker: str | SpeakerMatch | None, role: str | None,
-                 config_dir: Path | None) -> list[dict]:
+                 config_dir: Path | None, language: str | None = None,
+                 glued: dict[str, list[str]] | None = None) -> list[dict]:
     """What one turn must hold: the words, the speaker, the role."""
     clauses: list[dict] = []
     if text:
-        clauses.append({"multi_match": {"query": text, "fields": turn_text_fields(config_dir)}})
+        clauses.append(text_clause(text, turn_text_fields(config_dir, language), glued))
     if speaker:
         match = speaker if isinstance(speaker, SpeakerMatch) else SpeakerMatch(speaker, (speaker,))
         clauses.append(match.clause())
@@ -199,8 +311,10 @@ def turn_clauses(text: str | None, *, speaker: str | SpeakerMatch | None, role: 
 
 
 def document_filters(*, date_from=None, date_to=None, section: str | list[str] | None = None,
-                     language: str | None = None, kind: str | None = None) -> list[dict]:
+                     language: str | None = None, kind: str | None = None, event: str | None = None) -> list[dict]:
     filters: list[dict] = []
+    if event:  # the language versions of one event (pipeline.model.ids: event_id)
+        filters.append({"term": {"event_id": event}})
     if date_from or date_to:
         filters.append({"range": {"published_at": moscow_range(date_from, date_to)}})
     if section:
@@ -222,56 +336,109 @@ def build_query(
     section: str | list[str] | None = None,
     language: str | None = None,
     kind: str | None = None,
+    event: str | None = None,
     max_turns: int = 5,
     highlight: bool = False,
     config_dir: Path | None = None,
+    glued: dict[str, list[str]] | None = None,
 ) -> dict:
     """The bool query for these filters; speaker/role make the text match inside one turn.
 
     ``config_dir``: where the language overlay naming the sub-fields is (default: the project's config/).
     """
-    filters = document_filters(date_from=date_from, date_to=date_to, section=section, language=language, kind=kind)
+    filters = document_filters(date_from=date_from, date_to=date_to, section=section, language=language, kind=kind,
+                               event=event)
     must: list[dict] = []
     if speaker or role:
         inner: dict = {"size": max_turns, "_source": ["turns.speaker", "turns.role", "turns.text"]}
         if highlight and text:
-            inner["highlight"] = {"fields": {"turns.text": {"number_of_fragments": 3}}}
+            inner["highlight"] = {"fields": highlight_fields([TURN_TEXT_FIELD], fragments=3)}
         must.append({"nested": {
             "path": "turns", "score_mode": "max",
-            "query": {"bool": {"must": turn_clauses(text, speaker=speaker, role=role, config_dir=config_dir)}},
+            "query": {"bool": {"must": turn_clauses(text, speaker=speaker, role=role, config_dir=config_dir,
+                                                    language=language, glued=glued)}},
             "inner_hits": inner,
         }})
     elif text:
-        must.append({"multi_match": {"query": text, "fields": text_fields(config_dir)}})
+        must.append(text_clause(text, text_fields(config_dir, language), glued))
     if not must:
         must.append({"match_all": {}})
     return {"bool": {"must": must, "filter": filters}}
 
 
+MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window: from + size of one request
+EXPORT_PAGE = 1_000  # documents per request of an export
+HIT_SOURCE = ["title", "published_at", "url", "section", "language", "kind", "event_id"]
+SORT = ["_score", {"published_at": "desc"}]
+
+
+def _request(text: str | None, highlight: bool, filters: dict) -> dict:
+    """The search body for ``text`` and the filters of build_query (query, highlights, source, sort)."""
+    body: dict = {"query": build_query(text, highlight=highlight, **filters), "source": HIT_SOURCE, "sort": SORT}
+    if highlight and text and not (filters.get("speaker") or filters.get("role")):
+        body["highlight"] = {"fields": {**highlight_fields(["body"], fragments=3),
+                                        **highlight_fields(["title"], fragments=0)}}
+    return body
+
+
+def _hit(h: dict) -> Hit:
+    src = h["_source"]
+    inner = h.get("inner_hits", {}).get("turns", {}).get("hits", {})
+    turns = [{**t["_source"], **({"highlights": t["highlight"]["turns.text"]} if "highlight" in t else {})}
+             for t in inner.get("hits", [])]
+    marks = [frag for frags in h.get("highlight", {}).values() for frag in frags]
+    return Hit(doc_id=h["_id"], score=h.get("_score"), title=src["title"], published_at=src["published_at"],
+               url=src.get("url"), section=src.get("section"), language=src["language"],
+               kind=src.get("kind"), event_id=src.get("event_id"), turns=turns,
+               turns_total=inner.get("total", {}).get("value", 0), highlights=marks)
+
+
 def search(es: Elasticsearch, index: str, text: str | None = None, *, size: int = 10, offset: int = 0,
            highlight: bool = True, **filters) -> tuple[int, list[Hit]]:
-    """(total matching documents, ``size`` hits from ``offset``) for ``text`` and the filters of build_query."""
-    query = build_query(text, highlight=highlight, **filters)
-    extra: dict = {}
-    if highlight and text and not (filters.get("speaker") or filters.get("role")):
-        extra["highlight"] = {"fields": {"body": {"number_of_fragments": 3}, "title": {"number_of_fragments": 0}}}
-    resp = es.search(
-        index=index, query=query, size=size, from_=offset, track_total_hits=True,
-        source=["title", "published_at", "url", "section", "language", "kind"],
-        sort=["_score", {"published_at": "desc"}], **extra,
-    ).body
-    hits = []
-    for h in resp["hits"]["hits"]:
-        src = h["_source"]
-        inner = h.get("inner_hits", {}).get("turns", {}).get("hits", {})
-        turns = [{**t["_source"], **({"highlights": t["highlight"]["turns.text"]} if "highlight" in t else {})}
-                 for t in inner.get("hits", [])]
-        marks = [frag for frags in h.get("highlight", {}).values() for frag in frags]
-        hits.append(Hit(doc_id=h["_id"], score=h.get("_score"), title=src["title"], published_at=src["published_at"],
-                        url=src.get("url"), section=src.get("section"), language=src["language"],
-                        kind=src.get("kind"), turns=turns,
-                        turns_total=inner.get("total", {}).get("value", 0), highlights=marks))
-    return resp["hits"]["total"]["value"], hits
+    """(total matching documents, ``size`` hits from ``offset``) for ``text`` and the filters of build_query.
+
+    One request: ``offset + size`` may not pass MAX_WINDOW (ValueError); ``search_all`` reads every match.
+    """
+    if offset + size > MAX_WINDOW:
+        raise ValueError(f"one page reaches at most document {MAX_WINDOW:,} (asked: {offset + 1:,}-{offset + size:,}); "
+                         "export every match with --format csv or --format json")
+    filters.setdefault("glued", glued_names(es, index, text))
+    resp = es.search(index=index, size=size, from_=offset, track_total_hits=True,
+                     **_request(text, highlight, filters)).body
+    return resp["hits"]["total"]["value"], [_hit(h) for h in resp["hits"]["hits"]]
+
+
+def search_all(es: Elasticsearch, index: str, text: str | None = None, *, page_size: int = EXPORT_PAGE,
+               highlight: bool = False, **filters) -> tuple[int, Iterator[Hit]]:
+    """(total, every matching hit in search order), read page by page through a point in time
+    with ``search_after``, so an export is never cut at the result window and sees one
+    consistent view of the index while it streams. The point in time is closed when the
+    iterator ends or is closed."""
+    filters.setdefault("glued", glued_names(es, index, text))
+    body = _request(text, highlight, filters)
+    pit = es.open_point_in_time(index=index, keep_alive="2m").body["id"]
+    try:
+        first = es.search(pit={"id": pit, "keep_alive": "2m"}, size=page_size, track_total_hits=True, **body).body
+    except BaseException:
+        es.close_point_in_time(id=pit)
+        raise
+
+    def pages() -> Iterator[Hit]:
+        nonlocal pit
+        resp = first
+        try:
+            while True:
+                hits = resp["hits"]["hits"]
+                yield from (_hit(h) for h in hits)
+                if len(hits) < page_size:
+                    return
+                pit = resp.get("pit_id", pit)
+                resp = es.search(pit={"id": pit, "keep_alive": "2m"}, size=page_size, track_total_hits=False,
+                                 search_after=hits[-1]["sort"], **body).body
+        finally:
+            es.close_point_in_time(id=resp.get("pit_id", pit))
+
+    return first["hits"]["total"]["value"], pages()
 
 
 # ---- counts ------------------------------------------------------------------
@@ -301,11 +468,13 @@ def count_by(es: Elasticsearch, index: str, text: str | None = None, *, by: str 
         raise ValueError(f"unknown --by {by!r}; choose one of: {', '.join(BY_FIELDS)}")
     if count not in COUNTS:
         raise ValueError(f"unknown --count {count!r}; choose one of: {', '.join(COUNTS)}")
-    query = build_query(text, speaker=speaker, role=role, config_dir=config_dir, **doc_filters)
+    glued = doc_filters.pop("glued", None) or glued_names(es, index, text)
+    query = build_query(text, speaker=speaker, role=role, config_dir=config_dir, glued=glued, **doc_filters)
     for clause in query["bool"]["must"]:  # the counts need no turns back
         clause.get("nested", {}).pop("inner_hits", None)
     turn_role = "question" if count == "questions" else role
-    turn_filter = {"bool": {"must": turn_clauses(text, speaker=speaker, role=turn_role, config_dir=config_dir)
+    turn_filter = {"bool": {"must": turn_clauses(text, speaker=speaker, role=turn_role, config_dir=config_dir,
+                                                 language=doc_filters.get("language"), glued=glued)
                             or [{"match_all": {}}]}}
     if by in ("speaker", "role"):
         return _count_turn_buckets(es, index, query, turn_filter, by=by, count=count,
@@ -322,21 +491,42 @@ def count_by(es: Elasticsearch, index: str, text: str | None = None, *, by: str 
 
 def _count_turn_buckets(es: Elasticsearch, index: str, query: dict, turn_filter: dict, *, by: str, count: str,
                         people: list[SpeakerMatch] | None) -> dict:
-    """Buckets of matching turns by speaker or role; a person's printed forms merged into one bucket."""
+    """Buckets of matching turns by role, or by speaker: one bucket per person.
+
+    A speaker is grouped by the id extraction stamped on the turn (``speaker_id``: Sergey Ryabkov
+    = С.А.Рябков), labelled with its most frequent printed name; a profile person (``people``)
+    by every printed form and id of theirs, labelled with the profile's first form; a turn
+    without an id (a question) by its printed name."""
     leaf = {"docs": {"reverse_nested": {}}} if count == "documents" else {}
-    inner: dict = {"by": {**_bucket_agg(by), "aggs": leaf}}
-    if people:
-        inner["people"] = {"filters": {"filters": {p.forms[0]: p.clause() for p in people}}, "aggs": leaf}
+    if by == "role":
+        inner: dict = {"by": {**_bucket_agg(by), "aggs": leaf}}
+    else:
+        inner = {
+            "ids": {"terms": {"field": "turns.speaker_id", "size": 1000},
+                    "aggs": {**leaf, "name": {"terms": {"field": "turns.speaker", "size": 1}}}},
+            "by": {"filter": {"bool": {"must_not": {"exists": {"field": "turns.speaker_id"}}}},
+                   "aggs": {"names": {**_bucket_agg(by), "aggs": leaf}}},
+        }
+        if people:
+            inner["people"] = {"filters": {"filters": {p.forms[0]: p.clause() for p in people}}, "aggs": leaf}
     aggs = {"turns": {"nested": {"path": "turns"}, "aggs": {"match": {"filter": turn_filter, "aggs": inner}}}}
     found = es.search(index=index, query=query, size=0, aggs=aggs).body["aggregations"]["turns"]["match"]
 
     def value(bucket: dict) -> int:
         return bucket["docs"]["doc_count"] if count == "documents" else bucket["doc_count"]
 
+    if by == "role":
+        return {str(b["key"]): value(b) for b in found["by"]["buckets"]}
+    people = people or []
+    person_ids = {p.speaker_id for p in people}
     out = {name: value(b) for name, b in found.get("people", {}).get("buckets", {}).items() if value(b)}
-    for b in found["by"]["buckets"]:
-        if not any(_matches(p, str(b["key"])) for p in people or []):
-            out[str(b["key"])] = value(b)
+    for b in found["ids"]["buckets"]:
+        label = b["name"]["buckets"][0]["key"] if b["name"]["buckets"] else b["key"]
+        if b["key"] not in person_ids and not any(_matches(p, label) for p in people):
+            out[label] = out.get(label, 0) + value(b)
+    for b in found["by"]["names"]["buckets"]:
+        if not any(_matches(p, str(b["key"])) for p in people):
+            out[str(b["key"])] = out.get(str(b["key"]), 0) + value(b)
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 

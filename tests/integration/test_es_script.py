@@ -57,3 +57,22 @@ def test_a_node_that_cannot_start_fails_clearly_with_its_log(scratch_state):
     assert "---- last lines of" in result.stderr
     assert (scratch_state / "es" / f"elasticsearch-{os.environ['MFA_ES_VERSION']}" / "bin" / "elasticsearch").exists() or \
         (scratch_state / "es").is_symlink()
+
+
+def test_install_adds_the_analysis_plugin_to_an_older_installation_once(scratch_state):
+    """A node installed before plugins/analysis-lang existed gets the plugin; a second install does nothing."""
+    version = os.environ["MFA_ES_VERSION"]
+    installed = REPO / ".state" / "es" / f"elasticsearch-{version}"
+    home = scratch_state / "es" / installed.name
+    shutil.copytree(installed.resolve(), home, symlinks=True, ignore=shutil.ignore_patterns("mfa-analysis-lang"))
+    assert not (home / "plugins" / "mfa-analysis-lang").exists()
+    env = {"MFA_ES_URL": f"http://127.0.0.1:{free_port()}", "MFA_STATE_DIR": str(scratch_state)}
+
+    first = run_es_sh("install", env_extra=env)
+    assert first.returncode == 0, first.stderr
+    descriptor = home / "plugins" / "mfa-analysis-lang" / "stable-plugin-descriptor.properties"
+    assert "elasticsearch.version=" + version in descriptor.read_text()
+    assert "installed the mfa-analysis-lang plugin" in first.stderr
+
+    second = run_es_sh("install", env_extra=env)
+    assert second.returncode == 0 and "plugin" not in second.stderr

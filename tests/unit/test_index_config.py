@@ -44,7 +44,7 @@ def test_search_fields_follow_the_language_overlay(tmp_path):
     assert search.text_fields(config) == ["title^2", "title.en^2", "title.ru^2", "title.fr^2",
                                           "body", "body.en", "body.ru"]
     query = search.build_query("NATO", speaker="Sergey Lavrov", config_dir=config)
-    turn_match = query["bool"]["must"][0]["nested"]["query"]["bool"]["must"][0]["multi_match"]
+    turn_match = query["bool"]["must"][0]["nested"]["query"]["bool"]["must"][0]["simple_query_string"]
     assert turn_match["fields"] == ["turns.text", "turns.text.de"]
     assert search.text_fields() == ["title^2", "title.en^2", "title.ru^2", "body", "body.en", "body.ru"]
 

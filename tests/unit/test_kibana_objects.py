@@ -169,3 +169,18 @@ def test_the_time_zone_is_set_to_moscow_like_the_cli(kibana_server):
     (req,) = handler.received
     assert req["path"] == "/s/research/api/kibana/settings" and req["xsrf"]
     assert req["json"] == {"changes": {"dateFormat:tz": "Europe/Moscow"}}
+
+
+def test_top_speakers_group_by_the_speaker_id_labelled_with_the_profiles_printed_name(objects):
+    """One bar per person (Zakharova was 4/4/1 by printed name): the chart groups speaker_ids,
+    and the data view shows a profile id as the person's first printed form."""
+    from pipeline.context import get_profile
+
+    lens = next(o for o in objects if o["id"] == "mfa-lens-top-speakers")
+    assert {f for f, _op in kibana._lens_fields(lens)} == {"speaker_ids"}
+    labelled = kibana.with_speaker_labels(objects, get_profile().extraction.speakers)
+    view = next(o for o in labelled if o["type"] == "index-pattern")
+    lookup = json.loads(view["attributes"]["fieldFormatMap"])["speaker_ids"]
+    assert lookup["id"] == "static_lookup"
+    assert {"key": "zakharova-m", "value": "Maria Zakharova"} in lookup["params"]["lookupEntries"]
+    assert json.loads(view["attributes"]["fieldFormatMap"])["url"] == {"id": "url"}

@@ -51,3 +51,30 @@ def test_sections_by_profile_name_or_any_printed_title(profile):
 def test_a_wrong_role_is_refused_not_silently_empty():
     with pytest.raises(ValueError, match="statement, question, answer"):
         build_query("NATO", role="answers")
+
+
+def test_an_unlisted_speaker_is_also_found_by_stored_id_and_by_the_id_of_its_surname(profile):
+    clause = resolve_speaker("Ryabkov", profile, key="riabkov").clause()["bool"]["should"]
+    assert {"prefix": {"turns.speaker_id": "riabkov-"}} in clause
+    clause = resolve_speaker("riabkov-s", profile, key="riabkovs").clause()["bool"]["should"]
+    assert {"terms": {"turns.speaker_id": ["riabkov-s", "riabkovs"]}} in clause
+
+
+def test_bare_russian_words_are_also_prefixes_outside_phrases_and_operators():
+    from pipeline.store.search import analyst_query
+
+    assert analyst_query("Лавров") == "(Лавров | Лавров*)"
+    assert analyst_query('"Сергея Лаврова" НАТО -санкции') == '"Сергея Лаврова" (НАТО | НАТО*) -(санкции | санкции*)'
+    assert analyst_query("санкц* NATO sanctions") == "санкц* NATO sanctions"
+
+
+def test_a_section_is_printed_with_one_label_per_language(profile):
+    from pipeline.store.search import kind_label, labelled_sections, section_label
+
+    for stored in ("Ministers’ speeches", "Minister's speeches", "Выступления Министра", "archive_minister_speeches",
+                   "minister_speeches"):
+        assert section_label(stored, "en", profile) == "Minister's speeches", stored
+        assert section_label(stored, "ru", profile) == "Выступления Министра", stored
+    assert labelled_sections({"Ministers’ speeches": 4, "archive_minister_speeches": 1, "news": 2}, None, profile) == {
+        "Minister's speeches": 5, "News": 2}
+    assert kind_label("briefing", "ru", profile) == "брифинг"
