@@ -26,7 +26,7 @@ from pipeline.report import RunReport
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
-    from elasticsearch import Elasticsearch
+    from pipeline.store.client import Elasticsearch  # the client type, named where the store owns it
 
 
 @lru_cache(maxsize=1)

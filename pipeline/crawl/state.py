@@ -48,7 +48,7 @@ from pipeline.store.design import create_index_if_missing, load_config_json
 from pipeline.store.writer import bulk_write
 
 if TYPE_CHECKING:
-    from elasticsearch import Elasticsearch
+    from pipeline.store.client import Elasticsearch  # the client type, named where the store owns it
 
 STATE_FILE = "crawlstate.template.json"
 GONE_AFTER = 2  # 404/410 answers in a row before a page counts as removed from the site
