@@ -198,8 +198,9 @@ class DateFilter(_Strict):
     from_param: str = "activeFrom"
     to_param: str = "activeTo"
     format: str = "%d.%m.%Y"
-    # Days per backfill partition (1: day by day, 7: week by week); each partition walks its own dates only.
-    partition_days: int = Field(1, ge=1)
+    # Days a backfill asks for at once (crawler.py, adaptive windows): a window whose first page is
+    # not full is taken whole; a full one is paged, or split where robots.txt forbids paging.
+    window_days: int = Field(31, ge=1)
 
 
 class ListingLayout(_Strict):
@@ -217,6 +218,9 @@ class ListingLayout(_Strict):
     date_formats: list[str] = Field(default_factory=list, description="strptime formats, tried before dateparser")
     page_param: str | None = Field(None, description="query parameter of the page number (default for sections)")
     first_page: int = 1
+    # Items a full listing page shows: a page with fewer is the last of its listing (no request for
+    # an empty page after it). None: unknown, a walk asks until a page comes back empty.
+    page_size: int | None = Field(None, ge=1)
     date_filter: DateFilter | None = None
     # Selector or pattern name -> firm / likely / claimed (docs/crawling.md, check-site).
     confidence: dict[str, Confidence] = Field(default_factory=dict)
@@ -237,6 +241,8 @@ class CrawlSection(_Strict):
     listings: dict[str, ListingPath] = Field(description="listing per language code")
     article_pattern: Pattern[str] = Field(description="regex an article URL path matches; group 'id' is the article id")
     frozen: bool = Field(False, description="no longer edited (the archive): known pages are not re-checked")
+    # The section's own estimate of a backfill window (a busy section: fewer days), else the layout's.
+    window_days: int | None = Field(None, ge=1)
     nightly: bool = Field(True, description="walked by the nightly crawl when no sections are named")
     titles: list[str] = Field(default_factory=list,
                               description="the section's printed names on pages (search --section by name)")

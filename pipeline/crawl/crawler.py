@@ -39,14 +39,15 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable
 from urllib.parse import urlsplit
 
 from pipeline.context import RunContext
 from pipeline.crawl.blocked import raise_if_blocked
 from pipeline.crawl.fetch import Fetcher, FetchResult
-from pipeline.crawl.listings import ListingEntry, in_range, iter_feeds, iter_listing, partitions
+from pipeline.crawl.listings import (ListingBatch, ListingEntry, in_range, iter_feeds, iter_listing, oldest_day,
+                                     window_before)
 from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, WalkState, now_utc, state_index_for
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.model.errors import FetchError, HttpStatusError, PipelineError
@@ -193,11 +194,12 @@ class Crawler:
         task = self.progress.add_task("listing pages", total=None) if self.progress else None
         for section in self.plan.sections:
             for language in self.plan.languages:
-                if language in section.listings:
-                    # [site] date-filtered partitions where the layout has the filter (backfill, look-back)
-                    for days in self._partitions(section):
-                        if not self._walk(section, language, seen, task, days):
-                            break  # a failed or blocked partition: the older ones wait for the next run
+                if language not in section.listings:
+                    continue
+                if self._windowed(section):  # [site] backfill, look-back: adaptive date windows
+                    self._walk_windows(section, language, seen, task)
+                else:
+                    self._walk(section, language, seen, task)
         if self.plan.incremental and self.settings.crawl_rss:
             for batch in iter_feeds(self.fetcher, self.ctx, self.plan.sections, self.plan.languages):
                 if batch.failure:
@@ -207,19 +209,81 @@ class Crawler:
                     self._register([e for e in batch.entries if in_range(e.published, self.plan.since, None)], seen)
         self.state.refresh()
 
-    def _partitions(self, section: CrawlSection) -> list[tuple[date, date] | None]:
-        """[site] The date-filtered walks of a section: one per partition of [since, until or today]
-        when its layout has a date filter and the run is bounded; else one plain walk (None)."""
-        date_filter = self.profile.crawl.layouts[section.layout].date_filter
-        if date_filter is None or self.plan.since is None:
-            return [None]
-        until = self.plan.until or datetime.now(MOSCOW).date()
-        return list(partitions(self.plan.since, until, date_filter.partition_days)) or [None]
+    def _windowed(self, section: CrawlSection) -> bool:
+        """[site] A bounded run over a layout with a date filter lists by date windows."""
+        return self.plan.since is not None and self.profile.crawl.layouts[section.layout].date_filter is not None
 
-    def _walk(self, section: CrawlSection, language: str, seen: set[str], task,
-              days: tuple[date, date] | None = None) -> bool:
-        """Walk one listing (one partition of it); False when a page failed or was blocked."""
-        key = f"walk-{self.plan.kind}-{section.name}-{language}" + (f"-{days[0]}-{days[1]}" if days else "")
+    def _walk_windows(self, section: CrawlSection, language: str, seen: set[str], task) -> bool:
+        """[site] List [since, until or today] by adaptive date windows, newest first.
+
+        A window of the section's estimate (``window_days``, else the layout's) is asked for
+        whole; a page that is not full ends it. A full page is followed by the next page where
+        robots.txt allows; where it does not, the window is split at the oldest day that page
+        reached (everything newer is listed, so the rest is [start, that day]), which costs one
+        request where halving would cost one per half. A single day that fills a page whose
+        next page is forbidden cannot be listed further: counted in ``extra.listing_truncated``
+        and left for the day before.
+        The cursor (the end of the next window) is in the ledger after every window, so a
+        resumed run lists only what it had not. False when a page failed or was blocked.
+        """
+        layout = self.profile.crawl.layouts[section.layout]
+        span = section.window_days or layout.date_filter.window_days
+        since, end = self.plan.since, self.plan.until or datetime.now(MOSCOW).date()
+        key = f"walk-{self.plan.kind}-{section.name}-{language}"
+        previous = self.state.get_walk(key)
+        listed = 0
+        if previous is not None and previous.run_id == self.run_id:  # the same run, resumed
+            if previous.complete:
+                return True
+            end, listed = previous.window_end or end, previous.listed
+        while end >= since:
+            first, last = window_before(end, since, span)
+            batches = self._list_window(section, language, seen, task, (first, last))
+            if batches is None:  # failed or blocked: the cursor stays, the next run lists from here
+                return False
+            listed += sum(len(b.entries) for b in batches)
+            end = first - timedelta(days=1)
+            if bool(batches) and layout.page_size is not None and batches[-1].items >= layout.page_size:
+                # The walk stopped at a full page: robots.txt forbids the next one.
+                reached = oldest_day(batches[-1].entries)
+                if reached is not None and reached < last:
+                    end = reached  # split: [first, reached] is the rest of this window
+                else:  # one day fills the page: its later items are out of reach
+                    self._count("listing_truncated")
+                    end = last - timedelta(days=1)
+                    log.warning("%s/%s: %s fills a listing page and robots.txt forbids the next one; "
+                                "its later items cannot be listed", section.name, language, last)
+            self.state.put_walk(key, WalkState(section=section.name, language=language, run_id=self.run_id,
+                                               window_end=end, listed=listed, complete=end < since))
+        return True
+
+    def _list_window(self, section: CrawlSection, language: str, seen: set[str], task,
+                     days: tuple[date, date]) -> list[ListingBatch] | None:
+        """Every page of one date window that may be asked for; None when a page failed."""
+        layout = self.profile.crawl.layouts[section.layout]
+        batches = []
+        for batch in iter_listing(self.fetcher, self.ctx, section, language, since=self.plan.since,
+                                  until=self.plan.until, days=days, page_size=layout.page_size):
+            self._count("listing_pages")
+            self._count("listing_windows", int(batch.page == layout.first_page))
+            if task is not None:
+                self.progress.advance(task)
+            if batch.failure:
+                self._note_blocked(batch.failure)
+                self.loose_failures.append(batch.failure)
+                return None
+            if batch.skipped_out_of_range:
+                self._count("listing_out_of_range", batch.skipped_out_of_range)
+            self._register(batch.entries, seen)
+            batches.append(batch)
+        return batches
+
+    def _count(self, name: str, n: int = 1) -> None:
+        self.report.extra[name] = int(self.report.extra.get(name, 0)) + n
+
+    def _walk(self, section: CrawlSection, language: str, seen: set[str], task) -> bool:
+        """Walk one listing without date windows; False when a page failed or was blocked."""
+        key = f"walk-{self.plan.kind}-{section.name}-{language}"
         previous = self.state.get_walk(key)
         # A walk killed half-way reached this page; do not stop early before it again.
         reached = previous.page if previous and not previous.complete else 0
@@ -227,7 +291,7 @@ class Crawler:
         # [site] nightly without a look-back reads first pages only (robots.txt may forbid ?PAGEN paging)
         first_only = self.plan.stops_at_known and self.profile.crawl.layouts[section.layout].date_filter is not None
         for batch in iter_listing(self.fetcher, self.ctx, section, language,
-                                  since=self.plan.since, until=self.plan.until, days=days,
+                                  since=self.plan.since, until=self.plan.until,
                                   max_pages=1 if first_only else None):
             pages += 1
             if task is not None:

@@ -76,6 +76,7 @@ class ListingBatch:
     failure: Failure | None = None
     skipped_out_of_range: int = 0
     skipped_not_transcripts: int = 0
+    items: int = 0  # entries the page shows (the layout's ``item``s), articles or not: is the page full?
 
 
 def listing_page_url(base: str, section: CrawlSection, layout: ListingLayout, language: str, page: int,
@@ -155,9 +156,16 @@ def parse_listing(content: bytes, page_url: str, section: CrawlSection, layout_n
 def parse_listing_all(content: bytes, page_url: str, section: CrawlSection, layout_name: str,
                       layout: ListingLayout, language: str) -> list[ListingEntry]:
     """Every article entry of one listing page, transcripts or not."""
+    return _parse_items(content, page_url, section, layout_name, layout, language)[0]
+
+
+def _parse_items(content: bytes, page_url: str, section: CrawlSection, layout_name: str,
+                 layout: ListingLayout, language: str) -> tuple[list[ListingEntry], int]:
+    """The article entries of a page and how many items it shows (a full page has more after it)."""
     soup = BeautifulSoup(content, "lxml")
     entries = []
-    for item in soup.select(layout.item):
+    items = soup.select(layout.item)
+    for item in items:
         link = item if item.name == "a" and item.get("href") else item.select_one(layout.link)
         if link is None or not link.get("href"):
             continue
@@ -175,7 +183,7 @@ def parse_listing_all(content: bytes, page_url: str, section: CrawlSection, layo
             published=parse_listing_date(stamp, layout, language) if stamp.strip() else None,
             article_id=ident, listing_url=page_url, kind=section.kind,
         ))
-    return entries
+    return entries, len(items)
 
 
 def in_range(published: datetime | date | None, since: date | None, until: date | None) -> bool:
@@ -188,11 +196,13 @@ def in_range(published: datetime | date | None, since: date | None, until: date 
 
 def iter_listing(fetcher: Fetcher, ctx: RunContext, section: CrawlSection, language: str, *,
                  since: date | None = None, until: date | None = None, start_page: int | None = None,
-                 max_pages: int | None = None, days: tuple[date, date] | None = None) -> Iterator[ListingBatch]:
+                 max_pages: int | None = None, days: tuple[date, date] | None = None,
+                 page_size: int | None = None) -> Iterator[ListingBatch]:
     """Walk one section's listing in one language, page by page, newest first.
 
-    ``days``: the date-filtered listing of those days only (a backfill partition). Ends at an
-    empty page, at a page whose entries are all older than ``since``, after ``max_pages``, before
+    ``days``: the date-filtered listing of those days only (a backfill window). ``page_size``:
+    the items a full page shows; a page with fewer is the last (no request for the empty page
+    after it); None: walk to an empty page. Ends at an empty or not-full page, at a page whose entries are all older than ``since``, after ``max_pages``, before
     a page robots.txt disallows (paging is often forbidden: not a failure), or at a page that
     cannot be fetched or is blocked (a batch with a failure: the walk is not complete).
     """
@@ -214,29 +224,33 @@ def iter_listing(fetcher: Fetcher, ctx: RunContext, section: CrawlSection, langu
             yield ListingBatch(page, url, failure=Failure(source=url, url=url, stage="source", kind=exc.kind,
                                                          reason=f"listing page: {exc.reason}"))
             return
-        every = [e for e in parse_listing_all(result.content, url, section, section.layout, layout, language)
-                 if e.key not in seen]
+        parsed, items = _parse_items(result.content, url, section, section.layout, layout, language)
+        every = [e for e in parsed if e.key not in seen]
         if not every:
             return
         seen.update(e.key for e in every)
         entries = [e for e in every if not section.skips(e.title)]
         kept = [e for e in entries if in_range(e.published, since, until)]
         yield ListingBatch(page, url, kept, skipped_out_of_range=len(entries) - len(kept),
-                           skipped_not_transcripts=len(every) - len(entries))
+                           skipped_not_transcripts=len(every) - len(entries), items=items)
         dated = [e.published for e in every if e.published is not None]
         if since is not None and dated and all(_day(d) < since for d in dated):
+            return
+        if page_size is not None and items < page_size:
             return
         page += 1
 
 
-def partitions(since: date, until: date, days: int) -> list[tuple[date, date]]:
-    """[since, until] cut into runs of ``days`` days, newest first (each a date-filtered walk of its own)."""
-    out, end = [], until
-    while end >= since:
-        start = max(since, end - timedelta(days=days - 1))
-        out.append((start, end))
-        end = start - timedelta(days=1)
-    return out
+def window_before(end: date, since: date, span: int) -> tuple[date, date]:
+    """The date window of up to ``span`` days ending on ``end``, not before ``since`` (the
+    adaptive backfill's next request, crawler.py)."""
+    return max(since, end - timedelta(days=span - 1)), end
+
+
+def oldest_day(entries: list[ListingEntry]) -> date | None:
+    """The oldest day a listing page reached (None: no entry has a date)."""
+    days = [_day(e.published) for e in entries if e.published is not None]
+    return min(days) if days else None
 
 
 class FeedError(ValueError):

@@ -162,6 +162,11 @@ class WalkState(BaseModel):
     language: str
     page: int = 0
     complete: bool = False
+    # A date-windowed walk (crawler._walk_windows): the run that listed, the end of the next
+    # window to ask for (every later day is listed) and the entries listed so far.
+    run_id: str | None = None
+    window_end: date | None = None
+    listed: int = 0
 
 
 class RunState(BaseModel):

@@ -60,7 +60,7 @@ def test_nightly_crawl_indexes_every_section_in_both_languages_once(es, crawl_se
     assert replica.hits(contains="/en/rss.php") and replica.hits(contains="/ru/rss.php")
 
 
-def test_backfill_walks_the_date_filtered_listing_day_by_day(es, crawl_settings, replica):
+def test_backfill_walks_the_date_filtered_listing_by_windows(es, crawl_settings, replica):
     today = today_msk()
     extra = replica.fill_day(today - timedelta(days=3), 23)  # more than a listing page holds (20)
     since, until = today - timedelta(days=4), today - timedelta(days=2)
@@ -70,11 +70,12 @@ def test_backfill_walks_the_date_filtered_listing_day_by_day(es, crawl_settings,
                 if a.section in ("news", "minister_speeches", "answers") and since <= a.published.date() <= until}
     assert set(docs) == expected and report.new == len(expected) >= len(extra) + 3
     listing = [h.path for h in replica.hits() if "activeFrom" in h.path]
-    # Each partition (one day) asks for its own dates only, and the crowded day has a second page.
-    for hit in listing:
-        assert "activeFrom=" in hit and hit.split("activeFrom=")[1][:10] == hit.split("activeTo=")[1][:10]
-    crowded = (today - timedelta(days=3)).strftime("%d.%m.%Y")
-    assert any(crowded in h and "PAGEN_1=2" in h for h in listing)
+    # The range fits one window (the profile's window_days): every listing asks for it whole, once;
+    # only the crowded one (its first page full) has a second page.
+    window = f"activeFrom={since:%d.%m.%Y}&activeTo={until:%d.%m.%Y}"
+    assert listing and all(window in hit for hit in listing)
+    assert [h for h in listing if "PAGEN" in h] == [f"/en/foreign_policy/news/?{window}&PAGEN_1=2"]
+    assert len(listing) == 3 * 2 + 1
     assert not [h.path for h in replica.hits() if "PAGEN" in h.path and "activeFrom" not in h.path]
     assert_robots_honoured(replica)
     assert not replica.hits(contains="rss.php"), "the feeds are for nightly runs"

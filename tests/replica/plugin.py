@@ -66,3 +66,22 @@ def replica_settings(replica, tmp_path):
     from pipeline.settings import Settings
 
     return Settings(state_dir=tmp_path / "state", **replica_overrides(replica))
+
+
+# The crawl bench's scenario (issue 25): three busy days of 45 extra items each in one listing
+# (more than two listing pages a day), inside a backfill of the last 10 days.
+BUSY_DAYS = (1, 3, 5)  # days ago
+BUSY_ITEMS = 45
+BACKFILL_DAYS = 10
+
+
+def fill_busy_days(replica: Replica) -> tuple:
+    """Add the bench's busy days to ``replica``; return the backfill's (since, until)."""
+    from datetime import timedelta
+
+    from mfa_replica.content import today_msk
+
+    today = today_msk()
+    for n, ago in enumerate(BUSY_DAYS):
+        replica.fill_day(today - timedelta(days=ago), BUSY_ITEMS, first_id=1800000 + 100 * n)
+    return today - timedelta(days=BACKFILL_DAYS - 1), today

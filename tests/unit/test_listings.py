@@ -72,8 +72,8 @@ def test_listing_entries_as_the_evidence_shows_them(replica, replica_settings):
     assert len(en) == len(ru) == 1 and all("1786499" not in e.url for e in en + ru)
 
 
-def test_date_filtered_listing_urls_and_partitions():
-    from pipeline.crawl.listings import partitions
+def test_date_filtered_listing_urls_and_windows():
+    from pipeline.crawl.listings import window_before
 
     crawl = get_profile().crawl
     news = crawl.section("news")
@@ -82,10 +82,9 @@ def test_date_filtered_listing_urls_and_partitions():
         "https://mid.ru/en/foreign_policy/news/?activeFrom=22.09.2011&activeTo=22.09.2011"
     assert listing_page_url("https://mid.ru", news, crawl.layouts["current"], "en", 2, day).endswith(
         "?activeFrom=22.09.2011&activeTo=22.09.2011&PAGEN_1=2")
-    assert partitions(date(2024, 3, 1), date(2024, 3, 3), 1) == [
-        (date(2024, 3, 3), date(2024, 3, 3)), (date(2024, 3, 2), date(2024, 3, 2)), (date(2024, 3, 1), date(2024, 3, 1))]
-    assert partitions(date(2024, 3, 1), date(2024, 3, 10), 7) == [
-        (date(2024, 3, 4), date(2024, 3, 10)), (date(2024, 3, 1), date(2024, 3, 3))]
+    assert window_before(date(2024, 3, 3), date(2024, 3, 1), 1) == (date(2024, 3, 3), date(2024, 3, 3))
+    assert window_before(date(2024, 3, 10), date(2024, 3, 1), 7) == (date(2024, 3, 4), date(2024, 3, 10))
+    assert window_before(date(2024, 3, 3), date(2024, 3, 1), 31) == (date(2024, 3, 1), date(2024, 3, 3))
 
 
 def test_old_portal_listing_uses_its_page_parameter(replica, replica_settings):

@@ -1,0 +1,82 @@
+"""Backfill discovery by adaptive date windows (issue 25) against the replica and the real node.
+
+The bench scenario (tests/replica/plugin.py ``fill_busy_days``): three days of 45 extra
+items in one listing, a 10-day backfill of every section in both languages. Day-by-day
+listing sent 2.14 requests per indexed transcript there; windows must stay at or under 1.25
+and index exactly the transcripts the range holds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pipeline.context import RunContext, get_profile
+from pipeline.crawl.crawler import run_crawl
+from pipeline.crawl.state import CrawlState, state_index_for
+from mfa_replica.server import ARCHIVE_LISTINGS, LISTING_PATHS
+from tests.integration.test_crawl import stored
+from tests.replica.plugin import BUSY_DAYS, fill_busy_days
+
+
+def listing_hits(replica):
+    return [h for h in replica.hits() if h.path.split("?")[0] in LISTING_PATHS | ARCHIVE_LISTINGS.keys()]
+
+
+def in_range(replica, since, until):
+    return {replica.article_url(a) for a in replica.live_articles() if since <= a.published.date() <= until}
+
+
+def test_backfill_by_windows_indexes_the_range_at_most_125_requests_per_transcript(es, crawl_settings, replica):
+    since, until = fill_busy_days(replica)
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()), since=since, until=until)
+    docs = stored(es, crawl_settings.index_alias)
+    expected = in_range(replica, since, until)
+    assert set(docs) == expected and report.new == len(expected) and report.failed == 0
+    requests = len(replica.hits())
+    assert requests / report.new <= 1.25, f"{requests} requests for {report.new} transcripts"
+    # One window per listing, paged only where its pages are full: 7 pages for news/en's 137 items.
+    news_en = [h.path for h in listing_hits(replica) if h.path.startswith("/en/foreign_policy/news/")]
+    assert len(news_en) == 7 and all("activeFrom=" in p for p in news_en)
+    assert report.extra["listing_windows"] == 14
+
+
+def test_window_split_where_robots_forbids_paging(es, crawl_settings, replica):
+    """No paging allowed at all: a full page splits its window at the oldest day it reached; a
+    single day that fills a page loses its later items (counted, never silently)."""
+    replica.robots = "User-agent: *\nDisallow: /*PAGEN\n"
+    since, until = fill_busy_days(replica)
+    report = run_crawl(RunContext.build(crawl_settings, get_profile()), since=since, until=until,
+                       sections=["news"], languages=["en"])
+    assert not replica.hits(contains="PAGEN")
+    # [since, today] split at the first busy day its full page reached; that day alone fills a
+    # page (truncated), the window before it splits at the next busy day, and so on: 7 windows.
+    assert len(listing_hits(replica)) == 7
+    assert report.extra["listing_truncated"] == 3
+    busy = [until - timedelta(days=ago) for ago in BUSY_DAYS]
+    beyond = {replica.article_url(a) for day in busy  # what a busy day's first page does not show
+              for a in replica.listing("current", "/en/foreign_policy/news/", day, day)[20:]}
+    expected = {u for u in in_range(replica, since, until) if "/en/foreign_policy/news/" in u}
+    docs = stored(es, crawl_settings.index_alias)
+    assert beyond and set(docs) == expected - beyond and report.new == len(docs)
+
+
+def test_resumed_backfill_does_not_list_finished_windows_again(es, crawl_settings, replica):
+    """A run killed after its listing: the windows' cursor is in the ledger, so the run carried on
+    lists nothing it listed already, and fetches what it had not."""
+    since, until = fill_busy_days(replica)
+    crawl_settings = crawl_settings.model_copy(update={"crawl_retry_schedule": [0.0]})  # failed: due at once
+    ctx = RunContext.build(crawl_settings, get_profile())
+    replica.add_fault("status", match="/1800", count=10_000, arg=404)  # the busy days' articles fail
+    first = run_crawl(ctx, since=since, until=until, sections=["news"], languages=["en"])
+    assert first.failed == 3 * 45
+    state = CrawlState(ctx.es, state_index_for(crawl_settings, crawl_settings.index_alias))
+    key = f"run-backfill-{since}-{until}"
+    state.put_run(key, state.get_run(key).model_copy(update={"finished": False}))  # as if killed
+    replica.clear_faults()
+    replica.clear_log()
+    second = run_crawl(RunContext.build(crawl_settings, get_profile()), since=since, until=until,
+                       sections=["news"], languages=["en"])
+    assert second.extra.get("resumed") == 1 and second.new == 3 * 45
+    assert not listing_hits(replica)
+    expected = {u for u in in_range(replica, since, until) if "/en/foreign_policy/news/" in u}
+    assert set(stored(es, crawl_settings.index_alias)) == expected
