@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from mfa_airflow import (INDEX_WRITES_POOL, check_params, choice_list_param, fold_same_transcripts, log_report,
+from mfa_airflow import (INDEX_WRITES_POOL, check_params, choice_list_param, fold_same_transcripts, log_estimate,
+                         log_report,
                          permanent_errors, prepare_write_index, profile_choices, resolve_input_path,
                          context_from_airflow)
 
@@ -73,6 +74,8 @@ def mfa_backfill():
             raise AirflowFailException("give either archive_inputs or both since and until")
         if not parts:
             raise AirflowFailException("the params give no partition to run")
+        if not params["archive_inputs"] and (params.get("source") or "site") == "site":
+            log_estimate(params)
         return parts
 
     @task

@@ -218,6 +218,25 @@ def prepare_write_index(index: str | None = None) -> str:
         return ensure_index(ctx.es, ctx.settings)
 
 
+def log_estimate(params: dict) -> str:
+    """Log (and return) what a site backfill of ``params`` will send and how long that takes
+    (pipeline.crawl.estimate), before the partitions fan out."""
+    from datetime import date
+
+    from pipeline.crawl.estimate import estimate_crawl
+
+    try:
+        with context_from_airflow() as ctx:
+            found = estimate_crawl(ctx, since=date.fromisoformat(params["since"]),
+                                   until=date.fromisoformat(params["until"]), sections=params.get("sections") or None,
+                                   languages=params.get("languages") or None, index=params.get("index") or None)
+    except Exception as exc:  # an estimate informs; the partitions report the site's trouble themselves
+        log.warning("backfill %s..%s: no estimate (%s: %s)", params["since"], params["until"], type(exc).__name__, exc)
+        return ""
+    log.info("backfill %s..%s %s", params["since"], params["until"], found.line())
+    return found.line()
+
+
 def fold_same_transcripts(index: str) -> int:
     """Fold the URL-less documents of ``index`` into the crawled documents of the same transcripts
     (pipeline.store.writer.fold_same_transcripts); how many were folded."""

@@ -54,6 +54,9 @@ def crawl(
     allow_failures: AllowFailuresOpt = None,
     progress: ProgressOpt = None,
     as_json: JsonOpt = False,
+    estimate: Annotated[bool, typer.Option(
+        "--estimate", help="print how many requests the run would send and how long that takes; "
+                           "lists (robots.txt, listing pages, feeds) but fetches no article and writes nothing")] = False,
 ) -> None:
     """Crawl the site: nightly (newest first, stop at known documents) or a --since/--until backfill;
     or backfill from a web archive's captures (--source wayback|commoncrawl).
@@ -62,6 +65,7 @@ def crawl(
 
     Example: mfa-ingest crawl --section minister_speeches --since 2021-12-01 --until 2021-12-31
     Example: mfa-ingest crawl --source wayback --since 2021-12-01 --until 2021-12-31
+    Example: mfa-ingest crawl --since 2021-01-01 --until 2021-12-31 --estimate
     """
     from pipeline.crawl.crawler import run_crawl
     from pipeline.crawl.webarchive import SOURCES, run_archive_crawl
@@ -75,6 +79,16 @@ def crawl(
         check_choices(ctx.profile, section, language)
         dates = dict(since=since.date() if since else None, until=until.date() if until else None,
                      sections=section or None, languages=language or None, index=index)
+        if estimate:
+            if source != "site":
+                raise typer.BadParameter("--estimate is for --source site", param_hint="--estimate")
+            from pipeline.crawl.estimate import estimate_crawl
+
+            found = estimate_crawl(ctx, **dates)
+            typer.echo(json.dumps({"requests": found.requests, "discovery": found.discovery,
+                                   "articles": found.articles, "seconds": round(found.seconds, 1)})
+                       if as_json else found.line())
+            return
         if source == "site":
             report = run_crawl(ctx, **dates)
         else:

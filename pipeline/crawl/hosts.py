@@ -150,6 +150,11 @@ class RateLimiter:
         with self._lock:
             self._interval_for[host] = max(self.interval, seconds + self.MARGIN_S)
 
+    def interval_for(self, host: str) -> float:
+        """Seconds between two requests to ``host`` (the configured rate, or its Crawl-delay)."""
+        with self._lock:
+            return self._interval_for.get(host, self.interval)
+
     def wait(self, host: str) -> None:
         while True:
             with self._lock:

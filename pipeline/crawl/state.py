@@ -227,18 +227,27 @@ class CrawlState:
             exclude: Iterable[str] = ()) -> list[LedgerDoc]:
         """The next documents to fetch in these sections and languages, newest first: the waiting
         ones and the failed ones whose retry is due."""
+        resp = self.es.search(index=self.index, query=self._due_query(sections, languages, now, exclude), size=size,
+                              sort=[{"listed_at": {"order": "desc", "missing": "_last"}}, {"url": "asc"}])
+        return [LedgerDoc.model_validate(hit["_source"]) for hit in resp.body["hits"]["hits"]]
+
+    def count_due(self, sections: list[str], languages: list[str], *, now: datetime | None = None,
+                  exclude: Iterable[str] = ()) -> int:
+        """How many documents ``due`` would hand out in these sections and languages (the estimate)."""
+        return self.es.count(index=self.index, query=self._due_query(sections, languages, now, exclude))["count"]
+
+    @staticmethod
+    def _due_query(sections: list[str], languages: list[str], now: datetime | None, exclude: Iterable[str]) -> dict:
         now = now or now_utc()
+        exclude = list(exclude)
         waiting = {"terms": {"status": [s.value for s in WAITING]}}
         retry_due = {"bool": {"filter": [{"term": {"status": Status.FAILED.value}},
                                          {"range": {"next_retry_at": {"lte": now.isoformat()}}}]}}
-        query = {"bool": {
+        return {"bool": {
             "filter": [{"term": {"kind": "doc"}}, {"terms": {"section": sections}},
                        {"terms": {"language": languages}},
                        {"bool": {"should": [waiting, retry_due], "minimum_should_match": 1}}],
-            "must_not": [{"ids": {"values": list(exclude)}}] if exclude else []}}
-        resp = self.es.search(index=self.index, query=query, size=size,
-                              sort=[{"listed_at": {"order": "desc", "missing": "_last"}}, {"url": "asc"}])
-        return [LedgerDoc.model_validate(hit["_source"]) for hit in resp.body["hits"]["hits"]]
+            "must_not": [{"ids": {"values": exclude}}] if exclude else []}}
 
     def count(self, status: Status | None = None) -> int:
         filters: list[dict] = [{"term": {"kind": "doc"}}]

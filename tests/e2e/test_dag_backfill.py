@@ -72,7 +72,7 @@ def test_backfill_without_inputs_or_range_fails(dagbag, es, es_url, index_alias,
 
 
 def test_backfill_of_an_unreachable_site_fails_naming_it(dagbag, es, es_url, index_alias, replica, monkeypatch,
-                                                         tmp_path, capfd):
+                                                         tmp_path, capfd, caplog):
     import json
 
     from tests.replica.plugin import replica_overrides
@@ -93,6 +93,8 @@ def test_backfill_of_an_unreachable_site_fails_naming_it(dagbag, es, es_url, ind
     assert [ti.state for ti in mapped_instances(run, "run_partition")] == ["success", "success"]
     out, err = capfd.readouterr()  # dag.test writes the task log, exceptions included, to the console
     assert "AirflowFailException: 2021-11: site unreachable" in out + err
+    # the plan logged its estimate before the partitions fanned out (robots.txt and listings only)
+    assert "backfill 2021-11-01..2021-12-31 estimate: " in out + err + caplog.text
 
 
 def test_backfill_refuses_a_section_the_profile_lacks(dagbag, es, es_url, index_alias, monkeypatch, tmp_path):

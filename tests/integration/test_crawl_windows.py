@@ -80,3 +80,22 @@ def test_resumed_backfill_does_not_list_finished_windows_again(es, crawl_setting
     assert not listing_hits(replica)
     expected = {u for u in in_range(replica, since, until) if "/en/foreign_policy/news/" in u}
     assert set(stored(es, crawl_settings.index_alias)) == expected
+
+
+def test_estimate_is_within_ten_percent_of_the_following_runs_requests(es, crawl_settings, replica):
+    """``crawl --estimate`` lists (windows, feeds) but fetches no article and writes nothing; the
+    backfill and the nightly after it send within 10% of what it said."""
+    from pipeline.crawl.estimate import estimate_crawl
+
+    since, until = fill_busy_days(replica)
+    for dates in ({"since": since, "until": until}, {}):  # a backfill, then a nightly over its ledger
+        replica.clear_log()
+        estimate = estimate_crawl(RunContext.build(crawl_settings, get_profile()), **dates)
+        assert not [h for h in replica.hits() if h.path.split("?")[0] not in
+                    LISTING_PATHS | ARCHIVE_LISTINGS.keys() and h.path != "/robots.txt" and "rss.php" not in h.path]
+        replica.clear_log()
+        run_crawl(RunContext.build(crawl_settings, get_profile()), **dates)
+        actual = len(replica.hits())
+        print(f"\n{'backfill' if dates else 'nightly'}: {estimate.line()}; the run sent {actual}")
+        assert abs(estimate.requests - actual) <= 0.1 * actual, (estimate, actual)
+        assert estimate.seconds >= estimate.requests / crawl_settings.crawl_rate_per_host / 2  # two hosts
