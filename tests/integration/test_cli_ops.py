@@ -24,7 +24,7 @@ CLI = str(REPO / ".venv" / "bin" / "mfa-ingest")
 
 
 # A look-back of a month: the replica dates its items relative to today, and a --since walks
-# the date-filtered listing day by day.
+# the date-filtered listing by date windows.
 SINCE = (date.today() - timedelta(days=30)).isoformat()
 
 def closed_port() -> int:
@@ -146,6 +146,20 @@ def test_crawl_of_a_down_site_exits_non_zero_naming_site_unreachable(settings, e
     assert report["failed"] <= listings  # one failure per listing, not one per day of the look-back
     startup = 30  # the CLI's own start (imports, the node's index set-up) on a busy machine
     assert took < 2 * retry_window(replica_overrides(replica)) + startup, took
+
+
+def test_crawl_estimate_prints_requests_and_time_and_fetches_no_article(settings, es, index_alias, replica):
+    done = run_cli("crawl", "--since", SINCE, "--estimate", "--json", settings=settings, **_replica_env(replica))
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    # a look-back: the nightly sections of the current site (17 transcripts), none of them known yet
+    assert found["articles"] == len([a for a in replica.live_articles() if a.site == "current"]) == 17
+    assert found["requests"] == len(replica.hits()) + found["articles"]
+    assert found["seconds"] > 0
+    assert all("activeFrom" in h.path or h.path == "/robots.txt" or "rss.php" in h.path or "_cur" in h.path
+               or h.site == "archive" for h in replica.hits())
+    human = run_cli("crawl", "--since", SINCE, "--estimate", settings=settings, **_replica_env(replica))
+    assert human.stdout.startswith("estimate: ") and " requests (" in human.stdout
 
 
 def test_crawl_of_a_site_answering_503_everywhere_exits_non_zero(settings, es, index_alias, replica):
