@@ -79,7 +79,9 @@ class Settings(BaseSettings):
     )
     crawl_base_url: str | None = Field(None, description="override of the profile's site.base_url (e.g. a replica)")
     crawl_archive_url: str | None = Field(None, description="override of the profile's crawl.archive_base_url")
-    crawl_rate_per_host: float = Field(1.0, gt=0, description="requests per second per host, retries included")
+    # One request per 5 s: the low end of what production scrapers of mid.ru wait (5-40 s) behind
+    # its F5 firewall (docs/evidence/site-evidence.md, docs/crawling.md "Politeness defaults").
+    crawl_rate_per_host: float = Field(0.2, gt=0, description="requests per second per host, retries included")
     crawl_concurrency: int = Field(2, ge=1, description="article fetches in flight at once")
     crawl_connect_timeout: float = 10.0
     crawl_read_timeout: float = 30.0
