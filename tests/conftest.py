@@ -195,10 +195,35 @@ def airflow_db():
 
 
 @pytest.fixture(scope="session")
-def dagbag(airflow_db):
+def _parsed_dagbag(airflow_db):
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(REPO / "dags"))
+
+
+def _param_values(dags) -> list[tuple[object, object]]:
+    """Every Param of the DAGs and of their tasks, with a copy of its value."""
+    import copy
+
+    holders = [holder for dag in dags for holder in (dag, *dag.tasks)]
+    return [(param, copy.deepcopy(param.value))
+            for holder in holders if getattr(holder, "params", None)
+            for _, param in holder.params.items()]
+
+
+@pytest.fixture
+def dagbag(_parsed_dagbag):
+    """The DAGs, parsed once per session, with every param's default as parsed at the start of each test.
+
+    ``dag.test(run_conf=...)`` runs the tasks in this process on these very objects, and Airflow's
+    ``process_params`` resolves the run's conf on the task's own Param objects (``Param.resolve`` sets
+    ``value``): a run's ``sections``/``languages`` would become the defaults of every later run of that
+    DAG in the session (a scheduler's worker parses the DAG anew for each task and never sees this).
+    """
+    saved = _param_values(_parsed_dagbag.dags.values())
+    yield _parsed_dagbag
+    for param, value in saved:
+        param.value = value
 
 
 # --- no test prints a password --------------------------------------------------------------
