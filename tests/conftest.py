@@ -119,7 +119,23 @@ def pytest_xdist_make_scheduler(config, log):
     return SharedModulesScheduling(config, log)
 
 
+# The longest modules (from --durations), started first so that no worker begins one of them
+# when the others are nearly done: the run ends when its last long test does.
+LONG_FIRST = (
+    "tests/integration/test_ledger_properties.py",
+    "tests/cluster/test_celery_backfill.py",
+    "tests/integration/test_secure_node.py",
+    "tests/integration/test_index_outage.py",
+    "tests/e2e/test_documented_commands.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        module = item.nodeid.split("::", 1)[0]
+        return LONG_FIRST.index(module) if module in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)  # stable: every other test keeps its order
     for item in items:
         parts = Path(str(item.fspath)).parts
         if "integration" in parts:
