@@ -77,7 +77,7 @@ def rebuild(
     """
     settings, profile, es = ctx.settings, ctx.profile, ctx.es
     alias = alias or settings.index_alias
-    design.ensure_index(es, settings, alias=alias)
+    design.ensure_index(es, settings, alias=alias, grow=False)  # the old index need not fit the design
     old = design.write_index(es, alias)
     report = ctx.run_report("reindex")
     new = create_next_index(es, settings, alias, put_template=False)  # ensure_index just put it

@@ -18,6 +18,7 @@ from elasticsearch import ApiError, AuthorizationException, Elasticsearch
 
 from pipeline.model.errors import ConfigError, NotAnAlias
 from pipeline.settings import Settings
+from pipeline.store.client import error_reason
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,17 @@ def declared_mappings(settings: Settings, *, with_languages: bool) -> dict:
     return mappings
 
 
+def declared_settings(settings: Settings, *, with_languages: bool) -> dict:
+    """The index settings exactly as declared: the base, plus the overlay's analysis (the
+    ``russian_initials`` analyzer of the ``.ru`` sub-fields) when asked."""
+    index_settings = copy.deepcopy(load_template(settings)["template"]["settings"])
+    if with_languages:
+        analysis = index_settings.setdefault("analysis", {})
+        for kind, components in load_overlay(settings).get("analysis", {}).items():
+            analysis.setdefault(kind, {}).update(copy.deepcopy(components))
+    return index_settings
+
+
 def node_modules(es: Elasticsearch) -> set[str]:
     """Modules and plugins present on every node of the cluster."""
     nodes = es.nodes.info(metric="plugins").body.get("nodes", {})
@@ -132,6 +144,7 @@ def template_body(es: Elasticsearch, settings: Settings, alias: str) -> dict:
     body = load_template(settings)
     body["index_patterns"] = [f"{alias}-v*"]
     require_language_analyzers(es, settings)
+    body["template"]["settings"] = declared_settings(settings, with_languages=True)
     body["template"]["mappings"] = declared_mappings(settings, with_languages=True)
     body.setdefault("_meta", {})["alias"] = alias
     return body
@@ -178,12 +191,17 @@ def write_index(es: Elasticsearch, alias: str) -> str | None:
     return None
 
 
-def ensure_index(es: Elasticsearch, settings: Settings, *, alias: str | None = None) -> str:
-    """Put the template, create ``<alias>-v<version>`` behind the alias if missing; return the alias."""
+def ensure_index(es: Elasticsearch, settings: Settings, *, alias: str | None = None, grow: bool = True) -> str:
+    """Put the template, create ``<alias>-v<version>`` behind the alias if missing; return the alias.
+
+    ``grow``: give the live index the fields the design gained (ConfigError asking for a reindex
+    when it cannot take them); the rebuild passes False: it makes a new index with the whole design,
+    also from a live index that does not fit it (a sub-field's analyzer changed)."""
     alias = alias or settings.index_alias
     body = put_template(es, settings, alias)
     if es.indices.exists_alias(name=alias):
-        _add_new_fields(es, alias, body)
+        if grow:
+            _add_new_fields(es, alias, body)
         return alias
     if es.indices.exists(index=alias):
         raise NotAnAlias(f"{alias!r} is a concrete index, not an alias (made by Elasticsearch's auto-create?); "
@@ -211,7 +229,7 @@ def _add_new_fields(es: Elasticsearch, alias: str, body: dict) -> None:
     except ApiError as exc:
         if exc.status_code != 400:
             raise
-        raise ConfigError(f"{target} does not fit the current index design ({exc.error}: {exc.message}); "
+        raise ConfigError(f"{target} does not fit the current index design ({exc.error}: {error_reason(exc)}); "
                           "rebuild it with `mfa-ingest reindex`") from None
 
 
@@ -230,8 +248,8 @@ def create_scratch_index(es: Elasticsearch, settings: Settings, name: str, *, wi
     without the language overlay (the search evaluation compares the two)."""
     if with_languages:
         require_language_analyzers(es, settings)
-    body = load_template(settings)["template"]
-    body["mappings"] = declared_mappings(settings, with_languages=with_languages)
+    body = {"settings": declared_settings(settings, with_languages=with_languages),
+            "mappings": declared_mappings(settings, with_languages=with_languages)}
     create_index_if_missing(es, name, body)
 
 

@@ -3,6 +3,8 @@ scripts/es.sh) and the transcripts template mapping the language sub-fields with
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.store import design
 
 
@@ -22,5 +24,54 @@ def test_the_template_maps_the_language_subfields_with_those_analyzers(es, setti
     design.ensure_index(es, settings)
     props = es.indices.get_mapping(index=f"{index_alias}-v1")[f"{index_alias}-v1"]["mappings"]["properties"]
     for field in (props["title"], props["body"], props["turns"]["properties"]["text"]):
-        assert field["fields"]["ru"] == {"type": "text", "analyzer": "russian"}
+        assert field["fields"]["ru"] == {"type": "text", "analyzer": "russian_initials"}
         assert field["fields"]["en"] == {"type": "text", "analyzer": "english"}
+
+
+def test_the_russian_field_is_the_russian_analyzer_with_initials_parted(es, settings, index_alias):
+    """russian_initials (the overlay's analysis, on the plugin's pattern_replace and russian_stem here,
+    on analysis-common's on a full Elasticsearch): the russian analyzer's tokens, except that initials
+    glued to a surname are parted from it (one token ``в.в.маке`` before)."""
+    index = f"{index_alias}-v1"
+    design.ensure_index(es, settings)
+
+    def ours(text: str) -> list[str]:
+        return [t["token"] for t in es.indices.analyze(index=index, analyzer="russian_initials", text=text)["tokens"]]
+
+    text = "Переговоры с послами и санкциями в 2.5 раза"
+    assert ours(text) == tokens(es, "russian", text)
+    assert ours("В.В.Макеем, С.В.Лаврова") == ["маке", "лавров"]  # the initials в, с are stop words
+    assert tokens(es, "russian", "В.В.Макеем") == ["в.в.маке"]
+
+
+def test_an_index_made_with_the_plain_russian_analyzer_is_rebuilt_by_reindex(es, settings, index_alias):
+    """An index of the release before russian_initials (``.ru`` on the ``russian`` analyzer, no analysis
+    settings): a write names the fix (its analyzer cannot change in place), and ``reindex`` itself,
+    which used to stop on the same check, rebuilds it with the current design."""
+    from pipeline.context import RunContext
+    from pipeline.jobs.rebuild import rebuild
+    from pipeline.model.errors import ConfigError
+    from pipeline.store import search, writer
+    from tests.integration.test_search_language import record
+
+    alias = design.ensure_index(es, settings)
+    concrete = design.write_index(es, alias)
+    es.indices.delete(index=concrete)
+    es.indices.delete_index_template(name=design.template_name(alias))  # the index as the release before made it
+    old = design.declared_mappings(settings, with_languages=True)
+    for field in (old["properties"]["title"], old["properties"]["body"], old["properties"]["turns"]["properties"]["text"]):
+        field["fields"]["ru"]["analyzer"] = "russian"
+    es.indices.create(index=concrete, mappings=old, settings=design.load_template(settings)["template"]["settings"],
+                      aliases={alias: {"is_write_index": True}})
+    named = record(21, "ru", "Переговоры", "Переговоры с В.В.Макеем.")
+    list(writer.index_records(es, [named], index=concrete, settings=settings))
+    es.indices.refresh(index=concrete)
+    assert search.search(es, alias, "Макею")[0] == 0
+
+    with pytest.raises(ConfigError, match="mfa-ingest reindex"):
+        design.ensure_index(es, settings)
+    result = rebuild(RunContext.build(settings, es=es))
+    assert result.swapped and result.new_count == 1
+    assert design.write_index(es, alias) == f"{index_alias}-v2"
+    assert [h.doc_id for h in search.search(es, alias, "Макею")[1]] == [named.doc_id]
+    design.ensure_index(es, settings)  # writes go on
