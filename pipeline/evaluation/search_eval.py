@@ -8,9 +8,12 @@ share of the relevant documents in the first 10 hits, averaged over the queries 
 some), MRR (1 / the rank of the first relevant hit) and how many of the queries that must
 return nothing did. The indices are temporary and deleted afterwards.
 
-Recorded (December 2026, the set as committed): with the language fields recall@10 0.917 (ru),
-0.969 (en), MRR 0.917 / 1.0; the standard analyzer alone 0.302 / 0.804, MRR 0.333 / 0.875.
-``RECORDED`` holds the floor the suite checks (tests/integration/test_search_eval.py).
+Recorded (December 2026, 73 queries: 37 Russian, 36 English): with the language fields recall@10
+1.0 (ru), 1.0 (en), MRR 1.0 / 1.0; the standard analyzer (the same query: prefixes, one edit)
+0.469 / 0.915, MRR 0.469 / 0.935. Before the ``russian_initials`` analyzer and the one-edit
+matching: 0.906 / 0.944 on this set (0.917 / 0.969 on its first 54 queries). ``RECORDED`` holds
+the floor the suite checks (tests/integration/test_search_eval.py): one query of either language
+missing all its documents stays above it, two do not.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from pipeline.store.search import search
 JUDGED = Path(__file__).resolve().parents[1] / "data" / "search" / "judged.yaml"
 MODES = ("language", "standard")  # the project's mapping; the standard analyzer alone
 CUTOFF = 10
-RECORDED = {"ru": 0.91, "en": 0.96}  # recall@10 with the language fields: the suite fails below
+RECORDED = {"ru": 0.97, "en": 0.97}  # recall@10 with the language fields: the suite fails below
 _ARTICLE_ID = re.compile(r"(\d+)/?$")
 
 
@@ -95,9 +98,9 @@ def evaluate_search(es, settings: Settings, profile: SiteProfile, pages: Iterabl
             per_language: dict[str, Figures] = {}
             for query in judged:
                 fig = per_language.setdefault(query["language"], Figures())
-                # the standard run: the analyzer alone, without the russian stems and glued names
-                # the search asks the node for (store.search.glued_names)
-                extra = {"glued": {}} if mode == "standard" else {}
+                # the standard run: the analyzer alone, without the russian stems the search asks
+                # the node for (store.search.stem_alternatives)
+                extra = {"stems": {}} if mode == "standard" else {}
                 _, hits = search(es, name, query["q"], size=CUTOFF, highlight=False, config_dir=settings.config_dir,
                                  **extra)
                 ranked = [keys.get(h.doc_id) for h in hits]

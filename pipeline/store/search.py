@@ -72,62 +72,87 @@ def turn_text_fields(config_dir: Path | None = None, language: str | None = None
     return _with_language_subfields({TURN_TEXT_FIELD: 1}, config_dir, language)
 
 
-# A Cyrillic word of 4+ letters, standing alone (no operator or wildcard of the user's on it).
-_CYRILLIC_WORD = re.compile(r"(?<![\w*~])([А-Яа-яЁё][А-Яа-яЁё-]{3,})(?![\w*~])")
+# A bare word of the query: letters (a hyphen inside), no operator or wildcard of the user's on
+# it, not part of a name with dots or slashes (mid.ru) or an apostrophe (Lavrov's).
+_BARE_WORD = re.compile(r"(?<![\w*~'’.@/])([^\W\d_](?:[^\W\d_]|-(?=[^\W\d_]))*)(?![\w*~'’.@/])")
+_CYRILLIC_WORD = re.compile(r"[А-Яа-яЁё][А-Яа-яЁё-]{3,}")  # also taken as a prefix
+# A word of FUZZY_MIN_LETTERS letters or more also matches the terms one edit away that begin with
+# its first FUZZY_PREFIX_LENGTH letters (Levenshtein with transpositions, on every field).
+FUZZY_MIN_LETTERS = 5
+FUZZY_PREFIX_LENGTH = 3
 
 
-def analyst_query(text: str, glued: dict[str, list[str]] | None = None) -> str:
-    """What the user typed, in simple_query_string syntax, with each bare Russian word also
-    taken as a prefix (``Лавров`` -> ``(Лавров | Лавров*)``), outside quoted phrases, and as
-    the printed names with initials that hold it (``glued``: ``С.В.Лавров*``).
+def analyst_query(text: str, stems: dict[str, list[str]] | None = None) -> str:
+    """What the user typed, in simple_query_string syntax, with each bare word of five letters or
+    more also taken one edit away (``посол`` -> ``посол~1``), and each bare Russian word also as a
+    prefix (``Лавров`` -> ``(Лавров | Лавров* | Лавров~1)``) and in the forms ``stems`` gives it (from
+    its stem: ``Беларуси`` -> ``беларус*``, ``Лаврова`` -> ``лавров``; stem_alternatives), outside
+    quoted phrases (a phrase stays exact).
 
-    Why: the Snowball stemmer of the ``russian`` analyzer reads a surname's ``-ов`` as a plural
-    ending (Лавров -> лавр, but Лаврова, Лавровым -> лавров), so the stems alone miss the other
-    cases of a name; on the standard field the prefix finds every case of the typed form. And
-    the standard tokenizer keeps initials glued to the surname (``С.В.Лаврова`` is one token),
-    so the glued forms the index holds are asked for as prefixes too.
+    Why the prefix: the Snowball stemmer of the ``russian`` analyzer reads a surname's ``-ов`` as a
+    plural ending (Лавров -> лавр, but Лаврова, Лавровым -> лавров), so the stems alone miss the
+    other cases of a name; the prefix finds every case of the typed form. Why one edit: where the
+    stems of two forms of a word differ by a letter, which no algorithmic stemmer joins: a fleeting
+    vowel (посол; послов -> посл), a name in ``-ей`` (Макей -> мак; Макеем -> маке), an English
+    derivation Porter keeps apart (terrorist; terrorism), a place's adjective (Transnistria;
+    Transnistrian). The first letters stay fixed (FUZZY_PREFIX_LENGTH): ``election`` does not
+    find ``selection``. The exact and stemmed forms still match the typed word itself, so they
+    score above a form only one edit finds.
     """
-    glued = glued or {}
+    stems = stems or {}
 
     def expand(m: re.Match) -> str:
         word = m.group(1)
-        return "(" + " | ".join([word, f"{word}*", *(f"{g}*" for g in glued.get(word.lower(), []))]) + ")"
+        alternatives = [word]
+        if _CYRILLIC_WORD.fullmatch(word):
+            alternatives += [f"{word}*", *stems.get(word.lower(), [])]
+        if word.isalpha() and len(word) >= FUZZY_MIN_LETTERS:
+            alternatives.append(f"{word}~1")
+        return word if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"
 
     parts = text.split('"')
     for i in range(0, len(parts), 2):  # even parts lie outside quotes
-        parts[i] = _CYRILLIC_WORD.sub(expand, parts[i])
+        parts[i] = _BARE_WORD.sub(expand, parts[i])
     return '"'.join(parts)
 
 
-def glued_names(es: Elasticsearch, index: str, text: str | None) -> dict[str, list[str]]:
-    """For each bare Russian word of ``text``: the printed speaker names with initials in the
-    index (``speakers``) whose surname is a form of it (same ``russian`` stem): ``Лаврова`` ->
-    ``["с.в.лавров"]``. Two small requests per word; none for a query without Russian words."""
-    words = {m.group(1).lower() for part in (text or "").split('"')[::2] for m in _CYRILLIC_WORD.finditer(part)}
+# The endings of Russian surnames that Snowball cuts from the nominative as if they were case
+# endings (Лавров -> лавр, Рябков -> рябк, but Лаврова -> лавров).
+_SURNAME_STEM = re.compile(r"(ов|ев|ёв|ин|ын)$")
+
+
+def stem_alternatives(es: Elasticsearch, index: str, text: str | None) -> dict[str, list[str]]:
+    """For each bare Russian word of ``text``: other ways to ask for it, from its ``russian`` stem.
+    One small request per word; none for a query without Russian words.
+
+    - the stem as a prefix, when long enough to mean something and not the word itself:
+      ``Беларуси`` -> ``беларус*``, which finds ``Беларусь``, whose Snowball stem differs;
+    - the stem as a word, when it ends like a surname (``-ов``, ``-ев``, ``-ин``): ``Лаврова`` ->
+      ``лавров``, the nominative, which the ``.ru`` sub-fields stem as the documents that print only
+      ``Лавров`` have it (лавр).
+
+    Names printed with initials (``С.В.Лаврова``) need nothing here: the ``.ru`` sub-fields'
+    analyzer parts the initials from the surname (``russian_initials`` in the overlay)."""
+    words = {m.group(1).lower() for part in (text or "").split('"')[::2] for m in _BARE_WORD.finditer(part)
+             if _CYRILLIC_WORD.fullmatch(m.group(1))}
     out: dict[str, list[str]] = {}
     for word in sorted(words):
         tokens = es.indices.analyze(index=index, analyzer="russian", text=word).body.get("tokens", [])
-        if not tokens:
+        stem = tokens[0]["token"] if tokens else ""
+        if len(stem) < 5 or stem == word:
             continue
-        stem = re.escape(tokens[0]["token"])
-        resp = es.search(index=index, size=0, aggs={"names": {"terms": {
-            "field": "speakers.lower", "size": 20, "include": f"([^ ]*\\.)+{stem}[^ .]*"}}}).body
-        glued = sorted({b["key"].rsplit(".", 1)[0] + "." + b["key"].rsplit(".", 1)[1][:len(tokens[0]["token"])]
-                        for b in resp["aggregations"]["names"]["buckets"]})
-        # the stem as a prefix too, when long enough to mean something: Беларуси -> беларус*
-        # finds Беларусь, whose Snowball stem differs
-        stem = tokens[0]["token"]
-        prefixes = ([stem] if len(stem) >= 5 and not word.startswith(stem + stem[-1:]) and stem != word else []) + glued
-        if prefixes:
-            out[word] = prefixes
+        alternatives = [] if word.startswith(stem + stem[-1:]) else [f"{stem}*"]
+        alternatives += [stem] if _SURNAME_STEM.search(stem) else []
+        if alternatives:
+            out[word] = alternatives
     return out
 
 
-def text_clause(text: str, fields: list[str], glued: dict[str, list[str]] | None = None) -> dict:
+def text_clause(text: str, fields: list[str], stems: dict[str, list[str]] | None = None) -> dict:
     """The words as analysts type them: every word must match (AND), ``"..."`` a phrase,
     ``-word`` excludes, ``a | b`` either, ``sanct*`` a prefix (Elasticsearch simple_query_string)."""
-    return {"simple_query_string": {"query": analyst_query(text, glued), "fields": fields,
-                                    "default_operator": "and"}}
+    return {"simple_query_string": {"query": analyst_query(text, stems), "fields": fields,
+                                    "default_operator": "and", "fuzzy_prefix_length": FUZZY_PREFIX_LENGTH}}
 
 
 def highlight_fields(names: list[str], *, fragments: int) -> dict:
@@ -295,11 +320,11 @@ def _date(value: date | datetime | str | None) -> str | None:
 
 def turn_clauses(text: str | None, *, speaker: str | SpeakerMatch | None, role: str | None,
                  config_dir: Path | None, language: str | None = None,
-                 glued: dict[str, list[str]] | None = None) -> list[dict]:
+                 stems: dict[str, list[str]] | None = None) -> list[dict]:
     """What one turn must hold: the words, the speaker, the role."""
     clauses: list[dict] = []
     if text:
-        clauses.append(text_clause(text, turn_text_fields(config_dir, language), glued))
+        clauses.append(text_clause(text, turn_text_fields(config_dir, language), stems))
     if speaker:
         match = speaker if isinstance(speaker, SpeakerMatch) else SpeakerMatch(speaker, (speaker,))
         clauses.append(match.clause())
@@ -340,7 +365,7 @@ def build_query(
     max_turns: int = 5,
     highlight: bool = False,
     config_dir: Path | None = None,
-    glued: dict[str, list[str]] | None = None,
+    stems: dict[str, list[str]] | None = None,
 ) -> dict:
     """The bool query for these filters; speaker/role make the text match inside one turn.
 
@@ -356,11 +381,11 @@ def build_query(
         must.append({"nested": {
             "path": "turns", "score_mode": "max",
             "query": {"bool": {"must": turn_clauses(text, speaker=speaker, role=role, config_dir=config_dir,
-                                                    language=language, glued=glued)}},
+                                                    language=language, stems=stems)}},
             "inner_hits": inner,
         }})
     elif text:
-        must.append(text_clause(text, text_fields(config_dir, language), glued))
+        must.append(text_clause(text, text_fields(config_dir, language), stems))
     if not must:
         must.append({"match_all": {}})
     return {"bool": {"must": must, "filter": filters}}
@@ -402,7 +427,7 @@ def search(es: Elasticsearch, index: str, text: str | None = None, *, size: int 
     if offset + size > MAX_WINDOW:
         raise ValueError(f"one page reaches at most document {MAX_WINDOW:,} (asked: {offset + 1:,}-{offset + size:,}); "
                          "export every match with --format csv or --format json")
-    filters.setdefault("glued", glued_names(es, index, text))
+    filters.setdefault("stems", stem_alternatives(es, index, text))
     resp = es.search(index=index, size=size, from_=offset, track_total_hits=True,
                      **_request(text, highlight, filters)).body
     return resp["hits"]["total"]["value"], [_hit(h) for h in resp["hits"]["hits"]]
@@ -414,7 +439,7 @@ def search_all(es: Elasticsearch, index: str, text: str | None = None, *, page_s
     with ``search_after``, so an export is never cut at the result window and sees one
     consistent view of the index while it streams. The point in time is closed when the
     iterator ends or is closed."""
-    filters.setdefault("glued", glued_names(es, index, text))
+    filters.setdefault("stems", stem_alternatives(es, index, text))
     body = _request(text, highlight, filters)
     pit = es.open_point_in_time(index=index, keep_alive="2m").body["id"]
     try:
@@ -468,13 +493,13 @@ def count_by(es: Elasticsearch, index: str, text: str | None = None, *, by: str 
         raise ValueError(f"unknown --by {by!r}; choose one of: {', '.join(BY_FIELDS)}")
     if count not in COUNTS:
         raise ValueError(f"unknown --count {count!r}; choose one of: {', '.join(COUNTS)}")
-    glued = doc_filters.pop("glued", None) or glued_names(es, index, text)
-    query = build_query(text, speaker=speaker, role=role, config_dir=config_dir, glued=glued, **doc_filters)
+    stems = doc_filters.pop("stems", None) or stem_alternatives(es, index, text)
+    query = build_query(text, speaker=speaker, role=role, config_dir=config_dir, stems=stems, **doc_filters)
     for clause in query["bool"]["must"]:  # the counts need no turns back
         clause.get("nested", {}).pop("inner_hits", None)
     turn_role = "question" if count == "questions" else role
     turn_filter = {"bool": {"must": turn_clauses(text, speaker=speaker, role=turn_role, config_dir=config_dir,
-                                                 language=doc_filters.get("language"), glued=glued)
+                                                 language=doc_filters.get("language"), stems=stems)
                             or [{"match_all": {}}]}}
     if by in ("speaker", "role"):
         return _count_turn_buckets(es, index, query, turn_filter, by=by, count=count,

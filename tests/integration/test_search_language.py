@@ -97,3 +97,58 @@ def test_a_surname_finds_the_names_printed_with_initials_glued_to_it(es, setting
     for asked in ("Лавров", "Лаврова", "лавровым"):
         _, hits = es_search.search(es, alias, asked, size=10)
         assert [h.doc_id for h in hits] == [glued.doc_id], asked
+
+
+def _index(es, settings, *records: Transcript) -> str:
+    alias = design.ensure_index(es, settings)
+    list(writer.index_records(es, list(records), index=alias, settings=settings))
+    es.indices.refresh(index=alias)
+    return alias
+
+
+def _ids(es, alias: str, text: str) -> list[str]:
+    _, hits = es_search.search(es, alias, text, size=10)
+    return [h.doc_id for h in hits]
+
+
+def test_a_name_glued_to_its_initials_is_found_in_its_other_cases(es, settings, index_alias):
+    """``В.В.Макеем`` (not a speaker of the document): the standard tokenizer keeps the initials
+    glued, and Snowball cuts ``Макей`` and ``Макеем`` to different stems (мак, маке)."""
+    named = record(12, "ru", "Переговоры", "Переговоры с Министром иностранных дел Республики Беларусь В.В.Макеем.")
+    other = record(13, "ru", "Франция", "Президент Франции Макрон провёл встречу.")
+    alias = _index(es, settings, named, other)
+    for asked in ("Макей", "Макею", "Макеем", "Макея"):
+        assert _ids(es, alias, asked) == [named.doc_id], asked
+
+
+def test_a_word_whose_stem_loses_a_vowel_finds_its_other_forms(es, settings, index_alias):
+    """``посол``/``послов``: the fleeting vowel makes Snowball's stems differ (посол, посл)."""
+    ambassadors = record(14, "ru", "Послы", "Возвращение послов в Москву и Вашингтон.")
+    message = record(15, "ru", "Послание", "Послание Президента Федеральному Собранию.")
+    alias = _index(es, settings, ambassadors, message)
+    assert _ids(es, alias, "посол") == [ambassadors.doc_id]
+    assert _ids(es, alias, "послов") == [ambassadors.doc_id]
+
+
+def test_an_english_word_finds_the_forms_a_letter_away_but_not_other_words(es, settings, index_alias):
+    """``terrorist``/``terrorism`` and ``Transnistria``/``Transnistrian``, which Porter keeps apart;
+    a word's first letters stay fixed, so ``election`` does not find ``selection``."""
+    terror = record(16, "en", "Security", "The fight against terrorism goes on.")
+    region = record(17, "en", "Settlement", "The Transnistrian settlement was discussed.")
+    chosen = record(18, "en", "Candidates", "The selection of candidates is over.")
+    alias = _index(es, settings, terror, region, chosen)
+    assert _ids(es, alias, "terrorist") == [terror.doc_id]
+    assert _ids(es, alias, "Transnistria") == [region.doc_id]
+    assert _ids(es, alias, "election") == []
+    assert _ids(es, alias, '"Transnistria settlement"') == []  # a phrase stays exact
+
+
+def test_a_surname_in_another_case_finds_a_document_printing_only_its_nominative(es, settings, index_alias):
+    """``С.А.Рябков`` in the text, not among the document's speakers: Snowball cuts the nominative's
+    ``-ов`` (рябк) but not the other cases' (Рябкову -> рябков); the stem of the asked form is asked
+    for as a word too, which is the nominative."""
+    named = record(19, "ru", "Переговоры", "Переговоры провёл заместитель Министра С.А.Рябков.")
+    other = record(20, "ru", "Рябина", "Рябина растёт в лесу.")
+    alias = _index(es, settings, named, other)
+    for asked in ("Рябкову", "Рябкова", "рябковым", "Рябков"):
+        assert _ids(es, alias, asked) == [named.doc_id], asked

@@ -63,9 +63,18 @@ def test_an_unlisted_speaker_is_also_found_by_stored_id_and_by_the_id_of_its_sur
 def test_bare_russian_words_are_also_prefixes_outside_phrases_and_operators():
     from pipeline.store.search import analyst_query
 
-    assert analyst_query("Лавров") == "(Лавров | Лавров*)"
-    assert analyst_query('"Сергея Лаврова" НАТО -санкции') == '"Сергея Лаврова" (НАТО | НАТО*) -(санкции | санкции*)'
-    assert analyst_query("санкц* NATO sanctions") == "санкц* NATO sanctions"
+    assert analyst_query("НАТО") == "(НАТО | НАТО*)"
+    assert analyst_query('"Сергея Лаврова" НАТО -итог') == '"Сергея Лаврова" (НАТО | НАТО*) -(итог | итог*)'
+    assert analyst_query("санкц* NATO") == "санкц* NATO"
+
+
+def test_bare_words_of_five_letters_are_also_taken_one_edit_away_outside_phrases_and_operators():
+    from pipeline.store.search import analyst_query
+
+    assert analyst_query("Лавров") == "(Лавров | Лавров* | Лавров~1)"
+    assert analyst_query("terrorist NATO") == "(terrorist | terrorist~1) NATO"  # four letters: exact
+    assert analyst_query('"strategic stability" -sanctions') == '"strategic stability" -(sanctions | sanctions~1)'
+    assert analyst_query("sanct* посол~2 Lavrov's mid.ru") == "sanct* посол~2 Lavrov's mid.ru"  # the user's own
 
 
 def test_a_section_is_printed_with_one_label_per_language(profile):
