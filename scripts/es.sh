@@ -2,7 +2,7 @@
 # A local Elasticsearch node for development and tests.
 #
 #   scripts/es.sh install   download (Maven) and unpack the integ-test-zip build, and add
-#                           the english/russian analyzers (plugins/analysis-lang) it lacks
+#                           the english/russian analyzers and filters (plugins/analysis-lang) it lacks
 #   scripts/es.sh start     install if needed, start, wait for yellow/green
 #   scripts/es.sh stop      stop the node this script started
 #   scripts/es.sh status    say whether the node answers, and its health
@@ -104,8 +104,9 @@ install_distribution() {
 }
 
 # The stable analysis plugin in plugins/analysis-lang: the `english` and `russian` analyzers
-# (Lucene's EnglishAnalyzer/RussianAnalyzer, as Elasticsearch's built-ins) for this build,
-# which ships Lucene but not the analysis-common module. Installed once per source version
+# (Lucene's EnglishAnalyzer/RussianAnalyzer, as Elasticsearch's built-ins) and the
+# `pattern_replace` char filter and `russian_stem` token filter (the template's russian_initials
+# analyzer is built from them) for this build, which ships Lucene but not the analysis-common module. Installed once per source version
 # (a stamp of the sources' hash in the installed plugin folder); a distribution that has
 # analysis-common (a full Elasticsearch) gets nothing.
 PLUGIN_NAME="mfa-analysis-lang"
@@ -135,7 +136,7 @@ install_analysis_plugin() {
     || mfa_die "elasticsearch-plugin could not install $zip"
   echo "$stamp" >"$dest/.mfa-stamp"
   [ "$(id -u)" != 0 ] || ! id "$ES_USER" >/dev/null 2>&1 || chown -R "$ES_USER" "$dest"
-  mfa_say "installed the $PLUGIN_NAME plugin (english, russian analyzers) into $ES_HOME"
+  mfa_say "installed the $PLUGIN_NAME plugin (english, russian analyzers; pattern_replace, russian_stem filters) into $ES_HOME"
 }
 
 write_config() {

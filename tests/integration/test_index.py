@@ -61,7 +61,9 @@ def test_mappings_are_exactly_as_declared(es, settings, index_alias):
     assert stored == design.declared_mappings(settings, with_languages=True)
     assert stored["dynamic"] == "strict"
     assert stored["properties"]["turns"]["type"] == "nested"
-    assert stored["properties"]["body"]["fields"]["ru"]["analyzer"] == "russian"
+    assert stored["properties"]["body"]["fields"]["ru"]["analyzer"] == "russian_initials"
+    analysis = es.indices.get_settings(index=f"{index_alias}-v1")[f"{index_alias}-v1"]["settings"]["index"]["analysis"]
+    assert set(analysis["analyzer"]) == set(design.declared_settings(settings, with_languages=True)["analysis"]["analyzer"])
 
 
 def test_declared_overlay_adds_language_subfields_to_title_body_and_turn_text(settings):
@@ -69,8 +71,10 @@ def test_declared_overlay_adds_language_subfields_to_title_body_and_turn_text(se
     props = mappings["properties"]
     for field in (props["title"], props["body"], props["turns"]["properties"]["text"]):
         assert field["fields"]["en"]["analyzer"] == "english"
-        assert field["fields"]["ru"]["analyzer"] == "russian"
+        assert field["fields"]["ru"]["analyzer"] == "russian_initials"
     assert "fields" not in design.declared_mappings(settings, with_languages=False)["properties"]["body"]
+    assert "russian_initials" in design.declared_settings(settings, with_languages=True)["analysis"]["analyzer"]
+    assert "russian_initials" not in design.declared_settings(settings, with_languages=False)["analysis"].get("analyzer", {})
 
 
 def test_reingest_skips_unchanged_and_an_edit_updates_in_place(es, settings, index_alias):
@@ -181,9 +185,9 @@ def test_an_index_made_before_the_design_grew_gets_the_new_fields(es, settings, 
     concrete = design.write_index(es, alias)
     es.indices.delete(index=concrete)
     es.indices.delete_index_template(name=design.template_name(alias))  # the index as an older release made it
-    old_design = design.declared_mappings(settings, with_languages=False)
+    old_design = design.declared_mappings(settings, with_languages=True)
     del old_design["properties"]["event_id"]
-    es.indices.create(index=concrete, mappings=old_design, settings=design.load_template(settings)["template"]["settings"],
+    es.indices.create(index=concrete, mappings=old_design, settings=design.declared_settings(settings, with_languages=True),
                       aliases={alias: {"is_write_index": True}})
     assert "event_id" not in es.indices.get_mapping(index=concrete)[concrete]["mappings"]["properties"]
     design.ensure_index(es, settings)
