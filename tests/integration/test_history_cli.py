@@ -161,3 +161,34 @@ def test_a_history_written_by_the_old_ids_gets_no_duplicate_on_the_next_write(es
     assert [(v["doc_version"], v["content_hash"]) for v in kept] == [
         (1, a.content_hash), (2, b.content_hash), (3, a.content_hash)]
     assert kept[0]["first_seen"] == then.isoformat() and kept[0]["last_seen"] > then.isoformat()
+
+
+def test_a_rebuild_and_a_rollback_leave_every_version_named_once(es, settings, index_alias, tmp_path):
+    """The rebuild keeps no versions and carries the version count (a text it changed is v2 with
+    no entry yet); the next write of that text gives v2 its entry. After a rollback the old index
+    says v1 again, and the same edit written once more is v2 again: the same entry, not a second."""
+    from pipeline.jobs.rebuild import rebuild
+    from pipeline.store import reindex
+    from pipeline.store.history import history
+
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    dump = folder / "000.txt"
+    original = next(SAMPLE_DUMPS.glob("000_*.txt")).read_text(encoding="utf-8")
+    dump.write_text(original, encoding="utf-8")
+    assert ingest_archive(RunContext.build(settings), folder).new == 1
+    dump.write_text(original.replace("Good afternoon.", "Good afternoon, colleagues."), encoding="utf-8")
+    assert rebuild(RunContext.build(settings, es=es), archive=[folder]).swapped
+
+    def numbers() -> list[int]:
+        return [v["doc_version"] for v in history(es, index_alias, str(dump))]
+
+    assert numbers() == [1]
+    assert ingest_archive(RunContext.build(settings), folder).unchanged == 1
+    assert numbers() == [1, 2], "the rebuilt text has its entry once it is written"
+    reindex.rollback(es, settings)
+    assert ingest_archive(RunContext.build(settings), folder).updated == 1
+    assert numbers() == [1, 2]
+    es.indices.refresh(index=index_alias)
+    doc = es.search(index=index_alias, size=1)["hits"]["hits"][0]["_source"]
+    assert doc["doc_version"] == 2
