@@ -511,7 +511,8 @@ class _Plan:
         if _older(record, old):
             self._add_provenance(doc_id, old, record)
             # never the document's text: kept without a number (a text it had keeps its own)
-            self._keep_version(*self._older_entry(doc_id, record, int(old.get("doc_version") or 1)))
+            vid, number = self._older_entry(doc_id, record, int(old.get("doc_version") or 1))
+            self._keep_version(vid, doc_id, record, number)
             self.decided[doc_id] = IndexOutcome(doc_id, record.source, "superseded",
                                                 f"fetched {record.fetched_at.isoformat()}, before the stored version")
             return
@@ -583,13 +584,13 @@ class _Plan:
             return legacy
         return own
 
-    def _older_entry(self, doc_id: str, record: Transcript, number: int) -> tuple[str, str, Transcript, int | None]:
-        """Where an older replay's text is kept: the latest numbered version with that text (the
-        document had it), else the text's unnumbered entry (``_keep_version``'s arguments)."""
+    def _older_entry(self, doc_id: str, record: Transcript, number: int) -> tuple[str, int | None]:
+        """Where an older replay's text is kept, and its number: the latest numbered version with
+        that text (the document had it), else the text's unnumbered entry."""
         for k in range(number, 0, -1):
             if version_id(doc_id, k, record.content_hash) in self.kept:
-                return version_id(doc_id, k, record.content_hash), doc_id, record, k
-        return text_id(doc_id, record.content_hash), doc_id, record, None
+                return version_id(doc_id, k, record.content_hash), k
+        return text_id(doc_id, record.content_hash), None
 
     def _keep_version(self, vid: str, doc_id: str, record: Transcript, doc_version: int | None) -> None:
         """Keep the input's text in the history as entry ``vid``, or touch that entry's ``last_seen``.
@@ -741,8 +742,9 @@ def index_records(
     comes out "failed" (``implausible: ...``), the stored one kept. Documents
     refused by Elasticsearch come out as "failed" with its reason; a node that
     stays unreachable for ``retry_window`` seconds (default: ``settings.es_retry_window``)
-    raises IndexingError. With ``versions_index`` every text a document ever had is kept
-    there (``history``), and an input fetched before the stored version never replaces it.
+    raises IndexingError. With ``versions_index`` every version a document ever had is kept
+    there (``history``: one entry per version, ``_Plan._keep_version``), and an input fetched
+    before the stored version never replaces it.
 
     Chunks are sent by worker threads while the caller's generator builds the next
     (extraction overlaps the wait for Elasticsearch): up to ``settings.bulk_in_flight``
