@@ -7,6 +7,7 @@ shape (pydantic models) and loads it; the stages read what they need from it.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from re import Pattern
@@ -234,6 +235,13 @@ class ListingPath(_Strict):
     params: dict[str, str] = Field(default_factory=dict)
 
 
+def fold_name(text: str) -> str:
+    """A printed name for comparisons: case, accents and apostrophe forms folded
+    (Ministers’ = ministers' ; Sergueï = serguei)."""
+    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("`", "'"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().strip()
+
+
 class CrawlSection(_Strict):
     name: str
     kind: Kind = Field("speech", description="what the section publishes")
@@ -254,6 +262,10 @@ class CrawlSection(_Strict):
 
     def skips(self, title: str | None) -> bool:
         return bool(title) and any(p.search(title) for p in self.skip_titles)
+
+    def is_named(self, printed: str) -> bool:
+        """Whether ``printed`` names this section: its name or one of its printed titles (``fold_name``)."""
+        return fold_name(printed) in {fold_name(n) for n in [self.name, *self.titles]}
 
 
 class CrawlFeed(_Strict):
@@ -302,6 +314,8 @@ class CrawlRules(_Strict):
     feeds: list[CrawlFeed] = Field(default_factory=list)
     # The one name printed for each kind, per language (search, stats).
     kind_labels: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # What stats print for documents without a section or a kind ("section", "kind"), per language.
+    unknown_labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     blocked: BlockedRules = Field(default_factory=BlockedRules)
     drift: DriftRules = Field(default_factory=DriftRules)
 
@@ -326,6 +340,11 @@ class CrawlRules(_Strict):
     def section_of(self, url_path: str) -> CrawlSection | None:
         """The first section whose article pattern matches a URL path."""
         return next((s for s in self.sections if s.article_pattern.search(url_path)), None)
+
+    def section_named(self, printed: str | None) -> CrawlSection | None:
+        """The section a stored or printed section value names (``minister_speeches``,
+        ``Ministers’ speeches``), or None."""
+        return next((s for s in self.sections if s.is_named(printed)), None) if printed else None
 
 
 class SiteProfile(_Strict):

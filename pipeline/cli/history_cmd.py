@@ -19,7 +19,7 @@ def history(
     index: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per version and line, with its text")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="under each version, the paragraphs it removed (-) and "
-                                                      "added (+) against the one before")] = False,
+                                                      "added (+) against the version before it")] = False,
 ) -> None:
     """Print every version of a document, oldest first.
 
@@ -31,17 +31,20 @@ def history(
 
     with run_context() as ctx:
         versions = versions_of(ctx.es, index or ctx.settings.index_alias, ref)
-    before = None
+    before = text = None  # the entry listed before; the document's text before (the last numbered version)
     for version in versions:
         if as_json:
             typer.echo(json.dumps(version, ensure_ascii=False))
             continue
         typer.echo(f"{_number(version)}  first seen {version['first_seen']}  last seen {version['last_seen']}"
                    f"  {len(version['body'].split())} words  {version['content_hash'][:12]}  {version['source']}")
-        if diff and before is not None:
-            for line in _changes(before, version):
+        numbered = version.get("doc_version") is not None
+        against = (text if numbered else before) or before  # v3 against v2, not an older replay's text between
+        if diff and against is not None:
+            for line in _changes(against, version):
                 typer.echo(f"    {line}")
         before = version
+        text = version if numbered else text
     if not versions:
         typer.echo("no kept version of that document", err=True)
         raise typer.Exit(1)

@@ -337,7 +337,7 @@ def stats(
 
     Example: mfa-ingest stats --by kind --language ru
     """
-    from pipeline.store.search import BY_FIELDS, COUNTS, count_by, labelled_sections
+    from pipeline.store.search import BY_FIELDS, COUNTS, count_by, kind_label, labelled_sections
     from pipeline.store.search import stats as do_stats
 
     fmt = Format.json if as_json else fmt
@@ -353,6 +353,7 @@ def stats(
         if plain:
             data = do_stats(es, settings, alias=target)
             data["by_section"] = labelled_sections(data["by_section"], language, ctx.profile)
+            data["kind_labels"] = {k: kind_label(k, language, ctx.profile) for k in data["by_kind"]}
         else:
             filters = _filters(ctx, speaker=speaker, role=role, since=since, until=until,
                                section=section, language=language, kind=kind)
@@ -361,23 +362,31 @@ def stats(
                                **filters)
             if by == "section":  # one row per section, named by its label in the language asked
                 buckets = labelled_sections(buckets, language, ctx.profile)
+            # a kind is printed by its label; JSON and CSV keep the stored kind beside it
+            labels = {k: kind_label(k, language, ctx.profile) for k in buckets} if by == "kind" else None
     if plain:
         if fmt is Format.json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         else:
             typer.echo(f"{data['alias']} -> {', '.join(data['indices']) or '(missing)'}: {data['total']} documents")
             for key in ("by_section", "by_kind", "by_language", "by_month"):
-                typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
+                names = data["kind_labels"] if key == "by_kind" else {}
+                typer.echo(f"{key.replace('_', ' ')}: " + ", ".join(f"{names.get(k, k)} {v}"
+                                                                     for k, v in data[key].items()))
             typer.echo(f"dead letters: {data['deadletters']} " + json.dumps(data["deadletters_by_stage"]))
         if not data["indices"]:  # the counts above are of nothing: say why, and fail
             _require_index(None, data["alias"])
         return
     by = by or "month"
     if fmt is Format.json:
-        typer.echo(json.dumps({"by": by, "count": count, "total": sum(buckets.values()), "buckets": buckets},
-                              ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({"by": by, "count": count, "total": sum(buckets.values()), "buckets": buckets,
+                               **({"labels": labels} if labels else {})}, ensure_ascii=False, indent=2))
         return
-    rows = [{by: key, count: value} for key, value in buckets.items()]
+    if labels and fmt is Format.csv:
+        rows = [{by: key, "label": labels[key], count: value} for key, value in buckets.items()]
+        print_rows(rows, fmt, columns=[by, "label", count])
+        return
+    rows = [{by: labels[key] if labels else key, count: value} for key, value in buckets.items()]
     print_rows(rows, fmt, columns=[by, count], title=f"{count} by {by}", total={by: "total",
                                                                                count: sum(buckets.values())})
 

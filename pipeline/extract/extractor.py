@@ -487,6 +487,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     language = page.hints.language or _language(raw, page, paragraphs, profile)
     turns, speakers = split_turns(paragraphs, cr, title or "", language, topics, speaker=page.hints.speaker)
     doc_number = _doc_number(raw.doc_number or head.doc_number, cr) or around.doc_number
+    section = raw.section or head.section or page.hints.section
     fields = {
         "title": title,
         "published_at": _published_at(raw, head, around, title_day, page, cr) or _at_day(
@@ -495,8 +496,8 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
         "language": language,
         "languages": raw.languages or head.languages or around.languages,
         "doc_number": doc_number,
-        "section": raw.section or head.section or page.hints.section,
-        "kind": page.hints.kind or _kind_of(page.url, profile),
+        "section": section,
+        "kind": page.hints.kind or _kind_of(page.url, profile, section),
         "url": page.url,
         "body": "\n\n".join(paragraphs),
         "turns": turns,  # validated Turn instances: pydantic keeps them, no second validation
@@ -516,11 +517,11 @@ def _doc_number(text: str | None, cr) -> str | None:
     return match.group(0) if match else text
 
 
-def _kind_of(url: str | None, profile: SiteProfile) -> str | None:
-    """The kind of the profile section whose article pattern the URL matches (replays carry no hint)."""
-    if not url:
-        return None
-    section = profile.crawl.section_of(urlsplit(url).path)
+def _kind_of(url: str | None, profile: SiteProfile, printed_section: str | None) -> str | None:
+    """The kind of the profile section whose article pattern the URL matches (replays carry no
+    hint), else of the section the page names (a text dump's section line, ``Ministers’ speeches``)."""
+    section = profile.crawl.section_of(urlsplit(url).path) if url else None
+    section = section or profile.crawl.section_named(printed_section)
     return section.kind if section else None
 
 

@@ -11,7 +11,9 @@
   (a text dump): language, publication day and normalised title (an untitled one: its
   document number, else the start of its body);
 - ``state_key``: the crawl-ledger key of an article URL, folded like documents;
-- ``deadletter_id``: one dead letter per refusal of one input, stable across re-runs.
+- ``deadletter_id``: one dead letter per refusal of one input, stable across re-runs;
+- ``version_id`` / ``text_id``: a kept version of a document in its history (document,
+  version number, text), and a text it never had (document, text).
 
 Nothing else in the package hashes or normalises a URL or builds an id.
 """
@@ -158,3 +160,18 @@ def state_key(url: str, rules: Iterable[IdentityRuleLike] = ()) -> str:
 def deadletter_id(failure: FailureLike) -> str:
     """The same refusal of the same input keeps one dead letter across re-runs."""
     return _digest("\x1f".join([failure.source, failure.stage, failure.reason, failure.url or ""]))
+
+
+def version_id(doc_id: str, doc_version: int, content_hash: str) -> str:
+    """The history entry of version ``doc_version`` of a document: a text the page goes back to is
+    a version of its own (A, B, A: three entries), and writing a version again (a retry, the same
+    input twice) is that entry again. The text is in the id too: after a ``rollback`` a number can
+    be given twice, and the other text must not be overwritten."""
+    return f"{doc_id}-v{doc_version}-{content_hash[:16]}"
+
+
+def text_id(doc_id: str, content_hash: str) -> str:
+    """The history entry of a text a document never had (an older replay's), one per text.
+    Until December 2026 every entry had this id, numbered or not (the writer still finds
+    those: ``writer._kept_entries``)."""
+    return f"{doc_id}-{content_hash[:16]}"

@@ -18,7 +18,6 @@ those the profile's sections publish.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Iterator, get_args
 from elasticsearch import Elasticsearch
 
 from pipeline.model.records import MOSCOW, Role
+from pipeline.profile import fold_name
 from pipeline.settings import DEFAULT_CONFIG_DIR, Settings
 
 if TYPE_CHECKING:
@@ -183,10 +183,7 @@ class Hit:
 
 # ---- what the user typed -> what the index holds -----------------------------
 
-def _fold(text: str) -> str:
-    """Case, accents and apostrophe forms folded: Ministers’ = ministers' ; Sergueï = serguei."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("`", "'"))
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().strip()
+_fold = fold_name  # case, accents and apostrophe forms folded: the profile's one rule
 
 
 def _surname(name: str) -> str:
@@ -244,33 +241,41 @@ def section_choices(profile: "SiteProfile") -> list[str]:
 
 def resolve_section(asked: str, profile: "SiteProfile") -> list[str]:
     """The stored values one ``--section`` stands for; ValueError naming the choices when none."""
+    section = profile.crawl.section_named(asked)
+    if section is not None:
+        return [section.name, *section.titles]
     key = _fold(asked)
-    for section in profile.crawl.sections:
-        if key in {_fold(section.name)} | {_fold(t) for t in section.titles}:
-            return [section.name, *section.titles]
     printed = [t for t in section_choices(profile) if _fold(t) == key]
     if printed:
         return printed
     raise ValueError(f"unknown section {asked!r}; choose one of: {', '.join(section_choices(profile))}")
 
 
+MISSING = "(none)"  # the bucket key of documents without the field (``missing`` of a terms aggregation)
+
+
 def section_label(stored: str | None, language: str | None, profile: "SiteProfile") -> str | None:
     """The one name printed for a stored section value (a profile name or any printed title), in
     ``language`` (English when the profile has no label in it): the profile's section ``labels``.
-    ``Ministers’ speeches``, ``archive_minister_speeches`` -> ``Minister's speeches``."""
-    if not stored:
+    ``Ministers’ speeches``, ``archive_minister_speeches`` -> ``Minister's speeches``; the
+    ``MISSING`` bucket -> the profile's ``unknown_labels``."""
+    if stored == MISSING:
+        return _in_language(profile.crawl.unknown_labels.get("section", {}), language) or stored
+    section = profile.crawl.section_named(stored)
+    if section is None or not section.labels:
         return stored
-    key = _fold(stored)
-    for section in profile.crawl.sections:
-        if key in {_fold(section.name)} | {_fold(t) for t in section.titles} and section.labels:
-            return section.labels.get(language or "en") or section.labels.get("en") or stored
-    return stored
+    return _in_language(section.labels, language) or stored
 
 
 def kind_label(kind: str | None, language: str | None, profile: "SiteProfile") -> str | None:
-    """The one name printed for a kind in ``language`` (the profile's ``crawl.kind_labels``)."""
-    labels = profile.crawl.kind_labels.get(kind or "", {})
-    return labels.get(language or "en") or labels.get("en") or kind
+    """The one name printed for a kind in ``language`` (the profile's ``crawl.kind_labels``; the
+    ``MISSING`` bucket: its ``unknown_labels``)."""
+    labels = profile.crawl.unknown_labels.get("kind", {}) if kind == MISSING else profile.crawl.kind_labels.get(kind or "", {})
+    return _in_language(labels, language) or kind
+
+
+def _in_language(labels: dict[str, str], language: str | None) -> str | None:
+    return labels.get(language or "en") or labels.get("en")
 
 
 def labelled_sections(buckets: dict[str, int], language: str | None, profile: "SiteProfile") -> dict[str, int]:
@@ -475,7 +480,7 @@ def _bucket_agg(by: str, *, gaps: bool = True) -> dict:
         return {"date_histogram": {"field": "published_at", "calendar_interval": by, "time_zone": TIME_ZONE,
                                    "format": "yyyy-MM" if by == "month" else "yyyy",
                                    "min_doc_count": 0 if gaps else 1}}
-    return {"terms": {"field": BY_FIELDS[by], "size": 1000, "missing": "(none)"}}
+    return {"terms": {"field": BY_FIELDS[by], "size": 1000, "missing": MISSING}}
 
 
 def count_by(es: Elasticsearch, index: str, text: str | None = None, *, by: str = "month",
@@ -571,7 +576,7 @@ def stats(es: Elasticsearch, settings: Settings, *, alias: str | None = None) ->
         out["indices"] = (sorted(es.indices.get_alias(name=alias).body) if es.indices.exists_alias(name=alias)
                           else [alias])
         resp = es.search(index=alias, size=0, track_total_hits=True, aggs={
-            "by_section": {"terms": {"field": "section", "size": 50, "missing": "(none)"}},
+            "by_section": {"terms": {"field": "section", "size": 50, "missing": MISSING}},
             "by_kind": _bucket_agg("kind"),
             "by_language": {"terms": {"field": "language", "size": 20}},
             "by_month": _bucket_agg("month", gaps=False),

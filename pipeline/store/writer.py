@@ -32,6 +32,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from tenacity import RetryError, Retrying, retry_if_exception, wait_exponential
 
 from pipeline.model.errors import IndexingError
+from pipeline.model.ids import text_id, version_id
 from pipeline.model.records import Transcript
 from pipeline.settings import Settings
 from pipeline.store.client import RETRY_STATUSES
@@ -211,10 +212,6 @@ def version_document(record: Transcript, doc_id: str, *, doc_version: int | None
             "first_seen": at.isoformat(), "last_seen": at.isoformat()}
 
 
-def version_id(doc_id: str, content_hash: str) -> str:
-    return f"{doc_id}-{content_hash[:16]}"
-
-
 def _chunks(records: Iterable[Transcript], size: int) -> Iterator[list[Transcript]]:
     it = iter(records)
     while chunk := list(islice(it, max(1, size))):
@@ -257,6 +254,32 @@ def _same_transcripts(es: Elasticsearch, index: str, keys: list[str], retry_wind
     for hit in resp.body["hits"]["hits"]:
         found.setdefault(hit["_source"]["match_key"], []).append({**hit["_source"], "_id": hit["_id"]})
     return found
+
+
+def _entry_candidates(doc_id: str, record: Transcript, old: dict | None) -> list[str]:
+    """The kept entries an input may touch rather than add (``_Plan.document`` picks one): for the
+    stored text, the stored version's entry and one an older writer kept under (document, text);
+    for an older replay, every numbered entry its text may have, and its unnumbered one."""
+    if old is None or "content_hash" not in old:
+        return []
+    number = int(old.get("doc_version") or 1)
+    if old["content_hash"] == record.content_hash:
+        return [version_id(doc_id, number, record.content_hash), text_id(doc_id, record.content_hash)]
+    if _older(record, old):
+        return [version_id(doc_id, k, record.content_hash) for k in range(1, number + 1)] + [
+            text_id(doc_id, record.content_hash)]
+    return []
+
+
+def _kept_entries(es: Elasticsearch, versions_index: str | None, ids: list[str], retry_window: Window) -> dict[str, int | None]:
+    """Which of these history entries exist, with their ``doc_version`` (realtime: an entry the
+    round before wrote is found)."""
+    if versions_index is None or not ids:
+        return {}
+    client = _without_client_retries(es)
+    resp = with_write_policy(lambda: client.mget(index=versions_index, ids=ids, source_includes=["doc_version"]),
+                             "looking up kept versions", retry_window)
+    return {d["_id"]: d.get("_source", {}).get("doc_version") for d in resp.body["docs"] if d.get("found")}
 
 
 @dataclass
@@ -438,8 +461,10 @@ def _index_round(es: Elasticsearch, by_id: dict[str, Transcript], absorbed_docs:
     final: dict[str, IndexOutcome] = {}
     todo = list(by_id)
     for attempt in range(CONFLICT_ATTEMPTS + 1):
+        candidates = [vid for doc_id in todo for vid in _entry_candidates(doc_id, by_id[doc_id], stored.get(doc_id))]
         plan = _Plan(index=index, versions_index=versions_index, max_shrink=max_shrink,
-                     now=datetime.now(timezone.utc))
+                     now=datetime.now(timezone.utc),
+                     kept=_kept_entries(es, versions_index, candidates, retry_window))
         for doc_id in todo:
             plan.document(doc_id, by_id[doc_id], stored.get(doc_id))
         results = plan.send(es, retry_window)
@@ -463,6 +488,7 @@ class _Plan:
     versions_index: str | None
     max_shrink: float
     now: datetime
+    kept: dict[str, int | None] = field(default_factory=dict)  # history entries found, with their number
     actions: dict[str, dict] = field(default_factory=dict)  # the documents and the sources added to them
     versions: dict[str, dict] = field(default_factory=dict)  # kept versions, sent after the documents
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # side action -> (document, what it keeps)
@@ -477,14 +503,16 @@ class _Plan:
             # The stored text stays (the same text, or a dump of a transcript the crawl has, whose
             # crawled text wins); the input is one more source of it, its URLs more URLs.
             if same_text:
-                self._keep_version(doc_id, record, int(old.get("doc_version") or 1))
+                number = int(old.get("doc_version") or 1)
+                self._keep_version(self._stored_entry(doc_id, record, number), doc_id, record, number)
             self._add_provenance(doc_id, old, record)
             self.decided[doc_id] = IndexOutcome(doc_id, record.source, "unchanged")
             return
         if _older(record, old):
             self._add_provenance(doc_id, old, record)
             # never the document's text: kept without a number (a text it had keeps its own)
-            self._keep_version(doc_id, record, None)
+            vid, number = self._older_entry(doc_id, record, int(old.get("doc_version") or 1))
+            self._keep_version(vid, doc_id, record, number)
             self.decided[doc_id] = IndexOutcome(doc_id, record.source, "superseded",
                                                 f"fetched {record.fetched_at.isoformat()}, before the stored version")
             return
@@ -501,7 +529,7 @@ class _Plan:
             "_source": document_json(record, doc_version=version, indexed_at=self.now, stored=old),
         }, old)
         self.sources[doc_id] = record.source
-        self._keep_version(doc_id, record, version, becomes_text=True)
+        self._keep_version(version_id(doc_id, version, record.content_hash), doc_id, record, version)
 
     def send(self, es: Elasticsearch, retry_window: Window) -> dict[str, IndexOutcome]:
         """Send the round's actions; an outcome per planned document. A refused side action
@@ -548,26 +576,39 @@ class _Plan:
                                           "doc": {"sources": sources, "urls": urls}}, stored)
         self.owners[key] = (doc_id, "adding its source to the stored document")
 
-    def _keep_version(self, doc_id: str, record: Transcript, doc_version: int | None, *,
-                      becomes_text: bool = False) -> None:
-        """Keep the input's text in the history (one entry per text), or touch its ``last_seen``.
+    def _stored_entry(self, doc_id: str, record: Transcript, number: int) -> str:
+        """The entry of the stored version: its own, or the one a writer before December 2026 kept
+        under (document, text) with that number (touched, never duplicated)."""
+        own, legacy = version_id(doc_id, number, record.content_hash), text_id(doc_id, record.content_hash)
+        if own not in self.kept and legacy in self.kept and self.kept[legacy] == number:
+            return legacy
+        return own
 
-        ``doc_version`` None: a text the document never had (an older replay's). ``becomes_text``:
-        the write makes it the document's text, so an entry kept before (without a number, or
-        with the number it had before the page went back to it) takes the new number: the
-        document's ``doc_version`` always names an entry of its history."""
+    def _older_entry(self, doc_id: str, record: Transcript, number: int) -> tuple[str, int | None]:
+        """Where an older replay's text is kept, and its number: the latest numbered version with
+        that text (the document had it), else the text's unnumbered entry."""
+        for k in range(number, 0, -1):
+            if version_id(doc_id, k, record.content_hash) in self.kept:
+                return version_id(doc_id, k, record.content_hash), k
+        return text_id(doc_id, record.content_hash), None
+
+    def _keep_version(self, vid: str, doc_id: str, record: Transcript, doc_version: int | None) -> None:
+        """Keep the input's text in the history as entry ``vid``, or touch that entry's ``last_seen``.
+
+        One entry per version (``ids.version_id``: a text the page goes back to is a new version,
+        v1 keeps its own), one per text the document never had (``doc_version`` None, an older
+        replay's: ``ids.text_id``). Writing a version again (the same input twice, a retry after a
+        refused history write) only touches its entry: the document's ``doc_version`` always
+        names an entry of its history."""
         if self.versions_index is None:
             return
-        vid = version_id(doc_id, record.content_hash)
         self.owners[f"version:{vid}"] = (doc_id, "keeping its version in the history")
-        seen: dict = {"last_seen": self.now.isoformat()}
-        if becomes_text:
-            seen["doc_version"] = doc_version
         # retry_on_conflict: two runs meeting the same text touch its last_seen at once (the node
         # retries the update on the newer version; the upsert is the same either way)
         self.versions[f"version:{vid}"] = {
             "_op_type": "update", "_index": self.versions_index, "_id": vid, "retry_on_conflict": 5,
-            "doc": seen, "upsert": version_document(record, doc_id, doc_version=doc_version, at=self.now)}
+            "doc": {"last_seen": self.now.isoformat()},
+            "upsert": version_document(record, doc_id, doc_version=doc_version, at=self.now)}
 
 
 def _conditional(action: dict, stored: dict | None) -> dict:
@@ -701,8 +742,9 @@ def index_records(
     comes out "failed" (``implausible: ...``), the stored one kept. Documents
     refused by Elasticsearch come out as "failed" with its reason; a node that
     stays unreachable for ``retry_window`` seconds (default: ``settings.es_retry_window``)
-    raises IndexingError. With ``versions_index`` every text a document ever had is kept
-    there (``history``), and an input fetched before the stored version never replaces it.
+    raises IndexingError. With ``versions_index`` every version a document ever had is kept
+    there (``history``: one entry per version, ``_Plan._keep_version``), and an input fetched
+    before the stored version never replaces it.
 
     Chunks are sent by worker threads while the caller's generator builds the next
     (extraction overlaps the wait for Elasticsearch): up to ``settings.bulk_in_flight``

@@ -257,8 +257,9 @@ def test_search_pages_through_all_documents(settings, indexed_sample, sample_rec
 
 @pytest.fixture
 def indexed_kinds(es, settings, index_alias, replica, indexed_sample, sample_records) -> tuple[Counter, list]:
-    """The sample (no section, so no kind) and a nightly crawl of the replica, whose items carry the kind
-    of their section; returns the documents per kind the inputs give (the replica's own section table)."""
+    """The sample (four dumps name no section, so no kind; one names `Ministers’ speeches`: speech) and
+    a nightly crawl of the replica, whose items carry the kind of their section; returns the documents
+    per kind the inputs give (the replica's own section table)."""
     from pipeline.crawl.crawler import run_crawl
 
     report = run_crawl(RunContext.build(settings.model_copy(update=replica_overrides(replica)), get_profile(settings.site_profile_path)))
@@ -266,11 +267,11 @@ def indexed_kinds(es, settings, index_alias, replica, indexed_sample, sample_rec
     es.indices.refresh(index=index_alias)
     current = [a for a in replica.live_articles() if a.site == "current"]  # nightly: the current site
     assert report.new == len(current)
-    expected = Counter(a.kind for a in current) + Counter("(none)" for r in sample_records if r.kind is None)
+    expected = Counter(a.kind for a in current) + Counter(r.kind or "(none)" for r in sample_records)
     return expected, current
 
 
-def test_kind_filters_and_groups_documents_as_their_sections_publish(settings, indexed_kinds):
+def test_kind_filters_and_groups_documents_as_their_sections_publish(settings, indexed_kinds, sample_records):
     expected, current = indexed_kinds
     assert len([k for k in expected if k != "(none)"]) >= 3 and expected["(none)"] >= 1
     done = run_cli("stats", "--by", "kind", "--json", settings=settings)
@@ -283,11 +284,60 @@ def test_kind_filters_and_groups_documents_as_their_sections_publish(settings, i
         assert done.returncode == 0, done.stderr
         out = json.loads(done.stdout)
         assert out["total"] == expected[kind] and {h["kind"] for h in out["hits"]} == {kind}, kind
-        languages = Counter(a.language for a in current if a.kind == kind)
+        languages = Counter(a.language for a in current if a.kind == kind) + Counter(
+            r.language for r in sample_records if r.kind == kind)
         done = run_cli("stats", "--kind", kind, "--by", "language", "--json", settings=settings)
         assert json.loads(done.stdout)["buckets"] == dict(languages), kind
     table = run_cli("stats", "--kind", "briefing", "--by", "kind", settings=settings).stdout
     assert re.search(rf"\bbriefing\b.*\b{expected['briefing']}\b", table), table
+
+
+def test_kinds_print_one_label_per_language_from_the_profile(settings, indexed_kinds):
+    """Issue 24 item 7: `stats --by kind` printed the raw kinds (`answer`) while `--by section`
+    printed the profile's labels. The table prints the profile's `kind_labels` in the language
+    asked; CSV and JSON keep the stored kind beside its label."""
+    expected, _ = indexed_kinds
+    labels = get_profile(settings.site_profile_path).crawl.kind_labels
+    assert expected["answer"] and labels["answer"]["en"] != "answer"  # a label that is not the raw kind
+    table = run_cli("stats", "--by", "kind", settings=settings).stdout
+    assert re.search(rf"answer to a media question\s.*\b{expected['answer']}\b", table), table
+    assert re.search(rf"\bspeech\b.*\b{expected['speech']}\b", table), table
+    ru = run_cli("stats", "--by", "kind", "--language", "ru", settings=settings).stdout
+    assert "брифинг" in ru and "ответ на вопрос СМИ" in ru, ru
+    rows = list(csv.DictReader(io.StringIO(run_cli("stats", "--by", "kind", "--format", "csv", settings=settings).stdout)))
+    assert {r["kind"]: (r["label"], int(r["documents"])) for r in rows if r["kind"] != "total"} == {
+        k: (labels[k]["en"] if k in labels else _unknown_kind(settings), n) for k, n in expected.items()}
+    out = json.loads(run_cli("stats", "--by", "kind", "--json", settings=settings).stdout)
+    assert out["buckets"] == dict(expected)
+    assert out["labels"] == {k: (labels[k]["en"] if k in labels else _unknown_kind(settings)) for k in expected}
+    overview = run_cli("stats", settings=settings).stdout  # the plain overview's kind row too
+    kind_line = next(line for line in overview.splitlines() if line.startswith("by kind:"))
+    assert f"answer to a media question {expected['answer']}" in kind_line, kind_line
+    assert "(none)" not in overview, overview
+    found = run_cli("search", "--kind", "answer", "--language", "en", "--size", "1", settings=settings).stdout
+    assert re.search(r" · answer to a media question\b", found), found
+
+
+def _unknown_kind(settings) -> str:
+    return get_profile(settings.site_profile_path).crawl.unknown_labels["kind"]["en"]
+
+
+def test_the_samples_stats_say_in_words_what_the_sample_does_not_say(settings, indexed_sample, sample_records):
+    """Issue 24 item 15: the demo's `stats` printed `(none) 4` for the sample's sections and
+    `(none) 5` for its kinds. The one dump that names its section has its section's kind; the
+    others name none, which the overview says in words (the profile's `unknown_labels`)."""
+    overview = run_cli("stats", settings=settings).stdout
+    assert "(none)" not in overview, overview
+    unknown = get_profile(settings.site_profile_path).crawl.unknown_labels
+    nameless = sum(1 for r in sample_records if r.section is None)
+    assert 0 < nameless < len(sample_records)
+    lines = {line.split(":", 1)[0]: line.split(":", 1)[1] for line in overview.splitlines() if ":" in line}
+    assert f"{unknown['section']['en']} {nameless}" in lines["by section"]
+    assert f"Minister's speeches {len(sample_records) - nameless}" in lines["by section"]
+    assert f"speech {len(sample_records) - nameless}" in lines["by kind"]
+    assert f"{unknown['kind']['en']} {nameless}" in lines["by kind"]
+    by_section = run_cli("stats", "--by", "section", settings=settings).stdout
+    assert unknown["section"]["en"] in by_section and "(none)" not in by_section, by_section
 
 
 def test_a_mistyped_kind_names_the_profiles_kinds(settings, es, index_alias):

@@ -282,3 +282,20 @@ def test_when_the_asked_and_the_page_language_disagree_the_text_decides(url, lan
         same = with_provenance(extract_record(Page(source=plain, url=plain, content=current(body=body)), PROFILE),
                                Page(source=plain, url=plain, content=b""), PROFILE)
         assert document_id(record) == document_id(same)
+
+
+def test_a_dump_that_names_its_section_gets_the_kind_that_section_publishes():
+    """Issue 24 item 15: the demo's `stats` showed `(none)` for every kind of the sample, though
+    one dump opens with its section line (`Ministers’ speeches`, a printed title of the profile's
+    minister_speeches, kind speech). A dump naming no section has no kind to say."""
+    from pipeline.sources.dumps import iter_dump_folder
+    from tests.conftest import SAMPLE_DUMPS
+
+    profile = get_profile()
+    records = {p.source.rsplit("/", 1)[-1][:3]: extract_record(p, profile) for p in iter_dump_folder(SAMPLE_DUMPS)}
+    assert (records["000"].section, records["000"].kind) == ("Ministers’ speeches", "speech")
+    assert records["000"].url is None
+    assert all((r.section, r.kind) == (None, None) for name, r in records.items() if name != "000")
+    page = Page(source="x.txt", content="Deputy Ministers’ speeches\n\n1 December 2020 19:32\n\nA title, Moscow, "
+                                        "December 1, 2020\n\nSergey Lavrov: We spoke at length today.\n".encode())
+    assert extract_record(page, profile).kind == "speech"
