@@ -10,14 +10,20 @@ client factory (``pipeline.store.client.connect``) and closed with the context.
 This module is the only place the library reads the process-wide settings
 (``get_settings``) or loads the profile they name (``get_profile``); everything
 below takes the context, or the pieces of it a stage needs, as parameters.
+
+It is also the one clock of a run: ``RunContext.now()`` (``clock``, by default
+``utc_now``). The crawl takes "now" from it (its night, the ledger's stamps, the
+revisit policy's due dates), so a test or a bench passes a clock and simulates
+nights in seconds; only waits (rate limits, Retry-After) read the real time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
 from pipeline.model.ids import host_key
@@ -27,6 +33,16 @@ from pipeline.settings import Settings
 
 if TYPE_CHECKING:
     from pipeline.store.client import Elasticsearch  # the client type, named where the store owns it
+
+
+def utc_now() -> datetime:
+    """The real time, aware, in UTC: the default clock of a run."""
+    return datetime.now(timezone.utc)
+
+
+def shifted_clock(by: timedelta) -> Callable[[], datetime]:
+    """A clock ``by`` ahead of the real one (a test's or a bench's later night); it still ticks."""
+    return lambda: utc_now() + by
 
 
 @lru_cache(maxsize=1)
@@ -72,20 +88,23 @@ class RunContext:
     profile: SiteProfile
     report: RunReport | None = None
     client: Any = field(default=None, repr=False)
+    # The run's clock (aware UTC datetimes): the real time unless a test or a bench shifts it.
+    clock: Callable[[], datetime] = field(default=utc_now, repr=False)
     # The client opened on first use; shared by the contexts ``for_run`` derives (``replace`` copies the holder).
     _opened_client: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, settings: Settings | None = None, profile: SiteProfile | None = None, *,
               report: RunReport | None = None, es: Elasticsearch | None = None,
-              overrides: dict[str, Any] | None = None) -> RunContext:
+              overrides: dict[str, Any] | None = None, clock: Callable[[], datetime] | None = None) -> RunContext:
         """The context of the given settings (default: the environment's, with ``overrides`` of some
-        fields, such as a command's options) and profile (default: the one the settings name)."""
+        fields, such as a command's options) and profile (default: the one the settings name);
+        ``clock``: what ``now()`` reads (default: the real time)."""
         settings = settings if settings is not None else get_settings()
         if overrides:
             settings = settings.model_copy(update=overrides)
         profile = profile if profile is not None else get_profile(settings.site_profile_path)
-        return cls(settings=settings, profile=profile, report=report, client=es)
+        return cls(settings=settings, profile=profile, report=report, client=es, clock=clock or utc_now)
 
     def for_run(self, report: RunReport) -> RunContext:
         """The same context for a run with ``report``; both share one client (closing either closes it)."""
@@ -94,6 +113,10 @@ class RunContext:
     def run_report(self, name: str) -> RunReport:
         """The run's report: the context's, else a new one called ``name``."""
         return self.report if self.report is not None else RunReport(name=name)
+
+    def now(self) -> datetime:
+        """The run's time (aware, UTC) from its clock."""
+        return self.clock()
 
     # ---- derived once -------------------------------------------------------
     @cached_property

@@ -304,6 +304,37 @@ class DriftRules(_Strict):
     judge_last: int = Field(50, ge=1)
 
 
+class RevisitRules(_Strict):
+    """Which known items a run up to now (the nightly) revalidates with a conditional GET, and when
+    (crawl/revisit.py): an adaptive interval per item, as Nutch's AdaptiveFetchSchedule and
+    StormCrawler's AdaptiveScheduler keep one. Durations in days."""
+
+    # Items published less than this many days ago are checked every night (fresh texts get corrected).
+    fresh_days: float = Field(3.0, ge=0)
+    # The interval stays within [min, max]: the shortest and the longest wait between two checks.
+    min_interval_days: float = Field(1.0, gt=0)
+    max_interval_days: float = Field(60.0, gt=0)
+    # An unchanged answer (304, the same bytes or the same text) multiplies the interval by 1 + grow_rate.
+    grow_rate: float = Field(0.5, gt=0)
+    # A changed text brings it back towards the minimum: (1 - shrink_rate) * interval + shrink_rate * min.
+    shrink_rate: float = Field(0.5, gt=0, le=1)
+    # The interval is at least this share of the time the text has stayed the same (since publication
+    # or the last edit caught): an item first indexed long after it appeared (a backfill) starts there.
+    quiet_share: float = Field(0.25, ge=0)
+    # Items unchanged for longer than this are not revisited any more (null: revisited forever).
+    stop_after_days: float | None = Field(365.0, gt=0)
+    # A run takes the items due up to this many hours after its start, so a night that starts a
+    # little earlier than the one before does not leave a 1-day interval for the night after.
+    slack_hours: float = Field(6.0, ge=0, lt=24)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "RevisitRules":
+        if self.min_interval_days > self.max_interval_days:
+            raise ValueError(f"crawl.revisit.min_interval_days ({self.min_interval_days}) is above "
+                             f"max_interval_days ({self.max_interval_days})")
+        return self
+
+
 class CrawlRules(_Strict):
     """Sections, listing selectors and URL patterns used by crawl/listings.py and crawl/crawler.py."""
 
@@ -318,6 +349,7 @@ class CrawlRules(_Strict):
     unknown_labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     blocked: BlockedRules = Field(default_factory=BlockedRules)
     drift: DriftRules = Field(default_factory=DriftRules)
+    revisit: RevisitRules = Field(default_factory=RevisitRules)
 
     @model_validator(mode="after")
     def _names_resolve(self) -> "CrawlRules":

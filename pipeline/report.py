@@ -9,7 +9,11 @@ classes (``class_lines``), whether the failures stay within an allowance
 nightly run must fail loudly (``quality_problems``).
 
 Every input has exactly one outcome: indexed (new or updated), unchanged, not
-modified, or failed. Failures are counted per stage and per outcome class
+modified, or failed. A crawl's revalidations (conditional GETs of known pages the revisit
+policy scheduled, crawl/revisit.py) are inputs like any fetch and end in one of those
+outcomes; they are also counted apart (scheduled, sent, the edits they caught). A known
+page a listing showed that the policy did not schedule (``not_due``) is no input: it is
+listed, not read. Failures are counted per stage and per outcome class
 (``Failure.kind``: site_unreachable, blocked, http_error, extraction_failure...),
 with the first sources of each class, so a summary can name the class and the URLs.
 The failure share is over inputs *attempted* (every outcome), not over pages
@@ -51,6 +55,13 @@ class RunReport(BaseModel):
     listed: int = 0
     fetched: int = 0
     not_modified: int = 0
+    # The revisit policy (a run up to now): known indexed pages it scheduled for a conditional GET,
+    # those the site answered (sent), the edits they caught (updated documents), and the known
+    # pages the listings showed that were not due (listed, not fetched: no input, no outcome).
+    revalidations_scheduled: int = 0
+    revalidations_sent: int = 0
+    revalidation_edits: int = 0
+    not_due: int = 0
     retries: int = 0
     bytes: int = 0
     # extract / index side
@@ -251,6 +262,10 @@ class RunReport(BaseModel):
             f"failed {self.failed} of {self.attempted} {dict(self.failures_by_kind) or ''}".rstrip(),
             f"retries {self.retries}, bytes {self.bytes}, duration {dur}s",
         ]
+        if self.revalidations_scheduled or self.not_due:
+            lines.insert(1, f"revisits: scheduled {self.revalidations_scheduled}, sent {self.revalidations_sent}, "
+                            f"edits caught {self.revalidation_edits}; known and not due {self.not_due} "
+                            "(the revisit policy, crawl.revisit in the site profile)")
         lines += [f"  failed: {line}" for line in self.failures]
         return lines
 

@@ -86,7 +86,8 @@ def crawl(
 
             found = estimate_crawl(ctx, **dates)
             typer.echo(json.dumps({"requests": found.requests, "discovery": found.discovery,
-                                   "articles": found.articles, "seconds": round(found.seconds, 1)})
+                                   "articles": found.articles, "revalidations": found.revalidations,
+                                   "seconds": round(found.seconds, 1)})
                        if as_json else found.line())
             return
         if source == "site":

@@ -7,16 +7,18 @@ component gets the run's context (pipeline/context.py): the fetcher, the ingesto
 A run has two phases:
 1. **Discover**: walk the listings of the chosen sections and languages newest
    first (plus the RSS feeds when the run goes up to now, i.e. no ``until``). New
-   URLs enter the ledger as ``discovered``; known, still-editable ones become ``recheck``.
+   URLs enter the ledger as ``discovered``; a known one only gains the URL it was listed by.
    Without dates a listing stops after ``crawl_known_streak`` known documents in a
    row; with ``since`` it stops at the first page older than that day (the nightly
    DAG passes a look-back ``since``); ``since``+``until`` is a backfill of that range.
-2. **Fetch**: take the due documents from the ledger in batches (waiting ones, and
-   failed ones whose retry time has come), fetch them (conditional requests for
-   indexed ones; 304 or the same bytes as the indexed version = nothing to do), hand
+2. **Fetch**: take the due documents from the ledger in batches (waiting ones, failed
+   ones whose retry time has come and, in a run up to now, the indexed ones of editable
+   sections whose revisit the policy scheduled: crawl/revisit.py), fetch them (conditional
+   requests for indexed ones; 304 or the same bytes as the indexed version = nothing to do), hand
    the new and changed pages to the run's ``Ingestor`` and settle each page by what
-   happened to it: ``indexed`` only when Elasticsearch acknowledged its document,
-   ``failed`` with the reason and a next-retry time otherwise (crawl/state.py). An
+   happened to it: ``indexed`` only when Elasticsearch acknowledged its document (and its
+   next check set by the revisit policy), ``failed`` with the reason and a next-retry time
+   otherwise (crawl/state.py). An
    edited page keeps its document id, so the writer stores it as the next version.
    A fetched article's own language list (``?lang=`` links, the layout's ``languages``
    selectors) names its other versions: those in the run's languages that robots.txt
@@ -28,6 +30,10 @@ Killed half-way, the next run carries on as the same run: settled documents are
 neither fetched nor re-checked again, waiting ones are fetched, and an unfinished
 listing walk is not cut short. Every response goes to the WARC archive. The ledger
 belongs to the write target, so a crawl into a new index starts from nothing.
+
+"Now" is the run context's clock (``RunContext.now``): the run's night (``Crawler.now``: which
+revisits are due, the last day a window lists) and the ledger's stamps, so tests and the
+bench simulate nights with a shifted clock.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Iterable
 from urllib.parse import urlsplit
 
@@ -48,7 +54,8 @@ from pipeline.crawl.blocked import raise_if_blocked
 from pipeline.crawl.fetch import Fetcher, FetchResult
 from pipeline.crawl.listings import (ListingBatch, ListingEntry, in_range, iter_feeds, iter_listing, oldest_day,
                                      window_before)
-from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, WalkState, now_utc, state_index_for
+from pipeline.crawl.revisit import due_before
+from pipeline.crawl.state import CrawlState, LedgerDoc, Revisit, RunState, Status, WalkState, state_index_for
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.model.errors import FetchError, HttpStatusError, PipelineError
 from pipeline.extract.document import Document, parse_document
@@ -119,6 +126,12 @@ class Crawler:
         self.state = CrawlState(self.es, state_index_for(self.settings, target), config_dir=self.settings.config_dir,
                                 identity=ctx.identity, retry_window=self.settings.es_retry_window)
         self.sections = {s.name: s for s in self.profile.crawl.sections}
+        # The run's night, from the context's clock: which revisits are due (a run up to now only).
+        self.now = ctx.now()
+        self.revisit_rules = self.profile.crawl.revisit
+        editable = [s.name for s in plan.sections if not s.frozen]
+        self.revisit = (Revisit(sections=editable, before=due_before(self.revisit_rules, self.now))
+                        if plan.incremental and editable else None)
         self.loose_failures: list[Failure] = []  # listing failures, reported with the first batch
         # Listing hints of the article fetches in flight, by the URL asked for: the WARC record of
         # every exchange that fetch causes (redirect hops included) carries them; the fetcher knows nothing of hints.
@@ -136,6 +149,8 @@ class Crawler:
         self.state.ensure()
         run_key = f"run-{self.plan.kind}"
         self._begin(run_key)
+        if self.revisit is not None:
+            self._schedule_unscheduled()
         with ExitStack() as stack:
             if self.settings.warc_enabled:
                 self.warc = stack.enter_context(WarcStore(self.settings.warc_dir, max_bytes=self.settings.warc_max_bytes))
@@ -148,7 +163,7 @@ class Crawler:
             self.fetch_waiting()
             if self.loose_failures:
                 self._ingest([])
-        self.state.put_run(run_key, RunState(run_id=self.run_id, finished=True, finished_at=now_utc()))
+        self.state.put_run(run_key, RunState(run_id=self.run_id, finished=True, finished_at=self.ctx.now()))
         self.report.extra["run_id"] = self.run_id
         self.report.extra["index"] = self.target
         self.report.extra["ledger"] = self.state.index
@@ -169,7 +184,19 @@ class Crawler:
             log.info("resuming unfinished run %s", self.run_id)
         else:
             self.run_id = uuid.uuid4().hex[:16]
-        self.state.put_run(run_key, RunState(run_id=self.run_id, started_at=now_utc()))
+        self.state.put_run(run_key, RunState(run_id=self.run_id, started_at=self.ctx.now()))
+
+    def _schedule_unscheduled(self) -> None:
+        """Pages an older ledger holds as indexed without a revisit schedule get one, counted from now."""
+        docs = [doc.scheduled(self.revisit_rules, now=self.now, frozen=self._frozen(doc.section))
+                for doc in self.state.unscheduled(self.revisit.sections)]
+        if docs:
+            self.state.save(docs, refresh=True)
+            log.info("revisit policy: scheduled %d pages indexed before it", len(docs))
+
+    def _frozen(self, section: str) -> bool:
+        known = self.sections.get(section)
+        return known is not None and known.frozen
 
     # ---- callbacks from the fetcher's threads ----------------------------
     def _on_response(self, result: FetchResult) -> None:
@@ -228,7 +255,7 @@ class Crawler:
         """
         layout = self.profile.crawl.layouts[section.layout]
         span = section.window_days or layout.date_filter.window_days
-        since, end = self.plan.since, self.plan.until or datetime.now(MOSCOW).date()
+        since, end = self.plan.since, self.plan.until or self.now.astimezone(MOSCOW).date()
         key = f"walk-{self.plan.kind}-{section.name}-{language}"
         previous = self.state.get_walk(key)
         listed = 0
@@ -341,10 +368,13 @@ class Crawler:
             known_flags.append(old is not None)
             if old is None:
                 changed.append(self.state.new_doc(entry.url, section=entry.section, language=entry.language,
-                                                  hints=entry.hints(), listed_at=entry.published))
+                                                  hints=entry.hints(), listed_at=entry.published,
+                                                  first_seen=self.ctx.now()))
                 continue
-            section = self.sections.get(entry.section)
-            again = old.listed_again(entry.url, frozen=section is not None and section.frozen, run_id=self.run_id)
+            if (self.revisit is not None and listed and old.status is Status.INDEXED
+                    and not self._frozen(old.section) and not old.due(self.now, revisit_before=self.revisit.before)):
+                self.report.not_due += 1  # known, and the revisit policy has not scheduled it tonight
+            again = old.listed_again(entry.url)
             if again is not None:
                 changed.append(again)
         self.state.save(changed)
@@ -362,10 +392,12 @@ class Crawler:
         try:
             while True:
                 # Excluded in the query, not filtered here: a page of handled ids must not end the loop.
-                batch = self.state.due(names, self.plan.languages, self.settings.crawl_batch_size, exclude=handled)
+                batch = self.state.due(names, self.plan.languages, self.settings.crawl_batch_size,
+                                       now=self.ctx.now(), exclude=handled, revisit=self.revisit)
                 if not batch:
                     break
                 handled.update(doc.key for doc in batch)
+                self.report.revalidations_scheduled += sum(doc.status is Status.INDEXED for doc in batch)
                 attempts = list(workers.map(self._fetch_guarded, batch))
                 outcomes = self._ingest([a.item for a in attempts if a.item is not None],
                                         {a.doc.url: a.document for a in attempts if a.document is not None})
@@ -387,20 +419,27 @@ class Crawler:
         # Conditional requests only for a version Elasticsearch holds: a page whose write
         # failed must come back whole, not as "not modified".
         recheck = doc.status in (Status.RECHECK, Status.INDEXED) or (doc.status is Status.FAILED and doc.content_sha)
+        revisit = doc.status is Status.INDEXED  # scheduled by the revisit policy
         with self._lock:
             self._hints_in_flight[doc.url] = doc.hints
         try:
             result = self.fetcher.get(doc.url, etag=doc.etag if recheck else None,
                                       last_modified=doc.last_modified if recheck else None)
         except FetchError as exc:
+            if revisit and isinstance(exc, HttpStatusError):  # the site answered, with an error
+                self._count_sent()
             return self._fetch_failed(doc, exc)
         finally:
             with self._lock:
                 del self._hints_in_flight[doc.url]
+        if revisit:
+            self._count_sent()
         if result.not_modified or hashlib.sha256(result.content).hexdigest() == doc.content_sha:
             with self._lock:
                 self.report.not_modified += 1
-            return _Attempt(doc, settled=doc.unchanged(run_id=self.run_id))
+            settled = doc.unchanged(run_id=self.run_id).checked(self.revisit_rules, changed=False, now=self.ctx.now(),
+                                                               frozen=self._frozen(doc.section))
+            return _Attempt(doc, settled=settled, revisit=revisit)
         # One parse of the page for the blocked check, its language links and extraction.
         document = parse_document(result.content, result.content_type, self.profile)
         try:  # [site] a challenge (Blocked) or a page without its container (LayoutChanged): never extracted
@@ -410,18 +449,22 @@ class Crawler:
         self._note_answer(doc.url)
         page = Page(source=doc.url, content=result.content, url=doc.url, content_type=result.content_type,
                     fetched_at=result.fetched_at, hints=doc.hints, aliases=[u for u in doc.urls if u != doc.url])
-        return _Attempt(doc.fetched(), item=page, document=document,
+        return _Attempt(doc.fetched(), item=page, document=document, revisit=revisit,
                         content_sha=hashlib.sha256(result.content).hexdigest(),
                         etag=result.etag, last_modified=result.last_modified,
                         versions=self._versions_of(doc, document))
 
+    def _count_sent(self) -> None:
+        with self._lock:
+            self.report.revalidations_sent += 1
+
     def _fetch_failed(self, doc: LedgerDoc, exc: FetchError) -> "_Attempt":
         failure = Failure.from_error(exc, source=doc.url, url=doc.url)
         self._note_blocked(failure)
-        schedule = self.settings.crawl_retry_schedule
+        schedule, now = self.settings.crawl_retry_schedule, self.ctx.now()
         if isinstance(exc, HttpStatusError) and exc.status in (404, 410):
-            return _Attempt(doc, item=failure, settled=doc.not_found(exc.reason, schedule=schedule))
-        return _Attempt(doc, item=failure, settled=doc.failed(exc.reason, failure.kind, schedule=schedule))
+            return _Attempt(doc, item=failure, settled=doc.not_found(exc.reason, schedule=schedule, now=now))
+        return _Attempt(doc, item=failure, settled=doc.failed(exc.reason, failure.kind, schedule=schedule, now=now))
 
     # ---- [site] other language versions (the article's own ?lang= links) ----------------
     def _versions_of(self, doc: LedgerDoc, document: Document) -> list[ListingEntry]:
@@ -506,15 +549,19 @@ class Crawler:
         if attempt.settled is not None:
             return attempt.settled
         doc, outcome = attempt.doc, outcomes.get(attempt.doc.url)
-        schedule = self.settings.crawl_retry_schedule
+        schedule, now = self.settings.crawl_retry_schedule, self.ctx.now()
         if isinstance(outcome, Failure):
-            return doc.failed(outcome.reason, outcome.kind, schedule=schedule)
+            return doc.failed(outcome.reason, outcome.kind, schedule=schedule, now=now)
         if outcome in ("created", "updated", "unchanged"):
-            return doc.indexed(run_id=self.run_id, content_sha=attempt.content_sha, etag=attempt.etag,
-                               last_modified=attempt.last_modified)
+            if attempt.revisit and outcome == "updated":
+                self.report.revalidation_edits += 1  # an edit the revisit policy's check caught
+            indexed = doc.indexed(run_id=self.run_id, content_sha=attempt.content_sha, etag=attempt.etag,
+                                  last_modified=attempt.last_modified, at=now)
+            return indexed.checked(self.revisit_rules, changed=outcome != "unchanged", now=now,
+                                   frozen=self._frozen(doc.section))
         # No word from the ingest path (superseded by another copy, or lost): not done, try again.
         return doc.failed(f"no acknowledgement from the index ({outcome or 'no outcome'})", "index_failure",
-                          schedule=schedule)
+                          schedule=schedule, now=now)
 
     def _ingest(self, items: list[Page | Failure],
                 documents: dict[str, Document] | None = None) -> dict[str, "IngestOutcome"]:
@@ -539,6 +586,7 @@ class _Attempt:
     versions: list[ListingEntry] = field(default_factory=list)
     # The page's one parse, read by the blocked check and the language links; extraction reads it last.
     document: Document | None = None
+    revisit: bool = False  # a conditional GET the revisit policy scheduled
 
 
 def _progress(settings: Settings):

@@ -4,8 +4,10 @@
 adaptive windows, feeds: those requests are sent, as the run would send them) but writes
 nothing to the ledger and fetches no article. From the ledger it counts the article
 requests the run would add: every listed entry the ledger does not hold, every known one
-the run would fetch again (waiting, failed and due, or indexed in an editable section:
-a conditional GET), and the ledger's due entries the listings did not name. The time is
+the run would fetch again (waiting, failed and due, or, in a run up to now, indexed in an
+editable section with its revisit due: a conditional GET the revisit policy schedules,
+crawl/revisit.py), and the ledger's due entries (revisits included) the listings did not
+name. "Now" is the context's clock, as for the run. The time is
 that count at the politeness of the settings (``crawl_rate_per_host``, or a slower robots
 ``Crawl-delay``), the busiest host setting the pace. Retries and the other language
 versions an article links to are not known before the run.
@@ -34,6 +36,7 @@ class Estimate:
     discovery: int  # robots.txt, listing pages and feeds (sent by the estimate as by the run)
     articles: int  # article requests: new pages, re-fetches and conditional revalidations
     seconds: float
+    revalidations: int = 0  # of the article requests: the conditional GETs the revisit policy schedules
 
     @property
     def requests(self) -> int:
@@ -42,7 +45,7 @@ class Estimate:
     def line(self) -> str:
         hours, rest = divmod(int(round(self.seconds)), 3600)
         return (f"estimate: {self.requests} requests ({self.discovery} robots.txt, listing and feed, "
-                f"{self.articles} article), {hours} h {rest // 60:02d} min {rest % 60:02d} s at the configured politeness")
+                f"{self.articles} article, {self.revalidations} of them revisits), {hours} h {rest // 60:02d} min {rest % 60:02d} s at the configured politeness")
 
 
 class _Lister(Crawler):
@@ -86,11 +89,13 @@ class _ReadOnly(CrawlState):
         pass
 
 
-def _fetched_again(doc: LedgerDoc, frozen: bool, run_id: str) -> bool:
-    """Whether a listed, known page costs the run a request (crawl/state.py's transitions)."""
-    if doc.status is Status.INDEXED:
-        return not frozen and doc.indexed_run_id != run_id
-    return doc.status not in (Status.GONE, Status.SKIPPED)
+def _fetched_again(lister: "_Lister", doc: LedgerDoc) -> bool:
+    """Whether a listed, known page costs the run a request: due as ``CrawlState.due`` takes it
+    (a revisit only in a run up to now, for an editable section)."""
+    revisit = lister.revisit
+    if doc.status is Status.INDEXED and (revisit is None or doc.section not in revisit.sections):
+        return False
+    return doc.due(lister.now, revisit_before=revisit.before if revisit is not None else None)
 
 
 def estimate_crawl(ctx: RunContext, *, since: date | None = None, until: date | None = None,
@@ -109,13 +114,16 @@ def estimate_crawl(ctx: RunContext, *, since: date | None = None, until: date | 
         lister.discover()
         intervals = {host: fetcher.limiter.interval_for(host) for host in lister.per_host}
     stored = lister.state.get_keys(lister.found)
-    frozen = {s.name for s in ctx.profile.crawl.sections if s.frozen}
-    articles = sum(1 for key, entry in lister.found.items()
-                   if key not in stored or _fetched_again(stored[key], entry.section in frozen, lister.run_id))
-    articles += lister.state.count_due([s.name for s in plan.sections], plan.languages, exclude=lister.found)
+    articles = sum(1 for key in lister.found if key not in stored or _fetched_again(lister, stored[key]))
+    articles += lister.state.count_due([s.name for s in plan.sections], plan.languages, now=lister.now,
+                                       exclude=lister.found, revisit=lister.revisit)
     hosts = dict(lister.per_host)
     site = host_key(urlsplit(ctx.base_urls["current"]).hostname or "")
     hosts[site] = hosts.get(site, 0) + articles  # articles of the archive portal are counted with the site's
     interval = 1.0 / ctx.settings.crawl_rate_per_host
     seconds = max((n * intervals.get(h, interval) for h, n in hosts.items()), default=0.0)
-    return Estimate(discovery=lister.report.responses, articles=articles, seconds=seconds)
+    revalidations = (lister.state.count_due([s.name for s in plan.sections], plan.languages, now=lister.now,
+                                            revisit=lister.revisit, revisits_only=True)
+                     if lister.revisit is not None else 0)
+    return Estimate(discovery=lister.report.responses, articles=articles, seconds=seconds,
+                    revalidations=revalidations)

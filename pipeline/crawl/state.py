@@ -14,16 +14,21 @@ A document's transitions are methods of ``LedgerDoc``, the only place they happe
 
     discovered --fetch--> (fetched) --Elasticsearch acknowledged--> indexed
         ^                                                               |
-        |                                           listed again, editable section
+        |                                 next_check_at came (the revisit policy, a run up to now)
         |                                                               v
-     (listed)            failed (attempts, last reason, next retry) <- recheck
+     (listed)            failed (attempts, last reason, next retry) <- conditional GET
                            |  fetch, extraction, validation, write or blocked;
                            |  retried when due, forever, until it succeeds
                            +--> gone (HTTP 404/410 twice)
 
 A page is ``indexed`` only after Elasticsearch acknowledged its document (or found it
 unchanged); every other outcome leaves it ``failed`` with a next-retry time taken from
-``settings.crawl_retry_schedule`` (1 h, 6 h, 1 day, then weekly). The mapping is
+``settings.crawl_retry_schedule`` (1 h, 6 h, 1 day, then weekly). Every check of an indexed
+page (its first indexing, a 304, an unchanged or an edited text) sets when it was checked,
+when its text last changed, its revisit interval and ``next_check_at`` (``checked``, by the
+revisit policy, crawl/revisit.py); a run up to now revalidates the indexed pages whose
+``next_check_at`` has come, listed or not. ``recheck`` is only read from older ledgers (a
+listing used to mark every known page of an editable section for a conditional GET). The mapping is
 config/elasticsearch/crawlstate.template.json. Every ledger write goes through the
 store's write policy (``store.writer.bulk_write``), as document writes do: a node away
 for a while is waited for, up to ``MFA_ES_RETRY_WINDOW``, then the run stops with an
@@ -32,15 +37,17 @@ for a while is waited for, up to ``MFA_ES_RETRY_WINDOW``, then the run stops wit
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from pipeline.context import utc_now
+from pipeline.crawl import revisit
 from pipeline.model.ids import state_key
-from pipeline.profile import IdentityRule
+from pipeline.profile import IdentityRule, RevisitRules
 from pipeline.model.records import ListingHints
 from pipeline.settings import DEFAULT_CONFIG_DIR, Settings
 from pipeline.store.client import scan
@@ -55,7 +62,8 @@ GONE_AFTER = 2  # 404/410 answers in a row before a page counts as removed from 
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    """The real time (the default of ``RunContext.clock``); a run's stamps come from its context."""
+    return utc_now()
 
 
 def now_iso() -> str:
@@ -69,7 +77,7 @@ def state_index_for(settings: Settings, target: str) -> str:
 
 class Status(str, Enum):
     DISCOVERED = "discovered"
-    RECHECK = "recheck"
+    RECHECK = "recheck"  # older ledgers: listed again, waiting for a conditional GET
     FETCHED = "fetched"  # between the fetch and Elasticsearch's answer; never left behind
     INDEXED = "indexed"
     FAILED = "failed"
@@ -107,21 +115,30 @@ class LedgerDoc(BaseModel):
     content_sha: str | None = None
     indexed_at: AwareDatetime | None = None
     indexed_run_id: str | None = None
+    # The revisit policy's memory (crawl/revisit.py): the last check of the indexed version (its
+    # first indexing, a 304, an unchanged or an edited text), the last edit a check caught, the
+    # interval in days and the next check (None: not revisited, frozen or settled), edits caught.
+    checked_at: AwareDatetime | None = None
+    changed_at: AwareDatetime | None = None
+    revisit_days: float | None = None
+    next_check_at: AwareDatetime | None = None
+    edits: int = 0
 
-    def due(self, now: datetime) -> bool:
+    def due(self, now: datetime, *, revisit_before: datetime | None = None) -> bool:
+        """Whether a run at ``now`` fetches it: waiting, failed and due for a retry, or (a run up to
+        now, ``revisit_before``) indexed and due for a revisit."""
         if self.status in WAITING:
             return True
+        if self.status is Status.INDEXED:
+            return (revisit_before is not None and self.next_check_at is not None
+                    and self.next_check_at <= revisit_before)
         return self.status is Status.FAILED and (self.next_retry_at is None or self.next_retry_at <= now)
 
     # ---- transitions -----------------------------------------------------
-    def listed_again(self, url: str, *, frozen: bool, run_id: str) -> "LedgerDoc | None":
-        """What a known page needs when a listing shows it again, maybe by another path (None: nothing)."""
-        update: dict = {}
-        if url not in self.urls:
-            update["urls"] = [*self.urls, url]
-        if self.status is Status.INDEXED and not frozen and self.indexed_run_id != run_id:
-            update["status"] = Status.RECHECK
-        return self.model_copy(update=update) if update else None
+    def listed_again(self, url: str) -> "LedgerDoc | None":
+        """What a known page needs when a listing shows it again, maybe by another path (None: nothing).
+        Whether it is fetched again is the revisit policy's word (``next_check_at``), not the listing's."""
+        return self.model_copy(update={"urls": [*self.urls, url]}) if url not in self.urls else None
 
     def fetched(self) -> "LedgerDoc":
         return self.model_copy(update={"status": Status.FETCHED})
@@ -139,6 +156,27 @@ class LedgerDoc(BaseModel):
         """A 304, or the same bytes as the indexed version: still indexed, checked by this run."""
         return self.indexed(run_id=run_id, at=self.indexed_at)
 
+    def checked(self, rules: RevisitRules, *, changed: bool, now: datetime, frozen: bool = False) -> "LedgerDoc":
+        """The indexed version was checked at ``now`` (first indexed, or revalidated: ``changed`` when
+        its text changed): the next check by the revisit policy (none for a frozen section)."""
+        first = self.checked_at is None
+        edit = changed and not first
+        changed_at = now if edit else self.changed_at
+        published = revisit.published_at(self.listed_at or self.hints.published, self.first_seen)
+        quiet_since = max(published, changed_at) if changed_at else published
+        interval = None if frozen else revisit.next_interval(
+            rules, previous=None if first else self.revisit_days, changed=changed,
+            age_days=revisit.days(now - published), quiet_days=revisit.days(now - quiet_since))
+        return self.model_copy(update={
+            "checked_at": now, "changed_at": changed_at, "revisit_days": interval, "edits": self.edits + int(edit),
+            "next_check_at": None if interval is None else now + timedelta(days=interval)})
+
+    def scheduled(self, rules: RevisitRules, *, now: datetime, frozen: bool = False) -> "LedgerDoc":
+        """An entry indexed before the revisit policy: its first schedule, counted from ``now`` (so an
+        old ledger's pages are spread over their intervals, not all due on the first night)."""
+        return self.checked(rules, changed=False, now=now, frozen=frozen).model_copy(
+            update={"checked_at": self.indexed_at or now})
+
     def failed(self, reason: str, kind: str, *, schedule: list[float], now: datetime | None = None) -> "LedgerDoc":
         """Any attempt that did not end acknowledged: pending again, due after the next delay of the schedule."""
         now = now or now_utc()
@@ -154,6 +192,14 @@ class LedgerDoc(BaseModel):
                                            "last_reason": reason, "last_kind": "gone", "next_retry_at": None})
         failed = self.failed(reason, "http_error", schedule=schedule, now=now)
         return failed.model_copy(update={"gone_count": self.gone_count + 1})
+
+
+class Revisit(BaseModel):
+    """What a run up to now revalidates: the indexed entries of ``sections`` (the editable ones it
+    crawls) whose ``next_check_at`` is at or before ``before`` (crawl/revisit.py ``due_before``)."""
+
+    sections: list[str]
+    before: AwareDatetime
 
 
 class WalkState(BaseModel):
@@ -197,8 +243,11 @@ class CrawlState:
         return LedgerDoc(key=self.key_of(url), url=url, urls=[url], **fields)
 
     def ensure(self) -> None:
-        """Create the ledger index from its mapping when missing (a parallel run may have just created it)."""
-        create_index_if_missing(self.es, self.index, load_config_json(self.config_dir, STATE_FILE))
+        """Create the ledger index from its mapping when missing (a parallel run may have just created it);
+        an existing one gains the fields the mapping added since (the revisit policy's dates)."""
+        body = load_config_json(self.config_dir, STATE_FILE)
+        if not create_index_if_missing(self.es, self.index, body):
+            self.es.indices.put_mapping(index=self.index, properties=body["mappings"]["properties"])
 
     def refresh(self) -> None:
         self.es.indices.refresh(index=self.index)
@@ -224,30 +273,47 @@ class CrawlState:
         bulk_write(self.es, actions, what="writing the crawl ledger", retry_window=self.retry_window, refresh=refresh)
 
     def due(self, sections: list[str], languages: list[str], size: int, *, now: datetime | None = None,
-            exclude: Iterable[str] = ()) -> list[LedgerDoc]:
+            exclude: Iterable[str] = (), revisit: "Revisit | None" = None) -> list[LedgerDoc]:
         """The next documents to fetch in these sections and languages, newest first: the waiting
-        ones and the failed ones whose retry is due."""
-        resp = self.es.search(index=self.index, query=self._due_query(sections, languages, now, exclude), size=size,
-                              sort=[{"listed_at": {"order": "desc", "missing": "_last"}}, {"url": "asc"}])
+        ones, the failed ones whose retry is due and, with ``revisit``, the indexed ones of its
+        sections whose next check has come (``LedgerDoc.due`` says the same of one document)."""
+        resp = self.es.search(index=self.index, query=self._due_query(sections, languages, now, exclude, revisit),
+                              size=size, sort=[{"listed_at": {"order": "desc", "missing": "_last"}}, {"url": "asc"}])
         return [LedgerDoc.model_validate(hit["_source"]) for hit in resp.body["hits"]["hits"]]
 
     def count_due(self, sections: list[str], languages: list[str], *, now: datetime | None = None,
-                  exclude: Iterable[str] = ()) -> int:
-        """How many documents ``due`` would hand out in these sections and languages (the estimate)."""
-        return self.es.count(index=self.index, query=self._due_query(sections, languages, now, exclude))["count"]
+                  exclude: Iterable[str] = (), revisit: "Revisit | None" = None, revisits_only: bool = False) -> int:
+        """How many documents ``due`` would hand out in these sections and languages (the estimate);
+        ``revisits_only``: of them, the indexed ones the revisit policy schedules."""
+        query = self._due_query(sections, languages, now, exclude, revisit, revisits_only)
+        return self.es.count(index=self.index, query=query)["count"]
 
     @staticmethod
-    def _due_query(sections: list[str], languages: list[str], now: datetime | None, exclude: Iterable[str]) -> dict:
+    def _due_query(sections: list[str], languages: list[str], now: datetime | None, exclude: Iterable[str],
+                   revisit: "Revisit | None" = None, revisits_only: bool = False) -> dict:
         now = now or now_utc()
         exclude = list(exclude)
         waiting = {"terms": {"status": [s.value for s in WAITING]}}
         retry_due = {"bool": {"filter": [{"term": {"status": Status.FAILED.value}},
                                          {"range": {"next_retry_at": {"lte": now.isoformat()}}}]}}
+        should = [] if revisits_only else [waiting, retry_due]
+        if revisit is not None and revisit.sections:
+            should.append({"bool": {"filter": [{"term": {"status": Status.INDEXED.value}},
+                                               {"terms": {"section": revisit.sections}},
+                                               {"range": {"next_check_at": {"lte": revisit.before.isoformat()}}}]}})
         return {"bool": {
             "filter": [{"term": {"kind": "doc"}}, {"terms": {"section": sections}},
                        {"terms": {"language": languages}},
-                       {"bool": {"should": [waiting, retry_due], "minimum_should_match": 1}}],
+                       {"bool": {"should": should, "minimum_should_match": 1}}],
             "must_not": [{"ids": {"values": exclude}}] if exclude else []}}
+
+    def unscheduled(self, sections: list[str]) -> Iterator[LedgerDoc]:
+        """Indexed entries of these sections never checked under the revisit policy (an older ledger)."""
+        query = {"bool": {"filter": [{"term": {"kind": "doc"}}, {"term": {"status": Status.INDEXED.value}},
+                                     {"terms": {"section": sections}}],
+                          "must_not": [{"exists": {"field": "checked_at"}}]}}
+        for hit in scan(self.es, self.index, query):
+            yield LedgerDoc.model_validate(hit["_source"])
 
     def count(self, status: Status | None = None) -> int:
         filters: list[dict] = [{"term": {"kind": "doc"}}]

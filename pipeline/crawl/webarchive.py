@@ -50,7 +50,7 @@ from pipeline.crawl.captures import ARCHIVE_SOURCES, Archive, CaptureReader, arc
 from pipeline.crawl.crawler import make_plan
 from pipeline.crawl.fetch import REDIRECT_STATUSES, FetchResult
 from pipeline.crawl.listings import in_range
-from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, now_utc, state_index_for
+from pipeline.crawl.state import CrawlState, LedgerDoc, RunState, Status, state_index_for
 from pipeline.model.errors import FetchError
 from pipeline.model.ids import article_key, host_key, state_key, url_language
 from pipeline.ingest import Ingestor, extract_or_failure
@@ -118,7 +118,7 @@ class ArchiveCrawler:
             self.report.extra["resumed"] = 1
         else:
             self.run_id = uuid.uuid4().hex[:16]
-        self.state.put_run(run_key, RunState(run_id=self.run_id, started_at=now_utc()))
+        self.state.put_run(run_key, RunState(run_id=self.run_id, started_at=self.ctx.now()))
         self.report.extra["source"] = self.archive.name
         with ExitStack() as stack:
             # The archive's hosts only, at the archive's rate: never the site itself.
@@ -134,7 +134,7 @@ class ArchiveCrawler:
                 self._read_page(candidates)
                 progress.advance(task, len(candidates))
         self.state.refresh()  # captures are saved one by one without waiting for a refresh (mget reads them)
-        self.state.put_run(run_key, RunState(run_id=self.run_id, finished=True, finished_at=now_utc()))
+        self.state.put_run(run_key, RunState(run_id=self.run_id, finished=True, finished_at=self.ctx.now()))
         for reason, count in sorted(self.skipped.items()):
             self.report.extra[f"skipped: {reason}"] = count
         self.report.extra["captures_skipped"] = sum(self.skipped.values())
@@ -248,7 +248,7 @@ class ArchiveCrawler:
         stored = self.state.get_keys(list(keys))
         published: date | None = next((d.hints.published for d in stored.values()
                                        if d.hints.published is not None), None)
-        now = now_utc()
+        now = self.ctx.now()
         for key, candidate in keys.items():
             if published is not None and not in_range(published, self.plan.since, self.plan.until):
                 self._skip(f"published outside the window ({_day(published)})")

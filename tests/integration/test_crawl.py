@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from pipeline.context import RunContext
+from datetime import timedelta
+
+from pipeline.context import RunContext, shifted_clock
 from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState, Status
 from pipeline.context import get_profile
@@ -20,6 +22,11 @@ def stored(es, alias) -> dict[str, dict]:
 
 def article_hits(replica):
     return [h for h in replica.hits() if ARTICLE_PATH.search(h.path.split("?")[0])]
+
+
+def nights_later(settings, profile, n: int) -> RunContext:
+    """The context of a run ``n`` nights from now (the revisit policy schedules by the run's clock)."""
+    return RunContext.build(settings, profile, clock=shifted_clock(timedelta(days=n)))
 
 
 def nightly_articles(replica):
@@ -39,14 +46,15 @@ def test_first_crawl_indexes_every_document_and_second_only_revalidates(es, craw
     assert first.extra["warc_files"] >= 1
 
     replica.clear_log()
-    second = run_crawl(RunContext.build(crawl_settings, profile))
+    # Three nights later every item's first interval has passed (crawl.revisit: the oldest, 9 days, waits 2.25).
+    second = run_crawl(nights_later(crawl_settings, profile, 3))
     assert (second.new, second.updated, second.failed, second.read) == (0, 0, 0, 0)
     # Articles: conditional requests only, all answered 304; archive (frozen) pages are not asked at all.
     hits = article_hits(replica)
     assert hits and {h.status for h in hits} == {304}
     assert all("if-none-match" in h.headers for h in hits)
     assert {h.site for h in hits} == {"current"}
-    assert second.not_modified == len(hits) == 17
+    assert second.not_modified == len(hits) == second.revalidations_sent == 17
     # Everything else fetched is a first listing page, a feed or robots.txt.
     others = [h for h in replica.hits() if h not in hits]
     assert all(h.status == 200 for h in others)
@@ -58,10 +66,11 @@ def test_added_and_edited_articles_are_exactly_what_the_next_crawl_picks_up(es, 
     profile = get_profile()
     run_crawl(RunContext.build(crawl_settings, profile))
     added = replica.add_article()
-    edited = replica.edit_article()
+    edited = replica.edit_article()  # today's transcript: checked the next night
     replica.clear_log()
-    report = run_crawl(RunContext.build(crawl_settings, profile))
+    report = run_crawl(nights_later(crawl_settings, profile, 1))
     assert (report.new, report.updated, report.failed) == (1, 1, 0)
+    assert report.revalidation_edits == 1
     fetched = {h.path for h in article_hits(replica) if h.status == 200}
     assert fetched == {added.path, edited.path}
     docs = stored(es, crawl_settings.index_alias)
@@ -170,24 +179,26 @@ def test_nightly_dag_style_run_with_a_lookback_since(es, crawl_settings, replica
     added = replica.add_article()
     replica.clear_log()
     since = today_msk() - timedelta(days=1)
-    report = run_crawl(RunContext.build(crawl_settings, profile), since=since)
+    report = run_crawl(nights_later(crawl_settings, profile, 1), since=since)
     assert report.new == 1 and report.updated == 0
     assert replica.hits(contains="rss.php")
     assert not [h for h in replica.hits() if "PAGEN" in h.path and "activeFrom" not in h.path]
     rechecked = {h.path for h in article_hits(replica) if h.status == 304}
+    # The revisit policy's due items, listed in the look-back or not: the fresh ones in range among them.
     known_in_range = {a.path for a in nightly_articles(replica) if a.published.date() >= since} - {added.path}
-    assert rechecked == known_in_range and len(known_in_range) == 5
+    assert known_in_range <= rechecked and len(known_in_range) == 5
+    assert len(rechecked) == report.revalidations_sent
 
 
 def test_a_page_that_disappears_is_reported_once_and_left_alone(es, crawl_settings, replica):
     profile = get_profile()
     run_crawl(RunContext.build(crawl_settings, profile))
-    gone = replica.remove_article()
-    report = run_crawl(RunContext.build(crawl_settings, profile))
+    gone = replica.remove_article()  # 3 days old: checked the next night
+    report = run_crawl(nights_later(crawl_settings, profile, 1))
     assert report.failed == 1 and "404" in report.failures[0] and replica.article_url(gone) in report.failures[0]
     assert replica.article_url(gone) in stored(es, crawl_settings.index_alias), "the indexed copy is kept"
     replica.clear_log()
-    again = run_crawl(RunContext.build(crawl_settings, profile))
+    again = run_crawl(nights_later(crawl_settings, profile, 1))  # the same night: its retry is not due
     assert again.failed == 0
     assert not replica.hits(contains=gone.path)
 

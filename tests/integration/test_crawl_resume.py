@@ -11,6 +11,7 @@ from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState, Status
 from pipeline.context import get_profile
 from pipeline.settings import REPO_ROOT
+from tests.integration.test_crawl import nights_later
 from tests.replica.plugin import crawl_env, replica_overrides
 
 
@@ -51,7 +52,8 @@ def test_killed_crawl_resumes_without_refetching_finished_pages(es, settings, re
                                                    source_includes=["url"])["hits"]["hits"]}
     assert urls == live
 
-    # Once finished, the next run is a normal nightly run again: finished pages are re-checked (304).
+    # Once finished, the next run is a normal nightly run again: three nights later (every first
+    # interval of the revisit policy passed) finished pages are re-checked (304).
     replica.clear_log()
-    again = run_crawl(RunContext.build(settings, get_profile()))
+    again = run_crawl(nights_later(settings, get_profile(), 3))
     assert "resumed" not in again.extra and again.not_modified == 17

@@ -13,6 +13,7 @@ from pipeline.crawl.state import CrawlState
 from pipeline.context import get_profile
 from mfa_replica.content import today_msk
 from mfa_replica.pages import ROBOTS_ARCHIVE, ROBOTS_CURRENT
+from tests.integration.test_crawl import nights_later
 
 
 def stored(es, alias) -> dict[str, dict]:
@@ -90,7 +91,7 @@ def test_a_challenge_on_an_article_a_listing_page_and_the_feed_is_blocked_not_co
     replica.serve_challenge(edited.path)
     replica.serve_challenge("/en/foreign_policy/news/")  # the listing page (and the news articles under it)
     replica.serve_challenge("/en/rss.php")
-    report = run_crawl(RunContext.build(settings, profile), sections=["minister_speeches", "news"], languages=["en"])
+    report = run_crawl(nights_later(settings, profile, 1), sections=["minister_speeches", "news"], languages=["en"])
 
     assert stored(es, settings.index_alias) == before, "a challenge never overwrites or adds"
     assert report.extra["blocked"] >= 3 and report.failed >= 3
@@ -105,7 +106,7 @@ def test_a_challenge_on_an_article_a_listing_page_and_the_feed_is_blocked_not_co
 
     # Unblocked, the next run takes the edit.
     replica.clear_faults()
-    again = run_crawl(RunContext.build(settings, profile), sections=["minister_speeches"], languages=["en"])
+    again = run_crawl(nights_later(settings, profile, 1), sections=["minister_speeches"], languages=["en"])
     assert again.updated == 1 and "blocked" not in again.extra
     assert stored(es, settings.index_alias)[replica.article_url(edited)]["doc_version"] == 2
 
