@@ -19,13 +19,14 @@ import signal
 import subprocess
 import time
 import uuid
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck, settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from pipeline.context import RunContext
+from pipeline.context import RunContext, shifted_clock
 from pipeline.crawl.crawler import run_crawl
 from pipeline.ingest import ingest_archive
 from pipeline.context import get_profile
@@ -147,9 +148,12 @@ def ledger_machine(es, tmp_path_factory):
                 assert served & {url, *(hit["_source"].get("urls") or [])}, f"never served with its text: {url}"
 
         def settle_and_check(self):
-            """The site answers again: one crawl takes every due page; then the end state."""
+            """The site answers again: one crawl takes every due page; then the end state. It runs ten
+            nights later: the revisit policy has scheduled every indexed page by then (the replica's
+            items are at most 9 days old, so their first intervals are at most a few days)."""
             self.replica.clear_faults()
-            self._run(run_crawl(RunContext.build(self.settings, get_profile())))
+            later = shifted_clock(timedelta(days=10))
+            self._run(run_crawl(RunContext.build(self.settings, get_profile(), clock=later)))
             es.indices.refresh(index=self.alias)
             docs = [h["_source"] for h in es.search(index=self.alias, size=200)["hits"]["hits"]]
             by_url = {}
