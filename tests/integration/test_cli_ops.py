@@ -162,6 +162,20 @@ def test_crawl_estimate_prints_requests_and_time_and_fetches_no_article(settings
     assert human.stdout.startswith("estimate: ") and " requests (" in human.stdout
 
 
+def test_crawl_summary_says_what_the_revisit_policy_scheduled(settings, es, index_alias, replica):
+    """The same night as the first crawl: every listed item is known and none is due yet; the
+    summary's revisits line says so, and the estimate counts no revisit either."""
+    from pipeline.crawl.crawler import run_crawl
+
+    crawl_settings = settings.model_copy(update=replica_overrides(replica))
+    assert run_crawl(RunContext.build(crawl_settings, get_profile())).new == 17
+    estimate = run_cli("crawl", "--estimate", "--json", settings=settings, **_replica_env(replica))
+    assert json.loads(estimate.stdout)["revalidations"] == 0, estimate.stderr
+    done = run_cli("crawl", settings=settings, **_replica_env(replica))
+    assert done.returncode == 0, done.stderr
+    assert "revisits: scheduled 0, sent 0, edits caught 0; known and not due 17" in done.stdout
+
+
 def test_crawl_of_a_site_answering_503_everywhere_exits_non_zero(settings, es, index_alias, replica):
     replica.add_fault("status", match="/", count=100000, arg=503)
     done = run_cli("crawl", "--since", SINCE, settings=settings, **_replica_env(replica))
