@@ -371,9 +371,9 @@ class Crawler:
                                                   hints=entry.hints(), listed_at=entry.published,
                                                   first_seen=self.ctx.now()))
                 continue
-            if (self.revisit is not None and listed and old.status is Status.INDEXED
-                    and not self._frozen(old.section) and not old.due(self.now, revisit_before=self.revisit.before)):
-                self.report.not_due += 1  # known, and the revisit policy has not scheduled it tonight
+            if self.revisit is not None and listed and old.status is Status.INDEXED and not self._frozen(old.section):
+                if not (old.section in self.revisit.sections and old.due(self.now, revisit_before=self.revisit.before)):
+                    self.report.not_due += 1  # known, and the revisit policy has not scheduled it tonight
             again = old.listed_again(entry.url)
             if again is not None:
                 changed.append(again)
