@@ -104,3 +104,31 @@ def test_an_edit_of_a_recent_item_is_caught_the_next_night_and_of_an_old_one_wit
     after = ledger(es, settings)[old_url]
     assert after.edits == 1 and after.changed_at is not None
     assert after.revisit_days < interval * (1 + get_profile().crawl.revisit.grow_rate), "an edit shrinks it"
+
+
+def test_a_ledger_from_before_the_policy_gains_its_fields_and_is_scheduled_from_the_first_night(
+        es, crawl_settings, replica):
+    """An older ledger: its index lacks the policy's date fields and its indexed entries have no
+    schedule. The first nightly maps the fields in place and schedules every entry from that night,
+    so they fall due over their intervals instead of all at once."""
+    from pipeline.crawl.state import STATE_FILE
+    from pipeline.store.design import load_config_json
+
+    settings = fast(crawl_settings)
+    index = state_index_for(settings, settings.index_alias)
+    body = load_config_json(settings.config_dir, STATE_FILE)
+    old = {k: v for k, v in body["mappings"]["properties"].items() if k not in ("checked_at", "next_check_at")}
+    es.indices.create(index=index, settings=body["settings"], mappings={**body["mappings"], "properties": old})
+    night(settings, 0)
+    assert {"checked_at", "next_check_at"} <= set(es.indices.get_mapping(index=index)[index]["mappings"]["properties"])
+    state = CrawlState(es, index)
+    unscheduled = [doc.model_copy(update={"checked_at": None, "changed_at": None, "revisit_days": None,
+                                          "next_check_at": None}) for doc in state.iter_docs()]
+    state.save(unscheduled, refresh=True)  # as a crawler before the policy left them
+    assert len(unscheduled) == 17
+
+    first = night(settings, 1)
+    assert first.revalidations_scheduled == 0, "scheduled from tonight, none due at once"
+    docs = ledger(es, settings)
+    assert all(d.checked_at is not None and d.next_check_at is not None for d in docs.values())
+    assert night(settings, 4).revalidations_sent == 17, "three nights later every first interval has passed"
