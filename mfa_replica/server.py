@@ -88,10 +88,14 @@ class Replica:
     options: PageOptions = field(default_factory=PageOptions)
     # The same id also answers under /{lang}/foreign_policy/news/<id>/ (served, not listed: folding is issue 9).
     cross_posts: bool = True
+    # The "edits" fault: one transcript edited every this many seconds (edit_next).
+    edit_every_s: float = 60.0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._servers: dict[str, ThreadingHTTPServer] = {}
+        self._stopped = threading.Event()
+        self._edits = 0
         start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
         for article in base_articles():
             self._put(article, start)
@@ -107,6 +111,7 @@ class Replica:
         return self
 
     def stop(self) -> None:
+        self._stopped.set()
         for server in self._servers.values():
             server.shutdown()
             server.server_close()
@@ -179,6 +184,21 @@ class Replica:
             doc.modified = max(datetime.now(timezone.utc).replace(microsecond=0),
                                doc.modified + timedelta(seconds=1))
         return doc.article
+
+    def edit_next(self) -> Article:
+        """The edit fault's step: the next transcript of the current site, newest first and round
+        robin, gets an added paragraph (not a briefing, whose HTML body an edit leaves as it is)."""
+        with self._lock:
+            texts = sorted((d.article for d in self.docs.values() if d.article.site == "current" and d.listed
+                            and not d.gone and not d.redirect and d.article.html is None and not is_notice(d.article)),
+                           key=lambda a: (a.published, a.path), reverse=True)
+            article = texts[self._edits % len(texts)]
+            self._edits += 1
+        return self.edit_article(article.path)
+
+    def _keep_editing(self) -> None:
+        while not self._stopped.wait(self.edit_every_s):
+            self.edit_next()
 
     def unlist(self, path: str) -> Article:
         """The item version stays served, but no listing or feed shows it (published after the
@@ -285,6 +305,7 @@ FAULTS = {
     "blocked": "every page is the F5/TSPD anti-bot challenge (HTTP 200, no content)",
     "drift": "article pages lose their time element (template drift)",
     "template": "a redesign: article and listing classes renamed (check-site fails)",
+    "edits": "every minute the next transcript, newest first, gets an added paragraph (a revisit policy drill)",
 }
 
 
@@ -309,6 +330,8 @@ def apply_faults(replica: "Replica", names: list[str]) -> None:
             replica.options.no_time = True
         elif name == "template":
             replica.options.changed_template = True
+        elif name == "edits":
+            threading.Thread(target=replica._keep_editing, name="replica-edits", daemon=True).start()
 
 
 NOTICE = re.compile(r"(?i)\baccreditation\b|аккредитаци")

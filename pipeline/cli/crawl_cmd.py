@@ -127,7 +127,7 @@ def replica(
     port: Annotated[int, typer.Option(help="port of the current site (0: any free port)")] = 0,
     archive_port: Annotated[int, typer.Option(help="port of the archive portal (0: any free port)")] = 0,
     faults: Annotated[Optional[str], typer.Option(
-        help="comma-separated fault sets: 500, 429, slow, down, blocked, drift, template")] = None,
+        help="comma-separated fault sets: 500, 429, slow, down, blocked, drift, template, edits")] = None,
 ) -> None:
     """Serve the local replica of mid.ru and archive.mid.ru (mfa_replica) until Ctrl-C.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 
@@ -47,4 +48,23 @@ def test_unknown_fault_names_the_valid_ones():
         apply_faults(Replica(), ["nope"])
     result = CliRunner().invoke(app, ["replica", "--faults", "nope"])
     assert result.exit_code != 0 and "choose from" in result.output
-    assert set(FAULTS) == {"500", "429", "slow", "down", "blocked", "drift", "template"}
+    assert set(FAULTS) == {"500", "429", "slow", "down", "blocked", "drift", "template", "edits"}
+
+
+def test_the_edits_fault_edits_one_transcript_after_another_newest_first():
+    replica = Replica(edit_every_s=0.05).start()
+    try:
+        newest = replica.base_url + "/en/press_service/minister_speeches/1785001/"
+        before = get(newest)[1]
+        apply_faults(replica, ["edits"])
+        deadline = time.monotonic() + 5
+        while replica._edits < 2:
+            assert time.monotonic() < deadline, "no edit came"
+            time.sleep(0.02)
+        after = get(newest)[1]
+        assert after != before and b"follow-up meeting" in after
+    finally:
+        replica.stop()
+    edited = replica._edits
+    time.sleep(0.2)
+    assert replica._edits == edited, "a stopped replica edits nothing more"
