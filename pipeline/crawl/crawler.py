@@ -386,6 +386,9 @@ class Crawler:
         task = None
         if self.progress:
             total = sum(self.state.count(s) for s in (Status.DISCOVERED, Status.RECHECK, Status.FAILED))
+            if self.revisit is not None:  # and the revalidations the revisit policy scheduled
+                total += self.state.count_due(names, self.plan.languages, now=self.now, revisit=self.revisit,
+                                              revisits_only=True)
             task = self.progress.add_task("pages", total=total)
         handled: set[str] = set()
         workers = ThreadPoolExecutor(self.settings.crawl_concurrency, thread_name_prefix="fetch")
