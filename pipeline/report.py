@@ -59,6 +59,7 @@ class RunReport(BaseModel):
     # those the site answered (sent), the edits they caught (updated documents), and the known
     # pages the listings showed that were not due (listed, not fetched: no input, no outcome).
     revalidations_scheduled: int = 0
+    revalidations_fresh: int = 0  # of the scheduled: items younger than the policy's fresh_days (nightly)
     revalidations_sent: int = 0
     revalidation_edits: int = 0
     not_due: int = 0
@@ -263,7 +264,9 @@ class RunReport(BaseModel):
             f"retries {self.retries}, bytes {self.bytes}, duration {dur}s",
         ]
         if self.revalidations_scheduled or self.not_due:
-            lines.insert(1, f"revisits: scheduled {self.revalidations_scheduled}, sent {self.revalidations_sent}, "
+            lines.insert(1, f"revisits: scheduled {self.revalidations_scheduled} ({self.revalidations_fresh} fresh, "
+                            f"{self.revalidations_scheduled - self.revalidations_fresh} at their interval), "
+                            f"sent {self.revalidations_sent}, "
                             f"edits caught {self.revalidation_edits}; known and not due {self.not_due} "
                             "(the revisit policy, crawl.revisit in the site profile)")
         lines += [f"  failed: {line}" for line in self.failures]

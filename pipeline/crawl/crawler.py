@@ -54,7 +54,7 @@ from pipeline.crawl.blocked import raise_if_blocked
 from pipeline.crawl.fetch import Fetcher, FetchResult
 from pipeline.crawl.listings import (ListingBatch, ListingEntry, in_range, iter_feeds, iter_listing, oldest_day,
                                      window_before)
-from pipeline.crawl.revisit import due_before
+from pipeline.crawl.revisit import days, due_before, published_at
 from pipeline.crawl.state import CrawlState, LedgerDoc, Revisit, RunState, Status, WalkState, state_index_for
 from pipeline.crawl.warcwriter import WarcStore
 from pipeline.model.errors import FetchError, HttpStatusError, PipelineError
@@ -193,6 +193,11 @@ class Crawler:
         if docs:
             self.state.save(docs, refresh=True)
             log.info("revisit policy: scheduled %d pages indexed before it", len(docs))
+
+    def _fresh(self, doc: LedgerDoc) -> bool:
+        """Younger than the policy's ``fresh_days``: checked every night for that reason."""
+        published = published_at(doc.listed_at or doc.hints.published, doc.first_seen)
+        return days(self.now - published) < self.revisit_rules.fresh_days
 
     def _frozen(self, section: str) -> bool:
         known = self.sections.get(section)
@@ -400,7 +405,9 @@ class Crawler:
                 if not batch:
                     break
                 handled.update(doc.key for doc in batch)
-                self.report.revalidations_scheduled += sum(doc.status is Status.INDEXED for doc in batch)
+                revisits = [doc for doc in batch if doc.status is Status.INDEXED]
+                self.report.revalidations_scheduled += len(revisits)
+                self.report.revalidations_fresh += sum(self._fresh(doc) for doc in revisits)
                 attempts = list(workers.map(self._fetch_guarded, batch))
                 outcomes = self._ingest([a.item for a in attempts if a.item is not None],
                                         {a.doc.url: a.document for a in attempts if a.document is not None})

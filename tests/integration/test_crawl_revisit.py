@@ -60,6 +60,9 @@ def test_a_quiet_night_sends_only_discovery_and_the_revalidations_the_policy_sch
         revalidated = {h.path.split("?")[0] for h in hits}
         if n == 1:  # the 9-day-old transcript waits its interval; today's is checked
             assert RECENT in revalidated and OLD not in revalidated, sorted(revalidated)
+            assert 0 < report.revalidations_fresh < report.revalidations_scheduled
+        if n == 4:  # every transcript is past fresh_days: checked at its interval only
+            assert report.revalidations_fresh == 0
         # Article requests are exactly the scheduled revalidations, each conditional, each a 304.
         due = due_paths(before, settings, n)
         assert revalidated == due, (n, revalidated ^ due)
