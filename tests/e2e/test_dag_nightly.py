@@ -49,7 +49,7 @@ def summary_of(run) -> dict:
     return run.get_task_instance("summary").xcom_pull(task_ids="summary")
 
 
-def test_nightly_crawl_indexes_the_replica_then_finds_nothing_new(dagbag, es, index_alias, nightly_env):
+def test_nightly_crawl_indexes_the_replica_then_finds_nothing_new(dagbag, es, index_alias, nightly_env, capfd, caplog):
     dag = dagbag.get_dag("mfa_nightly_crawl")
     assert (dag.catchup, dag.max_active_runs) == (False, 1)
     assert dag.default_args["retry_exponential_backoff"] > 1 and dag.default_args["retries"] >= 1
@@ -66,8 +66,12 @@ def test_nightly_crawl_indexes_the_replica_then_finds_nothing_new(dagbag, es, in
     assert summary["quality"]["documents"] == live
     assert first.get_task_instance("redrive").state == "success" and summary["redrive"]["read"] == 0
 
+    capfd.readouterr()
     second = dag.test(run_conf=conf)
     assert second.state == "success"
+    out, err = capfd.readouterr()  # dag.test writes the task log to the console
+    assert f"revisits: scheduled 0 (0 fresh, 0 at their interval), sent 0, edits caught 0; known and not due {live}" \
+        in out + err + caplog.text
     summary = summary_of(second)
     assert (summary["new"], summary["updated"]) == (0, 0)
     # The same night: the revisit policy schedules no conditional GET yet; every listed item is known, not due.
