@@ -157,13 +157,15 @@ def nights_with_edits(name: str, rate: float, nights: int, seed: int, profile) -
             totals["revalidations"] += kinds.get("revalidations", 0)
             totals["new"] += report.new
             print(f"  night {night:2d}: {len(hits):3d} requests ({kinds.get('revalidations', 0):3d} revalidations,"
-                  f" scheduled {report.revalidations_scheduled}, not due {report.not_due}; {report.new} new); "
+                  f" scheduled {report.revalidations_scheduled}, not due {report.not_due}; {report.new} new, "
+                  f"{len(hits) / report.new if report.new else float('nan'):.1f} per new transcript); "
                   f"edited {article.path.rstrip('/').rsplit('/', 1)[-1]} "
                   f"({(today - article.published.date()).days} days old); caught {report.revalidation_edits}")
     finally:
         bench.close()
     mean = sum(waits) / len(waits) if waits else float("nan")
-    print(f"  in all: {totals['requests']} requests ({totals['new']} new transcripts indexed), "
+    per = totals["requests"] / totals["new"] if totals["new"] else float("nan")
+    print(f"  in all: {totals['requests']} requests ({totals['new']} new transcripts indexed, {per:.1f} per transcript), "
           f"{totals['revalidations']} revalidations for {totals['edits']} edits; caught {len(waits)}, "
           f"after {mean:.2f} nights on average "
           f"(at most {max(waits, default=0)}), {len(edited)} not caught yet")
