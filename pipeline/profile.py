@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from re import Pattern
 from typing import Annotated, Literal, get_args
+from urllib.parse import urlsplit
 
 import yaml
 from cssselect import SelectorError
@@ -369,9 +370,12 @@ class CrawlRules(_Strict):
                 return section
         raise ConfigError(f"unknown crawl section {name!r}; known: {[s.name for s in self.sections]}")
 
-    def section_of(self, url_path: str) -> CrawlSection | None:
-        """The first section whose article pattern matches a URL path."""
-        return next((s for s in self.sections if s.article_pattern.search(url_path)), None)
+    def section_of(self, url: str | None) -> CrawlSection | None:
+        """The first section whose article pattern matches the path of a URL (or of a bare path):
+        the one mapping of a URL to its section, for the crawl, the captures, kind and section
+        of a record and the coverage per section."""
+        path = urlsplit(url).path if url else ""
+        return next((s for s in self.sections if s.article_pattern.search(path)), None) if path else None
 
     def section_named(self, printed: str | None) -> CrawlSection | None:
         """The section a stored or printed section value names (``minister_speeches``,

@@ -186,7 +186,7 @@ class CaptureReader:
             target = self._location_in_warc(capture)
             if target is None:
                 return "redirect capture without a location"
-        if self.profile.crawl.section_of(urlsplit(target).path) is None:
+        if self.profile.crawl.section_of(target) is None:
             return "redirect to a page outside the article patterns"
         near = self._nearest(target, capture.timestamp)
         return near if near is not None else "redirect to a page the archive has no capture of"

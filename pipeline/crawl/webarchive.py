@@ -211,8 +211,7 @@ class ArchiveCrawler:
 
     def _candidate(self, capture: Capture) -> _Candidate | None:
         """The capture's page, or None when it is skipped (with its reason)."""
-        path = urlsplit(capture.url).path
-        section = self.profile.crawl.section_of(path)
+        section = self.profile.crawl.section_of(capture.url)
         language = url_language(capture.url)
         if section is None:
             self._skip("not an article URL")

@@ -16,7 +16,7 @@ import re
 from datetime import date, datetime, time
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from cssselect import SelectorError
 from cssselect.parser import parse as cssselect_parse
@@ -57,7 +57,7 @@ from pipeline.extract.metadata import (
     title_tail,
     without_site_name,
 )
-from pipeline.profile import SiteProfile
+from pipeline.profile import CrawlSection, SiteProfile
 from pipeline.model.records import Page, Transcript, validate_record
 from pipeline.extract.rules import compiled
 
@@ -487,7 +487,9 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
     language = page.hints.language or _language(raw, page, paragraphs, profile)
     turns, speakers = split_turns(paragraphs, cr, title or "", language, topics, speaker=page.hints.speaker)
     doc_number = _doc_number(raw.doc_number or head.doc_number, cr) or around.doc_number
-    section = raw.section or head.section or page.hints.section
+    # the section the page prints (or the listing named), else the one its URL is under
+    by_url = profile.crawl.section_of(page.url)
+    section = raw.section or head.section or page.hints.section or (by_url.name if by_url else None)
     fields = {
         "title": title,
         "published_at": _published_at(raw, head, around, title_day, page, cr) or _at_day(
@@ -497,7 +499,7 @@ def build_record(raw: RawFields, page: Page, profile: SiteProfile) -> Transcript
         "languages": raw.languages or head.languages or around.languages,
         "doc_number": doc_number,
         "section": section,
-        "kind": page.hints.kind or _kind_of(page.url, profile, section),
+        "kind": page.hints.kind or _kind_of(by_url, profile, section),
         "url": page.url,
         "body": "\n\n".join(paragraphs),
         "turns": turns,  # validated Turn instances: pydantic keeps them, no second validation
@@ -517,11 +519,10 @@ def _doc_number(text: str | None, cr) -> str | None:
     return match.group(0) if match else text
 
 
-def _kind_of(url: str | None, profile: SiteProfile, printed_section: str | None) -> str | None:
+def _kind_of(by_url: CrawlSection | None, profile: SiteProfile, printed_section: str | None) -> str | None:
     """The kind of the profile section whose article pattern the URL matches (replays carry no
     hint), else of the section the page names (a text dump's section line, ``Ministers’ speeches``)."""
-    section = profile.crawl.section_of(urlsplit(url).path) if url else None
-    section = section or profile.crawl.section_named(printed_section)
+    section = by_url or profile.crawl.section_named(printed_section)
     return section.kind if section else None
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
 
 from pipeline.profile import SiteProfile
 
@@ -55,7 +54,7 @@ def run_coverage(es, index: str, profile: SiteProfile, since: datetime | None, *
     by_section: dict[str, list[dict]] = defaultdict(list)
     for hit in hits:
         source = hit["_source"]
-        section = profile.crawl.section_of(urlsplit(source.get("url") or "").path)
+        section = profile.crawl.section_of(source.get("url"))
         by_section[section.name if section else "unknown"].append(source)
     out = {}
     for name, docs in by_section.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import uuid
@@ -111,3 +112,33 @@ def test_a_warc_of_foreign_policy_news_replays_with_every_record_accounted_for(e
     assert anyurl.read > report.read
     assert_accounted(anyurl)
     assert anyurl.read + anyurl.extra["warc_records_skipped"] == total
+
+
+def test_a_replayed_old_portal_page_gets_its_section_from_its_url(es, crawl_settings, replica, other_alias,
+                                                                  tmp_path):
+    """The old portal prints no section line: a replay (no listing hint) gave its pages the kind of
+    their URL's section and no section, and `stats --by section` counted them as unknown."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.warcwriter import WARCWriter
+
+    from pipeline.sources.warc import HINTS_HEADER
+
+    run_crawl(RunContext.build(crawl_settings, get_profile()), sections=["archive_minister_speeches"],
+              languages=["en"])
+    # another tool's WARC of the same pages: ours without the listing hints
+    foreign = tmp_path / "foreign.warc.gz"
+    with foreign.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for path in sorted(crawl_settings.warc_dir.glob("*.warc.gz")):
+            with path.open("rb") as fh:
+                for record in ArchiveIterator(fh):
+                    record.rec_headers.remove_header(HINTS_HEADER)
+                    writer.write_record(record)
+    replay_cli(str(foreign), "--index", other_alias)
+    es.indices.refresh(index=other_alias)
+    hits = es.search(index=other_alias, size=100, source_includes=["section", "kind"])["hits"]["hits"]
+    assert hits and {(h["_source"]["section"], h["_source"]["kind"]) for h in hits} == {
+        ("archive_minister_speeches", "speech")}
+    result = CliRunner().invoke(app, ["stats", "--by", "section", "--index", other_alias, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["buckets"] == {"Minister's speeches": len(hits)}

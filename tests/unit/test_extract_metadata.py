@@ -299,3 +299,35 @@ def test_a_dump_that_names_its_section_gets_the_kind_that_section_publishes():
     page = Page(source="x.txt", content="Deputy Ministers’ speeches\n\n1 December 2020 19:32\n\nA title, Moscow, "
                                         "December 1, 2020\n\nSergey Lavrov: We spoke at length today.\n".encode())
     assert extract_record(page, profile).kind == "speech"
+
+
+def _no_breadcrumb(body: list[str] = EN) -> bytes:
+    """A current-template article that prints no section line (no breadcrumb)."""
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title></head><body>
+<header class="header">{SWITCHER}</header>
+<div class="page-body"><h1 class="photo-content__title">{TITLE}</h1>
+<div class="text article-content">{''.join(f'<p>{p}</p>' for p in body)}</div></div>
+<footer class="footer">{SWITCHER}</footer></body></html>""".encode()
+
+
+@pytest.mark.parametrize("url, section, kind", [
+    # under a profile section's article pattern: that section, and the kind it publishes
+    ("https://mid.ru/en/press_service/minister_speeches/1785001/", "minister_speeches", "speech"),
+    ("https://mid.ru/en/press_service/spokesman/briefings/1785002/", "briefings", "briefing"),
+    ("https://archive.mid.ru/en/press_service/minister_speeches/-/asset_publisher/7OvQR5KJWVmR/content/id/4001",
+     "archive_minister_speeches", "speech"),
+    # under no section's pattern: nothing to say
+    ("https://mid.ru/en/about/1785003/", None, None),
+])
+def test_a_page_printing_no_section_takes_the_section_of_its_url(url, section, kind):
+    """A replayed or crawled page under a section's URL pattern but printing no section line got
+    the section's kind and no section: `stats --by section` counted it as unknown."""
+    record = extract_record(Page(source=url, url=url, content=_no_breadcrumb()), PROFILE)
+    assert (record.section, record.kind) == (section, kind)
+
+
+def test_a_printed_section_wins_over_the_urls():
+    """The page's own section line stays what it printed; the URL only fills a missing one."""
+    url = "https://mid.ru/en/press_service/minister_speeches/1785001/"
+    record = extract_record(Page(source=url, url=url, content=current()), PROFILE)
+    assert (record.section, record.kind) == ("Ministers’ speeches", "speech")
