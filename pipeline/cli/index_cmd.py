@@ -337,7 +337,8 @@ def stats(
 
     Example: mfa-ingest stats --by kind --language ru
     """
-    from pipeline.store.search import BY_FIELDS, COUNTS, count_by, kind_label, labelled_sections
+    from pipeline.store.search import (BY_FIELDS, COUNTS, count_by, kind_label, labelled_missing,
+                                       labelled_sections)
     from pipeline.store.search import stats as do_stats
 
     fmt = Format.json if as_json else fmt
@@ -362,6 +363,8 @@ def stats(
                                **filters)
             if by == "section":  # one row per section, named by its label in the language asked
                 buckets = labelled_sections(buckets, language, ctx.profile)
+            elif by != "kind":  # documents without the field (a place): the profile's name for them
+                buckets = labelled_missing(buckets, by or "month", language, ctx.profile)
             # a kind is printed by its label; JSON and CSV keep the stored kind beside it
             labels = {k: kind_label(k, language, ctx.profile) for k in buckets} if by == "kind" else None
     if plain:

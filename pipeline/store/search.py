@@ -260,7 +260,7 @@ def section_label(stored: str | None, language: str | None, profile: "SiteProfil
     ``Ministers’ speeches``, ``archive_minister_speeches`` -> ``Minister's speeches``; the
     ``MISSING`` bucket -> the profile's ``unknown_labels``."""
     if stored == MISSING:
-        return _in_language(profile.crawl.unknown_labels.get("section", {}), language) or stored
+        return missing_label("section", language, profile)
     section = profile.crawl.section_named(stored)
     if section is None or not section.labels:
         return stored
@@ -270,8 +270,22 @@ def section_label(stored: str | None, language: str | None, profile: "SiteProfil
 def kind_label(kind: str | None, language: str | None, profile: "SiteProfile") -> str | None:
     """The one name printed for a kind in ``language`` (the profile's ``crawl.kind_labels``; the
     ``MISSING`` bucket: its ``unknown_labels``)."""
-    labels = profile.crawl.unknown_labels.get("kind", {}) if kind == MISSING else profile.crawl.kind_labels.get(kind or "", {})
-    return _in_language(labels, language) or kind
+    if kind == MISSING:
+        return missing_label("kind", language, profile)
+    return _in_language(profile.crawl.kind_labels.get(kind or "", {}), language) or kind
+
+
+def missing_label(field: str, language: str | None, profile: "SiteProfile") -> str:
+    """The one name printed for the documents without ``field`` (a ``--by`` name): the profile's
+    ``crawl.unknown_labels`` in ``language``, else the bare ``MISSING`` bucket key."""
+    return _in_language(profile.crawl.unknown_labels.get(field, {}), language) or MISSING
+
+
+def labelled_missing(buckets: dict[str, int], field: str, language: str | None,
+                     profile: "SiteProfile") -> dict[str, int]:
+    """Counts per stored value with the ``MISSING`` bucket named by ``missing_label``."""
+    return {(missing_label(field, language, profile) if key == MISSING else key): value
+            for key, value in buckets.items()}
 
 
 def _in_language(labels: dict[str, str], language: str | None) -> str | None:

@@ -355,6 +355,28 @@ def test_the_samples_stats_say_in_words_what_the_sample_does_not_say(settings, i
     assert unknown["section"]["en"] in by_section and "(none)" not in by_section, by_section
 
 
+def test_documents_without_a_place_are_counted_under_the_profiles_unknown_label(settings, es, index_alias,
+                                                                               indexed_sample, sample_records,
+                                                                               tmp_path):
+    """`stats --by place` printed `(none)` where `--by section` and `--by kind` print the profile's
+    `unknown_labels`: every `--by` names documents without the field in words."""
+    from pipeline.ingest import ingest_archive
+
+    (tmp_path / "placeless.txt").write_text(
+        "1 December 2020 19:32\n\nForeign Minister Sergey Lavrov's remarks to the press\n\n"
+        "Sergey Lavrov: We spoke at length today about the work ahead of us and agreed on the next steps.\n",
+        encoding="utf-8")
+    report = ingest_archive(RunContext.build(settings), tmp_path)
+    assert report.new == 1 and report.failed == 0
+    es.indices.refresh(index=index_alias)
+    label = get_profile(settings.site_profile_path).crawl.unknown_labels.get("place", {}).get("en")
+    assert label, "the profile names documents without a place"
+    table = run_cli("stats", "--by", "place", settings=settings).stdout
+    assert "(none)" not in table and re.search(rf"{re.escape(label)}\s.*\b1\b", table), table
+    buckets = json.loads(run_cli("stats", "--by", "place", "--json", settings=settings).stdout)["buckets"]
+    assert buckets == {**Counter(r.location for r in sample_records), label: 1}
+
+
 def test_a_mistyped_kind_names_the_profiles_kinds(settings, es, index_alias):
     published = {s.kind for s in get_profile(settings.site_profile_path).crawl.sections}
     assert {"speech", "briefing"} <= published

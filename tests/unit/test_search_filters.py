@@ -87,3 +87,15 @@ def test_a_section_is_printed_with_one_label_per_language(profile):
     assert labelled_sections({"Ministers’ speeches": 4, "archive_minister_speeches": 1, "news": 2}, None, profile) == {
         "Minister's speeches": 5, "News": 2}
     assert kind_label("briefing", "ru", profile) == "брифинг"
+
+
+def test_documents_without_the_field_have_the_profiles_name_for_every_by(profile):
+    """`stats --by place` printed `(none)` where section and kind print the profile's unknown label."""
+    from pipeline.store.search import MISSING, kind_label, labelled_missing, missing_label, section_label
+
+    unknown = profile.crawl.unknown_labels
+    assert section_label(MISSING, "ru", profile) == missing_label("section", "ru", profile) == unknown["section"]["ru"]
+    assert kind_label(MISSING, "en", profile) == unknown["kind"]["en"]
+    assert labelled_missing({"Moscow": 3, MISSING: 2}, "place", "en", profile) == {
+        "Moscow": 3, unknown["place"]["en"]: 2}
+    assert labelled_missing({MISSING: 1}, "no-such-field", "en", profile) == {MISSING: 1}
