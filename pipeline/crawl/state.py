@@ -29,9 +29,10 @@ when its text last changed, its revisit interval and ``next_check_at`` (``checke
 revisit policy, crawl/revisit.py); a run up to now revalidates the indexed pages whose
 ``next_check_at`` has come, listed or not. ``recheck`` is only read from older ledgers (a
 listing used to mark every known page of an editable section for a conditional GET). The mapping is
-config/elasticsearch/crawlstate.template.json. Every ledger write goes through the
-store's write policy (``store.writer.bulk_write``), as document writes do: a node away
-for a while is waited for, up to ``MFA_ES_RETRY_WINDOW``, then the run stops with an
+config/elasticsearch/crawlstate.template.json. The ledger's index is read and written
+through ``store.ledger`` (this module calls no method of the client): every ledger write goes
+through the store's write policy (``store.writer.bulk_write``), as document writes do: a node
+away for a while is waited for, up to ``MFA_ES_RETRY_WINDOW``, then the run stops with an
 ``IndexingError``.
 """
 
@@ -50,9 +51,8 @@ from pipeline.model.ids import state_key
 from pipeline.profile import IdentityRule, RevisitRules
 from pipeline.model.records import ListingHints
 from pipeline.settings import DEFAULT_CONFIG_DIR, Settings
-from pipeline.store.client import scan
-from pipeline.store.design import create_index_if_missing, load_config_json
-from pipeline.store.writer import bulk_write
+from pipeline.store import ledger
+from pipeline.store.design import load_config_json, refresh as refresh_index
 
 if TYPE_CHECKING:
     from pipeline.store.client import Elasticsearch  # the client type, named where the store owns it
@@ -245,12 +245,10 @@ class CrawlState:
     def ensure(self) -> None:
         """Create the ledger index from its mapping when missing (a parallel run may have just created it);
         an existing one gains the fields the mapping added since (the revisit policy's dates)."""
-        body = load_config_json(self.config_dir, STATE_FILE)
-        if not create_index_if_missing(self.es, self.index, body):
-            self.es.indices.put_mapping(index=self.index, properties=body["mappings"]["properties"])
+        ledger.ensure_ledger(self.es, self.index, load_config_json(self.config_dir, STATE_FILE))
 
     def refresh(self) -> None:
-        self.es.indices.refresh(index=self.index)
+        refresh_index(self.es, self.index)
 
     # ---- article documents ----------------------------------------------
     def get_docs(self, urls: Iterable[str]) -> dict[str, LedgerDoc]:
@@ -259,84 +257,60 @@ class CrawlState:
 
     def get_keys(self, keys: Iterable[str]) -> dict[str, LedgerDoc]:
         """Stored ledger documents by their own keys (the archive backfill keys captures, not URLs)."""
-        keys = list(dict.fromkeys(keys))
-        if not keys:
-            return {}
-        resp = self.es.mget(index=self.index, ids=keys)
-        return {d["_id"]: LedgerDoc.model_validate(d["_source"]) for d in resp.body["docs"] if d.get("found")}
+        found = ledger.sources_by_key(self.es, self.index, list(dict.fromkeys(keys)))
+        return {key: LedgerDoc.model_validate(source) for key, source in found.items()}
 
     def save(self, docs: Iterable[LedgerDoc], *, refresh: bool = False) -> None:
         """Write whole ledger documents (each transition returns the whole new document)."""
         stamp = now_iso()
-        actions = [{"_op_type": "index", "_index": self.index, "_id": doc.key,
-                    "_source": {**doc.model_dump(mode="json"), "updated_at": stamp}} for doc in docs]
-        bulk_write(self.es, actions, what="writing the crawl ledger", retry_window=self.retry_window, refresh=refresh)
+        ledger.write_sources(self.es, self.index, [(doc.key, {**doc.model_dump(mode="json"), "updated_at": stamp})
+                                                   for doc in docs],
+                             retry_window=self.retry_window, refresh=refresh)
 
     def due(self, sections: list[str], languages: list[str], size: int, *, now: datetime | None = None,
             exclude: Iterable[str] = (), revisit: "Revisit | None" = None) -> list[LedgerDoc]:
         """The next documents to fetch in these sections and languages, newest first: the waiting
         ones, the failed ones whose retry is due and, with ``revisit``, the indexed ones of its
         sections whose next check has come (``LedgerDoc.due`` says the same of one document)."""
-        resp = self.es.search(index=self.index, query=self._due_query(sections, languages, now, exclude, revisit),
-                              size=size, sort=[{"listed_at": {"order": "desc", "missing": "_last"}}, {"url": "asc"}])
-        return [LedgerDoc.model_validate(hit["_source"]) for hit in resp.body["hits"]["hits"]]
+        query = self._due_query(sections, languages, now, exclude, revisit)
+        return [LedgerDoc.model_validate(s) for s in ledger.newest_first(self.es, self.index, query, size)]
 
     def count_due(self, sections: list[str], languages: list[str], *, now: datetime | None = None,
                   exclude: Iterable[str] = (), revisit: "Revisit | None" = None, revisits_only: bool = False) -> int:
         """How many documents ``due`` would hand out in these sections and languages (the estimate);
         ``revisits_only``: of them, the indexed ones the revisit policy schedules."""
         query = self._due_query(sections, languages, now, exclude, revisit, revisits_only)
-        return self.es.count(index=self.index, query=query)["count"]
+        return ledger.count(self.es, self.index, query)
 
     @staticmethod
     def _due_query(sections: list[str], languages: list[str], now: datetime | None, exclude: Iterable[str],
                    revisit: "Revisit | None" = None, revisits_only: bool = False) -> dict:
-        now = now or now_utc()
-        exclude = list(exclude)
-        waiting = {"terms": {"status": [s.value for s in WAITING]}}
-        retry_due = {"bool": {"filter": [{"term": {"status": Status.FAILED.value}},
-                                         {"range": {"next_retry_at": {"lte": now.isoformat()}}}]}}
-        should = [] if revisits_only else [waiting, retry_due]
-        if revisit is not None and revisit.sections:
-            should.append({"bool": {"filter": [{"term": {"status": Status.INDEXED.value}},
-                                               {"terms": {"section": revisit.sections}},
-                                               {"range": {"next_check_at": {"lte": revisit.before.isoformat()}}}]}})
-        return {"bool": {
-            "filter": [{"term": {"kind": "doc"}}, {"terms": {"section": sections}},
-                       {"terms": {"language": languages}},
-                       {"bool": {"should": should, "minimum_should_match": 1}}],
-            "must_not": [{"ids": {"values": exclude}}] if exclude else []}}
+        return ledger.due_query(sections, languages, now or now_utc(), waiting=[s.value for s in WAITING],
+                                failed=Status.FAILED.value, indexed=Status.INDEXED.value, exclude=exclude,
+                                revisit_sections=revisit.sections if revisit is not None else [],
+                                revisit_before=revisit.before if revisit is not None else None,
+                                revisits_only=revisits_only)
 
     def unscheduled(self, sections: list[str]) -> Iterator[LedgerDoc]:
         """Indexed entries of these sections never checked under the revisit policy (an older ledger)."""
-        query = {"bool": {"filter": [{"term": {"kind": "doc"}}, {"term": {"status": Status.INDEXED.value}},
-                                     {"terms": {"section": sections}}],
-                          "must_not": [{"exists": {"field": "checked_at"}}]}}
-        for hit in scan(self.es, self.index, query):
-            yield LedgerDoc.model_validate(hit["_source"])
+        query = ledger.unchecked_query(sections, indexed=Status.INDEXED.value)
+        for source in ledger.scan_sources(self.es, self.index, query):
+            yield LedgerDoc.model_validate(source)
 
     def count(self, status: Status | None = None) -> int:
-        filters: list[dict] = [{"term": {"kind": "doc"}}]
-        if status:
-            filters.append({"term": {"status": status.value}})
-        return self.es.count(index=self.index, query={"bool": {"filter": filters}})["count"]
+        return ledger.count(self.es, self.index, ledger.docs_query(status.value if status else None))
 
     def iter_docs(self, status: Status | None = None) -> Iterator[LedgerDoc]:
-        filters: list[dict] = [{"term": {"kind": "doc"}}]
-        if status:
-            filters.append({"term": {"status": status.value}})
-        for hit in scan(self.es, self.index, {"bool": {"filter": filters}}):
-            yield LedgerDoc.model_validate(hit["_source"])
+        for source in ledger.scan_sources(self.es, self.index, ledger.docs_query(status.value if status else None)):
+            yield LedgerDoc.model_validate(source)
 
     # ---- walks and runs ---------------------------------------------------
     def _get(self, key: str) -> dict | None:
-        resp = self.es.options(ignore_status=404).get(index=self.index, id=key)
-        return resp.body.get("_source") if resp.body.get("found") else None
+        return ledger.source_of(self.es, self.index, key)
 
     def _put(self, key: str, model: BaseModel) -> None:
-        action = {"_op_type": "index", "_index": self.index, "_id": key,
-                  "_source": {**model.model_dump(mode="json"), "updated_at": now_iso()}}
-        bulk_write(self.es, [action], what="writing the crawl ledger", retry_window=self.retry_window)
+        ledger.write_sources(self.es, self.index, [(key, {**model.model_dump(mode="json"), "updated_at": now_iso()})],
+                             retry_window=self.retry_window)
 
     def get_walk(self, key: str) -> WalkState | None:
         found = self._get(key)
