@@ -309,6 +309,10 @@ class Ingestor:
             if self.sink.file.raw_dropped:  # the cap's doing, said where the run is read
                 self.report.extra["deadletter_raw_dropped"] = self.sink.file.raw_dropped
                 self.report.extra["deadletter_max_bytes"] = self.settings.deadletter_max_bytes
+            dropped = self.sink.index_sink.raw_dropped if self.sink.index_sink is not None else 0
+            if dropped:  # the index's byte budget: letters kept without their bytes
+                self.report.extra["deadletter_index_raw_dropped"] = dropped
+                self.report.extra["deadletter_index_max_bytes"] = self.settings.deadletter_index_max_bytes
         finally:
             self._release()
         return self.report.finish()

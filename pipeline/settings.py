@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     deadletter_url: str | None = Field(None, description="folder URL for dead-letter files (default: state_dir/deadletter)")
     deadletter_max_bytes: int = Field(64 * 1024 * 1024, ge=0, description="a run's dead-letter file keeps the "
                                       "refused inputs' bytes up to this size; past it, only what failed and why")
+    deadletter_index_max_bytes: int = Field(2 * 1024 ** 3, ge=0, description="the dead-letter index keeps "
+                                            "refused inputs' bytes up to this total, all letters together; past "
+                                            "it a letter keeps what failed and why, and says its bytes were dropped")
 
     config_dir: Path = DEFAULT_CONFIG_DIR
     state_dir: Path = DEFAULT_STATE_DIR

@@ -92,6 +92,8 @@ def redrive(
     if not as_json:
         for letter_id, resolution in result.resolved.items():
             typer.echo(f"{letter_id}: {resolution}", err=True)
+        for letter_id, why in result.left_open.items():
+            typer.echo(f"{letter_id}: left open: {why}", err=True)
         if result.skipped:
             typer.echo(f"{result.skipped} dead letters kept neither bytes nor a URL: left open", err=True)
     finish_run(result.report, as_json=as_json, allow_failures=allow_failures)

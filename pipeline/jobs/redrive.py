@@ -9,7 +9,9 @@ of the page among them, or bytes not kept) is fetched again, politely (robots.tx
 limits, retries, network guard). Each re-processed dead letter is marked resolved
 with its outcome: ``indexed (created)``, ``unchanged``, or ``failed again: <reason>``
 (and the new failure is a dead letter of its own). A dead letter with neither bytes
-nor URL cannot be redriven and stays open, counted as ``skipped``.
+nor URL cannot be redriven and stays open, counted as ``skipped``, with the reason
+(``left_open``: no URL, and why it has no bytes: none kept, as of a corpus row, or they were
+over the dead-letter byte budget, store/deadletter.py).
 """
 
 from __future__ import annotations
@@ -37,7 +39,11 @@ AFTER_FETCH = ("extract", "validate", "index")
 class RedriveResult:
     report: RunReport
     resolved: dict[str, str] = field(default_factory=dict)  # dead-letter id -> outcome
-    skipped: int = 0
+    left_open: dict[str, str] = field(default_factory=dict)  # dead-letter id -> why it cannot be redriven
+
+    @property
+    def skipped(self) -> int:
+        return len(self.left_open)
 
 
 def redrive(ctx: RunContext, *, index: str | None = None, stages: list[str] | None = None,
@@ -86,7 +92,9 @@ def _from_raw(letter: dict, pages: dict[str, Page | Failure], max_bytes: int) ->
 def _fetch_again(ctx: RunContext, letters: list[dict], pages: dict[str, Page | Failure],
                  result: RedriveResult) -> None:
     with_url = [letter for letter in letters if letter.get("url")]
-    result.skipped += len(letters) - len(with_url)
+    for letter in letters:
+        if not letter.get("url"):
+            result.left_open[letter["_id"]] = f"no URL to fetch again, and {_no_bytes_because(letter)}"
     if not with_url:
         return
     with_url = _read_from_archives(ctx, with_url, pages)
@@ -104,6 +112,14 @@ def _fetch_again(ctx: RunContext, letters: list[dict], pages: dict[str, Page | F
                 continue
             pages[letter["_id"]] = Page(source=letter["source"], url=url, content=answer.content,
                                         content_type=answer.content_type, fetched_at=answer.fetched_at)
+
+
+def _no_bytes_because(letter: dict) -> str:
+    if letter.get("bytes_dropped"):
+        return f"its bytes were not kept: {letter['bytes_dropped']}"
+    if letter.get("raw_base64"):
+        return f"its kept bytes are not re-processed after a failure at stage {letter.get('stage')}"
+    return "no bytes kept"
 
 
 def _read_from_archives(ctx: RunContext, letters: list[dict], pages: dict[str, Page | Failure]) -> list[dict]:

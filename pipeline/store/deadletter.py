@@ -6,6 +6,13 @@ base64 and as readable text), so nothing refused is lost and an engineer can
 replay or inspect it later. The indexer copies the same documents into the
 dead-letter index (``dead_letter_sink``; mapping in
 config/elasticsearch/deadletter.template.json).
+
+Both keep the inputs' bytes within a budget: the file up to ``MFA_DEADLETTER_MAX_BYTES`` per
+run, the index up to ``MFA_DEADLETTER_INDEX_MAX_BYTES`` for all its letters together (a
+damaged archive of 100,000 bad pages would otherwise put ~100 GB of evidence in it). Past the
+budget a letter keeps its source, URL, stage and reason but not its bytes, and says so
+(``bytes_dropped``); the run report counts those letters; ``redrive`` fetches such a letter
+again from its URL.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import base64
 import json
 import logging
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
@@ -30,6 +37,9 @@ log = logging.getLogger(__name__)
 # Keep the evidence, not a whole runaway download (and stay a reasonable Elasticsearch document).
 MAX_RAW_BYTES = 1024 * 1024
 MAX_RAW_TEXT = 4000  # the readable excerpt shown next to the base64
+RAW_FIELDS = ("raw_base64", "raw_text", "raw_bytes", "raw_truncated")
+OVER_FILE_BUDGET = "over the dead-letter file's byte budget"  # bytes_dropped: why a letter has no bytes
+OVER_INDEX_BUDGET = "over the dead-letter byte budget"
 
 
 def failure_document(failure: Failure) -> dict:
@@ -85,33 +95,96 @@ class DeadLetterFile:
         doc = failure_document(failure)
         line = json.dumps(doc, ensure_ascii=False) + "\n"
         if self.max_bytes is not None and "raw_base64" in doc and self.size + len(line.encode("utf-8")) > self.max_bytes:
-            doc = {k: v for k, v in doc.items() if k not in ("raw_base64", "raw_text")} | {"raw_truncated": True}
+            doc = without_bytes(doc, OVER_FILE_BUDGET)
             line = json.dumps(doc, ensure_ascii=False) + "\n"
             self.raw_dropped += 1
         return line
 
 
+def without_bytes(doc: dict, why: str) -> dict:
+    """The letter without the input's bytes (its size stays), saying why in ``bytes_dropped``."""
+    return {k: v for k, v in doc.items() if k not in ("raw_base64", "raw_text")} | {
+        "raw_truncated": True, "bytes_dropped": why}
+
+
+def kept_bytes(doc: dict) -> int:
+    """The input's bytes a letter keeps (what counts against the budget)."""
+    return min(doc.get("raw_bytes") or 0, MAX_RAW_BYTES) if doc.get("raw_base64") else 0
+
+
 def ensure_deadletter_index(es: Elasticsearch, settings: Settings) -> str:
+    """Create the dead-letter index when missing; an existing one gains the fields the mapping
+    added since (``bytes_dropped``): the mapping is strict."""
     name = settings.deadletter_index
-    create_index_if_missing(es, name, load_config_json(settings, DEADLETTER_FILE))
+    body = load_config_json(settings, DEADLETTER_FILE)
+    if not create_index_if_missing(es, name, body):
+        es.indices.put_mapping(index=name, properties=body["mappings"]["properties"])
     return name
 
 
-def dead_letter_sink(es: Elasticsearch, settings: Settings) -> Callable[[Failure], None]:
-    """A callable writing each Failure to the dead-letter index.
+def index_raw_bytes(es: Elasticsearch, name: str) -> int:
+    """The raw bytes the letters of the index keep, all together (the budget's spent part)."""
+    es.indices.refresh(index=name)
+    aggs = {"whole": {"filter": {"term": {"raw_truncated": False}}, "aggs": {"bytes": {"sum": {"field": "raw_bytes"}}}},
+            "cut": {"filter": {"term": {"raw_truncated": True}}}}  # a cut letter keeps MAX_RAW_BYTES
+    resp = es.search(index=name, size=0, aggs=aggs,
+                     query={"bool": {"must_not": [{"exists": {"field": "bytes_dropped"}}]}})
+    return int(resp["aggregations"]["whole"]["bytes"]["value"]) + resp["aggregations"]["cut"]["doc_count"] * MAX_RAW_BYTES
 
-    A failure to write a dead letter is logged, not raised: the JSON-lines
-    dead-letter file (deadletter.py) still holds it, and the run goes on.
+
+class DeadLetterIndex:
+    """Writes each Failure to the dead-letter index, its bytes within the index's byte budget.
+
+    The budget's spent part is read from the index when the sink opens, then counted here:
+    runs in parallel each spend from what was left when they opened (together they may pass
+    the budget by what they keep at once). The same refusal written again (a re-run; the
+    letter's id is stable) replaces its letter: it counts once, and past the budget it keeps
+    the bytes its letter had. ``raw_dropped`` counts the letters written without their bytes.
+
+    A failure to write a dead letter is logged, not raised: the JSON-lines dead-letter file
+    still holds it, and the run goes on.
     """
-    name = ensure_deadletter_index(es, settings)
 
-    def sink(failure: Failure) -> None:
+    def __init__(self, es: Elasticsearch, settings: Settings):
+        self.es = es
+        self.name = ensure_deadletter_index(es, settings)
+        self.max_bytes = settings.deadletter_index_max_bytes
+        self.used = index_raw_bytes(es, self.name)
+        self.raw_dropped = 0
+
+    def __call__(self, failure: Failure) -> None:
+        letter_id = deadletter_id(failure)
+        doc = failure_document(failure)
+        kept = kept_bytes(doc)
+        if kept and self.used + kept > self.max_bytes:
+            doc, kept = self._past_budget(letter_id, doc, kept)
         try:
-            es.index(index=name, id=deadletter_id(failure), document=failure_document(failure))
+            self.es.index(index=self.name, id=letter_id, document=doc)
         except (ApiError, TransportError) as exc:
             log.error("could not write dead letter for %s: %s", failure.source, exc)
+            return
+        self.used += kept
 
-    return sink
+    def _past_budget(self, letter_id: str, doc: dict, kept: int) -> tuple[dict, int]:
+        """The letter to write when its bytes do not fit, and the bytes it keeps."""
+        try:
+            stored = self.es.options(ignore_status=404).get(index=self.name, id=letter_id, source_includes=list(RAW_FIELDS))
+        except (ApiError, TransportError):
+            stored = {}
+        before = {k: v for k, v in (stored.get("_source") or {}).items() if k in RAW_FIELDS}
+        had = kept_bytes(before)
+        self.used -= had  # the letter it replaces is counted already
+        if had and self.used + kept <= self.max_bytes:
+            return doc, kept
+        if had:  # the same refusal again: it keeps the bytes its letter had
+            return {k: v for k, v in doc.items() if k not in RAW_FIELDS} | before, had
+        self.raw_dropped += 1
+        return without_bytes(doc, OVER_INDEX_BUDGET), 0
+
+
+def dead_letter_sink(es: Elasticsearch, settings: Settings) -> DeadLetterIndex:
+    """A callable writing each Failure to the dead-letter index (``DeadLetterIndex``)."""
+    return DeadLetterIndex(es, settings)
 
 
 def open_dead_letters(es: Elasticsearch, settings: Settings, *, stages: list[str] | None = None,

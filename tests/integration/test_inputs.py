@@ -144,5 +144,6 @@ def test_dead_letter_files_are_private_and_capped(es, settings, tmp_path):
     assert file.stat().st_size <= 10000 + 6 * 1000  # ... the evidence only under the cap
     dropped = [d for d in letters if "raw_base64" not in d]
     assert dropped and all(d["raw_truncated"] for d in dropped)
+    assert all(d["bytes_dropped"] == "over the dead-letter file's byte budget" for d in dropped)
     assert report["extra"]["deadletter_raw_dropped"] == len(dropped)
     assert report["extra"]["deadletter_max_bytes"] == 10000

@@ -1,0 +1,97 @@
+"""The dead-letter index keeps raw bytes up to an overall budget (``MFA_DEADLETTER_INDEX_MAX_BYTES``):
+a damaged archive of 100,000 bad pages must not put ~100 GB of evidence in the index. Past the
+budget a letter keeps its source, URL and reason but not its bytes, and says so; the run report
+counts those letters; redrive fetches such a letter again when it has a URL and leaves it open,
+saying why, when it has none."""
+
+from __future__ import annotations
+
+from pipeline.context import RunContext
+from pipeline.ingest import ingest_archive
+from pipeline.jobs.redrive import redrive
+
+OVER_BUDGET = "over the dead-letter byte budget"
+
+
+def letters(es, settings) -> list[dict]:
+    es.indices.refresh(index=settings.deadletter_index)
+    hits = es.search(index=settings.deadletter_index, size=100, sort=[{"source": "asc"}])["hits"]["hits"]
+    return [{**h["_source"], "_id": h["_id"]} for h in hits]
+
+
+def junk_folder(folder, names, size=3000):
+    folder.mkdir(exist_ok=True)
+    for i, name in enumerate(names):
+        (folder / name).write_bytes(bytes([i + 1]) * size)  # binary: every one is refused
+    return folder
+
+
+def test_past_the_budget_a_letter_keeps_what_failed_and_why_but_not_its_bytes(es, settings, tmp_path):
+    capped = settings.model_copy(update={"deadletter_index_max_bytes": 7000})
+    junk = junk_folder(tmp_path / "junk", [f"j{i}.txt" for i in range(5)])
+    report = ingest_archive(RunContext.build(capped), junk)
+    assert report.read == report.failed == 5
+    stored = letters(es, capped)
+    assert len(stored) == 5  # every failure is a letter ...
+    kept = [d for d in stored if "raw_base64" in d]
+    dropped = [d for d in stored if "raw_base64" not in d]
+    assert len(kept) == 2 and sum(d["raw_bytes"] for d in kept) <= 7000  # ... the bytes only under the budget
+    assert len(dropped) == 3
+    for letter in dropped:
+        assert letter["bytes_dropped"] == OVER_BUDGET and "raw_text" not in letter
+        assert letter["reason"] and letter["source"].startswith(str(junk)) and letter["raw_bytes"] == 3000
+    assert all("bytes_dropped" not in d for d in kept)
+    assert report.extra["deadletter_index_raw_dropped"] == 3  # nothing lost silently
+    assert report.extra["deadletter_index_max_bytes"] == 7000
+
+    # The budget is the index's, not the run's: a later run finds it spent ...
+    more = junk_folder(tmp_path / "more", ["k0.txt"], size=2000)  # 6000 of 7000 spent
+    later = ingest_archive(RunContext.build(capped), more)
+    (new,) = [d for d in letters(es, capped) if d["source"].startswith(str(more))]
+    assert new["bytes_dropped"] == OVER_BUDGET and later.extra["deadletter_index_raw_dropped"] == 1
+    # ... and a run refusing the same inputs again keeps the letters that had their bytes whole.
+    again = ingest_archive(RunContext.build(capped), junk)
+    assert again.failed == 5
+    assert {d["_id"] for d in letters(es, capped) if "raw_base64" in d} == {d["_id"] for d in kept}
+
+
+def test_under_the_default_budget_every_letter_keeps_its_bytes(es, settings, tmp_path):
+    report = ingest_archive(RunContext.build(settings), junk_folder(tmp_path / "junk", ["a.txt", "b.txt"]))
+    assert report.failed == 2 and "deadletter_index_raw_dropped" not in report.extra
+    assert all("raw_base64" in d and "bytes_dropped" not in d for d in letters(es, settings))
+
+
+def test_a_letter_without_bytes_or_url_is_left_open_saying_why(es, settings, tmp_path):
+    capped = settings.model_copy(update={"deadletter_index_max_bytes": 0})
+    junk = junk_folder(tmp_path / "junk", ["gone.txt"])
+    assert ingest_archive(RunContext.build(capped), junk).failed == 1
+    (junk / "gone.txt").unlink()  # the input itself is no longer at hand either
+    result = redrive(RunContext.build(capped))
+    (letter,) = letters(es, capped)
+    assert result.skipped == 1 and not letter.get("resolved")
+    assert OVER_BUDGET in result.left_open[letter["_id"]] and "no URL" in result.left_open[letter["_id"]]
+
+
+def test_a_letter_without_bytes_is_redriven_by_fetching_its_url_again(es, settings, replica, tmp_path):
+    """A damaged page of a WARC, refused at extraction, its bytes over the budget: redrive has no
+    bytes to read, so it fetches the page again from its URL (the site replica)."""
+    from pipeline.crawl.fetch import FetchResult
+    from pipeline.crawl.warcwriter import WarcStore
+    from tests.replica.plugin import replica_overrides
+
+    capped = settings.model_copy(update={**replica_overrides(replica), "deadletter_index_max_bytes": 0})
+    url = replica.article_url(replica.live_articles()[0])
+    damaged = b"\x00\x01\x02" * 1000
+    with WarcStore(tmp_path) as store:
+        store.record(FetchResult(url=url, status=200, reason="OK", http_version="HTTP/1.1",
+                                 headers=[("Content-Type", "text/html; charset=utf-8")], request_headers=[],
+                                 content=damaged, raw_body=damaged))
+    replay = ingest_archive(RunContext.build(capped), store.files)
+    assert replay.failed == 1 and replay.extra["deadletter_index_raw_dropped"] == 1
+    (letter,) = letters(es, capped)
+    assert letter["url"] == url and letter["bytes_dropped"] == OVER_BUDGET and "raw_base64" not in letter
+
+    result = redrive(RunContext.build(capped))
+    assert result.report.new == 1 and result.report.failed == 0, result.report.summary_lines()
+    (letter,) = letters(es, capped)
+    assert letter["resolved"] and letter["resolution"] == "indexed (created)"
