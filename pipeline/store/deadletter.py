@@ -30,7 +30,7 @@ from pipeline.model.ids import deadletter_id
 from pipeline.model.records import Failure
 from pipeline.redact import redact
 from pipeline.settings import Settings
-from pipeline.store.design import DEADLETTER_FILE, create_index_if_missing, load_config_json
+from pipeline.store.design import DEADLETTER_FILE, create_index_if_missing, grow_mapping, load_config_json
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def ensure_deadletter_index(es: Elasticsearch, settings: Settings) -> str:
     name = settings.deadletter_index
     body = load_config_json(settings, DEADLETTER_FILE)
     if not create_index_if_missing(es, name, body):
-        es.indices.put_mapping(index=name, properties=body["mappings"]["properties"])
+        grow_mapping(es, name, body)
     return name
 
 

@@ -233,6 +233,27 @@ def _add_new_fields(es: Elasticsearch, alias: str, body: dict) -> None:
                           "rebuild it with `mfa-ingest reindex`") from None
 
 
+def grow_mapping(es: Elasticsearch, index: str, body: dict) -> None:
+    """Give an existing index (the crawl ledger, the dead letters: strict mappings) the fields its
+    mapping file gained since it was created. Asks only when a field is missing: a role with
+    ``write`` but not ``manage`` may update a mapping today, not in Elasticsearch's next major."""
+    declared = body["mappings"]["properties"]
+    (stored,) = es.indices.get_mapping(index=index).body.values()
+    if not _covers(stored["mappings"].get("properties", {}), declared):
+        es.indices.put_mapping(index=index, properties=declared)
+
+
+def _covers(have: dict, want: dict) -> bool:
+    """Whether every field of ``want`` (and its sub-fields and object properties) is in ``have``."""
+    for name, field in want.items():
+        if name not in have:
+            return False
+        for key in ("properties", "fields"):
+            if key in field and not _covers(have[name].get(key, {}), field[key]):
+                return False
+    return True
+
+
 def exists(es: Elasticsearch, name: str) -> bool:
     """Whether ``name`` is an index or an alias."""
     return bool(es.indices.exists(index=name))

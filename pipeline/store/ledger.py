@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 from elasticsearch import Elasticsearch
 
 from pipeline.store.client import scan
-from pipeline.store.design import create_index_if_missing
+from pipeline.store.design import create_index_if_missing, grow_mapping
 from pipeline.store.writer import bulk_write
 
 WHAT = "writing the crawl ledger"  # how a failed write is named in the IndexingError
@@ -29,7 +29,7 @@ def ensure_ledger(es: Elasticsearch, index: str, body: dict) -> None:
     """Create the ledger index from ``body`` when missing (a parallel run may have just created it);
     an existing one gains the fields the mapping added since."""
     if not create_index_if_missing(es, index, body):
-        es.indices.put_mapping(index=index, properties=body["mappings"]["properties"])
+        grow_mapping(es, index, body)
 
 
 def write_sources(es: Elasticsearch, index: str, sources: Iterable[tuple[str, dict]], *, retry_window: float,

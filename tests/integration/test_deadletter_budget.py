@@ -95,3 +95,17 @@ def test_a_letter_without_bytes_is_redriven_by_fetching_its_url_again(es, settin
     assert result.report.new == 1 and result.report.failed == 0, result.report.summary_lines()
     (letter,) = letters(es, capped)
     assert letter["resolved"] and letter["resolution"] == "indexed (created)"
+
+
+def test_a_dead_letter_index_made_before_the_budget_gains_its_field(es, settings, tmp_path):
+    """The mapping is strict: a letter saying ``bytes_dropped`` in an index made before the field
+    existed would be refused (and logged only). The run's sink adds the field in place."""
+    from pipeline.store.design import DEADLETTER_FILE, load_config_json
+
+    body = load_config_json(settings, DEADLETTER_FILE)
+    old = {k: v for k, v in body["mappings"]["properties"].items() if k != "bytes_dropped"}
+    es.indices.create(index=settings.deadletter_index, mappings={**body["mappings"], "properties": old})
+    capped = settings.model_copy(update={"deadletter_index_max_bytes": 0})
+    assert ingest_archive(RunContext.build(capped), junk_folder(tmp_path / "junk", ["a.txt"])).failed == 1
+    (letter,) = letters(es, capped)
+    assert letter["bytes_dropped"] == OVER_BUDGET
