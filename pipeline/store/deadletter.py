@@ -168,10 +168,11 @@ class DeadLetterIndex:
     def _past_budget(self, letter_id: str, doc: dict, kept: int) -> tuple[dict, int]:
         """The letter to write when its bytes do not fit, and the bytes it keeps."""
         try:
-            stored = self.es.options(ignore_status=404).get(index=self.name, id=letter_id, source_includes=list(RAW_FIELDS))
-        except (ApiError, TransportError):
-            stored = {}
-        before = {k: v for k, v in (stored.get("_source") or {}).items() if k in RAW_FIELDS}
+            stored = self.es.options(ignore_status=404).get(index=self.name, id=letter_id,
+                                                            source_includes=list(RAW_FIELDS)).body.get("_source")
+        except (ApiError, TransportError):  # not known to be there: counted as a new letter
+            stored = None
+        before = {k: v for k, v in (stored or {}).items() if k in RAW_FIELDS}
         had = kept_bytes(before)
         self.used -= had  # the letter it replaces is counted already
         if had and self.used + kept <= self.max_bytes:
