@@ -274,7 +274,7 @@ airflow_up() {
   local p changed=() rolling=0
   for p in $(airflow_procs); do stale "$p" && changed+=("$p"); done
   if [ "${#changed[@]}" != 0 ]; then
-    mfa_say "the environment changed: restarting ${changed[*]} (the workers one at a time, after their running tasks)"
+    mfa_say "the environment changed: restarting ${changed[*]} (each worker after its running tasks)"
   fi
   if stale api-server; then
     # Running tasks heartbeat to the API server and report their end to it: without it for
