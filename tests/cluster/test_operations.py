@@ -195,8 +195,10 @@ def test_a_rolling_restart_lets_running_partitions_finish(fresh, es, cluster_rep
     # the scheduler's side as /proc shows it (a Celery worker's process title overwrites that memory) ...
     assert {n: environ(after[n]).get("MFA_CRAWL_USER_AGENT") for n in ("scheduler", "dag-processor", "triggerer")} \
         == dict.fromkeys(("scheduler", "dag-processor", "triggerer"), changed["MFA_CRAWL_USER_AGENT"])
-    # ... and the workers by what their tasks do: a partition after the restart asks the site as the new agent
-    again = api.trigger("mfa_backfill", {"since": TODAY.isoformat(), "until": TODAY.isoformat()})
+    # ... and the workers by what their tasks do: a partition after the restart asks the site as the new
+    # agent (a day before the range, with a transcript: new documents, whatever a re-run would count)
+    day = max(a.published.date() for a in cluster_replica.live_articles() if a.published.date() < since)
+    again = api.trigger("mfa_backfill", {"since": day.isoformat(), "until": day.isoformat()})
     assert api.wait("mfa_backfill", again) == "success"
     agents = Counter(h.headers.get("user-agent") for h in cluster_replica.hits() if h.at > restarted)
     assert set(agents) == {changed["MFA_CRAWL_USER_AGENT"]}, agents
