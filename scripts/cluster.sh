@@ -5,21 +5,26 @@
 #
 #   scripts/cluster.sh up       install what is missing, start what is not running, wait until ready
 #   scripts/cluster.sh down     stop everything `up` started (data is kept)
-#   scripts/cluster.sh status   each process, and the Celery workers that answer a ping
-#   scripts/cluster.sh env      export lines of the cluster's Airflow environment, the database included:
+#   scripts/cluster.sh status   each process with the address it listens on, and the Celery workers that answer a ping
+#   scripts/cluster.sh env      export lines of the cluster's Airflow environment, the database and the
+#                               virtualenv's bin/ included:
 #                               source <(scripts/cluster.sh env); airflow dags trigger mfa_backfill
 #
 # Ports (all on 127.0.0.1): MFA_CLUSTER_PG_PORT (5433), MFA_CLUSTER_REDIS_PORT (6380),
-# MFA_CLUSTER_API_PORT (8280), MFA_CLUSTER_LOG_PORT (8794: worker N's task logs on +N-1).
-# Everything binds 127.0.0.1 and lives under .state/cluster: pg/ (PostgreSQL data),
-# redis/, airflow/ (AIRFLOW_HOME), logs/ (one log per process), run/ (pid files,
-# sockets), secrets.env (generated passwords and keys, mode 600). Idempotent: `up`
-# on a running cluster returns at once, unless the MFA_*/AIRFLOW__* environment it
-# was started with changed, in which case the Airflow processes restart with the
-# new one (PostgreSQL and Redis keep running): the scheduler's side at once, the workers
-# one at a time, each after its running tasks finished (warm shutdown, at most
-# MFA_CLUSTER_DRAIN_TIMEOUT seconds), so a restart costs no running partition. The Airflow processes get the
-# caller's MFA_* variables: that is how the pipeline in the workers is configured.
+# MFA_CLUSTER_API_PORT (8280), MFA_CLUSTER_LOG_PORT (8794: worker N's task logs on +N-1);
+# nothing else listens. Everything lives under .state/cluster: pg/ (PostgreSQL data),
+# redis/, airflow/ (AIRFLOW_HOME), logs/ (one log per process), run/ (pid files, each
+# process's environment digest, sockets), secrets.env (generated passwords and keys,
+# mode 600). Idempotent: `up` on a running cluster returns at once, unless the
+# MFA_*/AIRFLOW_CONN_*/AIRFLOW__* environment a process was started with changed: then
+# those processes restart with the new one (PostgreSQL and Redis keep running), without
+# killing a running task: first the workers one at a time, each after a warm shutdown (it
+# takes no new task, its running ones finish: at most MFA_CLUSTER_DRAIN_TIMEOUT seconds),
+# the next once the restarted one is ready; then the scheduler, DAG processor and
+# triggerer at once (no task runs in them). The API server, which running tasks report to
+# (heartbeats, their end), restarts only when Airflow's own configuration (AIRFLOW__*)
+# changed, and then after every worker drained. The Airflow processes get the caller's
+# MFA_* variables: that is how the pipeline in the workers is configured.
 # As root, PostgreSQL runs as the system user `postgres` (it refuses root).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -113,6 +118,7 @@ start_proc() {  # NAME CMD...: start CMD detached, log to logs/NAME.log, unless 
   # setsid: its own process group, so `down` stops the children too (task processes, gunicorn...)
   setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/$name.pid"
+  wanted_env "$name" >"$RUN/$name.env"  # what `up` compares with next time
 }
 
 stop_procs() {  # NAME...: TERM them all at once, then wait up to 30 s for each (KILL after)
@@ -127,12 +133,21 @@ stop_procs() {  # NAME...: TERM them all at once, then wait up to 30 s for each 
     pid="$(cat "$RUN/$name.pid")"
     while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || true
-    rm -f "$RUN/$name.pid"
+    rm -f "$RUN/$name.pid" "$RUN/$name.env"
   done
 }
 
 worker_names() { local i; for i in $(seq "$WORKERS"); do echo "worker$i"; done; }
 airflow_procs() { echo scheduler dag-processor api-server triggerer; worker_names; worker_names | sed 's/^/logs-/'; }
+
+listen_addr() {  # NAME: the one address the process listens on (none for the others)
+  case "$1" in
+    postgres) echo "127.0.0.1:$PG_PORT" ;;
+    redis) echo "127.0.0.1:$REDIS_PORT" ;;
+    api-server) echo "127.0.0.1:$API_PORT" ;;
+    logs-worker*) echo "127.0.0.1:$((LOG_PORT + ${1#logs-worker} - 1))" ;;
+  esac
+}
 
 # --- PostgreSQL --------------------------------------------------------------------------
 
@@ -219,49 +234,93 @@ airflow_init() {
   (umask 077 && printf '{"admin": "%s"}\n' "$ADMIN_PASSWORD" >"$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
 }
 
-env_fingerprint() { env | grep -E '^(MFA_|AIRFLOW_CONN_|AIRFLOW__)' | sort | sha256sum | cut -c1-16; }
+wanted_env() {  # NAME: digest of the environment the process reads, as it would start now
+  local vars='^(MFA_|AIRFLOW_CONN_|AIRFLOW__)'
+  # The API server runs no pipeline code: the pipeline's settings are not its business.
+  [ "$1" = api-server ] && vars='^AIRFLOW__'
+  # The script's own waiting knobs change no process.
+  env | grep -E "$vars" | grep -vE '^MFA_CLUSTER_(TIMEOUT|DRAIN_TIMEOUT)=' | sort | sha256sum | cut -c1-16
+}
 
-drain_worker() {  # NAME: a Celery worker's warm shutdown: no new tasks, the running ones finish
-  local name="$1" pid
-  [ -f "$RUN/$name.pid" ] || return 0
-  pid="$(cat "$RUN/$name.pid")"
-  # TERM to the worker alone, not its process group: the group holds the running tasks.
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq "$DRAIN_TIMEOUT"); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-  stop_procs "$name" "logs-$name"  # gone by now, or past MFA_CLUSTER_DRAIN_TIMEOUT: stopped
+stale() { alive "$1" && [ "$(cat "$RUN/$1.env" 2>/dev/null)" != "$(wanted_env "$1")" ]; }
+
+drain_workers() {  # NAME...: the Celery workers' warm shutdown: no new tasks, the running ones finish
+  local name pid left="" deadline=$((SECONDS + DRAIN_TIMEOUT))
+  for name in "$@"; do
+    mfa_say "draining $name"
+    # TERM to the worker alone, not its process group: the group holds the running tasks.
+    [ -f "$RUN/$name.pid" ] && kill -TERM "$(cat "$RUN/$name.pid")" 2>/dev/null || true
+  done
+  for name in "$@"; do
+    [ -f "$RUN/$name.pid" ] || continue
+    pid="$(cat "$RUN/$name.pid")"
+    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 1; done
+  done
+  for name in "$@"; do left+=" $name logs-$name"; done
+  # shellcheck disable=SC2086
+  stop_procs $left  # gone by now, or past MFA_CLUSTER_DRAIN_TIMEOUT: stopped
+}
+
+wait_worker() {  # NAME OFFSET: until the worker, started again, logs that it takes tasks (its log past OFFSET)
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  # Celery's "NAME@host ready." line: cheaper than a ping, which starts Python and Airflow each time
+  until tail -c "+$(($2 + 1))" "$LOGS/$1.log" 2>/dev/null | grep -q " $1@[^ ]* ready\."; do
+    [ "$SECONDS" -lt "$deadline" ] || { tail -n 30 "$LOGS/$1.log" >&2; mfa_die "$1 does not answer after ${READY_TIMEOUT}s"; }
+    sleep 1
+  done
 }
 
 airflow_up() {
-  local fp rolling=0 p; fp="$(env_fingerprint)"
-  if [ "$(cat "$RUN/env.sha" 2>/dev/null)" != "$fp" ]; then
-    for p in $(airflow_procs); do
-      if alive "$p"; then rolling=1; mfa_say "the environment changed: restarting the Airflow processes, the workers one at a time"; break; fi
-    done
-    # The scheduler's side restarts at once (no task runs in it); the workers roll below.
-    stop_procs scheduler dag-processor api-server triggerer
+  local p changed=() rolling=0
+  for p in $(airflow_procs); do stale "$p" && changed+=("$p"); done
+  if [ "${#changed[@]}" != 0 ]; then
+    mfa_say "the environment changed: restarting ${changed[*]} (each worker after its running tasks)"
   fi
-  echo "$fp" >"$RUN/env.sha"
+  if stale api-server; then
+    # Running tasks heartbeat to the API server and report their end to it: without it for
+    # longer than [workers] max_failed_heartbeats allows they are killed, and the scheduler
+    # fails them after [scheduler] task_instance_heartbeat_timeout. So it restarts only once
+    # every worker drained (the queued tasks wait in Redis), before the workers start again.
+    mfa_say "Airflow's own configuration changed: every worker drains before the API server restarts"
+    # shellcheck disable=SC2046
+    drain_workers $(worker_names)
+  fi
+  for p in $(worker_names); do if stale "$p" || stale "logs-$p"; then rolling=1; fi; done
+  # A rolling restart begins with the workers, while the partitions that should finish run
+  # (stopping the scheduler's side may take its 30 s); otherwise the scheduler's side first.
+  if [ "$rolling" = 1 ]; then workers_up; scheduler_side_up; else scheduler_side_up; workers_up; fi
+}
+
+scheduler_side_up() {  # the scheduler, DAG processor, API server and triggerer, each restarted when stale
+  # At once: no task runs in them (a new scheduler adopts the running ones from the Celery results).
+  local p side=()
+  for p in scheduler dag-processor api-server triggerer; do stale "$p" && side+=("$p"); done
+  [ "${#side[@]}" = 0 ] || stop_procs "${side[@]}"
   start_proc scheduler airflow scheduler
   start_proc dag-processor airflow dag-processor
   start_proc api-server airflow api-server
   # Deferred tasks need it (the UI's home page is red without one). Its own log server would
   # bind every interface: skipped, its logs are files on this machine the API server reads.
   start_proc triggerer airflow triggerer --skip-serve-logs
-  local i=0 name
+}
+
+workers_up() {  # each Celery worker and its log server; a stale worker drains first, one at a time
+  local name port rolled=0 offset
   for name in $(worker_names); do
-    i=$((i + 1))
     # A rolling restart: one worker drains (its running partitions finish) and comes back with the
-    # new environment while the others go on taking tasks; then the next one.
-    if [ "$rolling" = 1 ] && alive "$name"; then mfa_say "draining $name"; drain_worker "$name"; fi
+    # new environment while the others go on taking tasks; the next one once it is back.
+    if stale "$name" || stale "logs-$name"; then drain_workers "$name"; rolled=1; fi
+    offset="$(stat -c %s "$LOGS/$name.log" 2>/dev/null || echo 0)"
     # Each worker's task logs are served on a port of its own (two on one machine), on
     # 127.0.0.1: Airflow's own log server (a child of the worker) binds every interface,
     # so the worker skips it and Airflow's log app runs beside it under uvicorn.
-    local port=$((LOG_PORT + i - 1))
-    start_proc "logs-$name" env AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=$port \
+    port="$(listen_addr "logs-$name")"; port="${port##*:}"
+    start_proc "logs-$name" env AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="$port" \
       python -m uvicorn airflow.utils.serve_logs.log_server:get_app --factory --host 127.0.0.1 --port "$port" \
       --no-access-log
-    start_proc "$name" env AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=$port MFA_WORKER_HOSTNAME="$name" \
+    start_proc "$name" env AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="$port" MFA_WORKER_HOSTNAME="$name" \
       airflow celery worker --celery-hostname "$name@%h" --concurrency "$WORKER_CONCURRENCY" --skip-serve-logs
+    if [ "$rolled" = 1 ]; then wait_worker "$name" "$offset"; rolled=0; fi
   done
 }
 
@@ -313,20 +372,21 @@ down() {
   stop_procs $(airflow_procs)
   stop_procs redis  # after the workers: they talk to the broker while they shut down
   pg_down
-  rm -f "$RUN/env.sha"
   mfa_say "cluster stopped"
 }
 
 status() {
   prepare
-  local p rc=0 bin; bin="$(pg_bindir)"
-  if [ -n "$bin" ] && as_pg_user "'$bin/pg_ctl' -D '$PGDATA' status" >/dev/null 2>&1; then
-    echo "postgres: running on 127.0.0.1:$PG_PORT"
-  else
-    echo "postgres: stopped"; rc=3
-  fi
-  for p in redis $(airflow_procs); do
-    if alive "$p"; then echo "$p: running (pid $(cat "$RUN/$p.pid"))"; else echo "$p: stopped"; rc=3; fi
+  local p rc=0 bin addr; bin="$(pg_bindir)"
+  for p in postgres redis $(airflow_procs); do
+    addr="$(listen_addr "$p")"
+    if [ "$p" = postgres ] && [ -n "$bin" ] && as_pg_user "'$bin/pg_ctl' -D '$PGDATA' status" >/dev/null 2>&1; then
+      echo "$p: running (pid $(head -1 "$PGDATA/postmaster.pid"))${addr:+, listens on $addr}"
+    elif [ "$p" != postgres ] && alive "$p"; then
+      echo "$p: running (pid $(cat "$RUN/$p.pid"))${addr:+, listens on $addr}"
+    else
+      echo "$p: stopped${addr:+, would listen on $addr}"; rc=3
+    fi
   done
   local answering; answering="$(ping_workers 2>/dev/null | sed -n 's/^worker: //p' || true)"
   echo "celery workers answering: $(echo "$answering" | grep -c . || true)"
@@ -344,6 +404,8 @@ print_env() {  # `source <(scripts/cluster.sh env)`: export lines, the database 
   for name in $(compgen -e | grep -E '^(AIRFLOW_HOME|AIRFLOW__)' | sort); do
     printf 'export %s=%q\n' "$name" "${!name}"
   done
+  # the `airflow` of the cluster (the project's virtualenv), before whatever else is on PATH
+  printf 'export PATH=%q:"$PATH"\n' "$MFA_VENV/bin"
 }
 
 case "${1:-}" in

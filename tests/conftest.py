@@ -93,9 +93,10 @@ def assert_accounted(report) -> None:
 pytest_plugins = ["tests.replica.plugin", "tests.archives.plugin"]
 
 
-# Modules whose tests share one process or fixed port: pytest-xdist runs each whole in one worker.
+# Modules (or folders, ending in /) whose tests share one process or fixed port: pytest-xdist
+# runs each whole in one worker.
 SHARED_MODULES = {
-    "tests/cluster/test_celery_backfill.py",  # one Celery deployment on fixed ports
+    "tests/cluster/",  # one Celery deployment on fixed ports, for every module of the folder
     "tests/integration/test_secure_node.py",  # the secured node on MFA_ES_URL's port + 10
     "tests/integration/test_index_outage.py",  # a node of its own that the tests stop and start
     "tests/static/test_packaging.py",  # the wheel built once for the module
@@ -114,7 +115,8 @@ def pytest_xdist_make_scheduler(config, log):
     class SharedModulesScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            return module if module in SHARED_MODULES else nodeid
+            shared = [s for s in SHARED_MODULES if module == s or (s.endswith("/") and module.startswith(s))]
+            return shared[0] if shared else nodeid
 
     return SharedModulesScheduling(config, log)
 
@@ -124,6 +126,7 @@ def pytest_xdist_make_scheduler(config, log):
 LONG_FIRST = (
     "tests/integration/test_ledger_properties.py",
     "tests/cluster/test_celery_backfill.py",
+    "tests/cluster/test_operations.py",
     "tests/integration/test_secure_node.py",
     "tests/integration/test_index_outage.py",
     "tests/e2e/test_documented_commands.py",

@@ -14,11 +14,13 @@ import os
 import subprocess
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
 import requests
 
+from mfa_replica.content import today_msk
 from tests.conftest import REPO, delete_indices_like
 from tests.replica.plugin import replica_overrides
 
@@ -26,6 +28,7 @@ CLUSTER_SH = REPO / "scripts" / "cluster.sh"
 API_PORT = int(os.environ.get("MFA_CLUSTER_API_PORT", "8280"))
 # Guards against a hung run, not a measure of speed: a run normally takes well under a minute.
 RUN_TIMEOUT = 600
+TODAY = today_msk()
 
 
 def pytest_configure(config):
@@ -150,3 +153,24 @@ def fresh(cluster, es, cluster_replica):
     yield cluster
     cluster_replica.clear_faults()
     delete_indices_like(es, cluster["alias"])
+
+
+def in_range(replica, since: date, until: date) -> set[str]:
+    """URLs of the replica's articles published from ``since`` to ``until`` (Moscow days)."""
+    return {replica.article_url(a) for a in replica.live_articles() if since <= a.published.date() <= until}
+
+
+def urls(es, alias) -> list[str]:
+    es.indices.refresh(index=alias)
+    return sorted(h["_source"]["url"] for h in es.search(index=alias, size=1000, source_includes=["url"])["hits"]["hits"])
+
+
+def by_article(found) -> list[str]:
+    """Each URL as the transcript it names (article and language, ids.state_key): a version is
+    reached by its own listing or by a sibling's ?lang= link, whichever the walk meets first,
+    and is one document either way; a duplicate shows as a repeated key."""
+    from pipeline.context import get_profile
+    from pipeline.model.ids import state_key
+
+    rules = get_profile().site.identity
+    return sorted(state_key(url, rules) for url in found)

@@ -17,21 +17,17 @@ from collections import Counter
 from datetime import date, timedelta
 
 from pipeline.context import RunContext
-from pipeline.model.ids import state_key
 from pipeline.jobs.backfill import archive_partitions, month_partitions, run_partition
 from pipeline.context import get_profile
 from pipeline.model.records import Page
-from mfa_replica.content import today_msk
 from pipeline.settings import Settings
 from tests.conftest import FIXTURES, SAMPLE_DUMPS, delete_indices_like
 from tests.replica.plugin import replica_overrides
 
-from .conftest import CLUSTER_SH, RUN_TIMEOUT
+from .conftest import CLUSTER_SH, RUN_TIMEOUT, TODAY, by_article, in_range, urls
 
 WARC = FIXTURES / "warc" / "wget-replica.warc.gz"
 
-
-TODAY = today_msk()
 
 def documents(es, alias) -> dict[str, tuple]:
     """Every document of the alias: id -> (content hash, version, indexed_at)."""
@@ -160,23 +156,6 @@ def test_archive_backfill_spreads_over_both_workers_and_is_exact(fresh, es, clus
     assert documents(es, alias) == first  # not even re-written: same versions, same indexed_at
 
 
-def in_range(replica, since: date, until: date) -> set[str]:
-    return {replica.article_url(a) for a in replica.live_articles() if since <= a.published.date() <= until}
-
-
-def urls(es, alias) -> list[str]:
-    es.indices.refresh(index=alias)
-    return sorted(h["_source"]["url"] for h in es.search(index=alias, size=1000, source_includes=["url"])["hits"]["hits"])
-
-
-def by_article(found) -> list[str]:
-    """Each URL as the transcript it names (article and language, ids.state_key): a version is
-    reached by its own listing or by a sibling's ?lang= link, whichever the walk meets first,
-    and is one document either way; a duplicate shows as a repeated key."""
-    rules = get_profile().site.identity
-    return sorted(state_key(url, rules) for url in found)
-
-
 def test_date_range_backfill_against_the_replica(fresh, es, cluster_replica):
     api, alias = fresh["api"], fresh["alias"]
     since, until = TODAY - timedelta(days=60), TODAY
@@ -258,34 +237,3 @@ def test_a_worker_killed_mid_partition_costs_a_retry_not_a_document(fresh, es, c
     assert tries[-1]["state"] == "success" and tries[-1]["hostname"] != dead
     expected = in_range(cluster_replica, since, until)
     assert by_article(urls(es, alias)) == by_article(expected) and expected  # each once: no duplicate
-
-
-def _listening(pid: int) -> list[tuple[str, int, str]]:
-    """(address, port, process name) of every socket that the process and its children listen on."""
-    import psutil
-
-    try:
-        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-    out = []
-    for proc in procs:
-        try:
-            out += [(c.laddr.ip, c.laddr.port, proc.name()) for c in proc.net_connections(kind="inet")
-                    if c.status == psutil.CONN_LISTEN]
-        except psutil.NoSuchProcess:
-            continue
-    return out
-
-
-def test_every_cluster_process_listens_on_loopback_only(cluster):
-    """Each worker's task-log server once listened on every interface, on fixed ports
-    (8794/8795): open to the network and clashing with a second cluster on the machine."""
-    run = cluster["cluster_dir"] / "run"
-    pids = [int(p.read_text()) for p in run.glob("*.pid")]
-    assert len(pids) >= 5  # scheduler, dag processor, API server, two workers (and Redis)
-    sockets = [s for pid in pids for s in _listening(pid)]
-    assert sockets, "the cluster listens on no port at all?"
-    assert [s for s in sockets if s[0] not in ("127.0.0.1", "::1")] == []
-    log_ports = {int(cluster["env"].get("MFA_CLUSTER_LOG_PORT", 8794)) + i for i in range(2)}
-    assert log_ports <= {port for _, port, _ in sockets}, "each worker's log server on its configured port"

@@ -45,6 +45,14 @@ SKIPPED = {
     "MFA_ES_URL=http://127.0.0.1:9200 scripts/cluster.sh up": CLUSTER,
     "scripts/cluster.sh status": CLUSTER,
     "scripts/cluster.sh down": CLUSTER,
+    "MFA_ES_URL=http://127.0.0.1:9200 MFA_CRAWL_RATE_PER_HOST=0.1 scripts/cluster.sh up":
+        "a rolling restart of a running cluster: tests/cluster/test_operations.py runs `up` with a changed "
+        "setting while a backfill's partitions run",
+    "MFA_CLUSTER_DIR=/tmp/second": "a second cluster beside the first (tried by hand, about a minute up and down); "
+                                   "tests/integration/test_cluster_env.py checks that its ports come from the variables",
+    "source <(scripts/cluster.sh env)": "the cluster's environment, for the next line: tests/cluster/test_operations.py "
+                                        "runs both against the running cluster",
+    "airflow jobs check --job-type TriggererJob": "needs the running cluster: tests/cluster/test_operations.py runs it",
     "source .state/cluster/secrets.env": CLUSTER,
     "TOKEN=$(curl": CLUSTER,
     "curl -s -X PATCH http://127.0.0.1:8280": CLUSTER,
