@@ -376,8 +376,13 @@ class Crawler:
                                                   hints=entry.hints(), listed_at=entry.published,
                                                   first_seen=self.ctx.now()))
                 continue
-            if self.revisit is not None and listed and old.status is Status.INDEXED and not self._frozen(old.section):
-                if not (old.section in self.revisit.sections and old.due(self.now, revisit_before=self.revisit.before)):
+            if listed and old.status is Status.INDEXED:
+                if self.revisit is None:
+                    # a backfill fetches no page it indexed: settled by an earlier run, counted as the
+                    # web-archive backfill counts them, so a run again is done, not "nothing"
+                    self.report.not_modified += 1
+                elif not self._frozen(old.section) and not (
+                        old.section in self.revisit.sections and old.due(self.now, revisit_before=self.revisit.before)):
                     self.report.not_due += 1  # known, and the revisit policy has not scheduled it tonight
             again = old.listed_again(entry.url)
             if again is not None:

@@ -103,3 +103,21 @@ def test_estimate_is_within_ten_percent_of_the_following_runs_requests(es, crawl
         assert estimate.revalidations == report.revalidations_scheduled
         assert estimate.seconds >= estimate.requests / crawl_settings.crawl_rate_per_host / 2  # two hosts
     assert report.revalidations_scheduled > 0
+
+
+def test_a_backfill_run_again_fetches_no_indexed_page_and_counts_each_as_settled(es, crawl_settings, replica):
+    """A date-range backfill run again over the same range (the DAG run twice, a retry after
+    success) fetches no article it indexed, and counts each listed one as settled by an earlier
+    run (``not_modified``, as the web-archive backfill does), so the run is done, not "nothing"."""
+    since, until = fill_busy_days(replica)
+    first = run_crawl(RunContext.build(crawl_settings, get_profile()), since=since, until=until,
+                      sections=["news"], languages=["en"])
+    assert first.new > 0 and first.failed == 0
+    replica.clear_log()
+    again = run_crawl(RunContext.build(crawl_settings, get_profile()), since=since, until=until,
+                      sections=["news"], languages=["en"])
+    articles = [h for h in replica.hits() if h.path.split("?")[0] not in LISTING_PATHS | ARCHIVE_LISTINGS.keys()
+                and h.path != "/robots.txt" and "rss.php" not in h.path]
+    assert not articles, f"{len(articles)} indexed pages fetched again"
+    assert again.read == 0 and again.listed == first.listed
+    assert again.not_modified == first.new, "every listed indexed page is counted once"
