@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from collections import Counter, deque
+from itertools import islice
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -97,18 +98,33 @@ def _blocked(page: Page, document: Document, why: str | None = None) -> Failure 
 
 def transform(items: Iterable[Item], profile: SiteProfile, report: RunReport | None = None, *,
               workers: int = 1, batch_size: int = 16,
-              pool: ProcessPoolExecutor | None = None,
-              documents: dict[str, Document] | None = None) -> Iterator[Transcript | Failure]:
+              pool: ProcessPoolExecutor | Callable[[], ProcessPoolExecutor] | None = None,
+              documents: dict[str, Document] | None = None, workers_after: int = 0,
+              ahead: int = 0) -> Iterator[Transcript | Failure]:
     """Extract every Page into a Transcript; pass Failures through; turn errors into Failures.
 
-    ``workers`` > 1 extracts in that many processes (see ``_transform_parallel``);
-    the output, its order and the report are the same as with one. ``documents``: pages the
-    caller parsed already, by ``source`` (the crawl's), each handed to extraction once; worker
-    processes parse their pages themselves (a parsed tree does not cross processes).
+    ``workers`` > 1 extracts in that many processes (see ``_transform_parallel``) every input
+    after the first ``workers_after``, which are extracted here: a short run (a nightly batch)
+    never starts the processes, a long stream (a replay) hands them the rest. ``pool``: the
+    processes to use, or a function that makes them on first need. The output, its order and
+    the report are the same as with one. ``ahead``: inputs the workers may extract ahead of the
+    caller (at least two batches each). ``documents``: pages the caller parsed already, by
+    ``source`` (the crawl's), each handed to extraction once; worker processes parse their
+    pages themselves (a parsed tree does not cross processes).
     """
     if workers > 1:
-        yield from _transform_parallel(items, profile, report, workers=workers, batch_size=batch_size, pool=pool)
+        items = iter(items)
+        if workers_after > 0:
+            yield from _transform_here(islice(items, workers_after), profile, report, documents)
+        yield from _transform_parallel(items, profile, report, workers=workers, batch_size=batch_size, pool=pool,
+                                       ahead=ahead)
         return
+    yield from _transform_here(items, profile, report, documents)
+
+
+def _transform_here(items: Iterable[Item], profile: SiteProfile, report: RunReport | None,
+                    documents: dict[str, Document] | None) -> Iterator[Transcript | Failure]:
+    """``transform`` in this process."""
     for item in items:
         if report is not None:
             report.read += 1  # every input, a source's Failure too: read is the sum of the outcomes
@@ -133,8 +149,8 @@ def _init_worker(profile: SiteProfile) -> None:
 
 
 def _extract_batch(batch: list[Item]) -> list[tuple[bool, Transcript | Failure]]:
-    """(was a page, outcome) per item, in order; Failures go through untouched."""
-    assert _worker_profile is not None
+    """(was a page, outcome) per item, in order; Failures and records go through untouched."""
+    assert _worker_profile is not None or not any(isinstance(item, Page) for item in batch)
     return [(False, item) if isinstance(item, Failure)
             else (True, item if isinstance(item, Transcript) else extract_or_failure(item, _worker_profile))
             for item in batch]
@@ -162,27 +178,49 @@ def make_pool(profile: SiteProfile, workers: int) -> ProcessPoolExecutor:
 
 def _transform_parallel(items: Iterable[Item], profile: SiteProfile, report: RunReport | None, *,
                         workers: int, batch_size: int,
-                        pool: ProcessPoolExecutor | None = None) -> Iterator[Transcript | Failure]:
+                        pool: ProcessPoolExecutor | Callable[[], ProcessPoolExecutor] | None = None,
+                        ahead: int = 0) -> Iterator[Transcript | Failure]:
     """``transform`` over a process pool: pages go in batches (one pickle per batch, not per
-    page), at most two batches per worker are in flight (bounded memory), and results
-    come back in input order. A ``pool`` given by the caller (an Ingestor reusing it
-    across batches) is left running; otherwise one is made and shut down here."""
+    page), at most two batches per worker or ``ahead`` inputs, whichever is more, are in flight
+    (bounded memory), and results come back in input order. The writer stops taking records
+    while it waits for the node, so ``ahead`` (a bulk chunk) keeps the workers extracting
+    meanwhile. A ``pool`` given by the caller (an Ingestor reusing it across batches; or its
+    factory, called at the first batch) is left running; otherwise one is made at the first
+    batch and shut down here."""
     own_pool = pool is None
-    pool = pool or make_pool(profile, workers)
+    batch_size = max(1, batch_size)
+    depth = max(2 * workers, -(-ahead // batch_size))
+    running: ProcessPoolExecutor | None = None
     in_flight: deque[Future] = deque()
     try:
-        for batch in _batches(items, max(1, batch_size)):
-            in_flight.append(pool.submit(_extract_batch, batch))
-            if len(in_flight) >= 2 * workers:
+        for batch in _batches(items, batch_size):
+            if not any(isinstance(item, Page) for item in batch):
+                # Records and failures only (a rebuild from the index): nothing to extract, no trip
+                # to a worker and back, nothing held ahead; a stream of them starts no process.
+                if not in_flight:
+                    yield from _counted(_extract_batch(batch), report)
+                    continue
+                in_flight.append(_done(_extract_batch(batch)))
+            else:
+                if running is None:
+                    running = make_pool(profile, workers) if pool is None else pool() if callable(pool) else pool
+                in_flight.append(running.submit(_extract_batch, batch))
+            if len(in_flight) >= depth:
                 yield from _counted(in_flight.popleft().result(), report)
         while in_flight:
             yield from _counted(in_flight.popleft().result(), report)
     finally:
-        if own_pool:
-            pool.shutdown(wait=True, cancel_futures=True)
-        else:
+        if own_pool and running is not None:
+            running.shutdown(wait=True, cancel_futures=True)
+        elif running is not None:
             for future in in_flight:  # an abandoned stream must not leave work queued in the shared pool
                 future.cancel()
+
+
+def _done(result: list[tuple[bool, Transcript | Failure]]) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
 
 
 def _counted(outcomes: list[tuple[bool, Transcript | Failure]], report: RunReport | None) -> Iterator[Transcript | Failure]:
@@ -228,7 +266,8 @@ class Ingestor:
     Built once per run from the run's context (settings, profile, Elasticsearch client,
     report: ``ctx.report``, else a new one called ``ingest``): one failure sink (one
     dead-letter file, named in the report), one dead-letter index check, one extraction
-    pool when ``extract_workers`` > 1.
+    pool when ``extract_workers`` > 1, started when a stream first passes
+    ``extract_workers_after`` inputs (a crawl's batches never do).
     ``index`` is the alias to write through (default: ``settings.index_alias``); it is
     given the index design when missing (``design.ensure_index``: ``NAME-v1`` behind
     the alias ``NAME``, never an index Elasticsearch makes up). ``prepared=True`` says
@@ -273,23 +312,27 @@ class Ingestor:
 
     def _run(self, items: Iterable[Item], note: Callable[[str, IngestOutcome], None] | None,
              documents: dict[str, Document] | None = None) -> None:
-        workers = self.settings.extract_workers
-        if workers > 1 and self._pool is None:
-            self._pool = make_pool(self.profile, workers)
-
         def fail(failure: Failure) -> None:
             self.sink(failure)
             if note is not None:
                 note(failure.source, failure)
 
-        records = divert_failures(transform(items, self.profile, self.report, workers=workers, pool=self._pool,
-                                            documents=documents), fail)
+        records = divert_failures(transform(items, self.profile, self.report, workers=self.settings.extract_workers,
+                                            pool=self._worker_pool, documents=documents,
+                                            workers_after=self.settings.extract_workers_after,
+                                            ahead=self.settings.bulk_chunk_size), fail)
         for outcome in writer.index_records(self.es, records, index=self.target, settings=self.settings,
                                             versions_index=self.versions):
             if self.report.count_outcome(outcome.status):
                 fail(Failure(source=outcome.source or outcome.doc_id, stage="index", reason=outcome.reason or "refused"))
             elif outcome.source is not None and note is not None:
                 note(outcome.source, outcome.status)
+
+    def _worker_pool(self) -> ProcessPoolExecutor:
+        """The run's extraction processes, started when a stream first needs them, then reused."""
+        if self._pool is None:
+            self._pool = make_pool(self.profile, self.settings.extract_workers)
+        return self._pool
 
     def close(self) -> RunReport:
         """Fold what the writer could not (documents of one transcript written at the same time),
