@@ -118,7 +118,9 @@ def run(warc: Path, pages: int) -> tuple[float, float]:
     from pipeline.sources.archive import archive_pages
 
     prefix = f"mfa-bench-{uuid.uuid4().hex[:8]}"
-    settings = Settings(index_alias=f"{prefix}-profile", deadletter_index=f"{prefix}-deadletter",
+    # One process: the stage timers are in this one (extraction workers would take the pages past
+    # the first MFA_EXTRACT_WORKERS_AFTER out of their sight).
+    settings = Settings(index_alias=f"{prefix}-profile", deadletter_index=f"{prefix}-deadletter", extract_workers=1,
                         state_dir=Path(tempfile.mkdtemp(prefix="mfa-profile-state-")))
     ctx = RunContext.build(settings, report=RunReport(name="profile"))
     profile, es = ctx.profile, ctx.es
