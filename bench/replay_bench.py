@@ -150,7 +150,8 @@ def child_replay(warc: Path, alias: str) -> dict:
     worker_cpu: dict[int, float] = {}
     report = ingest(ctx, rss_sampled(pages, samples, worker_cpu=worker_cpu, pss=pss))
     seconds = time.perf_counter() - t0
-    # Extraction workers (MFA_EXTRACT_WORKERS > 1) as last sampled: up to 1,000 pages of theirs are not counted.
+    # Extraction workers (MFA_EXTRACT_WORKERS > 1) as last sampled, after the last page was read: the
+    # pages still in flight then (a bulk chunk's worth) are not counted.
     cpu_s = time.process_time() - cpu0 + sum(worker_cpu.values())
     # With extract_workers > 1 the extraction processes count too: their RSS is in the samples.
     own_peak = peak_rss_mb()
@@ -223,21 +224,28 @@ def rss_sampled(pages, samples: list[float], every: int = 1000, worker_cpu: dict
     import psutil
 
     me = psutil.Process()
+
+    def sample() -> None:
+        children = me.children(recursive=True)
+        sizes = [_memory(p) for p in [me, *children]]  # one read of each process's memory map
+        samples.append(sum(rss for rss, _ in sizes) / 2**20)
+        if pss is not None:
+            pss.append(sum(shared_once for _, shared_once in sizes) / 2**20)
+        if worker_cpu is not None:
+            for child in children:
+                try:
+                    times = child.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                worker_cpu[child.pid] = times.user + times.system
+
+    n = 0
     for n, page in enumerate(pages, 1):
         if n % every == 0:
-            children = me.children(recursive=True)
-            sizes = [_memory(p) for p in [me, *children]]  # one read of each process's memory map
-            samples.append(sum(rss for rss, _ in sizes) / 2**20)
-            if pss is not None:
-                pss.append(sum(shared_once for _, shared_once in sizes) / 2**20)
-            if worker_cpu is not None:
-                for child in children:
-                    try:
-                        times = child.cpu_times()
-                    except psutil.NoSuchProcess:
-                        continue
-                    worker_cpu[child.pid] = times.user + times.system
+            sample()
         yield page
+    if n % every:
+        sample()  # once more after the last page: the workers' CPU up to the pages still in flight
 
 
 def _memory(process) -> tuple[int, int]:
