@@ -45,9 +45,9 @@ def _chrome(lang: str) -> tuple[str, str]:
     return top, footer
 
 
-def seed_pages() -> list[bytes]:
-    """The seed dumps as current-layout pages inside a realistic page chrome."""
-    top, footer = _chrome("en")
+def seed_pages(chrome: bool = True) -> list[bytes]:
+    """The seed dumps as current-layout pages inside a realistic page chrome (or none: ``chrome=False``)."""
+    top, footer = _chrome("en") if chrome else ("", "")
     pages = []
     for dump in sorted((ROOT / "sample/dumps").glob("*.txt")):
         lines = [line.strip() for line in dump.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -142,12 +142,15 @@ def measure(runs: dict, pages: list[bytes], rounds: int) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-chrome", action="store_true",
+                        help="the seed pages without their menus, footer and script: what the article alone costs")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
-    pages = fixture_pages() + seed_pages()
+    pages = fixture_pages() + seed_pages(chrome=not args.no_chrome)
     size_kb = sum(len(p) for p in pages) / len(pages) / 1024
-    print(f"{len(pages)} HTML pages (mean {size_kb:.0f} KB), {args.rounds} rounds, one CPU")
+    print(f"{len(pages)} HTML pages (mean {size_kb:.0f} KB{', seed pages without chrome' if args.no_chrome else ''}), "
+          f"{args.rounds} rounds, one CPU")
     results = measure({"ours (extract_record)": ours, "trafilatura.extract (text only)": trafilatura_text,
                        "trafilatura.bare_extraction (+metadata)": trafilatura_with_metadata,
                        "ours, crawl (blocked + links + extract)": ours_crawl_page}, pages, args.rounds)
