@@ -61,9 +61,8 @@ class Settings(BaseSettings):
     bulk_chunk_size: int = 200
     # Bulk chunks the writer has in flight at once (each its look-ups, then its _bulk request);
     # chunks that share a document or a match key never overlap (pipeline/store/writer.py).
-    # Two: the node writes one chunk (one thread per request on a one-shard index) while it answers
-    # the next one's look-ups, instead of one request at a time (docs/indexing.md, "Efficiency").
-    bulk_in_flight: int = Field(2, ge=1, description="bulk chunks sent concurrently (1: one at a time)")
+    # One: two measured no faster, and cost the node more CPU per document (docs/indexing.md, "Efficiency").
+    bulk_in_flight: int = Field(1, ge=1, description="bulk chunks sent concurrently (1: one at a time)")
     max_page_bytes: int = Field(DEFAULT_PAGE_BYTES, description="the one size cap of an input page: fetched "
                                 "responses, dump files, WARC records")
     es_retry_window: float = Field(120.0, description="seconds an index write keeps retrying while the node "
@@ -71,10 +70,12 @@ class Settings(BaseSettings):
     # Plausibility gate: a new version of a stored document whose body lost more than this
     # share of its words is not written over it (a cut-short page); it goes to the dead letters.
     index_max_shrink: float = Field(0.5, ge=0, le=1, description="largest share of words a re-indexed body may lose")
-    # Processes extracting pages in ingest(); 1 extracts in the calling process (no pool). They start
-    # only when a stream passes extract_workers_after inputs: a replay or an archive partition gets
-    # them, a crawl's batches and short runs never pay for them (docs/indexing.md, "Efficiency").
-    extract_workers: int = Field(2, ge=1, description="extraction processes per ingest run (1: none)")
+    # Processes extracting pages in ingest(); 1 extracts in the calling process (no pool). With more,
+    # they start only when a stream passes extract_workers_after inputs: a replay or an archive
+    # partition gets them, a crawl's batches and short runs never pay for them. One by default: two
+    # put a replay's memory over 300 MB (RSS summed) for a gain that did not show on a shared machine
+    # (docs/indexing.md, "Efficiency against the bound").
+    extract_workers: int = Field(1, ge=1, description="extraction processes per ingest run (1: none)")
     extract_workers_after: int = Field(1000, ge=0, description="inputs a stream extracts in its own process "
                                        "before it starts the extraction processes")
 
