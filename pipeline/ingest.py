@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from collections import Counter, deque
-from itertools import islice
 from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
