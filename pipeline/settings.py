@@ -131,8 +131,11 @@ class Settings(BaseSettings):
     deadletter_max_bytes: int = Field(64 * 1024 * 1024, ge=0, description="a run's dead-letter file keeps the "
                                       "refused inputs' bytes up to this size; past it, only what failed and why")
     deadletter_index_max_bytes: int = Field(2 * 1024 ** 3, ge=0, description="the dead-letter index keeps "
-                                            "refused inputs' bytes up to this total, all letters together; past "
-                                            "it a letter keeps what failed and why, and says its bytes were dropped")
+                                            "refused inputs' bytes up to this total, its open letters together; "
+                                            "past it a letter keeps what failed and why, and says its bytes were "
+                                            "dropped")
+    deadletter_keep_resolved_days: float = Field(30.0, ge=0, description="redrive deletes the dead letters "
+                                                 "resolved more than this many days ago")
 
     config_dir: Path = DEFAULT_CONFIG_DIR
     state_dir: Path = DEFAULT_STATE_DIR

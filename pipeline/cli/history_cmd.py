@@ -1,5 +1,5 @@
-"""Commands of the document ledger: ``history`` (every version of a document) and ``redrive``
-(dead letters back through the ingest path)."""
+"""Commands of the document ledger: ``history`` (every version of a document), ``redrive``
+(dead letters back through the ingest path) and ``prune-deadletters`` (old resolved letters)."""
 
 from __future__ import annotations
 
@@ -97,3 +97,22 @@ def redrive(
         if result.skipped:
             typer.echo(f"{result.skipped} dead letters kept neither bytes nor a URL: left open", err=True)
     finish_run(result.report, as_json=as_json, allow_failures=allow_failures)
+
+
+@command("prune-deadletters")
+def prune_deadletters(
+    older_than: Annotated[Optional[float], typer.Option(
+        "--older-than", min=0, help="days since a letter was resolved (default: MFA_DEADLETTER_KEEP_RESOLVED_DAYS)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count them, delete nothing")] = False,
+) -> None:
+    """Delete the dead letters resolved more than --older-than days ago; open letters stay.
+
+    Example: mfa-ingest prune-deadletters --older-than 30 --dry-run
+    """
+    from pipeline.store.deadletter import prune_resolved
+
+    with run_context() as ctx:
+        days = ctx.settings.deadletter_keep_resolved_days if older_than is None else older_than
+        count = prune_resolved(ctx.es, ctx.settings, days, dry_run=dry_run)
+    verb = "would be deleted" if dry_run else "deleted"
+    typer.echo(f"{count} resolved dead letter(s) older than {days:g} days {verb}")

@@ -11,7 +11,8 @@ with its outcome: ``indexed (created)``, ``unchanged``, or ``failed again: <reas
 (and the new failure is a dead letter of its own). A dead letter with neither bytes
 nor URL cannot be redriven and stays open, counted as ``skipped``, with the reason
 (``left_open``: no URL, and why it has no bytes: none kept, as of a corpus row, or they were
-over the dead-letter byte budget, store/deadletter.py).
+over the dead-letter byte budget, store/deadletter.py). Last, the letters resolved more than
+``MFA_DEADLETTER_KEEP_RESOLVED_DAYS`` ago are deleted (``pruned``): nothing else would.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def redrive(ctx: RunContext, *, index: str | None = None, stages: list[str] | No
         result.resolved[letter["_id"]] = resolution
     result.report.extra["redriven"] = len(result.resolved)
     result.report.extra["skipped"] = result.skipped
+    result.report.extra["pruned"] = deadletter.prune_resolved(es, settings, settings.deadletter_keep_resolved_days)
     return result
 
 

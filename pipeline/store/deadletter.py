@@ -8,11 +8,12 @@ dead-letter index (``dead_letter_sink``; mapping in
 config/elasticsearch/deadletter.template.json).
 
 Both keep the inputs' bytes within a budget: the file up to ``MFA_DEADLETTER_MAX_BYTES`` per
-run, the index up to ``MFA_DEADLETTER_INDEX_MAX_BYTES`` for all its letters together (a
+run, the index up to ``MFA_DEADLETTER_INDEX_MAX_BYTES`` for its open letters together (a
 damaged archive of 100,000 bad pages would otherwise put ~100 GB of evidence in it). Past the
 budget a letter keeps its source, URL, stage and reason but not its bytes, and says so
 (``bytes_dropped``); the run report counts those letters; ``redrive`` fetches such a letter
-again from its URL.
+again from its URL. A resolved letter (its input went through again; a new failure is a letter
+of its own) no longer counts: ``prune_resolved`` deletes it once it is older than the kept age.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from pipeline import storage
 from pipeline.model.ids import deadletter_id
 from pipeline.model.records import Failure
 from pipeline.redact import redact
 from pipeline.settings import Settings
+from pipeline.store.client import scan
 from pipeline.store.design import DEADLETTER_FILE, create_index_if_missing, grow_mapping, load_config_json
 
 log = logging.getLogger(__name__)
@@ -123,21 +125,23 @@ def ensure_deadletter_index(es: Elasticsearch, settings: Settings) -> str:
 
 
 def index_raw_bytes(es: Elasticsearch, name: str) -> int:
-    """The raw bytes the letters of the index keep, all together (the budget's spent part)."""
+    """The raw bytes the open letters of the index keep, all together (the budget's spent part)."""
     es.indices.refresh(index=name)
     aggs = {"whole": {"filter": {"term": {"raw_truncated": False}}, "aggs": {"bytes": {"sum": {"field": "raw_bytes"}}}},
             "cut": {"filter": {"term": {"raw_truncated": True}}}}  # a cut letter keeps MAX_RAW_BYTES
+    # A resolved letter's input went through again: its bytes wait for the prune, they do not
+    # stop an open letter from keeping its own.
     resp = es.search(index=name, size=0, aggs=aggs,
-                     query={"bool": {"must_not": [{"exists": {"field": "bytes_dropped"}}]}})
+                     query={"bool": {"must_not": [{"exists": {"field": "bytes_dropped"}}, {"term": {"resolved": True}}]}})
     return int(resp["aggregations"]["whole"]["bytes"]["value"]) + resp["aggregations"]["cut"]["doc_count"] * MAX_RAW_BYTES
 
 
 class DeadLetterIndex:
     """Writes each Failure to the dead-letter index, its bytes within the index's byte budget.
 
-    The budget's spent part is read from the index when the sink opens, then counted here:
-    runs in parallel each spend from what was left when they opened (together they may pass
-    the budget by what they keep at once). The same refusal written again (a re-run; the
+    The budget's spent part (the open letters' bytes) is read from the index when the sink
+    opens, then counted here: runs in parallel each spend from what was left when they opened,
+    so N runs at once keep at most N times that remainder (docs/indexing.md). The same refusal written again (a re-run; the
     letter's id is stable) replaces its letter: it counts once, and past the budget it keeps
     the bytes its letter had. ``raw_dropped`` counts the letters written without their bytes.
 
@@ -212,3 +216,22 @@ def raw_of(letter: dict) -> bytes | None:
 def mark_resolved(es: Elasticsearch, settings: Settings, letter_id: str, resolution: str) -> None:
     es.update(index=settings.deadletter_index, id=letter_id,
               doc={"resolved": True, "resolved_at": datetime.now(timezone.utc).isoformat(), "resolution": resolution})
+
+
+def prune_resolved(es: Elasticsearch, settings: Settings, older_than_days: float, *, dry_run: bool = False) -> int:
+    """Delete the resolved letters resolved more than ``older_than_days`` days ago (an open
+    letter stays, however old); return how many (would be) deleted."""
+    name = settings.deadletter_index
+    if not es.indices.exists(index=name):
+        return 0
+    es.indices.refresh(index=name)
+    age = f"now-{int(older_than_days * 86400)}s"
+    query = {"bool": {"filter": [{"term": {"resolved": True}}, {"range": {"resolved_at": {"lt": age}}}]}}
+    if dry_run:
+        return int(es.count(index=name, query=query)["count"])
+    # Ids, then a bulk of deletes: the node the scripts install has no reindex module (no
+    # _delete_by_query).
+    actions = ({"_op_type": "delete", "_index": name, "_id": hit["_id"]}
+               for hit in scan(es, name, query))
+    deleted, _ = helpers.bulk(es, actions, refresh=True, raise_on_error=False)
+    return deleted

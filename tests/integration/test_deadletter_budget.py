@@ -109,3 +109,61 @@ def test_a_dead_letter_index_made_before_the_budget_gains_its_field(es, settings
     assert ingest_archive(RunContext.build(capped), junk_folder(tmp_path / "junk", ["a.txt"])).failed == 1
     (letter,) = letters(es, capped)
     assert letter["bytes_dropped"] == OVER_BUDGET
+
+
+def resolve(es, settings, letter_id: str, *, days_ago: float = 0) -> None:
+    """Mark a letter resolved, as redrive does, ``days_ago`` days back."""
+    from datetime import datetime, timedelta, timezone
+
+    from pipeline.store.deadletter import mark_resolved
+
+    mark_resolved(es, settings, letter_id, "indexed (created)")
+    if days_ago:
+        at = datetime.now(timezone.utc) - timedelta(days=days_ago)
+        es.update(index=settings.deadletter_index, id=letter_id, doc={"resolved_at": at.isoformat()})
+
+
+def test_resolved_letters_do_not_spend_the_budget(es, settings, tmp_path):
+    """A resolved letter's input went through again (its new failure, if any, is a letter of its
+    own): its bytes are kept until the prune, not counted against what open letters may keep."""
+    capped = settings.model_copy(update={"deadletter_index_max_bytes": 7000})
+    assert ingest_archive(RunContext.build(capped), junk_folder(tmp_path / "junk", ["a.txt", "b.txt"])).failed == 2
+    for letter in letters(es, capped):  # 6000 of 7000 kept, then both resolved
+        resolve(es, capped, letter["_id"])
+    later = ingest_archive(RunContext.build(capped), junk_folder(tmp_path / "more", ["k0.txt"], size=2000))
+    assert later.failed == 1 and "deadletter_index_raw_dropped" not in later.extra
+    (new,) = [d for d in letters(es, capped) if d["source"].startswith(str(tmp_path / "more"))]
+    assert "raw_base64" in new and "bytes_dropped" not in new
+
+
+def test_prune_deletes_resolved_letters_older_than_the_age_only(es, settings, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    junk = junk_folder(tmp_path / "junk", ["old.txt", "young.txt", "open.txt"])
+    assert ingest_archive(RunContext.build(settings), junk).failed == 3
+    by_name = {d["source"].rsplit("/", 1)[-1]: d["_id"] for d in letters(es, settings)}
+    resolve(es, settings, by_name["old.txt"], days_ago=40)
+    resolve(es, settings, by_name["young.txt"], days_ago=2)
+    env = {"MFA_DEADLETTER_INDEX": settings.deadletter_index, "MFA_INDEX_ALIAS": settings.index_alias}
+
+    dry = CliRunner().invoke(app, ["prune-deadletters", "--older-than", "30", "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "1 resolved dead letter" in dry.output and len(letters(es, settings)) == 3
+    done = CliRunner().invoke(app, ["prune-deadletters", "--older-than", "30"], env=env)
+    assert done.exit_code == 0, done.output
+    assert {d["_id"] for d in letters(es, settings)} == {by_name["young.txt"], by_name["open.txt"]}
+    assert CliRunner().invoke(app, ["prune-deadletters", "--older-than", "1"], env=env).exit_code == 0
+    assert [d["_id"] for d in letters(es, settings)] == [by_name["open.txt"]]  # an open letter stays, however old
+
+
+def test_redrive_prunes_resolved_letters_past_the_kept_age(es, settings, tmp_path):
+    """The nightly's redrive (and ``mfa-ingest redrive``) prunes resolved letters older than
+    ``MFA_DEADLETTER_KEEP_RESOLVED_DAYS``: nothing else would, and they would stay forever."""
+    kept = settings.model_copy(update={"deadletter_keep_resolved_days": 30})
+    assert ingest_archive(RunContext.build(kept), junk_folder(tmp_path / "junk", ["old.txt"])).failed == 1
+    (letter,) = letters(es, kept)
+    resolve(es, kept, letter["_id"], days_ago=31)
+    result = redrive(RunContext.build(kept))
+    assert result.report.extra["pruned"] == 1 and letters(es, kept) == []
