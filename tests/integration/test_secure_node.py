@@ -111,6 +111,7 @@ def test_reindex_rollback_prune_history_and_redrive_work_as_the_writer(secure_no
     from pipeline.jobs.redrive import redrive
     from pipeline.store import reindex
     from pipeline.store.client import connect
+    from pipeline.store.deadletter import prune_resolved
     from pipeline.store.design import versions_index_name
 
     settings = secure_settings(secure_node, "pipeline", tmp_path)
@@ -137,6 +138,8 @@ def test_reindex_rollback_prune_history_and_redrive_work_as_the_writer(secure_no
             assert es.count(index=versions_index_name(alias))["count"] >= 3  # the history was written and is read
         again = redrive(RunContext.build(settings))
         assert again.report.read == 1 and again.report.failed == 1  # junk stays junk, but the letter was read
+        with connect(settings) as es:  # the prune of resolved letters deletes documents, not the index
+            assert prune_resolved(es, settings, 0) == 1
     finally:
         cleanup(admin, settings)
 
