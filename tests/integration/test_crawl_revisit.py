@@ -135,3 +135,21 @@ def test_a_ledger_from_before_the_policy_gains_its_fields_and_is_scheduled_from_
     docs = ledger(es, settings)
     assert all(d.checked_at is not None and d.next_check_at is not None for d in docs.values())
     assert night(settings, 4).revalidations_sent == 17, "three nights later every first interval has passed"
+
+
+def test_a_nightly_hours_after_a_backfill_revalidates_none_of_what_it_fetched(es, crawl_settings, replica):
+    """The next check counts from the fetch (``checked_at``), a backfill's too: a nightly up to
+    a day less ``slack_hours`` after the backfill revalidates none of its pages, and the nightly a
+    day after it (the slack taking a night that starts a little earlier) checks the young ones."""
+    from datetime import date
+
+    settings = fast(crawl_settings)
+    today = date.today()
+    backfill = run_crawl(RunContext.build(settings, get_profile()), since=today - timedelta(days=10), until=today)
+    assert backfill.new == 17 and backfill.revalidations_scheduled == 0
+    slack = get_profile().crawl.revisit.slack_hours
+    hours_later = RunContext.build(settings, get_profile(), clock=shifted_clock(timedelta(hours=23 - slack)))
+    assert run_crawl(hours_later).revalidations_scheduled == 0
+    next_night = RunContext.build(settings, get_profile(), clock=shifted_clock(timedelta(hours=23)))
+    report = run_crawl(next_night)
+    assert 0 < report.revalidations_fresh <= report.revalidations_scheduled
