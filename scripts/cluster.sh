@@ -24,7 +24,9 @@
 # triggerer at once (no task runs in them). The API server, which running tasks report to
 # (heartbeats, their end), restarts only when Airflow's own configuration (AIRFLOW__*)
 # changed, and then after every worker drained. The Airflow processes get the caller's
-# MFA_* variables: that is how the pipeline in the workers is configured.
+# MFA_* variables: that is how the pipeline in the workers is configured. MFA_CLUSTER_WORKERS
+# lowered, `up` drains and stops the workers past it (the others keep running); `down` and
+# `status` also see workers a higher number started (their pid files in run/).
 # As root, PostgreSQL runs as the system user `postgres` (it refuses root).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -138,7 +140,18 @@ stop_procs() {  # NAME...: TERM them all at once, then wait up to 30 s for each 
 }
 
 worker_names() { local i; for i in $(seq "$WORKERS"); do echo "worker$i"; done; }
-airflow_procs() { echo scheduler dag-processor api-server triggerer; worker_names; worker_names | sed 's/^/logs-/'; }
+extra_workers() {  # workers a pid file names beyond MFA_CLUSTER_WORKERS (started when it was higher)
+  local f n
+  for f in "$RUN"/worker*.pid; do
+    n="$(basename "$f" .pid)"; n="${n#worker}"
+    if [ -e "$f" ] && [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -gt "$WORKERS" ]; then echo "worker$n"; fi
+  done | sort -V
+}
+# Every Airflow process, the extra workers included (`down` and `status` see them too).
+airflow_procs() {
+  echo scheduler dag-processor api-server triggerer
+  { worker_names; extra_workers; } | sed 'p; s/^/logs-/'
+}
 
 listen_addr() {  # NAME: the one address the process listens on (none for the others)
   case "$1" in
@@ -238,8 +251,8 @@ wanted_env() {  # NAME: digest of the environment the process reads, as it would
   local vars='^(MFA_|AIRFLOW_CONN_|AIRFLOW__)'
   # The API server runs no pipeline code: the pipeline's settings are not its business.
   [ "$1" = api-server ] && vars='^AIRFLOW__'
-  # The script's own waiting knobs change no process.
-  env | grep -E "$vars" | grep -vE '^MFA_CLUSTER_(TIMEOUT|DRAIN_TIMEOUT)=' | sort | sha256sum | cut -c1-16
+  # The script's own waiting knobs and the number of workers change no process.
+  env | grep -E "$vars" | grep -vE '^MFA_CLUSTER_(TIMEOUT|DRAIN_TIMEOUT|WORKERS)=' | sort | sha256sum | cut -c1-16
 }
 
 stale() { alive "$1" && [ "$(cat "$RUN/$1.env" 2>/dev/null)" != "$(wanted_env "$1")" ]; }
@@ -271,8 +284,9 @@ wait_worker() {  # NAME OFFSET: until the worker, started again, logs that it ta
 }
 
 airflow_up() {
-  local p changed=() rolling=0
-  for p in $(airflow_procs); do stale "$p" && changed+=("$p"); done
+  local p changed=() rolling=0 extra
+  extra="$(extra_workers | tr '\n' ' ')"
+  for p in $(airflow_procs); do [[ " $extra " == *" ${p#logs-} "* ]] || ! stale "$p" || changed+=("$p"); done
   if [ "${#changed[@]}" != 0 ]; then
     mfa_say "the environment changed: restarting ${changed[*]} (each worker after its running tasks)"
   fi
@@ -289,6 +303,13 @@ airflow_up() {
   # A rolling restart begins with the workers, while the partitions that should finish run
   # (stopping the scheduler's side may take its 30 s); otherwise the scheduler's side first.
   if [ "$rolling" = 1 ]; then workers_up; scheduler_side_up; else scheduler_side_up; workers_up; fi
+  # MFA_CLUSTER_WORKERS lowered: the workers past it drain (their running tasks finish, the
+  # queued ones go to the others) and stop, with their log servers.
+  if [ -n "$extra" ]; then
+    mfa_say "MFA_CLUSTER_WORKERS=$WORKERS: stopping the extra workers:" $extra
+    # shellcheck disable=SC2086
+    drain_workers $extra
+  fi
 }
 
 scheduler_side_up() {  # the scheduler, DAG processor, API server and triggerer, each restarted when stale

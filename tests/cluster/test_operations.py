@@ -204,3 +204,29 @@ def test_a_rolling_restart_lets_running_partitions_finish(fresh, es, cluster_rep
     assert set(agents) == {changed["MFA_CRAWL_USER_AGENT"]}, agents
     seen = all_healthy(f"http://127.0.0.1:{API_PORT}")
     assert all(isinstance(v, dict) and v.get("status") == "healthy" for v in seen.values()), seen
+
+
+def test_fewer_workers_drain_and_stop_the_extra_ones(cluster):
+    """``up`` with MFA_CLUSTER_WORKERS lowered drains and stops the workers past it (and their log
+    servers) and restarts nothing else; ``status`` (and so ``down``, which stops what it lists)
+    still sees such a worker while it runs. Back to two workers afterwards."""
+    import psutil
+
+    def alive(pid: int | None) -> bool:
+        return pid is not None and psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+
+    env, fewer = cluster["env"], {**cluster["env"], "MFA_CLUSTER_WORKERS": "1"}
+    before = status(cluster)
+    assert before["worker2"]["state"] == before["logs-worker2"]["state"] == "running", before
+    assert status({**cluster, "env": fewer})["worker2"] == before["worker2"], "down would leave it running"
+    try:
+        done = subprocess.run([str(CLUSTER_SH), "up"], env=fewer, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "draining worker2" in done.stderr and "restarting" not in done.stderr, done.stderr
+        assert not alive(before["worker2"]["pid"]) and not alive(before["logs-worker2"]["pid"])
+        now = status({**cluster, "env": fewer})
+        assert "worker2" not in now and "logs-worker2" not in now, now
+        assert all(now[name]["pid"] == before[name]["pid"] for name in ("worker1", "scheduler", "api-server")), now
+    finally:  # the two workers the other tests want, whatever failed above (said there)
+        subprocess.run([str(CLUSTER_SH), "up"], env=env, capture_output=True, timeout=RUN_TIMEOUT)
+    assert status(cluster)["worker2"]["state"] == "running"
