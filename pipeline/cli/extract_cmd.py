@@ -125,12 +125,14 @@ def _eval_search(profile_path: Path | None, as_json: bool) -> None:
         return
     table = Table(title="Search on the judged queries (recall@10, MRR; queries that must find nothing)")
     for column in ("language", "queries", "recall@10 language fields", "MRR language fields",
-                   "recall@10 standard", "MRR standard", "nothing found as judged", "recorded floor"):
+                   "recall@10 standard", "MRR standard", "non-relevant in first 10 (language, standard)",
+                   "nothing found as judged", "recorded floor"):
         table.add_column(column)
     for lang in figures[MODES[0]]:
         ours, base = figures["language"][lang], figures["standard"][lang]
         table.add_row(lang, str(ours.queries), f"{ours.recall:.3f}", f"{ours.mrr:.3f}", f"{base.recall:.3f}",
-                      f"{base.mrr:.3f}", f"{ours.empty_ok}/{ours.empty}", f"{RECORDED.get(lang, 0):.2f}")
+                      f"{base.mrr:.3f}", f"{ours.non_relevant}, {base.non_relevant}", f"{ours.empty_ok}/{ours.empty}",
+                      f"{RECORDED.get(lang, 0):.2f}")
     Console(width=200).print(table)
     for lang, fig in figures["language"].items():
         for miss in fig.misses:

@@ -77,12 +77,17 @@ def turn_text_fields(config_dir: Path | None = None, language: str | None = None
 _BARE_WORD = re.compile(r"(?<![\w*~'’.@/])([^\W\d_](?:[^\W\d_]|-(?=[^\W\d_]))*)(?![\w*~'’.@/])")
 _CYRILLIC_WORD = re.compile(r"[А-Яа-яЁё][А-Яа-яЁё-]{3,}")  # also taken as a prefix
 # A word of FUZZY_MIN_LETTERS letters or more also matches the terms one edit away that begin with
-# its first FUZZY_PREFIX_LENGTH letters (Levenshtein with transpositions, on every field).
+# its first FUZZY_PREFIX_LENGTH letters (Levenshtein with transpositions).
 FUZZY_MIN_LETTERS = 5
 FUZZY_PREFIX_LENGTH = 3
+# Sub-fields whose terms are Porter stems of Latin words: a typed word one edit from a stem is not
+# one edit from a word (``Makei`` from ``make``, the stem of ``making``), so a word standing alone
+# in the query is not taken one edit away there (text_clause). The ``.ru`` stems need it (посол:
+# посл of послов), and the russian analyzer leaves Latin words whole.
+STEMMED_LATIN_SUBFIELDS = (".en",)
 
 
-def analyst_query(text: str, stems: dict[str, list[str]] | None = None) -> str:
+def analyst_query(text: str, stems: dict[str, list[str]] | None = None, *, fuzzy: bool = True) -> str:
     """What the user typed, in simple_query_string syntax, with each bare word of five letters or
     more also taken one edit away (``посол`` -> ``посол~1``), and each bare Russian word also as a
     prefix (``Лавров`` -> ``(Лавров | Лавров* | Лавров~1)``) and in the forms ``stems`` gives it (from
@@ -97,7 +102,8 @@ def analyst_query(text: str, stems: dict[str, list[str]] | None = None) -> str:
     derivation Porter keeps apart (terrorist; terrorism), a place's adjective (Transnistria;
     Transnistrian). The first letters stay fixed (FUZZY_PREFIX_LENGTH): ``election`` does not
     find ``selection``. The exact and stemmed forms still match the typed word itself, so they
-    score above a form only one edit finds.
+    score above a form only one edit finds. ``fuzzy=False``: without the one-edit forms (text_clause
+    adds a standing-alone word's own, off the stemmed English fields).
     """
     stems = stems or {}
 
@@ -106,7 +112,7 @@ def analyst_query(text: str, stems: dict[str, list[str]] | None = None) -> str:
         alternatives = [word]
         if _CYRILLIC_WORD.fullmatch(word):
             alternatives += [f"{word}*", *stems.get(word.lower(), [])]
-        if word.isalpha() and len(word) >= FUZZY_MIN_LETTERS:
+        if fuzzy and _one_edit(word):
             alternatives.append(f"{word}~1")
         return word if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"
 
@@ -148,11 +154,56 @@ def stem_alternatives(es: Elasticsearch, index: str, text: str | None) -> dict[s
     return out
 
 
+def _one_edit(word: str) -> bool:
+    return word.isalpha() and len(word) >= FUZZY_MIN_LETTERS
+
+
+# A bare word standing alone at the top level of the query: after a space (or first), maybe
+# required (+) or excluded (-), before a space (or last).
+_ALONE = re.compile(r"(?:(?<=\s)|^)([+-]?)([^\W\d_]+)(?=\s|$)")
+
+
+def _alone(text: str) -> list[re.Match]:
+    """The bare words of ``text`` that are conditions of their own: outside quotes and groups,
+    not beside a ``|`` (each ANDed, or excluded with ``-``)."""
+    out, depth, quoted = [], 0, False
+    for m in _ALONE.finditer(text):
+        before = text[:m.start()]
+        quoted = before.count('"') % 2 == 1
+        depth = before.count("(") - before.count(")")
+        beside_or = before.rstrip().endswith("|") or text[m.end():].lstrip().startswith("|")
+        if not quoted and depth <= 0 and not beside_or and _one_edit(m.group(2)):
+            out.append(m)
+    return out
+
+
+def _simple(query: str, fields: list[str]) -> dict:
+    return {"simple_query_string": {"query": query, "fields": fields, "default_operator": "and",
+                                    "fuzzy_prefix_length": FUZZY_PREFIX_LENGTH}}
+
+
 def text_clause(text: str, fields: list[str], stems: dict[str, list[str]] | None = None) -> dict:
     """The words as analysts type them: every word must match (AND), ``"..."`` a phrase,
-    ``-word`` excludes, ``a | b`` either, ``sanct*`` a prefix (Elasticsearch simple_query_string)."""
-    return {"simple_query_string": {"query": analyst_query(text, stems), "fields": fields,
-                                    "default_operator": "and", "fuzzy_prefix_length": FUZZY_PREFIX_LENGTH}}
+    ``-word`` excludes, ``a | b`` either, ``sanct*`` a prefix (Elasticsearch simple_query_string).
+
+    A word standing alone (``_alone``) is a clause of its own, so its one-edit form can skip the
+    stemmed English fields (STEMMED_LATIN_SUBFIELDS), which simple_query_string cannot do for one
+    term; a word inside a group, an alternative or a phrase stays in the one query string."""
+    edit_fields = [f for f in fields if not f.split("^")[0].endswith(STEMMED_LATIN_SUBFIELDS)]
+    must, must_not, rest, end = [], [], [], 0
+    for m in _alone(text):
+        sign, word = m.group(1), m.group(2)
+        either = {"bool": {"should": [_simple(analyst_query(word, stems, fuzzy=False), fields),
+                                      _simple(f"{word}~1", edit_fields)], "minimum_should_match": 1}}
+        (must_not if sign == "-" else must).append(either)
+        rest.append(text[end:m.start()])
+        end = m.end()
+    rest = "".join(rest) + text[end:]
+    if rest.strip():
+        must.append(_simple(analyst_query(rest, stems), fields))
+    if len(must) == 1 and not must_not:
+        return must[0]
+    return {"bool": {"must": must, "must_not": must_not}}
 
 
 def highlight_fields(names: list[str], *, fragments: int) -> dict:

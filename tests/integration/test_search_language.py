@@ -152,3 +152,17 @@ def test_a_surname_in_another_case_finds_a_document_printing_only_its_nominative
     alias = _index(es, settings, named, other)
     for asked in ("Рябкову", "Рябкова", "рябковым", "Рябков"):
         assert _ids(es, alias, asked) == [named.doc_id], asked
+
+
+def test_one_edit_is_not_taken_on_the_stemmed_english_field(es, settings, index_alias):
+    """``Makei`` one edit away from Porter's stem ``make`` (of ``making``): the stemmed
+    ``.en`` field holds stems, not words, so a word typed one edit from a stem would find every
+    form of another word; the one-edit match stays on the fields that keep what it needs."""
+    named = record(22, "en", "Talks", "Sergey Lavrov met Vladimir Makei in Minsk.")
+    spelled = record(23, "en", "Talks", "Sergey Lavrov met Vladimir Makey in Minsk.")
+    making = record(24, "en", "Statement", "We are making progress, and it made a difference.")
+    alias = _index(es, settings, named, spelled, making)
+    assert set(_ids(es, alias, "Makei")) == {named.doc_id, spelled.doc_id}
+    assert set(_ids(es, alias, "Makei making")) == set()  # every word must match: none names him and makes
+    assert _ids(es, alias, "progress Makey") == []
+    assert _ids(es, alias, "making") == [making.doc_id]  # the stemmed field still does its work

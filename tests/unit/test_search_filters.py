@@ -99,3 +99,19 @@ def test_documents_without_the_field_have_the_profiles_name_for_every_by(profile
     assert labelled_missing({"Moscow": 3, MISSING: 2}, "place", "en", profile) == {
         "Moscow": 3, unknown["place"]["en"]: 2}
     assert labelled_missing({MISSING: 1}, "no-such-field", "en", profile) == {MISSING: 1}
+
+
+def test_a_word_standing_alone_is_taken_one_edit_away_off_the_stemmed_english_fields():
+    from pipeline.store.search import text_clause
+
+    fields = ["title^2", "title.en^2", "title.ru^2", "body", "body.en", "body.ru"]
+    clause = text_clause('Makei -Sergey "strategic stability" (terror | NATO)', fields)
+    (makei,), (sergey,) = clause["bool"]["must"][:1], clause["bool"]["must_not"]
+    for either, word in ((makei, "Makei"), (sergey, "Sergey")):
+        exact, edit = (c["simple_query_string"] for c in either["bool"]["should"])
+        assert (exact["query"], exact["fields"]) == (word, fields)
+        assert (edit["query"], edit["fields"]) == (f"{word}~1", ["title^2", "title.ru^2", "body", "body.ru"])
+    rest = clause["bool"]["must"][1]["simple_query_string"]
+    assert rest["query"].split() == ['"strategic', 'stability"', "((terror", "|", "terror~1)", "|", "NATO)"]
+    assert text_clause("NATO", fields) == {"simple_query_string": {
+        "query": "NATO", "fields": fields, "default_operator": "and", "fuzzy_prefix_length": 3}}
