@@ -30,7 +30,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from replay_bench import synthetic_pages  # noqa: E402
 
 from tests.cluster.conftest import API_PORT, AirflowAPI, _secrets  # noqa: E402
-from tests.conftest import delete_indices_like  # noqa: E402
+from pipeline.settings import Settings  # noqa: E402
+from pipeline.store import design  # noqa: E402
+from pipeline.store.client import connect  # noqa: E402
 
 
 def write_split(folder: Path, pages: int, parts: int) -> list[str]:
@@ -75,9 +77,7 @@ def main() -> None:
     print(f"{args.pages} pages; workers: {os.environ.get('MFA_CLUSTER_WORKERS', '2')} x concurrency "
           f"{os.environ.get('MFA_CLUSTER_WORKER_CONCURRENCY', '2')}")
     print(f"{'partitions':>10} {'wall s':>8} {'pages/s':>8} {'mean part s':>12} {'sum part s':>11}")
-    from elasticsearch import Elasticsearch
-
-    es = Elasticsearch(env.get("MFA_ES_URL", "http://127.0.0.1:9200"))
+    es = connect(Settings(es_url=env.get("MFA_ES_URL", "http://127.0.0.1:9200")))
     for parts in (int(p) for p in args.partitions.split(",")):
         files = write_split(workdir / f"split-{parts}", args.pages, parts)
         started = time.monotonic()
@@ -86,9 +86,9 @@ def main() -> None:
         wall = time.monotonic() - started
         tis = api.mapped("mfa_backfill", run_id, "run_partition")
         mean = sum(seconds(t) for t in tis) / len(tis)
-        es.indices.refresh(index=alias)
-        count = es.count(index=alias)["count"]
-        delete_indices_like(es, alias)  # every split starts from an empty index
+        design.refresh(es, alias)
+        count = design.count(es, alias)
+        design.delete_like(es, alias)  # every split starts from an empty index
         print(f"{parts:>10} {wall:>8.1f} {args.pages / wall:>8.1f} {mean:>12.1f} {sum(map(seconds, tis)):>11.1f}"
               f"  {state_}, {count} documents")
 

@@ -39,6 +39,7 @@ from pipeline.crawl.crawler import run_crawl  # noqa: E402
 from mfa_replica.server import ARCHIVE_LISTINGS, LISTING_PATHS, Hit, Replica  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.store.client import connect  # noqa: E402
+from pipeline.store.design import delete_like  # noqa: E402
 from tests.replica.plugin import fill_busy_days, replica_overrides  # noqa: E402
 
 
@@ -105,10 +106,7 @@ class Bench:
         return self.replica.hits(), report
 
     def close(self) -> None:
-        names = list(self.es.indices.get(index=f"{self.alias}*").keys())
-        if names:
-            self.es.indices.delete(index=",".join(names))
-        self.es.options(ignore_status=404).indices.delete_index_template(name=f"{self.alias}*")
+        delete_like(self.es, self.alias)
         self.replica.stop()
         self.tmp.cleanup()
 

@@ -167,13 +167,9 @@ def es(es_url):
 
 def delete_indices_like(es, prefix: str) -> None:
     """Delete every index, alias target and index template whose name starts with ``prefix``."""
-    names = list(es.indices.get(index=f"{prefix}*", expand_wildcards="all").keys())
-    if names:
-        es.indices.delete(index=",".join(names), ignore_unavailable=True)
-    quiet = es.options(ignore_status=404)
-    templates = quiet.indices.get_index_template(name=f"{prefix}*").get("index_templates", [])
-    for tpl in templates:
-        quiet.indices.delete_index_template(name=tpl["name"])
+    from pipeline.store.design import delete_like
+
+    delete_like(es, prefix)
 
 
 @pytest.fixture

@@ -282,6 +282,17 @@ def refresh(es: Elasticsearch, index: str) -> None:
     es.indices.refresh(index=index)
 
 
+def delete_like(es: Elasticsearch, prefix: str) -> None:
+    """Delete every index and index template whose name starts with ``prefix`` (a bench's or a
+    test's throw-away alias, its versions, ledger and dead letters)."""
+    names = list(es.indices.get(index=f"{prefix}*", expand_wildcards="all").keys())
+    if names:
+        es.indices.delete(index=",".join(names), ignore_unavailable=True)
+    quiet = es.options(ignore_status=404)
+    for template in quiet.indices.get_index_template(name=f"{prefix}*").get("index_templates", []):
+        quiet.indices.delete_index_template(name=template["name"])
+
+
 def versions_index_name(alias: str) -> str:
     """Where every text of the alias's documents is kept (``history``)."""
     # Not "-versions": the template of the transcripts index covers every "<alias>-v*" name.

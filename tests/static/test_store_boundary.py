@@ -5,11 +5,12 @@ method of the Elasticsearch client (``.search(``, ``.get(``, ``.mget(``, ``.coun
 it without importing anything, as the crawl ledger once did. It may pass the client on to a store
 function, nothing more.
 
-An AST check over the library, the Airflow glue, the DAG files, the replica and the tools: a
-client is a name or attribute called ``es`` (``es``, ``self.es``, ``ctx.es``, ``_es``,
-``es_client``), a parameter annotated ``Elasticsearch``, or a name assigned one of those; any
-attribute taken of a client is a call of its API. The bench scripts set up and measure the node
-themselves (as they import ``elasticsearch``) and are not checked.
+An AST check over the library, the Airflow glue, the DAG files, the replica, the tools and the
+bench scripts: a client is a name or attribute called ``es`` (``es``, ``self.es``, ``ctx.es``,
+``_es``, ``es_client``), a parameter annotated ``Elasticsearch``, or a name assigned one of
+those; any attribute taken of a client is a call of its API. A bench script counts, refreshes
+and deletes its throw-away indices through the store's functions too (``design.count``,
+``design.refresh``, ``design.delete_like``).
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ import pytest
 from tests.conftest import REPO
 
 CLIENT_NAMES = {"es", "_es", "es_client"}
+# bench/replay_bench.py still measures the node with its own client calls: it was being reworked
+# in parallel when the check reached bench/; it leaves this list when its calls move to the store.
+NOT_YET = {REPO / "bench" / "replay_bench.py"}
 CHECKED = sorted(p for p in [*(REPO / "pipeline").rglob("*.py"), *(REPO / "mfa_airflow").rglob("*.py"),
                              *(REPO / "dags").glob("*.py"), *(REPO / "mfa_replica").rglob("*.py"),
-                             *(REPO / "tools").glob("*.py")]
-                 if (REPO / "pipeline" / "store") not in p.parents)
+                             *(REPO / "tools").glob("*.py"), *(REPO / "bench").glob("*.py")]
+                 if (REPO / "pipeline" / "store") not in p.parents and p not in NOT_YET)
 
 
 def _annotated_client(annotation: ast.expr | None) -> bool:
@@ -64,7 +68,8 @@ def client_calls(source: str) -> list[tuple[int, str]]:
 
 def test_the_check_covers_the_modules_handed_the_client():
     checked = {p.relative_to(REPO).as_posix() for p in CHECKED}
-    assert {"pipeline/crawl/state.py", "pipeline/ingest.py", "pipeline/jobs/redrive.py"} <= checked
+    assert {"pipeline/crawl/state.py", "pipeline/ingest.py", "pipeline/jobs/redrive.py",
+            "bench/crawl_bench.py", "bench/cluster_bench.py"} <= checked
     assert not any(p.startswith("pipeline/store/") for p in checked)
 
 
@@ -73,6 +78,23 @@ def test_no_module_outside_the_store_calls_the_client(path):
     calls = client_calls(path.read_text(encoding="utf-8"))
     assert not calls, (f"{path.relative_to(REPO)} calls the Elasticsearch client itself (move the call to a "
                        f"pipeline/store module): " + "; ".join(f"line {n}: {text}" for n, text in calls))
+
+
+def imports_elasticsearch(source: str) -> bool:
+    """Whether ``source`` imports the client library (the import-linter contract sees packages only)."""
+    for node in ast.walk(ast.parse(source)):
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                 else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        if any(name.split(".")[0] == "elasticsearch" for name in names):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("path", [p for p in CHECKED if p.parent == REPO / "bench"],
+                         ids=lambda p: p.relative_to(REPO).as_posix())
+def test_no_bench_script_makes_a_client_of_its_own(path):
+    assert not imports_elasticsearch(path.read_text(encoding="utf-8")), (
+        f"{path.relative_to(REPO)} imports elasticsearch: connect through pipeline.store.client.connect")
 
 
 PLANTED = {
