@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -12,13 +13,20 @@ from pipeline.ingest import ingest_archive
 from tests.conftest import SAMPLE_DUMPS
 
 
-def test_history_of_a_dump_file_with_the_diff_of_each_version(es, settings, index_alias, tmp_path):
+@pytest.fixture
+def indexed_dump(settings, index_alias, tmp_path):
+    """A folder with one dump file (the sample's first), indexed once: ``(folder, dump, its text)``."""
     folder = tmp_path / "dumps"
     folder.mkdir()
     dump = folder / "000.txt"
     original = next(SAMPLE_DUMPS.glob("000_*.txt")).read_text(encoding="utf-8")
     dump.write_text(original, encoding="utf-8")
     assert ingest_archive(RunContext.build(settings), folder).new == 1
+    return folder, dump, original
+
+
+def test_history_of_a_dump_file_with_the_diff_of_each_version(settings, index_alias, indexed_dump):
+    folder, dump, original = indexed_dump
     dump.write_text(original.replace("Good afternoon.", "Good afternoon, colleagues. A sentence added later."),
                     encoding="utf-8")
     assert ingest_archive(RunContext.build(settings), folder).updated == 1
@@ -163,7 +171,7 @@ def test_a_history_written_by_the_old_ids_gets_no_duplicate_on_the_next_write(es
     assert kept[0]["first_seen"] == then.isoformat() and kept[0]["last_seen"] > then.isoformat()
 
 
-def test_a_rebuild_and_a_rollback_leave_every_version_named_once(es, settings, index_alias, tmp_path):
+def test_a_rebuild_and_a_rollback_leave_every_version_named_once(es, settings, index_alias, indexed_dump):
     """The rebuild keeps no versions and carries the version count (a text it changed is v2 with
     no entry yet); the next write of that text gives v2 its entry. After a rollback the old index
     says v1 again, and the same edit written once more is v2 again: the same entry, not a second."""
@@ -171,12 +179,7 @@ def test_a_rebuild_and_a_rollback_leave_every_version_named_once(es, settings, i
     from pipeline.store import reindex
     from pipeline.store.history import history
 
-    folder = tmp_path / "dumps"
-    folder.mkdir()
-    dump = folder / "000.txt"
-    original = next(SAMPLE_DUMPS.glob("000_*.txt")).read_text(encoding="utf-8")
-    dump.write_text(original, encoding="utf-8")
-    assert ingest_archive(RunContext.build(settings), folder).new == 1
+    folder, dump, original = indexed_dump
     dump.write_text(original.replace("Good afternoon.", "Good afternoon, colleagues."), encoding="utf-8")
     assert rebuild(RunContext.build(settings, es=es), archive=[folder]).swapped
 
