@@ -8,7 +8,9 @@ any other one with a URL (a fetch that failed, an anti-bot challenge archived in
 of the page among them, or bytes not kept) is fetched again, politely (robots.txt, rate
 limits, retries, network guard). Each re-processed dead letter is marked resolved
 with its outcome: ``indexed (created)``, ``unchanged``, or ``failed again: <reason>``
-(and the new failure is a dead letter of its own). A dead letter with neither bytes
+(and the new failure is a dead letter of its own). One refused again for the same reason is
+that same letter (its id is the refusal's): it stays open, to be redriven again, with
+``redrives`` counting the attempts and ``last_redrive`` the outcome (``failed_again``). A dead letter with neither bytes
 nor URL cannot be redriven and stays open, counted as ``skipped``, with the reason
 (``left_open``: no URL, and why it has no bytes: none kept, as of a corpus row, or they were
 over the dead-letter byte budget, store/deadletter.py). Last, the letters resolved more than
@@ -26,6 +28,7 @@ from pipeline.context import RunContext
 from pipeline.crawl.captures import CaptureReader, archive_of, open_reader
 from pipeline.crawl.fetch import Fetcher
 from pipeline.model.errors import FetchError
+from pipeline.model.ids import deadletter_id
 from pipeline.ingest import Ingestor
 from pipeline.model.records import Failure, Page
 from pipeline.report import RunReport
@@ -41,6 +44,7 @@ class RedriveResult:
     report: RunReport
     resolved: dict[str, str] = field(default_factory=dict)  # dead-letter id -> outcome
     left_open: dict[str, str] = field(default_factory=dict)  # dead-letter id -> why it cannot be redriven
+    failed_again: dict[str, str] = field(default_factory=dict)  # dead-letter id -> the same refusal, still open
 
     @property
     def skipped(self) -> int:
@@ -67,9 +71,16 @@ def redrive(ctx: RunContext, *, index: str | None = None, stages: list[str] | No
         resolution = (f"failed again: {outcome.reason}" if isinstance(outcome, Failure)
                       else f"indexed ({outcome})" if outcome in ("created", "updated")
                       else str(outcome or "no outcome"))
-        deadletter.mark_resolved(es, settings, letter["_id"], resolution)
+        if isinstance(outcome, Failure) and deadletter_id(outcome) == letter["_id"]:
+            # The same refusal again: the failure just written is this letter. It stays open,
+            # to be redriven again, with the attempt counted (resolving it would hide the failure).
+            deadletter.mark_redriven(es, settings, letter, resolution)
+            result.failed_again[letter["_id"]] = resolution
+            continue
+        deadletter.mark_resolved(es, settings, letter, resolution)
         result.resolved[letter["_id"]] = resolution
     result.report.extra["redriven"] = len(result.resolved)
+    result.report.extra["failed_again"] = len(result.failed_again)
     result.report.extra["skipped"] = result.skipped
     result.report.extra["pruned"] = deadletter.prune_resolved(es, settings, settings.deadletter_keep_resolved_days)
     return result

@@ -213,9 +213,26 @@ def raw_of(letter: dict) -> bytes | None:
     return base64.b64decode(letter["raw_base64"])
 
 
-def mark_resolved(es: Elasticsearch, settings: Settings, letter_id: str, resolution: str) -> None:
-    es.update(index=settings.deadletter_index, id=letter_id,
-              doc={"resolved": True, "resolved_at": datetime.now(timezone.utc).isoformat(), "resolution": resolution})
+def mark_resolved(es: Elasticsearch, settings: Settings, letter: dict, resolution: str) -> None:
+    """The letter's input went through again (``resolution`` says how); its attempt is counted."""
+    at = _now()
+    es.update(index=settings.deadletter_index, id=letter["_id"],
+              doc={**_attempt(letter, resolution, at), "resolved": True, "resolved_at": at, "resolution": resolution})
+
+
+def mark_redriven(es: Elasticsearch, settings: Settings, letter: dict, outcome: str) -> None:
+    """A redrive refused again for the letter's own reason: the letter stays open, its attempts
+    (``redrives``) counted and the outcome kept as ``last_redrive``. The count is taken from the
+    letter as read before the redrive: the failure written again replaced its document."""
+    es.update(index=settings.deadletter_index, id=letter["_id"], doc=_attempt(letter, outcome, _now()))
+
+
+def _attempt(letter: dict, outcome: str, at: str) -> dict:
+    return {"redrives": int(letter.get("redrives") or 0) + 1, "last_redrive": outcome, "last_redrive_at": at}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
 
 
 def prune_resolved(es: Elasticsearch, settings: Settings, older_than_days: float, *, dry_run: bool = False) -> int:

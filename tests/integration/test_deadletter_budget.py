@@ -117,7 +117,7 @@ def resolve(es, settings, letter_id: str, *, days_ago: float = 0) -> None:
 
     from pipeline.store.deadletter import mark_resolved
 
-    mark_resolved(es, settings, letter_id, "indexed (created)")
+    mark_resolved(es, settings, {"_id": letter_id}, "indexed (created)")
     if days_ago:
         at = datetime.now(timezone.utc) - timedelta(days=days_ago)
         es.update(index=settings.deadletter_index, id=letter_id, doc={"resolved_at": at.isoformat()})

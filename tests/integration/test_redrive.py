@@ -147,3 +147,27 @@ def test_a_corpus_row_is_not_redriven_without_its_columns(es, settings, tmp_path
     es.indices.refresh(index=alias)
     (doc,) = [h["_source"] for h in es.search(index=alias)["hits"]["hits"]]
     assert doc["title"] == "Remarks at the talks, Moscow, June 19, 2023"
+
+
+def test_a_letter_that_fails_again_for_the_same_reason_stays_open(es, settings, replica):
+    """The same refusal of the same input has the same letter id: the failure written again by the
+    redrive is that letter. It must stay open (redriven again later), counting its attempts, not be
+    marked resolved over the failure just written: that would make the failure silent."""
+    cs = settings.model_copy(update={**replica_overrides(replica), "crawl_max_retries": 0})
+    victim = replica.article_url(replica.live_articles()[0])
+    replica.add_fault("status", match=victim.rsplit("/", 2)[-2], count=2, arg=500)
+    assert run_crawl(RunContext.build(cs, get_profile())).failed == 1
+    (letter,) = letters(es, cs)
+
+    result = redrive(RunContext.build(cs))
+    assert result.report.failed == 1 and result.report.new == 0, result.report.summary_lines()
+    assert_accounted(result.report)
+    (again,) = letters(es, cs)
+    assert not again.get("resolved"), again
+    assert again["redrives"] == 1 and again["last_redrive"].startswith("failed again: "), again
+    assert result.report.extra["failed_again"] == 1 and result.report.extra["redriven"] == 0
+
+    third = redrive(RunContext.build(cs))  # the fault is spent: the page is fetched and indexed
+    assert third.report.new == 1, third.report.summary_lines()
+    (done,) = letters(es, cs)
+    assert done["resolved"] and done["resolution"] == "indexed (created)" and done["redrives"] == 2
