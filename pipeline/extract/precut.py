@@ -1,0 +1,297 @@
+"""Stage extract, step 2a: a page's bytes -> the page with its chrome blocks emptied, before parsing.
+
+A heavy page is mostly menus: on the extract bench's 97 KB pages the header and footer are
+4.3 of the 4.7 ms libxml2 takes to parse five pages, and no reader of a known layout looks
+inside them. The profile names such blocks per layout (``chrome_blocks``: the start of the
+start tag as the page writes it, ``<header class="header"``); ``chrome_cut`` leaves the
+content of each out of the bytes, keeps its start and end tag (the element stays, empty, so
+the blocks and lines around it read the same) and puts a marker comment in its place.
+
+The cut is used only where it provably changes nothing a reader of the detected layout
+sees; anywhere in doubt the whole page is parsed (``Document`` in document.py):
+
+* **bytes**: the page is UTF-8 read verbatim (``Decoded.verbatim``), the block's start tag
+  ends cleanly, its end tag is found with nesting counted (in any letter case), and its
+  content holds nothing that changes how the parser reads what follows: no comment,
+  ``<!``/``<?`` construct, element whose content is not markup (script, style, title,
+  textarea...), ``html``/``head``/``body`` tag, ``meta``, foreign content (svg, math) or
+  numeric character reference. The parser then leaves the block at its end tag in the
+  state it entered it (libxml2 closes what the block left open at that end tag).
+* **readers** (``_Verdict``): no element of the block can match a selector any layout reads
+  with (detect, text, title, date, time, date scope, number, section, languages, head): each
+  such selector needs a tag, class, id or attribute that the block's bytes lack. Tokens of
+  an ancestor part of a selector could also be met by ``<html>`` or ``<body>``, whose
+  attributes are checked once parsed. ``<title>`` (the document title) cannot be in a block.
+* **tree** (``Cut.fits``): the layout detected on the cut page lists every block cut, and
+  each emptied block is a child of ``<body>`` (or ``<html>``): no element a reader walks
+  (the article head, the text container, a date scope) holds one.
+
+A block's verdict depends on its bytes and the profile only, and the chrome of a site is
+the same on its pages: verdicts are kept per block content (``_VERDICTS``, bounded), so a
+page whose chrome was judged before pays a dictionary look-up instead of the scans.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cssselect import SelectorError
+from cssselect import parser as cssparser
+from cssselect.parser import parse as cssselect_parse
+from lxml import etree
+
+from pipeline.profile import ExtractionRules, HtmlLayout
+
+MARKER = "mfa:precut"
+_MARKER_BYTES = f"<!--{MARKER}-->".encode()
+# The rest of a start tag after the profile's start: attributes, then ">" (no "/>").
+_START_TAG_REST = re.compile(rb"""(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*>""")
+_DELIMITERS = b" \t\n\r\f/>"
+# What changes how the parser reads the bytes after a block (module docstring).
+_UNSAFE = re.compile(rb"<(?:[!?]|/?(?:html|head|body|frameset)[\s/>]|/?(?:script|style|xmp|iframe|noembed|noframes"
+                     rb"|noscript|plaintext|title|textarea|template|svg|math|meta|base|object|embed|applet|select)"
+                     rb"[\s/>])")
+_ALNUM_RUN = re.compile(rb"[a-z0-9]+")
+# libxml2 lets an end tag close only elements of its priority or lower: a block's end tag
+# passes over an open span or li, but a <div> or table part left open inside the block keeps
+# the block open past its end tag, and it swallows the rest of the page. These must nest.
+_STRONG = re.compile(rb"<(/?)(div|table|thead|tbody|tfoot|tr|td|th)[\s/>]")
+_MARKED = etree.XPath(f"//comment()[. = '{MARKER}']", smart_strings=False)
+_KEPT = 64  # verdicts kept: a site has a few chrome variants (per language, per section)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The page's text with the content of ``blocks`` (their profile start tags) left out, and
+    ``weak``: the reader tokens that ``<html>`` and ``<body>`` must not carry (``fits``)."""
+
+    text: str
+    blocks: tuple[str, ...]
+    weak: frozenset[bytes]
+
+    def fits(self, root, layout: HtmlLayout) -> bool:
+        """Whether the cut tree reads as the whole page for ``layout`` (module docstring)."""
+        if not set(self.blocks) <= set(layout.chrome_blocks):
+            return False
+        marks = _MARKED(root)
+        if len(marks) != len(self.blocks):
+            return False
+        for mark in marks:
+            block = mark.getparent()
+            parent = block.getparent() if block is not None else None
+            if parent is None or parent.tag not in ("body", "html") or len(block) != 1 or block.text:
+                return False
+        if self.weak:
+            outer = [root, *root.iterchildren("body")]
+            attributes = " ".join(v for element in outer for v in element.attrib.values()).lower().encode()
+            if any(token in attributes for token in self.weak):
+                return False
+        return True
+
+
+def chrome_cut(content: bytes, decoded, rules: ExtractionRules) -> Cut | None:
+    """The page with its chrome blocks emptied, or None: no block of the profile in it, or one
+    that cannot be left out safely (the whole page is then parsed)."""
+    plan = _plan(rules)
+    if not plan.blocks or not decoded.verbatim or not decoded.is_html:
+        return None
+    pieces: list[bytes] = []
+    cut: list[str] = []
+    weak: set[bytes] = set()
+    last = 0
+    for start_tag, tag in plan.blocks:
+        start = content.find(start_tag, last)
+        if start < 0:
+            continue
+        rest = _START_TAG_REST.match(content, start + len(start_tag))
+        if rest is None:
+            return None
+        end = _block_end(content, tag, rest.end())
+        if end < 0:
+            return None
+        verdict = _verdict(content[start:end], rest.end() - start, tag, plan)
+        if verdict is None:
+            return None
+        weak |= verdict
+        pieces += (content[last:rest.end()], _MARKER_BYTES)
+        last = end
+        cut.append(start_tag.decode())
+    if not cut:
+        return None
+    pieces.append(content[last:])
+    return Cut(b"".join(pieces).decode("utf-8"), tuple(cut), frozenset(weak))
+
+
+def _block_end(data: bytes, tag: bytes, pos: int) -> int:
+    """Where the end tag closing the element whose start tag ends at ``pos`` starts (nested
+    elements of the same name counted), or -1."""
+    opening, closing = b"<" + tag, b"</" + tag
+    depth = 1
+    while True:
+        close = data.find(closing, pos)
+        if close < 0:
+            return -1
+        inner = data.find(opening, pos, close)
+        if inner >= 0:
+            after = inner + len(opening)
+            depth += after < len(data) and data[after] in _DELIMITERS
+            pos = after
+            continue
+        after = close + len(closing)
+        if after < len(data) and data[after] in _DELIMITERS:
+            depth -= 1
+            if depth == 0:
+                return close
+        pos = after
+
+
+_VERDICTS: dict[tuple[int, bytes], frozenset[bytes] | None] = {}
+_VERDICTS_LOCK = threading.Lock()
+
+
+def _verdict(block: bytes, start_tag_end: int, tag: bytes, plan: "_Plan") -> frozenset[bytes] | None:
+    """None when the block cannot be left out; else the weak tokens ``Cut.fits`` checks. Kept
+    per block content and profile."""
+    key = (id(plan), block)
+    try:
+        return _VERDICTS[key]
+    except KeyError:
+        pass
+    verdict = _judge(block.lower(), start_tag_end, tag, plan)
+    with _VERDICTS_LOCK:
+        if len(_VERDICTS) >= _KEPT:
+            _VERDICTS.pop(next(iter(_VERDICTS)))
+        _VERDICTS[key] = verdict
+    return verdict
+
+
+def _judge(block: bytes, start_tag_end: int, tag: bytes, plan: "_Plan") -> frozenset[bytes] | None:
+    """``_verdict`` on the lower-cased block (start tag and content)."""
+    # The same end in any letter case: a nested <HEADER> the exact-case search did not count
+    # would end the block elsewhere for the parser.
+    if _block_end(block + b"</" + tag + b">", tag, start_tag_end) != len(block):
+        return None
+    if b"&#" in block or _UNSAFE.search(block, start_tag_end) or not _nested(block, start_tag_end):
+        return None  # (a numeric reference could spell any token below)
+    loose = b"&" in block  # a named reference can spell punctuation: compare letter and digit runs only
+    present: dict[bytes, bool] = {}
+
+    def absent(token: bytes) -> bool:
+        found = present.get(token)
+        if found is None:
+            runs = _ALNUM_RUN.findall(token) if loose and not token.startswith(b"<") else (token,)
+            found = present[token] = all(run in block for run in runs)
+        return not found
+
+    weak: set[bytes] = set()
+    for alternatives in plan.readers:
+        for token, is_weak in alternatives:
+            if absent(token):
+                if is_weak:
+                    weak.add(token)
+                break
+        else:
+            return None  # a reader's selector could match inside the block
+    return frozenset(weak)
+
+
+def _nested(block: bytes, pos: int) -> bool:
+    """Whether the ``_STRONG`` elements of the block's content nest (each closed, in order)."""
+    stack: list[bytes] = []
+    for match in _STRONG.finditer(block, pos):
+        if not match.group(1):
+            stack.append(match.group(2))
+        elif not stack or stack.pop() != match.group(2):
+            return False
+    return not stack
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The profile's blocks (start tag bytes, lower-case tag name) in no particular order, and
+    per reader selector its alternatives: (token, weak), any one absent from a block proves
+    the selector matches nothing in it."""
+
+    rules: ExtractionRules
+    blocks: tuple[tuple[bytes, bytes], ...]
+    readers: tuple[tuple[tuple[bytes, bool], ...], ...]
+
+
+_PLANS: dict[int, _Plan] = {}
+_READ_FIELDS = ("detect", "text", "title", "date", "time", "date_scope", "doc_number", "section", "languages", "head")
+
+
+def _plan(rules: ExtractionRules) -> _Plan:
+    """One plan per profile object (profiles are immutable and cached)."""
+    plan = _PLANS.get(id(rules))
+    if plan is None or plan.rules is not rules:
+        starts = dict.fromkeys(s for layout in rules.layouts for s in layout.chrome_blocks)
+        blocks = tuple((s.encode(), s[1:].split(None, 1)[0].lower().encode()) for s in starts)
+        selectors = dict.fromkeys(s for layout in rules.layouts for name in _READ_FIELDS for s in getattr(layout, name))
+        readers = tuple(_alternatives(s) for s in selectors) if blocks else ()
+        plan = _PLANS[id(rules)] = _Plan(rules, blocks, readers)
+    return plan
+
+
+@lru_cache(maxsize=512)
+def _alternatives(selector: str) -> tuple[tuple[bytes, bool], ...]:
+    """The tokens (lower-case bytes) of which any one, absent from a block, proves that
+    ``selector`` matches nothing inside it: those of its subject part, then of the parts it
+    must descend from (``weak`` when they could be met by <html> or <body>). Empty when the
+    selector cannot be judged: no block can then be left out."""
+    try:
+        groups = cssselect_parse(selector)
+    except SelectorError:
+        return ()
+    if len(groups) != 1:
+        return ()
+    tokens: list[tuple[bytes, bool]] = []
+    tree = groups[0].parsed_tree
+    subject = True
+    while True:
+        if isinstance(tree, cssparser.CombinedSelector):
+            part, next_tree, combinator = tree.subselector, tree.selector, tree.combinator
+        else:
+            part, next_tree, combinator = tree, None, None
+        tag, own = _part_tokens(part)
+        weak = not subject and tag in (None, "html", "body")
+        tokens += [(token, weak) for token in own]
+        # Across a sibling combinator the part lies beside, not around: the block's root's
+        # siblings are outside it, so nothing further left is a sound proof.
+        if next_tree is None or combinator not in (" ", ">"):
+            break
+        tree, subject = next_tree, False
+    # Long class names first: rarer in a menu, so the first scan usually decides.
+    return tuple(sorted(tokens, key=lambda t: (t[1], t[0].startswith(b"<"), -len(t[0]))))
+
+
+def _part_tokens(part) -> tuple[str | None, list[bytes]]:
+    """One compound part: its tag (None for none or ``*``) and the tokens an element matching
+    it must carry in its start tag (``<tag``, class names, id, attribute names and values)."""
+    tokens: list[bytes] = []
+    tag = None
+    while True:
+        if isinstance(part, cssparser.Element):
+            if part.element not in (None, "*") and part.namespace is None:
+                tag = part.element.lower()
+                tokens.append(b"<" + tag.encode())
+            return tag, tokens
+        if isinstance(part, cssparser.Class):
+            tokens.append(part.class_name.lower().encode())
+        elif isinstance(part, cssparser.Hash):
+            tokens.append(part.id.lower().encode())
+        elif isinstance(part, cssparser.Attrib):
+            if part.namespace is None:
+                tokens.append(part.attrib.lower().encode())
+            value = part.value.value if part.value is not None and hasattr(part.value, "value") else part.value
+            if isinstance(value, str) and part.operator in ("=", "~=", "|=", "^=", "$=", "*=") and value:
+                tokens.append(value.lower().encode())
+        elif not isinstance(part, (cssparser.Pseudo, cssparser.Function, cssparser.Negation)):
+            return tag, []  # an unknown kind of part: no token of it is sound
+        part = part.selector
+
+
+__all__ = ["Cut", "MARKER", "chrome_cut"]
