@@ -26,9 +26,13 @@ sees; anywhere in doubt the whole page is parsed (``Document`` in document.py):
   each emptied block is a child of ``<body>`` (or ``<html>``): no element a reader walks
   (the article head, the text container, a date scope) holds one.
 
-A block's verdict depends on its bytes and the profile only, and the chrome of a site is
-the same on its pages: verdicts are kept per block content (``_VERDICTS``, bounded), so a
-page whose chrome was judged before pays a dictionary look-up instead of the scans.
+Judging a block (its tag inventory, the readers' tokens) costs about what parsing it would,
+so it is done once per block content: a verdict depends only on the block's bytes and the
+profile, and a site's chrome is the same on page after page. A block is judged the second
+time its exact bytes are seen (the first time the page is parsed whole: a site whose chrome
+changes on every page pays a hash per block, never the judging), and its verdict is kept
+(bounded) with the block's length, so a later page with the same block is recognised by one
+comparison of bytes.
 """
 
 from __future__ import annotations
@@ -50,17 +54,22 @@ _MARKER_BYTES = f"<!--{MARKER}-->".encode()
 # The rest of a start tag after the profile's start: attributes, then ">" (no "/>").
 _START_TAG_REST = re.compile(rb"""(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*>""")
 _DELIMITERS = b" \t\n\r\f/>"
+# Every tag name in a block (lower-cased), "!" and "?" for <! and <? constructs, "/" for "</"
+# not followed by a letter (a bogus comment that could hide an end tag).
+_TAG_NAMES = re.compile(rb"<(!|\?|/(?![a-z])|/?[a-z][a-z0-9-]*)")
 # What changes how the parser reads the bytes after a block (module docstring).
-_UNSAFE = re.compile(rb"<(?:[!?]|/?(?:html|head|body|frameset)[\s/>]|/?(?:script|style|xmp|iframe|noembed|noframes"
-                     rb"|noscript|plaintext|title|textarea|template|svg|math|meta|base|object|embed|applet|select)"
-                     rb"[\s/>])")
+_UNSAFE_NAMES = frozenset(prefix + name.encode() for prefix in (b"", b"/") for name in """html head body frameset
+script style xmp iframe noembed noframes noscript plaintext title textarea template svg math meta base object embed
+applet select""".split()) | {b"!", b"?", b"/"}
 _ALNUM_RUN = re.compile(rb"[a-z0-9]+")
 # libxml2 lets an end tag close only elements of its priority or lower: a block's end tag
 # passes over an open span or li, but a <div> or table part left open inside the block keeps
 # the block open past its end tag, and it swallows the rest of the page. These must nest.
-_STRONG = re.compile(rb"<(/?)(div|table|thead|tbody|tfoot|tr|td|th)[\s/>]")
+_STRONG_NAMES = frozenset(prefix + name for prefix in (b"", b"/")
+                          for name in (b"div", b"table", b"thead", b"tbody", b"tfoot", b"tr", b"td", b"th"))
 _MARKED = etree.XPath(f"//comment()[. = '{MARKER}']", smart_strings=False)
 _KEPT = 64  # verdicts kept: a site has a few chrome variants (per language, per section)
+_KEPT_LENGTHS = 8
 
 
 @dataclass(frozen=True)
@@ -102,87 +111,121 @@ def chrome_cut(content: bytes, decoded, rules: ExtractionRules) -> Cut | None:
     cut: list[str] = []
     weak: set[bytes] = set()
     last = 0
+    pending = False
     for start_tag, tag in plan.blocks:
         start = content.find(start_tag, last)
         if start < 0:
             continue
-        rest = _START_TAG_REST.match(content, start + len(start_tag))
-        if rest is None:
+        found = _judged_block(content, start, start_tag, tag, plan)
+        if found is None:
             return None
-        end = _block_end(content, tag, rest.end())
-        if end < 0:
-            return None
-        verdict = _verdict(content[start:end], rest.end() - start, tag, plan)
-        if verdict is None:
-            return None
+        if found is _PENDING:
+            pending = True  # seen for the first time: the blocks after it are sighted too
+            continue
+        end, content_start, verdict = found
         weak |= verdict
-        pieces += (content[last:rest.end()], _MARKER_BYTES)
+        pieces += (content[last:content_start], _MARKER_BYTES)
         last = end
         cut.append(start_tag.decode())
-    if not cut:
+    if not cut or pending:
         return None
     pieces.append(content[last:])
     return Cut(b"".join(pieces).decode("utf-8"), tuple(cut), frozenset(weak))
 
 
-def _block_end(data: bytes, tag: bytes, pos: int) -> int:
-    """Where the end tag closing the element whose start tag ends at ``pos`` starts (nested
-    elements of the same name counted), or -1."""
-    opening, closing = b"<" + tag, b"</" + tag
-    depth = 1
+_MISSING = object()
+_PENDING = object()
+# Verdicts by (plan, start tag, block bytes); the lengths of the blocks judged per (plan, start
+# tag), so a page whose block is one judged before is recognised without searching its end;
+# blocks seen once (by hash), judged when seen again: a site whose chrome changes on every
+# page pays a hash per block, not the judging.
+_VERDICTS: dict[tuple[int, bytes, bytes], frozenset[bytes] | None] = {}
+_LENGTHS: dict[tuple[int, bytes], tuple[tuple[int, int], ...]] = {}
+_SIGHTED: dict[int, None] = {}
+_LOCK = threading.Lock()
+
+
+def _judged_block(content: bytes, start: int, start_tag: bytes, tag: bytes,
+                  plan: "_Plan") -> tuple[int, int, frozenset[bytes]] | object | None:
+    """(where the block's end tag starts, where its content starts, its weak tokens) for the
+    block whose start tag begins at ``start``; None when it is not to be left out, ``_PENDING``
+    when it is seen for the first time (not judged yet)."""
+    closing = b"</" + tag
+    for length, start_tag_length in _LENGTHS.get((id(plan), start_tag), ()):
+        end = start + length
+        if content.startswith(closing, end):
+            verdict = _VERDICTS.get((id(plan), start_tag, content[start:end]), _MISSING)
+            if verdict is not _MISSING:
+                return None if verdict is None else (end, start + start_tag_length, verdict)
+    rest = _START_TAG_REST.match(content, start + len(start_tag))
+    if rest is None:
+        return None
+    end = _first_end_tag(content, closing, rest.end())
+    if end < 0:
+        return None
+    key = (id(plan), start_tag, content[start:end])
+    verdict = _VERDICTS.get(key, _MISSING)
+    if verdict is _MISSING:
+        sighting = hash(key)
+        with _LOCK:
+            if sighting not in _SIGHTED:
+                _keep(_SIGHTED, sighting, None)
+                return _PENDING
+        verdict = _judge(key[2].lower(), rest.end() - start, tag, plan)
+        with _LOCK:
+            _keep(_VERDICTS, key, verdict)
+            lengths = _LENGTHS.get(key[:2], ())
+            _LENGTHS[key[:2]] = ((end - start, rest.end() - start), *lengths[:_KEPT_LENGTHS - 1])
+    return None if verdict is None else (end, rest.end(), verdict)
+
+
+def _keep(kept: dict, key, value) -> None:
+    if len(kept) >= _KEPT:
+        kept.pop(next(iter(kept)))
+    kept[key] = value
+
+
+def _first_end_tag(data: bytes, closing: bytes, pos: int) -> int:
+    """Where the first end tag ``closing`` (``</header``) after ``pos`` starts, or -1. A block is
+    left out only when this ends it: ``_judge`` refuses a block whose same-named elements do not
+    nest inside it, in any letter case."""
     while True:
         close = data.find(closing, pos)
         if close < 0:
             return -1
-        inner = data.find(opening, pos, close)
-        if inner >= 0:
-            after = inner + len(opening)
-            depth += after < len(data) and data[after] in _DELIMITERS
-            pos = after
-            continue
         after = close + len(closing)
         if after < len(data) and data[after] in _DELIMITERS:
-            depth -= 1
-            if depth == 0:
-                return close
+            return close
         pos = after
 
 
-_VERDICTS: dict[tuple[int, bytes], frozenset[bytes] | None] = {}
-_VERDICTS_LOCK = threading.Lock()
-
-
-def _verdict(block: bytes, start_tag_end: int, tag: bytes, plan: "_Plan") -> frozenset[bytes] | None:
-    """None when the block cannot be left out; else the weak tokens ``Cut.fits`` checks. Kept
-    per block content and profile."""
-    key = (id(plan), block)
-    try:
-        return _VERDICTS[key]
-    except KeyError:
-        pass
-    verdict = _judge(block.lower(), start_tag_end, tag, plan)
-    with _VERDICTS_LOCK:
-        if len(_VERDICTS) >= _KEPT:
-            _VERDICTS.pop(next(iter(_VERDICTS)))
-        _VERDICTS[key] = verdict
-    return verdict
-
-
 def _judge(block: bytes, start_tag_end: int, tag: bytes, plan: "_Plan") -> frozenset[bytes] | None:
-    """``_verdict`` on the lower-cased block (start tag and content)."""
-    # The same end in any letter case: a nested <HEADER> the exact-case search did not count
-    # would end the block elsewhere for the parser.
-    if _block_end(block + b"</" + tag + b">", tag, start_tag_end) != len(block):
-        return None
-    if b"&#" in block or _UNSAFE.search(block, start_tag_end) or not _nested(block, start_tag_end):
+    """None when the block (lower-cased: start tag and content) cannot be left out; else the weak
+    tokens ``Cut.fits`` checks (module docstring)."""
+    names = _TAG_NAMES.findall(block, start_tag_end)
+    tags = set(names)
+    if b"&#" in block or not tags.isdisjoint(_UNSAFE_NAMES):
         return None  # (a numeric reference could spell any token below)
+    # The strong elements and the block's own tag nest: the parser ends the block at its end tag.
+    nesting = _STRONG_NAMES | {tag, b"/" + tag}
+    stack: list[bytes] = []
+    for name in [name for name in names if name in nesting]:
+        if name[0] != 47:  # "/"
+            stack.append(name)
+        elif not stack or stack.pop() != name[1:]:
+            return None
+    if stack:
+        return None
+    tags.add(tag)  # the block itself: a reader's selector could match it
     loose = b"&" in block  # a named reference can spell punctuation: compare letter and digit runs only
     present: dict[bytes, bool] = {}
 
     def absent(token: bytes) -> bool:
+        if token[0] == 60:  # "<": a tag, from the inventory
+            return token[1:] not in tags
         found = present.get(token)
         if found is None:
-            runs = _ALNUM_RUN.findall(token) if loose and not token.startswith(b"<") else (token,)
+            runs = _ALNUM_RUN.findall(token) if loose else (token,)
             found = present[token] = all(run in block for run in runs)
         return not found
 
@@ -196,17 +239,6 @@ def _judge(block: bytes, start_tag_end: int, tag: bytes, plan: "_Plan") -> froze
         else:
             return None  # a reader's selector could match inside the block
     return frozenset(weak)
-
-
-def _nested(block: bytes, pos: int) -> bool:
-    """Whether the ``_STRONG`` elements of the block's content nest (each closed, in order)."""
-    stack: list[bytes] = []
-    for match in _STRONG.finditer(block, pos):
-        if not match.group(1):
-            stack.append(match.group(2))
-        elif not stack or stack.pop() != match.group(2):
-            return False
-    return not stack
 
 
 @dataclass(frozen=True)
@@ -264,8 +296,9 @@ def _alternatives(selector: str) -> tuple[tuple[bytes, bool], ...]:
         if next_tree is None or combinator not in (" ", ">"):
             break
         tree, subject = next_tree, False
-    # Long class names first: rarer in a menu, so the first scan usually decides.
-    return tuple(sorted(tokens, key=lambda t: (t[1], t[0].startswith(b"<"), -len(t[0]))))
+    # Tags first (looked up in the block's inventory), then long names: rarer in a menu, so the
+    # first scan usually decides.
+    return tuple(sorted(tokens, key=lambda t: (t[1], not t[0].startswith(b"<"), -len(t[0]))))
 
 
 def _part_tokens(part) -> tuple[str | None, list[bytes]]:
