@@ -31,8 +31,10 @@ so it is done once per block content: a verdict depends only on the block's byte
 profile, and a site's chrome is the same on page after page. A block is judged the second
 time its exact bytes are seen (the first time the page is parsed whole: a site whose chrome
 changes on every page pays a hash per block, never the judging), and its verdict is kept
-(bounded) with the block's length, so a later page with the same block is recognised by one
-comparison of bytes.
+(64 blocks) with the block's length, so a later page with the same block is recognised by one
+comparison of bytes. Pages under 32 KB and blocks under 2 KB are parsed as they are (leaving
+them out saves less than it costs), and so are blocks over 256 KB (the verdicts keep their
+blocks' bytes: at most 16 MB).
 """
 
 from __future__ import annotations
@@ -145,6 +147,8 @@ _SMALL = object()
 # header and footer are 700 bytes: 1.6-2.1% slower with the cut).
 _MIN_PAGE_BYTES = 32_768
 _MIN_BLOCK_BYTES = 2048
+# A larger block is parsed too: the verdicts keep their blocks' bytes (at most 64 x 256 KB).
+_MAX_BLOCK_BYTES = 262_144
 # Verdicts by (plan, start tag, block bytes); the lengths of the blocks judged per (plan, start
 # tag), so a page whose block is one judged before is recognised without searching its end;
 # blocks seen once (by hash), judged when seen again: a site whose chrome changes on every
@@ -159,8 +163,8 @@ def _judged_block(content: bytes, start: int, start_tag: bytes, tag: bytes,
                   plan: "_Plan") -> tuple[int, int, frozenset[bytes]] | object | None:
     """(where the block's end tag starts, where its content starts, its weak tokens) for the
     block whose start tag begins at ``start``; None when it is not to be left out, ``_PENDING``
-    when it is seen for the first time (not judged yet), ``_SMALL`` when it is too small to
-    be worth it (parsed)."""
+    when it is seen for the first time (not judged yet), ``_SMALL`` when it is parsed for its
+    size (too small to be worth it, or too large to keep)."""
     closing = b"</" + tag
     for length, start_tag_length in _LENGTHS.get((id(plan), start_tag), ()):
         end = start + length
@@ -174,7 +178,7 @@ def _judged_block(content: bytes, start: int, start_tag: bytes, tag: bytes,
     end = _first_end_tag(content, closing, rest.end())
     if end < 0:
         return None
-    if end - rest.end() < _MIN_BLOCK_BYTES:
+    if not _MIN_BLOCK_BYTES <= end - rest.end() <= _MAX_BLOCK_BYTES:
         return _SMALL
     key = (id(plan), start_tag, content[start:end])
     verdict = _VERDICTS.get(key, _MISSING)

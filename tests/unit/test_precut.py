@@ -184,6 +184,9 @@ def test_small_pages_and_small_blocks_are_parsed():
     assert document.article.cut is True  # the footer only
     assert document.article.root.xpath("string(//header)") == "Home"
     assert _outcome(page, PROFILE) == _outcome(page, WHOLE)
+    huge = HEAVY.replace(HEADER, HEADER + MENU * 11, 1).encode()  # a 300 KB header: its bytes are not kept
+    assert not _header_left_out(_seen(huge))
+    assert _outcome(huge, PROFILE) == _outcome(huge, WHOLE)
 
 
 @pytest.mark.parametrize("tag", sorted(CHROME_BLOCK_TAGS))
