@@ -56,7 +56,8 @@ def _block_start(text: str) -> str:
     if not name.isascii() or not name.replace("-", "").isalnum() or not name[0].isalpha():
         raise ValueError(f"chrome block {text!r}: not the start of a start tag ('<header class=\"header\"')")
     if name.lower() not in CHROME_BLOCK_TAGS or text.endswith(">") or "<" in text[1:]:
-        raise ValueError(f"chrome block {text!r}: not the start tag of one of {sorted(CHROME_BLOCK_TAGS)} (without its '>')")
+        raise ValueError(f"chrome block {text!r}: not the start tag (without its '>') of one of "
+                         f"{sorted(CHROME_BLOCK_TAGS)}")
     return text
 
 

@@ -40,6 +40,7 @@ blocks' bytes: at most 16 MB).
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,7 +52,8 @@ from lxml import etree
 
 from pipeline.profile import ExtractionRules, HtmlLayout
 
-MARKER = "mfa:precut"
+# A page cannot hold the marker by chance or design: it changes with every process.
+MARKER = f"mfa:precut:{secrets.token_hex(8)}"
 _MARKER_BYTES = f"<!--{MARKER}-->".encode()
 # The rest of a start tag after the profile's start: attributes, then ">" (no "/>").
 _START_TAG_REST = re.compile(rb"""(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*>""")

@@ -19,7 +19,7 @@ from pipeline.context import get_profile
 from pipeline.crawl import blocked
 from pipeline.extract.document import parse_document, parse_html
 from pipeline.extract.extractor import extract_record, language_links
-from pipeline.extract.precut import _STRONG_NAMES
+from pipeline.extract.precut import MARKER, _STRONG_NAMES
 from pipeline.model.errors import PipelineError
 from pipeline.model.records import Page
 from pipeline.profile import CHROME_BLOCK_TAGS, HtmlLayout
@@ -123,7 +123,7 @@ def _in_header(extra: str) -> bytes:
 
 def _header_left_out(document) -> bool:
     headers = list(document.article.root.iter("header"))
-    return bool(headers) and [etree.tostring(c, with_tail=False) for c in headers[0]] == [b"<!--mfa:precut-->"]
+    return bool(headers) and [etree.tostring(c, with_tail=False) for c in headers[0]] == [f"<!--{MARKER}-->".encode()]
 
 
 @pytest.mark.parametrize("page, why", [
