@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from pipeline.context import get_profile
@@ -225,3 +227,24 @@ def test_parse_html_of_the_cut_page_is_the_whole_page_without_the_menus():
                 menu.remove(child)
             menu.text = None
     assert etree.tostring(cut) == etree.tostring(whole)
+
+
+_PIECES = ["<div>", "</div>", "<span>", "</span>", "<a href='/x'>", "</a>", "<ul>", "<li>", "</li>", "</ul>", "<p>", "</p>",
+           "<table>", "<tr>", "<td>", "</td>", "</tr>", "</table>", "<header>", "</header>", "<HEADER>", "</HEADER>",
+           "<br>", "<b>", "text ", "Section ", "<script>var a;</script>", "<!-- c -->", "&#104;", "&amp;",
+           '<h1 class="photo-content__title">Menu title</h1>', '<time datetime="2019-01-01">1 January 2019</time>',
+           '<link rel="alternate" hreflang="ru" href="/ru/">', '<a href="?lang=de" hreflang="de">DE</a>',
+           '<div class="page-body">', '<div class="text article-content"><p>A menu sentence that reads as speech.</p>',
+           '<ul class="breadcrumbs"><li><a href="/">Home</a></li></ul>', "</footer>", "</body>", "<div/>"]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=6), st.booleans())
+def test_any_markup_in_a_block_reads_the_same_cut_or_not(pieces, at_start):
+    """Whatever is put in the header, the page reads the same with the pre-cut as without it:
+    the block is left out only where that is proved, else the page is parsed whole."""
+    extra = "".join(pieces)
+    page = (HEAVY.replace(HEADER, HEADER + extra, 1) if at_start
+            else HEAVY.replace("</header>", extra + "</header>", 1)).encode()
+    _seen(page)
+    assert _outcome(page, PROFILE) == _outcome(page, WHOLE)
