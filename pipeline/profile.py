@@ -44,6 +44,25 @@ def _compiles(selector: str) -> str:
 
 Css = Annotated[str, AfterValidator(_compiles)]
 
+# The tags a chrome block may have: elements whose end tag the parser honours whatever is left
+# open inside (extract/precut.py leaves a block's content out by bytes; its tests check these).
+CHROME_BLOCK_TAGS = frozenset({"header", "footer", "nav", "aside", "section", "div"})
+
+
+def _block_start(text: str) -> str:
+    """A chrome block as the page writes its start tag, up to the end of an attribute:
+    ``<header class="header"`` (extract/precut.py)."""
+    name = text[1:].split(None, 1)[0] if text.startswith("<") and len(text) > 1 else ""
+    if not name.isascii() or not name.replace("-", "").isalnum() or not name[0].isalpha():
+        raise ValueError(f"chrome block {text!r}: not the start of a start tag ('<header class=\"header\"')")
+    if name.lower() not in CHROME_BLOCK_TAGS or text.endswith(">") or "<" in text[1:]:
+        raise ValueError(f"chrome block {text!r}: not the start tag (without its '>') of one of "
+                         f"{sorted(CHROME_BLOCK_TAGS)}")
+    return text
+
+
+BlockStart = Annotated[str, AfterValidator(_block_start)]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -159,6 +178,10 @@ class HtmlLayout(_Strict):
     head: list[Css] = Field(default_factory=list)
     # Site-wide chrome (the site's language switcher, menus): never read as article metadata.
     chrome: list[Css] = Field(default_factory=list)
+    # Blocks of that chrome whose content is not parsed at all (extract/precut.py): each the start
+    # of its start tag as the page writes it. Left out only where that provably changes no
+    # reader (else the whole page is parsed); menus are most of a heavy page's parsing.
+    chrome_blocks: list[BlockStart] = Field(default_factory=list)
 
 
 class ExtractionRules(_Strict):

@@ -50,7 +50,9 @@ def problem(document: Document, page_kind: str, *,
             return None  # rules, XML, or junk the feed parser reports as such
         return Blocked(challenge_reason(document) or _NOT_HTML[page_kind])
     try:
-        root = document.root
+        # An article is read through the layout's tree (the whole page only when that is no
+        # layout's): asking for ``root`` first would parse a page with chrome blocks twice.
+        root = document.article.root if page_kind == "article" else document.root
     except DropPage:
         return None  # nothing to read: the extract stage says what it is
     # A page with its container is the page asked for, even with a stray marker in a <noscript>.

@@ -49,6 +49,10 @@ class Decoded:
     is_html: bool
     encoding: str
     replaced: int = 0  # invalid bytes replaced by U+FFFD (a damaged UTF-8 page)
+    # The text is the bytes decoded as UTF-8 and nothing else (no BOM, nothing replaced or
+    # removed): a cut of the bytes at an ASCII character is the same cut of the text
+    # (extract/precut.py works on the bytes).
+    verbatim: bool = False
 
 
 def looks_like_html(head: bytes, content_type: str | None = None) -> bool:
@@ -103,7 +107,7 @@ def decode_page(content: bytes, content_type: str | None = None) -> Decoded:
     # Valid UTF-8 first, even against a declaration: pages moved off the old portal often
     # kept a windows-1251 declaration, and Cyrillic cp1251 text is never valid UTF-8 by chance.
     try:
-        return _clean(Decoded(content.decode("utf-8"), is_html, "utf-8"), content)
+        return _clean(Decoded(content.decode("utf-8"), is_html, "utf-8", verbatim=True), content)
     except UnicodeDecodeError:
         pass
     mostly = _mostly_utf8(content, is_html)

@@ -8,6 +8,12 @@ detects it, found once. Each part is made when first asked for, so a feed or rob
 that is not HTML is never parsed, and a page that cannot be decoded raises DropPage only
 when a reader needs its text.
 
+The layout's readers (detection, extraction, the language links) read ``Document.article``:
+the page parsed without the content of the profile's chrome blocks (precut.py: the menus,
+most of a heavy page's parsing) when that provably reads the same for the layout detected,
+else the whole page. Readers of the whole page (the challenge test, a listing, a page of
+no layout) read ``Document.root``, the whole page parsed, only when they ask for it.
+
 Extraction reads the document last: it drops the layout's boilerplate out of the tree
 (``_remove`` in extractor.py), which the kept look-ups allow for (``_Query.dropped``).
 A document lives in one process: pages sent to extraction workers are parsed there.
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from cssselect import SelectorError
@@ -28,6 +35,7 @@ from lxml.cssselect import CSSSelector
 from pipeline.model.errors import ConfigError, DropPage
 from pipeline.extract.decode import Decoded, decode_page
 from pipeline.extract.flatten import flatten_deep_html
+from pipeline.extract.precut import chrome_cut
 from pipeline.profile import HtmlLayout, SiteProfile, compiled_selector
 
 
@@ -51,16 +59,43 @@ class Document:
 
     @cached_property
     def root(self) -> etree._Element:
-        """The tree of the text, HTML or not (plain text reads as one paragraph)."""
+        """The tree of the whole text, HTML or not (plain text reads as one paragraph)."""
         return parse_html(self.decoded.text)
 
     @cached_property
-    def query(self) -> "_Query":
-        return _Query(self.root)
+    def article(self) -> "Article":
+        """The tree the layout's readers use, with its look-ups and the layout detected on it: the
+        page without the content of its chrome blocks (precut.py) when that provably reads the
+        same for the layout detected, else the whole page (``root``)."""
+        cut = chrome_cut(self.content, self.decoded, self.profile.extraction)
+        if cut is not None:
+            tree = parse_html(cut.text)
+            query = _Query(tree)
+            layout = _layout_of(query, self.profile)
+            if layout is not None and cut.fits(tree, layout):
+                return Article(tree, query, layout, cut=True)
+        query = _Query(self.root)
+        return Article(self.root, query, _layout_of(query, self.profile), cut=False)
 
-    @cached_property
+    @property
+    def query(self) -> "_Query":
+        """CSS look-ups on ``article.root``."""
+        return self.article.query
+
+    @property
     def layout(self) -> HtmlLayout | None:
-        return _layout_of(self.query, self.profile)
+        return self.article.layout
+
+
+@dataclass(frozen=True)
+class Article:
+    """``root``: the tree a layout's readers use (``cut``: without the content of its chrome
+    blocks), ``query``: the look-ups on it, ``layout``: the profile layout that detects it."""
+
+    root: etree._Element
+    query: "_Query"
+    layout: HtmlLayout | None
+    cut: bool
 
 
 def parse_document(content: bytes, content_type: str | None, profile: SiteProfile) -> Document:

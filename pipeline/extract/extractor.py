@@ -294,45 +294,61 @@ def language_links(document: Document, url: str) -> dict[str, str]:
 
 def read_html(document: Document) -> RawFields:
     """The structure layer for HTML pages: the profile's layouts, else a generic extractor."""
-    profile = document.profile
-    rules = profile.extraction
-    root, query, layout = document.root, document.query, document.layout
-    if layout is not None:
-        containers = _select(query, layout.text)
-        if containers:
-            container = containers[0]
-            _remove(container, rules.drop_always + layout.drop)
-            query.dropped()
-            lines = block_lines(container)
-            headings = [line for selector in layout.headings for element in query(selector, container)
-                        for line in block_lines(element)]
-            if sum(len(line) for line in lines) >= rules.min_text_chars:
-                heads = _select(query, layout.head)
-                head = heads[0] if heads else None
-                head_lines = _head_lines(head, container)
-                date_text = _first_text(query, layout.date) or _scoped_date(
-                    query, layout.date_scope, profile, _Read(container, lines, head, head_lines))
-                time_text = _first_text(query, layout.time)
-                if date_text and time_text:
-                    date_text = f"{date_text} {time_text}"
-                return RawFields(
-                    lines=lines,
-                    title=_first_text(query, layout.title),
-                    date_text=date_text,
-                    doc_number=_first_text(query, layout.doc_number),
-                    section=_first_text(query, layout.section),
-                    languages=_languages(query, layout.languages, rules, layout.chrome, head),
-                    head_lines=head_lines,
-                    page_language=_page_language(root),
-                    fallback_title=_document_title(root, rules),
-                    layout=layout.name,
-                    headings=headings,
-                )
-    text = document.decoded.text
+    article = document.article
+    if article.layout is not None:
+        raw = _read_layout(article.root, article.query, article.layout, document.profile)
+        if raw is not None:
+            return raw
+        if article.cut:
+            # The generic readers below read the whole page: read it as the layout did, so it is
+            # the tree they always had (the layout's drops done), then fall back as before.
+            root = document.root
+            raw = _read_layout(root, _Query(root), article.layout, document.profile)
+            if raw is not None:
+                return raw
+    text, root = document.decoded.text, document.root
     fragment = _paragraph_fragment(text, root)
     if fragment is not None:
         return RawFields(lines=fragment)
-    return read_unknown_layout(text, root, profile)
+    return read_unknown_layout(text, root, document.profile)
+
+
+def _read_layout(root, query: _Query, layout, profile: SiteProfile) -> RawFields | None:
+    """The fields of a page ``layout`` detects, or None when its text container is missing or
+    holds too little text (the layout's drops are then done all the same)."""
+    rules = profile.extraction
+    containers = _select(query, layout.text)
+    if not containers:
+        return None
+    container = containers[0]
+    _remove(container, rules.drop_always + layout.drop)
+    query.dropped()
+    lines = block_lines(container)
+    headings = [line for selector in layout.headings for element in query(selector, container)
+                for line in block_lines(element)]
+    if sum(len(line) for line in lines) < rules.min_text_chars:
+        return None
+    heads = _select(query, layout.head)
+    head = heads[0] if heads else None
+    head_lines = _head_lines(head, container)
+    date_text = _first_text(query, layout.date) or _scoped_date(
+        query, layout.date_scope, profile, _Read(container, lines, head, head_lines))
+    time_text = _first_text(query, layout.time)
+    if date_text and time_text:
+        date_text = f"{date_text} {time_text}"
+    return RawFields(
+        lines=lines,
+        title=_first_text(query, layout.title),
+        date_text=date_text,
+        doc_number=_first_text(query, layout.doc_number),
+        section=_first_text(query, layout.section),
+        languages=_languages(query, layout.languages, rules, layout.chrome, head),
+        head_lines=head_lines,
+        page_language=_page_language(root),
+        fallback_title=_document_title(root, rules),
+        layout=layout.name,
+        headings=headings,
+    )
 
 
 # A page, not a fragment: its document structure, or anything but paragraphs of text.
