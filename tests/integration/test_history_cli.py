@@ -195,3 +195,22 @@ def test_a_rebuild_and_a_rollback_leave_every_version_named_once(es, settings, i
     es.indices.refresh(index=index_alias)
     doc = es.search(index=index_alias, size=1)["hits"]["hits"][0]["_source"]
     assert doc["doc_version"] == 2
+
+
+def test_a_document_written_again_whose_version_is_kept_already_touches_that_entry(es, settings, index_alias):
+    """A new document's version is written with ``create`` (no look-up of the entry first); when
+    the history has that entry already (the document left the index: a rollback to an index
+    version without it, a fold) the entry is touched as before, never refused or duplicated."""
+    from pipeline.store import design
+    from pipeline.store.history import history
+
+    alias = design.ensure_index(es, settings)
+    versions = design.ensure_versions_index(es, settings, alias)
+    a, _, _ = _texts_a_b_a(33)
+    assert _write(es, settings, alias, versions, a) == ["created"]
+    first = history(es, alias, a.doc_id)
+    es.delete(index=alias, id=a.doc_id, refresh=True)
+    assert _write(es, settings, alias, versions, a) == ["created"]
+    kept = history(es, alias, a.doc_id)
+    assert [(v["doc_version"], v["content_hash"]) for v in kept] == [(1, a.content_hash)]
+    assert kept[0]["first_seen"] == first[0]["first_seen"] and kept[0]["last_seen"] > first[0]["last_seen"]
