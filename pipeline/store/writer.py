@@ -387,14 +387,22 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
     Every write of a stored document is conditional on the version read (``if_seq_no``):
     when another run changed it meanwhile the write is refused (409), and that document is
     read again and planned again (``CONFLICT_ATTEMPTS`` times), so what the other run added
-    (a source, a URL) is never overwritten by a stale copy."""
+    (a source, a URL) is never overwritten by a stale copy.
+
+    An input whose transcript the look-up by match key found no document of is taken for new:
+    its first round creates the document without reading it first (a replay into a fresh index
+    spares the node an ``mget`` per chunk). When it is stored all the same (written since the
+    last refresh, or under another title), the create is refused (409) and it is read and
+    planned as every conflict is."""
     same = _same_transcripts(es, index, list({r.match_key for r in chunk}), retry_window)
     ids, absorbed = _resolve_identity(chunk, same)
     absorbed_docs = {d["_id"]: d for docs in same.values() for d in docs if d["_id"] in absorbed}
+    unseen = {record.doc_id for record in chunk if record.match_key not in same}
     outcomes: list[IndexOutcome] = answered if answered is not None else []
-    for by_id in _rounds(chunk, ids):
+    for k, by_id in enumerate(_rounds(chunk, ids)):
         outcomes += _index_round(es, by_id, absorbed_docs, index=index, retry_window=retry_window,
-                                 versions_index=versions_index, max_shrink=max_shrink)
+                                 versions_index=versions_index, max_shrink=max_shrink,
+                                 unseen=unseen if k == 0 else set())  # later rounds follow a write: read
     return outcomes
 
 
@@ -448,9 +456,12 @@ def _rounds(chunk: list[Transcript], ids: dict[int, str]) -> list[dict[str, Tran
 
 
 def _index_round(es: Elasticsearch, by_id: dict[str, Transcript], absorbed_docs: dict[str, dict], *, index: str,
-                 retry_window: Window, versions_index: str | None, max_shrink: float) -> list[IndexOutcome]:
-    """Plan and send one round of a chunk (one input per document); an outcome per input."""
-    stored = _stored_state(es, index, list(by_id), retry_window)
+                 retry_window: Window, versions_index: str | None, max_shrink: float,
+                 unseen: set[str] = frozenset()) -> list[IndexOutcome]:
+    """Plan and send one round of a chunk (one input per document); an outcome per input.
+    ``unseen``: documents taken for new, planned without reading them (a 409 reads them)."""
+    to_read = [doc_id for doc_id in by_id if doc_id not in unseen]
+    stored = _stored_state(es, index, to_read, retry_window) if to_read else {}
     for doc_id, record in by_id.items():
         carried = [d for d in absorbed_docs.values() if d["match_key"] == record.match_key]
         if doc_id not in stored and carried:
@@ -461,7 +472,8 @@ def _index_round(es: Elasticsearch, by_id: dict[str, Transcript], absorbed_docs:
                               "first_published": carried[0].get("first_published"), "urls": []}
     final: dict[str, IndexOutcome] = {}
     todo = list(by_id)
-    for attempt in range(CONFLICT_ATTEMPTS + 1):
+    attempts = CONFLICT_ATTEMPTS + (1 if len(to_read) < len(by_id) else 0)  # a guess refused is no conflict
+    for attempt in range(attempts + 1):
         candidates = [vid for doc_id in todo for vid in _entry_candidates(doc_id, by_id[doc_id], stored.get(doc_id))]
         plan = _Plan(index=index, versions_index=versions_index, max_shrink=max_shrink,
                      now=datetime.now(timezone.utc),
@@ -469,7 +481,7 @@ def _index_round(es: Elasticsearch, by_id: dict[str, Transcript], absorbed_docs:
         for doc_id in todo:
             plan.document(doc_id, by_id[doc_id], stored.get(doc_id))
         results = plan.send(es, retry_window)
-        todo = [doc_id for doc_id in todo if plan.conflicted(doc_id) and attempt < CONFLICT_ATTEMPTS]
+        todo = [doc_id for doc_id in todo if plan.conflicted(doc_id) and attempt < attempts]
         final.update({doc_id: outcome for doc_id, outcome in results.items() if doc_id not in todo})
         if not todo:
             break

@@ -104,6 +104,32 @@ def test_reingest_skips_unchanged_and_an_edit_updates_in_place(es, settings, ind
     assert es.get(index=alias, id=records[4].doc_id)["_source"]["doc_version"] == 1
 
 
+def test_a_stored_document_the_match_key_look_up_misses_is_read_and_planned_not_refused(es, settings, index_alias):
+    """An input whose transcript the search by match key does not find is created without reading
+    it first; when its document is stored all the same (not refreshed yet, or stored under another
+    title, so another match key), the create is refused and the input is planned against the stored
+    document: unchanged or updated, with its version kept, never failed or written twice."""
+    alias = design.ensure_index(es, settings)
+    versions = design.ensure_versions_index(es, settings, alias)
+    es.indices.put_settings(index=design.write_index(es, alias), settings={"index.refresh_interval": "-1"})
+    records = [make_record(n) for n in range(6)]
+    assert outcomes_by_status(writer.index_records(es, records, index=alias, settings=settings,
+                                                   versions_index=versions)) == {"created": 6}
+    retitled = make_record(4, title="Foreign Minister's remarks, retitled", body="Sergey Lavrov spoke again.")
+    again = [*records[:4], retitled, records[5]]
+
+    outcomes = list(writer.index_records(es, again, index=alias, settings=settings, versions_index=versions))
+    assert [(o.doc_id, o.status) for o in outcomes] == [(r.doc_id, "unchanged") for r in records[:4]] + [
+        (retitled.doc_id, "updated"), (records[5].doc_id, "unchanged")]
+    design.refresh(es, alias)
+    assert es.count(index=alias)["count"] == 6
+    assert es.get(index=alias, id=retitled.doc_id)["_source"]["doc_version"] == 2
+    es.indices.refresh(index=versions)
+    kept = es.search(index=versions, query={"term": {"doc_id": retitled.doc_id}}, sort=["doc_version"])["hits"]["hits"]
+    assert [(h["_source"]["doc_version"], h["_source"]["content_hash"]) for h in kept] == [
+        (1, records[4].content_hash), (2, retitled.content_hash)]
+
+
 def test_several_chunks_in_flight_keep_the_order_and_never_create_a_document_twice(es, settings, index_alias):
     alias = design.ensure_index(es, settings)
     settings.bulk_chunk_size = 5
@@ -259,22 +285,22 @@ def test_a_dump_of_the_crawled_text_is_one_more_source_of_it(es, settings, index
 
 
 def _another_run_writes_after_the_first_read(monkeypatch, write) -> list:
-    """Patch the writer's look-up of stored documents so that ``write()`` (another run's write)
-    lands right after this run's first read, before its write. Returns the reads made."""
-    read = writer._stored_state
-    reads: list = []
+    """Patch the writer so that ``write()`` (another run's write) lands after this run's first
+    look-ups, right before its first write (a document taken for new is not read at all: its
+    look-up by match key found nothing). Returns the sends made."""
+    send = writer._Plan.send
+    sends: list = []
 
-    def read_then_another_run_writes(*args, **kwargs):
-        state = read(*args, **kwargs)
-        reads.append(args)
-        if len(reads) == 1:
+    def another_run_writes_then_send(plan, *args, **kwargs):
+        sends.append(args)
+        if len(sends) == 1:
             with monkeypatch.context() as plain:
-                plain.setattr(writer, "_stored_state", read)
+                plain.setattr(writer._Plan, "send", send)
                 write()
-        return state
+        return send(plan, *args, **kwargs)
 
-    monkeypatch.setattr(writer, "_stored_state", read_then_another_run_writes)
-    return reads
+    monkeypatch.setattr(writer._Plan, "send", another_run_writes_then_send)
+    return sends
 
 
 def test_a_source_added_meanwhile_by_another_run_is_never_overwritten(es, settings, index_alias, monkeypatch):
