@@ -3,8 +3,12 @@ scripts/es.sh) and the transcripts template mapping the language sub-fields with
 
 from __future__ import annotations
 
+import copy
+from datetime import date
+
 import pytest
 
+from mfa_replica.content import base_articles
 from pipeline.store import design
 
 
@@ -75,3 +79,32 @@ def test_an_index_made_with_the_plain_russian_analyzer_is_rebuilt_by_reindex(es,
     assert design.write_index(es, alias) == f"{index_alias}-v2"
     assert [h.doc_id for h in search.search(es, alias, "Макею")[1]] == [named.doc_id]
     design.ensure_index(es, settings)  # writes go on
+
+
+# The pattern the initials filter had first (December 6, 2026): the letter before the dot, tested at
+# every position of the text; the shipped one finds the dot first (about half the filter's cost, bench/analysis_bench.py).
+FIRST_PATTERN = r"(?<=\p{L})\.(?=\p{L})"
+
+
+def test_the_initials_filter_parts_exactly_what_its_first_pattern_parted(es, settings, index_alias):
+    """The shipped char filter gives the tokens (and positions, offsets) the first pattern gave on
+    every text here: initials, abbreviations, numbers, domains, letters outside the BMP, marks."""
+    index = f"{index_alias}-initials"
+    analysis = copy.deepcopy(design.load_overlay(settings)["analysis"])
+    analysis["char_filter"]["first_pattern"] = {**analysis["char_filter"]["initials_apart"], "pattern": FIRST_PATTERN}
+    analysis["analyzer"]["as_first"] = {**analysis["analyzer"]["russian_initials"], "char_filter": ["first_pattern"]}
+    es.indices.create(index=index, settings={"analysis": analysis})
+    texts = [
+        "В.В.Макеем, С.В.Лаврова и М.В.Захаровой", "С. В. Лавров", "т.е. и т.д.", "США.Россия", "mid.ru и www.mid.ru",
+        "в 2.5 раза", "2.a и a.2 и v2.0", ".Начало", "Конец.", "...", "а..б", "Lavrov's remarks. Next sentence.",
+        "𝐀.𝐁 и 𠀀.𠀁", "и\u0306.А", "A.B.C.", "Ж.", "J.R.R.Tolkien",
+    ]
+    texts += ["\n\n".join([a.title, *a.paragraphs]) for a in base_articles(date(2026, 1, 15))]  # both languages
+
+    def analysed(analyzer: str, text: str) -> list[tuple]:
+        return [(t["token"], t["position"], t["start_offset"], t["end_offset"])
+                for t in es.indices.analyze(index=index, analyzer=analyzer, text=text)["tokens"]]
+
+    for text in texts:
+        assert analysed("russian_initials", text) == analysed("as_first", text), text[:80]
+    assert analysed("russian_initials", "В.В.Макеем")[0][0] == "маке"  # the test compares parted tokens
