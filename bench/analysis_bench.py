@@ -1,6 +1,7 @@
 r"""Benchmark: what the transcripts index's analysis costs the node per document, variant by variant.
 
     .venv/bin/python bench/analysis_bench.py [--pages 5000] [--rounds 3] [--variants shipped,no-char-filter]
+    .venv/bin/python bench/analysis_bench.py --lucene [--pages 2000] [--rounds 9]   # the char filter alone
 
 The replay bench's synthetic pages (``bench/replay_bench.py``: the replica's layouts, both
 languages) are extracted once and serialised as the writer's ``_bulk`` bodies (``index``
@@ -21,6 +22,12 @@ Variants (the template's settings and mappings, with the language overlay change
 * ``no-char-filter``: the ``.ru`` analyzer without its char filter (the russian analyzer's
   tokens: initials glued to a surname stay one token);
 * ``no-languages``: no ``.en``/``.ru`` sub-fields at all (the mapping before December 6, 2026).
+
+``--lucene`` measures the char filter alone, without the node: every text the ``.ru``
+sub-fields analyse (title, body, each turn) of the same documents goes through the ``.ru``
+analysis in Lucene (``bench/CharFilterBench.java``, on the node's own Lucene jars and a Java
+21+ found as scripts/es.sh finds one) with no char filter, the first pattern, the shipped one,
+the dot-first pattern with the letter before tested first and one that never matches.
 
 Elasticsearch: MFA_ES_URL. Indices mfa-bench-analysis-* are deleted at the end. Figures only.
 """
@@ -98,13 +105,56 @@ def cost(es, index: str, index_settings: dict, mappings: dict, chunks: list[byte
         es.indices.delete(index=index)
 
 
+def _java_major(java: str) -> int:
+    import re
+    import subprocess
+
+    shown = subprocess.run([java, "-XshowSettings:properties", "-version"], capture_output=True, text=True).stderr
+    found = re.search(r"java\.specification\.version = (\d+)", shown)
+    return int(found.group(1)) if found else 0
+
+
+def lucene(ctx: RunContext, n: int, rounds: int) -> None:
+    """The char filter alone, in Lucene: bench/CharFilterBench.java over the texts of n documents."""
+    import glob
+    import os
+    import subprocess
+    import tempfile
+
+    pages = (Page(source=url, content=html.encode("utf-8"), url=url) for url, html in synthetic_pages(n))
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as fh:
+        texts = 0
+        for record in divert_failures(transform(pages, ctx.profile), lambda failure: None):
+            for text in [record.title, record.body, *(turn.text for turn in record.turns)]:
+                fh.write(text.replace("\n", "\\n") + "\n")
+                texts += 1
+    lib = next(iter(sorted(glob.glob(str(ctx.settings.state_dir / "es" / "elasticsearch-*" / "lib")))), None)
+    homes = [os.environ.get("ES_JAVA_HOME"), os.environ.get("JAVA_HOME"), *sorted(glob.glob("/usr/lib/jvm/*"))]
+    java = next((f"{home}/bin/java" for home in homes if home and os.access(f"{home}/bin/javac", os.X_OK)
+                 and _java_major(f"{home}/bin/java") >= 21), None)
+    if lib is None or java is None:
+        raise SystemExit("--lucene needs the node installed (scripts/es.sh install) and a JDK 21+")
+    classpath = ":".join(sorted(glob.glob(f"{lib}/lucene-core-*.jar") + glob.glob(f"{lib}/lucene-analysis-common-*.jar")))
+    pattern = design.load_overlay(ctx.settings)["analysis"]["char_filter"]["initials_apart"]["pattern"]
+    print(f"char filter alone: {texts} texts of {n} documents ({texts / n:.2f} per document), {rounds} rounds in turns")
+    try:
+        subprocess.run([java, "-cp", classpath, str(ROOT / "bench" / "CharFilterBench.java"), fh.name, str(rounds),
+                        pattern], check=True)
+    finally:
+        os.unlink(fh.name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--variants", default="shipped,first-pattern,never-matches,no-char-filter,no-languages")
+    parser.add_argument("--lucene", action="store_true", help="the char filter alone, in Lucene (no node)")
     args = parser.parse_args()
     ctx = RunContext.build()
+    if args.lucene:
+        lucene(ctx, args.pages, args.rounds)
+        return
     es = ctx.es
     names = args.variants.split(",")
     chunks = bodies(ctx, args.pages)
