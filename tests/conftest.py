@@ -113,30 +113,55 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class SharedModulesScheduling(LoadScopeScheduling):
+        """Units in collection order (the LONG_FIRST modules first), each to the worker that asks.
+        xdist's LoadScopeScheduling would sort the units by their number of tests (a 10-test group
+        before a 200-second single test), and it queues up to three tests on a worker: a worker
+        busy with a long unit gets the shortest unit left (the queue's end) instead, so that no
+        long unit waits behind another while a worker is free."""
+
+        def schedule(self) -> None:
+            self.config.option.loadscopereorder = False  # keep the collection order
+            super().schedule()
+
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
             shared = [s for s in SHARED_MODULES if module == s or (s.endswith("/") and module.startswith(s))]
             return shared[0] if shared else nodeid
 
+        def _assign_work_unit(self, node) -> None:
+            busy_with_long = any(_is_long(scope) for scope, unit in self.assigned_work.get(node, {}).items()
+                                 if not all(unit.values()))
+            if busy_with_long and len(self.workqueue) > 1:
+                self.workqueue.move_to_end(next(reversed(self.workqueue)), last=False)  # the shortest unit next
+            super()._assign_work_unit(node)
+
     return SharedModulesScheduling(config, log)
 
 
-# The longest modules (from --durations), started first so that no worker begins one of them
-# when the others are nearly done: the run ends when its last long test does.
+# The longest units (from --durations): started first, so that no worker begins one of them when
+# the others are nearly done (the run ends when its last long test does).
 LONG_FIRST = (
+    "tests/cluster/",  # one group: the Celery deployment and every test on it (~6 min)
     "tests/integration/test_ledger_properties.py",
-    "tests/cluster/test_celery_backfill.py",
-    "tests/cluster/test_operations.py",
     "tests/integration/test_secure_node.py",
     "tests/integration/test_index_outage.py",
     "tests/e2e/test_documented_commands.py",
 )
 
 
+def _is_long_as(module: str, long: str) -> bool:
+    return module == long or (long.endswith("/") and module.startswith(long))
+
+
+def _is_long(scope: str) -> bool:
+    module = scope.split("::", 1)[0]
+    return any(_is_long_as(module, long) for long in LONG_FIRST)
+
+
 def pytest_collection_modifyitems(config, items):
     def rank(item) -> int:
         module = item.nodeid.split("::", 1)[0]
-        return LONG_FIRST.index(module) if module in LONG_FIRST else len(LONG_FIRST)
+        return next((n for n, long in enumerate(LONG_FIRST) if _is_long_as(module, long)), len(LONG_FIRST))
 
     items.sort(key=rank)  # stable: every other test keeps its order
     for item in items:
