@@ -3,7 +3,7 @@
 Started once per test run: the site replica (in this process, on 127.0.0.1), then
 ``scripts/cluster.sh up`` with the environment the workers need (the node, a
 session alias, a shared state folder, the replica's address, quick retries),
-stopped at the end unless MFA_KEEP_CLUSTER=1. Each test starts from empty
+stopped once the tier's last test ends unless MFA_KEEP_CLUSTER=1. Each test starts from empty
 indices under the session alias.
 """
 
@@ -100,7 +100,7 @@ def _secrets(cluster_dir: Path) -> dict:
     return dict(line.split("=", 1) for line in lines if "=" in line)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cluster_replica():
     """One replica for the whole tier: the workers are started with its address."""
     from mfa_replica.server import Replica
@@ -110,9 +110,12 @@ def cluster_replica():
     server.stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope: the tier runs whole in one xdist worker (tests/conftest.py, SHARED_MODULES), and the
+# deployment goes down as soon as its last test ends: idle, its scheduler, DAG processor, API server,
+# triggerer and workers kept a core busy for the rest of that worker's run.
+@pytest.fixture(scope="package")
 def cluster(es, es_url, cluster_replica, tmp_path_factory):
-    """The deployment, up once per run; yields its settings (alias, shared state folder) and an API client."""
+    """The deployment, up once per tier; yields its settings (alias, shared state folder) and an API client."""
     alias = f"mfa-cluster-{uuid.uuid4().hex[:8]}"
     state = tmp_path_factory.mktemp("cluster-state")
     state.chmod(0o777)

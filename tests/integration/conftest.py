@@ -81,9 +81,10 @@ class PrivateNode:
         self._es_sh("stop")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def private_node():
-    """A node of our own (started, stopped and deleted by the tests that use it)."""
+    """A node of our own (started, stopped and deleted by the tests that use it), shared by the tests
+    of one module and gone when the module ends (an idle node would cost CPU for the rest of the run)."""
     shared_state = Path(os.environ.get("MFA_STATE_DIR", REPO / ".state"))
     version = os.environ.get("MFA_ES_VERSION", "9.2.0")
     dist = (shared_state / "es" / f"elasticsearch-{version}").resolve()

@@ -4,8 +4,8 @@ TLS checked against the generated CA, the least-privilege user mfa-pipeline
 (config/elasticsearch/pipeline-role.json): ingest, the crawl state and search
 work with it; a user without write privilege gets a clear authorization error
 at once instead of a retry loop. The node runs on the plain node's port + 10
-(9200 -> 9210); it is started once per session and stopped at the end unless
-MFA_KEEP_ES=1.
+(9200 -> 9210); it is started once for this module and stopped when the module ends
+unless MFA_KEEP_ES=1 (or it was running before).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tests.conftest import REPO, SAMPLE_DUMPS
 from tests.replica.plugin import replica_overrides
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # the module runs whole in one worker; stopped when it ends, not idle till the run's
 def secure_node():
     plain = urlsplit(os.environ["MFA_ES_URL"])
     url = f"https://127.0.0.1:{(plain.port or 9200) + 10}"
