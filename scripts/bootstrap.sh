@@ -17,6 +17,10 @@ fi
 
 stamp_want="$(cat "$MFA_REPO/requirements/lock.txt" "$MFA_REPO/pyproject.toml" | sha256sum | cut -c1-16)"
 stamp_file="$MFA_VENV/.mfa-stamp"
+# One install at a time (scripts run side by side may each ask): a second caller waits, then finds the stamp.
+mkdir -p "$MFA_STATE_DIR"
+exec 9>"$MFA_STATE_DIR/.bootstrap.lock"
+flock 9
 if [ -x "$MFA_VENV/bin/python" ] && [ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp_want" ]; then
   exit 0
 fi

@@ -85,7 +85,6 @@ install() {
 
 install_distribution() {
   if [ -x "$ES_HOME/bin/elasticsearch" ]; then return; fi
-  "$MFA_REPO/scripts/bootstrap.sh"
   command -v mvn >/dev/null || mfa_die "Maven (mvn) is needed to download Elasticsearch"
   mkdir -p "$ES_BASE/dist"
   mfa_say "downloading Elasticsearch $MFA_ES_VERSION ($ES_ARTIFACT)"
@@ -95,6 +94,7 @@ install_distribution() {
   if command -v unzip >/dev/null; then
     (cd "$ES_HOME.tmp" && unzip -q "$ES_BASE/dist/elasticsearch-$MFA_ES_VERSION.zip")
   else  # Python's zipfile drops the executable bits: put them back on the launchers
+    "$MFA_REPO/scripts/bootstrap.sh"  # only here does the install need the virtualenv (test.sh runs both at once)
     "$MFA_VENV/bin/python" -m zipfile -e "$ES_BASE/dist/elasticsearch-$MFA_ES_VERSION.zip" "$ES_HOME.tmp"
     chmod +x "$ES_HOME.tmp/elasticsearch-$MFA_ES_VERSION/bin/"*
   fi

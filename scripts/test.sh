@@ -10,7 +10,14 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$MFA_REPO"
 
+# The set-up steps that need nothing of each other run side by side (on a fresh clone the Python
+# environment takes about a minute of one core; the node's download and plugin build (Maven) and
+# pywb's own venv fit beside it); each is quick when already done.
+"$MFA_REPO/scripts/es.sh" install & es_install=$!
+"$MFA_REPO/scripts/pywb.sh" >/dev/null & pywb=$!  # the web-archive tests' pywb, in its own venv
 "$MFA_REPO/scripts/bootstrap.sh"
+wait "$es_install" || mfa_die "scripts/es.sh install failed"
+wait "$pywb" || mfa_die "scripts/pywb.sh failed"
 started_es=0
 if ! "$MFA_REPO/scripts/es.sh" status >/dev/null 2>&1; then
   "$MFA_REPO/scripts/es.sh" start
@@ -19,7 +26,6 @@ fi
 cleanup() { if [ "$started_es" = 1 ] && [ -z "${MFA_KEEP_ES:-}" ]; then "$MFA_REPO/scripts/es.sh" stop || true; fi; }
 trap cleanup EXIT
 "$MFA_REPO/scripts/airflow.sh" init
-"$MFA_REPO/scripts/pywb.sh" >/dev/null  # the web-archive tests' pywb, in its own venv
 
 workers="${MFA_TEST_WORKERS:-4}"
 parallel=()
