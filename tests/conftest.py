@@ -100,6 +100,9 @@ SHARED_MODULES = {
     "tests/integration/test_secure_node.py",  # the secured node on MFA_ES_URL's port + 10
     "tests/integration/test_index_outage.py",  # a node of its own that the tests stop and start
     "tests/static/test_packaging.py",  # the wheel built once for the module
+    # the reader's work folder (sample indexed, replica crawled: 20-50 s) built once for the module: with its
+    # tests spread over the workers, between other modules' tests, it was built again for each (12 times)
+    "tests/e2e/test_documented_commands.py",
 }
 
 
@@ -142,10 +145,10 @@ def pytest_xdist_make_scheduler(config, log):
 # the others are nearly done (the run ends when its last long test does).
 LONG_FIRST = (
     "tests/cluster/",  # one group: the Celery deployment and every test on it (~6 min)
-    "tests/integration/test_ledger_properties.py",
-    "tests/integration/test_secure_node.py",
-    "tests/integration/test_index_outage.py",
-    "tests/e2e/test_documented_commands.py",
+    "tests/e2e/test_documented_commands.py",  # one group (~5 min)
+    "tests/integration/test_secure_node.py",  # one group (~3 min)
+    "tests/integration/test_ledger_properties.py",  # one test (2-3 min)
+    "tests/integration/test_index_outage.py",  # one group (~2.5 min)
 )
 
 

@@ -133,6 +133,9 @@ def cluster(es, es_url, cluster_replica, tmp_path_factory):
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
         "AIRFLOW__CORE__MAX_TASK_RETRY_DELAY": "2",
+        # the DAG files do not change during a run: parsed when the processor starts, not again every
+        # 30 s (each parse imports the pipeline, CPU the tier's runs and the other workers' tests need)
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3600",
         # the nightly DAG runs only when a test triggers it (unpaused, its cron would add a run)
         "MFA_NIGHTLY_SCHEDULE": "none",
     })
