@@ -133,6 +133,12 @@ def cluster(es, es_url, cluster_replica, tmp_path_factory):
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
         "AIRFLOW__CORE__MAX_TASK_RETRY_DELAY": "2",
+        # a task message a killed worker had reserved (late ack: it stays unacked in Redis) goes back to the
+        # queue after 3 minutes, not the deployment's 6 hours: a worker killed as a partition was handed to it
+        # left that partition queued for good (the run hung until RUN_TIMEOUT; 2 unacked, queue empty). 3 minutes
+        # is above any task of the tier; the sweep looks every 10 s instead of every 100 s
+        "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "180",
+        "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__UNACKED_RESTORE_THROTTLE": "1",
         # the DAG files do not change during a run: parsed when the processor starts, not again every
         # 30 s (each parse imports the pipeline, CPU the tier's runs and the other workers' tests need)
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3600",
