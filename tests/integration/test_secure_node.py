@@ -111,7 +111,7 @@ def test_reindex_rollback_prune_history_and_redrive_work_as_the_writer(secure_no
     from pipeline.jobs.redrive import redrive
     from pipeline.store import reindex
     from pipeline.store.client import connect
-    from pipeline.store.deadletter import prune_resolved
+    from pipeline.store.deadletter import mark_resolved, open_dead_letters, prune_resolved
     from pipeline.store.design import versions_index_name
 
     settings = secure_settings(secure_node, "pipeline", tmp_path)
@@ -138,7 +138,12 @@ def test_reindex_rollback_prune_history_and_redrive_work_as_the_writer(secure_no
             assert es.count(index=versions_index_name(alias))["count"] >= 3  # the history was written and is read
         again = redrive(RunContext.build(settings))
         assert again.report.read == 1 and again.report.failed == 1  # junk stays junk, but the letter was read
-        with connect(settings) as es:  # the prune of resolved letters deletes documents, not the index
+        assert again.report.extra["failed_again"] == 1  # the same refusal: its letter stays open
+        with connect(settings) as es:
+            (letter,) = open_dead_letters(es, settings)
+            assert letter["redrives"] == 1
+            mark_resolved(es, settings, letter, "given up by hand")
+            # the prune of resolved letters deletes documents, not the index
             assert prune_resolved(es, settings, 0) == 1
     finally:
         cleanup(admin, settings)
