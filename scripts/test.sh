@@ -10,9 +10,8 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$MFA_REPO"
 
-# The set-up steps that need nothing of each other run side by side (on a fresh clone the Python
-# environment takes about a minute of one core; the node's download and plugin build (Maven) and
-# pywb's own venv fit beside it); each is quick when already done.
+# The set-up steps that need nothing of each other run side by side (the Python environment, the
+# node's download and plugin build (Maven), pywb's own venv); each is quick when already done.
 "$MFA_REPO/scripts/es.sh" install & es_install=$!
 "$MFA_REPO/scripts/pywb.sh" >/dev/null & pywb=$!  # the web-archive tests' pywb, in its own venv
 "$MFA_REPO/scripts/bootstrap.sh"
