@@ -166,7 +166,7 @@ _ALONE = re.compile(r"(?:(?<=\s)|^)([+-]?)([^\W\d_]+)(?=\s|$)")
 def _alone(text: str) -> list[re.Match]:
     """The bare words of ``text`` that are conditions of their own: outside quotes and groups,
     not beside a ``|`` (each ANDed, or excluded with ``-``)."""
-    out, depth, quoted = [], 0, False
+    out = []
     for m in _ALONE.finditer(text):
         before = text[:m.start()]
         quoted = before.count('"') % 2 == 1
