@@ -17,6 +17,7 @@ out as failed with the node's reason.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -329,14 +330,35 @@ def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, 
         raise _StillBusy(f"{len(pending)} documents refused as busy, e.g. {next(iter(answers.busy.values()), '')}")
 
 
+class WriteGates:
+    """One ``_bulk`` at a time per index over a run's chunks in flight.
+
+    With ``bulk_in_flight`` > 1 the chunks' requests overlap where they write to different
+    indices (a chunk's documents while the chunk before keeps its versions, the next chunk's
+    look-ups meanwhile), never two writes to one index: two bulk requests into one shard at
+    once cost the node more per document (more, smaller segments to merge; docs/indexing.md),
+    where a document write beside a history write keeps two of its write threads busy on two
+    shards."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def of(self, index: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(index, threading.Lock())
+
+
 def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, str | None], *,
-                retry_window: Window) -> _Answers:
+                retry_window: Window, gate: threading.Lock | None = None) -> _Answers:
     """Send one chunk under the write policy: an outcome per document once Elasticsearch
-    answered for it, the side actions it refused and the actions refused as conflicts."""
+    answered for it, the side actions it refused and the actions refused as conflicts.
+    ``gate``: held for the whole send (``WriteGates``)."""
     client = _without_client_retries(es)
     pending, answers = dict(actions), _Answers()
     try:
-        _under_policy(retry_window, _bulk_round, client, pending, sources, answers)
+        with gate or _NO_GATE:
+            _under_policy(retry_window, _bulk_round, client, pending, sources, answers)
     except RetryError as exc:
         cause = exc.last_attempt.exception()
         if not isinstance(cause, _StillBusy):
@@ -349,6 +371,9 @@ def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, 
             else:
                 answers.side_refused[key] = reason
     return answers
+
+
+_NO_GATE = contextlib.nullcontext()
 
 
 def _implausible(record: Transcript, old: dict, max_shrink: float) -> str | None:
@@ -381,7 +406,7 @@ def _resolve_identity(chunk: list[Transcript], same: dict[str, list[dict]]) -> t
 
 def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retry_window: Window,
                  versions_index: str | None = None, max_shrink: float = 1.0,
-                 answered: list[IndexOutcome] | None = None) -> list[IndexOutcome]:
+                 answered: list[IndexOutcome] | None = None, gates: WriteGates | None = None) -> list[IndexOutcome]:
     """Look up what is stored for one chunk, send what changed, return an outcome per input.
 
     Every write of a stored document is conditional on the version read (``if_seq_no``):
@@ -401,7 +426,7 @@ def _index_chunk(es: Elasticsearch, chunk: list[Transcript], *, index: str, retr
     outcomes: list[IndexOutcome] = answered if answered is not None else []
     for k, by_id in enumerate(_rounds(chunk, ids)):
         outcomes += _index_round(es, by_id, absorbed_docs, index=index, retry_window=retry_window,
-                                 versions_index=versions_index, max_shrink=max_shrink,
+                                 versions_index=versions_index, max_shrink=max_shrink, gates=gates,
                                  unseen=unseen if k == 0 else set())  # later rounds follow a write: read
     return outcomes
 
@@ -457,7 +482,7 @@ def _rounds(chunk: list[Transcript], ids: dict[int, str]) -> list[dict[str, Tran
 
 def _index_round(es: Elasticsearch, by_id: dict[str, Transcript], absorbed_docs: dict[str, dict], *, index: str,
                  retry_window: Window, versions_index: str | None, max_shrink: float,
-                 unseen: set[str] = frozenset()) -> list[IndexOutcome]:
+                 unseen: set[str] = frozenset(), gates: WriteGates | None = None) -> list[IndexOutcome]:
     """Plan and send one round of a chunk (one input per document); an outcome per input.
     ``unseen``: documents taken for new, planned without reading them (a 409 reads them)."""
     to_read = [doc_id for doc_id in by_id if doc_id not in unseen]
@@ -476,7 +501,7 @@ def _index_round(es: Elasticsearch, by_id: dict[str, Transcript], absorbed_docs:
     for attempt in range(attempts + 1):
         candidates = [vid for doc_id in todo for vid in _entry_candidates(doc_id, by_id[doc_id], stored.get(doc_id))]
         plan = _Plan(index=index, versions_index=versions_index, max_shrink=max_shrink,
-                     now=datetime.now(timezone.utc),
+                     now=datetime.now(timezone.utc), gates=gates,
                      kept=_kept_entries(es, versions_index, candidates, retry_window))
         for doc_id in todo:
             plan.document(doc_id, by_id[doc_id], stored.get(doc_id))
@@ -509,6 +534,7 @@ class _Plan:
     sources: dict[str, str | None] = field(default_factory=dict)  # document written -> its input
     decided: dict[str, IndexOutcome] = field(default_factory=dict)
     answers: _Answers = field(default_factory=_Answers)
+    gates: WriteGates | None = None  # one bulk per index at a time over the run's chunks in flight
 
     def document(self, doc_id: str, record: Transcript, old: dict | None) -> None:
         """Plan one input against what is stored for its document (``old``, None when nothing)."""
@@ -556,7 +582,8 @@ class _Plan:
         the document is planned again under another version number; its text kept before
         that would stay numbered from the stale read."""
         if self.actions:
-            self.answers = _bulk_chunk(es, self.actions, self.sources, retry_window=retry_window)
+            self.answers = _bulk_chunk(es, self.actions, self.sources, retry_window=retry_window,
+                                       gate=self._gate(self.index))
         results = {**self.decided, **{outcome.doc_id: outcome for outcome in self.answers.done}}
         written = {doc_id for doc_id, outcome in results.items() if outcome.status != "failed"
                    and not self.conflicted(doc_id) and f"sources:{doc_id}" not in self.answers.side_refused}
@@ -577,12 +604,15 @@ class _Plan:
         """Write the kept versions of the documents written; a new entry the history has already
         (``create`` refused, 409) is touched instead, as the entries found stored are."""
         while versions:
-            kept = _bulk_chunk(es, versions, {}, retry_window=retry_window)
+            kept = _bulk_chunk(es, versions, {}, retry_window=retry_window, gate=self._gate(self.versions_index))
             touch = {key: self.touches[key] for key in kept.conflicts & self.touches.keys()
                      if versions[key]["_op_type"] == "create"}
             self.answers.side_refused.update({key: reason for key, reason in kept.side_refused.items()
                                               if key not in touch})
             versions = touch
+
+    def _gate(self, index: str | None) -> threading.Lock | None:
+        return self.gates.of(index) if self.gates is not None and index else None
 
     def conflicted(self, doc_id: str) -> bool:
         """Whether a write of this document was refused because it changed after it was read."""
@@ -788,6 +818,7 @@ def index_records(
     when chunks go one at a time. At most ``bulk_in_flight`` + 1 chunks are in memory.
     """
     window = RetryWindow(settings.es_retry_window if retry_window is None else retry_window)
+    gates = WriteGates()
     depth = max(1, settings.bulk_in_flight)
     pool = ThreadPoolExecutor(max_workers=depth, thread_name_prefix="mfa-bulk")
     in_flight: deque[tuple[Future, set[str], list[Transcript]]] = deque()
@@ -810,7 +841,8 @@ def index_records(
                 yield from _unanswered(chunk, [], gave_up[0])
                 break
             future = pool.submit(_index_chunk_or_give_up, es, chunk, index=index, retry_window=window,
-                                 versions_index=versions_index, max_shrink=settings.index_max_shrink)
+                                 versions_index=versions_index, max_shrink=settings.index_max_shrink,
+                                 gates=gates)
             in_flight.append((future, keys, chunk))
             while len(in_flight) > depth:  # backpressure: the caller waits for the oldest chunk
                 yield from oldest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import datetime
@@ -144,6 +145,41 @@ def test_several_chunks_in_flight_keep_the_order_and_never_create_a_document_twi
     design.refresh(es, alias)
     assert es.count(index=alias)["count"] == 30
     assert es.get(index=alias, id=records[2].doc_id)["_source"]["doc_version"] == 2
+
+
+def test_chunks_in_flight_never_send_two_bulks_into_one_index_at_once(es, settings, index_alias):
+    """With several chunks in flight their requests overlap only across indices (a chunk's
+    documents beside the chunk before's kept versions): two bulk requests into one shard at once
+    cost the node more per document (``writer.WriteGates``). Each bulk request is held a moment
+    here so that any two the writer would send at once do overlap."""
+    alias = design.ensure_index(es, settings)
+    versions = design.ensure_versions_index(es, settings, alias)
+    settings.bulk_chunk_size, settings.bulk_in_flight = 4, 3
+    spans: list[tuple[set[str], float, float]] = []
+
+    class HeldBulks(type(es)):
+        def bulk(self, *args, **kwargs):
+            lines = [json.loads(line) for line in kwargs["operations"]]
+            indices = {next(iter(line.values()))["_index"] for line in lines
+                       if len(line) == 1 and next(iter(line)) in ("index", "create", "update", "delete")}
+            start = time.monotonic()
+            time.sleep(0.05)
+            try:
+                return super().bulk(*args, **kwargs)
+            finally:
+                spans.append((indices, start, time.monotonic()))
+
+    records = [make_record(n) for n in range(24)]
+    outcomes = list(writer.index_records(HeldBulks(_transport=es.transport), records, index=alias,
+                                         settings=settings, versions_index=versions))
+    assert outcomes_by_status(outcomes) == {"created": 24}
+    assert {target for indices, _, _ in spans for target in indices} == {alias, versions}
+    together = [(a, b) for i, a in enumerate(spans) for b in spans[i + 1:]
+                if a[0] & b[0] and a[1] < b[2] and b[1] < a[2]]
+    assert together == []
+    assert any(a[0] != b[0] and a[1] < b[2] and b[1] < a[2] for i, a in enumerate(spans) for b in spans[i + 1:])
+    es.indices.refresh(index=versions)
+    assert es.count(index=versions)["count"] == 24
 
 
 def test_a_document_the_mapping_refuses_fails_with_the_reason_and_the_rest_go_in(es, settings, index_alias):
