@@ -48,6 +48,9 @@ SECURE="${MFA_ES_SECURE:-}"
 set_paths
 ES_USER="${MFA_ES_USER:-mfa-es}"
 ES_HEAP="${MFA_ES_HEAP:-1g}"
+# Extra JVM options for the node (empty: the distribution's own). The test suite starts its nodes with
+# -XX:TieredStopAtLevel=1 (scripts/test.sh, tests/conftest.py); benchmarks and the demo leave it empty.
+ES_EXTRA_JAVA_OPTS="${MFA_ES_JAVA_OPTS:-}"
 ES_START_TIMEOUT="${MFA_ES_START_TIMEOUT:-120}"
 
 port_of_url() {
@@ -286,7 +289,7 @@ start() {
   [ "$(id -u)" != 0 ] || [ -z "$SECURE" ] || chown "$ES_USER" "$SEC_DIR"
   mfa_say "starting Elasticsearch $MFA_ES_VERSION on 127.0.0.1:$ES_PORT (Java: $java_home)"
   # Output to a file and stdin from /dev/null: the daemon must not hold the caller's pipes.
-  run_as_es_user "ES_PATH_CONF='$ES_CONF' ES_JAVA_HOME='$java_home' ES_JAVA_OPTS='-Xms$ES_HEAP -Xmx$ES_HEAP' \
+  run_as_es_user "ES_PATH_CONF='$ES_CONF' ES_JAVA_HOME='$java_home' ES_JAVA_OPTS='-Xms$ES_HEAP -Xmx$ES_HEAP $ES_EXTRA_JAVA_OPTS' \
     '$ES_HOME/bin/elasticsearch' -d -p '$ES_PID' > '$ES_CONSOLE' 2>&1 < /dev/null" \
     || { log_tail; mfa_die "Elasticsearch did not start"; }
   local waited=0

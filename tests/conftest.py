@@ -34,7 +34,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # itself takes from the caller, and the knobs of the scripts that start services (heap,
 # start-up timeout, the cluster's ports). Every other MFA_* (a settings field, the nightly
 # schedule, ...) would change what the tests see, so it is dropped.
-_CALLER_MFA_KEPT = ("MFA_ES_URL", "MFA_STATE_DIR", "MFA_VENV", "MFA_ES_VERSION", "MFA_ES_HEAP",
+_CALLER_MFA_KEPT = ("MFA_ES_URL", "MFA_STATE_DIR", "MFA_VENV", "MFA_ES_VERSION", "MFA_ES_HEAP", "MFA_ES_JAVA_OPTS",
                     "MFA_ES_START_TIMEOUT", "MFA_KEEP_ES", "MFA_KEEP_CLUSTER", "MFA_PYTHON")
 
 
@@ -58,6 +58,9 @@ def _load_project_env() -> None:
 
 _drop_callers_mfa_env()
 _load_project_env()
+# The nodes the tests start (the secured node, private nodes, the shared one when pytest is run by hand) as
+# scripts/test.sh starts its own: with the JVM's first compiler tier only (see test.sh for why).
+os.environ.setdefault("MFA_ES_JAVA_OPTS", "-XX:TieredStopAtLevel=1")
 
 # Airflow's SQLite metadata DB as scripts/airflow.sh migrates it, and this xdist worker's copy.
 AIRFLOW_DB = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"
