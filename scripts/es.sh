@@ -48,6 +48,11 @@ SECURE="${MFA_ES_SECURE:-}"
 set_paths
 ES_USER="${MFA_ES_USER:-mfa-es}"
 ES_HEAP="${MFA_ES_HEAP:-1g}"
+# Extra JVM options for the node and every JVM this script runs (the node's launcher, certutil, keystore,
+# users, plugin, Maven; empty: their own defaults). The test suite sets -XX:TieredStopAtLevel=1
+# (scripts/test.sh, tests/conftest.py); benchmarks and the demo leave it empty.
+ES_EXTRA_JAVA_OPTS="${MFA_ES_JAVA_OPTS:-}"
+export CLI_JAVA_OPTS="${CLI_JAVA_OPTS:-} $ES_EXTRA_JAVA_OPTS" MAVEN_OPTS="${MAVEN_OPTS:-} $ES_EXTRA_JAVA_OPTS"
 ES_START_TIMEOUT="${MFA_ES_START_TIMEOUT:-120}"
 
 port_of_url() {
@@ -219,7 +224,9 @@ PY
   for name in pipeline reader; do
     [ -s "$SEC_DIR/$name.password" ] && grep -q "^mfa-$name:" "$ES_CONF/users" 2>/dev/null && continue
     (umask 077 && "$MFA_VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$SEC_DIR/$name.password")
-    bash -c "$tools '$ES_HOME/bin/elasticsearch-users' userdel 'mfa-$name'" >/dev/null 2>&1 || true
+    if grep -q "^mfa-$name:" "$ES_CONF/users" 2>/dev/null; then  # a JVM start each: only for a user that is there
+      bash -c "$tools '$ES_HOME/bin/elasticsearch-users' userdel 'mfa-$name'" >/dev/null 2>&1 || true
+    fi
     bash -c "$tools '$ES_HOME/bin/elasticsearch-users' useradd 'mfa-$name' -r 'mfa_$name' -p '$(cat "$SEC_DIR/$name.password")'" \
       >/dev/null || mfa_die "could not create the user mfa-$name"
   done
@@ -286,7 +293,7 @@ start() {
   [ "$(id -u)" != 0 ] || [ -z "$SECURE" ] || chown "$ES_USER" "$SEC_DIR"
   mfa_say "starting Elasticsearch $MFA_ES_VERSION on 127.0.0.1:$ES_PORT (Java: $java_home)"
   # Output to a file and stdin from /dev/null: the daemon must not hold the caller's pipes.
-  run_as_es_user "ES_PATH_CONF='$ES_CONF' ES_JAVA_HOME='$java_home' ES_JAVA_OPTS='-Xms$ES_HEAP -Xmx$ES_HEAP' \
+  run_as_es_user "ES_PATH_CONF='$ES_CONF' ES_JAVA_HOME='$java_home' ES_JAVA_OPTS='-Xms$ES_HEAP -Xmx$ES_HEAP $ES_EXTRA_JAVA_OPTS' CLI_JAVA_OPTS='$CLI_JAVA_OPTS' \
     '$ES_HOME/bin/elasticsearch' -d -p '$ES_PID' > '$ES_CONSOLE' 2>&1 < /dev/null" \
     || { log_tail; mfa_die "Elasticsearch did not start"; }
   local waited=0

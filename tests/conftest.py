@@ -34,7 +34,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # itself takes from the caller, and the knobs of the scripts that start services (heap,
 # start-up timeout, the cluster's ports). Every other MFA_* (a settings field, the nightly
 # schedule, ...) would change what the tests see, so it is dropped.
-_CALLER_MFA_KEPT = ("MFA_ES_URL", "MFA_STATE_DIR", "MFA_VENV", "MFA_ES_VERSION", "MFA_ES_HEAP",
+_CALLER_MFA_KEPT = ("MFA_ES_URL", "MFA_STATE_DIR", "MFA_VENV", "MFA_ES_VERSION", "MFA_ES_HEAP", "MFA_ES_JAVA_OPTS",
                     "MFA_ES_START_TIMEOUT", "MFA_KEEP_ES", "MFA_KEEP_CLUSTER", "MFA_PYTHON")
 
 
@@ -58,6 +58,9 @@ def _load_project_env() -> None:
 
 _drop_callers_mfa_env()
 _load_project_env()
+# The nodes the tests start (the secured node, private nodes, the shared one when pytest is run by hand) as
+# scripts/test.sh starts its own: with the JVM's first compiler tier only (see test.sh for why).
+os.environ.setdefault("MFA_ES_JAVA_OPTS", "-XX:TieredStopAtLevel=1")
 
 # Airflow's SQLite metadata DB as scripts/airflow.sh migrates it, and this xdist worker's copy.
 AIRFLOW_DB = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"
@@ -143,12 +146,12 @@ def pytest_xdist_make_scheduler(config, log):
 
 # The longest units (from --durations): started first, so that no worker begins one of them when
 # the others are nearly done (the run ends when its last long test does).
-LONG_FIRST = (
-    "tests/cluster/",  # one group: the Celery deployment and every test on it (~6 min)
-    "tests/e2e/test_documented_commands.py",  # one group (~5 min)
-    "tests/integration/test_secure_node.py",  # one group (~3 min)
-    "tests/integration/test_ledger_properties.py",  # one test (2-3 min)
-    "tests/integration/test_index_outage.py",  # one group (~2.5 min)
+LONG_FIRST = (  # lengths in a fresh clone's 4-worker run (December 2026)
+    "tests/cluster/",  # one group: the Celery deployment and every test on it (~5.5 min)
+    "tests/e2e/test_documented_commands.py",  # one group (~3.5 min)
+    "tests/integration/test_ledger_properties.py",  # one test (~2 min)
+    "tests/integration/test_secure_node.py",  # one group (~1.2 min)
+    "tests/integration/test_index_outage.py",  # one group (~1 min)
 )
 
 

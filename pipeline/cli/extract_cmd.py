@@ -9,16 +9,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import typer
 
 from pipeline.model.errors import ConfigError, PipelineError, SourceError
-from pipeline.extract.extractor import extract_record
-from pipeline.profile import SiteProfile
-from pipeline.model.records import Failure, Page
-from pipeline.sources.corpus import ColumnMap, is_corpus_name, iter_corpus
 from pipeline.cli._common import command, run_context
+
+if TYPE_CHECKING:
+    from pipeline.model.records import Failure, Page
+    from pipeline.profile import SiteProfile
+    from pipeline.sources.corpus import ColumnMap
+
+# The extraction, the records and the corpus reader are imported by the functions that use them:
+# every start of mfa-ingest imports this module (to list and parse the commands), and they cost
+# about 0.25 s of CPU per start that a search, stats or settings never needs.
 
 
 def _read_bounded(stream: BinaryIO, limit: int) -> bytes:
@@ -39,6 +44,8 @@ def _read_input(path: str, limit: int) -> bytes:
 
 def extract_one(path: str, profile: SiteProfile, url: str | None = None) -> dict[str, Any]:
     """The record of one input as a JSON-ready dict, or an error object; never raises."""
+    from pipeline.model.records import Page
+
     source = "<stdin>" if path == "-" else path
     try:
         content = _read_input(path, profile.extraction.max_bytes)
@@ -49,6 +56,9 @@ def extract_one(path: str, profile: SiteProfile, url: str | None = None) -> dict
 
 def extract_page(page: Page | Failure, profile: SiteProfile) -> dict[str, Any]:
     """The record of one page (or the error object of a source's Failure); never raises."""
+    from pipeline.extract.extractor import extract_record
+    from pipeline.model.records import Failure
+
     if isinstance(page, Failure):
         return {"error": page.reason, "stage": page.stage, "path": page.source}
     try:
@@ -61,6 +71,8 @@ def extract_page(page: Page | Failure, profile: SiteProfile) -> dict[str, Any]:
 
 def extract_many(path: str, profile: SiteProfile, url: str | None, columns: ColumnMap) -> list[dict[str, Any]]:
     """One result per input: a corpus file (CSV, JSON lines) gives one per row, any other file one."""
+    from pipeline.sources.corpus import is_corpus_name, iter_corpus
+
     if path != "-" and is_corpus_name(path):
         return [extract_page(item, profile) for item in
                 iter_corpus(path, columns, max_bytes=profile.extraction.max_bytes)]
@@ -81,6 +93,8 @@ def extract(
     Example: mfa-ingest extract sample/dumps/000_dcbbeb771279dad1.txt --pretty
     Example: mfa-ingest extract lavrov.csv --columns text=transcript
     """
+    from pipeline.sources.corpus import ColumnMap
+
     try:
         column_map = ColumnMap.parse(columns)
     except ConfigError as exc:

@@ -147,6 +147,7 @@ def cluster(es, es_url, cluster_replica, tmp_path_factory):
     })
     for name, value in replica_overrides(cluster_replica).items():
         env[f"MFA_{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
+    env["MFA_CRAWL_RATE_PER_HOST"] = "20"  # the pace the tier's timings (drains, a worker killed mid-partition) were set at
     started = time.monotonic()
     subprocess.run([str(CLUSTER_SH), "up"], check=True, env=env)
     print(f"\ncluster up in {time.monotonic() - started:.0f}s")
