@@ -24,6 +24,7 @@ import hashlib
 import unicodedata
 import re
 from datetime import datetime
+from functools import lru_cache
 from re import Pattern
 from typing import Iterable, Protocol
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
@@ -110,6 +111,7 @@ def url_language(url: str | None) -> str | None:
     return prefix.group("lang") if prefix else None
 
 
+@lru_cache(maxsize=4096)  # the writer asks a record's match key several times per chunk
 def _title_key(title: str) -> str:
     return " ".join(unicodedata.normalize("NFC", title).split()).casefold()
 

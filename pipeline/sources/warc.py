@@ -104,8 +104,13 @@ def article_matcher(profile: SiteProfile | None):
     """A predicate on URLs: True for article pages of the profile's crawl sections (all URLs without one)."""
     if profile is None or not profile.crawl.sections:
         return lambda url: True
-    patterns = [s.article_pattern for s in profile.crawl.sections]
-    return lambda url: any(p.search(urlsplit(url).path) for p in patterns)
+    patterns = list(dict.fromkeys(s.article_pattern for s in profile.crawl.sections))  # sections share some
+
+    def is_article(url: str) -> bool:
+        path = urlsplit(url).path  # once, not once per section: a replay asks for every record
+        return any(p.search(path) for p in patterns)
+
+    return is_article
 
 
 EXPECTED_SKIP = "(expected, not an article)"
