@@ -2,11 +2,11 @@
 
 Indexing streams: records are taken in chunks of ``settings.bulk_chunk_size``; for
 each chunk the stored content hashes are looked up with one ``mget`` so unchanged
-documents are skipped, and the rest go through ``helpers.streaming_bulk``. An
+documents are skipped, and the rest go in one ``_bulk`` request (``bulk_bodies``). An
 outcome is yielded per record only once Elasticsearch has answered for it.
 
 Writes have ONE retry policy (``write_policy``): the client's own retries and
-streaming_bulk's are off on this path; a chunk whose request got no answer, or
+the bulk helpers' are not used on this path; a chunk whose request got no answer, or
 whose items were refused as busy (429/5xx), is sent again with exponential backoff
 until ``settings.es_retry_window`` seconds have passed: one window per outage for the
 whole run (``RetryWindow``), not one per call or chunk. Then a node that never
@@ -21,6 +21,7 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -148,8 +149,16 @@ def _under_policy(retry_window: Window, call: Callable[..., Any], *args) -> Any:
         raise
 
 
+_NO_RETRIES: "weakref.WeakKeyDictionary[Elasticsearch, Elasticsearch]" = weakref.WeakKeyDictionary()
+
+
 def _without_client_retries(es: Elasticsearch) -> Elasticsearch:
-    return es.options(max_retries=0, retry_on_timeout=False)
+    """The client with its own retries off (the write policy retries), made once per client:
+    ``options`` builds a new client with its few dozen API namespaces, a chunk asks several times."""
+    client = _NO_RETRIES.get(es)
+    if client is None:
+        client = _NO_RETRIES[es] = es.options(max_retries=0, retry_on_timeout=False)
+    return client
 
 
 def with_write_policy(call: Callable[[], Any], what: str, retry_window: Window) -> Any:
@@ -294,6 +303,52 @@ class _Answers:
 BULK_ANSWER = "items.*._id,items.*.status,items.*.result,items.*.error"
 
 
+MAX_BULK_BYTES = 100 * 1024 * 1024  # the node's default http.max_content_length: a chunk over it goes in parts
+
+
+def bulk_bodies(actions: list[dict], max_bytes: int = MAX_BULK_BYTES) -> Iterator[tuple[list[dict], bytes]]:
+    """(actions, NDJSON body) of the ``_bulk`` requests for these actions (each in ``helpers.bulk``'s
+    form, read by ``helpers.expand_action``), one request unless the body would pass ``max_bytes``.
+    Serialised in one pass: a document's ``_source`` given as JSON text (``document_json``) goes in
+    as is.
+
+    Not ``helpers.streaming_bulk``: the writer sends each chunk under its own retry policy, and the
+    helper's per-action chunking, serialising line by line and generator plumbing cost the replay
+    about as much Python CPU as the bytes themselves (docs/indexing.md)."""
+    batch: list[dict] = []
+    lines: list[bytes] = []
+    size = 0
+    for action in actions:
+        head, data = helpers.expand_action(action)
+        these = [orjson.dumps(head)]
+        if data is not None:
+            these.append(data.encode("utf-8") if isinstance(data, str) else orjson.dumps(data))
+        grow = sum(len(line) + 1 for line in these)
+        if batch and size + grow > max_bytes:
+            yield batch, b"\n".join(lines) + b"\n"
+            batch, lines, size = [], [], 0
+        batch.append(action)
+        lines += these
+        size += grow
+    if batch:
+        yield batch, b"\n".join(lines) + b"\n"
+
+
+def _bulk_items(es: Elasticsearch, actions: list[dict]) -> Iterator[tuple[str, dict]]:
+    """(operation, item) per action: the node's answer for each, or, when it refused a whole
+    request (busy, too large), that refusal for each of its actions as ``helpers.bulk`` reports it."""
+    for batch, body in bulk_bodies(actions):
+        try:
+            resp = es.bulk(operations=body, filter_path=BULK_ANSWER)
+        except ApiError as exc:
+            for action in batch:
+                yield action.get("_op_type", "index"), {"_id": action.get("_id"), "status": exc.status_code,
+                                                        "error": str(exc)}
+            continue
+        for item in resp.body.get("items", []):
+            yield next(iter(item.items()))
+
+
 def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, str | None],
                 answers: _Answers) -> None:
     """Send the pending actions once. Acknowledged and refused items leave ``pending``;
@@ -303,14 +358,11 @@ def _bulk_round(es: Elasticsearch, pending: dict[str, dict], sources: dict[str, 
     raise _StillBusy."""
     answers.busy.clear()
     key_of = {(action["_op_type"], action["_id"]): key for key, action in pending.items()}
-    for ok, item in helpers.streaming_bulk(
-        es, list(pending.values()), chunk_size=len(pending), max_chunk_bytes=100 * 1024 * 1024,
-        raise_on_error=False, raise_on_exception=False, max_retries=0, filter_path=BULK_ANSWER,
-    ):
-        op, info = next(iter(item.items()))
+    for op, info in _bulk_items(es, list(pending.values())):
         key = key_of.get((op, info.get("_id")))
         if key not in pending:
             continue
+        ok = 200 <= info.get("status", 500) < 300
         if not ok and info.get("status") in RETRY_STATUSES:
             answers.busy[key] = _reason(info)
             continue

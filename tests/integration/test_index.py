@@ -159,7 +159,8 @@ def test_chunks_in_flight_never_send_two_bulks_into_one_index_at_once(es, settin
 
     class HeldBulks(type(es)):
         def bulk(self, *args, **kwargs):
-            lines = [json.loads(line) for line in kwargs["operations"]]
+            body = kwargs["operations"]
+            lines = [json.loads(line) for line in (body.splitlines() if isinstance(body, (bytes, str)) else body)]
             indices = {next(iter(line.values()))["_index"] for line in lines
                        if len(line) == 1 and next(iter(line)) in ("index", "create", "update", "delete")}
             start = time.monotonic()
