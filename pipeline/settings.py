@@ -59,10 +59,11 @@ class Settings(BaseSettings):
     deadletter_index: str = "mfa-deadletter"
     state_index: str = "mfa-crawl-state"
     bulk_chunk_size: int = 200
-    # Bulk chunks the writer has in flight at once (each its look-ups, then its _bulk request);
-    # chunks that share a document or a match key never overlap (pipeline/store/writer.py).
-    # One: two measured no faster, and cost the node more CPU per document (docs/indexing.md, "Efficiency").
-    bulk_in_flight: int = Field(1, ge=1, description="bulk chunks sent concurrently (1: one at a time)")
+    # Bulk chunks the writer has in flight at once (each its look-ups, then its _bulk requests);
+    # chunks that share a document or a match key never overlap, and one _bulk per index is sent at a
+    # time (writer.WriteGates). Two: the next chunk's look-ups and documents go while the one before
+    # keeps its versions, so the node is not left waiting (docs/indexing.md, "Efficiency").
+    bulk_in_flight: int = Field(2, ge=1, description="bulk chunks in flight at once (1: one at a time)")
     max_page_bytes: int = Field(DEFAULT_PAGE_BYTES, description="the one size cap of an input page: fetched "
                                 "responses, dump files, WARC records")
     es_retry_window: float = Field(120.0, description="seconds an index write keeps retrying while the node "
