@@ -10,12 +10,14 @@ For each size N it
 2. replays it end to end in a child process (WARC reader -> extract -> validate ->
    index_records into a fresh alias) and takes the child's documents per second,
    peak RSS and CPU time per document (the child's threads and any extraction
-   processes it started);
-3. reads back the exact documents that were indexed, pre-serialises them as
-   ``_bulk`` bodies in the same chunk size, and times only the ``_bulk`` calls
-   into another fresh index from the same template, one request at a time, as the
-   writer sends its documents whatever ``MFA_BULK_IN_FLIGHT`` (one ``_bulk`` per index
-   at a time: ``writer.WriteGates``): the node's ceiling for these documents;
+   processes it started), and the node's CPU over the same window (its indices are
+   made before it);
+3. reads back the exact documents that were indexed, and their kept versions (the
+   history entries), pre-serialises them as ``_bulk`` bodies in the same chunk size,
+   and times only the ``_bulk`` calls into other fresh indices from the same templates
+   (the documents, then the versions), one request at a time, as the writer sends
+   per index whatever ``MFA_BULK_IN_FLIGHT`` (``writer.WriteGates``): the node's
+   ceiling for these documents;
 4. prints both rates, their ratio, the peak RSS along the sizes, the CPU ms/doc of the
    pipeline, and the node's own CPU ms/doc in each phase (``_nodes/stats``: the process
    CPU of every node), with what a ratio of 0.8 leaves the pipeline on this machine
@@ -35,14 +37,17 @@ For each size N it
    where replay docs/s is step 2's (documents indexed over the child's wall time, from
    its first WARC read to its report), the node's CPU per doc is step 3's (the CPU time
    of the Elasticsearch processes, ``_nodes/stats`` ``process.cpu.total_in_millis``, read
-   before and after the raw ``_bulk`` of the same documents, over the documents sent),
+   before and after the raw ``_bulk`` of the same documents and of their kept versions,
+   over the documents sent: what the replay has the node store, as step 5 counts what
+   the pipeline serialises for it; the efficiency against the documents alone, as
+   figured before December 2026, is printed beside it),
    the pipeline's CPU per doc step 5's (``time.process_time`` of that one process over
    the documents it made), and cores the CPUs this process may run on
    (``os.sched_getaffinity``). It also prints the efficiency's two factors: the share of
    the cores the replay kept busy (the node's and the replay's CPU per doc, both measured
    in step 2, at its docs/s) and the bound's CPU over the CPU the replay spent (what the
-   replay does beyond the bound: the chunk's look-ups, the kept versions, the HTTP
-   client, the pages' trips to extraction workers).
+   replay does beyond the bound: the chunk's look-ups, the HTTP client, the threads'
+   hand-offs, the pages' trips to extraction workers).
 
 CPU ms per document is robust to other load on the machine; docs/s, and so the
 efficiency, are not: take the figures on a quiet machine (``uptime``: load under 2).
