@@ -1,8 +1,9 @@
 """Stage store: validated Transcripts -> Elasticsearch, through the read/write alias.
 
 Indexing streams: records are taken in chunks of ``settings.bulk_chunk_size``; for
-each chunk the stored content hashes are looked up with one ``mget`` so unchanged
-documents are skipped, and the rest go in one ``_bulk`` request (``bulk_bodies``). An
+each chunk the stored documents of its transcripts are looked up (a search by match key,
+then one ``mget`` of those found) so unchanged documents are skipped, and the rest go in
+one ``_bulk`` request, their kept versions in another (``bulk_bodies``). An
 outcome is yielded per record only once Elasticsearch has answered for it.
 
 Writes have ONE retry policy (``write_policy``): the client's own retries and
@@ -388,9 +389,8 @@ class WriteGates:
     With ``bulk_in_flight`` > 1 the chunks' requests overlap where they write to different
     indices (a chunk's documents while the chunk before keeps its versions, the next chunk's
     look-ups meanwhile), never two writes to one index: two bulk requests into one shard at
-    once cost the node more per document (more, smaller segments to merge; docs/indexing.md),
-    where a document write beside a history write keeps two of its write threads busy on two
-    shards."""
+    once cost the node more per document (docs/indexing.md, fourth pass), where a document
+    write beside a history write keeps two of its write threads busy on two shards."""
 
     def __init__(self) -> None:
         self._locks: dict[str, threading.Lock] = {}
@@ -399,6 +399,9 @@ class WriteGates:
     def of(self, index: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(index, threading.Lock())
+
+
+_NO_GATE = contextlib.nullcontext()  # stateless: one for every thread
 
 
 def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, str | None], *,
@@ -423,9 +426,6 @@ def _bulk_chunk(es: Elasticsearch, actions: dict[str, dict], sources: dict[str, 
             else:
                 answers.side_refused[key] = reason
     return answers
-
-
-_NO_GATE = contextlib.nullcontext()
 
 
 def _implausible(record: Transcript, old: dict, max_shrink: float) -> str | None:
