@@ -10,6 +10,7 @@ from pipeline.context import RunContext, shifted_clock
 from pipeline.crawl.crawler import run_crawl
 from pipeline.crawl.state import CrawlState, Status
 from pipeline.context import get_profile
+from tests.rates import assert_rate
 
 ARTICLE_PATH = re.compile(r"/\d+/$|/content/id/\d+$")
 
@@ -135,31 +136,14 @@ def test_request_rate_never_exceeds_the_limit(es, crawl_settings, replica):
     crawl_settings = crawl_settings.model_copy(update={"crawl_rate_per_host": 20.0})
     replica.add_fault("status", "1785002", count=2, arg=503)  # retries count against the limit too
     run_crawl(RunContext.build(crawl_settings, get_profile()))
-    assert_rate(replica.hits(), crawl_settings.crawl_rate_per_host)
+    assert_rate([h.at for h in replica.hits()], crawl_settings.crawl_rate_per_host)
 
     replica.clear_log()
     slow = crawl_settings.model_copy(update={"crawl_rate_per_host": 2.0, "crawl_concurrency": 3})
     run_crawl(RunContext.build(slow, get_profile()), sections=["archive_minister_speeches"], languages=["en"], index=None)
     hits = replica.hits()
     assert len(hits) >= 4  # robots.txt, listing pages
-    assert_rate(hits, 2.0)
-
-
-def assert_rate(hits, rate: float) -> None:
-    """Over every run of consecutive requests, k gaps take at least k / rate seconds.
-
-    The replica stamps arrival times; the scheduling noise between the client letting a
-    request go and the server reading it is tolerated: a few ms on a quiet machine, up to
-    ~30 ms seen on a loaded 2-core CI machine (one late stamp made a single gap 23 ms at
-    20 req/s). Noise does not add up along a run, only its two ends count, so the bound
-    stays tight over longer runs: at 20 req/s a limiter 1.5x too fast fails within 4
-    gaps, one 1.1x too fast within 12.
-    """
-    times = sorted(h.at for h in hits)
-    tolerance = 0.05
-    for i in range(len(times)):
-        for j in range(i + 1, len(times)):
-            assert times[j] - times[i] >= (j - i) / rate - tolerance, (i, j, times[j] - times[i])
+    assert_rate([h.at for h in hits], 2.0)
 
 
 def test_state_lives_in_elasticsearch(es, crawl_settings, replica):
