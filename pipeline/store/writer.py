@@ -864,7 +864,8 @@ def index_records(
 
     Chunks are sent by worker threads while the caller's generator builds the next
     (extraction overlaps the wait for Elasticsearch): up to ``settings.bulk_in_flight``
-    at once, each its look-ups then its _bulk request, outcomes yielded in input order.
+    at once, each its look-ups then its _bulk requests (documents, then their versions; one
+    request per index at a time over the chunks, ``WriteGates``), outcomes yielded in input order.
     A chunk that shares a document id or a match key with a chunk in flight waits for
     it (and those before it): its look-ups must see what the earlier chunk wrote, as
     when chunks go one at a time. At most ``bulk_in_flight`` + 1 chunks are in memory.

@@ -117,8 +117,8 @@ def ledger_machine(es, tmp_path_factory):
             article pages (or a crawl that ends first: nothing to kill). No report: the run
             never ended; the next runs must finish its work."""
             env = crawl_env(self.settings, self.replica)
-            # 20 pages a second, as the in-process crawls (crawl_env's 4 a second made each killed crawl wait
-            # seconds for its listings): the kill still lands within a page, the hits are polled every 20 ms
+            # 20 pages a second (crawl_env's 4 a second made each killed crawl wait seconds for its
+            # listings): the kill still lands within a page, the hits are polled every 20 ms
             env.update(MFA_CRAWL_MAX_RETRIES="0", MFA_CRAWL_RETRY_SCHEDULE="[0.0]", MFA_CRAWL_RATE_PER_HOST="20")
             served = len(self._article_hits())
             proc = subprocess.Popen([str(REPO_ROOT / ".venv" / "bin" / "mfa-ingest"), "crawl"], env=env,
